@@ -1,0 +1,110 @@
+#pragma once
+// The backend interface: where a job's bookkeeping lives. Every backend (DynamoDB, Redis, SQLite,
+// memory, or a user's own) implements this class, and the conformance suite in tests/ checks each
+// against the same contract.
+//
+// Thread safety: every method of every backend shipped with the library may be called concurrently
+// from any number of threads on one instance. A user's backend must be as safe if it is shared
+// between threads.
+//
+// Errors: unless stated otherwise a method throws JobDoesNotExist for an unknown job (it never
+// creates a job as a side effect), InvalidInput for a bad job id or part id, and BackendError when
+// the store fails (with the store's error code and whether a retry may help).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace watchbot_progress {
+
+using PartId = std::int64_t;
+
+// A job's state as one value.
+struct JobStatus {
+    std::string jobid;
+    std::int64_t total = 0;      // number of parts
+    std::int64_t remaining = 0;  // parts not yet completed
+    double progress = 0.0;       // (total - remaining) / total, in [0, 1]
+    bool failed = false;
+    std::optional<std::string> reason;                      // why the job failed, when it did
+    nlohmann::json metadata = nlohmann::json::object();     // user metadata, always an object
+    bool reduce_sent = false;    // the reduce was claimed (and, unless released, sent)
+
+    bool complete() const noexcept { return remaining == 0; }
+    // The status as the CLI prints it: {"jobid", "total", "remaining", "progress", "failed",
+    // "metadata", "reduceSent"} plus "error" when the job failed.
+    nlohmann::json to_json() const;
+};
+
+// Result of Backend::complete_part_and_claim_reduce.
+struct CompletionResult {
+    bool job_complete = false;    // no part of the job is pending any more
+    bool reduce_claimed = false;  // this caller won the reduce claim and must send the reduce
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    // Creates the job with parts 0 .. total-1 pending, not failed, reduce not sent.
+    // total >= 1, else InvalidInput. If the job already exists: InvalidInput, unless overwrite is
+    // true, in which case the job's parts, failure and reduce flag are reset (metadata is kept).
+    // Overrides must keep the default argument false.
+    virtual void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) = 0;
+
+    // Merges the top-level keys of `metadata` (a JSON object, else InvalidInput) into the job's
+    // metadata; other keys are kept.
+    virtual void set_metadata(const std::string& jobid, const nlohmann::json& metadata) = 0;
+
+    // Marks the part complete and returns whether no part is pending any more. Idempotent:
+    // completing a part twice is not an error and never counts twice. partid outside
+    // 0 .. total-1: InvalidInput.
+    virtual bool complete_part(const std::string& jobid, PartId partid) = 0;
+
+    // Atomically marks the reduce as claimed. Returns true for exactly one caller per job however
+    // many race (until release_reduce), false when it was already claimed or the job has failed.
+    virtual bool claim_reduce(const std::string& jobid) = 0;
+
+    // Gives a claimed reduce back, so that the next completion of any part (a redelivered message)
+    // can claim it again. Called by the Part guard when sending the reduce failed.
+    virtual void release_reduce(const std::string& jobid) = 0;
+
+    // complete_part and, when the job is then complete, claim_reduce. Backends override this to do
+    // both in one atomic round trip; this default calls the two methods in turn, which is also
+    // correct (the claim alone decides who sends the reduce).
+    virtual CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
+
+    // Marks the job failed with a reason. Failing a failed job replaces the reason.
+    virtual void fail_job(const std::string& jobid, const std::string& reason) = 0;
+
+    virtual JobStatus status(const std::string& jobid) = 0;
+
+    // Whether that one part is complete. partid outside 0 .. total-1: InvalidInput.
+    virtual bool part_complete(const std::string& jobid, PartId partid) = 0;
+
+    // The pending part ids, ascending.
+    virtual std::vector<PartId> list_pending_parts(const std::string& jobid) = 0;
+
+    // Calls `visit` once for every job in the backend, following pagination to the end. Order is
+    // unspecified. Jobs created or deleted during the walk may or may not be visited.
+    virtual void list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
+
+    // Removes every record of the job. Returns false (and does nothing) when there was no job.
+    virtual bool delete_job(const std::string& jobid) = 0;
+
+    // Where the backend points, for messages: a URI without password or credentials.
+    virtual std::string describe() const = 0;
+};
+
+// Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 without control characters.
+// Throws InvalidInput saying what is wrong.
+void validate_jobid(const std::string& jobid);
+
+// Checks a part id against a job's total: 0 <= partid < total. Throws InvalidInput.
+void validate_partid(const std::string& jobid, PartId partid, std::int64_t total);
+
+}  // namespace watchbot_progress

@@ -1,0 +1,79 @@
+#pragma once
+// The library's one exception hierarchy. Every error the library throws derives from
+// watchbot_progress::Error, which derives from std::runtime_error. Messages say what was
+// wrong and what to do; they never contain credentials, signatures or tokens.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace watchbot_progress {
+
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The job has no record in the backend (never created, or deleted).
+class JobDoesNotExist : public Error {
+public:
+    explicit JobDoesNotExist(std::string jobid);
+    const std::string& jobid() const noexcept { return jobid_; }
+
+private:
+    std::string jobid_;
+};
+
+// The job was marked failed; thrown by a Part guard (with fail_job_on set) before its block runs.
+class JobFailed : public Error {
+public:
+    JobFailed(std::string jobid, std::string reason);
+    const std::string& jobid() const noexcept { return jobid_; }
+    const std::string& reason() const noexcept { return reason_; }
+
+private:
+    std::string jobid_;
+    std::string reason_;
+};
+
+// Bad input from the caller: parts, job or part ids, URIs, ARNs, messages over service limits.
+// Thrown before anything is written.
+class InvalidInput : public Error {
+public:
+    using Error::Error;
+};
+
+// A backend or AWS service failed. code() is the service's error code (e.g. "ThrottlingException",
+// "NOSCRIPT", "ConnectionError"); retryable() tells whether trying again may succeed.
+class BackendError : public Error {
+public:
+    BackendError(const std::string& message, std::string code, bool retryable);
+    const std::string& code() const noexcept { return code_; }
+    bool retryable() const noexcept { return retryable_; }
+
+private:
+    std::string code_;
+    bool retryable_;
+};
+
+// Some messages could not be published even after retries. failed_indexes() are the indexes,
+// in the batch handed to the notifier, of the messages that were not published; create_job
+// reports them as part ids.
+class PublishError : public BackendError {
+public:
+    PublishError(const std::string& message, std::string code, bool retryable,
+                 std::vector<std::size_t> failed_indexes);
+    const std::vector<std::size_t>& failed_indexes() const noexcept { return failed_indexes_; }
+
+private:
+    std::vector<std::size_t> failed_indexes_;
+};
+
+// Missing or malformed configuration: an environment variable, an ARN, an option.
+class ConfigError : public Error {
+public:
+    using Error::Error;
+};
+
+}  // namespace watchbot_progress

@@ -1,0 +1,42 @@
+#pragma once
+// The wire format of map and reduce messages (compatible with the Python and Node tools):
+//   map:    Subject "map",    Message = the part's JSON object plus "jobid", "partid", "metadata"
+//   reduce: Subject "reduce", Message = {"jobid": ..., "metadata": {...}}
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "watchbot_progress/backend.hpp"
+
+namespace watchbot_progress {
+
+inline constexpr const char* kMapSubject = "map";
+inline constexpr const char* kReduceSubject = "reduce";
+
+// The map message body for one part. `metadata_json` is the metadata already serialized (an object
+// or "null"); "jobid", "partid" and "metadata" replace any keys of those names in the part.
+std::string map_message_body(const nlohmann::json& part, const std::string& jobid, PartId partid,
+                             const std::string& metadata_json);
+
+// The reduce message body.
+std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata);
+
+// A map message as a worker receives it.
+struct MapMessage {
+    std::string jobid;
+    PartId partid = 0;
+    nlohmann::json metadata;  // null when the job has none
+    nlohmann::json body;      // the whole message object, part fields included
+};
+
+// Parses a map message body (e.g. the `Message` environment variable watchbot sets). Throws
+// InvalidInput when it is not a JSON object with a string "jobid" and a non-negative integer
+// "partid".
+MapMessage parse_map_message(std::string_view body);
+
+// Reads and parses the `Message` environment variable. Throws ConfigError when it is unset.
+MapMessage map_message_from_env();
+
+}  // namespace watchbot_progress

@@ -1,0 +1,32 @@
+#pragma once
+// Backends and notifiers chosen by a string, as the CLI's --database and --topic options and the
+// `ProgressTable` / `WorkTopic` environment variables give them.
+//
+//   backends:  arn:aws:dynamodb:REGION:ACCOUNT:table/NAME    DynamoDB
+//              redis://[:password@]host[:port][/db][?db=N]   Redis
+//              sqlite:///path/to/file.db                     SQLite
+//              memory://[name]                                an in-process memory backend (one per name)
+//   notifiers: arn:aws:sns:REGION:ACCOUNT:TOPIC               SNS
+//              sqlite:///path/to/queue.db                    the local SQLite queue
+//              memory://[name]                                an in-process memory notifier (one per name)
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/notifier.hpp"
+
+namespace watchbot_progress {
+
+// Throws InvalidInput naming the accepted forms when `uri` is none of them, ConfigError when the
+// backend it names was not built into this library.
+std::shared_ptr<Backend> open_backend(std::string_view uri);
+std::shared_ptr<Notifier> open_notifier(std::string_view uri);
+
+// From the `ProgressTable` / `WorkTopic` environment variables; ConfigError naming the variable when
+// it is unset or empty.
+std::shared_ptr<Backend> default_backend();
+std::shared_ptr<Notifier> default_notifier();
+
+}  // namespace watchbot_progress

@@ -1,0 +1,131 @@
+#pragma once
+// The Part guard: the map worker's call.
+//
+//   wp::Part part(jobid, partid, {.backend = backend, .fail_job_on = wp::fail_on<FatalInput>()});
+//   part.run([&] { process(); });
+//
+// run(fn): when fail_job_on is non-empty, first throws JobFailed if the job already failed (fn does
+// not run). Then runs fn. If fn returns, the part is marked complete; the worker that completes the
+// last part and wins the reduce claim sends the one "reduce" message (or calls on_reduce). If fn
+// throws, the exception is re-thrown unchanged (same object, same type); when its type matches
+// fail_job_on, the job is first marked failed with a reason naming the part and the what() text.
+// If sending the reduce fails, the claim is released so a redelivery of the message sends it, and
+// the error propagates (watchbot then retries the message).
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/messages.hpp"
+#include "watchbot_progress/notifier.hpp"
+
+namespace watchbot_progress {
+
+// A set of exception types; matches an exception that is one of them or derives from one.
+class ExceptionMatcher {
+public:
+    using Predicate = bool (*)(const std::exception_ptr&);
+
+    ExceptionMatcher() = default;
+    explicit ExceptionMatcher(std::vector<Predicate> predicates) : predicates_(std::move(predicates)) {}
+
+    bool empty() const noexcept { return predicates_.empty(); }
+    bool matches(const std::exception_ptr& error) const;
+
+private:
+    std::vector<Predicate> predicates_;
+};
+
+namespace detail {
+template <class T>
+bool exception_is(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const T&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+}  // namespace detail
+
+// fail_on<FatalInput, std::bad_alloc>(): the exception types that fail the whole job.
+template <class... Types>
+ExceptionMatcher fail_on() {
+    return ExceptionMatcher(std::vector<ExceptionMatcher::Predicate>{&detail::exception_is<Types>...});
+}
+
+struct PartOptions {
+    // Null: default_backend() (the `ProgressTable` env var).
+    std::shared_ptr<Backend> backend;
+    // Where the reduce message goes. Null: default_notifier() (the `WorkTopic` env var), unless
+    // on_reduce is set.
+    std::shared_ptr<Notifier> notifier;
+    // Exception types that mark the whole job failed.
+    ExceptionMatcher fail_job_on;
+    // Called instead of publishing the reduce message, once per job: (jobid, job metadata).
+    std::function<void(const std::string&, const nlohmann::json&)> on_reduce;
+};
+
+class Part {
+public:
+    // Throws InvalidInput for an invalid job id or a negative part id, ConfigError when a default
+    // backend or notifier is needed and its env var is missing.
+    Part(std::string jobid, PartId partid, PartOptions options = {});
+    // From a received map message.
+    Part(const MapMessage& message, PartOptions options = {});
+
+    const std::string& jobid() const noexcept { return jobid_; }
+    PartId partid() const noexcept { return partid_; }
+
+    // Runs fn inside the guard and returns what fn returns.
+    template <class Fn>
+    decltype(auto) run(Fn&& fn) {
+        before();
+        if constexpr (std::is_void_v<std::invoke_result_t<Fn>>) {
+            try {
+                std::forward<Fn>(fn)();
+            } catch (...) {
+                on_failure(std::current_exception());
+                throw;
+            }
+            on_success();
+        } else {
+            std::invoke_result_t<Fn> result = [&]() -> std::invoke_result_t<Fn> {
+                try {
+                    return std::forward<Fn>(fn)();
+                } catch (...) {
+                    on_failure(std::current_exception());
+                    throw;
+                }
+            }();
+            on_success();
+            return result;
+        }
+    }
+
+private:
+    void before();
+    void on_success();
+    void on_failure(const std::exception_ptr& error) noexcept;
+
+    std::string jobid_;
+    PartId partid_;
+    PartOptions options_;
+};
+
+// The function form of the guard: Part(jobid, partid, options).run(fn).
+template <class Fn>
+decltype(auto) with_part(std::string jobid, PartId partid, PartOptions options, Fn&& fn) {
+    Part part(std::move(jobid), partid, std::move(options));
+    return part.run(std::forward<Fn>(fn));
+}
+
+}  // namespace watchbot_progress

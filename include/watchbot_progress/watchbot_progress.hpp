@@ -1,0 +1,16 @@
+#pragma once
+// Umbrella header: the whole public API of watchbot-progress for C++.
+
+#include "watchbot_progress/config.hpp"
+#include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/job.hpp"
+#include "watchbot_progress/memory_backend.hpp"
+#include "watchbot_progress/messages.hpp"
+#include "watchbot_progress/notifier.hpp"
+#include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/part.hpp"
+#include "watchbot_progress/version.hpp"
+#if WP_WITH_REDIS
+#include "watchbot_progress/redis_backend.hpp"
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the demo need, only those missing.
+# Sourced by scripts/test and scripts/demo; also runnable on its own.
+set -euo pipefail
+
+WP_DEBIAN_PACKAGES=(
+    g++ cmake ninja-build pkg-config make
+    nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+    libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
+    redis-server redis-tools ca-certificates
+)
+
+wp_install_debian_packages() {
+    local missing=() p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "deps: installing ${missing[*]}" >&2
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    fi
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        echo "deps: Node.js 20 or newer with npm is needed for the test services (dynalite, fauxqs); install it and run again" >&2
+        return 1
+    fi
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 20 ]; then
+        echo "deps: Node.js $(node --version) is too old for the test services: 20 or newer is needed" >&2
+        return 1
+    fi
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    wp_install_debian_packages "${WP_DEBIAN_PACKAGES[@]}"
+fi

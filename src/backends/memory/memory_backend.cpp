@@ -1,0 +1,191 @@
+#include "watchbot_progress/memory_backend.hpp"
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+namespace {
+
+struct Job {
+    std::int64_t total = 0;
+    std::set<PartId> pending;
+    bool failed = false;
+    std::string reason;
+    nlohmann::json metadata = nlohmann::json::object();
+    bool reduce_sent = false;
+};
+
+JobStatus make_status(const std::string& jobid, const Job& job) {
+    JobStatus s;
+    s.jobid = jobid;
+    s.total = job.total;
+    s.remaining = static_cast<std::int64_t>(job.pending.size());
+    s.progress = job.total > 0 ? static_cast<double>(job.total - s.remaining) / static_cast<double>(job.total) : 0.0;
+    s.failed = job.failed;
+    if (job.failed) s.reason = job.reason;
+    s.metadata = job.metadata;
+    s.reduce_sent = job.reduce_sent;
+    return s;
+}
+
+}  // namespace
+
+struct MemoryBackend::State {
+    std::mutex mutex;
+    std::unordered_map<std::string, Job> jobs;
+
+    Job& find(const std::string& jobid) {
+        auto it = jobs.find(jobid);
+        if (it == jobs.end()) throw JobDoesNotExist(jobid);
+        return it->second;
+    }
+};
+
+MemoryBackend::MemoryBackend() : state_(std::make_unique<State>()) {}
+MemoryBackend::~MemoryBackend() = default;
+
+void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    validate_jobid(jobid);
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    std::lock_guard lock(state_->mutex);
+    auto [it, inserted] = state_->jobs.try_emplace(jobid);
+    if (!inserted && !overwrite) {
+        throw InvalidInput("job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose");
+    }
+    Job& job = it->second;
+    job.total = total;
+    job.pending.clear();
+    for (PartId p = 0; p < total; ++p) job.pending.insert(job.pending.end(), p);
+    job.failed = false;
+    job.reason.clear();
+    job.reduce_sent = false;
+}
+
+void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    for (const auto& [key, value] : metadata.items()) job.metadata[key] = value;
+}
+
+bool MemoryBackend::complete_part(const std::string& jobid, PartId partid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    validate_partid(jobid, partid, job.total);
+    job.pending.erase(partid);
+    return job.pending.empty();
+}
+
+bool MemoryBackend::claim_reduce(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    if (job.reduce_sent || job.failed) return false;
+    job.reduce_sent = true;
+    return true;
+}
+
+void MemoryBackend::release_reduce(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    state_->find(jobid).reduce_sent = false;
+}
+
+CompletionResult MemoryBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    validate_partid(jobid, partid, job.total);
+    job.pending.erase(partid);
+    CompletionResult result;
+    result.job_complete = job.pending.empty();
+    if (result.job_complete && !job.reduce_sent && !job.failed) {
+        job.reduce_sent = true;
+        result.reduce_claimed = true;
+    }
+    return result;
+}
+
+void MemoryBackend::fail_job(const std::string& jobid, const std::string& reason) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    job.failed = true;
+    job.reason = reason;
+}
+
+JobStatus MemoryBackend::status(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    return make_status(jobid, state_->find(jobid));
+}
+
+bool MemoryBackend::part_complete(const std::string& jobid, PartId partid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    validate_partid(jobid, partid, job.total);
+    return job.pending.count(partid) == 0;
+}
+
+std::vector<PartId> MemoryBackend::list_pending_parts(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    const Job& job = state_->find(jobid);
+    return {job.pending.begin(), job.pending.end()};
+}
+
+void MemoryBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+    std::vector<JobStatus> snapshot;
+    {
+        std::lock_guard lock(state_->mutex);
+        snapshot.reserve(state_->jobs.size());
+        for (const auto& [jobid, job] : state_->jobs) snapshot.push_back(make_status(jobid, job));
+    }
+    for (const auto& s : snapshot) visit(s);  // outside the lock: the visitor may call back in
+}
+
+bool MemoryBackend::delete_job(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    return state_->jobs.erase(jobid) > 0;
+}
+
+MemoryNotifier::MemoryNotifier(NotifierLimits limits) : limits_(limits) {}
+
+void MemoryNotifier::publish(const std::string& subject, const std::string& body) {
+    if (body.size() > limits_.max_message_bytes) {
+        throw InvalidInput("message of " + std::to_string(body.size()) + " bytes is over the limit of " +
+                           std::to_string(limits_.max_message_bytes) + " bytes");
+    }
+    std::lock_guard lock(mutex_);
+    messages_.push_back({subject, body});
+}
+
+void MemoryNotifier::publish_batch(std::span<const OutgoingMessage> messages) {
+    for (const auto& m : messages) {
+        if (m.body.size() > limits_.max_message_bytes) {
+            throw InvalidInput("message of " + std::to_string(m.body.size()) + " bytes is over the limit of " +
+                               std::to_string(limits_.max_message_bytes) + " bytes");
+        }
+    }
+    std::lock_guard lock(mutex_);
+    messages_.insert(messages_.end(), messages.begin(), messages.end());
+}
+
+std::vector<OutgoingMessage> MemoryNotifier::messages() const {
+    std::lock_guard lock(mutex_);
+    return messages_;
+}
+
+std::vector<OutgoingMessage> MemoryNotifier::messages(const std::string& subject) const {
+    std::lock_guard lock(mutex_);
+    std::vector<OutgoingMessage> out;
+    for (const auto& m : messages_) {
+        if (m.subject == subject) out.push_back(m);
+    }
+    return out;
+}
+
+void MemoryNotifier::clear() {
+    std::lock_guard lock(mutex_);
+    messages_.clear();
+}
+
+}  // namespace watchbot_progress

@@ -1,0 +1,39 @@
+#include "watchbot_progress/notifier.hpp"
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+void Notifier::publish_batch(std::span<const OutgoingMessage> messages) {
+    std::vector<std::size_t> failed;
+    std::string first_error;
+    std::string code = "PublishFailed";
+    bool retryable = true;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        try {
+            publish(messages[i].subject, messages[i].body);
+        } catch (const InvalidInput&) {
+            throw;
+        } catch (const std::exception& e) {
+            if (failed.empty()) {
+                first_error = e.what();
+                if (const auto* be = dynamic_cast<const BackendError*>(&e)) {
+                    code = be->code();
+                    retryable = be->retryable();
+                }
+            }
+            failed.push_back(i);
+        }
+    }
+    if (!failed.empty()) {
+        throw PublishError(std::to_string(failed.size()) + " of " + std::to_string(messages.size()) +
+                               " messages could not be published to " + describe() + ": " + first_error,
+                           code, retryable, std::move(failed));
+    }
+}
+
+}  // namespace watchbot_progress

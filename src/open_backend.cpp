@@ -1,0 +1,133 @@
+#include "watchbot_progress/open_backend.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "watchbot_progress/config.hpp"
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/memory_backend.hpp"
+#if WP_WITH_REDIS
+#include "watchbot_progress/redis_backend.hpp"
+#endif
+// DEVELOPMENT-ONLY guards (__has_include) until the DynamoDB, SNS and SQLite parts land.
+#if WP_WITH_AWS && __has_include("watchbot_progress/dynamodb_backend.hpp")
+#include "watchbot_progress/dynamodb_backend.hpp"
+#define WP_HAVE_DYNAMODB 1
+#else
+#define WP_HAVE_DYNAMODB 0
+#endif
+#if WP_WITH_AWS && __has_include("watchbot_progress/sns_notifier.hpp")
+#include "watchbot_progress/sns_notifier.hpp"
+#define WP_HAVE_SNS 1
+#else
+#define WP_HAVE_SNS 0
+#endif
+#if WP_WITH_SQLITE && __has_include("watchbot_progress/sqlite_backend.hpp")
+#include "watchbot_progress/local_queue.hpp"
+#include "watchbot_progress/sqlite_backend.hpp"
+#define WP_HAVE_SQLITE 1
+#else
+#define WP_HAVE_SQLITE 0
+#endif
+
+namespace watchbot_progress {
+
+namespace {
+
+constexpr const char* kBackendForms =
+    "expected a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), "
+    "redis://[:password@]host[:port][/db], sqlite:///path/to/file.db or memory://[name]";
+constexpr const char* kNotifierForms =
+    "expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC), sqlite:///path/to/queue.db or memory://[name]";
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+[[noreturn]] void not_built(std::string_view what, std::string_view option) {
+    throw ConfigError(std::string(what) + " support is not built into this library: rebuild with -D" + std::string(option) + "=ON");
+}
+
+// Named in-process instances, so that memory://NAME means the same store within one process.
+template <class T>
+std::shared_ptr<T> named_instance(std::string_view name) {
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<T>, std::less<>> instances;
+    std::lock_guard lock(mutex);
+    auto it = instances.find(name);
+    if (it == instances.end()) it = instances.emplace(std::string(name), std::make_shared<T>()).first;
+    return it->second;
+}
+
+std::string quoted(std::string_view uri) {
+    // Never echo a password: show only the scheme part of URIs that may hold one.
+    if (starts_with(uri, "redis://")) return "a redis:// URI";
+    return "'" + std::string(uri.substr(0, 200)) + "'";
+}
+
+}  // namespace
+
+std::shared_ptr<Backend> open_backend(std::string_view uri) {
+    if (starts_with(uri, "arn:")) {
+#if WP_HAVE_DYNAMODB
+        DynamoDbOptions options;
+        options.table = std::string(uri);
+        return std::make_shared<DynamoDbBackend>(options);
+#else
+        not_built("DynamoDB", "WP_WITH_AWS");
+#endif
+    }
+    if (starts_with(uri, "redis://")) {
+#if WP_WITH_REDIS
+        return RedisBackend::from_uri(uri);
+#else
+        not_built("Redis", "WP_WITH_REDIS");
+#endif
+    }
+    if (starts_with(uri, "sqlite://")) {
+#if WP_HAVE_SQLITE
+        return SqliteBackend::from_uri(uri);
+#else
+        not_built("SQLite", "WP_WITH_SQLITE");
+#endif
+    }
+    if (starts_with(uri, "memory://")) return named_instance<MemoryBackend>(uri.substr(9));
+    throw InvalidInput("unsupported database " + quoted(uri) + ": " + kBackendForms);
+}
+
+std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
+    if (starts_with(uri, "arn:")) {
+#if WP_HAVE_SNS
+        SnsOptions options;
+        options.topic_arn = std::string(uri);
+        return std::make_shared<SnsNotifier>(options);
+#else
+        not_built("SNS", "WP_WITH_AWS");
+#endif
+    }
+    if (starts_with(uri, "sqlite://")) {
+#if WP_HAVE_SQLITE
+        return LocalQueueNotifier::from_uri(uri);
+#else
+        not_built("SQLite", "WP_WITH_SQLITE");
+#endif
+    }
+    if (starts_with(uri, "memory://")) return named_instance<MemoryNotifier>(uri.substr(9));
+    throw InvalidInput("unsupported topic " + quoted(uri) + ": " + kNotifierForms);
+}
+
+namespace {
+std::string require_env(const char* name, const char* what) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') {
+        throw ConfigError(std::string("no ") + what + " given and the " + name + " environment variable is not set: set " +
+                          name + " or pass one in the options");
+    }
+    return value;
+}
+}  // namespace
+
+std::shared_ptr<Backend> default_backend() { return open_backend(require_env("ProgressTable", "backend")); }
+
+std::shared_ptr<Notifier> default_notifier() { return open_notifier(require_env("WorkTopic", "topic")); }
+
+}  // namespace watchbot_progress

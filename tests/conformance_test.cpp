@@ -1,0 +1,444 @@
+// The backend contract (DESIGN.md section 3), typed over every backend, plus the Part guard's
+// guarantees on each backend: one reduce per job under concurrent, duplicated and late deliveries.
+
+#include <algorithm>
+#include <numeric>
+#include <atomic>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "factories.hpp"
+#include "watchbot_progress/watchbot_progress.hpp"
+
+namespace wp = watchbot_progress;
+
+namespace {
+
+template <class Factory>
+class Conformance : public ::testing::Test {
+protected:
+    void SetUp() override { backend = Factory::make(); }
+
+    std::string new_job(std::int64_t total) {
+        std::string jobid = "conformance-" + wp::new_jobid();
+        backend->set_total(jobid, total);
+        return jobid;
+    }
+
+    std::shared_ptr<wp::Backend> backend;
+};
+
+TYPED_TEST_SUITE(Conformance, wp_test::AllBackends, wp_test::BackendNames);
+
+TYPED_TEST(Conformance, SetTotalCreatesJobWithEveryPartPending) {
+    const auto jobid = this->new_job(12);
+    const wp::JobStatus s = this->backend->status(jobid);
+    EXPECT_EQ(s.jobid, jobid);
+    EXPECT_EQ(s.total, 12);
+    EXPECT_EQ(s.remaining, 12);
+    EXPECT_DOUBLE_EQ(s.progress, 0.0);
+    EXPECT_FALSE(s.failed);
+    EXPECT_FALSE(s.reason.has_value());
+    EXPECT_FALSE(s.reduce_sent);
+    EXPECT_TRUE(s.metadata.is_object());
+    EXPECT_TRUE(s.metadata.empty());
+    std::vector<wp::PartId> expected(12);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(this->backend->list_pending_parts(jobid), expected);
+    EXPECT_FALSE(this->backend->part_complete(jobid, 0));
+    EXPECT_FALSE(this->backend->part_complete(jobid, 11));
+}
+
+TYPED_TEST(Conformance, SetTotalRejectsTotalsBelowOne) {
+    const std::string jobid = "conformance-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->set_total(jobid, 0), wp::InvalidInput);
+    EXPECT_THROW(this->backend->set_total(jobid, -3), wp::InvalidInput);
+    EXPECT_THROW(this->backend->status(jobid), wp::JobDoesNotExist);
+}
+
+TYPED_TEST(Conformance, SetTotalRejectsBadJobIds) {
+    EXPECT_THROW(this->backend->set_total("", 1), wp::InvalidInput);
+    EXPECT_THROW(this->backend->set_total("bad\nid", 1), wp::InvalidInput);
+    EXPECT_THROW(this->backend->set_total(std::string(2000, 'x'), 1), wp::InvalidInput);
+}
+
+TYPED_TEST(Conformance, SetTotalRefusesAnExistingJobUnlessOverwriting) {
+    const auto jobid = this->new_job(3);
+    this->backend->set_metadata(jobid, {{"name", "kept"}});
+    this->backend->complete_part(jobid, 1);
+    this->backend->fail_job(jobid, "broken");
+    EXPECT_THROW(this->backend->set_total(jobid, 5), wp::InvalidInput);
+    EXPECT_EQ(this->backend->status(jobid).total, 3);
+
+    this->backend->set_total(jobid, 5, /*overwrite=*/true);
+    const auto s = this->backend->status(jobid);
+    EXPECT_EQ(s.total, 5);
+    EXPECT_EQ(s.remaining, 5);
+    EXPECT_FALSE(s.failed);
+    EXPECT_FALSE(s.reduce_sent);
+    EXPECT_EQ(s.metadata.value("name", ""), "kept");
+}
+
+TYPED_TEST(Conformance, CompletePartReportsCompletionAndIsIdempotent) {
+    const auto jobid = this->new_job(3);
+    EXPECT_FALSE(this->backend->complete_part(jobid, 1));
+    EXPECT_FALSE(this->backend->complete_part(jobid, 1));
+    EXPECT_EQ(this->backend->status(jobid).remaining, 2);
+    EXPECT_TRUE(this->backend->part_complete(jobid, 1));
+    EXPECT_FALSE(this->backend->complete_part(jobid, 0));
+    EXPECT_TRUE(this->backend->complete_part(jobid, 2));
+    EXPECT_TRUE(this->backend->complete_part(jobid, 2));
+    EXPECT_TRUE(this->backend->complete_part(jobid, 0));
+    const auto s = this->backend->status(jobid);
+    EXPECT_EQ(s.remaining, 0);
+    EXPECT_DOUBLE_EQ(s.progress, 1.0);
+    EXPECT_TRUE(s.complete());
+    EXPECT_TRUE(this->backend->list_pending_parts(jobid).empty());
+}
+
+TYPED_TEST(Conformance, UnknownJobIsAnErrorAndIsNeverCreated) {
+    const std::string jobid = "conformance-missing-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->complete_part(jobid, 0), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->complete_part_and_claim_reduce(jobid, 0), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->claim_reduce(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->fail_job(jobid, "x"), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->set_metadata(jobid, {{"a", "b"}}), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->part_complete(jobid, 0), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->list_pending_parts(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->status(jobid), wp::JobDoesNotExist);
+    bool seen = false;
+    this->backend->list_jobs([&](const wp::JobStatus& s) { seen = seen || s.jobid == jobid; });
+    EXPECT_FALSE(seen);
+}
+
+TYPED_TEST(Conformance, PartIdsOutOfRangeAreInvalid) {
+    const auto jobid = this->new_job(4);
+    EXPECT_THROW(this->backend->complete_part(jobid, -1), wp::InvalidInput);
+    EXPECT_THROW(this->backend->complete_part(jobid, 4), wp::InvalidInput);
+    EXPECT_THROW(this->backend->complete_part_and_claim_reduce(jobid, 99), wp::InvalidInput);
+    EXPECT_THROW(this->backend->part_complete(jobid, 4), wp::InvalidInput);
+    EXPECT_EQ(this->backend->status(jobid).remaining, 4);
+}
+
+TYPED_TEST(Conformance, ClaimReduceHasExactlyOneWinner) {
+    const auto jobid = this->new_job(1);
+    this->backend->complete_part(jobid, 0);
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 16; ++i) {
+        threads.emplace_back([&] {
+            for (int k = 0; k < 5; ++k) {
+                if (this->backend->claim_reduce(jobid)) ++winners;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(winners.load(), 1);
+    EXPECT_TRUE(this->backend->status(jobid).reduce_sent);
+}
+
+TYPED_TEST(Conformance, ReleasedReduceCanBeClaimedAgain) {
+    const auto jobid = this->new_job(1);
+    EXPECT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+    this->backend->release_reduce(jobid);
+    EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
+    const auto again = this->backend->complete_part_and_claim_reduce(jobid, 0);
+    EXPECT_TRUE(again.job_complete);
+    EXPECT_TRUE(again.reduce_claimed);
+    EXPECT_FALSE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+}
+
+TYPED_TEST(Conformance, CompleteAndClaimOnlyClaimsWhenTheLastPartCompletes) {
+    const auto jobid = this->new_job(2);
+    auto r = this->backend->complete_part_and_claim_reduce(jobid, 0);
+    EXPECT_FALSE(r.job_complete);
+    EXPECT_FALSE(r.reduce_claimed);
+    EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
+    r = this->backend->complete_part_and_claim_reduce(jobid, 1);
+    EXPECT_TRUE(r.job_complete);
+    EXPECT_TRUE(r.reduce_claimed);
+    r = this->backend->complete_part_and_claim_reduce(jobid, 1);
+    EXPECT_TRUE(r.job_complete);
+    EXPECT_FALSE(r.reduce_claimed);
+}
+
+TYPED_TEST(Conformance, FailJobRecordsTheReasonAndBlocksTheReduce) {
+    const auto jobid = this->new_job(2);
+    this->backend->fail_job(jobid, "part 1 failed: bad input");
+    auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.failed);
+    ASSERT_TRUE(s.reason.has_value());
+    EXPECT_EQ(*s.reason, "part 1 failed: bad input");
+    this->backend->complete_part(jobid, 0);
+    const auto r = this->backend->complete_part_and_claim_reduce(jobid, 1);
+    EXPECT_TRUE(r.job_complete);
+    EXPECT_FALSE(r.reduce_claimed);
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+    this->backend->fail_job(jobid, "second reason");
+    EXPECT_EQ(this->backend->status(jobid).reason.value_or(""), "second reason");
+}
+
+TYPED_TEST(Conformance, SetMetadataMergesTopLevelKeys) {
+    const auto jobid = this->new_job(1);
+    this->backend->set_metadata(jobid, {{"name", "alpha"}, {"count", 3}, {"nested", {{"a", 1}}}});
+    this->backend->set_metadata(jobid, {{"name", "beta"}, {"flag", true}});
+    const auto m = this->backend->status(jobid).metadata;
+    EXPECT_EQ(m.value("name", ""), "beta");
+    EXPECT_EQ(m.value("count", 0), 3);
+    EXPECT_EQ(m.value("flag", false), true);
+    EXPECT_EQ(m["nested"], (nlohmann::json{{"a", 1}}));
+    EXPECT_EQ(m.size(), 4u);
+    EXPECT_THROW(this->backend->set_metadata(jobid, nlohmann::json::array({1, 2})), wp::InvalidInput);
+}
+
+TYPED_TEST(Conformance, StatusFiguresFollowCompletions) {
+    const auto jobid = this->new_job(8);
+    for (wp::PartId p : {0, 3, 5}) this->backend->complete_part(jobid, p);
+    const auto s = this->backend->status(jobid);
+    EXPECT_EQ(s.total, 8);
+    EXPECT_EQ(s.remaining, 5);
+    EXPECT_DOUBLE_EQ(s.progress, 3.0 / 8.0);
+    EXPECT_FALSE(s.complete());
+    const nlohmann::json j = s.to_json();
+    EXPECT_EQ(j["total"], 8);
+    EXPECT_EQ(j["remaining"], 5);
+    EXPECT_EQ(j["reduceSent"], false);
+    EXPECT_FALSE(j.contains("error"));
+}
+
+TYPED_TEST(Conformance, PendingPartsAreListedInAscendingNumericOrder) {
+    const auto jobid = this->new_job(25);
+    for (wp::PartId p = 0; p < 25; p += 3) this->backend->complete_part(jobid, p);
+    std::vector<wp::PartId> expected;
+    for (wp::PartId p = 0; p < 25; ++p) {
+        if (p % 3 != 0) expected.push_back(p);
+    }
+    EXPECT_EQ(this->backend->list_pending_parts(jobid), expected);
+}
+
+TYPED_TEST(Conformance, ListJobsVisitsEveryJob) {
+    std::set<std::string> created;
+    for (int i = 0; i < 150; ++i) created.insert(this->new_job(1 + i % 4));
+    const auto done = *created.begin();
+    this->backend->complete_part(done, 0);
+    std::set<std::string> seen;
+    int duplicates = 0;
+    this->backend->list_jobs([&](const wp::JobStatus& s) {
+        if (!created.count(s.jobid)) return;
+        if (!seen.insert(s.jobid).second) ++duplicates;
+        if (s.jobid == done) {
+            EXPECT_EQ(s.remaining, s.total - 1);
+        }
+        EXPECT_GE(s.total, 1);
+    });
+    EXPECT_EQ(seen, created);
+    EXPECT_EQ(duplicates, 0);
+    for (const auto& jobid : created) this->backend->delete_job(jobid);
+}
+
+TYPED_TEST(Conformance, DeleteJobRemovesEveryRecord) {
+    const auto jobid = this->new_job(3);
+    this->backend->set_metadata(jobid, {{"k", "v"}});
+    this->backend->complete_part(jobid, 0);
+    EXPECT_TRUE(this->backend->delete_job(jobid));
+    EXPECT_THROW(this->backend->status(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->complete_part(jobid, 1), wp::JobDoesNotExist);
+    EXPECT_FALSE(this->backend->delete_job(jobid));
+    this->backend->set_total(jobid, 2);  // the id is free again
+    EXPECT_EQ(this->backend->status(jobid).remaining, 2);
+    EXPECT_TRUE(this->backend->status(jobid).metadata.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Part guard on every backend.
+
+struct FatalInput : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct Transient : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <class Factory>
+class GuardConformance : public Conformance<Factory> {};
+TYPED_TEST_SUITE(GuardConformance, wp_test::AllBackends, wp_test::BackendNames);
+
+// 25 threads complete a 2,000-part job where every part is delivered 3 times in random order.
+template <class Options>
+void run_duplicated_job(wp::Backend& backend, const std::string& jobid, std::int64_t total, unsigned seed,
+                        const Options& options) {
+    std::vector<wp::PartId> deliveries;
+    for (int copy = 0; copy < 3; ++copy) {
+        for (wp::PartId p = 0; p < total; ++p) deliveries.push_back(p);
+    }
+    std::mt19937 rng(seed);
+    std::shuffle(deliveries.begin(), deliveries.end(), rng);
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> ran{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 25; ++t) {
+        threads.emplace_back([&] {
+            for (std::size_t i = next++; i < deliveries.size(); i = next++) {
+                wp::Part part(jobid, deliveries[i], options);
+                part.run([&] { ++ran; });
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ran.load(), static_cast<int>(deliveries.size()));
+    (void)backend;
+}
+
+TYPED_TEST(GuardConformance, DuplicatedConcurrentDeliveriesSendExactlyOneReduce) {
+    for (unsigned seed : {1u, 7u, 42u}) {
+        auto notifier = std::make_shared<wp::MemoryNotifier>();
+        const auto jobid = this->new_job(2000);
+        this->backend->set_metadata(jobid, {{"seed", seed}});
+        run_duplicated_job(*this->backend, jobid, 2000, seed,
+                           wp::PartOptions{.backend = this->backend, .notifier = notifier});
+        const auto s = this->backend->status(jobid);
+        EXPECT_EQ(s.remaining, 0) << "seed " << seed;
+        EXPECT_TRUE(s.reduce_sent);
+        const auto reduces = notifier->messages("reduce");
+        ASSERT_EQ(reduces.size(), 1u) << "seed " << seed;
+        EXPECT_EQ(nlohmann::json::parse(reduces[0].body),
+                  (nlohmann::json{{"jobid", jobid}, {"metadata", {{"seed", seed}}}}));
+        this->backend->delete_job(jobid);
+    }
+}
+
+TYPED_TEST(GuardConformance, DuplicatedConcurrentDeliveriesCallOnReduceExactlyOnce) {
+    std::atomic<int> calls{0};
+    const auto jobid = this->new_job(2000);
+    wp::PartOptions options{.backend = this->backend};
+    options.on_reduce = [&](const std::string& id, const nlohmann::json& metadata) {
+        EXPECT_EQ(id, jobid);
+        EXPECT_TRUE(metadata.is_object());
+        ++calls;
+    };
+    run_duplicated_job(*this->backend, jobid, 2000, 99u, options);
+    EXPECT_EQ(calls.load(), 1);
+    this->backend->delete_job(jobid);
+}
+
+TYPED_TEST(GuardConformance, LateDuplicateAfterCompletionSendsNoSecondReduce) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(3);
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    for (wp::PartId p = 0; p < 3; ++p) wp::Part(jobid, p, options).run([] {});
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    for (wp::PartId p = 0; p < 3; ++p) wp::Part(jobid, p, options).run([] {});
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+}
+
+TYPED_TEST(GuardConformance, MatchingExceptionFailsTheJobAndIsRethrownUnchanged) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(3);
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier,
+                                  .fail_job_on = wp::fail_on<FatalInput, std::bad_alloc>()};
+    const std::exception_ptr original = std::make_exception_ptr(FatalInput("corrupt tile"));
+    try {
+        wp::Part(jobid, 1, options).run([&] { std::rethrow_exception(original); });
+        FAIL() << "the guard swallowed the exception";
+    } catch (const FatalInput& e) {
+        EXPECT_STREQ(e.what(), "corrupt tile");
+        EXPECT_EQ(std::current_exception(), original) << "not the same exception object";
+    }
+    const auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.failed);
+    ASSERT_TRUE(s.reason.has_value());
+    EXPECT_THAT(*s.reason, ::testing::HasSubstr("part 1"));
+    EXPECT_THAT(*s.reason, ::testing::HasSubstr("corrupt tile"));
+    EXPECT_FALSE(this->backend->part_complete(jobid, 1));
+
+    bool ran = false;
+    EXPECT_THROW(wp::Part(jobid, 2, options).run([&] { ran = true; }), wp::JobFailed);
+    EXPECT_FALSE(ran);
+    EXPECT_TRUE(notifier->messages("reduce").empty());
+}
+
+TYPED_TEST(GuardConformance, NonMatchingExceptionLeavesTheJobUntouched) {
+    const auto jobid = this->new_job(2);
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier,
+                                  .fail_job_on = wp::fail_on<FatalInput>()};
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] { throw Transient("network blip"); }), Transient);
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] { throw 42; }), int);
+    const auto s = this->backend->status(jobid);
+    EXPECT_FALSE(s.failed);
+    EXPECT_EQ(s.remaining, 2);
+    // The retry succeeds.
+    EXPECT_EQ(wp::Part(jobid, 0, options).run([] { return 7; }), 7);
+    EXPECT_EQ(this->backend->status(jobid).remaining, 1);
+}
+
+TYPED_TEST(GuardConformance, WithoutFailJobOnNoExceptionFailsTheJob) {
+    const auto jobid = this->new_job(1);
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    EXPECT_THROW(wp::with_part(jobid, 0, {.backend = this->backend, .notifier = notifier},
+                               [] { throw FatalInput("x"); }),
+                 FatalInput);
+    EXPECT_FALSE(this->backend->status(jobid).failed);
+}
+
+// A notifier that fails its first `failures` publishes.
+class FlakyNotifier final : public wp::Notifier {
+public:
+    explicit FlakyNotifier(int failures) : failures_(failures) {}
+    void publish(const std::string& subject, const std::string& body) override {
+        if (failures_-- > 0) throw wp::BackendError("injected publish failure", "InternalError", true);
+        inner.publish(subject, body);
+    }
+    std::string describe() const override { return "flaky://"; }
+    wp::MemoryNotifier inner;
+
+private:
+    std::atomic<int> failures_;
+};
+
+TYPED_TEST(GuardConformance, FailedReduceIsReleasedAndSentOnRedelivery) {
+    auto notifier = std::make_shared<FlakyNotifier>(1);
+    const auto jobid = this->new_job(2);
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    wp::Part(jobid, 0, options).run([] {});
+    EXPECT_THROW(wp::Part(jobid, 1, options).run([] {}), wp::BackendError);
+    EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
+    EXPECT_TRUE(notifier->inner.messages("reduce").empty());
+    wp::Part(jobid, 1, options).run([] {});  // watchbot redelivers the message
+    EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+    wp::Part(jobid, 0, options).run([] {});
+    EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+}
+
+TYPED_TEST(GuardConformance, CreateJobWritesTheJobAndPublishesEveryPart) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    nlohmann::json parts = nlohmann::json::array();
+    for (int i = 0; i < 23; ++i) parts.push_back({{"url", "s3://bucket/" + std::to_string(i)}});
+    const std::string jobid = wp::create_job(
+        parts, {.backend = this->backend, .notifier = notifier, .metadata = {{"owner", "me"}}, .workers = 4});
+    const auto s = this->backend->status(jobid);
+    EXPECT_EQ(s.total, 23);
+    EXPECT_EQ(s.remaining, 23);
+    EXPECT_EQ(s.metadata, (nlohmann::json{{"owner", "me"}}));
+    const auto maps = notifier->messages("map");
+    ASSERT_EQ(maps.size(), 23u);
+    std::set<wp::PartId> partids;
+    for (const auto& m : maps) {
+        const auto msg = wp::parse_map_message(m.body);
+        EXPECT_EQ(msg.jobid, jobid);
+        EXPECT_EQ(msg.metadata, (nlohmann::json{{"owner", "me"}}));
+        EXPECT_EQ(msg.body["url"], "s3://bucket/" + std::to_string(msg.partid));
+        partids.insert(msg.partid);
+    }
+    EXPECT_EQ(partids.size(), 23u);
+    EXPECT_EQ(*partids.begin(), 0);
+    EXPECT_EQ(*partids.rbegin(), 22);
+}
+
+}  // namespace

@@ -1,0 +1,40 @@
+#pragma once
+// The backends every conformance test runs on. Each factory has a static `name` and a static
+// `make()` returning a fresh std::shared_ptr<Backend> (tests use unique job ids, so a factory may
+// return backends that share one server).
+
+#include <gtest/gtest.h>
+
+#include "watchbot_progress/config.hpp"
+#include "factories/memory_factory.hpp"
+#if WP_WITH_REDIS && __has_include("factories/redis_factory.hpp")
+#include "factories/redis_factory.hpp"
+#define WP_TEST_REDIS_FACTORY , wp_test::RedisFactory
+#else
+#define WP_TEST_REDIS_FACTORY
+#endif
+#if WP_WITH_SQLITE && __has_include("factories/sqlite_factory.hpp")
+#include "factories/sqlite_factory.hpp"
+#define WP_TEST_SQLITE_FACTORY , wp_test::SqliteFactory
+#else
+#define WP_TEST_SQLITE_FACTORY
+#endif
+#if WP_WITH_AWS && __has_include("factories/dynamodb_factory.hpp")
+#include "factories/dynamodb_factory.hpp"
+#define WP_TEST_DYNAMODB_FACTORY , wp_test::DynamoDbFactory
+#else
+#define WP_TEST_DYNAMODB_FACTORY
+#endif
+
+namespace wp_test {
+
+using AllBackends = ::testing::Types<MemoryFactory WP_TEST_REDIS_FACTORY WP_TEST_SQLITE_FACTORY WP_TEST_DYNAMODB_FACTORY>;
+
+struct BackendNames {
+    template <class T>
+    static std::string GetName(int) {
+        return T::name;
+    }
+};
+
+}  // namespace wp_test
