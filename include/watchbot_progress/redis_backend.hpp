@@ -1,14 +1,54 @@
 #pragma once
-// Redis backend over hiredis, with the Python tool's key layout:
-//   <jobid>-metadata  hash: total, failed ("1"), error, reduce_message_sent ("True"), and one field
-//                     per user-metadata key (strings as-is, other JSON values as JSON text)
-//   <jobid>-parts     set of pending part ids
-// complete_part_and_claim_reduce is one Lua script (EVALSHA, reloaded on NOSCRIPT): one round trip.
+// Redis backend over hiredis, with the Python tool's key layout, so jobs written by either tool are
+// readable and completable by the other:
 //
-// Thread safety: each thread that uses the backend gets its own connection from a pool (up to
-// pool_size open at once; more callers wait). A dropped connection is reopened on next use.
+//   <jobid>-metadata  hash: `total` (decimal), `failed` ("1" when failed), `error` (the reason),
+//                     `reduce_message_sent` ("True" once the reduce was claimed; written with HSETNX),
+//                     and one field per user-metadata key.
+//   <jobid>-parts     set of the pending part ids as decimal strings ("0", "1", ...). Redis removes
+//                     an empty set, so this key is absent once every part is complete.
+//
+// A job exists exactly when `<jobid>-metadata` has a `total` field. The backend writes one more,
+// short-lived key that other tools may ignore: `<jobid>-reduce-claim` (a random token, expiring after
+// 5 minutes) records which caller won the reduce claim, so that a claim whose reply was lost on a
+// dropped connection is recognised by the caller's own retry instead of being lost (see Retries).
+// set_total also writes its parts under a temporary key `<jobid>-parts-tmp-<random>` (expiring after
+// an hour) and renames it into place.
+//
+// User metadata encoding (lossy in one case): a JSON string value is stored as-is, any other JSON
+// value (number, bool, null, object, array) as its compact JSON text. On reading, a field whose text
+// parses as a non-string JSON value is returned as that value, any other text as a string. So a
+// string that looks like JSON — "12", "true", "null", "[1]", "{}" — is read back as the number,
+// bool, null, array or object it spells, not as the string that was written. Fields written by
+// other tools follow the same rule (the Python tool's True is stored as "True", which is not JSON,
+// so it reads back as the string "True").
+//
+// Atomicity and round trips: every method that reads and writes one job runs as a Lua script
+// (SCRIPT LOAD once per server, then EVALSHA; reloaded automatically after NOSCRIPT, e.g. after a
+// SCRIPT FLUSH or a server restart), so each is atomic and one round trip — in particular
+// complete_part_and_claim_reduce, the hot path of every worker. set_total with many parts is the
+// exception: it adds the part ids to the temporary key in SADD commands of 10,000 ids (pipelined, so
+// the server never blocks on one giant command), then one script checks the job does not exist (or
+// overwrite), renames the set into place and writes `total` last; a half-written job is never
+// visible.
+//
+// Thread safety: every method may be called concurrently from any number of threads. Each call
+// checks a connection out of a pool for the duration of its command(s) and returns it afterwards;
+// at most pool_size connections are open at once and further callers wait for one to be returned.
+// No connection is held while a list_jobs visitor runs, so visitors may call back into the backend.
+//
+// Retries: when a connection fails (connection refused or reset, server restarted, timeout), the
+// connection is discarded — with every idle connection of the pool, which is likely broken the same
+// way — and the command is retried on a fresh connection, up to reconnect_attempts times with a
+// short backoff. Every command the backend sends is safe to repeat: completing a part twice never
+// counts twice and a lost reduce claim is recognised by its token. When every attempt fails:
+// BackendError with code "ConnectionError", retryable() true. An error reply from Redis is a
+// BackendError whose code is the reply's first word ("WRONGTYPE", "NOAUTH", "WRONGPASS", "OOM",
+// ...), not retried; "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN" and "OOM" are marked retryable.
+// Error messages name host:port, never the password.
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,38 +61,83 @@ namespace watchbot_progress {
 struct RedisOptions {
     std::string host = "127.0.0.1";
     int port = 6379;
-    int db = 0;
+    int db = 0;  // SELECTed on every new connection
+    // AUTH on every new connection: `AUTH password`, or `AUTH username password` (Redis 6 ACLs)
+    // when username is set too. A username without a password is ignored.
+    std::optional<std::string> username;
     std::optional<std::string> password;
     std::chrono::milliseconds connect_timeout{2000};
-    std::chrono::milliseconds command_timeout{5000};
-    std::size_t pool_size = 32;
-    // Delete a job's keys once its reduce has been claimed and sent.
+    std::chrono::milliseconds command_timeout{5000};  // per command or pipeline read; 0: none
+    std::size_t pool_size = 32;  // connections open at once at most (0 counts as 1)
+    // When true, a job's keys are set to expire done_ttl after the job is complete and its reduce
+    // has been claimed, instead of being kept forever. They are not deleted at once, so that a late
+    // duplicate delivery of a part within done_ttl still finds the complete, claimed job (and sends
+    // no second reduce) instead of JobDoesNotExist. release_reduce cancels the expiry. The default
+    // TTL of 24 hours outlasts SQS's longest visibility timeout (12 hours) and watchbot's retries.
     bool delete_when_done = false;
-    // Retry a command once on a fresh connection when the connection dropped (the commands the
-    // backend sends are idempotent).
+    std::chrono::seconds done_ttl{24 * 60 * 60};
+    // How many times a command is retried on a fresh connection after its connection failed
+    // (so 1 + reconnect_attempts attempts at most), waiting reconnect_backoff, then twice that, ...
+    // (capped at 1 s) between attempts.
     int reconnect_attempts = 3;
+    std::chrono::milliseconds reconnect_backoff{50};
 };
 
 class RedisBackend final : public Backend {
 public:
+    // Connects lazily: the first call opens the first connection, so constructing never throws
+    // for an unreachable server.
     explicit RedisBackend(RedisOptions options = {});
-    // redis://[:password@]host[:port][/db][?db=N]; InvalidInput when malformed.
-    static std::shared_ptr<RedisBackend> from_uri(std::string_view uri);
+
+    // redis://[[username]:password@]host[:port][/db][?db=N], e.g. redis://localhost:6379/0,
+    // redis://:secret@10.0.0.5/2, redis://default:secret@cache.local:6380?db=1, redis://[::1]:6379.
+    // Userinfo is percent-decoded. Defaults: host 127.0.0.1, port 6379, db 0. Throws InvalidInput for
+    // a wrong scheme (rediss:// is not supported: hiredis 0.14 has no TLS), a bad port (not 1-65535),
+    // a bad db (not a non-negative integer, or /db and ?db= disagreeing), or an unknown query
+    // parameter. Messages never contain the password.
     static RedisOptions parse_uri(std::string_view uri);
+    static std::shared_ptr<RedisBackend> from_uri(std::string_view uri);
+
+    // Closes the pooled connections. No call may be running on the backend.
     ~RedisBackend() override;
 
+    RedisBackend(const RedisBackend&) = delete;
+    RedisBackend& operator=(const RedisBackend&) = delete;
+
+    // The methods follow the Backend contract (backend.hpp); Redis specifics:
+    //
+    // set_total: writes the parts set, then (atomically) refuses an existing job unless overwrite,
+    //   renames the set into place and writes `total`. Overwrite deletes the parts set and the
+    //   `failed`, `error` and `reduce_message_sent` fields, keeps user metadata, cancels any expiry.
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
+    // set_metadata: HSETs one field per top-level key (see the encoding above). Keys named `total`,
+    //   `failed`, `error` or `reduce_message_sent` are refused with InvalidInput (they would corrupt
+    //   the job's bookkeeping), as are values that are not valid UTF-8.
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
     bool complete_part(const std::string& jobid, PartId partid) override;
+    // claim_reduce: HSETNX reduce_message_sent True, refused (false) when the job failed. With
+    //   delete_when_done, a successful claim on a complete job sets the keys' expiry.
     bool claim_reduce(const std::string& jobid) override;
+    // release_reduce: HDEL reduce_message_sent (and cancels a delete_when_done expiry).
     void release_reduce(const std::string& jobid) override;
+    // One Lua script, one round trip: existence and range check, SREM, SCARD and, when no part is
+    //   pending and the job has not failed, the HSETNX claim.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    // fail_job: HSET failed "1" and error <reason>, atomically.
     void fail_job(const std::string& jobid, const std::string& reason) override;
+    // status: HGETALL and SCARD in one script. `failed` counts when the field is present and not
+    //   "", "0", "false" or "False"; reduce_sent when `reduce_message_sent` is present.
     JobStatus status(const std::string& jobid) override;
     bool part_complete(const std::string& jobid, PartId partid) override;
+    // list_pending_parts: SSCAN over the set (one round trip for small sets), sorted numerically.
     std::vector<PartId> list_pending_parts(const std::string& jobid) override;
+    // list_jobs: SCAN MATCH *-metadata COUNT 100 to the end; keys that are not jobs (no `total`,
+    //   not a hash) or that vanish during the walk are skipped, each job is visited once.
     void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    // delete_job: DEL of the job's keys. If the connection drops after the server deleted them, the
+    //   retry finds nothing and returns false.
     bool delete_job(const std::string& jobid) override;
+    // redis://host:port/db — never the username or password.
     std::string describe() const override;
 
     const RedisOptions& options() const noexcept;

@@ -23,10 +23,9 @@
 
 #include "aws/clock.hpp"
 #include "aws/credentials.hpp"
+#include "aws/headers.hpp"
 
 namespace watchbot_progress::aws {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct SigningRequest {
     std::string method;   // "GET", "POST", ...

@@ -1,0 +1,124 @@
+#pragma once
+// SQLite backend: an embedded database in one file, for local runs and single-machine use.
+//
+// Many threads and many worker PROCESSES may share one database file at once:
+//   * the file is in WAL mode (readers never block the writer) with a busy timeout;
+//   * every write is one short `BEGIN IMMEDIATE` transaction; when the file stays locked beyond the
+//     busy timeout (SQLITE_BUSY / SQLITE_LOCKED), the whole transaction is retried with jittered
+//     exponential backoff until `retry_timeout` has passed, then BackendError("SQLITE_BUSY",
+//     retryable) is thrown;
+//   * complete_part_and_claim_reduce is one transaction, so exactly one caller across all processes
+//     wins the reduce claim.
+// The file must be on a local filesystem (WAL needs shared memory; NFS is not safe).
+//
+// Schema (tables are prefixed, so the same file can also hold the local queue's tables and others):
+//   wp_jobs(id INTEGER PRIMARY KEY, jobid TEXT UNIQUE, total, remaining, failed, reason,
+//           metadata TEXT (a JSON object), reduce_sent, created_at, updated_at)   -- times: ms since epoch
+//   wp_pending_parts(job INTEGER, partid INTEGER, PRIMARY KEY (job, partid)) WITHOUT ROWID
+//           -- one row per pending part; `job` is wp_jobs.id (a small integer key keeps the table
+//           -- about five times smaller and set_total about twice as fast as repeating the job id)
+//   wp_schema_versions(component TEXT PRIMARY KEY, version INTEGER)
+// `remaining` is updated in the same transaction as each deletion that removed a row, so status and
+// completion checks are O(1).
+//
+// Thread safety: every method may be called concurrently from any threads. Each call borrows a
+// connection from the instance's pool (opening one when none is idle), so a connection is never
+// used by two threads at once; up to `max_idle_connections` idle connections are kept open.
+// Process safety: after fork() the child must not use connections opened by the parent; an
+// instance notices that it runs in a new process and opens new connections there (the inherited ones
+// are abandoned, never closed, as SQLite requires).
+//
+// Errors: SQLite failures become BackendError whose code() is the SQLite name of the result code
+// ("SQLITE_BUSY", "SQLITE_CANTOPEN", "SQLITE_CORRUPT", ...), retryable for BUSY, LOCKED and
+// PROTOCOL. A file written by a newer schema version: ConfigError.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "watchbot_progress/backend.hpp"
+
+namespace watchbot_progress {
+
+// SQLite's `PRAGMA synchronous` in WAL mode: `normal` survives process crashes but may lose the last
+// transactions on power loss; `full` survives power loss at the cost of an fsync per commit.
+enum class SqliteSynchronous { off, normal, full };
+
+// How to open a SQLite file; shared by SqliteBackend and LocalQueue.
+struct SqliteOptions {
+    // The database file; created (with its directory's permissions) when missing. Not ":memory:":
+    // the state must be shared between connections and processes.
+    std::string path;
+    // How long SQLite itself waits for a lock before a statement fails with SQLITE_BUSY.
+    std::chrono::milliseconds busy_timeout{5000};
+    // How long a transaction that keeps failing with SQLITE_BUSY / SQLITE_LOCKED is retried in all,
+    // from its first attempt; 0: never retried beyond busy_timeout.
+    std::chrono::milliseconds retry_timeout{60000};
+    // Backoff between those retries: full jitter, doubling from `retry_backoff_initial` up to
+    // `retry_backoff_max`.
+    std::chrono::milliseconds retry_backoff_initial{2};
+    std::chrono::milliseconds retry_backoff_max{200};
+    SqliteSynchronous synchronous = SqliteSynchronous::normal;
+    // Idle connections kept open per instance (more may be open while many threads are busy).
+    std::size_t max_idle_connections = 8;
+};
+
+// Parses a SQLite URI (shared by SqliteBackend::parse_uri and LocalQueue::parse_uri):
+//   sqlite:///absolute/path/file.db      the absolute path /absolute/path/file.db
+//   sqlite://relative/path/file.db       a path relative to the current directory
+// followed by optional query parameters: ?busy_timeout_ms=N&retry_timeout_ms=N&synchronous=off|normal|full
+// Percent-escapes (%20) in the path are decoded. Throws InvalidInput, saying what is wrong, for
+// another scheme, an empty path, a path ending in '/', ":memory:", "~" (not expanded), a fragment
+// ('#'), a bad escape, or an unknown or malformed parameter.
+SqliteOptions parse_sqlite_uri(std::string_view uri);
+
+// The URI for `path`: "sqlite://" + path (so "sqlite:///abs/file.db" for absolute paths), with '%',
+// '?', '#' and control characters percent-escaped. Without the query parameters.
+std::string sqlite_uri(const std::string& path);
+
+class SqliteBackend final : public Backend {
+public:
+    // Opens (creating when missing) the database, switches it to WAL mode and creates the tables.
+    // Throws InvalidInput for an empty path or ":memory:", BackendError when SQLite cannot open the
+    // file ("SQLITE_CANTOPEN": missing directory, permissions; "SQLITE_NOTADB": not a database) or
+    // cannot switch it to WAL mode ("SQLITE_WAL_UNAVAILABLE"), ConfigError when the file holds a
+    // newer schema version than this library reads.
+    explicit SqliteBackend(SqliteOptions options);
+    // sqlite:///path/to/file.db or sqlite://relative/path.db (see parse_sqlite_uri).
+    static std::shared_ptr<SqliteBackend> from_uri(std::string_view uri);
+    static SqliteOptions parse_uri(std::string_view uri) { return parse_sqlite_uri(uri); }
+    ~SqliteBackend() override;
+
+    // The Backend contract (backend.hpp). Besides it: set_total refuses a total over
+    // kMaxTotal (one row per pending part) with InvalidInput.
+    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
+    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    bool complete_part(const std::string& jobid, PartId partid) override;
+    bool claim_reduce(const std::string& jobid) override;
+    void release_reduce(const std::string& jobid) override;
+    // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
+    // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
+    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    void fail_job(const std::string& jobid, const std::string& reason) override;
+    JobStatus status(const std::string& jobid) override;
+    bool part_complete(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
+    // Reads the jobs in pages (by insertion order) and calls `visit` outside any transaction, so the
+    // visitor may call back into the backend.
+    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    bool delete_job(const std::string& jobid) override;
+    // "sqlite:///path/to/file.db"
+    std::string describe() const override;
+
+    const SqliteOptions& options() const noexcept;
+
+    static constexpr std::int64_t kMaxTotal = 1'000'000'000;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace watchbot_progress
