@@ -46,6 +46,13 @@ struct CompletionResult {
     bool reduce_claimed = false;  // this caller won the reduce claim and must send the reduce
 };
 
+// Traffic counters of a backend, for benchmarks and diagnostics. Backends that cannot count report 0.
+struct BackendStats {
+    std::uint64_t requests = 0;        // round trips to the store
+    std::uint64_t bytes_sent = 0;      // request bytes (bodies/commands) sent to the store
+    std::uint64_t bytes_received = 0;  // response bytes received from the store
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -98,6 +105,9 @@ public:
 
     // Where the backend points, for messages: a URI without password or credentials.
     virtual std::string describe() const = 0;
+
+    // Traffic since the backend was made. Thread-safe. The default reports zeros.
+    virtual BackendStats stats() const { return {}; }
 };
 
 // Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 without control characters.

@@ -4,6 +4,7 @@
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/forwarding.hpp"
 #include "watchbot_progress/job.hpp"
 #include "watchbot_progress/memory_backend.hpp"
 #include "watchbot_progress/messages.hpp"

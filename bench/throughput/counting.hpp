@@ -1,0 +1,67 @@
+#pragma once
+// Counting wrappers for the throughput tool: calls to the backend, messages through the notifier.
+
+#include <atomic>
+#include <string>
+
+#include "watchbot_progress/forwarding.hpp"
+#include "watchbot_progress/messages.hpp"
+
+namespace wp_bench {
+
+namespace wp = watchbot_progress;
+
+// Counts backend calls (a stand-in for round trips where the backend does not report its own).
+class CountingBackend final : public wp::ForwardingBackend {
+public:
+    using ForwardingBackend::ForwardingBackend;
+
+    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override {
+        ++calls;
+        ForwardingBackend::set_total(jobid, total, overwrite);
+    }
+    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
+        ++calls;
+        ForwardingBackend::set_metadata(jobid, metadata);
+    }
+    wp::CompletionResult complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
+        ++calls;
+        return ForwardingBackend::complete_part_and_claim_reduce(jobid, partid);
+    }
+    wp::JobStatus status(const std::string& jobid) override {
+        ++calls;
+        return ForwardingBackend::status(jobid);
+    }
+    void release_reduce(const std::string& jobid) override {
+        ++calls;
+        ForwardingBackend::release_reduce(jobid);
+    }
+
+    std::atomic<std::uint64_t> calls{0};
+};
+
+// Counts published messages by subject.
+class CountingNotifier final : public wp::ForwardingNotifier {
+public:
+    using ForwardingNotifier::ForwardingNotifier;
+
+    void publish(const std::string& subject, const std::string& body) override {
+        ForwardingNotifier::publish(subject, body);
+        count(subject, 1);
+    }
+    void publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+        ForwardingNotifier::publish_batch(messages);
+        for (const auto& m : messages) count(m.subject, 1);
+    }
+
+    std::atomic<std::uint64_t> map_messages{0};
+    std::atomic<std::uint64_t> reduce_messages{0};
+
+private:
+    void count(const std::string& subject, std::uint64_t n) {
+        if (subject == wp::kReduceSubject) reduce_messages += n;
+        else map_messages += n;
+    }
+};
+
+}  // namespace wp_bench

@@ -1,0 +1,114 @@
+#pragma once
+// Private to the Redis backend (and its tests): one hiredis connection, and a pool of them.
+//
+// A Connection is used by one thread at a time. Any failure of the connection itself (refused,
+// reset, EOF, timeout, protocol error) throws ConnectionLost and leaves the Connection unusable:
+// the caller discards it. Error *replies* from Redis are returned as replies (type
+// REDIS_REPLY_ERROR); raise_reply_error turns one into a BackendError.
+
+#include <hiredis/hiredis.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "watchbot_progress/redis_backend.hpp"
+
+namespace watchbot_progress::redis_detail {
+
+// Frees a hiredis reply. Defined in the library so that users of this header (the tests) need not
+// link hiredis themselves.
+struct ReplyDeleter {
+    void operator()(redisReply* reply) const noexcept;
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+using Args = std::vector<std::string>;
+
+// The connection failed; it must be discarded. what() is hiredis's description (never a password).
+class ConnectionLost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// "host:port" for messages (IPv6 hosts in brackets).
+std::string endpoint(const RedisOptions& options);
+
+// The first word of an error reply ("WRONGTYPE", "NOSCRIPT", ...).
+std::string error_code(const redisReply& reply);
+bool is_error(const redisReply& reply, std::string_view code);
+// Throws BackendError for an error reply, with its code; "LOADING", "BUSY", "TRYAGAIN",
+// "MASTERDOWN", "OOM" are retryable. `what` says what the backend was doing.
+[[noreturn]] void raise_reply_error(const redisReply& reply, const RedisOptions& options, std::string_view what);
+// Throws BackendError("UnexpectedReply") when the reply is not of the expected type (after checking
+// for an error reply).
+void expect_type(const redisReply& reply, int type, const RedisOptions& options, std::string_view what);
+std::string as_string(const redisReply& reply);  // a string or status reply's text
+
+class Connection {
+public:
+    // Connects (connect_timeout), sets the command timeout, AUTHs and SELECTs. Throws
+    // ConnectionLost when the server cannot be reached, BackendError when it refuses AUTH or SELECT.
+    explicit Connection(const RedisOptions& options);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // One command, one round trip. Never returns null; error replies are returned.
+    Reply command(const Args& args);
+    // Sends every command, then reads every reply, in order: one round trip.
+    std::vector<Reply> pipeline(const std::vector<Args>& commands);
+
+private:
+    [[noreturn]] void lost(std::string_view doing);
+
+    struct ContextDeleter {
+        void operator()(redisContext* context) const noexcept;
+    };
+    std::unique_ptr<redisContext, ContextDeleter> context_;
+};
+
+// Up to max_open connections; acquire() hands out an idle one, opens a new one while under the
+// limit (outside the lock), or waits for one to be returned. Thread-safe.
+class Pool {
+public:
+    explicit Pool(RedisOptions options);
+    ~Pool();
+
+    class Lease {
+    public:
+        Lease(Pool* pool, std::unique_ptr<Connection> connection) : pool_(pool), connection_(std::move(connection)) {}
+        Lease(Lease&& other) noexcept = default;
+        Lease& operator=(Lease&&) = delete;
+        ~Lease();
+        Connection& operator*() const noexcept { return *connection_; }
+        Connection* operator->() const noexcept { return connection_.get(); }
+        // The connection failed: on return it is closed, with every idle connection of the pool.
+        void mark_broken() noexcept { broken_ = true; }
+
+    private:
+        Pool* pool_;
+        std::unique_ptr<Connection> connection_;
+        bool broken_ = false;
+    };
+
+    // Throws what Connection's constructor throws when a new connection cannot be opened.
+    Lease acquire();
+
+private:
+    void give_back(std::unique_ptr<Connection> connection, bool broken) noexcept;
+
+    const RedisOptions options_;
+    const std::size_t max_open_;
+    std::mutex mutex_;
+    std::condition_variable available_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+    std::size_t open_ = 0;  // idle plus leased plus being opened
+};
+
+}  // namespace watchbot_progress::redis_detail

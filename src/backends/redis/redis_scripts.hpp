@@ -1,0 +1,141 @@
+#pragma once
+// Private to the Redis backend: the Lua scripts. Each runs atomically on the server and returns an
+// array whose first element is a status code:
+//    0 ok
+//   -1 the job does not exist (`<jobid>-metadata` has no `total`); nothing was written
+//   -2 the part id is out of range; second element: total
+//   -3 `total` is not a number (the hash was not written by a watchbot-progress tool)
+//   -4 `<jobid>-metadata` is not a hash; second element: its type
+//   -5 set_total's temporary parts key is missing (already renamed by a lost earlier attempt?)
+//   -6 set_total: the job already exists and overwrite was not asked for
+//
+// Only commands that exist since Redis 2.6 are required (UNLINK is tried, with RENAME as the
+// fallback), and every script may be run twice with the same arguments with the same outcome: the
+// backend retries a script on a fresh connection when the first connection dropped.
+//
+// Keys: KEYS[1] <jobid>-metadata, KEYS[2] <jobid>-parts, KEYS[3] <jobid>-reduce-claim, and for
+// set_total KEYS[4] the temporary parts key.
+
+#include <string_view>
+
+namespace watchbot_progress::redis_detail::scripts {
+
+// Helpers prepended to the scripts that claim the reduce.
+//  failed(meta): `failed` present and not a false-looking value.
+//  claim(meta, parts, claimkey, token, ttl): 1 when the caller with `token` holds the reduce claim
+//    (it just won it, or a lost earlier attempt with the same token did), else 0. The winner's token
+//    is kept for 5 minutes in `claimkey`. With ttl > 0 and no part pending, the job's keys expire
+//    after ttl seconds (delete_when_done).
+inline constexpr std::string_view kPrelude = R"lua(
+local function failed(meta)
+  local f = redis.call('HGET', meta, 'failed')
+  return f and f ~= '' and f ~= '0' and f ~= 'false' and f ~= 'False'
+end
+local function claim(meta, parts, claimkey, token, ttl)
+  if redis.call('GET', claimkey) == token then return 1 end
+  if failed(meta) then return 0 end
+  if redis.call('HSETNX', meta, 'reduce_message_sent', 'True') == 0 then return 0 end
+  redis.call('SET', claimkey, token, 'EX', 300)
+  if tonumber(ttl) > 0 and redis.call('SCARD', parts) == 0 then
+    redis.call('EXPIRE', meta, ttl)
+    redis.call('EXPIRE', parts, ttl)
+  end
+  return 1
+end
+)lua";
+
+// complete_part / complete_part_and_claim_reduce.
+// ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl. Returns {0, remaining, claimed}.
+inline constexpr std::string_view kComplete = R"lua(
+local total = redis.call('HGET', KEYS[1], 'total')
+if not total then return {-1} end
+local n = tonumber(total)
+if not n then return {-3} end
+local p = tonumber(ARGV[1])
+if p < 0 or p >= n then return {-2, n} end
+redis.call('SREM', KEYS[2], ARGV[1])
+local remaining = redis.call('SCARD', KEYS[2])
+local claimed = 0
+if remaining == 0 and ARGV[2] == '1' then
+  claimed = claim(KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[4])
+end
+return {0, remaining, claimed}
+)lua";
+
+// claim_reduce. ARGV: token, ttl. Returns {0, claimed}.
+inline constexpr std::string_view kClaim = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+return {0, claim(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])}
+)lua";
+
+// release_reduce. Returns {0}.
+inline constexpr std::string_view kRelease = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+redis.call('HDEL', KEYS[1], 'reduce_message_sent')
+redis.call('DEL', KEYS[3])
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
+return {0}
+)lua";
+
+// fail_job. ARGV: reason. Returns {0}.
+inline constexpr std::string_view kFail = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+redis.call('HSET', KEYS[1], 'failed', '1')
+redis.call('HSET', KEYS[1], 'error', ARGV[1])
+return {0}
+)lua";
+
+// set_metadata. ARGV: field, value, field, value, ... Returns {0}.
+inline constexpr std::string_view kSetMetadata = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return {0}
+)lua";
+
+// status. Returns {0, {field, value, ...}, remaining}.
+inline constexpr std::string_view kStatus = R"lua(
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' then return {-1} end
+if t ~= 'hash' then return {-4, t} end
+local h = redis.call('HGETALL', KEYS[1])
+for i = 1, #h, 2 do
+  if h[i] == 'total' then
+    return {0, h, redis.call('SCARD', KEYS[2])}
+  end
+end
+return {-1}
+)lua";
+
+// part_complete. ARGV: partid. Returns {0, total, is_pending}; the caller checks the range.
+inline constexpr std::string_view kPartPending = R"lua(
+local total = redis.call('HGET', KEYS[1], 'total')
+if not total then return {-1} end
+local n = tonumber(total)
+if not n then return {-3} end
+return {0, n, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
+)lua";
+
+// The last step of set_total. KEYS[4]: the temporary parts key. ARGV: total, overwrite ("1"/"0").
+// Refuses an existing job unless overwrite (deleting the temporary key); else resets the failure and
+// the reduce claim, moves the parts into place, writes `total` last and cancels any expiry. User
+// metadata is kept. Returns {0}.
+inline constexpr std::string_view kCommitTotal = R"lua(
+if redis.call('EXISTS', KEYS[4]) == 0 then return {-5} end
+if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], 'total') == 1 then
+  redis.call('DEL', KEYS[4])
+  return {-6}
+end
+redis.call('HDEL', KEYS[1], 'failed', 'error', 'reduce_message_sent')
+redis.call('DEL', KEYS[3])
+redis.pcall('UNLINK', KEYS[2])
+redis.call('RENAME', KEYS[4], KEYS[2])
+redis.call('PERSIST', KEYS[2])
+redis.call('HSET', KEYS[1], 'total', ARGV[1])
+redis.call('PERSIST', KEYS[1])
+return {0}
+)lua";
+
+}  // namespace watchbot_progress::redis_detail::scripts

@@ -1,0 +1,330 @@
+#include "watchbot_progress/sqlite_backend.hpp"
+
+#include <optional>
+
+#include "backends/sqlite/sqlite_database.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+using sqlite_detail::Connection;
+using sqlite_detail::now_ms;
+
+namespace {
+
+constexpr int kJobsSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS wp_schema_versions (
+    component TEXT PRIMARY KEY NOT NULL,
+    version   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wp_jobs (
+    id          INTEGER PRIMARY KEY,
+    jobid       TEXT NOT NULL UNIQUE,
+    total       INTEGER NOT NULL CHECK (total >= 1),
+    remaining   INTEGER NOT NULL CHECK (remaining >= 0),
+    failed      INTEGER NOT NULL DEFAULT 0,
+    reason      TEXT,
+    metadata    TEXT NOT NULL DEFAULT '{}',
+    reduce_sent INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wp_jobs_by_updated_at ON wp_jobs (updated_at);
+CREATE TABLE IF NOT EXISTS wp_pending_parts (
+    job    INTEGER NOT NULL,
+    partid INTEGER NOT NULL,
+    PRIMARY KEY (job, partid)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 1);
+)sql";
+
+// The columns every operation needs; kept small for the hot path.
+struct JobCore {
+    std::int64_t id = 0;
+    std::int64_t total = 0;
+    std::int64_t remaining = 0;
+    bool failed = false;
+    bool reduce_sent = false;
+};
+
+const std::string kSelectCore = "SELECT id, total, remaining, failed, reduce_sent FROM wp_jobs WHERE jobid = ?1";
+const std::string kSelectFull =
+    "SELECT id, total, remaining, failed, reduce_sent, reason, metadata, jobid FROM wp_jobs";
+
+std::optional<JobCore> find_core(Connection& c, const std::string& jobid) {
+    auto s = c.statement(kSelectCore);
+    s.bind(1, jobid);
+    if (!s.step()) return std::nullopt;
+    return JobCore{s.int64(0), s.int64(1), s.int64(2), s.int64(3) != 0, s.int64(4) != 0};
+}
+
+JobCore require_core(Connection& c, const std::string& jobid) {
+    auto job = find_core(c, jobid);
+    if (!job) throw JobDoesNotExist(jobid);
+    return *job;
+}
+
+nlohmann::json parse_metadata(const std::string& text, const std::string& jobid, const std::string& path) {
+    try {
+        auto value = nlohmann::json::parse(text);
+        if (value.is_object()) return value;
+    } catch (const nlohmann::json::exception&) {
+    }
+    throw BackendError("metadata of job '" + jobid + "' in '" + path +
+                           "' is not a JSON object: the row was edited by hand; fix or reset it with set-metadata",
+                       "CorruptMetadata", false);
+}
+
+// Reads a kSelectFull row.
+JobStatus status_from_row(const sqlite_detail::Statement& s, const std::string& path) {
+    JobStatus st;
+    st.jobid = s.text(7);
+    st.total = s.int64(1);
+    st.remaining = s.int64(2);
+    st.progress = st.total > 0 ? static_cast<double>(st.total - st.remaining) / static_cast<double>(st.total) : 0.0;
+    st.failed = s.int64(3) != 0;
+    st.reduce_sent = s.int64(4) != 0;
+    if (st.failed) st.reason = s.is_null(5) ? std::string() : s.text(5);
+    st.metadata = parse_metadata(s.text(6), st.jobid, path);
+    return st;
+}
+
+std::string dump_metadata(const nlohmann::json& metadata) {
+    try {
+        return metadata.dump();
+    } catch (const nlohmann::json::exception&) {
+        throw InvalidInput("metadata contains a string that is not valid UTF-8: send UTF-8 text only");
+    }
+}
+
+// The deletion and the counter update of complete_part, inside the caller's transaction.
+CompletionResult complete_in_transaction(Connection& c, const std::string& jobid, PartId partid, bool claim) {
+    JobCore job = require_core(c, jobid);
+    validate_partid(jobid, partid, job.total);
+    {
+        auto del = c.statement("DELETE FROM wp_pending_parts WHERE job = ?1 AND partid = ?2");
+        del.bind(1, job.id).bind(2, partid).run();
+    }
+    const bool deleted = c.changes() > 0;
+    CompletionResult result;
+    if (deleted) --job.remaining;
+    result.job_complete = job.remaining == 0;
+    result.reduce_claimed = claim && result.job_complete && !job.failed && !job.reduce_sent;
+    if (deleted || result.reduce_claimed) {
+        auto upd = c.statement(
+            "UPDATE wp_jobs SET remaining = ?2, reduce_sent = (reduce_sent OR ?3), updated_at = ?4 WHERE id = ?1");
+        upd.bind(1, job.id).bind(2, job.remaining).bind(3, std::int64_t{result.reduce_claimed}).bind(4, now_ms()).run();
+    }
+    return result;
+}
+
+}  // namespace
+
+struct SqliteBackend::Impl {
+    explicit Impl(SqliteOptions options)
+        : db(std::move(options), [](Connection& c) {
+              c.exec(kSchema);
+              auto s = c.statement("SELECT version FROM wp_schema_versions WHERE component = 'jobs'");
+              const std::int64_t version = s.step() ? s.int64(0) : 0;
+              if (version > kJobsSchemaVersion) {
+                  throw ConfigError("SQLite database '" + c.path() + "' holds jobs in schema version " +
+                                    std::to_string(version) + ", newer than this library's version " +
+                                    std::to_string(kJobsSchemaVersion) + ": upgrade watchbot-progress or use another file");
+              }
+          }) {}
+
+    sqlite_detail::Database db;
+};
+
+SqliteBackend::SqliteBackend(SqliteOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+std::shared_ptr<SqliteBackend> SqliteBackend::from_uri(std::string_view uri) {
+    return std::make_shared<SqliteBackend>(parse_sqlite_uri(uri));
+}
+
+SqliteBackend::~SqliteBackend() = default;
+
+const SqliteOptions& SqliteBackend::options() const noexcept { return impl_->db.options(); }
+
+std::string SqliteBackend::describe() const { return sqlite_uri(options().path); }
+
+void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    validate_jobid(jobid);
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    if (total > kMaxTotal) {
+        throw InvalidInput("total " + std::to_string(total) + " is over the SQLite backend's limit of " +
+                           std::to_string(kMaxTotal) + " parts (it stores one row per pending part): split the job");
+    }
+    impl_->db.write([&](Connection& c) {
+        const std::int64_t now = now_ms();
+        std::int64_t id = 0;
+        if (auto existing = find_core(c, jobid)) {
+            if (!overwrite) {
+                throw InvalidInput("job '" + jobid +
+                                   "' already exists: choose another job id, or overwrite it on purpose");
+            }
+            id = existing->id;
+            c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
+            c.statement(
+                 "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
+                 "updated_at = ?3 WHERE id = ?1")
+                .bind(1, id)
+                .bind(2, total)
+                .bind(3, now)
+                .run();
+        } else {
+            c.statement(
+                 "INSERT INTO wp_jobs (jobid, total, remaining, failed, reason, metadata, reduce_sent, created_at, "
+                 "updated_at) VALUES (?1, ?2, ?2, 0, NULL, '{}', 0, ?3, ?3)")
+                .bind(1, jobid)
+                .bind(2, total)
+                .bind(3, now)
+                .run();
+            id = c.last_insert_rowid();
+        }
+        // One statement for all the parts, in key order (appends to the B-tree).
+        c.statement(
+             "WITH RECURSIVE seq(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM seq WHERE p + 1 < ?2) "
+             "INSERT INTO wp_pending_parts (job, partid) SELECT ?1, p FROM seq")
+            .bind(1, id)
+            .bind(2, total)
+            .run();
+    });
+}
+
+void SqliteBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    validate_jobid(jobid);
+    if (!metadata.is_object()) {
+        throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    }
+    dump_metadata(metadata);  // InvalidInput before touching the database
+    impl_->db.write([&](Connection& c) {
+        std::int64_t id = 0;
+        nlohmann::json merged;
+        {
+            auto s = c.statement("SELECT id, metadata FROM wp_jobs WHERE jobid = ?1");
+            s.bind(1, jobid);
+            if (!s.step()) throw JobDoesNotExist(jobid);
+            id = s.int64(0);
+            merged = parse_metadata(s.text(1), jobid, c.path());
+        }
+        for (const auto& [key, value] : metadata.items()) merged[key] = value;
+        c.statement("UPDATE wp_jobs SET metadata = ?2, updated_at = ?3 WHERE id = ?1")
+            .bind(1, id)
+            .bind(2, dump_metadata(merged))
+            .bind(3, now_ms())
+            .run();
+    });
+}
+
+bool SqliteBackend::complete_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, false); }).job_complete;
+}
+
+CompletionResult SqliteBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, true); });
+}
+
+bool SqliteBackend::claim_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) {
+        c.statement("UPDATE wp_jobs SET reduce_sent = 1, updated_at = ?2 WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
+            .bind(1, jobid)
+            .bind(2, now_ms())
+            .run();
+        if (c.changes() > 0) return true;
+        require_core(c, jobid);  // JobDoesNotExist, else already claimed or failed
+        return false;
+    });
+}
+
+void SqliteBackend::release_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    impl_->db.write([&](Connection& c) {
+        c.statement("UPDATE wp_jobs SET reduce_sent = 0, updated_at = ?2 WHERE jobid = ?1")
+            .bind(1, jobid)
+            .bind(2, now_ms())
+            .run();
+        if (c.changes() == 0) throw JobDoesNotExist(jobid);
+    });
+}
+
+void SqliteBackend::fail_job(const std::string& jobid, const std::string& reason) {
+    validate_jobid(jobid);
+    impl_->db.write([&](Connection& c) {
+        c.statement("UPDATE wp_jobs SET failed = 1, reason = ?2, updated_at = ?3 WHERE jobid = ?1")
+            .bind(1, jobid)
+            .bind(2, reason)
+            .bind(3, now_ms())
+            .run();
+        if (c.changes() == 0) throw JobDoesNotExist(jobid);
+    });
+}
+
+JobStatus SqliteBackend::status(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.read([&](Connection& c) {
+        auto s = c.statement(kSelectFull + " WHERE jobid = ?1");
+        s.bind(1, jobid);
+        if (!s.step()) throw JobDoesNotExist(jobid);
+        return status_from_row(s, c.path());
+    });
+}
+
+bool SqliteBackend::part_complete(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return impl_->db.read([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        validate_partid(jobid, partid, job.total);
+        auto s = c.statement("SELECT 1 FROM wp_pending_parts WHERE job = ?1 AND partid = ?2");
+        s.bind(1, job.id).bind(2, partid);
+        return !s.step();
+    });
+}
+
+std::vector<PartId> SqliteBackend::list_pending_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.read([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        std::vector<PartId> parts;
+        parts.reserve(static_cast<std::size_t>(job.remaining));
+        auto s = c.statement("SELECT partid FROM wp_pending_parts WHERE job = ?1 ORDER BY partid");
+        s.bind(1, job.id);
+        while (s.step()) parts.push_back(s.int64(0));
+        return parts;
+    });
+}
+
+void SqliteBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+    constexpr std::int64_t kPageSize = 256;
+    std::int64_t after = 0;  // wp_jobs.id is positive
+    for (;;) {
+        std::vector<std::pair<std::int64_t, JobStatus>> page = impl_->db.read([&](Connection& c) {
+            std::vector<std::pair<std::int64_t, JobStatus>> rows;
+            auto s = c.statement(kSelectFull + " WHERE id > ?1 ORDER BY id LIMIT ?2");
+            s.bind(1, after).bind(2, kPageSize);
+            while (s.step()) rows.emplace_back(s.int64(0), status_from_row(s, c.path()));
+            return rows;
+        });
+        for (const auto& [id, status] : page) visit(status);  // outside the transaction: may call back in
+        if (static_cast<std::int64_t>(page.size()) < kPageSize) return;
+        after = page.back().first;
+    }
+}
+
+bool SqliteBackend::delete_job(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) {
+        const auto job = find_core(c, jobid);
+        if (!job) return false;
+        c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, job->id).run();
+        c.statement("DELETE FROM wp_jobs WHERE id = ?1").bind(1, job->id).run();
+        return true;
+    });
+}
+
+}  // namespace watchbot_progress

@@ -1,0 +1,41 @@
+#include "watchbot_progress/forwarding.hpp"
+
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+ForwardingBackend::ForwardingBackend(std::shared_ptr<Backend> target) : target_(std::move(target)) {
+    if (!target_) throw InvalidInput("ForwardingBackend needs a backend to forward to");
+}
+void ForwardingBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    target_->set_total(jobid, total, overwrite);
+}
+void ForwardingBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    target_->set_metadata(jobid, metadata);
+}
+bool ForwardingBackend::complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
+bool ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
+void ForwardingBackend::release_reduce(const std::string& jobid) { target_->release_reduce(jobid); }
+CompletionResult ForwardingBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    return target_->complete_part_and_claim_reduce(jobid, partid);
+}
+void ForwardingBackend::fail_job(const std::string& jobid, const std::string& reason) { target_->fail_job(jobid, reason); }
+JobStatus ForwardingBackend::status(const std::string& jobid) { return target_->status(jobid); }
+bool ForwardingBackend::part_complete(const std::string& jobid, PartId partid) { return target_->part_complete(jobid, partid); }
+std::vector<PartId> ForwardingBackend::list_pending_parts(const std::string& jobid) {
+    return target_->list_pending_parts(jobid);
+}
+void ForwardingBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) { target_->list_jobs(visit); }
+bool ForwardingBackend::delete_job(const std::string& jobid) { return target_->delete_job(jobid); }
+std::string ForwardingBackend::describe() const { return target_->describe(); }
+BackendStats ForwardingBackend::stats() const { return target_->stats(); }
+
+ForwardingNotifier::ForwardingNotifier(std::shared_ptr<Notifier> target) : target_(std::move(target)) {
+    if (!target_) throw InvalidInput("ForwardingNotifier needs a notifier to forward to");
+}
+void ForwardingNotifier::publish(const std::string& subject, const std::string& body) { target_->publish(subject, body); }
+void ForwardingNotifier::publish_batch(std::span<const OutgoingMessage> messages) { target_->publish_batch(messages); }
+NotifierLimits ForwardingNotifier::limits() const { return target_->limits(); }
+std::string ForwardingNotifier::describe() const { return target_->describe(); }
+
+}  // namespace watchbot_progress
