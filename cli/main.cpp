@@ -1,19 +1,112 @@
-// watchbot-progress-cpp: inspect and edit watchbot-progress jobs. Exception -> exit code mapping
-// happens here only.
+// watchbot-progress-cpp: inspect and edit watchbot-progress jobs. The subcommands live one per file
+// (cmd_*.cpp); this file registers them and maps exceptions to exit codes (the only place that does).
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
+#include <string>
 
+#include "commands.hpp"
+#include "context.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
+namespace wp = watchbot_progress;
+
+namespace {
+
+// The subcommands, in the order --help lists them. Adding one: declare its setup function in
+// commands.hpp and list it here.
+constexpr wpcli::SetupFunction kSubcommands[] = {
+    wpcli::setup_info,         wpcli::setup_ls,       wpcli::setup_pending, wpcli::setup_status,
+    wpcli::setup_set_total,    wpcli::setup_set_metadata, wpcli::setup_complete_part,
+    wpcli::setup_fail_job,     wpcli::setup_reduce_sent,  wpcli::setup_create,
+    wpcli::setup_watch,        wpcli::setup_delete,
+};
+
+std::string main_footer() {
+    std::string text =
+        "Environment:\n"
+        "  ProgressTable  the database when -d/--database is not given\n"
+        "  WorkTopic      the topic for create when --topic is not given\n"
+        "  AWS_REGION, AWS_ACCESS_KEY_ID, ..., AWS_ENDPOINT_URL_DYNAMODB/SNS  for DynamoDB and SNS\n\n"
+        "Exit codes:\n";
+    for (const auto& entry : wpcli::kExitCodes) {
+        char line[64];
+        std::snprintf(line, sizeof line, "  %d  %-25s ", entry.code, entry.name);
+        text += line;
+        text += entry.meaning;
+        text += '\n';
+    }
+    text +=
+        "\nExamples:\n"
+        "  watchbot-progress-cpp info my-job -d redis://localhost:6379/0\n"
+        "  watchbot-progress-cpp create parts.jsonl --topic sqlite:///tmp/queue.db -d sqlite:///tmp/jobs.db\n"
+        "  watchbot-progress-cpp <command> --help";
+    return text;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    CLI::App app{"watchbot-progress-cpp: inspect and edit watchbot-progress jobs"};
-    app.set_version_flag("--version", std::string("watchbot-progress-cpp ") + watchbot_progress::version());
-    app.require_subcommand(0);
+    wpcli::Context ctx;
+    CLI::App app{"Inspect and edit watchbot-progress jobs (map-reduce jobs on ECS watchbot).",
+                 "watchbot-progress-cpp"};
+    app.set_version_flag("--version", std::string("watchbot-progress-cpp ") + wp::version());
+    app.require_subcommand(1);
+    app.footer(main_footer());
+    for (const auto setup : kSubcommands) setup(app, ctx);
+
+    if (argc <= 1) {
+        std::cerr << app.help();
+        return wpcli::kExitUsage;
+    }
     try {
         app.parse(argc, argv);
+        std::cout.flush();
+        if (!std::cout) {
+            wpcli::print_error("cannot write to standard output");
+            return wpcli::kExitInternal;
+        }
+        return ctx.exit_code;
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        std::string help = "watchbot-progress-cpp";
+        const auto parsed = app.get_subcommands();
+        if (!parsed.empty()) help += " " + parsed.front()->get_name();
+        help += " --help";
+        if (parsed.empty() && !app.remaining().empty()) {
+            const std::string word = app.remaining().front();
+            wpcli::print_error((word.rfind('-', 0) == 0 ? "unknown option '" : "unknown command '") + word + "' (see " +
+                               help + ")");
+        } else {
+            wpcli::print_error(std::string(e.what()) + " (see " + help + ")");
+        }
+        return wpcli::kExitUsage;
+    } catch (const wpcli::ExitError& e) {
+        if (*e.what() != '\0') wpcli::print_error(e.what());
+        return e.code();
+    } catch (const wp::JobDoesNotExist& e) {
+        std::string where = ctx.backend_description.empty() ? std::string() : " in " + ctx.backend_description;
+        wpcli::print_error("job '" + e.jobid() + "' does not exist" + where);
+        return wpcli::kExitJobFailed;
+    } catch (const wp::JobFailed& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitJobFailed;
+    } catch (const wp::InvalidInput& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitUsage;
+    } catch (const wp::ConfigError& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitConfig;
+    } catch (const wp::PublishError& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitPublishPartial;
+    } catch (const wp::BackendError& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitBackend;
+    } catch (const std::exception& e) {
+        wpcli::print_error(e.what());
+        return wpcli::kExitInternal;
     }
-    std::cout << app.help();
-    return 0;
 }

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <ranges>
@@ -18,6 +19,10 @@
 
 #include "counting.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
+#if WP_WITH_AWS && __has_include("watchbot_progress/sns_notifier.hpp")
+#include "watchbot_progress/sns_notifier.hpp"
+#define WP_BENCH_SNS_STATS 1
+#endif
 
 namespace wp = watchbot_progress;
 using Clock = std::chrono::steady_clock;
@@ -60,12 +65,24 @@ int main(int argc, char** argv) {
     try {
         auto backend = std::make_shared<wp_bench::CountingBackend>(wp::open_backend(backend_uri));
         auto notifier = std::make_shared<wp_bench::CountingNotifier>(wp::open_notifier(topic_uri));
+        // HTTP requests made to publish the map messages, when the notifier counts them (SNS).
+        std::function<std::uint64_t()> publish_requests;
+#ifdef WP_BENCH_SNS_STATS
+        if (auto sns = std::dynamic_pointer_cast<wp::SnsNotifier>(notifier->target())) {
+            publish_requests = [sns] { return sns->stats().requests; };
+        }
+#endif
+        const std::uint64_t publish_requests_before = publish_requests ? publish_requests() : 0;
 
         // Create: N empty parts from a view, never all in memory.
         auto source = std::views::iota(std::int64_t{0}, parts) | std::views::transform([](std::int64_t) { return nlohmann::json::object(); });
         const auto create_start = Clock::now();
         const std::string jobid = wp::create_job(source, {.backend = backend, .notifier = notifier, .workers = create_workers});
         const double create_s = seconds_since(create_start);
+        const nlohmann::json publish_requests_per_part =
+            publish_requests ? nlohmann::json(round3(static_cast<double>(publish_requests() - publish_requests_before) /
+                                                     static_cast<double>(parts)))
+                             : nlohmann::json(nullptr);
 
         // Map: every part K times, shuffled, from W threads.
         std::vector<wp::PartId> deliveries;
@@ -111,6 +128,7 @@ int main(int argc, char** argv) {
             {"duplicates", duplicates},
             {"create_s", round3(create_s)},
             {"create_parts_per_s", std::round(static_cast<double>(parts) / create_s)},
+            {"publish_requests_per_part", publish_requests_per_part},
             {"complete_s", round3(complete_s)},
             {"complete_parts_per_s", std::round(static_cast<double>(parts) / complete_s)},
             {"deliveries_per_s", std::round(n_deliveries / complete_s)},

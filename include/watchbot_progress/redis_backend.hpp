@@ -66,7 +66,7 @@ struct RedisOptions {
     // when username is set too. A username without a password is ignored.
     std::optional<std::string> username;
     std::optional<std::string> password;
-    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds connect_timeout{2000};  // 0: none
     std::chrono::milliseconds command_timeout{5000};  // per command or pipeline read; 0: none
     std::size_t pool_size = 32;  // connections open at once at most (0 counts as 1)
     // When true, a job's keys are set to expire done_ttl after the job is complete and its reduce

@@ -24,9 +24,12 @@
 // Thread safety: every method may be called concurrently from any threads. Each call borrows a
 // connection from the instance's pool (opening one when none is idle), so a connection is never
 // used by two threads at once; up to `max_idle_connections` idle connections are kept open.
-// Process safety: after fork() the child must not use connections opened by the parent; an
-// instance notices that it runs in a new process and opens new connections there (the inherited ones
-// are abandoned, never closed, as SQLite requires).
+// Process safety: each worker process opens its own instance. Do not fork() while this process has
+// the file open if the child is going to use the file: SQLite's per-process lock bookkeeping is
+// copied by fork() (https://sqlite.org/howtocorrupt.html, "carrying an open database connection
+// across a fork"); close every instance first, or exec() in the child. As a safeguard, an instance
+// used in a forked child never touches the parent's connections: it abandons them (never closing
+// them) and opens its own.
 //
 // Errors: SQLite failures become BackendError whose code() is the SQLite name of the result code
 // ("SQLITE_BUSY", "SQLITE_CANTOPEN", "SQLITE_CORRUPT", ...), retryable for BUSY, LOCKED and

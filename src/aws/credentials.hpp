@@ -36,6 +36,9 @@ public:
     virtual Credentials get_credentials() = 0;
     // A short name for messages, e.g. "environment", "shared credentials file".
     virtual std::string name() const = 0;
+    // Drops cached credentials, if the provider caches any, so the next call fetches anew.
+    // AwsClient calls it when a service says the credentials expired. Default: nothing to drop.
+    virtual void invalidate() {}
 };
 
 class CredentialsNotConfigured : public ConfigError {

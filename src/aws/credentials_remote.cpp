@@ -1,5 +1,6 @@
 #include "aws/credentials_remote.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 

@@ -119,6 +119,11 @@ std::string form_encode(const QueryParams& params) {
 
 std::string redact_url(std::string_view url) {
     auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        // Not a URL we can split: hide anything that might be user-info.
+        auto at = url.rfind('@');
+        return at == std::string_view::npos ? std::string(url) : "[redacted]@" + std::string(url.substr(at + 1));
+    }
     std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
     auto authority_end = url.find_first_of("/?#", start);
     auto at = url.substr(0, authority_end).rfind('@');

@@ -1,8 +1,11 @@
 #include "backends/redis/redis_connection.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "watchbot_progress/errors.hpp"
 
@@ -16,6 +19,43 @@ timeval to_timeval(std::chrono::milliseconds ms) {
     tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
     return tv;
 }
+
+// hiredis 0.14 writes with write(2), so writing to a connection the server has reset raises SIGPIPE,
+// whose default action kills the process. While a Connection does I/O, SIGPIPE is blocked in the
+// calling thread; one raised meanwhile is consumed before unblocking (the write itself fails with
+// EPIPE, which hiredis reports). The process's own SIGPIPE handling is left alone.
+class SigpipeGuard {
+public:
+    SigpipeGuard() {
+        sigemptyset(&sigpipe_);
+        sigaddset(&sigpipe_, SIGPIPE);
+        sigset_t pending;
+        sigemptyset(&pending);
+        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+        blocked_ = pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_) == 0;
+    }
+    ~SigpipeGuard() {
+        if (!blocked_) return;
+        if (!was_pending_) {
+            sigset_t pending;
+            sigemptyset(&pending);
+            if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+                const timespec no_wait{};
+                while (sigtimedwait(&sigpipe_, nullptr, &no_wait) == -1 && errno == EINTR) {
+                }
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+    }
+    SigpipeGuard(const SigpipeGuard&) = delete;
+    SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+private:
+    sigset_t sigpipe_;
+    sigset_t previous_;
+    bool was_pending_ = false;
+    bool blocked_ = false;
+};
 
 }  // namespace
 
@@ -79,7 +119,10 @@ std::string as_string(const redisReply& reply) {
 }
 
 Connection::Connection(const RedisOptions& options) {
-    context_.reset(redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.connect_timeout)));
+    // hiredis treats a zero timeout as "give up at once"; 0 means no timeout here.
+    context_.reset(options.connect_timeout.count() > 0
+                       ? redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.connect_timeout))
+                       : redisConnect(options.host.c_str(), options.port));
     if (!context_) throw ConnectionLost("out of memory allocating a Redis connection");
     if (context_->err != 0) lost("connect");
     if (options.command_timeout.count() > 0 &&
@@ -115,6 +158,7 @@ void Connection::lost(std::string_view doing) {
 }
 
 Reply Connection::command(const Args& args) {
+    SigpipeGuard guard;
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     argv.reserve(args.size());
@@ -129,6 +173,7 @@ Reply Connection::command(const Args& args) {
 }
 
 std::vector<Reply> Connection::pipeline(const std::vector<Args>& commands) {
+    SigpipeGuard guard;
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const auto& args : commands) {

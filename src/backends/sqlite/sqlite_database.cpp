@@ -56,7 +56,11 @@ Database::Database(SqliteOptions options, const std::function<void(Connection&)>
     write([&](Connection& c) { init(c); });
 }
 
-Database::~Database() = default;
+Database::~Database() {
+    if (pid_ != ::getpid()) {
+        for (auto& c : idle_) static_cast<void>(c.release());  // the parent's: never close them here
+    }
+}
 
 std::unique_ptr<Connection> Database::acquire() {
     {

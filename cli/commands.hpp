@@ -1,0 +1,30 @@
+#pragma once
+// The subcommands, one file each (cli/cmd_<name>.cpp). Each file defines its options struct, a
+// run function, and the setup function declared here, which adds the subcommand to the app.
+// Adding a subcommand: declare its setup function here and list it in main.cpp's kSubcommands.
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+
+namespace wpcli {
+
+using SetupFunction = void (*)(CLI::App& app, Context& ctx);
+
+// The Python tool's commands.
+void setup_info(CLI::App& app, Context& ctx);
+void setup_ls(CLI::App& app, Context& ctx);
+void setup_pending(CLI::App& app, Context& ctx);
+// The Node tool's commands.
+void setup_status(CLI::App& app, Context& ctx);
+void setup_set_total(CLI::App& app, Context& ctx);
+void setup_set_metadata(CLI::App& app, Context& ctx);
+void setup_complete_part(CLI::App& app, Context& ctx);
+void setup_fail_job(CLI::App& app, Context& ctx);
+void setup_reduce_sent(CLI::App& app, Context& ctx);
+// More.
+void setup_create(CLI::App& app, Context& ctx);
+void setup_watch(CLI::App& app, Context& ctx);
+void setup_delete(CLI::App& app, Context& ctx);
+
+}  // namespace wpcli

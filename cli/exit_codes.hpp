@@ -1,0 +1,53 @@
+#pragma once
+// The exit codes of watchbot-progress-cpp: the one table. main() maps exceptions to these codes (and
+// nowhere else does); docs/cli.md and `watchbot-progress-cpp --help` list this same table.
+
+#include <stdexcept>
+#include <string>
+
+namespace wpcli {
+
+enum ExitCode : int {
+    kExitOk = 0,              // success (also: complete-part printing false, reduce-sent on a claimed job)
+    kExitJobFailed = 1,       // the job does not exist, or it failed (watch), or reduce-sent on a failed job
+    kExitUsage = 2,           // bad command line or bad input: unknown option, bad JSON, bad part id, bad --database
+    kExitBackend = 3,         // the backend (or topic) is unreachable or returned an error
+    kExitConfig = 4,          // configuration: ProgressTable / WorkTopic unset or invalid, backend not built in
+    kExitPublishPartial = 5,  // create: the job was written but some map messages could not be published
+    kExitTimeout = 6,         // watch: --timeout passed before the job completed or failed
+    kExitInternal = 7,        // anything else (I/O error, unexpected exception): a bug or the environment
+};
+
+struct ExitCodeInfo {
+    int code;
+    const char* name;
+    const char* meaning;
+};
+
+inline constexpr ExitCodeInfo kExitCodes[] = {
+    {kExitOk, "ok", "success"},
+    {kExitJobFailed, "job failed or not found",
+     "the job does not exist; watch: the job failed; reduce-sent: the job failed"},
+    {kExitUsage, "usage error",
+     "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value"},
+    {kExitBackend, "backend unreachable", "the database or topic could not be reached or returned an error"},
+    {kExitConfig, "configuration error",
+     "ProgressTable/WorkTopic unset or invalid, or that backend is not built into this binary"},
+    {kExitPublishPartial, "publish failed partially",
+     "create: the job was written (its id is printed) but some map messages were not published"},
+    {kExitTimeout, "timeout", "watch: --timeout passed before the job completed or failed"},
+    {kExitInternal, "internal error", "an unexpected error (I/O, a bug); the message says what happened"},
+};
+
+// Thrown by a subcommand to end with a given exit code and a one-line message on stderr (empty: no
+// message). main() catches it like every other exception.
+class ExitError : public std::runtime_error {
+public:
+    ExitError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;
+};
+
+}  // namespace wpcli

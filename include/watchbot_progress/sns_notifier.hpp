@@ -1,0 +1,126 @@
+#pragma once
+// The SNS notifier: publishes map and reduce messages to an Amazon SNS topic (what watchbot
+// subscribes its work queue to), over the SNS query protocol (Publish / PublishBatch, API version
+// 2010-03-31), signed with AWS Signature Version 4.
+//
+//   auto notifier = std::make_shared<wp::SnsNotifier>(wp::SnsOptions{.topic_arn = "arn:aws:sns:us-east-1:123456789012:work"});
+//   auto notifier = wp::SnsNotifier::from_env();   // the WorkTopic environment variable
+//
+// Configuration, as the AWS SDKs read it:
+//   topic     SnsOptions::topic_arn, else the WorkTopic environment variable
+//   region    SnsOptions::region, else the topic ARN's region, else AWS_REGION, else AWS_DEFAULT_REGION
+//   endpoint  SnsOptions::endpoint, else AWS_ENDPOINT_URL_SNS, else AWS_ENDPOINT_URL, else
+//             https://sns.REGION.amazonaws.com
+//   credentials  environment, shared credentials file, ECS container, EC2 instance metadata (first
+//             that answers), looked up at the first publish and refreshed before they expire
+//   retries   SnsOptions::max_attempts, else AWS_MAX_ATTEMPTS, else 3 attempts per request (AWS
+//             "standard" mode: throttling, 5xx and connection errors, full-jitter backoff)
+//
+// Limits (limits()): a message is at most 262,144 bytes; a batch at most 10 messages and 262,144
+// bytes in all. create_job checks every message against them before it writes the job; the notifier
+// checks again and throws InvalidInput, sending nothing, when a message or batch breaks them.
+//
+// Partial batch failures: PublishBatch may accept some entries and refuse others. The refused ones
+// are sent again (only those, up to SnsOptions::batch_attempts rounds, with backoff) unless SNS
+// says the fault is the sender's (SenderFault=true; throttling codes excepted), which no retry can
+// fix. Entries still refused are reported in PublishError::failed_indexes(), never dropped.
+//
+// Thread safety: every method may be called concurrently from any threads; requests go out on a
+// pool of kept-alive connections (one per concurrent caller), so create_job's `workers` publishing
+// threads use that many connections at once.
+//
+// Errors never contain credentials, signatures or session tokens.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "watchbot_progress/notifier.hpp"
+
+namespace watchbot_progress {
+
+struct SnsOptions {
+    // The topic: arn:PARTITION:sns:REGION:ACCOUNT:NAME. Empty: the WorkTopic environment variable.
+    std::string topic_arn;
+    // Signing region override. Empty: the topic ARN's region (then AWS_REGION, AWS_DEFAULT_REGION).
+    std::string region;
+    // Endpoint override, scheme://host[:port]. Empty: AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL, the default.
+    std::string endpoint;
+    // Attempts per HTTP request, first included (1 disables retries). 0: AWS_MAX_ATTEMPTS, else 3.
+    int max_attempts = 0;
+    // Rounds of PublishBatch for one batch: the first round sends every entry, each later round
+    // only the entries refused with a retryable failure. At least 1.
+    int batch_attempts = 3;
+    // Full-jitter exponential backoff between attempts and between batch rounds:
+    // random(0, min(retry_max_delay, retry_base_delay * 2^(n-1))).
+    std::chrono::milliseconds retry_base_delay{100};
+    std::chrono::milliseconds retry_max_delay{20'000};
+    // Per attempt: TCP + TLS connect, and the whole request.
+    std::chrono::milliseconds connect_timeout{3'000};
+    std::chrono::milliseconds request_timeout{30'000};
+};
+
+// Counters since the notifier was made; cheap (atomics), safe to read at any time.
+struct SnsStats {
+    std::uint64_t requests = 0;            // HTTP requests sent, retries included
+    std::uint64_t bytes_sent = 0;          // request body bytes
+    std::uint64_t bytes_received = 0;      // response body bytes
+    std::uint64_t messages_published = 0;  // messages SNS accepted
+    std::uint64_t messages_failed = 0;     // messages reported as not published (in PublishError or BackendError)
+    std::uint64_t entries_retried = 0;     // batch entries sent again after a partial batch failure
+};
+
+class SnsNotifier final : public Notifier {
+public:
+    static constexpr std::size_t kMaxMessageBytes = 262'144;
+    static constexpr std::size_t kMaxBatchEntries = 10;
+    static constexpr std::size_t kMaxBatchBytes = 262'144;
+
+    // Resolves the configuration described above; sends nothing. Throws ConfigError when no topic is
+    // given and WorkTopic is unset, when the topic is not an SNS topic ARN (the message says what is
+    // wrong with it), when no region can be found, or when an endpoint or AWS_MAX_ATTEMPTS is
+    // malformed.
+    explicit SnsNotifier(SnsOptions options = {});
+    ~SnsNotifier() override;
+    SnsNotifier(const SnsNotifier&) = delete;
+    SnsNotifier& operator=(const SnsNotifier&) = delete;
+
+    // SnsNotifier(SnsOptions{}): the topic from the WorkTopic environment variable.
+    static std::shared_ptr<SnsNotifier> from_env();
+
+    // Publish with TopicArn, Subject (omitted when empty) and Message. Throws InvalidInput (nothing
+    // sent) when the message is empty, over kMaxMessageBytes, not valid UTF-8 or holds a control
+    // character SNS refuses, or when the subject is over 100 characters or not printable ASCII;
+    // BackendError when SNS refused it or could not be reached after the retries (code() is SNS's
+    // error code, e.g. "NotFound", "AuthorizationError", "ThrottlingException", "ConnectionError").
+    void publish(const std::string& subject, const std::string& body) override;
+
+    // PublishBatch of every message (entry ids are the messages' indexes). An empty batch sends
+    // nothing. Throws InvalidInput (nothing sent) when the batch holds more than kMaxBatchEntries
+    // messages or more than kMaxBatchBytes of message bodies, or when a message breaks the rules
+    // of publish(). Throws PublishError when some messages were still not published after the
+    // retries described above: failed_indexes() (ascending) are the indexes of exactly those
+    // messages, the others were published; code() is the first failure's code ("InternalError",
+    // "ConnectionError", ...), retryable() whether every failure is worth retrying later.
+    void publish_batch(std::span<const OutgoingMessage> messages) override;
+
+    NotifierLimits limits() const override { return {kMaxMessageBytes, kMaxBatchEntries, kMaxBatchBytes}; }
+
+    // The topic ARN.
+    std::string describe() const override;
+
+    const std::string& topic_arn() const;
+    SnsStats stats() const;
+
+    // Internal: the library builds notifiers on an explicit AWS client configuration through this
+    // (src/aws/sns_internal.hpp); users cannot make an Impl.
+    struct Impl;
+    explicit SnsNotifier(std::unique_ptr<Impl> impl);
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace watchbot_progress

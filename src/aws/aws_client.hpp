@@ -1,0 +1,105 @@
+#pragma once
+// The request facade the DynamoDB client and the SNS notifier build on: signs with SigV4, sends
+// over the HttpClient, retries in the AWS "standard" mode (re-signing every attempt) and turns
+// errors into classified watchbot_progress::BackendError.
+//
+//   auto client = AwsClient(AwsClient::config_from_env("dynamodb", parse_arn(table_arn, "ProgressTable")));
+//   nlohmann::json item = client.json_call("DynamoDB_20120810.GetItem", {{"TableName", "t"}, ...});
+//
+//   auto sns = AwsClient(AwsClient::config_from_env("sns", parse_arn(topic_arn, "WorkTopic")));
+//   pugi::xml_document doc = sns.query_call("Publish", {{"TopicArn", arn}, {"Subject", "map"},
+//                                                       {"Message", body}}, "2010-03-31");
+//
+// Errors: every failed call throws BackendError whose code() is the service's error code
+// ("ConditionalCheckFailedException", "ThrottlingException", "InvalidParameter", ...), a transport
+// code ("ConnectionError", "TimeoutError", ... see error_classification.hpp), "Crc32Mismatch",
+// "InvalidResponse" (a 2xx answer that does not parse) or "Http<status>" when an error answer had
+// no code; retryable() says whether trying again later may help (retries were already made).
+// Credentials problems surface as the provider throws them (ConfigError, CredentialsNotConfigured,
+// BackendError). Messages name the service, operation, code, HTTP status, request id and attempts,
+// and say what to do; they never contain credentials, tokens or signatures.
+//
+// Thread safety: all methods may be called concurrently; the HTTP client pools connections and
+// the retry quota is shared by all calls of one client.
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pugixml.hpp>
+#include <string>
+#include <string_view>
+
+#include "aws/arn.hpp"
+#include "aws/clock.hpp"
+#include "aws/credentials.hpp"
+#include "aws/env.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry.hpp"
+#include "aws/url.hpp"
+
+namespace watchbot_progress::aws {
+
+struct AwsClientConfig {
+    std::string service;   // signing name and endpoint prefix: "dynamodb", "sns"
+    std::string region;    // signing region
+    std::string endpoint;  // scheme://host[:port][/path], e.g. from resolve_endpoint()
+    std::shared_ptr<CredentialsProvider> credentials;  // null: a DefaultCredentialsChain
+    std::shared_ptr<HttpClient> http;                  // null: a CurlHttpClient with http_options
+    HttpOptions http_options;
+    RetryPolicy retry;  // see RetryPolicy::from_env() for AWS_MAX_ATTEMPTS
+    RetryHooks hooks;   // unset members: real sleep, real randomness
+    Clock clock;        // unset: the system clock; signs every attempt with clock()
+};
+
+enum class AwsProtocol {
+    kJson,   // JSON 1.0 (DynamoDB): errors in a JSON body's "__type"/"message"
+    kQuery,  // query protocol (SNS): errors in XML <Error><Code>/<Message>
+};
+
+// One request before signing. The URL is config.endpoint + path (+ "?" + query).
+struct AwsRequest {
+    std::string operation;  // for messages: "GetItem", "Publish"
+    AwsProtocol protocol = AwsProtocol::kJson;
+    std::string method = "POST";
+    std::string path = "/";
+    std::string query;    // canonically percent-encoded, without '?'
+    HeaderList headers;   // e.g. Content-Type, X-Amz-Target; signed
+    std::string body;
+};
+
+class AwsClient {
+public:
+    // Throws ConfigError when service, region or endpoint is empty or the endpoint is malformed.
+    explicit AwsClient(AwsClientConfig config);
+
+    // The configuration the environment describes: region from the ARN else AWS_REGION else
+    // AWS_DEFAULT_REGION (resolve_region), endpoint from AWS_ENDPOINT_URL_<SERVICE> /
+    // AWS_ENDPOINT_URL / DynamoDbEndpoint / the default (resolve_endpoint), retries from
+    // AWS_MAX_ATTEMPTS, credentials from a DefaultCredentialsChain over the same environment.
+    // Throws ConfigError as those do.
+    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn = std::nullopt,
+                                           const EnvLookup& env = process_env());
+
+    // JSON 1.0 protocol: POST / with Content-Type application/x-amz-json-1.0 and X-Amz-Target:
+    // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8) as body.
+    // Returns the parsed response ({} for an empty body). Checks DynamoDB's X-Amz-Crc32 when sent.
+    // Throws InvalidInput when `request` holds invalid UTF-8; BackendError as described above.
+    nlohmann::json json_call(std::string_view target, const nlohmann::json& request) const;
+
+    // Query protocol: POST / with a form-urlencoded body Action=action&<params in order>&Version=version.
+    // Returns the parsed XML answer (query_call) or its text (query_call_raw).
+    pugi::xml_document query_call(std::string_view action, const QueryParams& params, std::string_view version) const;
+    std::string query_call_raw(std::string_view action, const QueryParams& params, std::string_view version) const;
+
+    // The retry loop itself, for requests the helpers above do not cover. Returns the 2xx response.
+    HttpResponse send(const AwsRequest& request) const;
+
+    const AwsClientConfig& config() const { return config_; }
+    int retry_quota_available() const { return quota_->available(); }
+
+private:
+    AwsClientConfig config_;
+    std::shared_ptr<RetryQuota> quota_;
+};
+
+}  // namespace watchbot_progress::aws

@@ -1,0 +1,33 @@
+#pragma once
+// Where to send a service's requests, and which region to sign them for.
+// Pure functions of their arguments and the given environment; thread-safe.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aws/arn.hpp"
+#include "aws/env.hpp"
+
+namespace watchbot_progress::aws {
+
+// The endpoint (scheme://host[:port][/path], no trailing '/') for `service` ("dynamodb", "sns", ...):
+//   1. AWS_ENDPOINT_URL_<SERVICE> (service upper-cased, '-' and ' ' as '_': AWS_ENDPOINT_URL_DYNAMODB,
+//      AWS_ENDPOINT_URL_SNS),
+//   2. AWS_ENDPOINT_URL,
+//   3. for dynamodb only, DynamoDbEndpoint (what the Node tool reads),
+//   4. https://SERVICE.REGION.amazonaws.com (".amazonaws.com.cn" for cn-* regions).
+// Steps 1-3 are skipped when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true. Empty variables are unset.
+// Throws ConfigError naming the variable when a configured endpoint is not an http(s) URL, or when
+// the default is needed and `region` is empty.
+std::string resolve_endpoint(std::string_view service, std::string_view region, const EnvLookup& env = process_env());
+
+// The signing region: the ARN's region when the ARN has one, else AWS_REGION, else
+// AWS_DEFAULT_REGION. Throws ConfigError saying to set AWS_REGION when none is available or the
+// value is malformed.
+std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env = process_env());
+
+// The AWS_ENDPOINT_URL_<SERVICE> variable name for a service.
+std::string service_endpoint_variable(std::string_view service);
+
+}  // namespace watchbot_progress::aws

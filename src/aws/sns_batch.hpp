@@ -1,0 +1,70 @@
+#pragma once
+// The SNS query-protocol pieces the SnsNotifier is made of, as pure functions: topic ARN checks,
+// message checks against SNS's rules, PublishBatch request parameters and response parsing.
+//
+// Pure, thread-safe. Messages never contain message bodies (they may be large or private).
+
+#include <cstddef>
+#include <pugixml.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/arn.hpp"
+#include "aws/url.hpp"
+#include "watchbot_progress/notifier.hpp"
+
+namespace watchbot_progress::aws {
+
+inline constexpr std::string_view kSnsApiVersion = "2010-03-31";
+inline constexpr std::size_t kSnsMaxSubjectChars = 100;
+
+// Checks that `text` is an SNS topic ARN: arn:PARTITION:sns:REGION:ACCOUNT:NAME with a non-empty
+// region and account and a topic name of 1-256 letters, digits, '-' and '_' (a subscription ARN,
+// with a further ":ID", is refused; so is a FIFO topic, "NAME.fifo", which would need message group
+// ids). `source` says where the ARN came from, for the message ("SnsOptions::topic_arn",
+// "WorkTopic"). Throws ConfigError saying what is wrong and showing the expected form.
+Arn parse_sns_topic_arn(std::string_view text, std::string_view source);
+
+// Checks one message against SNS's rules; `where` names it in messages ("the message",
+// "message 3 of the batch"). Throws InvalidInput, naming the rule:
+//   body: not empty, at most max_bytes bytes, valid UTF-8 of the characters SNS accepts (tab, line
+//         feed, carriage return, U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF);
+//   subject: empty (not sent) or at most 100 characters of printable ASCII, not starting with a space.
+void check_sns_message(std::string_view subject, std::string_view body, std::size_t max_bytes, std::string_view where);
+
+// The parameters of PublishBatch for the messages at `indexes` (in that order): TopicArn, then for
+// the k-th (1-based) PublishBatchRequestEntries.member.k.Id = the index in decimal, .Message, and
+// .Subject when not empty. Action and Version are added by AwsClient::query_call.
+QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,
+                                 std::span<const std::size_t> indexes);
+
+struct SnsBatchFailure {
+    std::string id;
+    std::string code;     // e.g. "InternalError", "InvalidParameter"
+    std::string message;  // SNS's text, may be empty
+    bool sender_fault = false;
+};
+
+struct SnsBatchResult {
+    std::vector<std::string> successful;  // entry ids
+    std::vector<SnsBatchFailure> failed;
+};
+
+// Parses <PublishBatchResponse><PublishBatchResult><Successful><member><Id>... and
+// <Failed><member><Id/><Code/><Message/><SenderFault/>... (namespace prefixes ignored). Throws
+// BackendError with code "InvalidResponse" (not retryable) when there is no PublishBatchResult.
+SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc);
+
+// Whether a refused entry may succeed when sent again: not a sender fault, or a throttling code.
+bool sns_entry_retryable(const SnsBatchFailure& failure);
+
+// The first element named `name` (ignoring any namespace prefix) below `node`, depth first; an
+// empty node when there is none.
+pugi::xml_node find_element(const pugi::xml_node& node, std::string_view name);
+
+// The text of the child element named `name` (ignoring prefixes), trimmed; empty when absent.
+std::string child_text(const pugi::xml_node& node, std::string_view name);
+
+}  // namespace watchbot_progress::aws

@@ -1,0 +1,541 @@
+#include "watchbot_progress/redis_backend.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <random>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+
+#include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_scripts.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+using redis_detail::Args;
+using redis_detail::Connection;
+using redis_detail::ConnectionLost;
+using redis_detail::Pool;
+using redis_detail::Reply;
+
+namespace {
+
+constexpr std::int64_t kIdsPerCommand = 10'000;     // part ids per SADD
+constexpr std::size_t kCommandsPerPipeline = 10;    // SADDs per round trip (100,000 ids)
+constexpr long long kTempKeyTtlSeconds = 60 * 60;   // a crashed set_total's temporary key goes away
+constexpr std::string_view kMetadataSuffix = "-metadata";
+constexpr std::array<std::string_view, 4> kReservedFields = {"total", "failed", "error", "reduce_message_sent"};
+
+std::string metadata_key(const std::string& jobid) { return jobid + std::string(kMetadataSuffix); }
+std::string parts_key(const std::string& jobid) { return jobid + "-parts"; }
+std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"; }
+
+std::string random_hex(std::size_t bytes) {
+    thread_local std::mt19937_64 generator = [] {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
+        return std::mt19937_64(seed);
+    }();
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes * 2);
+    for (std::size_t i = 0; i < bytes; ++i) {
+        const auto byte = static_cast<unsigned>(generator() & 0xFF);
+        out.push_back(kDigits[byte >> 4]);
+        out.push_back(kDigits[byte & 0xF]);
+    }
+    return out;
+}
+
+std::optional<std::int64_t> to_int64(std::string_view s) {
+    std::int64_t value = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+    return value;
+}
+
+bool failed_flag(const std::string& value) { return !(value.empty() || value == "0" || value == "false" || value == "False"); }
+
+// See the header: non-string JSON values come back as themselves, anything else as a string.
+nlohmann::json decode_metadata_value(const std::string& raw) {
+    nlohmann::json parsed = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_discarded() && !parsed.is_string()) return parsed;
+    return raw;
+}
+
+std::string encode_metadata_value(const nlohmann::json& value) {
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+InvalidInput already_exists(const std::string& jobid) {
+    return InvalidInput("job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose");
+}
+
+struct Script {
+    explicit Script(std::string text) : source(std::move(text)) {}
+    const std::string source;
+    std::mutex mutex;
+    std::string sha;  // from SCRIPT LOAD; empty until first used
+};
+
+std::string concat(std::string_view a, std::string_view b) { return std::string(a) + std::string(b); }
+
+}  // namespace
+
+struct RedisBackend::Impl {
+    explicit Impl(RedisOptions o) : options(std::move(o)), pool(options) {}
+
+    const RedisOptions options;
+    Pool pool;
+    Script complete_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kComplete)};
+    Script claim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kClaim)};
+    Script release_script{std::string(redis_detail::scripts::kRelease)};
+    Script fail_script{std::string(redis_detail::scripts::kFail)};
+    Script set_metadata_script{std::string(redis_detail::scripts::kSetMetadata)};
+    Script status_script{std::string(redis_detail::scripts::kStatus)};
+    Script part_pending_script{std::string(redis_detail::scripts::kPartPending)};
+    Script commit_total_script{std::string(redis_detail::scripts::kCommitTotal)};
+
+    std::string ttl_argument() const {
+        return std::to_string(options.delete_when_done ? std::max<long long>(1, options.done_ttl.count()) : 0);
+    }
+
+    // Runs f(connection, attempt) on a pooled connection; when the connection fails, discards it and
+    // runs f again on a fresh one, up to reconnect_attempts more times. f must be safe to repeat.
+    template <class F>
+    auto run(std::string_view what, F&& f) {
+        const int retries = std::max(0, options.reconnect_attempts);
+        for (int attempt = 0;; ++attempt) {
+            try {
+                Pool::Lease lease = pool.acquire();
+                try {
+                    return f(*lease, attempt);
+                } catch (const ConnectionLost&) {
+                    lease.mark_broken();
+                    throw;
+                }
+            } catch (const ConnectionLost& e) {
+                if (attempt >= retries) {
+                    throw BackendError("cannot reach Redis at " + redis_detail::endpoint(options) + " to " + std::string(what) +
+                                           " (" + std::to_string(attempt + 1) + " attempts; last error: " + e.what() +
+                                           "): check that redis-server is running and reachable at that address, then try "
+                                           "again (RedisOptions: connect_timeout, command_timeout, reconnect_attempts)",
+                                       "ConnectionError", true);
+                }
+                const auto backoff = std::min<std::chrono::milliseconds>(options.reconnect_backoff * (1LL << std::min(attempt, 20)),
+                                                                         std::chrono::milliseconds(1000));
+                std::this_thread::sleep_for(backoff);
+            }
+        }
+    }
+
+    std::string load(Connection& connection, Script& script, std::string_view what) {
+        Reply reply = connection.command({"SCRIPT", "LOAD", script.source});
+        redis_detail::expect_type(*reply, REDIS_REPLY_STRING, options, std::string(what) + " (SCRIPT LOAD)");
+        std::lock_guard lock(script.mutex);
+        script.sha = redis_detail::as_string(*reply);
+        return script.sha;
+    }
+
+    // EVALSHA, loading the script first when this backend has not yet, and again after NOSCRIPT (a
+    // SCRIPT FLUSH or a restarted server: nothing ran, so repeating is safe). Returns the script's
+    // array reply, whose first element is an integer status code.
+    Reply eval(Connection& connection, Script& script, const Args& keys, const Args& argv, std::string_view what) {
+        std::string sha;
+        {
+            std::lock_guard lock(script.mutex);
+            sha = script.sha;
+        }
+        if (sha.empty()) sha = load(connection, script, what);
+        Args command;
+        command.reserve(3 + keys.size() + argv.size());
+        command.push_back("EVALSHA");
+        command.push_back(sha);
+        command.push_back(std::to_string(keys.size()));
+        command.insert(command.end(), keys.begin(), keys.end());
+        command.insert(command.end(), argv.begin(), argv.end());
+        Reply reply = connection.command(command);
+        if (redis_detail::is_error(*reply, "NOSCRIPT")) {
+            command[1] = load(connection, script, what);
+            reply = connection.command(command);
+        }
+        redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, options, what);
+        if (reply->elements == 0 || reply->element[0]->type != REDIS_REPLY_INTEGER) unexpected(what);
+        return reply;
+    }
+
+    [[noreturn]] void unexpected(std::string_view what) const {
+        throw BackendError("Redis at " + redis_detail::endpoint(options) + " sent an unexpected reply to " + std::string(what),
+                           "UnexpectedReply", false);
+    }
+
+    long long integer_at(const Reply& reply, std::size_t i, std::string_view what) const {
+        if (reply->elements <= i || reply->element[i]->type != REDIS_REPLY_INTEGER) unexpected(what);
+        return reply->element[i]->integer;
+    }
+
+    // Raises the error a script's status code stands for (codes common to the scripts).
+    [[noreturn]] void raise_code(long long code, const std::string& jobid, const Reply& reply, std::string_view what) const {
+        switch (code) {
+            case -1:
+                throw JobDoesNotExist(jobid);
+            case -3:
+                throw BackendError("job '" + jobid + "' in Redis at " + redis_detail::endpoint(options) +
+                                       " has a `total` that is not a number: its hash was not written by watchbot-progress",
+                                   "InvalidData", false);
+            case -4: {
+                std::string type = reply->elements > 1 ? redis_detail::as_string(*reply->element[1]) : std::string("?");
+                throw BackendError("key '" + metadata_key(jobid) + "' in Redis at " + redis_detail::endpoint(options) +
+                                       " is a " + type + ", not the hash of a watchbot-progress job",
+                                   "WRONGTYPE", false);
+            }
+            default:
+                unexpected(what);
+        }
+    }
+
+    // Deletes set_total's temporary key after a failure; one attempt, errors ignored (it expires).
+    void drop_temporary(const std::string& key) noexcept {
+        try {
+            Pool::Lease lease = pool.acquire();
+            try {
+                lease->command({"DEL", key});
+            } catch (const ConnectionLost&) {
+                lease.mark_broken();
+            }
+        } catch (...) {
+        }
+    }
+
+    CompletionResult complete(const std::string& jobid, PartId partid, bool want_claim) {
+        validate_jobid(jobid);
+        const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
+        // The same token on every attempt: a retry recognises a claim its lost first attempt won.
+        const Args argv{std::to_string(partid), want_claim ? "1" : "0", want_claim ? random_hex(16) : std::string(),
+                        ttl_argument()};
+        constexpr std::string_view what = "complete a part";
+        return run(what, [&](Connection& c, int) {
+            Reply reply = eval(c, complete_script, keys, argv, what);
+            const long long code = integer_at(reply, 0, what);
+            if (code == -2) validate_partid(jobid, partid, integer_at(reply, 1, what));
+            if (code == -2) unexpected(what);  // validate_partid threw, unless the server disagrees
+            if (code != 0) raise_code(code, jobid, reply, what);
+            CompletionResult result;
+            result.job_complete = integer_at(reply, 1, what) == 0;
+            result.reduce_claimed = integer_at(reply, 2, what) == 1;
+            return result;
+        });
+    }
+
+    // The job's status; nullopt when there is no such job. BackendError (WRONGTYPE, InvalidData)
+    // when the key is not a job's hash.
+    std::optional<JobStatus> load_status(const std::string& jobid) {
+        const Args keys{metadata_key(jobid), parts_key(jobid)};
+        constexpr std::string_view what = "read a job's status";
+        return run(what, [&](Connection& c, int) -> std::optional<JobStatus> {
+            Reply reply = eval(c, status_script, keys, {}, what);
+            const long long code = integer_at(reply, 0, what);
+            if (code == -1) return std::nullopt;
+            if (code != 0) raise_code(code, jobid, reply, what);
+            if (reply->elements < 3 || reply->element[1]->type != REDIS_REPLY_ARRAY) unexpected(what);
+            const redisReply& fields = *reply->element[1];
+            JobStatus s;
+            s.jobid = jobid;
+            s.remaining = integer_at(reply, 2, what);
+            std::optional<std::string> failed, error;
+            std::optional<std::int64_t> total;
+            for (std::size_t i = 0; i + 1 < fields.elements; i += 2) {
+                const std::string name = redis_detail::as_string(*fields.element[i]);
+                std::string value = redis_detail::as_string(*fields.element[i + 1]);
+                if (name == "total") {
+                    total = to_int64(value);
+                    if (!total) raise_code(-3, jobid, reply, what);
+                } else if (name == "failed") {
+                    failed = std::move(value);
+                } else if (name == "error") {
+                    error = std::move(value);
+                } else if (name == "reduce_message_sent") {
+                    s.reduce_sent = true;
+                } else {
+                    s.metadata[name] = decode_metadata_value(value);
+                }
+            }
+            if (!total) return std::nullopt;
+            s.total = *total;
+            s.failed = failed && failed_flag(*failed);
+            if (s.failed) s.reason = error.value_or(std::string());
+            if (s.total > 0) {
+                const double done = static_cast<double>(s.total - s.remaining) / static_cast<double>(s.total);
+                s.progress = std::clamp(done, 0.0, 1.0);
+            }
+            return s;
+        });
+    }
+};
+
+RedisBackend::RedisBackend(RedisOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+RedisBackend::~RedisBackend() = default;
+
+const RedisOptions& RedisBackend::options() const noexcept { return impl_->options; }
+
+std::string RedisBackend::describe() const {
+    return "redis://" + redis_detail::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
+}
+
+void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    validate_jobid(jobid);
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    const std::string metadata = metadata_key(jobid);
+
+    // Do not write a large parts set only to find the job exists (the commit below checks again,
+    // atomically).
+    if (!overwrite && total > kIdsPerCommand) {
+        const bool exists = impl_->run("check whether a job exists", [&](Connection& c, int) {
+            Reply reply = c.command({"HEXISTS", metadata, "total"});
+            redis_detail::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, "check whether a job exists");
+            return reply->integer == 1;
+        });
+        if (exists) throw already_exists(jobid);
+    }
+
+    // 1. The parts, under a temporary key nobody reads, SADD by SADD (each at most kIdsPerCommand
+    //    ids), pipelined kCommandsPerPipeline at a time. Repeating a SADD is harmless. The temporary
+    //    key expires in case this process dies before step 2.
+    const std::string temporary = parts_key(jobid) + "-tmp-" + random_hex(8);
+    try {
+        std::int64_t next = 0;
+        while (next < total) {
+            std::vector<Args> batch;
+            for (std::size_t n = 0; n < kCommandsPerPipeline && next < total; ++n) {
+                const std::int64_t end = std::min(total, next + kIdsPerCommand);
+                Args sadd;
+                sadd.reserve(static_cast<std::size_t>(end - next) + 2);
+                sadd.push_back("SADD");
+                sadd.push_back(temporary);
+                for (std::int64_t p = next; p < end; ++p) sadd.push_back(std::to_string(p));
+                batch.push_back(std::move(sadd));
+                if (next == 0) batch.push_back({"EXPIRE", temporary, std::to_string(kTempKeyTtlSeconds)});
+                next = end;
+            }
+            impl_->run("write a job's parts", [&](Connection& c, int) {
+                for (const Reply& reply : c.pipeline(batch)) {
+                    if (reply->type == REDIS_REPLY_ERROR) redis_detail::raise_reply_error(*reply, impl_->options, "write a job's parts");
+                }
+            });
+        }
+
+        // 2. Atomically: refuse an existing job unless overwrite, move the parts into place, write
+        //    `total` last.
+        const Args keys{metadata, parts_key(jobid), claim_key(jobid), temporary};
+        const Args argv{std::to_string(total), overwrite ? "1" : "0"};
+        constexpr std::string_view what = "create a job";
+        impl_->run(what, [&](Connection& c, int attempt) {
+            Reply reply = impl_->eval(c, impl_->commit_total_script, keys, argv, what);
+            const long long code = impl_->integer_at(reply, 0, what);
+            if (code == 0) return;
+            if (code == -6) throw already_exists(jobid);
+            if (code == -5) {
+                // The temporary key is gone: when an earlier attempt's reply was lost, that attempt
+                // renamed it, and the job now has our total.
+                if (attempt > 0) {
+                    Reply check = c.command({"HGET", metadata, "total"});
+                    if (redis_detail::as_string(*check) == std::to_string(total)) return;
+                }
+                throw BackendError("the parts of job '" + jobid + "' vanished from Redis at " + redis_detail::endpoint(impl_->options) +
+                                       " before they were put in place (expired or deleted meanwhile): try again",
+                                   "TemporaryKeyLost", true);
+            }
+            impl_->unexpected(what);
+        });
+    } catch (const InvalidInput&) {
+        throw;  // the commit already deleted the temporary key
+    } catch (...) {
+        impl_->drop_temporary(temporary);
+        throw;
+    }
+}
+
+void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    validate_jobid(jobid);
+    if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    try {
+        (void)metadata.dump();
+    } catch (const nlohmann::json::exception&) {
+        throw InvalidInput("metadata holds a key or string that is not valid UTF-8");
+    }
+    Args argv;
+    argv.reserve(metadata.size() * 2);
+    for (const auto& [key, value] : metadata.items()) {
+        if (std::find(kReservedFields.begin(), kReservedFields.end(), key) != kReservedFields.end()) {
+            throw InvalidInput("metadata key '" + key +
+                               "' is reserved: the Redis layout keeps the job's total, failed, error and "
+                               "reduce_message_sent fields in the same hash; rename the key");
+        }
+        argv.push_back(key);
+        argv.push_back(encode_metadata_value(value));
+    }
+    const Args keys{metadata_key(jobid)};
+    constexpr std::string_view what = "set a job's metadata";
+    impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->set_metadata_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+    });
+}
+
+bool RedisBackend::complete_part(const std::string& jobid, PartId partid) {
+    return impl_->complete(jobid, partid, /*want_claim=*/false).job_complete;
+}
+
+CompletionResult RedisBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    return impl_->complete(jobid, partid, /*want_claim=*/true);
+}
+
+bool RedisBackend::claim_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
+    const Args argv{random_hex(16), impl_->ttl_argument()};
+    constexpr std::string_view what = "claim a job's reduce";
+    return impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        return impl_->integer_at(reply, 1, what) == 1;
+    });
+}
+
+void RedisBackend::release_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
+    constexpr std::string_view what = "release a job's reduce claim";
+    impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->release_script, keys, {}, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+    });
+}
+
+void RedisBackend::fail_job(const std::string& jobid, const std::string& reason) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid)};
+    const Args argv{reason};
+    constexpr std::string_view what = "mark a job failed";
+    impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->fail_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+    });
+}
+
+JobStatus RedisBackend::status(const std::string& jobid) {
+    validate_jobid(jobid);
+    std::optional<JobStatus> s = impl_->load_status(jobid);
+    if (!s) throw JobDoesNotExist(jobid);
+    return std::move(*s);
+}
+
+bool RedisBackend::part_complete(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid)};
+    const Args argv{std::to_string(partid)};
+    constexpr std::string_view what = "check a part";
+    return impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->part_pending_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        validate_partid(jobid, partid, impl_->integer_at(reply, 1, what));
+        return impl_->integer_at(reply, 2, what) == 0;
+    });
+}
+
+std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    const std::string metadata = metadata_key(jobid);
+    const std::string parts = parts_key(jobid);
+    constexpr std::string_view what = "list a job's pending parts";
+    std::vector<PartId> pending;
+    std::string cursor = "0";
+    bool first = true;
+    do {
+        // The first round trip also checks the job exists; a small set comes whole in one SSCAN.
+        auto [next, ids] = impl_->run(what, [&](Connection& c, int) {
+            std::vector<Args> commands;
+            if (first) commands.push_back({"HEXISTS", metadata, "total"});
+            commands.push_back({"SSCAN", parts, cursor, "COUNT", std::to_string(kIdsPerCommand)});
+            std::vector<Reply> replies = c.pipeline(commands);
+            if (first) {
+                redis_detail::expect_type(*replies.front(), REDIS_REPLY_INTEGER, impl_->options, what);
+                if (replies.front()->integer == 0) throw JobDoesNotExist(jobid);
+            }
+            const redisReply& scan = *replies.back();
+            redis_detail::expect_type(scan, REDIS_REPLY_ARRAY, impl_->options, what);
+            if (scan.elements != 2 || scan.element[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
+            std::vector<PartId> found;
+            found.reserve(scan.element[1]->elements);
+            for (std::size_t i = 0; i < scan.element[1]->elements; ++i) {
+                const std::string member = redis_detail::as_string(*scan.element[1]->element[i]);
+                const std::optional<std::int64_t> id = to_int64(member);
+                if (!id) {
+                    throw BackendError("the pending parts of job '" + jobid + "' in Redis at " + redis_detail::endpoint(impl_->options) +
+                                           " hold a member that is not a part id",
+                                       "InvalidData", false);
+                }
+                found.push_back(*id);
+            }
+            return std::pair{redis_detail::as_string(*scan.element[0]), std::move(found)};
+        });
+        first = false;
+        cursor = std::move(next);
+        pending.insert(pending.end(), ids.begin(), ids.end());
+    } while (cursor != "0" && !cursor.empty());
+    std::sort(pending.begin(), pending.end());
+    pending.erase(std::unique(pending.begin(), pending.end()), pending.end());  // SSCAN may repeat
+    return pending;
+}
+
+void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+    constexpr std::string_view what = "list jobs";
+    std::unordered_set<std::string> seen;  // SCAN may return a key more than once
+    std::string cursor = "0";
+    do {
+        auto [next, keys] = impl_->run(what, [&](Connection& c, int) {
+            Reply reply = c.command({"SCAN", cursor, "MATCH", "*" + std::string(kMetadataSuffix), "COUNT", "100"});
+            redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);
+            if (reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
+            std::vector<std::string> found;
+            for (std::size_t i = 0; i < reply->element[1]->elements; ++i) {
+                found.push_back(redis_detail::as_string(*reply->element[1]->element[i]));
+            }
+            return std::pair{redis_detail::as_string(*reply->element[0]), std::move(found)};
+        });
+        cursor = std::move(next);
+        // Outside run(): no connection is held while the visitor runs.
+        for (std::string& key : keys) {
+            if (key.size() <= kMetadataSuffix.size() || !seen.insert(key).second) continue;
+            const std::string jobid = key.substr(0, key.size() - kMetadataSuffix.size());
+            std::optional<JobStatus> s;
+            try {
+                s = impl_->load_status(jobid);
+            } catch (const BackendError& e) {
+                if (e.code() != "WRONGTYPE" && e.code() != "InvalidData") throw;  // not a job: skip
+            }
+            if (s) visit(*s);  // nullopt: deleted meanwhile, or a hash without `total`
+        }
+    } while (cursor != "0" && !cursor.empty());
+}
+
+bool RedisBackend::delete_job(const std::string& jobid) {
+    validate_jobid(jobid);
+    const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid)}};
+    constexpr std::string_view what = "delete a job";
+    return impl_->run(what, [&](Connection& c, int) {
+        std::vector<Reply> replies = c.pipeline(commands);
+        for (const Reply& reply : replies) redis_detail::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, what);
+        return replies.front()->integer > 0;
+    });
+}
+
+}  // namespace watchbot_progress
