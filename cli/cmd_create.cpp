@@ -71,15 +71,11 @@ void run_create(const CreateOptions& opt, Context& ctx) {
     std::mutex mutex;
     if (show) {
         // Validation reads every part first; a large input gets a count while it does.
+        // Created now so that its rate counts from the start; drawn from the first update on.
+        reading = std::make_unique<ProgressBar>("reading parts", 0, style,
+                                                std::chrono::milliseconds(style == ProgressBar::Style::Terminal ? 200 : 1000));
         reader.on_read([&](std::uint64_t count) {
-            if (count < kLargeJob && opt.progress == 0) return;
-            if (count % 1000 != 0 && count != kLargeJob) return;
-            if (!reading) {
-                reading = std::make_unique<ProgressBar>(
-                    "reading parts", 0, style,
-                    std::chrono::milliseconds(style == ProgressBar::Style::Terminal ? 200 : 1000));
-            }
-            reading->update(count);
+            if (count >= kLargeJob) reading->update(count);  // small inputs are read in a blink
         });
         options.on_progress = [&](std::uint64_t published, std::uint64_t total) {
             std::lock_guard lock(mutex);
@@ -88,6 +84,8 @@ void run_create(const CreateOptions& opt, Context& ctx) {
                 if (reading) reading->finish();
                 publishing = std::make_unique<ProgressBar>("publishing", total, style,
                                                            std::chrono::milliseconds(style == ProgressBar::Style::Terminal ? 100 : 1000));
+                // The first report comes after the first batch: the rate counts from there.
+                publishing->rebase(published);
             }
             publishing->update(published, published == total);
         };

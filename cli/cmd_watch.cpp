@@ -2,6 +2,7 @@
 // stderr; prints the final status (as `info` does) on stdout.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,7 +64,9 @@ void run_watch(const WatchOptions& opt, Context& ctx) {
         const auto now = Clock::now();
         if (has_deadline && now >= deadline) {
             if (bar) bar->finish();
-            throw ExitError(kExitTimeout, "timed out after " + format_duration(opt.timeout) + ": job '" + opt.jobid +
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, "%g", opt.timeout);
+            throw ExitError(kExitTimeout, std::string("timed out after ") + seconds + " s: job '" + opt.jobid +
                                               "' has " + std::to_string(status.remaining) + " of " +
                                               std::to_string(status.total) + " parts pending");
         }

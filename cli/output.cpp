@@ -89,10 +89,13 @@ ordered_json node_status_json(const wp::JobStatus& status, std::optional<bool> p
         const long double done = static_cast<long double>(status.total - status.remaining);
         percent = static_cast<long long>(std::floor(done * 100.0L / static_cast<long double>(status.total)));
     }
+    // Whole values print as integers (0, 1), as JSON.stringify does.
     if (percent <= 0) {
         out["progress"] = 0;
+    } else if (percent >= 100 && status.remaining == 0) {
+        out["progress"] = 1;
     } else if (percent >= 100) {
-        out["progress"] = status.remaining == 0 ? 1 : 0.99;
+        out["progress"] = 0.99;
     } else {
         out["progress"] = static_cast<double>(percent) / 100.0;
     }

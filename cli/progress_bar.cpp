@@ -79,13 +79,15 @@ std::string ProgressBar::render(std::uint64_t done, bool for_terminal) const {
         percent = buf;
         if (done >= total_) {
             eta = "done in " + format_duration(elapsed);
-        } else if (rate > 0.0) {
+        } else if (rate > 0.0 && elapsed >= 0.5) {
             eta = "ETA " + format_duration(static_cast<double>(total_ - done) / rate);
         } else {
             eta = "ETA --:--";
         }
     }
-    const std::string rate_text = elapsed >= 0.5 || progressed > 0 ? format_rate(rate) : "--/s";
+    // Too short a time says nothing about the rate.
+    const bool finished = total_ > 0 && done >= total_;
+    const std::string rate_text = elapsed >= 0.5 || (finished && elapsed > 0.0) ? format_rate(rate) : "--/s";
 
     if (!for_terminal) {
         std::string line = label_ + ": " + counts;

@@ -433,6 +433,15 @@ TEST(RedisBackend, ReconnectsAfterTheServerDropsEveryConnection) {
     raw.integer({"CLIENT", "KILL", "TYPE", "normal"});
     EXPECT_TRUE(backend->delete_job(jobid));
 
+    // A large pipelined write on a connection the server closed: the write fails with EPIPE (the
+    // SIGPIPE it raises must not kill the process) and is retried on a fresh connection.
+    const std::string big = new_id("reconnect-big");
+    EXPECT_THROW(backend->status(big), wp::JobDoesNotExist);  // a pooled connection is open
+    raw.integer({"CLIENT", "KILL", "TYPE", "normal"});
+    backend->set_total(big, 200'000, /*overwrite=*/true);  // no existence pre-check: the pipeline goes first
+    EXPECT_EQ(raw.integer({"SCARD", big + "-parts"}), 200'000);
+    EXPECT_TRUE(backend->delete_job(big));
+
     // Without retries the killed connection shows: a retryable ConnectionError, then the next call
     // opens a fresh connection.
     wp::RedisOptions no_retry = server_options();
@@ -617,6 +626,11 @@ TEST(RedisBackend, DeleteWhenDoneExpiresTheKeysOnceTheReduceIsClaimed) {
     EXPECT_GT(raw.integer({"TTL", meta}), 0);
     backend->set_total(jobid, 1, /*overwrite=*/true);  // a rewritten job no longer expires
     EXPECT_EQ(raw.integer({"TTL", meta}), -1);
+    // Claimed before the last part completes: the expiry starts with the completion.
+    EXPECT_TRUE(backend->claim_reduce(jobid));
+    EXPECT_EQ(raw.integer({"TTL", meta}), -1);
+    EXPECT_TRUE(backend->complete_part(jobid, 0));
+    EXPECT_GT(raw.integer({"TTL", meta}), 0);
     backend->delete_job(jobid);
 }
 

@@ -74,6 +74,7 @@ struct RedisOptions {
     // duplicate delivery of a part within done_ttl still finds the complete, claimed job (and sends
     // no second reduce) instead of JobDoesNotExist. release_reduce cancels the expiry. The default
     // TTL of 24 hours outlasts SQS's longest visibility timeout (12 hours) and watchbot's retries.
+    // Late duplicates do not push the expiry back. A failed job is never claimed, so it is kept.
     bool delete_when_done = false;
     std::chrono::seconds done_ttl{24 * 60 * 60};
     // How many times a command is retried on a fresh connection after its connection failed

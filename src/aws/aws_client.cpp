@@ -163,7 +163,7 @@ nlohmann::json AwsClient::json_call(std::string_view target, const nlohmann::jso
     call.protocol = AwsProtocol::kJson;
     call.headers = {{"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", std::string(target)}};
     try {
-        call.body = request.dump();
+        call.body = request.is_null() ? std::string("{}") : request.dump();
     } catch (const nlohmann::json::type_error&) {
         throw InvalidInput(config_.service + " " + call.operation +
                            ": the request contains a string that is not valid UTF-8; fix the input");

@@ -81,7 +81,8 @@ public:
                                            const EnvLookup& env = process_env());
 
     // JSON 1.0 protocol: POST / with Content-Type application/x-amz-json-1.0 and X-Amz-Target:
-    // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8) as body.
+    // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8; null
+    // is sent as {}) as body.
     // Returns the parsed response ({} for an empty body). Checks DynamoDB's X-Amz-Crc32 when sent.
     // Throws InvalidInput when `request` holds invalid UTF-8; BackendError as described above.
     nlohmann::json json_call(std::string_view target, const nlohmann::json& request) const;

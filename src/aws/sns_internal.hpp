@@ -18,9 +18,9 @@ namespace watchbot_progress::aws {
 
 // Counts what goes through another HttpClient: requests (every attempt, failed ones too) and body
 // bytes. Thread-safe.
-class CountingHttpClient final : public HttpClient {
+class SnsCountingHttpClient final : public HttpClient {
 public:
-    explicit CountingHttpClient(std::shared_ptr<HttpClient> inner) : inner_(std::move(inner)) {}
+    explicit SnsCountingHttpClient(std::shared_ptr<HttpClient> inner) : inner_(std::move(inner)) {}
     HttpResponse send(const HttpRequest& request) override;
 
     std::atomic<std::uint64_t> requests{0};
@@ -45,13 +45,13 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
 namespace watchbot_progress {
 
 struct SnsNotifier::Impl {
-    // `config.http` (or a CurlHttpClient) is wrapped in a CountingHttpClient.
+    // `config.http` (or a CurlHttpClient) is wrapped in a SnsCountingHttpClient.
     Impl(std::string topic_arn, const SnsOptions& options, aws::AwsClientConfig config);
 
     std::string topic_arn;
     int batch_attempts;
     aws::RetryPolicy batch_retry;  // backoff between PublishBatch rounds
-    std::shared_ptr<aws::CountingHttpClient> http;
+    std::shared_ptr<aws::SnsCountingHttpClient> http;
     aws::AwsClient client;
 
     std::atomic<std::uint64_t> messages_published{0};

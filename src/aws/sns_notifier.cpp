@@ -14,7 +14,7 @@ namespace watchbot_progress {
 
 namespace aws {
 
-HttpResponse CountingHttpClient::send(const HttpRequest& request) {
+HttpResponse SnsCountingHttpClient::send(const HttpRequest& request) {
     ++requests;
     bytes_sent += request.body.size();
     HttpResponse response = inner_->send(request);
@@ -69,9 +69,9 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
 }
 
 namespace {
-AwsClientConfig with_counting_http(AwsClientConfig config, std::shared_ptr<CountingHttpClient>& counting) {
+AwsClientConfig with_counting_http(AwsClientConfig config, std::shared_ptr<SnsCountingHttpClient>& counting) {
     std::shared_ptr<HttpClient> inner = config.http ? config.http : std::make_shared<CurlHttpClient>(config.http_options);
-    counting = std::make_shared<CountingHttpClient>(std::move(inner));
+    counting = std::make_shared<SnsCountingHttpClient>(std::move(inner));
     config.http = counting;
     return config;
 }

@@ -403,7 +403,8 @@ TEST(AwsClientTest, RejectsBadInputAndBadAnswers) {
     EXPECT_FALSE(e.retryable());
 
     f.server.enqueue(ScriptedResponse::text(200, ""));
-    EXPECT_EQ(client.json_call("DynamoDB_20120810.GetItem", {}), nlohmann::json::object());
+    EXPECT_EQ(client.json_call("DynamoDB_20120810.GetItem", nlohmann::json()), nlohmann::json::object());
+    EXPECT_EQ(f.server.requests().back().body, "{}") << "a null request is sent as an empty object";
 
     aws::AwsClient sns(f.config("sns"));
     f.server.enqueue(ScriptedResponse::text(200, "{not xml"));

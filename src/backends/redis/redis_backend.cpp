@@ -219,8 +219,10 @@ struct RedisBackend::Impl {
         return run(what, [&](Connection& c, int) {
             Reply reply = eval(c, complete_script, keys, argv, what);
             const long long code = integer_at(reply, 0, what);
-            if (code == -2) validate_partid(jobid, partid, integer_at(reply, 1, what));
-            if (code == -2) unexpected(what);  // validate_partid threw, unless the server disagrees
+            if (code == -2) {
+                validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
+                unexpected(what);                                            // the server disagrees
+            }
             if (code != 0) raise_code(code, jobid, reply, what);
             CompletionResult result;
             result.job_complete = integer_at(reply, 1, what) == 0;

@@ -20,26 +20,32 @@
 
 namespace watchbot_progress::redis_detail::scripts {
 
-// Helpers prepended to the scripts that claim the reduce.
+// Helpers prepended to the scripts that claim the reduce:
 //  failed(meta): `failed` present and not a false-looking value.
+//  expire_if_done(meta, parts, ttl): with ttl > 0 (delete_when_done), when no part is pending and
+//    the reduce is claimed, makes the job's keys expire after ttl seconds, unless they already
+//    expire (so late duplicates do not push the expiry back).
 //  claim(meta, parts, claimkey, token, ttl): 1 when the caller with `token` holds the reduce claim
 //    (it just won it, or a lost earlier attempt with the same token did), else 0. The winner's token
-//    is kept for 5 minutes in `claimkey`. With ttl > 0 and no part pending, the job's keys expire
-//    after ttl seconds (delete_when_done).
+//    is kept for 5 minutes in `claimkey`.
 inline constexpr std::string_view kPrelude = R"lua(
 local function failed(meta)
   local f = redis.call('HGET', meta, 'failed')
   return f and f ~= '' and f ~= '0' and f ~= 'false' and f ~= 'False'
+end
+local function expire_if_done(meta, parts, ttl)
+  if tonumber(ttl) > 0 and redis.call('SCARD', parts) == 0
+     and redis.call('HEXISTS', meta, 'reduce_message_sent') == 1 and redis.call('TTL', meta) == -1 then
+    redis.call('EXPIRE', meta, ttl)
+    redis.call('EXPIRE', parts, ttl)
+  end
 end
 local function claim(meta, parts, claimkey, token, ttl)
   if redis.call('GET', claimkey) == token then return 1 end
   if failed(meta) then return 0 end
   if redis.call('HSETNX', meta, 'reduce_message_sent', 'True') == 0 then return 0 end
   redis.call('SET', claimkey, token, 'EX', 300)
-  if tonumber(ttl) > 0 and redis.call('SCARD', parts) == 0 then
-    redis.call('EXPIRE', meta, ttl)
-    redis.call('EXPIRE', parts, ttl)
-  end
+  expire_if_done(meta, parts, ttl)
   return 1
 end
 )lua";
@@ -56,8 +62,9 @@ if p < 0 or p >= n then return {-2, n} end
 redis.call('SREM', KEYS[2], ARGV[1])
 local remaining = redis.call('SCARD', KEYS[2])
 local claimed = 0
-if remaining == 0 and ARGV[2] == '1' then
-  claimed = claim(KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[4])
+if remaining == 0 then
+  if ARGV[2] == '1' then claimed = claim(KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[4]) end
+  expire_if_done(KEYS[1], KEYS[2], ARGV[4])
 end
 return {0, remaining, claimed}
 )lua";

@@ -1,0 +1,201 @@
+#pragma once
+// DynamoDB backend: the default backend of watchbot jobs (table from the `ProgressTable` env var).
+//
+// Two layouts live side by side in one table (hash key `id`, type S); docs/dynamodb-layouts.md
+// describes both with their costs.
+//
+// Compatible layout (jobs of at most sharded_threshold parts, and every job the Python or Node
+// tool wrote): one item per job, the format the Python and Node tools read and write:
+//   id S | parts NS (pending part ids; absent when none) | total N | error S (or N, as the Python
+//   tool writes; present only when failed) | metadata M | reduceSent BOOL
+// plus `reduceClaim` S, the token of the caller that won the reduce claim (other tools ignore it).
+// Completing a part is one UpdateItem (DELETE parts :p) whose cost grows with the job: DynamoDB
+// bills a write by the size of the whole item, about 4 bytes per pending part, and an item holds at
+// most 400 KB, so this layout cannot hold more than about 80,000 parts.
+//
+// Sharded layout (larger jobs; written only by this library): the job item keeps id, total,
+// metadata, error and reduceSent, plus layout "sharded", shardSize, shardLevels, shardGen and
+// pendingShards; the pending part ids live in shard items of at most shardSize parts, under a
+// tree of index items, so a completion writes a few small items whatever the job's size. Its
+// `parts` attribute holds the sentinel {-1}, so that the Python and Node tools never take such a
+// job for complete (they cannot complete its parts either).
+//
+// Part ids: 0 .. total-1. Jobs created by the Node tool's setTotal number their parts 1 .. total;
+// their part `total` is accepted as long as it is pending, and completing it again once done is a
+// no-op, so such jobs can be worked by this library's Part guard.
+//
+// A job exists when its item has a `total`. Items without one (e.g. an `id`-only item another
+// tool's completePart created as a side effect) are not jobs: every method treats them as absent
+// and set_total replaces them.
+//
+// Requests and retries: every request is SigV4-signed and retried by the AWS layer in the
+// "standard" mode (AWS_MAX_ATTEMPTS, default 3 attempts). Every write the backend sends is safe to
+// repeat: completions are set deletions, and a reduce claim carries a random token so that a retry
+// of a claim whose answer was lost recognises its own win. Errors: BackendError with DynamoDB's
+// error code (ResourceNotFoundException names the missing table), retryable() as classified by the
+// AWS layer. Messages name the table and endpoint, never credentials, tokens or signatures.
+//
+// Thread safety: every method may be called concurrently from any number of threads; the backend
+// pools its HTTP connections.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "watchbot_progress/backend.hpp"
+
+namespace watchbot_progress {
+
+namespace aws {
+class DynamoDbClient;  // the library's own DynamoDB client (private header src/aws/dynamodb_client.hpp)
+}
+
+enum class DynamoDbLayout {
+    kAuto,        // compatible up to sharded_threshold parts, sharded above
+    kCompatible,  // always the compatible layout (jobs over ~80,000 parts are refused: InvalidInput)
+    kSharded,     // always the sharded layout
+};
+
+struct DynamoDbOptions {
+    // The table: its ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name. Empty: the
+    // `ProgressTable` environment variable.
+    std::string table;
+    // Signing region. Empty: the ARN's region, else AWS_REGION, else AWS_DEFAULT_REGION.
+    std::string region;
+    // Endpoint URL, e.g. http://127.0.0.1:8000. Empty: AWS_ENDPOINT_URL_DYNAMODB, else
+    // AWS_ENDPOINT_URL, else DynamoDbEndpoint, else https://dynamodb.REGION.amazonaws.com.
+    std::string endpoint;
+    // Static credentials. Empty access_key_id: the default chain (environment, shared credentials
+    // file, ECS container credentials, EC2 instance metadata).
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;
+    // Strongly consistent reads (GetItem, BatchGetItem, Scan). Eventually consistent reads cost
+    // half but may miss a write made a moment ago.
+    bool consistent_reads = true;
+    // Items evaluated per Scan page in list_jobs; 0: DynamoDB's default 1 MB pages. Small values
+    // are for tests that want to see pagination.
+    int scan_page_limit = 0;
+    // Attempts per request (first included). 0: AWS_MAX_ATTEMPTS, else 3.
+    int max_attempts = 0;
+    std::chrono::milliseconds connect_timeout{3'000};
+    std::chrono::milliseconds request_timeout{30'000};
+
+    // Layout of new jobs (set_total). Existing jobs are always read in the layout they were
+    // written in.
+    DynamoDbLayout layout = DynamoDbLayout::kAuto;
+    // kAuto: jobs of more parts than this use the sharded layout. 10,000 parts keep a compatible
+    // item under about 50 KB (so under about 50 write units per completion).
+    std::int64_t sharded_threshold = 10'000;
+    // Sharded layout: parts per shard item, and shards per index item (2 .. 4,000). 250 keeps
+    // every item of the tree near or under 1 KB, so a completion costs one or two write units.
+    std::int64_t shard_size = 250;
+    // Concurrent BatchWriteItem requests when writing or deleting a sharded job's items.
+    std::size_t write_parallelism = 4;
+};
+
+class DynamoDbBackend final : public Backend {
+public:
+    // Resolves the table, region, endpoint and credentials source; sends no request. Throws
+    // ConfigError when no table is given and ProgressTable is unset (naming the variable), when the
+    // ARN is not a DynamoDB table ARN or the name is not a valid table name, when no region can be
+    // found, or when the endpoint is not an http(s) URL; InvalidInput for bad layout options.
+    explicit DynamoDbBackend(DynamoDbOptions options = {});
+    // For tests and custom transports: a backend over an existing client (see
+    // src/aws/dynamodb_client.hpp). options.table/region/endpoint/credentials are not used except
+    // in describe().
+    DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
+    ~DynamoDbBackend() override;
+
+    // DynamoDbBackend(DynamoDbOptions{}): the table from ProgressTable, everything else from the
+    // environment.
+    static std::shared_ptr<DynamoDbBackend> from_env();
+
+    DynamoDbBackend(const DynamoDbBackend&) = delete;
+    DynamoDbBackend& operator=(const DynamoDbBackend&) = delete;
+
+    // The Backend contract (backend.hpp), with these DynamoDB specifics:
+    //
+    // set_total: compatible layout: one conditional PutItem (refused when the job exists), or with
+    //   overwrite one UpdateItem that resets parts, total, error and reduceSent and keeps metadata.
+    //   Sharded layout: the shard and index items first (BatchWriteItem), then the job item last
+    //   and conditionally, so a job is visible only once whole; items of a half-written job are
+    //   unreachable (their ids carry a random generation) and never shown. A job too large for the
+    //   compatible layout when it is forced: InvalidInput naming the 400 KB item limit.
+    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
+    // set_metadata: SET metadata.#k = :v per top-level key (so other keys are kept, unlike the
+    //   Python tool's set_metadata), after creating an empty metadata map when the item has none.
+    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    // complete_part: compatible layout: one UpdateItem. Sharded: one UpdateItem on the part's
+    //   shard, plus one per tree level only when the shard became empty (plus, the first time a
+    //   process meets a sharded job, one failed conditional write and one GetItem to learn its
+    //   layout). A crash between those steps is repaired by the message's redelivery.
+    bool complete_part(const std::string& jobid, PartId partid) override;
+    // claim_reduce: one conditional UpdateItem (SET reduceSent); false when already claimed or failed.
+    bool claim_reduce(const std::string& jobid) override;
+    void release_reduce(const std::string& jobid) override;
+    // complete_part, then, only when the job became complete, one conditional claim UpdateItem.
+    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    void fail_job(const std::string& jobid, const std::string& reason) override;
+    // status: one GetItem; sharded jobs also read their pending shard items (BatchGetItem).
+    JobStatus status(const std::string& jobid) override;
+    bool part_complete(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
+    // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards.
+    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    // delete_job: deletes the job item first (the job is gone at once), then a sharded job's other
+    //   items (BatchWriteItem).
+    bool delete_job(const std::string& jobid) override;
+    // "dynamodb:<table ARN or name> at <endpoint>" — no credentials.
+    std::string describe() const override;
+    // Every HTTP round trip (retries included) and the request/response body bytes.
+    BackendStats stats() const override;
+
+    // The resolved table name.
+    const std::string& table_name() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Creating the progress table.
+
+struct ProgressTableOptions {
+    // Region and endpoint as in DynamoDbOptions (empty: from the ARN / the environment).
+    std::string region;
+    std::string endpoint;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;
+    // On-demand capacity (PAY_PER_REQUEST). false: provisioned with the capacities below.
+    bool on_demand = true;
+    std::int64_t read_capacity_units = 5;
+    std::int64_t write_capacity_units = 5;
+    // When the table exists already: true checks its key schema (hash key `id`, type S) and waits
+    // for it to be ACTIVE; false refuses it with ConfigError.
+    bool exist_ok = true;
+    // How long to wait for the table to become ACTIVE, and how often to ask.
+    std::chrono::milliseconds timeout{std::chrono::minutes(5)};
+    std::chrono::milliseconds poll_interval{1'000};
+};
+
+struct ProgressTableInfo {
+    std::string name;
+    std::string arn;      // what to put in ProgressTable
+    bool created = false; // false: the table existed already
+    std::string status;   // "ACTIVE"
+};
+
+// Creates the progress table `table` (a name or a table ARN): hash key `id` of type S, on-demand
+// unless options say otherwise; then polls DescribeTable until it is ACTIVE. Throws ConfigError for
+// a bad name, an existing table with another key schema (or any existing table when !exist_ok);
+// BackendError "TableNotActive" (retryable) when it is not ACTIVE within the timeout; BackendError
+// for service errors.
+ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options = {});
+
+}  // namespace watchbot_progress

@@ -1,0 +1,855 @@
+#include "watchbot_progress/dynamodb_backend.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "aws/dynamodb_attribute_value.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "aws/url.hpp"
+#include "backends/dynamodb/dynamodb_config.hpp"
+#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+using namespace dynamodb;  // attribute names, ShardTree
+using aws::BatchWrite;
+using aws::ReturnValues;
+using aws::WriteResult;
+
+namespace {
+
+constexpr std::size_t kMetadataKeysPerUpdate = 40;   // keeps UpdateExpression well under its 4 KB limit
+constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
+constexpr std::size_t kMaxCachedLayouts = 4096;
+constexpr std::int64_t kMaxShardSize = 4000;
+constexpr std::int64_t kMaxTotal = 1'000'000'000;
+
+// Expression attribute names and values, collected as an expression is written: n("total") is
+// "#total" and registers it; v("p", value) is ":p". Only what an expression uses is sent (DynamoDB
+// refuses unused names and values).
+struct Expr {
+    nlohmann::json names = nlohmann::json::object();
+    nlohmann::json values = nlohmann::json::object();
+    std::string n(const std::string& attribute) {
+        names["#" + attribute] = attribute;
+        return "#" + attribute;
+    }
+    std::string v(const std::string& name, nlohmann::json value) {
+        values[":" + name] = std::move(value);
+        return ":" + name;
+    }
+};
+
+nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
+
+std::string random_hex(std::size_t bytes) {
+    thread_local std::mt19937_64 rng = [] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }();
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    while (out.size() < bytes * 2) {
+        std::uint64_t r = rng();
+        for (int i = 0; i < 16 && out.size() < bytes * 2; ++i, r >>= 4) out.push_back(kHex[r & 0xF]);
+    }
+    return out;
+}
+
+bool has(const nlohmann::json& item, const char* name) { return item.is_object() && item.contains(name); }
+
+bool set_contains(const nlohmann::json& item, const char* name, std::int64_t value) {
+    const auto numbers = aws::get_number_set(item, name);
+    return std::find(numbers.begin(), numbers.end(), value) != numbers.end();
+}
+
+bool is_job_item(const std::optional<nlohmann::json>& item) {
+    return item && has(*item, kTotal) && !has(*item, kShardOf) && aws::get_int(*item, kTotal).has_value();
+}
+
+bool is_sharded(const std::string& jobid, const nlohmann::json& item) {
+    auto it = item.find(kLayout);
+    if (it == item.end()) return false;
+    if (it->contains("S") && (*it)["S"] == kShardedLayout) return true;
+    throw BackendError("job '" + jobid + "' has a layout this version of the library does not know (" + it->dump() +
+                           "): upgrade watchbot-progress",
+                       "UnknownLayout", false);
+}
+
+std::string render_error(const nlohmann::json& attribute) {
+    if (attribute.contains("S") && attribute["S"].is_string()) return attribute["S"].get<std::string>();
+    if (attribute.contains("N") && attribute["N"].is_string()) return attribute["N"].get<std::string>();
+    try {
+        const nlohmann::json value = aws::from_attribute_value(attribute);
+        return value.is_string() ? value.get<std::string>() : value.dump();
+    } catch (const InvalidInput&) {
+        return attribute.dump();
+    }
+}
+
+bool read_flag(const nlohmann::json& item, const char* name) {
+    auto it = item.find(name);
+    if (it == item.end() || !it->is_object()) return false;
+    if (auto b = it->find("BOOL"); b != it->end() && b->is_boolean()) return b->get<bool>();
+    if (auto n = it->find("N"); n != it->end() && n->is_string()) return *n != "0";
+    if (auto s = it->find("S"); s != it->end() && s->is_string()) {
+        const std::string& t = s->get_ref<const std::string&>();
+        return t == "true" || t == "True" || t == "1";
+    }
+    return false;
+}
+
+// The fields every layout shares.
+JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
+    JobStatus s;
+    s.jobid = jobid;
+    s.total = aws::get_int(item, kTotal).value_or(0);
+    if (auto it = item.find(kError); it != item.end()) {
+        s.failed = true;
+        s.reason = render_error(*it);
+    }
+    if (auto it = item.find(kMetadata); it != item.end() && it->contains("M")) {
+        try {
+            s.metadata = aws::from_attribute_map((*it)["M"]);
+        } catch (const InvalidInput& e) {
+            throw BackendError("job '" + jobid + "' has metadata this library cannot read: " + e.what(),
+                               "InvalidJobItem", false);
+        }
+    }
+    s.reduce_sent = read_flag(item, kReduceSent);
+    return s;
+}
+
+void finish_status(JobStatus& s) {
+    s.remaining = std::clamp<std::int64_t>(s.remaining, 0, std::max<std::int64_t>(s.total, s.remaining));
+    s.progress = s.total > 0 ? std::clamp(static_cast<double>(s.total - s.remaining) / static_cast<double>(s.total), 0.0, 1.0)
+                             : 0.0;
+}
+
+void warn(const std::string& message) { std::fprintf(stderr, "watchbot-progress: %s\n", message.c_str()); }
+
+std::string already_exists(const std::string& jobid) {
+    return "job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose";
+}
+
+}  // namespace
+
+struct DynamoDbBackend::Impl {
+    DynamoDbOptions options;
+    std::shared_ptr<aws::DynamoDbClient> client;
+    std::string description;
+
+    std::mutex cache_mutex;
+    std::unordered_map<std::string, ShardTree> sharded_cache;  // jobid -> tree, for sharded jobs only
+
+    // ---- layout cache -------------------------------------------------------------------------
+    std::optional<ShardTree> cached(const std::string& jobid) {
+        std::lock_guard lock(cache_mutex);
+        auto it = sharded_cache.find(jobid);
+        if (it == sharded_cache.end()) return std::nullopt;
+        return it->second;
+    }
+    void remember(const std::string& jobid, const ShardTree& tree) {
+        std::lock_guard lock(cache_mutex);
+        if (sharded_cache.size() >= kMaxCachedLayouts) sharded_cache.clear();
+        sharded_cache.insert_or_assign(jobid, tree);
+    }
+    void forget(const std::string& jobid) {
+        std::lock_guard lock(cache_mutex);
+        sharded_cache.erase(jobid);
+    }
+
+    // ---- reads --------------------------------------------------------------------------------
+    // The job item, or nullopt when there is no job (no item, or an item without total).
+    std::optional<nlohmann::json> read_job(const std::string& jobid) {
+        std::optional<nlohmann::json> item = client->get_item({key_of(jobid), options.consistent_reads});
+        if (!is_job_item(item)) return std::nullopt;
+        return item;
+    }
+    nlohmann::json require_job(const std::string& jobid) {
+        auto item = read_job(jobid);
+        if (!item) throw JobDoesNotExist(jobid);
+        return std::move(*item);
+    }
+    std::optional<ShardTree> tree_of(const std::string& jobid, const nlohmann::json& item) {
+        if (!is_sharded(jobid, item)) {
+            forget(jobid);
+            return std::nullopt;
+        }
+        ShardTree tree = tree_from_job_item(jobid, item);
+        remember(jobid, tree);
+        return tree;
+    }
+
+    // Visits the pending shard items (level 0) of a sharded job, walking down from the job item.
+    void visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
+                              const std::function<void(const nlohmann::json&)>& visit) {
+        std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
+        for (int level = tree.levels() - 1; level >= 0; --level) {
+            if (current.empty()) return;
+            std::vector<nlohmann::json> keys;
+            keys.reserve(current.size());
+            std::sort(current.begin(), current.end());
+            current.erase(std::unique(current.begin(), current.end()), current.end());
+            for (std::int64_t index : current) keys.push_back(key_of(tree.item_id(jobid, level, index)));
+            Expr x;
+            const std::string projection = x.n(kId) + ", " + x.n(level == 0 ? kParts : kPendingShards);
+            std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names, options.consistent_reads);
+            if (level == 0) {
+                for (const auto& item : items) visit(item);
+                return;
+            }
+            std::vector<std::int64_t> next;
+            for (const auto& item : items) {
+                for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
+            }
+            current = std::move(next);
+        }
+    }
+
+    JobStatus status_from_item(const std::string& jobid, const nlohmann::json& item) {
+        JobStatus s = base_status(jobid, item);
+        if (auto tree = tree_of(jobid, item)) {
+            std::int64_t remaining = 0;
+            visit_pending_shards(jobid, *tree, item, [&](const nlohmann::json& shard) {
+                remaining += static_cast<std::int64_t>(aws::set_size(shard, kParts));
+            });
+            s.remaining = remaining;
+        } else {
+            s.remaining = static_cast<std::int64_t>(aws::set_size(item, kParts));
+        }
+        finish_status(s);
+        return s;
+    }
+
+    // ---- completion ---------------------------------------------------------------------------
+    enum class Layout { kCompatible, kSharded };
+    struct Completion {
+        bool complete = false;
+        Layout layout = Layout::kCompatible;
+        std::string gen;  // sharded: the generation completed against
+    };
+
+    // One DELETE of `child` from the set `attribute` of item `id`; nullopt when the item is gone
+    // (condition failed), else whether the set is now empty.
+    std::optional<bool> delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
+                                        const std::string& extra_condition_attr = "", const std::string& gen = "") {
+        Expr x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(id);
+        request.update = "DELETE " + x.n(attribute) + " " + x.v("c", aws::number_set({child}));
+        request.condition = "attribute_exists(" + x.n(kId) + ")";
+        if (!extra_condition_attr.empty()) {
+            request.condition += " AND " + x.n(extra_condition_attr) + " = " + x.v("gen", aws::string_value(gen));
+        }
+        request.names = x.names;
+        request.values = x.values;
+        request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
+        WriteResult result = client->update_item(request);
+        if (!result.applied) return std::nullopt;
+        return aws::set_size(result.attributes, attribute) == 0;
+    }
+
+    // Completes `partid` in a sharded job; nullopt when an item of `tree` is gone (the job was
+    // deleted or replaced: the caller reads the job item again).
+    std::optional<bool> complete_sharded(const std::string& jobid, const ShardTree& tree, PartId partid) {
+        validate_partid(jobid, partid, tree.total);
+        std::int64_t child = partid;
+        std::int64_t index = partid / tree.shard_size;
+        for (int level = 0; level < tree.levels(); ++level) {
+            auto empty = delete_from_set(tree.item_id(jobid, level, index), level == 0 ? kParts : kPendingShards, child);
+            if (!empty) return std::nullopt;
+            if (!*empty) return false;
+            child = index;
+            index = index / tree.shard_size;
+        }
+        // The top level's item `child` is empty: take it out of the job item's pending set.
+        return delete_from_set(jobid, kPendingShards, child, kShardGen, tree.gen);
+    }
+
+    Completion complete(const std::string& jobid, PartId partid) {
+        validate_jobid(jobid);
+        if (partid < 0) {
+            throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
+        }
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            if (auto tree = cached(jobid)) {
+                if (auto done = complete_sharded(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
+                forget(jobid);
+            } else {
+                // The compatible layout first: one request for the jobs most are.
+                Expr x;
+                aws::UpdateItemRequest request;
+                request.key = key_of(jobid);
+                request.update = "DELETE " + x.n(kParts) + " " + x.v("p", aws::number_set({partid}));
+                const std::string n = x.v("n", aws::number_value(partid));
+                request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kLayout) +
+                                    ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND (" + x.n(kTotal) + " > " +
+                                    n + " OR contains(" + x.n(kParts) + ", " + n + "))";
+                request.names = x.names;
+                request.values = x.values;
+                request.return_values = ReturnValues::kAllNew;
+                WriteResult result = client->update_item(request);
+                if (result.applied) return {aws::set_size(result.attributes, kParts) == 0, Layout::kCompatible, ""};
+            }
+            // Rare path: tell why the write was refused.
+            const nlohmann::json item = require_job(jobid);
+            if (auto tree = tree_of(jobid, item)) {
+                if (auto done = complete_sharded(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
+                auto again = read_job(jobid);
+                if (!again) throw JobDoesNotExist(jobid);
+                if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) {
+                    throw BackendError("an item of sharded job '" + jobid +
+                                           "' is missing although the job item refers to it: the job was damaged "
+                                           "(items deleted by hand?); delete the job and create it again",
+                                       "InvalidJobItem", false);
+                }
+                continue;  // replaced meanwhile: start again
+            }
+            const std::int64_t total = *aws::get_int(item, kTotal);
+            if (partid >= total) {
+                // A job of the Node tool numbers its parts 1 .. total. Its last part, once done, is
+                // a no-op duplicate rather than an error; part 0 pending means 0-based.
+                if (partid == total && !set_contains(item, kParts, 0) && !set_contains(item, kParts, partid)) {
+                    return {aws::set_size(item, kParts) == 0, Layout::kCompatible, ""};
+                }
+                validate_partid(jobid, partid, total);
+            }
+            // The job was created or replaced between the write and the read: try again.
+        }
+        throw BackendError("job '" + jobid + "' kept changing while part " + std::to_string(partid) +
+                               " was being completed (replaced concurrently?); try again",
+                           "ConcurrentModification", true);
+    }
+
+    // The conditional claim. `complete_condition` adds the layout's "no part pending" test.
+    bool try_claim(const std::string& jobid, const Completion* completion) {
+        Expr x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        const std::string token = x.v("token", aws::string_value(random_hex(16)));
+        const std::string rs = x.n(kReduceSent);
+        request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " + token;
+        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
+                            ") AND (attribute_not_exists(" + rs + ") OR " + rs + " = " +
+                            x.v("false", aws::bool_value(false)) + " OR " + x.n(kReduceClaim) + " = " + token + ")";
+        if (completion != nullptr) {
+            if (completion->layout == Layout::kCompatible) {
+                request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +
+                                     x.n(kLayout) + ")";
+            } else {
+                request.condition += " AND attribute_not_exists(" + x.n(kPendingShards) + ") AND " + x.n(kShardGen) +
+                                     " = " + x.v("gen", aws::string_value(completion->gen));
+            }
+        }
+        request.names = x.names;
+        request.values = x.values;
+        return client->update_item(request).applied;
+    }
+
+    // ---- creation -----------------------------------------------------------------------------
+    bool use_sharded(const std::string& jobid, std::int64_t total) const {
+        switch (options.layout) {
+            case DynamoDbLayout::kSharded: return true;
+            case DynamoDbLayout::kCompatible: {
+                const std::int64_t max = max_compatible_parts(jobid);
+                if (total > max) {
+                    throw InvalidInput(
+                        "job '" + jobid + "' has " + std::to_string(total) +
+                        " parts, too many for the compatible DynamoDB layout: it keeps every pending part id in the "
+                        "job's one item, DynamoDB limits an item to 400 KB, and that holds at most " +
+                        std::to_string(max) +
+                        " parts for this job id; use the sharded layout (DynamoDbOptions::layout kAuto or kSharded) "
+                        "or split the job");
+                }
+                return false;
+            }
+            case DynamoDbLayout::kAuto: break;
+        }
+        return total > options.sharded_threshold || total > max_compatible_parts(jobid);
+    }
+
+    void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
+        Expr x;
+        if (!overwrite) {
+            aws::PutItemRequest request;
+            request.item = {
+                {kId, aws::string_value(jobid)},
+                {kParts, aws::number_set_range(0, total)},
+                {kTotal, aws::number_value(total)},
+                {kReduceSent, aws::bool_value(false)},
+                {kMetadata, {{"M", nlohmann::json::object()}}},
+            };
+            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+            request.names = x.names;
+            if (!client->put_item(request).applied) throw InvalidInput(already_exists(jobid));
+            forget(jobid);
+            return;
+        }
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        const std::string m = x.n(kMetadata);
+        request.update = "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " +
+                         x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) +
+                         " = " + x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
+                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
+                         x.n(kReduceClaim) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) +
+                         ", " + x.n(kShardGen) + ", " + x.n(kPendingShards);
+        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
+        request.names = x.names;
+        request.values = x.values;
+        request.return_values = ReturnValues::kUpdatedOld;
+        WriteResult result = client->update_item(request);
+        if (!result.applied) throw InvalidInput(already_exists(jobid));
+        forget(jobid);
+        delete_replaced_tree(jobid, result.attributes);
+    }
+
+    // Writes the items of `tree` (every part pending), kCreateWritesPerRound at a time.
+    void write_tree(const std::string& jobid, const ShardTree& tree) {
+        std::vector<BatchWrite> writes;
+        for (int level = 0; level < tree.levels(); ++level) {
+            for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
+                writes.push_back(BatchWrite::put(tree.make_item(jobid, level, i)));
+                if (writes.size() >= kCreateWritesPerRound) {
+                    client->batch_write(writes, options.write_parallelism);
+                    writes.clear();
+                }
+            }
+        }
+        client->batch_write(writes, options.write_parallelism);
+    }
+
+    void delete_tree(const std::string& jobid, const ShardTree& tree) {
+        std::vector<BatchWrite> writes;
+        for (int level = 0; level < tree.levels(); ++level) {
+            for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
+                writes.push_back(BatchWrite::remove(key_of(tree.item_id(jobid, level, i))));
+                if (writes.size() >= kCreateWritesPerRound) {
+                    client->batch_write(writes, options.write_parallelism);
+                    writes.clear();
+                }
+            }
+        }
+        client->batch_write(writes, options.write_parallelism);
+    }
+
+    void delete_tree_quietly(const std::string& jobid, const ShardTree& tree, const char* what) noexcept {
+        try {
+            delete_tree(jobid, tree);
+        } catch (const std::exception& e) {
+            warn("job " + jobid + ": could not delete the " + std::to_string(tree.item_count()) + " shard items of " +
+                 what + " (they are unreachable and only take space): " + e.what());
+        }
+    }
+
+    // After an overwrite: `old` holds the replaced item's layout attributes (UPDATED_OLD).
+    void delete_replaced_tree(const std::string& jobid, const nlohmann::json& old) noexcept {
+        try {
+            if (!old.contains(kLayout) || !is_sharded(jobid, old)) return;
+            delete_tree_quietly(jobid, tree_from_job_item(jobid, old), "the replaced job");
+        } catch (const std::exception& e) {
+            warn("job " + jobid + ": could not delete the shard items of the replaced job: " + e.what());
+        }
+    }
+
+    void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
+        if (total > kMaxTotal) {
+            throw InvalidInput("job '" + jobid + "' has " + std::to_string(total) + " parts; the limit is " +
+                               std::to_string(kMaxTotal) + ": split the job");
+        }
+        if (!overwrite) {
+            Expr x;
+            auto existing = client->get_item({key_of(jobid), true, x.n(kTotal) + ", " + x.n(kShardOf), x.names});
+            if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
+        }
+        const ShardTree tree = ShardTree::plan(total, options.shard_size, random_hex(8));
+        write_tree(jobid, tree);  // first: the job item below makes them reachable
+
+        Expr x;
+        const std::string m = x.n(kMetadata);
+        const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
+        if (!overwrite) {
+            aws::PutItemRequest request;
+            request.item = {
+                {kId, aws::string_value(jobid)},
+                {kTotal, aws::number_value(total)},
+                {kLayout, aws::string_value(kShardedLayout)},
+                {kShardSize, aws::number_value(tree.shard_size)},
+                {kShardLevels, aws::number_value(tree.levels())},
+                {kShardGen, aws::string_value(tree.gen)},
+                {kPendingShards, pending},
+                {kParts, aws::number_set({kShardedPartsSentinel})},
+                {kReduceSent, aws::bool_value(false)},
+                {kMetadata, {{"M", nlohmann::json::object()}}},
+            };
+            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+            request.names = x.names;
+            if (!client->put_item(request).applied) {
+                delete_tree_quietly(jobid, tree, "a job that lost a creation race");
+                throw InvalidInput(already_exists(jobid));
+            }
+            remember(jobid, tree);
+            return;
+        }
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        request.update = "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) +
+                         " = " + x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
+                         x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
+                         x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
+                         x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " +
+                         x.v("pending", pending) + ", " + x.n(kParts) + " = " +
+                         x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) + " = " +
+                         x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
+                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
+                         x.n(kReduceClaim);
+        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
+        request.names = x.names;
+        request.values = x.values;
+        request.return_values = ReturnValues::kUpdatedOld;
+        WriteResult result = client->update_item(request);
+        if (!result.applied) {
+            delete_tree_quietly(jobid, tree, "a job that could not be written");
+            throw InvalidInput(already_exists(jobid));
+        }
+        remember(jobid, tree);
+        delete_replaced_tree(jobid, result.attributes);
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+void check_layout_options(const DynamoDbOptions& options) {
+    if (options.shard_size < 2 || options.shard_size > kMaxShardSize) {
+        throw InvalidInput("DynamoDbOptions::shard_size must be between 2 and " + std::to_string(kMaxShardSize) +
+                           ", not " + std::to_string(options.shard_size));
+    }
+    if (options.sharded_threshold < 0) {
+        throw InvalidInput("DynamoDbOptions::sharded_threshold must not be negative");
+    }
+    if (options.scan_page_limit < 0) throw InvalidInput("DynamoDbOptions::scan_page_limit must not be negative");
+}
+
+std::string make_description(const std::string& table, const std::string& endpoint) {
+    return "dynamodb:" + table + " at " + aws::redact_url(endpoint);
+}
+
+}  // namespace
+
+DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_unique<Impl>()) {
+    check_layout_options(options);
+    const ResolvedTable table = resolve_table(options.table);
+    ClientSettings settings;
+    settings.region = options.region;
+    settings.endpoint = options.endpoint;
+    settings.access_key_id = options.access_key_id;
+    settings.secret_access_key = options.secret_access_key;
+    settings.session_token = options.session_token;
+    settings.max_attempts = options.max_attempts;
+    settings.connect_timeout = options.connect_timeout;
+    settings.request_timeout = options.request_timeout;
+    impl_->client = std::make_shared<aws::DynamoDbClient>(make_client_config(table, settings), table.name);
+    impl_->description = make_description(table.display, impl_->client->aws().config().endpoint);
+    // Never keep secrets longer than needed: the credentials provider has them now.
+    options.secret_access_key.clear();
+    options.session_token.clear();
+    options.table = table.display;
+    impl_->options = std::move(options);
+}
+
+DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client)
+    : impl_(std::make_unique<Impl>()) {
+    check_layout_options(options);
+    if (!client) throw ConfigError("DynamoDbBackend needs a client");
+    impl_->client = std::move(client);
+    impl_->description = make_description(options.table.empty() ? impl_->client->table() : options.table,
+                                          impl_->client->aws().config().endpoint);
+    options.secret_access_key.clear();
+    options.session_token.clear();
+    impl_->options = std::move(options);
+}
+
+DynamoDbBackend::~DynamoDbBackend() = default;
+
+std::shared_ptr<DynamoDbBackend> DynamoDbBackend::from_env() { return std::make_shared<DynamoDbBackend>(DynamoDbOptions{}); }
+
+const std::string& DynamoDbBackend::table_name() const noexcept { return impl_->client->table(); }
+
+std::string DynamoDbBackend::describe() const { return impl_->description; }
+
+BackendStats DynamoDbBackend::stats() const {
+    const aws::DynamoDbTraffic t = impl_->client->traffic();
+    return {t.requests, t.bytes_sent, t.bytes_received};
+}
+
+void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    validate_jobid(jobid);
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    if (impl_->use_sharded(jobid, total)) {
+        impl_->set_total_sharded(jobid, total, overwrite);
+    } else {
+        impl_->set_total_compatible(jobid, total, overwrite);
+    }
+}
+
+void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    if (!metadata.is_object()) {
+        throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    }
+    validate_jobid(jobid);
+    if (metadata.empty()) {
+        impl_->require_job(jobid);
+        return;
+    }
+    std::vector<std::pair<std::string, nlohmann::json>> entries;
+    for (const auto& [key, value] : metadata.items()) entries.emplace_back(key, aws::to_attribute_value(value));
+
+    for (std::size_t begin = 0; begin < entries.size(); begin += kMetadataKeysPerUpdate) {
+        const std::size_t end = std::min(entries.size(), begin + kMetadataKeysPerUpdate);
+        Expr x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        const std::string m = x.n(kMetadata);
+        std::string update;
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::string k = "#k" + std::to_string(i - begin);
+            x.names[k] = entries[i].first;
+            update += (update.empty() ? "SET " : ", ") + m + "." + k + " = " + x.v("v" + std::to_string(i - begin), entries[i].second);
+        }
+        request.update = update;
+        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+        request.names = x.names;
+        request.values = x.values;
+        for (int attempt = 0;; ++attempt) {
+            try {
+                if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+                break;
+            } catch (const BackendError& e) {
+                // SET metadata.k on an item without a metadata map is a ValidationException:
+                // create the map (only where there is none), then write the keys again.
+                if (e.code() != "ValidationException" || attempt > 0) throw;
+                Expr y;
+                const std::string ym = y.n(kMetadata);
+                aws::UpdateItemRequest create;
+                create.key = key_of(jobid);
+                create.update = "SET " + ym + " = " + y.v("empty", {{"M", nlohmann::json::object()}});
+                create.condition = "attribute_exists(" + y.n(kTotal) + ") AND attribute_not_exists(" + y.n(kShardOf) +
+                                   ") AND (attribute_not_exists(" + ym + ") OR NOT attribute_type(" + ym + ", " +
+                                   y.v("map", aws::string_value("M")) + "))";
+                create.names = y.names;
+                create.values = y.values;
+                if (!impl_->client->update_item(create).applied) {
+                    auto item = impl_->read_job(jobid);
+                    if (!item) throw JobDoesNotExist(jobid);
+                    auto it = item->find(kMetadata);
+                    if (it == item->end() || !it->contains("M")) throw;  // not the missing map: the original error
+                }
+            }
+        }
+    }
+}
+
+bool DynamoDbBackend::complete_part(const std::string& jobid, PartId partid) {
+    return impl_->complete(jobid, partid).complete;
+}
+
+CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    const Impl::Completion completion = impl_->complete(jobid, partid);
+    CompletionResult result;
+    result.job_complete = completion.complete;
+    if (completion.complete) result.reduce_claimed = impl_->try_claim(jobid, &completion);
+    return result;
+}
+
+bool DynamoDbBackend::claim_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    if (impl_->try_claim(jobid, nullptr)) return true;
+    impl_->require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
+    return false;
+}
+
+void DynamoDbBackend::release_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    Expr x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " + x.n(kReduceClaim);
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.names = x.names;
+    request.values = x.values;
+    if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+}
+
+void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reason) {
+    validate_jobid(jobid);
+    Expr x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason));
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.names = x.names;
+    request.values = x.values;
+    if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+}
+
+JobStatus DynamoDbBackend::status(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->status_from_item(jobid, impl_->require_job(jobid));
+}
+
+bool DynamoDbBackend::part_complete(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    const nlohmann::json item = impl_->require_job(jobid);
+    const std::int64_t total = *aws::get_int(item, kTotal);
+    if (auto tree = impl_->tree_of(jobid, item)) {
+        validate_partid(jobid, partid, total);
+        Expr x;
+        auto shard = impl_->client->get_item({key_of(tree->item_id(jobid, 0, partid / tree->shard_size)),
+                                              impl_->options.consistent_reads, x.n(kParts), x.names});
+        if (!shard) {
+            throw BackendError("the shard item of part " + std::to_string(partid) + " of job '" + jobid +
+                                   "' is missing: the job was damaged or is being replaced; try again, or delete and "
+                                   "recreate the job",
+                               "InvalidJobItem", false);
+        }
+        return !set_contains(*shard, kParts, partid);
+    }
+    if (partid >= 0 && partid == total && !set_contains(item, kParts, 0)) {
+        return !set_contains(item, kParts, partid);  // the last part of a Node-tool job (parts 1 .. total)
+    }
+    validate_partid(jobid, partid, total);
+    return !set_contains(item, kParts, partid);
+}
+
+std::vector<PartId> DynamoDbBackend::list_pending_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    const nlohmann::json item = impl_->require_job(jobid);
+    std::vector<PartId> parts;
+    if (auto tree = impl_->tree_of(jobid, item)) {
+        impl_->visit_pending_shards(jobid, *tree, item, [&](const nlohmann::json& shard) {
+            for (std::int64_t p : aws::get_number_set(shard, kParts)) parts.push_back(p);
+        });
+    } else {
+        parts = aws::get_number_set(item, kParts);
+    }
+    std::sort(parts.begin(), parts.end());
+    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+    return parts;
+}
+
+void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+    Expr x;
+    aws::ScanRequest request;
+    request.filter = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.names = x.names;
+    request.limit = impl_->options.scan_page_limit;
+    request.consistent_read = impl_->options.consistent_reads;
+    nlohmann::json start = nullptr;
+    do {
+        aws::ScanPage page = impl_->client->scan_page(request, start);
+        for (const auto& item : page.items) {
+            if (!is_job_item(item)) continue;
+            const auto& id = item[kId];
+            if (!id.contains("S")) continue;
+            visit(impl_->status_from_item(id["S"].get<std::string>(), item));
+        }
+        start = std::move(page.last_evaluated_key);
+    } while (!start.is_null());
+}
+
+bool DynamoDbBackend::delete_job(const std::string& jobid) {
+    validate_jobid(jobid);
+    Expr x;
+    aws::DeleteItemRequest request;
+    request.key = key_of(jobid);
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.names = x.names;
+    request.return_values = ReturnValues::kAllOld;
+    WriteResult result = impl_->client->delete_item(request);
+    impl_->forget(jobid);
+    if (!result.applied) return false;
+    if (result.attributes.contains(kLayout) && is_sharded(jobid, result.attributes)) {
+        impl_->delete_tree_quietly(jobid, tree_from_job_item(jobid, result.attributes), "the deleted job");
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
+    if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");
+    const ResolvedTable resolved = resolve_table(table);
+    ClientSettings settings;
+    settings.region = options.region;
+    settings.endpoint = options.endpoint;
+    settings.access_key_id = options.access_key_id;
+    settings.secret_access_key = options.secret_access_key;
+    settings.session_token = options.session_token;
+    aws::DynamoDbClient client(make_client_config(resolved, settings), resolved.name);
+
+    ProgressTableInfo info;
+    info.name = resolved.name;
+    info.created = true;
+    aws::CreateTableRequest request;
+    request.on_demand = options.on_demand;
+    request.read_capacity = options.read_capacity_units;
+    request.write_capacity = options.write_capacity_units;
+    if (!options.on_demand && (options.read_capacity_units < 1 || options.write_capacity_units < 1)) {
+        throw InvalidInput("provisioned capacity units must be at least 1");
+    }
+    try {
+        client.create_table(request);
+    } catch (const BackendError& e) {
+        if (e.code() != "ResourceInUseException") throw;
+        if (!options.exist_ok) {
+            throw ConfigError("DynamoDB table '" + resolved.name + "' already exists: use it, or choose another name");
+        }
+        info.created = false;
+    }
+
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    for (;;) {
+        nlohmann::json description;
+        try {
+            description = client.describe_table();
+        } catch (const BackendError& e) {
+            if (e.code() != "ResourceNotFoundException") throw;  // not visible yet right after creation
+        }
+        info.status = description.value("TableStatus", "");
+        if (info.status == "ACTIVE") {
+            const nlohmann::json expected_key = nlohmann::json::array({{{"AttributeName", kId}, {"KeyType", "HASH"}}});
+            bool id_is_string = false;
+            for (const auto& d : description.value("AttributeDefinitions", nlohmann::json::array())) {
+                if (d.value("AttributeName", "") == kId && d.value("AttributeType", "") == "S") id_is_string = true;
+            }
+            if (description.value("KeySchema", nlohmann::json::array()) != expected_key || !id_is_string) {
+                throw ConfigError("DynamoDB table '" + resolved.name + "' exists with key schema " +
+                                  description.value("KeySchema", nlohmann::json::array()).dump() +
+                                  ": a progress table needs a hash key `id` of type S and no sort key; choose "
+                                  "another name");
+            }
+            info.arn = description.value("TableArn", "");
+            return info;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw BackendError("DynamoDB table '" + resolved.name + "' is still " +
+                                   (info.status.empty() ? std::string("not visible") : info.status) + " after " +
+                                   std::to_string(options.timeout.count()) +
+                                   " ms: wait and check it with DescribeTable, or raise the timeout",
+                               "TableNotActive", true);
+        }
+        std::this_thread::sleep_for(options.poll_interval);
+    }
+}
+
+}  // namespace watchbot_progress

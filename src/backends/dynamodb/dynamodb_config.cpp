@@ -1,0 +1,86 @@
+#include "backends/dynamodb/dynamodb_config.hpp"
+
+#include "aws/credentials.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress::dynamodb {
+
+namespace {
+
+constexpr const char* kTableForms =
+    "give the table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name";
+
+void validate_table_name(const std::string& name, const std::string& given) {
+    bool ok = name.size() >= 3 && name.size() <= 255;
+    for (char c : name) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                             c == '.' || c == '-';
+        ok = ok && allowed;
+    }
+    if (!ok) {
+        throw ConfigError("'" + given.substr(0, 300) +
+                          "' does not name a DynamoDB table: a table name is 3 to 255 characters of a-z, A-Z, 0-9, "
+                          "'_', '.' and '-'; " + kTableForms);
+    }
+}
+
+}  // namespace
+
+ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env) {
+    ResolvedTable out;
+    out.display = table;
+    if (out.display.empty()) {
+        if (auto value = aws::env_non_empty(env, "ProgressTable")) out.display = *value;
+    }
+    if (out.display.empty()) {
+        throw ConfigError(
+            "no DynamoDB table given and the ProgressTable environment variable is not set: set ProgressTable to the "
+            "table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or pass DynamoDbOptions::table");
+    }
+    if (aws::looks_like_arn(out.display)) {
+        try {
+            out.arn = aws::parse_arn(out.display, "ProgressTable");
+        } catch (const InvalidInput& e) {
+            throw ConfigError(std::string(e.what()));
+        }
+        const std::string& resource = out.arn->resource;
+        if (out.arn->service != "dynamodb" || resource.rfind("table/", 0) != 0 ||
+            resource.find('/', 6) != std::string::npos) {
+            throw ConfigError("'" + out.display.substr(0, 300) + "' is not a DynamoDB table ARN: " + kTableForms);
+        }
+        out.name = resource.substr(6);
+    } else {
+        out.name = out.display;
+    }
+    validate_table_name(out.name, out.display);
+    return out;
+}
+
+aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
+                                        const aws::EnvLookup& env) {
+    // Explicit settings take the place of the variables they override.
+    aws::EnvLookup overlay = [env, settings](const std::string& name) -> std::optional<std::string> {
+        if (name == "AWS_REGION" && !settings.region.empty()) return settings.region;
+        if (name == "AWS_ENDPOINT_URL_DYNAMODB" && !settings.endpoint.empty()) return settings.endpoint;
+        if (name == "AWS_MAX_ATTEMPTS" && settings.max_attempts > 0) return std::to_string(settings.max_attempts);
+        return env(name);
+    };
+    aws::AwsClientConfig config = aws::AwsClient::config_from_env("dynamodb", table.arn, overlay);
+    if (!settings.region.empty()) config.region = settings.region;  // wins over the ARN's region too
+    if (!settings.endpoint.empty()) config.endpoint = settings.endpoint;
+    if (!settings.access_key_id.empty() || !settings.secret_access_key.empty()) {
+        if (settings.access_key_id.empty() || settings.secret_access_key.empty()) {
+            throw ConfigError("static DynamoDB credentials need both access_key_id and secret_access_key");
+        }
+        aws::Credentials credentials;
+        credentials.access_key_id = settings.access_key_id;
+        credentials.secret_access_key = settings.secret_access_key;
+        if (!settings.session_token.empty()) credentials.session_token = settings.session_token;
+        config.credentials = std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials));
+    }
+    config.http_options.connect_timeout = settings.connect_timeout;
+    config.http_options.request_timeout = settings.request_timeout;
+    return config;
+}
+
+}  // namespace watchbot_progress::dynamodb

@@ -1,0 +1,43 @@
+#pragma once
+// From DynamoDbOptions / ProgressTableOptions and the environment to a table name and an AWS
+// client configuration. Shared by DynamoDbBackend and create_progress_table.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "aws/arn.hpp"
+#include "aws/aws_client.hpp"
+#include "aws/env.hpp"
+
+namespace watchbot_progress::dynamodb {
+
+struct ResolvedTable {
+    std::string name;              // the table name
+    std::optional<aws::Arn> arn;   // when given as an ARN
+    std::string display;          // the ARN or the name, as given
+};
+
+// `table` (a table ARN or name), else the ProgressTable variable. Throws ConfigError naming
+// ProgressTable when neither is set, and for an ARN that is not a DynamoDB table ARN or a name that
+// DynamoDB would refuse (3-255 characters of a-z A-Z 0-9 _ . -).
+ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env = aws::process_env());
+
+struct ClientSettings {
+    std::string region;
+    std::string endpoint;
+    std::string access_key_id;
+    std::string secret_access_key;
+    std::string session_token;
+    int max_attempts = 0;  // 0: AWS_MAX_ATTEMPTS or the default
+    std::chrono::milliseconds connect_timeout{3'000};
+    std::chrono::milliseconds request_timeout{30'000};
+};
+
+// An AwsClient configuration for DynamoDB: explicit settings first, then the environment
+// (AwsClient::config_from_env). Throws ConfigError as that does, and when only one of the two
+// static keys is given.
+aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
+                                        const aws::EnvLookup& env = aws::process_env());
+
+}  // namespace watchbot_progress::dynamodb

@@ -1,0 +1,97 @@
+#include "backends/dynamodb/dynamodb_layout.hpp"
+
+#include <cstring>
+
+#include "aws/dynamodb_attribute_value.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress::dynamodb {
+
+namespace {
+
+std::size_t attribute_name_bytes(const char* name) { return std::strlen(name); }
+
+}  // namespace
+
+std::size_t compatible_item_bytes(const std::string& jobid, std::int64_t total) {
+    std::size_t bytes = attribute_name_bytes(kId) + jobid.size();
+    bytes += attribute_name_bytes(kParts);
+    for (std::int64_t p = 0; p < total; ++p) bytes += aws::number_size(p);
+    bytes += attribute_name_bytes(kTotal) + aws::number_size(total);
+    bytes += attribute_name_bytes(kReduceSent) + 1;
+    bytes += attribute_name_bytes(kMetadata) + 3;
+    return bytes;
+}
+
+std::int64_t max_compatible_parts(const std::string& jobid) {
+    const std::size_t budget = kMaxItemBytes - kCompatibleHeadroomBytes;
+    std::size_t bytes = compatible_item_bytes(jobid, 0) + 8;  // `total` grows by at most a few bytes
+    std::int64_t n = 0;
+    while (bytes + aws::number_size(n) <= budget) bytes += aws::number_size(n++);
+    return n;
+}
+
+ShardTree ShardTree::plan(std::int64_t total, std::int64_t shard_size, std::string gen) {
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    if (shard_size < 2) throw InvalidInput("shard size must be at least 2, not " + std::to_string(shard_size));
+    ShardTree tree;
+    tree.total = total;
+    tree.shard_size = shard_size;
+    tree.gen = std::move(gen);
+    std::int64_t count = (total + shard_size - 1) / shard_size;
+    tree.counts.push_back(count);
+    while (count > shard_size) {
+        count = (count + shard_size - 1) / shard_size;
+        tree.counts.push_back(count);
+    }
+    return tree;
+}
+
+std::int64_t ShardTree::item_count() const noexcept {
+    std::int64_t n = 0;
+    for (std::int64_t c : counts) n += c;
+    return n;
+}
+
+std::string ShardTree::item_id(const std::string& jobid, int level, std::int64_t index) const {
+    return jobid + "#shard#" + gen + "#" + std::to_string(level) + "#" + std::to_string(index);
+}
+
+std::pair<std::int64_t, std::int64_t> ShardTree::children(int level, std::int64_t index) const {
+    const std::int64_t limit = level == 0 ? total : counts[static_cast<std::size_t>(level - 1)];
+    const std::int64_t first = index * shard_size;
+    return {first, std::min(limit, first + shard_size)};
+}
+
+nlohmann::json ShardTree::make_item(const std::string& jobid, int level, std::int64_t index) const {
+    const auto [first, end] = children(level, index);
+    return {
+        {kId, aws::string_value(item_id(jobid, level, index))},
+        {kShardOf, aws::string_value(jobid)},
+        {level == 0 ? kParts : kPendingShards, aws::number_set_range(first, end)},
+    };
+}
+
+ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& item) {
+    const auto total = aws::get_int(item, kTotal);
+    const auto shard_size = aws::get_int(item, kShardSize);
+    const auto levels = aws::get_int(item, kShardLevels);
+    std::string gen;
+    if (auto it = item.find(kShardGen); it != item.end() && it->contains("S")) gen = (*it)["S"].get<std::string>();
+    if (!total || !shard_size || !levels || gen.empty() || *total < 1 || *shard_size < 2) {
+        throw BackendError("the item of sharded job '" + jobid +
+                               "' lacks valid total/shardSize/shardLevels/shardGen attributes: it was changed by "
+                               "hand or by another tool; delete the job and create it again",
+                           "InvalidJobItem", false);
+    }
+    ShardTree tree = ShardTree::plan(*total, *shard_size, gen);
+    if (tree.levels() != *levels) {
+        throw BackendError("the item of sharded job '" + jobid + "' says " + std::to_string(*levels) +
+                               " levels where its total and shard size give " + std::to_string(tree.levels()) +
+                               ": the item was changed by hand; delete the job and create it again",
+                           "InvalidJobItem", false);
+    }
+    return tree;
+}
+
+}  // namespace watchbot_progress::dynamodb

@@ -1,0 +1,75 @@
+#pragma once
+// The two DynamoDB layouts' vocabulary: attribute names, item-size arithmetic for the compatible
+// layout, and the shape of a sharded job's tree of items. docs/dynamodb-layouts.md explains both.
+// Pure, thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace watchbot_progress::dynamodb {
+
+// Attributes of a job item (both layouts).
+inline constexpr const char* kId = "id";
+inline constexpr const char* kParts = "parts";            // NS: pending part ids (compatible); {-1} (sharded)
+inline constexpr const char* kTotal = "total";            // N: the job has this many parts; a job exists iff set
+inline constexpr const char* kError = "error";            // S (or N from the Python tool): failure reason
+inline constexpr const char* kMetadata = "metadata";      // M
+inline constexpr const char* kReduceSent = "reduceSent";  // BOOL
+inline constexpr const char* kReduceClaim = "reduceClaim";  // S: token of the claim's winner
+// Sharded job item only.
+inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
+inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
+inline constexpr const char* kShardLevels = "shardLevels";    // N: levels of items below the job item (>= 1)
+inline constexpr const char* kShardGen = "shardGen";          // S: random generation in the item ids
+inline constexpr const char* kPendingShards = "pendingShards";  // NS: the job item's / an index item's pending children
+// Shard and index items only.
+inline constexpr const char* kShardOf = "shardOf";  // S: the job id (items with it are never jobs)
+
+inline constexpr const char* kShardedLayout = "sharded";
+// The sentinel kept in a sharded job item's `parts`, so that other tools never see it complete.
+inline constexpr std::int64_t kShardedPartsSentinel = -1;
+
+// DynamoDB's item size limit, and what the compatible layout leaves free for metadata, error text
+// and the claim token when it decides whether a job fits.
+inline constexpr std::size_t kMaxItemBytes = 400 * 1024;
+inline constexpr std::size_t kCompatibleHeadroomBytes = 8 * 1024;
+
+// Estimated size of a fresh compatible job item (parts 0 .. total-1, total, reduceSent, empty
+// metadata), by DynamoDB's rules (attribute names + values; numbers by significant digits),
+// rounded up.
+std::size_t compatible_item_bytes(const std::string& jobid, std::int64_t total);
+// The largest total whose compatible item stays within kMaxItemBytes - kCompatibleHeadroomBytes.
+std::int64_t max_compatible_parts(const std::string& jobid);
+
+// The shape of a sharded job: level 0 holds the shard items (leaves), each with up to shard_size
+// pending part ids (shard i holds parts [i*F, (i+1)*F)); level l > 0 holds index items, each with
+// up to F pending children of level l-1 (index item i of level l covers children [i*F, (i+1)*F)).
+// The job item holds the pending items of the top level, levels-1, of which there are at most F.
+struct ShardTree {
+    std::int64_t total = 0;
+    std::int64_t shard_size = 0;  // F
+    std::string gen;
+    std::vector<std::int64_t> counts;  // counts[l]: items at level l; levels() == counts.size()
+
+    // Throws InvalidInput when total < 1 or shard_size < 2.
+    static ShardTree plan(std::int64_t total, std::int64_t shard_size, std::string gen);
+
+    int levels() const noexcept { return static_cast<int>(counts.size()); }
+    std::int64_t item_count() const noexcept;  // shard + index items
+
+    // The id of item `index` at `level`: "<jobid>#shard#<gen>#<level>#<index>".
+    std::string item_id(const std::string& jobid, int level, std::int64_t index) const;
+    // Children of item (level, index): part ids for level 0, else indexes at level-1. [first, end).
+    std::pair<std::int64_t, std::int64_t> children(int level, std::int64_t index) const;
+    // The item (level, index) as written at creation, every child pending.
+    nlohmann::json make_item(const std::string& jobid, int level, std::int64_t index) const;
+};
+
+// A sharded job item's tree, read back from the item. Throws BackendError ("InvalidJobItem") when
+// the layout attributes are missing or malformed.
+ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& item);
+
+}  // namespace watchbot_progress::dynamodb

@@ -1,0 +1,1192 @@
+// The command-line tool, run as a real process (WP_CLI_PATH) with stdout, stderr and the exit code
+// captured separately, against the real backends: Redis (WP_TEST_REDIS_URL; the tests fail when it is
+// missing) and SQLite (a temporary file). Jobs are prepared and checked through the library.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "../cli/exit_codes.hpp"
+#include "test_env.hpp"
+#include "watchbot_progress/watchbot_progress.hpp"
+
+#if WP_WITH_SQLITE && __has_include("watchbot_progress/sqlite_backend.hpp")
+#include "watchbot_progress/sqlite_backend.hpp"
+#define WP_CLI_TEST_SQLITE 1
+#else
+#define WP_CLI_TEST_SQLITE 0
+#endif
+#if WP_CLI_TEST_SQLITE && __has_include("watchbot_progress/local_queue.hpp")
+#include "watchbot_progress/local_queue.hpp"
+#define WP_CLI_TEST_QUEUE 1
+#else
+#define WP_CLI_TEST_QUEUE 0
+#endif
+
+extern char** environ;
+
+namespace wp = watchbot_progress;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+
+struct CliResult {
+    int code = -1;  // the exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const CliResult& r) {
+    return os << "exit " << r.code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
+}
+
+struct RunOptions {
+    std::string input;                          // written to the child's stdin, then closed
+    std::map<std::string, std::string> env;     // set in the child's environment
+    std::chrono::seconds timeout{120};          // the child is killed after this long
+};
+
+// Runs the CLI with `args`. ProgressTable and WorkTopic are removed from the child's environment
+// unless `options.env` sets them. Everything the child needs is prepared before fork(), so the child
+// only calls async-signal-safe functions (other threads of this process may be running).
+CliResult run_cli(const std::vector<std::string>& args, const RunOptions& options = {}) {
+    std::vector<std::string> argv_storage;
+    argv_storage.push_back(WP_CLI_PATH);
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string entry(*e);
+        const std::string name = entry.substr(0, entry.find('='));
+        if (name == "ProgressTable" || name == "WorkTopic" || options.env.count(name)) continue;
+        env_storage.push_back(entry);
+    }
+    for (const auto& [name, value] : options.env) env_storage.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        ::dup2(in_pipe[0], STDIN_FILENO);
+        ::dup2(out_pipe[1], STDOUT_FILENO);
+        ::dup2(err_pipe[1], STDERR_FILENO);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+
+    CliResult result;
+    int in_fd = in_pipe[1];
+    ::fcntl(in_fd, F_SETFL, O_NONBLOCK);
+    std::size_t written = 0;
+    if (options.input.empty()) {
+        ::close(in_fd);
+        in_fd = -1;
+    }
+    int out_fd = out_pipe[0], err_fd = err_pipe[0];
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    bool killed = false;
+    while (out_fd >= 0 || err_fd >= 0) {
+        std::vector<pollfd> fds;
+        if (in_fd >= 0) fds.push_back({in_fd, POLLOUT, 0});
+        if (out_fd >= 0) fds.push_back({out_fd, POLLIN, 0});
+        if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
+        const int ready = ::poll(fds.data(), fds.size(), 100);
+        if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+        if (!killed && std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+        }
+        for (const auto& p : fds) {
+            if (p.revents == 0) continue;
+            if (p.fd == in_fd) {
+                const ssize_t n = ::write(in_fd, options.input.data() + written, options.input.size() - written);
+                if (n > 0) written += static_cast<std::size_t>(n);
+                if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == options.input.size()) {
+                    ::close(in_fd);
+                    in_fd = -1;
+                }
+            } else {
+                char buf[65536];
+                const ssize_t n = ::read(p.fd, buf, sizeof buf);
+                if (n > 0) {
+                    (p.fd == out_fd ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+                } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    ::close(p.fd);
+                    (p.fd == out_fd ? out_fd : err_fd) = -1;
+                }
+            }
+        }
+    }
+    if (in_fd >= 0) ::close(in_fd);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (killed) result.err += "\n[test harness: killed after the timeout]\n";
+    return result;
+}
+
+CliResult run_cli(const std::vector<std::string>& args, const std::string& input) {
+    RunOptions options;
+    options.input = input;
+    return run_cli(args, options);
+}
+
+// stderr holds exactly one line.
+void expect_one_line(const std::string& err) {
+    EXPECT_FALSE(err.empty());
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(err.back(), '\n') << err;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// A temporary directory removed when the object goes away.
+class TempDir {
+public:
+    TempDir() {
+        std::string base = ::testing::TempDir();
+        if (base.empty()) base = "/tmp/";
+        if (base.back() != '/') base += '/';
+        std::string pattern = base + "wp-cli-XXXXXX";
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name, const std::string& content) const {
+        const std::string p = path_ + "/" + name;
+        std::ofstream(p, std::ios::binary) << content;
+        return p;
+    }
+
+private:
+    std::string path_;
+};
+
+std::string unique_jobid(const std::string& prefix) { return "cli-" + prefix + "-" + wp::new_jobid(); }
+
+const std::regex kUuidLine("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$");
+
+// ---------------------------------------------------------------------------------------------
+// Without a server: the command line itself, configuration errors, and create on memory://
+
+const std::vector<std::string> kCommands = {"info",         "ls",       "pending",     "status",
+                                            "set-total",    "set-metadata", "complete-part", "fail-job",
+                                            "reduce-sent",  "create",   "watch",       "delete"};
+
+TEST(CliBasics, VersionPrintsTheLibraryVersion) {
+    const auto r = run_cli({"--version"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, std::string("watchbot-progress-cpp ") + wp::version() + "\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(CliBasics, HelpListsEveryCommandAndTheExitCodeTable) {
+    const auto r = run_cli({"--help"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.err, "");
+    for (const auto& command : kCommands) EXPECT_THAT(r.out, HasSubstr("\n  " + command + " ")) << command;
+    for (const auto& entry : wpcli::kExitCodes) {
+        EXPECT_THAT(r.out, HasSubstr("  " + std::to_string(entry.code) + "  " + entry.name)) << entry.code;
+    }
+    EXPECT_THAT(r.out, HasSubstr("ProgressTable"));
+    EXPECT_THAT(r.out, HasSubstr("WorkTopic"));
+}
+
+TEST(CliBasics, EveryCommandHasHelpWithAnExample) {
+    for (const auto& command : kCommands) {
+        const auto r = run_cli({command, "--help"});
+        EXPECT_EQ(r.code, 0) << command << "\n" << r;
+        EXPECT_THAT(r.out, HasSubstr("Usage: watchbot-progress-cpp " + command)) << command;
+        EXPECT_THAT(r.out, HasSubstr("Example")) << command;
+        EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp " + command + " ")) << command;
+        EXPECT_EQ(r.err, "") << command;
+    }
+}
+
+TEST(CliBasics, DatabaseOptionOnEveryCommand) {
+    for (const auto& command : kCommands) {
+        const auto r = run_cli({command, "--help"});
+        EXPECT_THAT(r.out, HasSubstr("-d,--database URI")) << command;
+    }
+}
+
+TEST(CliBasics, NoArgumentsPrintsHelpOnStderrAndExits2) {
+    const auto r = run_cli({});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_THAT(r.err, HasSubstr("Usage: watchbot-progress-cpp"));
+}
+
+TEST(CliBasics, UnknownCommandAndOptionAreOneLineUsageErrors) {
+    auto r = run_cli({"frobnicate", "x"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: unknown command 'frobnicate' (see watchbot-progress-cpp --help)\n");
+
+    r = run_cli({"--frobnicate"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: unknown option '--frobnicate' (see watchbot-progress-cpp --help)\n");
+
+    r = run_cli({"info", "job", "--frobnicate", "-d", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--frobnicate"));
+    EXPECT_THAT(r.err, HasSubstr("watchbot-progress-cpp info --help"));
+}
+
+TEST(CliBasics, MissingArgumentsAreUsageErrors) {
+    const std::vector<std::vector<std::string>> cases = {
+        {"info"},
+        {"pending"},
+        {"status"},
+        {"set-total", "job"},
+        {"set-metadata", "job"},
+        {"complete-part", "job"},
+        {"fail-job", "job"},
+        {"reduce-sent"},
+        {"watch"},
+        {"delete"},
+        {"set-total", "job", "--total", "many"},
+        {"complete-part", "job", "--part", "1.5"},
+        {"status", "job", "--part", "x"},
+        {"create", "--format", "yaml"},
+        {"ls", "--status", "--jobid"},
+        {"info", "a", "b"},
+    };
+    for (const auto& args : cases) {
+        auto with_db = args;
+        with_db.insert(with_db.end(), {"-d", "memory://"});
+        const auto r = run_cli(with_db);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << args[0] << "\n" << r;
+        EXPECT_EQ(r.out, "") << args[0];
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, StartsWith("watchbot-progress-cpp: error: "));
+    }
+}
+
+TEST(CliBasics, NoDatabaseIsAConfigurationError) {
+    const auto r = run_cli({"info", "job"});
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("ProgressTable"));
+    EXPECT_THAT(r.err, HasSubstr("--database"));
+}
+
+TEST(CliBasics, BadDatabaseValueSaysWhichFormsAreAccepted) {
+    for (const std::string bad : {"mysql://localhost/db", "table-name", ""}) {
+        const auto r = run_cli({"info", "job", "-d", bad});
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << bad << "\n" << r;
+        EXPECT_EQ(r.out, "");
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("--database"));
+        EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb:REGION:ACCOUNT:table/NAME"));
+        EXPECT_THAT(r.err, HasSubstr("redis://"));
+        EXPECT_THAT(r.err, HasSubstr("sqlite://"));
+    }
+}
+
+TEST(CliBasics, BadProgressTableIsAConfigurationError) {
+    RunOptions options;
+    options.env["ProgressTable"] = "not-an-arn";
+    const auto r = run_cli({"ls"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("ProgressTable"));
+    EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb"));
+}
+
+#if WP_WITH_REDIS
+TEST(CliBasics, BadRedisUriIsAUsageError) {
+    const auto r = run_cli({"info", "job", "-d", "redis://localhost:99999/0"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+}
+
+TEST(CliBasics, UnreachableRedisExits3WithOneLine) {
+    const auto r = run_cli({"info", "job", "-d", "redis://127.0.0.1:1/0"});
+    EXPECT_EQ(r.code, wpcli::kExitBackend) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+}
+#endif
+
+TEST(CliBasics, UnknownJobIsOneClearLine) {
+    const auto r = run_cli({"info", "no-such-job", "-d", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: job 'no-such-job' does not exist in memory://\n");
+}
+
+TEST(CliBasics, NegativePartIsAUsageError) {
+    for (const std::string command : {"status", "complete-part"}) {
+        const auto r = run_cli({command, "job", "--part", "-1", "-d", "memory://"});
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << command << "\n" << r;
+        EXPECT_EQ(r.err, "watchbot-progress-cpp: error: --part -1 is negative: part ids are numbered from 0\n");
+    }
+}
+
+TEST(CliBasics, BadValuesAreUsageErrors) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"set-metadata", "job", "--metadata", "{bad"}, "--metadata is not valid JSON"},
+        {{"set-metadata", "job", "--metadata", "[1, 2]"}, "--metadata must be a JSON object, not array"},
+        {{"set-total", "job", "--total", "0"}, "--total 0 is too small"},
+        {{"set-total", "", "--total", "3"}, "job id is empty"},
+        {{"watch", "job", "--interval", "0"}, "--interval must be a positive number"},
+        {{"watch", "job", "--timeout", "-1"}, "--timeout must be a non-negative number"},
+    };
+    for (const auto& c : cases) {
+        auto args = c.args;
+        args.insert(args.end(), {"-d", "memory://"});
+        const auto r = run_cli(args);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << c.args[0] << "\n" << r;
+        EXPECT_EQ(r.out, "");
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr(c.message));
+    }
+}
+
+// create on memory:// validates and publishes inside the one process; the job is gone afterwards,
+// but the output and the exit code tell everything about reading and validating the input.
+TEST(CliBasics, CreateOnMemoryPrintsANewUuid) {
+    const auto r = run_cli({"create", "-", "-d", "memory://", "--topic", "memory://"}, R"([{"a": 1}, {"b": "x,]}\"["}])");
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(std::regex_match(r.out, kUuidLine)) << r.out;
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(CliBasics, CreateReadsJsonLinesFromStdinWithoutAFileArgument) {
+    const auto r = run_cli({"create", "--jobid", "given", "-d", "memory://", "--topic", "memory://"},
+                           "{\"a\": 1}\n\n  \n{\"a\": 2}\r\n{\"a\": 3}");
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "given\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST(CliBasics, CreateRejectsBadInputWithOneLineNamingThePart) {
+    struct Case {
+        std::string input;
+        std::vector<std::string> extra;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {"[{\"a\": 1},]", {}, "a trailing ','"},
+        {"[{\"a\": 1} {\"a\": 2}]", {}, "part 0 (line 1) is not valid JSON"},
+        {"[{\"a\": 1},\n {\"a\": 2}", {}, "the input ends inside part 1"},
+        {"[{\"a\": 1}] trailing", {}, "unexpected 't' on line 1 after the closing ']'"},
+        {"[{\"a\": 1}}]", {}, "expected ',' or ']' after part 0"},
+        {"[]", {}, "no parts: a job needs at least one part"},
+        {"", {}, "no parts: a job needs at least one part"},
+        {"\n\n", {}, "no parts: a job needs at least one part"},
+        {"[{\"a\": 1}, 2]", {}, "part 1 is not a JSON object (it is number)"},
+        {"{\"a\": 1}\n{\"a\": \n", {}, "part 1 (line 2) is not valid JSON"},
+        {"{\"a\": 1}\n[1]\n", {}, "part 1 is not a JSON object (it is array)"},
+        {"{\"a\": 1}\n{\"partid\": 7}\n", {}, "part 1 carries \"partid\": 7"},
+        {"{\"partid\": -1}\n", {}, "part 0 carries \"partid\": -1"},
+        {"{\"jobid\": \"other\"}\n", {"--jobid", "mine"}, "which is not the job's id \"mine\""},
+        {"{\"a\": 1}\n", {"--format", "array"}, "expected a JSON array of parts"},
+        {"[{\"a\": 1}]", {"--format", "lines"}, "part 0 is not a JSON object (it is array)"},
+        {"{\"a\": 1}\n", {"--metadata", "[1]"}, "--metadata must be a JSON object"},
+        {"{\"a\": 1}\n", {"--metadata", "{x"}, "--metadata is not valid JSON"},
+        {"{\"a\": 1}\n", {"--jobid", "bad\tid"}, "job id contains a control character"},
+        {"{\"a\": 1}\n", {"--topic", "kafka://x"}, "--topic: unsupported topic"},
+        {"{\"a\": 1}\n", {"--workers", "0"}, "--workers must be at least 1"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> args = {"create", "-d", "memory://"};
+        if (std::find(c.extra.begin(), c.extra.end(), "--topic") == c.extra.end()) {
+            args.insert(args.end(), {"--topic", "memory://"});
+        }
+        args.insert(args.end(), c.extra.begin(), c.extra.end());
+        const auto r = run_cli(args, c.input);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << c.input << "\n" << r;
+        EXPECT_EQ(r.out, "") << c.input;
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr(c.message)) << c.input;
+    }
+}
+
+TEST(CliBasics, CreateFileErrors) {
+    TempDir dir;
+    auto r = run_cli({"create", dir.path() + "/missing.json", "-d", "memory://", "--topic", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("cannot open the parts file"));
+    EXPECT_THAT(r.err, HasSubstr("No such file or directory"));
+
+    r = run_cli({"create", dir.path(), "-d", "memory://", "--topic", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("is a directory"));
+}
+
+TEST(CliBasics, CreateWithoutTopicIsAConfigurationError) {
+    auto r = run_cli({"create", "-d", "memory://"}, "{\"a\": 1}\n");
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("WorkTopic"));
+
+    RunOptions options;
+    options.input = "{\"a\": 1}\n";
+    options.env["WorkTopic"] = "not-a-topic";
+    r = run_cli({"create", "-d", "memory://"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("the WorkTopic environment variable"));
+
+    options.env["WorkTopic"] = "memory://";
+    options.env["ProgressTable"] = "memory://";
+    r = run_cli({"create", "--jobid", "from-env"}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "from-env\n");
+}
+
+TEST(CliBasics, CreateIsQuietWhenStderrIsNotATerminal) {
+    std::string input;
+    for (int i = 0; i < 3000; ++i) input += "{\"n\": " + std::to_string(i) + "}\n";
+    auto r = run_cli({"create", "--jobid", "big", "-d", "memory://", "--topic", "memory://"}, input);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "big\n");
+    EXPECT_EQ(r.err, "");
+
+    // --progress forces the display (as plain lines, stderr being a pipe).
+    r = run_cli({"create", "--jobid", "big", "--progress", "-d", "memory://", "--topic", "memory://"}, input);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "big\n");
+    EXPECT_THAT(r.err, HasSubstr("reading parts: 3000"));
+    EXPECT_THAT(r.err, HasSubstr("publishing: 3000/3000 (100.0%)"));
+
+    r = run_cli({"create", "--progress", "--no-progress", "-d", "memory://", "--topic", "memory://"}, input);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against each real backend
+
+enum class Kind { Redis, Sqlite };
+
+std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
+    return info.param == Kind::Redis ? "Redis" : "Sqlite";
+}
+
+class CliBackend : public ::testing::TestWithParam<Kind> {
+protected:
+    void SetUp() override {
+        if (GetParam() == Kind::Redis) {
+            uri = wp_test::require_env("WP_TEST_REDIS_URL");
+        } else {
+            uri = "sqlite://" + dir.path() + "/jobs.db";
+        }
+        backend = wp::open_backend(uri);
+        queue_uri = "sqlite://" + dir.path() + "/queue.db";
+    }
+
+    // A job with `total` parts, created through the library.
+    std::string new_job(std::int64_t total, const std::string& prefix = "job") {
+        std::string jobid = unique_jobid(prefix);
+        backend->set_total(jobid, total);
+        return jobid;
+    }
+
+    // Runs the CLI with `-d uri` appended.
+    CliResult cli(std::vector<std::string> args, const std::string& input = "") {
+        args.insert(args.end(), {"-d", uri});
+        return run_cli(args, input);
+    }
+
+    std::string not_found(const std::string& jobid) const {
+        return "watchbot-progress-cpp: error: job '" + jobid + "' does not exist in " + backend->describe() + "\n";
+    }
+
+    TempDir dir;
+    std::string uri;
+    std::string queue_uri;
+    std::shared_ptr<wp::Backend> backend;
+};
+
+// -- info
+
+TEST_P(CliBackend, InfoPrintsTheStatusLikeThePythonTool) {
+    const auto jobid = new_job(4);
+    backend->set_metadata(jobid, {{"name", "tiles"}, {"zoom", 12}});
+    backend->complete_part(jobid, 0);
+    backend->complete_part(jobid, 2);
+    const auto r = cli({"info", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "{\"metadata\": {\"name\": \"tiles\", \"zoom\": 12}, \"jobid\": \"" + jobid +
+                         "\", \"progress\": 0.5, \"total\": 4, \"remaining\": 2, \"failed\": false, \"reduceSent\": false}\n");
+    EXPECT_EQ(r.err, "");
+}
+
+TEST_P(CliBackend, InfoOfAFailedCompleteJob) {
+    const auto jobid = new_job(2);
+    backend->complete_part(jobid, 0);
+    backend->complete_part(jobid, 1);
+    ASSERT_TRUE(backend->claim_reduce(jobid));
+    backend->fail_job(jobid, "bad input: \"x\"");
+    const auto r = cli({"info", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "{\"metadata\": {}, \"jobid\": \"" + jobid +
+                         "\", \"progress\": 1.0, \"total\": 2, \"remaining\": 0, \"failed\": true, "
+                         "\"error\": \"bad input: \\\"x\\\"\", \"reduceSent\": true}\n");
+}
+
+TEST_P(CliBackend, InfoEscapesNonAsciiAsThePythonToolDoes) {
+    const auto jobid = new_job(1);
+    backend->set_metadata(jobid, {{"city", "Zürich"}});
+    const auto r = cli({"info", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, StartsWith("{\"metadata\": {\"city\": \"Z\\u00fcrich\"}, "));
+}
+
+TEST_P(CliBackend, InfoUnknownJob) {
+    const auto jobid = unique_jobid("missing");
+    const auto r = cli({"info", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, not_found(jobid));
+}
+
+TEST_P(CliBackend, DatabaseFromProgressTable) {
+    const auto jobid = new_job(3);
+    RunOptions options;
+    options.env["ProgressTable"] = uri;
+    const auto r = run_cli({"pending", jobid, "--array"}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "[0, 1, 2]\n");
+
+    // -d wins over ProgressTable.
+    options.env["ProgressTable"] = "memory://";
+    const auto r2 = run_cli({"pending", jobid, "--array", "-d", uri}, options);
+    EXPECT_EQ(r2.code, 0) << r2;
+    EXPECT_EQ(r2.out, "[0, 1, 2]\n");
+}
+
+// -- ls
+
+TEST_P(CliBackend, LsPrintsOneStatusObjectOrJobIdPerLine) {
+    const std::string prefix = unique_jobid("ls");
+    const std::string pending_job = prefix + "-pending";
+    const std::string done_job = prefix + "-done";
+    backend->set_total(pending_job, 3);
+    backend->complete_part(pending_job, 1);
+    backend->set_total(done_job, 1);
+    backend->complete_part(done_job, 0);
+    backend->fail_job(done_job, "late");
+
+    const auto mine = [&](const std::string& out) {
+        std::vector<std::string> found;
+        for (const auto& line : lines_of(out)) {
+            if (line.find(prefix) != std::string::npos) found.push_back(line);
+        }
+        std::sort(found.begin(), found.end());
+        return found;
+    };
+    const std::string pending_line = "{\"metadata\": {}, \"jobid\": \"" + pending_job +
+                                     "\", \"progress\": 0.3333333333333333, \"total\": 3, \"remaining\": 2, "
+                                     "\"failed\": false, \"reduceSent\": false}";
+    const std::string done_line = "{\"metadata\": {}, \"jobid\": \"" + done_job +
+                                  "\", \"progress\": 1.0, \"total\": 1, \"remaining\": 0, \"failed\": true, "
+                                  "\"error\": \"late\", \"reduceSent\": false}";
+
+    for (const auto& args : {std::vector<std::string>{"ls"}, std::vector<std::string>{"ls", "--status"}}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_EQ(r.err, "");
+        EXPECT_EQ(mine(r.out), (std::vector<std::string>{done_line, pending_line}));
+        for (const auto& line : lines_of(r.out)) EXPECT_TRUE(json::accept(line)) << line;  // real JSON
+    }
+
+    auto r = cli({"ls", "--hide-completed"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(mine(r.out), std::vector<std::string>{pending_line});
+    for (const auto& line : lines_of(r.out)) EXPECT_GT(json::parse(line).at("remaining").get<int>(), 0) << line;
+
+    r = cli({"ls", "--jobid"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(mine(r.out), (std::vector<std::string>{done_job, pending_job}));
+
+    r = cli({"ls", "--jobid", "--hide-completed"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(mine(r.out), std::vector<std::string>{pending_job});
+}
+
+TEST_P(CliBackend, LsOfAnEmptyDatabasePrintsNothing) {
+    if (GetParam() == Kind::Redis) {
+        // The shared server holds other tests' jobs: use an unused database number.
+        const auto r = run_cli({"ls", "-d", uri.substr(0, uri.rfind('/')) + "/15"});
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_EQ(r.err, "");
+        return;
+    }
+    const auto r = cli({"ls"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+}
+
+// -- pending
+
+TEST_P(CliBackend, PendingPrintsPartIdsAscendingOnePerLineOrAsAnArray) {
+    const auto jobid = new_job(12);
+    backend->complete_part(jobid, 0);
+    backend->complete_part(jobid, 5);
+    auto r = cli({"pending", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "1\n2\n3\n4\n6\n7\n8\n9\n10\n11\n");
+    EXPECT_EQ(r.err, "");
+
+    r = cli({"pending", jobid, "--array"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "[1, 2, 3, 4, 6, 7, 8, 9, 10, 11]\n");
+
+    for (int p = 0; p < 12; ++p) backend->complete_part(jobid, p);
+    r = cli({"pending", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    r = cli({"pending", jobid, "--array"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "[]\n");
+}
+
+TEST_P(CliBackend, PendingUnknownJob) {
+    const auto jobid = unique_jobid("missing");
+    const auto r = cli({"pending", jobid, "--array"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, not_found(jobid));
+}
+
+// -- status
+
+TEST_P(CliBackend, StatusPrintsTheNodeToolsObject) {
+    const auto jobid = new_job(3);
+    backend->set_metadata(jobid, {{"name", "tiles"}});
+    backend->complete_part(jobid, 0);
+    auto r = cli({"status", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "{\"progress\":0.33,\"metadata\":{\"name\":\"tiles\"},\"reduceSent\":false,\"total\":3,\"remaining\":2}\n");
+    EXPECT_EQ(r.err, "");
+
+    r = cli({"status", jobid, "--part", "0"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out,
+              "{\"progress\":0.33,\"metadata\":{\"name\":\"tiles\"},\"partComplete\":true,\"reduceSent\":false,"
+              "\"total\":3,\"remaining\":2}\n");
+    r = cli({"status", jobid, "-p", "2"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr("\"partComplete\":false,"));
+
+    backend->complete_part(jobid, 1);
+    backend->complete_part(jobid, 2);
+    backend->claim_reduce(jobid);
+    r = cli({"status", jobid});
+    EXPECT_EQ(r.out, "{\"progress\":1,\"metadata\":{\"name\":\"tiles\"},\"reduceSent\":true,\"total\":3,\"remaining\":0}\n");
+}
+
+TEST_P(CliBackend, StatusRoundsProgressDownAndShowsTheFailureReason) {
+    const auto jobid = new_job(200);
+    for (int p = 0; p < 199; ++p) backend->complete_part(jobid, p);  // 99.5 %
+    backend->fail_job(jobid, "out of memory");
+    const auto r = cli({"status", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out,
+              "{\"progress\":0.99,\"failed\":\"out of memory\",\"metadata\":{},\"reduceSent\":false,\"total\":200,"
+              "\"remaining\":1}\n");
+
+    const auto fresh = new_job(100);
+    for (int p = 0; p < 29; ++p) backend->complete_part(fresh, p);  // 0.29 exactly (no 0.28 from float error)
+    EXPECT_THAT(cli({"status", fresh}).out, StartsWith("{\"progress\":0.29,"));
+    EXPECT_THAT(cli({"status", new_job(7)}).out, StartsWith("{\"progress\":0,"));
+}
+
+TEST_P(CliBackend, StatusBadPartAndUnknownJob) {
+    const auto jobid = new_job(3);
+    auto r = cli({"status", jobid, "--part", "3"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("out of range"));
+
+    r = cli({"status", jobid, "--part", "-2"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("negative"));
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"status", missing});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+// -- set-total
+
+TEST_P(CliBackend, SetTotalCreatesAJobAndRefusesAnExistingOne) {
+    const auto jobid = unique_jobid("total");
+    auto r = cli({"set-total", jobid, "--total", "3"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(backend->status(jobid).total, 3);
+    EXPECT_EQ(backend->list_pending_parts(jobid), (std::vector<wp::PartId>{0, 1, 2}));
+
+    backend->complete_part(jobid, 1);
+    r = cli({"set-total", jobid, "-t", "5"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("already exists"));
+    EXPECT_EQ(backend->status(jobid).total, 3);
+
+    r = cli({"set-total", jobid, "-t", "5", "--overwrite"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(backend->status(jobid).total, 5);
+    EXPECT_EQ(backend->status(jobid).remaining, 5);
+
+    r = cli({"set-total", unique_jobid("neg"), "--total", "-4"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("--total -4 is too small"));
+}
+
+// -- set-metadata
+
+TEST_P(CliBackend, SetMetadataMergesKeys) {
+    const auto jobid = new_job(2);
+    auto r = cli({"set-metadata", jobid, "--metadata", R"({"a": 1, "b": "x"})"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    r = cli({"set-metadata", jobid, "-m", R"({"b": "y", "c": [1, 2]})"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(backend->status(jobid).metadata, (json{{"a", 1}, {"b", "y"}, {"c", {1, 2}}}));
+
+    r = cli({"set-metadata", jobid, "--metadata", "{\"a\": }"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--metadata is not valid JSON"));
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"set-metadata", missing, "--metadata", "{}"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+// -- complete-part
+
+TEST_P(CliBackend, CompletePartPrintsWhetherTheJobIsComplete) {
+    const auto jobid = new_job(2);
+    auto r = cli({"complete-part", jobid, "--part", "1"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "false\n");
+    EXPECT_EQ(r.err, "");
+    r = cli({"complete-part", jobid, "--part", "1"});  // idempotent
+    EXPECT_EQ(r.out, "false\n");
+    r = cli({"complete-part", jobid, "-p", "0"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "true\n");
+    r = cli({"complete-part", jobid, "-p", "0"});
+    EXPECT_EQ(r.out, "true\n");
+    EXPECT_EQ(backend->status(jobid).remaining, 0);
+    EXPECT_FALSE(backend->status(jobid).reduce_sent);  // complete-part never claims the reduce
+}
+
+TEST_P(CliBackend, CompletePartOutOfRangeNegativeAndUnknownJob) {
+    const auto jobid = new_job(2);
+    auto r = cli({"complete-part", jobid, "--part", "2"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("part id 2 is out of range"));
+
+    r = cli({"complete-part", jobid, "--part", "-1"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(backend->status(jobid).remaining, 2);
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"complete-part", missing, "--part", "0"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+    EXPECT_THROW(backend->status(missing), wp::JobDoesNotExist);  // never created as a side effect
+}
+
+// -- fail-job
+
+TEST_P(CliBackend, FailJobRecordsTheReason) {
+    const auto jobid = new_job(2);
+    auto r = cli({"fail-job", jobid, "--reason", "no such bucket"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    auto s = backend->status(jobid);
+    EXPECT_TRUE(s.failed);
+    EXPECT_EQ(s.reason, "no such bucket");
+
+    r = cli({"fail-job", jobid, "-r", "second reason"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(backend->status(jobid).reason, "second reason");
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"fail-job", missing, "--reason", "x"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+// -- reduce-sent
+
+TEST_P(CliBackend, ReduceSentClaimsTheReduceOnce) {
+    const auto jobid = new_job(1);
+    auto r = cli({"reduce-sent", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(backend->status(jobid).reduce_sent);
+    EXPECT_FALSE(backend->claim_reduce(jobid));  // no worker sends it now
+
+    r = cli({"reduce-sent", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: the reduce of job '" + jobid + "' was already marked sent\n");
+}
+
+TEST_P(CliBackend, ReduceSentOnAFailedOrUnknownJob) {
+    const auto jobid = new_job(1);
+    backend->fail_job(jobid, "boom");
+    auto r = cli({"reduce-sent", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: job '" + jobid + "' has failed (boom): its reduce was not marked sent\n");
+    EXPECT_FALSE(backend->status(jobid).reduce_sent);
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"reduce-sent", missing});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+// -- delete
+
+TEST_P(CliBackend, DeleteRemovesTheJob) {
+    const auto jobid = new_job(3);
+    auto r = cli({"delete", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    EXPECT_THROW(backend->status(jobid), wp::JobDoesNotExist);
+
+    r = cli({"delete", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(jobid));
+}
+
+// -- create
+
+#if WP_CLI_TEST_QUEUE
+// Every message in the queue file, in sending order.
+std::vector<wp::QueueMessage> drain(const std::string& queue_uri) {
+    auto queue = wp::LocalQueue::from_uri(queue_uri);
+    std::vector<wp::QueueMessage> all;
+    for (;;) {
+        auto batch = queue->receive(1000, std::chrono::minutes(10));
+        if (batch.empty()) break;
+        all.insert(all.end(), batch.begin(), batch.end());
+    }
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return all;
+}
+#endif
+
+TEST_P(CliBackend, CreateFromAJsonArrayFile) {
+    const auto file = dir.file("parts.json", "[\n  {\"url\": \"s3://b/0.tif\"},\n  {\"url\": \"s3://b/1.tif\", \"n\": [1, {\"x\": \"]\"}]},\n"
+                                              "  {\"url\": \"s3://b/2.tif\"}\n]\n");
+    const auto jobid = unique_jobid("create");
+#if WP_CLI_TEST_QUEUE
+    const std::string topic = queue_uri;
+#else
+    const std::string topic = "memory://";
+#endif
+    const auto r = cli({"create", file, "--jobid", jobid, "--metadata", R"({"zoom": 12})", "--topic", topic});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, jobid + "\n");
+    EXPECT_EQ(r.err, "");
+    const auto s = backend->status(jobid);
+    EXPECT_EQ(s.total, 3);
+    EXPECT_EQ(s.remaining, 3);
+    EXPECT_EQ(s.metadata, (json{{"zoom", 12}}));
+#if WP_CLI_TEST_QUEUE
+    const auto messages = drain(queue_uri);
+    ASSERT_EQ(messages.size(), 3u);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        EXPECT_EQ(messages[i].subject, "map");
+        const auto body = json::parse(messages[i].body);
+        EXPECT_EQ(body.at("jobid"), jobid);
+        EXPECT_EQ(body.at("partid"), static_cast<int>(i));
+        EXPECT_EQ(body.at("metadata"), (json{{"zoom", 12}}));
+        EXPECT_EQ(body.at("url"), "s3://b/" + std::to_string(i) + ".tif");
+    }
+    EXPECT_EQ(json::parse(messages[1].body).at("n"), json::parse(R"([1, {"x": "]"}])"));
+#endif
+}
+
+TEST_P(CliBackend, CreateFromJsonLinesOnStdinWithANewJobId) {
+    const auto r = cli({"create", "-", "--topic", "memory://"}, "{\"n\": 0}\n{\"n\": 1}\n");
+    EXPECT_EQ(r.code, 0) << r;
+    ASSERT_TRUE(std::regex_match(r.out, kUuidLine)) << r.out;
+    const std::string jobid = r.out.substr(0, r.out.size() - 1);
+    const auto s = backend->status(jobid);
+    EXPECT_EQ(s.total, 2);
+    EXPECT_EQ(s.metadata, json::object());
+    backend->delete_job(jobid);
+}
+
+TEST_P(CliBackend, CreateStreamsALargeJsonLinesFileAndPipe) {
+    constexpr int kParts = 20000;
+    std::string input;
+    for (int i = 0; i < kParts; ++i) input += "{\"n\": " + std::to_string(i) + ", \"pad\": \"........................\"}\n";
+    const auto file = dir.file("big.jsonl", input);
+#if WP_CLI_TEST_QUEUE
+    const std::string topic = queue_uri;
+#else
+    const std::string topic = "memory://";
+#endif
+    const auto from_file = unique_jobid("big-file");
+    auto r = cli({"create", file, "--jobid", from_file, "--topic", topic});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, from_file + "\n");
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(backend->status(from_file).total, kParts);
+
+    const auto from_pipe = unique_jobid("big-pipe");
+    r = cli({"create", "--jobid", from_pipe, "--topic", topic}, input);  // stdin: not seekable, spooled
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, from_pipe + "\n");
+    EXPECT_EQ(backend->status(from_pipe).total, kParts);
+#if WP_CLI_TEST_QUEUE
+    const auto messages = drain(queue_uri);
+    ASSERT_EQ(messages.size(), 2u * kParts);
+    std::map<std::string, std::set<int>> partids;
+    for (const auto& m : messages) {
+        const auto body = json::parse(m.body);
+        EXPECT_EQ(body.at("n"), body.at("partid"));
+        partids[body.at("jobid").get<std::string>()].insert(body.at("partid").get<int>());
+    }
+    EXPECT_EQ(partids[from_file].size(), static_cast<std::size_t>(kParts));
+    EXPECT_EQ(partids[from_pipe].size(), static_cast<std::size_t>(kParts));
+#endif
+    backend->delete_job(from_file);
+    backend->delete_job(from_pipe);
+}
+
+TEST_P(CliBackend, CreateValidatesEverythingBeforeWriting) {
+    std::string input;
+    for (int i = 0; i < 500; ++i) input += "{\"n\": " + std::to_string(i) + "}\n";
+    input += "{\"n\": 500,}\n";  // line 501
+    const auto file = dir.file("bad.jsonl", input);
+    const auto jobid = unique_jobid("invalid");
+#if WP_CLI_TEST_QUEUE
+    const std::string topic = queue_uri;
+#else
+    const std::string topic = "memory://";
+#endif
+    auto r = cli({"create", file, "--jobid", jobid, "--topic", topic});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("part 500 (line 501) is not valid JSON"));
+    EXPECT_THROW(backend->status(jobid), wp::JobDoesNotExist);
+
+    r = cli({"create", "--jobid", jobid, "--topic", topic}, input);  // the same through a pipe
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 500 (line 501) is not valid JSON"));
+    EXPECT_THROW(backend->status(jobid), wp::JobDoesNotExist);
+#if WP_CLI_TEST_QUEUE
+    EXPECT_TRUE(drain(queue_uri).empty());
+#endif
+}
+
+TEST_P(CliBackend, CreateRefusesAnExistingJobUnlessOverwrite) {
+    const auto jobid = new_job(5);
+    backend->set_metadata(jobid, {{"kept", true}});
+    auto r = cli({"create", "--jobid", jobid, "--topic", "memory://"}, "{\"a\": 1}\n");
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("already exists"));
+    EXPECT_EQ(backend->status(jobid).total, 5);
+
+    r = cli({"create", "--jobid", jobid, "--topic", "memory://", "--overwrite", "--metadata", R"({"new": 1})"},
+            "{\"a\": 1}\n{\"a\": 2}\n");
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, jobid + "\n");
+    const auto s = backend->status(jobid);
+    EXPECT_EQ(s.total, 2);
+    EXPECT_EQ(s.metadata, (json{{"kept", true}, {"new", 1}}));
+}
+
+TEST_P(CliBackend, CreateTopicFromWorkTopic) {
+    RunOptions options;
+    options.input = "{\"a\": 1}\n";
+#if WP_CLI_TEST_QUEUE
+    options.env["WorkTopic"] = queue_uri;
+#else
+    options.env["WorkTopic"] = "memory://";
+#endif
+    const auto jobid = unique_jobid("worktopic");
+    const auto r = run_cli({"create", "--jobid", jobid, "-d", uri}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(backend->status(jobid).total, 1);
+#if WP_CLI_TEST_QUEUE
+    EXPECT_EQ(drain(queue_uri).size(), 1u);
+#endif
+}
+
+// -- watch
+
+TEST_P(CliBackend, WatchFollowsTheJobUntilItCompletes) {
+    constexpr int kParts = 5;
+    const auto jobid = new_job(kParts);
+    backend->set_metadata(jobid, {{"name", "w"}});
+    std::thread worker([&] {
+        for (int p = 0; p < kParts; ++p) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            backend->complete_part(jobid, p);
+        }
+    });
+    const auto r = cli({"watch", jobid, "--interval", "0.05"});
+    worker.join();
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "{\"metadata\": {\"name\": \"w\"}, \"jobid\": \"" + jobid +
+                         "\", \"progress\": 1.0, \"total\": 5, \"remaining\": 0, \"failed\": false, \"reduceSent\": false}\n");
+    // stderr is a pipe: a plain line each time the count changed, the last one complete.
+    const auto lines = lines_of(r.err);
+    ASSERT_GE(lines.size(), 2u) << r.err;
+    EXPECT_THAT(lines.front(), StartsWith(jobid + ": 0/5 (0.0%), "));
+    EXPECT_THAT(lines.back(), StartsWith(jobid + ": 5/5 (100.0%), "));
+    EXPECT_THAT(lines.back(), HasSubstr("/s, done in 0:0"));
+    for (const auto& line : lines) EXPECT_THAT(line, StartsWith(jobid + ": ")) << line;
+}
+
+TEST_P(CliBackend, WatchExits1WhenTheJobFails) {
+    const auto jobid = new_job(4);
+    std::thread worker([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        backend->complete_part(jobid, 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        backend->fail_job(jobid, "disk full");
+    });
+    const auto r = cli({"watch", jobid, "-i", "0.05"});
+    worker.join();
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.out, "{\"metadata\": {}, \"jobid\": \"" + jobid +
+                         "\", \"progress\": 0.25, \"total\": 4, \"remaining\": 3, \"failed\": true, \"error\": \"disk full\", "
+                         "\"reduceSent\": false}\n");
+    EXPECT_THAT(r.err, HasSubstr("watchbot-progress-cpp: job '" + jobid + "' failed: disk full\n"));
+}
+
+TEST_P(CliBackend, WatchTimesOut) {
+    const auto jobid = new_job(3);
+    backend->complete_part(jobid, 2);
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = cli({"watch", jobid, "--interval", "0.1", "--timeout", "0.4"});
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.code, wpcli::kExitTimeout) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_THAT(r.err, HasSubstr("error: timed out after 0.4 s: job '" + jobid + "' has 2 of 3 parts pending\n"));
+    EXPECT_GE(elapsed, std::chrono::milliseconds(400));
+    EXPECT_LT(elapsed, std::chrono::seconds(10));
+}
+
+TEST_P(CliBackend, WatchQuietAndAlreadyCompleteAndUnknown) {
+    const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
+    auto r = cli({"watch", jobid, "--quiet"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.err, "");
+    EXPECT_THAT(r.out, HasSubstr("\"remaining\": 0"));
+
+    const auto missing = unique_jobid("missing");
+    r = cli({"watch", missing, "-q"});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+// A whole job through the CLI alone: create, work, watch, clean up.
+TEST_P(CliBackend, EndToEndThroughTheCli) {
+    const auto jobid = unique_jobid("e2e");
+    auto r = cli({"create", "--jobid", jobid, "--topic", "memory://"}, "[{\"a\": 0}, {\"a\": 1}]");
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(cli({"pending", jobid}).out, "0\n1\n");
+    EXPECT_EQ(cli({"complete-part", jobid, "-p", "0"}).out, "false\n");
+    EXPECT_EQ(cli({"complete-part", jobid, "-p", "1"}).out, "true\n");
+    EXPECT_EQ(cli({"reduce-sent", jobid}).code, 0);
+    r = cli({"watch", jobid, "-q"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr("\"reduceSent\": true}"));
+    EXPECT_EQ(cli({"delete", jobid}).code, 0);
+    EXPECT_EQ(cli({"info", jobid}).code, wpcli::kExitJobFailed);
+}
+
+std::vector<Kind> backend_kinds() {
+    std::vector<Kind> kinds;
+#if WP_WITH_REDIS
+    kinds.push_back(Kind::Redis);
+#endif
+#if WP_CLI_TEST_SQLITE
+    kinds.push_back(Kind::Sqlite);
+#endif
+    return kinds;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, CliBackend, ::testing::ValuesIn(backend_kinds()), kind_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CliBackend);
+
+}  // namespace
