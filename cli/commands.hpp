@@ -26,5 +26,6 @@ void setup_reduce_sent(CLI::App& app, Context& ctx);
 void setup_create(CLI::App& app, Context& ctx);
 void setup_watch(CLI::App& app, Context& ctx);
 void setup_delete(CLI::App& app, Context& ctx);
+void setup_create_table(CLI::App& app, Context& ctx);  // DynamoDB only
 
 }  // namespace wpcli

@@ -18,10 +18,19 @@ namespace {
 // The subcommands, in the order --help lists them. Adding one: declare its setup function in
 // commands.hpp and list it here.
 constexpr wpcli::SetupFunction kSubcommands[] = {
-    wpcli::setup_info,         wpcli::setup_ls,       wpcli::setup_pending, wpcli::setup_status,
-    wpcli::setup_set_total,    wpcli::setup_set_metadata, wpcli::setup_complete_part,
-    wpcli::setup_fail_job,     wpcli::setup_reduce_sent,  wpcli::setup_create,
-    wpcli::setup_watch,        wpcli::setup_delete,
+    wpcli::setup_info,
+    wpcli::setup_ls,
+    wpcli::setup_pending,
+    wpcli::setup_status,
+    wpcli::setup_set_total,
+    wpcli::setup_set_metadata,
+    wpcli::setup_complete_part,
+    wpcli::setup_fail_job,
+    wpcli::setup_reduce_sent,
+    wpcli::setup_create,
+    wpcli::setup_watch,
+    wpcli::setup_delete,
+    wpcli::setup_create_table,
 };
 
 std::string main_footer() {

@@ -38,6 +38,12 @@
 #else
 #define WP_CLI_TEST_SQLITE 0
 #endif
+#if WP_WITH_AWS && __has_include("watchbot_progress/dynamodb_backend.hpp")
+#include "watchbot_progress/dynamodb_backend.hpp"
+#define WP_CLI_TEST_DYNAMODB 1
+#else
+#define WP_CLI_TEST_DYNAMODB 0
+#endif
 #if WP_CLI_TEST_SQLITE && __has_include("watchbot_progress/local_queue.hpp")
 #include "watchbot_progress/local_queue.hpp"
 #define WP_CLI_TEST_QUEUE 1
@@ -215,12 +221,63 @@ std::string unique_jobid(const std::string& prefix) { return "cli-" + prefix + "
 
 const std::regex kUuidLine("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$");
 
+#if WP_CLI_TEST_DYNAMODB
+// dynalite (WP_TEST_DYNAMODB_ENDPOINT) with fake static credentials: the tests never depend on the
+// machine's AWS settings. The CLI gets the same settings through its environment.
+constexpr const char* kAwsRegion = "us-east-1";
+constexpr const char* kAwsAccessKey = "AKIDWPCLITEST0000001";
+constexpr const char* kAwsSecretKey = "wpCliTestSecretKeyNeverLogged/0123456789";
+
+std::map<std::string, std::string> dynamodb_child_env() {
+    return {{"AWS_ENDPOINT_URL_DYNAMODB", wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT")},
+            {"AWS_ACCESS_KEY_ID", kAwsAccessKey},
+            {"AWS_SECRET_ACCESS_KEY", kAwsSecretKey},
+            {"AWS_SESSION_TOKEN", ""},
+            {"AWS_REGION", kAwsRegion},
+            {"AWS_PROFILE", ""},
+            {"AWS_EC2_METADATA_DISABLED", "true"},
+            {"AWS_MAX_ATTEMPTS", "2"}};
+}
+
+wp::ProgressTableOptions table_options() {
+    wp::ProgressTableOptions options;
+    options.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.region = kAwsRegion;
+    options.access_key_id = kAwsAccessKey;
+    options.secret_access_key = kAwsSecretKey;
+    options.poll_interval = std::chrono::milliseconds(50);
+    options.timeout = std::chrono::seconds(30);
+    return options;
+}
+
+// The table every DynamoDB CLI test shares (jobs have unique ids), created once per process.
+const std::string& dynamodb_test_table_arn() {
+    static const std::string arn = wp::create_progress_table("wp-cli-tests", table_options()).arn;
+    return arn;
+}
+
+std::shared_ptr<wp::Backend> dynamodb_test_backend(const std::string& arn) {
+    wp::DynamoDbOptions options;
+    options.table = arn;
+    options.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.region = kAwsRegion;
+    options.access_key_id = kAwsAccessKey;
+    options.secret_access_key = kAwsSecretKey;
+    return std::make_shared<wp::DynamoDbBackend>(options);
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // Without a server: the command line itself, configuration errors, and create on memory://
 
-const std::vector<std::string> kCommands = {"info",         "ls",       "pending",     "status",
-                                            "set-total",    "set-metadata", "complete-part", "fail-job",
-                                            "reduce-sent",  "create",   "watch",       "delete"};
+const std::vector<std::string> kJobCommands = {"info",          "ls",       "pending",     "status",
+                                               "set-total",     "set-metadata", "complete-part", "fail-job",
+                                               "reduce-sent",   "create",   "watch",       "delete"};
+std::vector<std::string> all_commands() {
+    auto commands = kJobCommands;
+    commands.push_back("create-table");
+    return commands;
+}
 
 TEST(CliBasics, VersionPrintsTheLibraryVersion) {
     const auto r = run_cli({"--version"});
@@ -233,7 +290,7 @@ TEST(CliBasics, HelpListsEveryCommandAndTheExitCodeTable) {
     const auto r = run_cli({"--help"});
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.err, "");
-    for (const auto& command : kCommands) EXPECT_THAT(r.out, HasSubstr("\n  " + command + " ")) << command;
+    for (const auto& command : all_commands()) EXPECT_THAT(r.out, HasSubstr("\n  " + command + " ")) << command;
     for (const auto& entry : wpcli::kExitCodes) {
         EXPECT_THAT(r.out, HasSubstr("  " + std::to_string(entry.code) + "  " + entry.name)) << entry.code;
     }
@@ -242,7 +299,7 @@ TEST(CliBasics, HelpListsEveryCommandAndTheExitCodeTable) {
 }
 
 TEST(CliBasics, EveryCommandHasHelpWithAnExample) {
-    for (const auto& command : kCommands) {
+    for (const auto& command : all_commands()) {
         const auto r = run_cli({command, "--help"});
         EXPECT_EQ(r.code, 0) << command << "\n" << r;
         EXPECT_THAT(r.out, HasSubstr("Usage: watchbot-progress-cpp " + command)) << command;
@@ -252,8 +309,8 @@ TEST(CliBasics, EveryCommandHasHelpWithAnExample) {
     }
 }
 
-TEST(CliBasics, DatabaseOptionOnEveryCommand) {
-    for (const auto& command : kCommands) {
+TEST(CliBasics, DatabaseOptionOnEveryJobCommand) {
+    for (const auto& command : kJobCommands) {
         const auto r = run_cli({command, "--help"});
         EXPECT_THAT(r.out, HasSubstr("-d,--database URI")) << command;
     }
@@ -512,25 +569,125 @@ TEST(CliBasics, CreateIsQuietWhenStderrIsNotATerminal) {
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
 }
 
+TEST(CliBasics, CreateTableBadArguments) {
+    auto r = run_cli({"create-table"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+
+    r = run_cli({"create-table", "t", "--read-capacity", "5"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--read-capacity and --write-capacity go together"));
+
+    // A bad table name (or, without the AWS layer, any name): a configuration error.
+    RunOptions options;
+    options.env["AWS_REGION"] = "us-east-1";
+    r = run_cli({"create-table", "bad name!"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+}
+
+#if WP_CLI_TEST_DYNAMODB
+TEST(CliDynamoDb, CreateTablePrintsTheArnAndAcceptsAnExistingTable) {
+    const std::string table = "wp-cli-table-" + wp::new_jobid().substr(0, 8);
+    RunOptions options;
+    options.env = dynamodb_child_env();
+    auto r = run_cli({"create-table", table}, options);
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(std::regex_match(r.out, std::regex("^arn:aws:dynamodb:us-east-1:[0-9]{12}:table/" + table + "\n$"))) << r.out;
+    EXPECT_EQ(r.err, "");
+    const std::string arn = r.out;
+
+    r = run_cli({"create-table", table}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, arn);
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: table '" + table + "' exists already (ACTIVE)\n");
+
+    r = run_cli({"create-table", table, "--fail-if-exists"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+
+    // The new table works as a database at once.
+    const std::string database = arn.substr(0, arn.size() - 1);
+    r = run_cli({"set-total", "j", "--total", "2", "-d", database}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    r = run_cli({"ls", "--jobid", "-d", database}, options);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "j\n");
+}
+
+TEST(CliDynamoDb, CreateTableWithExplicitEndpointRegionAndProvisionedCapacity) {
+    const std::string table = "wp-cli-prov-" + wp::new_jobid().substr(0, 8);
+    RunOptions options;
+    options.env = dynamodb_child_env();
+    options.env["AWS_ENDPOINT_URL_DYNAMODB"] = "";
+    options.env["AWS_REGION"] = "";
+    const auto r = run_cli({"create-table", table, "--endpoint", wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT"),
+                            "--region", "eu-west-1", "--read-capacity", "3", "--write-capacity", "4", "--timeout", "20"},
+                           options);
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, StartsWith("arn:aws:dynamodb:eu-west-1:"));
+}
+
+TEST(CliDynamoDb, UnreachableEndpointExits3) {
+    RunOptions options;
+    options.env = dynamodb_child_env();
+    options.env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:1";
+    const auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/t"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitBackend) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr(kAwsSecretKey)));
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // Against each real backend
 
-enum class Kind { Redis, Sqlite };
+enum class Kind { Redis, Sqlite, DynamoDb };
 
 std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
-    return info.param == Kind::Redis ? "Redis" : "Sqlite";
+    switch (info.param) {
+        case Kind::Redis: return "Redis";
+        case Kind::Sqlite: return "Sqlite";
+        case Kind::DynamoDb: return "DynamoDb";
+    }
+    return "Unknown";
 }
+
 
 class CliBackend : public ::testing::TestWithParam<Kind> {
 protected:
     void SetUp() override {
-        if (GetParam() == Kind::Redis) {
-            uri = wp_test::require_env("WP_TEST_REDIS_URL");
-        } else {
-            uri = "sqlite://" + dir.path() + "/jobs.db";
-        }
-        backend = wp::open_backend(uri);
         queue_uri = "sqlite://" + dir.path() + "/queue.db";
+        switch (GetParam()) {
+            case Kind::Redis:
+                uri = wp_test::require_env("WP_TEST_REDIS_URL");
+                backend = wp::open_backend(uri);
+                break;
+            case Kind::Sqlite:
+                uri = "sqlite://" + dir.path() + "/jobs.db";
+                backend = wp::open_backend(uri);
+                break;
+            case Kind::DynamoDb:
+#if WP_CLI_TEST_DYNAMODB
+                uri = dynamodb_test_table_arn();
+                backend = dynamodb_test_backend(uri);
+                child_env = dynamodb_child_env();
+#endif
+                break;
+        }
+        ASSERT_TRUE(backend);
+    }
+
+    // Options for run_cli: the environment the backend needs (DynamoDB: endpoint, credentials).
+    RunOptions options(const std::string& input = "") const {
+        RunOptions o;
+        o.input = input;
+        o.env = child_env;
+        return o;
     }
 
     // A job with `total` parts, created through the library.
@@ -543,7 +700,7 @@ protected:
     // Runs the CLI with `-d uri` appended.
     CliResult cli(std::vector<std::string> args, const std::string& input = "") {
         args.insert(args.end(), {"-d", uri});
-        return run_cli(args, input);
+        return run_cli(args, options(input));
     }
 
     std::string not_found(const std::string& jobid) const {
@@ -554,6 +711,7 @@ protected:
     std::string uri;
     std::string queue_uri;
     std::shared_ptr<wp::Backend> backend;
+    std::map<std::string, std::string> child_env;
 };
 
 // -- info
@@ -601,15 +759,15 @@ TEST_P(CliBackend, InfoUnknownJob) {
 
 TEST_P(CliBackend, DatabaseFromProgressTable) {
     const auto jobid = new_job(3);
-    RunOptions options;
-    options.env["ProgressTable"] = uri;
-    const auto r = run_cli({"pending", jobid, "--array"}, options);
+    RunOptions with_env = options();
+    with_env.env["ProgressTable"] = uri;
+    const auto r = run_cli({"pending", jobid, "--array"}, with_env);
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "[0, 1, 2]\n");
 
     // -d wins over ProgressTable.
-    options.env["ProgressTable"] = "memory://";
-    const auto r2 = run_cli({"pending", jobid, "--array", "-d", uri}, options);
+    with_env.env["ProgressTable"] = "memory://";
+    const auto r2 = run_cli({"pending", jobid, "--array", "-d", uri}, with_env);
     EXPECT_EQ(r2.code, 0) << r2;
     EXPECT_EQ(r2.out, "[0, 1, 2]\n");
 }
@@ -671,6 +829,20 @@ TEST_P(CliBackend, LsOfAnEmptyDatabasePrintsNothing) {
         EXPECT_EQ(r.err, "");
         return;
     }
+#if WP_CLI_TEST_DYNAMODB
+    if (GetParam() == Kind::DynamoDb) {
+        // A new table, made with create-table.
+        const std::string table = "wp-cli-empty-" + wp::new_jobid().substr(0, 8);
+        const auto made = run_cli({"create-table", table}, options());
+        ASSERT_EQ(made.code, 0) << made;
+        const std::string arn = made.out.substr(0, made.out.size() - 1);
+        const auto r = run_cli({"ls", "-d", arn}, options());
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_EQ(r.out, "");
+        EXPECT_EQ(r.err, "");
+        return;
+    }
+#endif
     const auto r = cli({"ls"});
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "");
@@ -1072,15 +1244,14 @@ TEST_P(CliBackend, CreateRefusesAnExistingJobUnlessOverwrite) {
 }
 
 TEST_P(CliBackend, CreateTopicFromWorkTopic) {
-    RunOptions options;
-    options.input = "{\"a\": 1}\n";
+    RunOptions with_env = options("{\"a\": 1}\n");
 #if WP_CLI_TEST_QUEUE
-    options.env["WorkTopic"] = queue_uri;
+    with_env.env["WorkTopic"] = queue_uri;
 #else
-    options.env["WorkTopic"] = "memory://";
+    with_env.env["WorkTopic"] = "memory://";
 #endif
     const auto jobid = unique_jobid("worktopic");
-    const auto r = run_cli({"create", "--jobid", jobid, "-d", uri}, options);
+    const auto r = run_cli({"create", "--jobid", jobid, "-d", uri}, with_env);
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(backend->status(jobid).total, 1);
 #if WP_CLI_TEST_QUEUE
@@ -1182,6 +1353,9 @@ std::vector<Kind> backend_kinds() {
 #endif
 #if WP_CLI_TEST_SQLITE
     kinds.push_back(Kind::Sqlite);
+#endif
+#if WP_CLI_TEST_DYNAMODB
+    kinds.push_back(Kind::DynamoDb);
 #endif
     return kinds;
 }

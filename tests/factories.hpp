@@ -21,7 +21,7 @@
 #endif
 #if WP_WITH_AWS && __has_include("factories/dynamodb_factory.hpp")
 #include "factories/dynamodb_factory.hpp"
-#define WP_TEST_DYNAMODB_FACTORY , wp_test::DynamoDbFactory
+#define WP_TEST_DYNAMODB_FACTORY , wp_test::DynamoDbFactory, wp_test::DynamoDbShardedFactory
 #else
 #define WP_TEST_DYNAMODB_FACTORY
 #endif

@@ -75,7 +75,7 @@ AwsClient::AwsClient(AwsClientConfig config) : config_(std::move(config)), quota
     }
     while (!config_.endpoint.empty() && config_.endpoint.back() == '/') config_.endpoint.pop_back();
     if (config_.retry.max_attempts < 1) config_.retry.max_attempts = 1;
-    if (!config_.credentials) config_.credentials = std::make_shared<DefaultCredentialsChain>();
+    if (!config_.credentials) config_.credentials = shared_default_credentials_chain();
     if (!config_.http) config_.http = std::make_shared<CurlHttpClient>(config_.http_options);
     RetryHooks defaults = default_retry_hooks();
     if (!config_.hooks.sleep) config_.hooks.sleep = defaults.sleep;
@@ -83,12 +83,27 @@ AwsClient::AwsClient(AwsClientConfig config) : config_(std::move(config)), quota
     if (!config_.clock) config_.clock = system_clock_now;
 }
 
-AwsClientConfig AwsClient::config_from_env(std::string service, const std::optional<Arn>& arn, const EnvLookup& env) {
+namespace {
+
+AwsClientConfig config_without_credentials(std::string service, const std::optional<Arn>& arn, const EnvLookup& env) {
     AwsClientConfig config;
     config.region = resolve_region(arn, env);
     config.endpoint = resolve_endpoint(service, config.region, env);
     config.service = std::move(service);
     config.retry = RetryPolicy::from_env(env);
+    return config;
+}
+
+}  // namespace
+
+AwsClientConfig AwsClient::config_from_env(std::string service, const std::optional<Arn>& arn) {
+    AwsClientConfig config = config_without_credentials(std::move(service), arn, process_env());
+    config.credentials = shared_default_credentials_chain();
+    return config;
+}
+
+AwsClientConfig AwsClient::config_from_env(std::string service, const std::optional<Arn>& arn, const EnvLookup& env) {
+    AwsClientConfig config = config_without_credentials(std::move(service), arn, env);
     DefaultCredentialsChainOptions chain;
     chain.env = env;
     config.credentials = std::make_shared<DefaultCredentialsChain>(std::move(chain));

@@ -43,7 +43,7 @@ struct AwsClientConfig {
     std::string service;   // signing name and endpoint prefix: "dynamodb", "sns"
     std::string region;    // signing region
     std::string endpoint;  // scheme://host[:port][/path], e.g. from resolve_endpoint()
-    std::shared_ptr<CredentialsProvider> credentials;  // null: a DefaultCredentialsChain
+    std::shared_ptr<CredentialsProvider> credentials;  // null: shared_default_credentials_chain()
     std::shared_ptr<HttpClient> http;                  // null: a CurlHttpClient with http_options
     HttpOptions http_options;
     RetryPolicy retry;  // see RetryPolicy::from_env() for AWS_MAX_ATTEMPTS
@@ -75,10 +75,11 @@ public:
     // The configuration the environment describes: region from the ARN else AWS_REGION else
     // AWS_DEFAULT_REGION (resolve_region), endpoint from AWS_ENDPOINT_URL_<SERVICE> /
     // AWS_ENDPOINT_URL / DynamoDbEndpoint / the default (resolve_endpoint), retries from
-    // AWS_MAX_ATTEMPTS, credentials from a DefaultCredentialsChain over the same environment.
-    // Throws ConfigError as those do.
-    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn = std::nullopt,
-                                           const EnvLookup& env = process_env());
+    // AWS_MAX_ATTEMPTS. Credentials: with the process environment, the process-wide
+    // shared_default_credentials_chain(); with an explicit `env`, a new DefaultCredentialsChain
+    // over it. Throws ConfigError as those do.
+    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn = std::nullopt);
+    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn, const EnvLookup& env);
 
     // JSON 1.0 protocol: POST / with Content-Type application/x-amz-json-1.0 and X-Amz-Target:
     // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8; null

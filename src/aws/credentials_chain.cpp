@@ -33,4 +33,9 @@ DefaultCredentialsChain::DefaultCredentialsChain(DefaultCredentialsChainOptions 
                                                           options.cache);
 }
 
+std::shared_ptr<DefaultCredentialsChain> shared_default_credentials_chain() {
+    static const std::shared_ptr<DefaultCredentialsChain> chain = std::make_shared<DefaultCredentialsChain>();
+    return chain;
+}
+
 }  // namespace watchbot_progress::aws

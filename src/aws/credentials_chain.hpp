@@ -52,4 +52,9 @@ private:
     std::shared_ptr<CachingCredentialsProvider> cache_;
 };
 
+// One DefaultCredentialsChain over the process environment, shared by every client of the process
+// (so the DynamoDB backend and the SNS notifier fetch container/instance credentials once, not
+// once each). Created on first use; thread-safe.
+std::shared_ptr<DefaultCredentialsChain> shared_default_credentials_chain();
+
 }  // namespace watchbot_progress::aws

@@ -35,9 +35,11 @@ private:
 // neither is set, or when the ARN is not an SNS topic ARN.
 std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env);
 
-// The AwsClient configuration `options` and `env` describe for `topic_arn` (see sns_notifier.hpp):
-// service "sns", region, endpoint, retries, HTTP timeouts, a DefaultCredentialsChain over `env`.
-// Throws ConfigError.
+// The AwsClient configuration `options` and the environment describe for `topic_arn` (see
+// sns_notifier.hpp): service "sns", region, endpoint, retries, HTTP timeouts, and credentials: the
+// process-wide shared_default_credentials_chain() for the process environment (first overload),
+// a new DefaultCredentialsChain over an explicit `env` (second). Throws ConfigError.
+AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn);
 AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env);
 
 }  // namespace watchbot_progress::aws
@@ -63,11 +65,12 @@ struct SnsNotifier::Impl {
 
 namespace watchbot_progress::aws {
 
-// A notifier resolved from `options` and `env` as SnsNotifier(options) does, with `customize`
-// applied to the client configuration before the client is made (tests replace credentials,
-// hooks, clock or http there). Throws ConfigError.
+// A notifier resolved from `options` and `env` as SnsNotifier(options) does from the process
+// environment (but with its own credentials chain over `env`), with `customize` applied to the
+// client configuration before the client is made (tests replace credentials, hooks, clock or http
+// there). Throws ConfigError.
 std::shared_ptr<SnsNotifier> make_sns_notifier(const SnsOptions& options,
-                                               const std::function<void(AwsClientConfig&)>& customize = {},
-                                               const EnvLookup& env = process_env());
+                                               const std::function<void(AwsClientConfig&)>& customize,
+                                               const EnvLookup& env);
 
 }  // namespace watchbot_progress::aws

@@ -37,7 +37,9 @@ std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env) {
     return *from_env;
 }
 
-AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env) {
+namespace {
+AwsClientConfig sns_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env,
+                           std::shared_ptr<CredentialsProvider> credentials) {
     const Arn arn = parse_sns_topic_arn(topic_arn, "the SNS topic");
     if (options.max_attempts < 0 || options.max_attempts > 100) {
         throw ConfigError("SnsOptions::max_attempts is " + std::to_string(options.max_attempts) +
@@ -62,10 +64,19 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
     config.retry.max_backoff = options.retry_max_delay;
     config.http_options.connect_timeout = options.connect_timeout;
     config.http_options.request_timeout = options.request_timeout;
+    config.credentials = std::move(credentials);
+    return config;
+}
+}  // namespace
+
+AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn) {
+    return sns_config(options, topic_arn, process_env(), shared_default_credentials_chain());
+}
+
+AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env) {
     DefaultCredentialsChainOptions chain;
     chain.env = env;
-    config.credentials = std::make_shared<DefaultCredentialsChain>(std::move(chain));
-    return config;
+    return sns_config(options, topic_arn, env, std::make_shared<DefaultCredentialsChain>(std::move(chain)));
 }
 
 namespace {
@@ -136,9 +147,8 @@ std::string describe_failures(const std::map<std::size_t, EntryFailure>& failed)
 }  // namespace
 
 SnsNotifier::SnsNotifier(SnsOptions options) {
-    const aws::EnvLookup env = aws::process_env();
-    std::string topic = aws::sns_topic_arn(options, env);
-    aws::AwsClientConfig config = aws::sns_client_config(options, topic, env);
+    std::string topic = aws::sns_topic_arn(options, aws::process_env());
+    aws::AwsClientConfig config = aws::sns_client_config(options, topic);
     impl_ = std::make_unique<Impl>(std::move(topic), options, std::move(config));
 }
 

@@ -8,6 +8,7 @@
 
 #include "aws/aws_client.hpp"
 #include "aws/aws_test_util.hpp"
+#include "aws/credentials_chain.hpp"
 #include "aws/crypto.hpp"
 #include "aws/sigv4.hpp"
 #include "aws/test_http_server.hpp"
@@ -442,4 +443,16 @@ TEST(AwsClientTest, ConcurrentCallsShareConnections) {
     for (auto& thread : pool) thread.join();
     EXPECT_EQ(ok, 120);
     EXPECT_LE(f.server.connection_count(), 6);
+}
+
+TEST(AwsClientTest, ProcessEnvironmentConfigSharesOneCredentialsChain) {
+    auto arn = aws::parse_arn("arn:aws:dynamodb:eu-north-1:123456789012:table/t");
+    aws::AwsClientConfig a = aws::AwsClient::config_from_env("dynamodb", arn);
+    aws::AwsClientConfig b = aws::AwsClient::config_from_env("sns", aws::parse_arn("arn:aws:sns:eu-north-1:1:topic"));
+    EXPECT_EQ(a.region, "eu-north-1");
+    EXPECT_EQ(a.credentials, b.credentials);
+    EXPECT_EQ(a.credentials, aws::shared_default_credentials_chain());
+    // An explicit environment gets its own chain.
+    auto env = aws::map_env({{"AWS_REGION", "us-east-1"}});
+    EXPECT_NE(aws::AwsClient::config_from_env("sns", std::nullopt, env).credentials, a.credentials);
 }

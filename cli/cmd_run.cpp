@@ -1,0 +1,101 @@
+// run [--queue URI] [options] -- WORKER [ARGS...]: run a whole job on this machine from the local
+// SQLite queue, as watchbot's watcher does on ECS.
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "local_runner.hpp"
+#include "output.hpp"
+#include "watchbot_progress/errors.hpp"
+
+namespace wp = watchbot_progress;
+
+namespace wpcli {
+
+namespace {
+
+struct RunCommandOptions {
+    std::string queue;
+    std::size_t concurrency = 1;
+    std::int64_t max_attempts = 10;
+    double timeout_s = 0;
+    double backoff_s = 1;
+    double max_backoff_s = 900;
+    bool follow = false;
+    bool quiet = false;
+    std::vector<std::string> command;
+};
+
+std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
+
+// The queue: --queue, else WorkTopic when it names a local queue.
+std::string queue_uri(const std::string& given) {
+    if (!given.empty()) return given;
+    const char* env = std::getenv("WorkTopic");
+    if (env != nullptr && std::string(env).rfind("sqlite://", 0) == 0) return env;
+    throw wp::ConfigError("no queue given: pass --queue sqlite:///path/queue.db or set WorkTopic to one");
+}
+
+void run_run(const RunCommandOptions& opt, Context& ctx) {
+    RunnerOptions options;
+    options.queue_uri = queue_uri(opt.queue);
+    options.command = opt.command;
+    options.concurrency = opt.concurrency;
+    options.max_attempts = opt.max_attempts;
+    options.timeout = seconds(opt.timeout_s);
+    options.backoff = seconds(opt.backoff_s);
+    options.max_backoff = seconds(opt.max_backoff_s);
+    options.follow = opt.follow;
+    options.progress = !opt.quiet;
+    if (ctx.database_given) ::setenv("ProgressTable", ctx.database.c_str(), 1);  // the workers' backend
+
+    const RunnerSummary s = run_local_queue(options);
+    ordered_json summary = {
+        {"messages", s.messages},   {"succeeded", s.succeeded}, {"rejected", s.rejected},
+        {"returned", s.returned},   {"failures", s.failures},   {"timeouts", s.timeouts},
+        {"dead_letters", s.dead_letters}, {"interrupted", s.interrupted},
+    };
+    print_line(summary.dump());
+    if (!opt.quiet) {
+        print_message("ran " + std::to_string(s.messages) + " messages: " + std::to_string(s.succeeded) + " ok, " +
+                      std::to_string(s.rejected) + " rejected, " + std::to_string(s.failures) + " failures, " +
+                      std::to_string(s.dead_letters) + " dead letters" + (s.interrupted ? " (interrupted)" : ""));
+    }
+    if (s.interrupted) ctx.exit_code = 130;
+    else if (s.dead_letters > 0) ctx.exit_code = kExitJobFailed;
+}
+
+}  // namespace
+
+void setup_run(CLI::App& app, Context& ctx) {
+    auto opt = std::make_shared<RunCommandOptions>();
+    auto* sub = app.add_subcommand("run", "Run workers for the messages of a local SQLite queue, as watchbot does");
+    sub->add_option("--queue", opt->queue, "The local queue (sqlite:///path/queue.db). Default: WorkTopic")->type_name("URI");
+    add_database_option(*sub, ctx)->description(
+        "The workers' database, passed to them as ProgressTable. Default: the ProgressTable environment variable");
+    sub->add_option("--concurrency", opt->concurrency, "Workers running at once")->check(CLI::Range(1, 1024));
+    sub->add_option("--max-attempts", opt->max_attempts, "Attempts before a failing message goes to the dead letters")
+        ->check(CLI::Range(1, 1000));
+    sub->add_option("--timeout", opt->timeout_s, "Kill a worker running longer than this many seconds (0: never)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--backoff", opt->backoff_s, "Seconds before the first retry of a failed message; doubles each attempt")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--max-backoff", opt->max_backoff_s, "Longest retry delay, in seconds")->check(CLI::NonNegativeNumber);
+    sub->add_flag("--follow", opt->follow, "Keep polling when the queue is drained (stop with Ctrl-C)");
+    sub->add_flag("-q,--quiet", opt->quiet, "No progress or summary line on stderr");
+    sub->add_option("command", opt->command, "The worker and its arguments, after --")->required()->expected(-1);
+    sub->footer(
+        "Each worker gets Subject, Message, MessageId, SentTimestamp, ApproximateFirstReceiveTimestamp,\n"
+        "ApproximateReceiveCount and WorkTopic in its environment. Exit 0 deletes the message, 3 rejects it,\n"
+        "4 returns it without counting an attempt, anything else retries it with backoff until --max-attempts.\n"
+        "Prints a JSON summary on stdout; exits 1 when messages went to the dead letters, 130 when interrupted.\n\n"
+        "Example:\n"
+        "  watchbot-progress-cpp send --queue sqlite:///tmp/q.db --subject start --message '{\"input\": \"data\"}'\n"
+        "  watchbot-progress-cpp run --queue sqlite:///tmp/q.db -d sqlite:///tmp/jobs.db --concurrency 4 -- ./my-worker");
+    sub->callback([opt, &ctx] { run_run(*opt, ctx); });
+}
+
+}  // namespace wpcli

@@ -1,0 +1,284 @@
+// `watchbot-progress-cpp run` and `send`: the local watcher, run as a real process against a SQLite
+// queue, with small shell workers that exit as told, and the wordcount example end to end.
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "watchbot_progress/config.hpp"
+#if WP_WITH_SQLITE && defined(WP_EXAMPLE_WORDCOUNT_PATH)
+
+#include "cli_runner.hpp"
+#include "watchbot_progress/watchbot_progress.hpp"
+#include "watchbot_progress/local_queue.hpp"
+#include "watchbot_progress/sqlite_backend.hpp"
+
+namespace fs = std::filesystem;
+namespace wp = watchbot_progress;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using wp_test::run_cli;
+
+namespace {
+
+class CliRun : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::path(::testing::TempDir()) / ("wp-run-" + wp::new_jobid());
+        fs::create_directories(dir);
+        queue_uri = "sqlite://" + (dir / "queue.db").string();
+        jobs_uri = "sqlite://" + (dir / "jobs.db").string();
+        log = dir / "worker.log";
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    // A shell worker: logs its environment, then acts on its Subject.
+    //   ok -> 0, reject -> 3, return-once -> 4 the first time then 0, fail -> 1, hang -> sleeps,
+    //   slow -> logs start/end around a short sleep.
+    std::string worker() {
+        const fs::path path = dir / "worker.sh";
+        std::ofstream out(path);
+        out << "#!/bin/sh\n"
+               "log='" << log.string() << "'\n"
+               "echo \"run subject=$Subject id=$MessageId count=$ApproximateReceiveCount sent=$SentTimestamp "
+               "first=$ApproximateFirstReceiveTimestamp topic=$WorkTopic message=$Message at=$(date +%s%3N)\" >> \"$log\"\n"
+               "case \"$Subject\" in\n"
+               "  ok) exit 0 ;;\n"
+               "  reject) exit 3 ;;\n"
+               "  return-once) if [ -e \"$log.returned\" ]; then exit 0; fi; touch \"$log.returned\"; exit 4 ;;\n"
+               "  fail) exit 1 ;;\n"
+               "  hang) sleep 30; exit 0 ;;\n"
+               "  slow) echo start >> \"$log.overlap\"; sleep 0.3; echo end >> \"$log.overlap\"; exit 0 ;;\n"
+               "esac\n"
+               "exit 9\n";
+        out.close();
+        fs::permissions(path, fs::perms::owner_all);
+        return path.string();
+    }
+
+    void send(const std::string& subject, const std::string& message = "{}") {
+        const auto r = run_cli({"send", "--queue", queue_uri, "--subject", subject, "--message", message});
+        ASSERT_EQ(r.code, 0) << r;
+    }
+
+    std::vector<std::string> log_lines(const fs::path& file) const {
+        std::ifstream in(file);
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);) lines.push_back(line);
+        return lines;
+    }
+
+    wp::QueueCounts counts() { return wp::LocalQueue::from_uri(queue_uri)->counts(); }
+
+    json summary_of(const wp_test::CliResult& r) { return json::parse(r.out); }
+
+    fs::path dir, log;
+    std::string queue_uri, jobs_uri;
+};
+
+TEST_F(CliRun, SuccessDeletesTheMessageAndTheWorkerGetsWatchbotsEnvironment) {
+    send("ok", R"({"n": 1})");
+    send("ok", R"({"n": 2})");
+    const auto r = run_cli({"run", "--queue", queue_uri, "--", worker()});
+    ASSERT_EQ(r.code, 0) << r;
+    const json s = summary_of(r);
+    EXPECT_EQ(s["messages"], 2);
+    EXPECT_EQ(s["succeeded"], 2);
+    EXPECT_EQ(s["failures"], 0);
+    EXPECT_EQ(s["dead_letters"], 0);
+    const auto lines = log_lines(log);
+    ASSERT_EQ(lines.size(), 2u);
+    for (const auto& line : lines) {
+        EXPECT_THAT(line, HasSubstr("subject=ok"));
+        EXPECT_THAT(line, HasSubstr("count=1"));
+        EXPECT_THAT(line, HasSubstr("topic=" + queue_uri));
+        EXPECT_THAT(line, ::testing::ContainsRegex("id=[0-9a-f-]{36} "));
+        EXPECT_THAT(line, ::testing::ContainsRegex("sent=[0-9]{13} first=[0-9]{13} "));
+        EXPECT_THAT(line, ::testing::ContainsRegex(R"(message=\{"n":[12]\})"));
+    }
+    const auto c = counts();
+    EXPECT_EQ(c.visible + c.in_flight + c.delayed + c.dead_letters, 0);
+}
+
+TEST_F(CliRun, ExitThreeRejectsTheMessage) {
+    send("reject");
+    const auto r = run_cli({"run", "--queue", queue_uri, "--", worker()});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(summary_of(r)["rejected"], 1);
+    EXPECT_THAT(r.err, HasSubstr("rejected"));
+    EXPECT_EQ(log_lines(log).size(), 1u);
+    EXPECT_EQ(counts().visible + counts().dead_letters, 0);
+}
+
+TEST_F(CliRun, ExitFourReturnsTheMessageWithoutCountingAnAttempt) {
+    send("return-once");
+    const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.05", "--max-attempts", "1", "--", worker()});
+    ASSERT_EQ(r.code, 0) << r;
+    const json s = summary_of(r);
+    EXPECT_EQ(s["returned"], 1);
+    EXPECT_EQ(s["succeeded"], 1);
+    EXPECT_EQ(s["dead_letters"], 0);
+    const auto lines = log_lines(log);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_THAT(lines[0], HasSubstr("count=1"));
+    EXPECT_THAT(lines[1], HasSubstr("count=1"));  // the returned attempt did not count
+}
+
+TEST_F(CliRun, FailuresAreRetriedWithBackoffThenDeadLettered) {
+    send("fail");
+    const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.1", "--max-attempts", "3", "--", worker()});
+    EXPECT_EQ(r.code, 1) << r;
+    const json s = summary_of(r);
+    EXPECT_EQ(s["failures"], 3);
+    EXPECT_EQ(s["dead_letters"], 1);
+    EXPECT_THAT(r.err, HasSubstr("dead letter"));
+    const auto lines = log_lines(log);
+    ASSERT_EQ(lines.size(), 3u);
+    std::vector<long long> at;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        EXPECT_THAT(lines[i], HasSubstr("count=" + std::to_string(i + 1)));
+        at.push_back(std::stoll(lines[i].substr(lines[i].rfind("at=") + 3)));
+    }
+    EXPECT_GE(at[1] - at[0], 100);  // first retry after the base backoff
+    EXPECT_GE(at[2] - at[1], 200);  // then doubled
+    const auto letters = wp::LocalQueue::from_uri(queue_uri)->list_dead_letters();
+    ASSERT_EQ(letters.size(), 1u);
+    EXPECT_EQ(letters[0].subject, "fail");
+    EXPECT_THAT(letters[0].reason, HasSubstr("exit 1"));
+}
+
+TEST_F(CliRun, AHangingWorkerIsKilledAtTheTimeoutAndCountsAsAFailure) {
+    send("hang");
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_cli({"run", "--queue", queue_uri, "--timeout", "0.3", "--max-attempts", "1", "--", worker()});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(25)) << "the worker was not killed";
+    EXPECT_EQ(r.code, 1) << r;
+    const json s = summary_of(r);
+    EXPECT_EQ(s["timeouts"], 1);
+    EXPECT_EQ(s["failures"], 1);
+    EXPECT_EQ(s["dead_letters"], 1);
+    EXPECT_THAT(wp::LocalQueue::from_uri(queue_uri)->list_dead_letters().at(0).reason, HasSubstr("timed out"));
+}
+
+TEST_F(CliRun, NoMoreWorkersRunThanTheConcurrencyLimit) {
+    for (int i = 0; i < 8; ++i) send("slow");
+    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "3", "--", worker()});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(summary_of(r)["succeeded"], 8);
+    int running = 0, most = 0;
+    for (const auto& line : log_lines(log.string() + ".overlap")) {
+        running += line == "start" ? 1 : -1;
+        most = std::max(most, running);
+    }
+    EXPECT_LE(most, 3);
+    EXPECT_GE(most, 2) << "workers never ran at once";
+}
+
+TEST_F(CliRun, InterruptStopsWorkersAndReturnsTheirMessages) {
+    for (int i = 0; i < 2; ++i) send("hang");
+    wp_test::RunOptions options;
+    options.interrupt_after = std::chrono::milliseconds(1500);
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "2", "--", worker()}, options);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(25));
+    EXPECT_EQ(r.code, 130) << r;
+    EXPECT_EQ(summary_of(r)["interrupted"], true);
+    const auto c = counts();
+    EXPECT_EQ(c.visible, 2);
+    EXPECT_EQ(c.in_flight, 0);
+    EXPECT_EQ(c.dead_letters, 0);
+    // The returned messages did not count an attempt: the next run sees receive count 1.
+    auto received = wp::LocalQueue::from_uri(queue_uri)->receive(2, std::chrono::seconds(5));
+    ASSERT_EQ(received.size(), 2u);
+    for (const auto& m : received) EXPECT_EQ(m.receive_count, 1);
+}
+
+TEST_F(CliRun, SendRefusesBadJsonAndRunNeedsAQueue) {
+    auto r = run_cli({"send", "--queue", queue_uri, "--subject", "map", "--message", "{bad"});
+    EXPECT_EQ(r.code, 2) << r;
+    EXPECT_THAT(r.err, HasSubstr("--message"));
+    r = run_cli({"run", "--", worker()});
+    EXPECT_EQ(r.code, 4) << r;
+    EXPECT_THAT(r.err, HasSubstr("--queue"));
+    r = run_cli({"run", "--queue", queue_uri});
+    EXPECT_EQ(r.code, 2) << r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wordcount example, end to end: start -> map (with duplicated deliveries) -> one reduce.
+
+// The expected counts, computed independently with the shell's tr/sort/uniq.
+std::map<std::string, std::uint64_t> expected_counts(const fs::path& data) {
+    const std::string command = "cat '" + data.string() + "'/*.txt | tr -cs 'A-Za-z' '\\n' | tr 'A-Z' 'a-z' | grep -v '^$' | sort | uniq -c";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::map<std::string, std::uint64_t> counts;
+    char line[512];
+    while (pipe != nullptr && std::fgets(line, sizeof line, pipe) != nullptr) {
+        std::istringstream in(line);
+        std::uint64_t n = 0;
+        std::string word;
+        in >> n >> word;
+        counts[word] = n;
+    }
+    if (pipe != nullptr) ::pclose(pipe);
+    return counts;
+}
+
+TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDuplicates) {
+    const fs::path data = fs::path(WP_SOURCE_DIR) / "examples" / "wordcount" / "data";
+    const fs::path output = dir / "output";
+    wp_test::RunOptions env;
+    env.env = {{"ProgressTable", jobs_uri}, {"WorkTopic", queue_uri}};
+    // The start step, as the runner would run it; then every map message is delivered twice.
+    const std::string start_command = "Subject=start Message='" +
+                                      json{{"input", data.string()}, {"output", output.string()}}.dump() +
+                                      "' ProgressTable='" + jobs_uri + "' WorkTopic='" + queue_uri + "' '" +
+                                      WP_EXAMPLE_WORDCOUNT_PATH + "'";
+    ASSERT_EQ(std::system(start_command.c_str()), 0);
+    auto queue = wp::LocalQueue::from_uri(queue_uri);
+    auto maps = queue->receive(1000, std::chrono::seconds(5));
+    ASSERT_EQ(maps.size(), 10u);
+    for (const auto& m : maps) {
+        EXPECT_EQ(m.subject, "map");
+        queue->send(m.subject, m.body);
+        queue->return_message(m.receipt_handle, std::chrono::milliseconds(0), false);
+    }
+    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "4", "--", WP_EXAMPLE_WORDCOUNT_PATH}, env);
+    ASSERT_EQ(r.code, 0) << r;
+    const json s = summary_of(r);
+    EXPECT_EQ(s["dead_letters"], 0);
+    EXPECT_EQ(s["failures"], 0);
+    // One reduce ran.
+    std::size_t reduces = 0;
+    for (std::size_t pos = r.err.find("reduce: job"); pos != std::string::npos; pos = r.err.find("reduce: job", pos + 1)) ++reduces;
+    EXPECT_EQ(reduces, 1u) << r;
+
+    std::string jobid;
+    wp::open_backend(jobs_uri)->list_jobs([&](const wp::JobStatus& st) { jobid = st.jobid; });
+    ASSERT_FALSE(jobid.empty());
+    const auto status = wp::open_backend(jobs_uri)->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_sent);
+    std::ifstream in(output / jobid / "result.json");
+    ASSERT_TRUE(in) << "no result";
+    const json result = json::parse(in);
+    const auto expected = expected_counts(data);
+    ASSERT_GT(expected.size(), 50u);
+    EXPECT_EQ(result.size(), expected.size());
+    for (const auto& [word, n] : expected) EXPECT_EQ(result.value(word, 0u), n) << word;
+}
+
+}  // namespace
+
+#endif  // WP_WITH_SQLITE && WP_EXAMPLE_WORDCOUNT_PATH
