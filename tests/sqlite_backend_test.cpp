@@ -294,7 +294,9 @@ TEST(SqliteBackend, MillionPartSetTotalIsFast) {
     const auto elapsed = std::chrono::steady_clock::now() - start;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
     std::cout << "[          ] set_total(1,000,000) took " << ms << " ms\n";
-    if (!kSanitized) EXPECT_LT(ms, 5000) << "expected about 1 s";
+    if (!kSanitized) {
+        EXPECT_LT(ms, 5000) << "expected about 1 s";
+    }
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM wp_pending_parts"), 1'000'000);
     EXPECT_EQ(query_int(path, "SELECT MIN(partid) FROM wp_pending_parts"), 0);
     EXPECT_EQ(query_int(path, "SELECT MAX(partid) FROM wp_pending_parts"), 999'999);
@@ -304,7 +306,9 @@ TEST(SqliteBackend, MillionPartSetTotalIsFast) {
     const auto t0 = std::chrono::steady_clock::now();
     for (wp::PartId p = 0; p < 1000; ++p) backend.complete_part_and_claim_reduce("big", p * 997);
     const auto per_completion = (std::chrono::steady_clock::now() - t0) / 1000;
-    if (!kSanitized) EXPECT_LT(per_completion, std::chrono::milliseconds(5));
+    if (!kSanitized) {
+        EXPECT_LT(per_completion, std::chrono::milliseconds(5));
+    }
     EXPECT_EQ(backend.status("big").remaining, 999'000);
     EXPECT_TRUE(backend.part_complete("big", 997));
     EXPECT_FALSE(backend.part_complete("big", 998));

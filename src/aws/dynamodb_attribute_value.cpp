@@ -81,7 +81,9 @@ nlohmann::json from_attribute_value(const nlohmann::json& attribute) {
     if (!attribute.is_object() || attribute.size() != 1) {
         throw InvalidInput("not a DynamoDB attribute value (expected one type key, got " + type_list(attribute) + ")");
     }
-    const auto& [type, v] = *attribute.items().begin();
+    const auto only = attribute.begin();
+    const std::string& type = only.key();
+    const nlohmann::json& v = only.value();
     if (type == "S" && v.is_string()) return v;
     if (type == "N" && v.is_string()) return parse_number(v.get_ref<const std::string&>());
     if (type == "BOOL" && v.is_boolean()) return v;
