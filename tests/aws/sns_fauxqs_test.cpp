@@ -110,7 +110,7 @@ TEST_P(SnsFauxqsCreateJob, PublishesEveryPartExactlyOnce) {
     EXPECT_EQ(status.metadata, test_metadata());
 }
 
-INSTANTIATE_TEST_SUITE_P(Parts, SnsFauxqsCreateJob, ::testing::Values(1, 10, 11, 5000),
+INSTANTIATE_TEST_SUITE_P(SnsParts, SnsFauxqsCreateJob, ::testing::Values(1, 10, 11, 5000),
                          [](const ::testing::TestParamInfo<std::int64_t>& info) { return "N" + std::to_string(info.param); });
 
 TEST(SnsFauxqsTest, ReduceMessageArrivesExactlyOnce) {
