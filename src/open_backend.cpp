@@ -10,25 +10,13 @@
 #if WP_WITH_REDIS
 #include "watchbot_progress/redis_backend.hpp"
 #endif
-// DEVELOPMENT-ONLY guards (__has_include) until the DynamoDB, SNS and SQLite parts land.
-#if WP_WITH_AWS && __has_include("watchbot_progress/dynamodb_backend.hpp")
+#if WP_WITH_AWS
 #include "watchbot_progress/dynamodb_backend.hpp"
-#define WP_HAVE_DYNAMODB 1
-#else
-#define WP_HAVE_DYNAMODB 0
-#endif
-#if WP_WITH_AWS && __has_include("watchbot_progress/sns_notifier.hpp")
 #include "watchbot_progress/sns_notifier.hpp"
-#define WP_HAVE_SNS 1
-#else
-#define WP_HAVE_SNS 0
 #endif
-#if WP_WITH_SQLITE && __has_include("watchbot_progress/sqlite_backend.hpp")
+#if WP_WITH_SQLITE
 #include "watchbot_progress/local_queue.hpp"
 #include "watchbot_progress/sqlite_backend.hpp"
-#define WP_HAVE_SQLITE 1
-#else
-#define WP_HAVE_SQLITE 0
 #endif
 
 namespace watchbot_progress {
@@ -68,7 +56,7 @@ std::string quoted(std::string_view uri) {
 
 std::shared_ptr<Backend> open_backend(std::string_view uri) {
     if (starts_with(uri, "arn:")) {
-#if WP_HAVE_DYNAMODB
+#if WP_WITH_AWS
         DynamoDbOptions options;
         options.table = std::string(uri);
         return std::make_shared<DynamoDbBackend>(options);
@@ -84,7 +72,7 @@ std::shared_ptr<Backend> open_backend(std::string_view uri) {
 #endif
     }
     if (starts_with(uri, "sqlite://")) {
-#if WP_HAVE_SQLITE
+#if WP_WITH_SQLITE
         return SqliteBackend::from_uri(uri);
 #else
         not_built("SQLite", "WP_WITH_SQLITE");
@@ -96,7 +84,7 @@ std::shared_ptr<Backend> open_backend(std::string_view uri) {
 
 std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
     if (starts_with(uri, "arn:")) {
-#if WP_HAVE_SNS
+#if WP_WITH_AWS
         SnsOptions options;
         options.topic_arn = std::string(uri);
         return std::make_shared<SnsNotifier>(options);
@@ -105,7 +93,7 @@ std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
 #endif
     }
     if (starts_with(uri, "sqlite://")) {
-#if WP_HAVE_SQLITE
+#if WP_WITH_SQLITE
         return LocalQueueNotifier::from_uri(uri);
 #else
         not_built("SQLite", "WP_WITH_SQLITE");

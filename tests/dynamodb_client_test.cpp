@@ -4,7 +4,9 @@
 #include "watchbot_progress/config.hpp"
 #if WP_WITH_AWS  // the DynamoDB backend is part of the AWS layer
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -211,6 +213,11 @@ TEST(DynamoDbClient, CreateAndDescribeTable) {
         EXPECT_EQ(e.code(), "ResourceInUseException");
     }
     json description = client.describe_table();
+    for (int i = 0; i < 200 && description.value("TableStatus", "") != "ACTIVE"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        description = client.describe_table();
+    }
+    EXPECT_EQ(description.value("TableStatus", ""), "ACTIVE");
     EXPECT_EQ(description.value("TableName", ""), table);
     EXPECT_EQ(description["KeySchema"], (json::array({{{"AttributeName", "id"}, {"KeyType", "HASH"}}})));
     client.call("DeleteTable", json::object());

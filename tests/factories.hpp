@@ -7,19 +7,19 @@
 
 #include "watchbot_progress/config.hpp"
 #include "factories/memory_factory.hpp"
-#if WP_WITH_REDIS && __has_include("factories/redis_factory.hpp")
+#if WP_WITH_REDIS
 #include "factories/redis_factory.hpp"
 #define WP_TEST_REDIS_FACTORY , wp_test::RedisFactory
 #else
 #define WP_TEST_REDIS_FACTORY
 #endif
-#if WP_WITH_SQLITE && __has_include("factories/sqlite_factory.hpp")
+#if WP_WITH_SQLITE
 #include "factories/sqlite_factory.hpp"
 #define WP_TEST_SQLITE_FACTORY , wp_test::SqliteFactory
 #else
 #define WP_TEST_SQLITE_FACTORY
 #endif
-#if WP_WITH_AWS && __has_include("factories/dynamodb_factory.hpp")
+#if WP_WITH_AWS
 #include "factories/dynamodb_factory.hpp"
 #define WP_TEST_DYNAMODB_FACTORY , wp_test::DynamoDbFactory, wp_test::DynamoDbShardedFactory
 #else

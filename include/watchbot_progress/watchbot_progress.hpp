@@ -15,3 +15,11 @@
 #if WP_WITH_REDIS
 #include "watchbot_progress/redis_backend.hpp"
 #endif
+#if WP_WITH_SQLITE
+#include "watchbot_progress/local_queue.hpp"
+#include "watchbot_progress/sqlite_backend.hpp"
+#endif
+#if WP_WITH_AWS
+#include "watchbot_progress/dynamodb_backend.hpp"
+#include "watchbot_progress/sns_notifier.hpp"
+#endif

@@ -23,7 +23,8 @@ struct ContainerCredentialsOptions {
     int max_attempts = 3;  // on connection errors, timeouts and 5xx answers
     HttpOptions http{.connect_timeout = std::chrono::milliseconds(2'000),
                      .request_timeout = std::chrono::milliseconds(5'000),
-                     .max_idle_handles = 2};
+                     .max_idle_handles = 2,
+                     .bypass_proxy = true};
 };
 
 // GET $relative_uri_base$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or GET
@@ -52,7 +53,8 @@ struct InstanceMetadataOptions {
     int token_ttl_seconds = 21'600;
     HttpOptions http{.connect_timeout = std::chrono::milliseconds(1'000),
                      .request_timeout = std::chrono::milliseconds(2'000),
-                     .max_idle_handles = 2};
+                     .max_idle_handles = 2,
+                     .bypass_proxy = true};
 };
 
 // IMDSv2: PUT /latest/api/token (X-aws-ec2-metadata-token-ttl-seconds), then with

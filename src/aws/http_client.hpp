@@ -40,6 +40,9 @@ struct HttpOptions {
     std::size_t max_response_bytes = 64U << 20U;        // larger bodies fail with ResponseTooLarge
     std::string ca_file;                                // CA bundle; empty: the system's
     std::string user_agent;                             // empty: "watchbot-progress-cpp/VERSION"
+    // libcurl honours http_proxy/https_proxy/no_proxy from the environment; true ignores them
+    // (the credential providers' link-local and loopback endpoints must never go via a proxy).
+    bool bypass_proxy = false;
 };
 
 class HttpClient {

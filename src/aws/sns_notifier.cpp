@@ -24,7 +24,7 @@ HttpResponse SnsCountingHttpClient::send(const HttpRequest& request) {
 
 std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env) {
     if (!options.topic_arn.empty()) {
-        parse_sns_topic_arn(options.topic_arn, "the SNS topic");
+        parse_sns_topic_arn(options.topic_arn, "the topic");
         return options.topic_arn;
     }
     const std::optional<std::string> from_env = env_non_empty(env, "WorkTopic");
@@ -40,7 +40,7 @@ std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env) {
 namespace {
 AwsClientConfig sns_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env,
                            std::shared_ptr<CredentialsProvider> credentials) {
-    const Arn arn = parse_sns_topic_arn(topic_arn, "the SNS topic");
+    const Arn arn = parse_sns_topic_arn(topic_arn, "the topic");
     if (options.max_attempts < 0 || options.max_attempts > 100) {
         throw ConfigError("SnsOptions::max_attempts is " + std::to_string(options.max_attempts) +
                           ": give 1 to 100 attempts, or 0 for AWS_MAX_ATTEMPTS (default 3)");

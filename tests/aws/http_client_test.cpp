@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include "aws/error_classification.hpp"
@@ -179,4 +180,36 @@ TEST(AwsHttpClientTest, RedactsUserInfoInMessages) {
     auto url = "http://user:hunter2@127.0.0.1:" + std::to_string(wp_test::unused_local_port()) + "/";
     BackendError e = send_expecting_error(client, {"GET", url, {}, ""});
     EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+}
+
+TEST(AwsHttpClientTest, BypassProxyIgnoresProxyEnvironment) {
+    TestHttpServer server;
+    server.set_handler([](const wp_test::RecordedRequest&) { return ScriptedResponse::text(200, "direct"); });
+    // Saves and restores a variable around the test.
+    struct SavedVariable {
+        std::string name;
+        std::optional<std::string> value;
+        explicit SavedVariable(std::string n) : name(std::move(n)) {
+            if (const char* v = std::getenv(name.c_str())) value = v;
+        }
+        ~SavedVariable() {
+            if (value) {
+                ::setenv(name.c_str(), value->c_str(), 1);
+            } else {
+                ::unsetenv(name.c_str());
+            }
+        }
+    } saved_proxy("http_proxy"), saved_no_proxy("no_proxy"), saved_upper_no_proxy("NO_PROXY");
+    ::unsetenv("NO_PROXY");
+    ::setenv("http_proxy", ("http://127.0.0.1:" + std::to_string(wp_test::unused_local_port())).c_str(), 1);
+    ::setenv("no_proxy", "", 1);
+
+    aws::HttpOptions direct;
+    direct.bypass_proxy = true;
+    aws::CurlHttpClient bypassing(direct);
+    EXPECT_EQ(bypassing.send({"GET", server.base_url() + "/", {}, ""}).body, "direct");
+
+    aws::CurlHttpClient proxied;  // goes to the (dead) proxy from the environment
+    BackendError e = send_expecting_error(proxied, {"GET", server.base_url() + "/", {}, ""});
+    EXPECT_EQ(e.code(), aws::transport_error::kConnection);
 }

@@ -474,7 +474,6 @@ struct DynamoDbBackend::Impl {
         write_tree(jobid, tree);  // first: the job item below makes them reachable
 
         Expr x;
-        const std::string m = x.n(kMetadata);
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
         if (!overwrite) {
             aws::PutItemRequest request;
@@ -501,6 +500,7 @@ struct DynamoDbBackend::Impl {
         }
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
+        const std::string m = x.n(kMetadata);
         request.update = "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) +
                          " = " + x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
                          x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
