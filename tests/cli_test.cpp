@@ -628,18 +628,30 @@ TEST(CliDynamoDb, CreateTableWithExplicitEndpointRegionAndProvisionedCapacity) {
                             "--region", "eu-west-1", "--read-capacity", "3", "--write-capacity", "4", "--timeout", "20"},
                            options);
     ASSERT_EQ(r.code, 0) << r;
-    EXPECT_THAT(r.out, StartsWith("arn:aws:dynamodb:eu-west-1:"));
+    // (dynalite names every table in us-east-1, whatever region signed the request.)
+    EXPECT_THAT(r.out, StartsWith("arn:aws:dynamodb:"));
+    EXPECT_THAT(r.out, ::testing::EndsWith(":table/" + table + "\n"));
+    EXPECT_EQ(r.err, "");
 }
 
 TEST(CliDynamoDb, UnreachableEndpointExits3) {
     RunOptions options;
     options.env = dynamodb_child_env();
     options.env["AWS_ENDPOINT_URL_DYNAMODB"] = "http://127.0.0.1:1";
-    const auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/t"}, options);
+    const auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/nowhere"}, options);
     EXPECT_EQ(r.code, wpcli::kExitBackend) << r;
     EXPECT_EQ(r.out, "");
     expect_one_line(r.err);
     EXPECT_THAT(r.err, ::testing::Not(HasSubstr(kAwsSecretKey)));
+}
+
+TEST(CliDynamoDb, MalformedTableArnIsAConfigurationError) {
+    RunOptions options;
+    options.env = dynamodb_child_env();
+    const auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/x"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb:REGION:ACCOUNT:table/NAME"));
 }
 #endif
 

@@ -421,7 +421,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     EXPECT_EQ(s.total, 7);
     EXPECT_EQ(s.remaining, 7);
     EXPECT_EQ(s.metadata, (json{{"keep", true}}));
-    EXPECT_EQ(shard_items(*client, jobid).size(), 3u + 1u);
+    EXPECT_EQ(shard_items(*client, jobid).size(), 3u);  // 3 shards, listed by the job item
     sharded->set_total(jobid, 4, /*overwrite=*/true);
     EXPECT_EQ(shard_items(*client, jobid).size(), 2u) << "the previous generation's items are gone";
     EXPECT_EQ(compat->list_pending_parts(jobid), (std::vector<wp::PartId>{0, 1, 2, 3}));
@@ -467,6 +467,65 @@ TEST(DynamoDbLayout, HundredThousandPartJobIsShardedWithSmallItems) {
     EXPECT_EQ(backend->status(jobid).remaining, 99'999);
     EXPECT_TRUE(backend->delete_job(jobid));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
+}
+
+// A 1,000,000-part job: created in seconds on dynalite, and no item comes near the 400 KB limit.
+TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
+    auto backend = make_backend();
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("1m");
+    auto start = std::chrono::steady_clock::now();
+    backend->set_total(jobid, 1'000'000);
+    const double create_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("[ info ] created a 1,000,000-part sharded job in %.2f s\n", create_seconds);
+    EXPECT_LT(create_seconds, 45.0);
+    auto item = client->get_item({wp_test::dynamodb_key(jobid)});
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "2"}}));  // 4,000 shards under 16 index items
+    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 16));
+    const std::string gen = (*item)["shardGen"]["S"].get<std::string>();
+    // Sizes by DynamoDB's rules: the largest shard item (ids 999,750 .. 999,999) and index item.
+    auto size_of = [](const json& it) {
+        std::size_t bytes = 0;
+        for (const auto& [name, value] : it.items()) {
+            bytes += name.size();
+            if (value.contains("S")) bytes += value["S"].get<std::string>().size();
+            if (value.contains("N")) bytes += aws::number_size(*aws::get_int(it, name));
+            if (value.contains("NS")) {
+                for (std::int64_t n : aws::get_number_set(it, name)) bytes += aws::number_size(n);
+            }
+        }
+        return bytes;
+    };
+    auto last_shard = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#3999")});
+    auto last_index = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#1#15")});
+    ASSERT_TRUE(last_shard && last_index);
+    const std::size_t shard_bytes = size_of(*last_shard);
+    const std::size_t index_bytes = size_of(*last_index);
+    const std::size_t job_bytes = size_of(*item);
+    std::printf("[ info ] item sizes at 1,000,000 parts: shard %zu B, index %zu B, job %zu B\n", shard_bytes, index_bytes,
+                job_bytes);
+    EXPECT_LT(shard_bytes, 1'400u);
+    EXPECT_LT(index_bytes, 1'400u);
+    EXPECT_LT(job_bytes, 400u);
+
+    start = std::chrono::steady_clock::now();
+    EXPECT_EQ(backend->status(jobid).remaining, 1'000'000);
+    std::printf("[ info ] status of the 1,000,000-part job in %.2f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    auto worker = make_backend();
+    EXPECT_FALSE(worker->complete_part(jobid, 999'999));
+    const auto before = worker->stats();
+    EXPECT_FALSE(worker->complete_part(jobid, 500'000));
+    const auto after = worker->stats();
+    EXPECT_EQ(after.requests - before.requests, 1u);
+    EXPECT_LT((after.bytes_sent - before.bytes_sent) + (after.bytes_received - before.bytes_received), 3'000u)
+        << "bytes of one completion on a 1,000,000-part job";
+    EXPECT_TRUE(backend->part_complete(jobid, 999'999));
+    start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(backend->delete_job(jobid));
+    std::printf("[ info ] deleted it in %.2f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    EXPECT_THROW(backend->status(jobid), wp::JobDoesNotExist);
 }
 
 // ---- Node tool jobs (parts numbered 1 .. total) -------------------------------------------------
@@ -688,7 +747,9 @@ TEST(DynamoDbTable, ProvisionedThroughputIsAnOption) {
     options.on_demand = false;
     options.read_capacity_units = 7;
     options.write_capacity_units = 9;
-    wp::create_progress_table(name, options);
+    options.region = "eu-west-1";
+    const auto info = wp::create_progress_table(name, options);
+    EXPECT_THAT(info.arn, ::testing::StartsWith("arn:aws:dynamodb:eu-west-1:")) << "the region it was created for";
     aws::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
     const json description = client.describe_table();
     EXPECT_EQ(description["ProvisionedThroughput"]["ReadCapacityUnits"], 7);

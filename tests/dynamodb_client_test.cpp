@@ -334,7 +334,8 @@ TEST(DynamoDbClientWire, UnprocessedKeysAreResentAndGiveUpEventually) {
         d.client->batch_get({key});
         FAIL();
     } catch (const wp::BackendError& e) {
-        EXPECT_EQ(e.code(), "UnprocessedKeys");
+        EXPECT_EQ(e.code(), "ProvisionedThroughputExceededException");
+        EXPECT_THAT(e.what(), HasSubstr("unprocessed"));
         EXPECT_TRUE(e.retryable());
     }
     EXPECT_EQ(d.server.request_count(), 3u);

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "aws/error_classification.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -35,6 +36,11 @@ DynamoDbTraffic DynamoDbCountingHttpClient::traffic() const {
 }
 
 namespace {
+
+// DynamoDB leaves writes/keys of a batch unprocessed when they exceed the table's throughput: when
+// they stay so, the error is the throttling error DynamoDB would have given for a single request
+// (and error_classification.hpp decides its retryability like any other).
+constexpr std::string_view kUnprocessedCode = "ProvisionedThroughputExceededException";
 
 void add_expression_attributes(nlohmann::json& request, const nlohmann::json& names, const nlohmann::json& values) {
     if (names.is_object() && !names.empty()) request["ExpressionAttributeNames"] = names;
@@ -180,7 +186,7 @@ std::vector<nlohmann::json> DynamoDbClient::batch_get(const std::vector<nlohmann
                                        std::to_string(request_keys.size()) + " keys unprocessed after " +
                                        std::to_string(max_unprocessed_rounds) +
                                        " rounds: the table is throttled; try again later or raise its read capacity",
-                                   "UnprocessedKeys", true);
+                                   std::string(kUnprocessedCode), is_retryable_error(400, kUnprocessedCode));
             }
             backoff(round + 1);
         }
@@ -211,7 +217,7 @@ void DynamoDbClient::batch_write_chunk(const std::vector<BatchWrite>& writes, st
                                    std::to_string(requests.size()) + " writes unprocessed after " +
                                    std::to_string(max_unprocessed_rounds) +
                                    " rounds: the table is throttled; try again later or raise its write capacity",
-                               "UnprocessedItems", true);
+                               std::string(kUnprocessedCode), is_retryable_error(400, kUnprocessedCode));
         }
         backoff(round + 1);
     }

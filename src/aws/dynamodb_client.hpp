@@ -166,8 +166,9 @@ public:
                                           const nlohmann::json& names = nlohmann::json::object(),
                                           bool consistent_read = true) const;
     // BatchWriteItem of any number of puts/deletes (no two on one key), `parallelism` requests at
-    // once. Unprocessed writes are resent after a backoff; BackendError "UnprocessedItems"
-    // (retryable) when some are still refused after max_unprocessed_rounds.
+    // once. Unprocessed writes are resent after a backoff; BackendError
+    // "ProvisionedThroughputExceededException" (retryable) when some are still refused after
+    // max_unprocessed_rounds. batch_get does the same with UnprocessedKeys.
     void batch_write(const std::vector<BatchWrite>& writes, std::size_t parallelism = 1) const;
 
     // CreateTable. Returns the TableDescription. ResourceInUseException when it exists.

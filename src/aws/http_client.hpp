@@ -7,7 +7,7 @@
 // peer and host verification are always on. No redirects are followed.
 //
 // Thread safety: send() may be called concurrently from any threads; each call uses one pooled
-// handle exclusively.
+// handle exclusively. A CurlHttpClient must outlive the calls in flight on it.
 
 #include <chrono>
 #include <cstddef>

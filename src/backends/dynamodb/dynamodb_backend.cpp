@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "aws/arn.hpp"
 #include "aws/dynamodb_attribute_value.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "aws/url.hpp"
@@ -280,10 +281,11 @@ struct DynamoDbBackend::Impl {
             throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
         }
         for (int attempt = 0; attempt < 4; ++attempt) {
-            if (auto tree = cached(jobid)) {
+            auto tree = cached(jobid);
+            if (tree && partid < tree->total) {
                 if (auto done = complete_sharded(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
                 forget(jobid);
-            } else {
+            } else if (!tree) {
                 // The compatible layout first: one request for the jobs most are.
                 Expr x;
                 aws::UpdateItemRequest request;
@@ -838,7 +840,24 @@ ProgressTableInfo create_progress_table(const std::string& table, const Progress
                                   ": a progress table needs a hash key `id` of type S and no sort key; choose "
                                   "another name");
             }
+            // The ARN as DynamoDB reports it, in the region the request was signed for: emulators
+            // such as dynalite report one fixed region whatever the client asked for.
             info.arn = description.value("TableArn", "");
+            const std::string& region = client.aws().config().region;
+            try {
+                aws::Arn arn = aws::parse_arn(info.arn);
+                if (arn.region != region) {
+                    arn.region = region;
+                    info.arn = arn.to_string();
+                }
+            } catch (const InvalidInput&) {
+                info.arn = resolved.arn ? resolved.arn->to_string() : "";
+            }
+            if (info.arn.empty()) {
+                throw BackendError("DynamoDB DescribeTable gave no ARN for table '" + resolved.name +
+                                       "': check that the endpoint is a DynamoDB service",
+                                   "InvalidResponse", false);
+            }
             return info;
         }
         if (std::chrono::steady_clock::now() >= deadline) {
