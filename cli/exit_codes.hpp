@@ -9,13 +9,14 @@ namespace wpcli {
 
 enum ExitCode : int {
     kExitOk = 0,              // success (also: complete-part printing false, reduce-sent on a claimed job)
-    kExitJobFailed = 1,       // the job does not exist, or it failed (watch), or reduce-sent on a failed job
+    kExitJobFailed = 1,       // the job does not exist, or it failed (watch, reduce-sent); run: dead letters
     kExitUsage = 2,           // bad command line or bad input: unknown option, bad JSON, bad part id, bad --database
     kExitBackend = 3,         // the backend (or topic) is unreachable or returned an error
     kExitConfig = 4,          // configuration: ProgressTable / WorkTopic unset or invalid, backend not built in
     kExitPublishPartial = 5,  // create: the job was written but some map messages could not be published
     kExitTimeout = 6,         // watch: --timeout passed before the job completed or failed
     kExitInternal = 7,        // anything else (I/O error, unexpected exception): a bug or the environment
+    kExitInterrupted = 130,   // run: interrupted (Ctrl-C / SIGINT), as shells report 128 + SIGINT
 };
 
 struct ExitCodeInfo {
@@ -27,7 +28,7 @@ struct ExitCodeInfo {
 inline constexpr ExitCodeInfo kExitCodes[] = {
     {kExitOk, "ok", "success"},
     {kExitJobFailed, "job failed or not found",
-     "the job does not exist; watch: the job failed; reduce-sent: the job failed"},
+     "the job does not exist; watch, reduce-sent: the job failed; run: messages went to the dead letters"},
     {kExitUsage, "usage error",
      "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value"},
     {kExitBackend, "backend unreachable", "the database or topic could not be reached or returned an error"},
@@ -37,6 +38,7 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
      "create: the job was written (its id is printed) but some map messages were not published"},
     {kExitTimeout, "timeout", "watch: --timeout passed before the job completed or failed"},
     {kExitInternal, "internal error", "an unexpected error (I/O, a bug); the message says what happened"},
+    {kExitInterrupted, "interrupted", "run: stopped by Ctrl-C; the workers' messages were returned to the queue"},
 };
 
 // Thrown by a subcommand to end with a given exit code and a one-line message on stderr (empty: no

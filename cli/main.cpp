@@ -44,7 +44,7 @@ std::string main_footer() {
         "Exit codes:\n";
     for (const auto& entry : wpcli::kExitCodes) {
         char line[64];
-        std::snprintf(line, sizeof line, "  %d  %-25s ", entry.code, entry.name);
+        std::snprintf(line, sizeof line, "  %-3d  %-25s ", entry.code, entry.name);
         text += line;
         text += entry.meaning;
         text += '\n';

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -292,7 +293,9 @@ TEST(CliBasics, HelpListsEveryCommandAndTheExitCodeTable) {
     EXPECT_EQ(r.err, "");
     for (const auto& command : all_commands()) EXPECT_THAT(r.out, HasSubstr("\n  " + command + " ")) << command;
     for (const auto& entry : wpcli::kExitCodes) {
-        EXPECT_THAT(r.out, HasSubstr("  " + std::to_string(entry.code) + "  " + entry.name)) << entry.code;
+        char row[64];
+        std::snprintf(row, sizeof row, "  %-3d  %s", entry.code, entry.name);
+        EXPECT_THAT(r.out, HasSubstr(row)) << entry.code;
     }
     EXPECT_THAT(r.out, HasSubstr("ProgressTable"));
     EXPECT_THAT(r.out, HasSubstr("WorkTopic"));
@@ -659,6 +662,10 @@ TEST(CliDynamoDb, MalformedTableArnIsAConfigurationError) {
 // Against each real backend
 
 enum class Kind { Redis, Sqlite, DynamoDb };
+
+void PrintTo(Kind kind, std::ostream* os) {
+    *os << (kind == Kind::Redis ? "Redis" : kind == Kind::Sqlite ? "Sqlite" : "DynamoDb");
+}
 
 std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
     switch (info.param) {
