@@ -80,6 +80,14 @@ ScriptedResponse ScriptedResponse::close_without_response() {
     return r;
 }
 
+ScriptedResponse ScriptedResponse::cut_short(int status, std::string body, std::size_t declared_length,
+                                             TestHeaders headers) {
+    ScriptedResponse r = text(status, std::move(body), std::move(headers));
+    r.action = Action::kCutShort;
+    r.declared_length = declared_length;
+    return r;
+}
+
 TestHttpServer::TestHttpServer() {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) throw std::runtime_error("test server: socket() failed");
@@ -250,9 +258,10 @@ void TestHttpServer::serve(int fd, int connection_id) {
         if (response.delay.count() > 0) std::this_thread::sleep_for(response.delay);
         if (response.action == ScriptedResponse::Action::kCloseWithoutResponse) break;
 
-        bool close_after = client_close || response.action == ScriptedResponse::Action::kRespondAndClose;
+        const bool cut = response.action == ScriptedResponse::Action::kCutShort;
+        bool close_after = client_close || cut || response.action == ScriptedResponse::Action::kRespondAndClose;
         std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + reason_for(response.status) + "\r\n";
-        out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+        out += "Content-Length: " + std::to_string(cut ? response.declared_length : response.body.size()) + "\r\n";
         if (close_after) out += "Connection: close\r\n";
         for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
         out += "\r\n";

@@ -38,17 +38,21 @@ struct ScriptedResponse {
         kRespond,               // send the response, keep the connection open
         kRespondAndClose,       // send it with "Connection: close", then close
         kCloseWithoutResponse,  // read the request, then close the socket without a byte
+        kCutShort,              // announce Content-Length declared_length, send `body` (shorter), close
     };
     int status = 200;
     TestHeaders headers;
     std::string body;
     std::chrono::milliseconds delay{0};  // wait this long before acting
     Action action = Action::kRespond;
+    std::size_t declared_length = 0;     // kCutShort: the Content-Length announced
 
     static ScriptedResponse text(int status, std::string body, TestHeaders headers = {});
     static ScriptedResponse json(int status, std::string body);  // Content-Type: application/x-amz-json-1.0
     static ScriptedResponse xml(int status, std::string body);   // Content-Type: text/xml
     static ScriptedResponse close_without_response();
+    // The connection drops in the middle of the body: `body` is sent, `declared_length` announced.
+    static ScriptedResponse cut_short(int status, std::string body, std::size_t declared_length, TestHeaders headers = {});
 };
 
 class TestHttpServer {
