@@ -57,10 +57,17 @@ std::string create_job(PartSource& parts, const CreateJobOptions& options) {
     if (!options.metadata.is_null() && !options.metadata.is_object()) {
         throw InvalidInput(std::string("job metadata must be a JSON object (or null), not ") + options.metadata.type_name());
     }
+    std::string metadata_json;
+    try {
+        metadata_json = options.metadata.dump();
+    } catch (const nlohmann::json::type_error&) {
+        throw InvalidInput("job metadata holds a key or string that is not valid UTF-8: give UTF-8 text");
+    }
     const std::shared_ptr<Backend> backend = options.backend ? options.backend : default_backend();
     const std::shared_ptr<Notifier> notifier = options.notifier ? options.notifier : default_notifier();
+    if (options.metadata.is_object() && !options.metadata.empty()) backend->check_metadata(options.metadata);
 
-    detail::MapMessageStream stream(parts, jobid, options.metadata.dump(), notifier->limits().max_message_bytes);
+    detail::MapMessageStream stream(parts, jobid, std::move(metadata_json), *notifier);
     const std::uint64_t total = stream.validate();
 
     backend->set_total(jobid, static_cast<std::int64_t>(total), options.overwrite);

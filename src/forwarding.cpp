@@ -13,6 +13,7 @@ void ForwardingBackend::set_total(const std::string& jobid, std::int64_t total, 
 void ForwardingBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     target_->set_metadata(jobid, metadata);
 }
+void ForwardingBackend::check_metadata(const nlohmann::json& metadata) const { target_->check_metadata(metadata); }
 bool ForwardingBackend::complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
 bool ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
 void ForwardingBackend::release_reduce(const std::string& jobid) { target_->release_reduce(jobid); }
@@ -36,6 +37,9 @@ ForwardingNotifier::ForwardingNotifier(std::shared_ptr<Notifier> target) : targe
 void ForwardingNotifier::publish(const std::string& subject, const std::string& body) { target_->publish(subject, body); }
 void ForwardingNotifier::publish_batch(std::span<const OutgoingMessage> messages) { target_->publish_batch(messages); }
 NotifierLimits ForwardingNotifier::limits() const { return target_->limits(); }
+void ForwardingNotifier::check_message(const std::string& subject, const std::string& body) const {
+    target_->check_message(subject, body);
+}
 std::string ForwardingNotifier::describe() const { return target_->describe(); }
 
 }  // namespace watchbot_progress

@@ -11,9 +11,9 @@
 namespace watchbot_progress::detail {
 
 MapMessageStream::MapMessageStream(PartSource& source, std::string jobid, std::string metadata_json,
-                                   std::size_t max_message_bytes)
-    : source_(source), jobid_(std::move(jobid)), metadata_json_(std::move(metadata_json)),
-      max_message_bytes_(max_message_bytes) {}
+                                   const Notifier& notifier)
+    : source_(source), jobid_(std::move(jobid)), metadata_json_(std::move(metadata_json)), notifier_(notifier),
+      max_message_bytes_(notifier.limits().max_message_bytes) {}
 
 MapMessageStream::~MapMessageStream() {
     if (spool_ != nullptr) std::fclose(spool_);
@@ -34,10 +34,20 @@ std::string MapMessageStream::body_for(const nlohmann::json& part, PartId partid
         throw InvalidInput(where + " carries \"partid\": " + it->dump() + ", but its position makes it part " +
                            std::to_string(partid) + ": remove the field (create_job numbers parts from 0)");
     }
-    std::string body = map_message_body(part, jobid_, partid, metadata_json_);
+    std::string body;
+    try {
+        body = map_message_body(part, jobid_, partid, metadata_json_);
+    } catch (const nlohmann::json::type_error&) {
+        throw InvalidInput(where + " holds a key or string that is not valid UTF-8: give UTF-8 text");
+    }
     if (body.size() > max_message_bytes_) {
         throw InvalidInput(where + "'s map message is " + std::to_string(body.size()) + " bytes, over the notifier's limit of " +
                            std::to_string(max_message_bytes_) + " bytes: store large data elsewhere (e.g. S3) and put its address in the part");
+    }
+    try {
+        notifier_.check_message(kMapSubject, body);
+    } catch (const InvalidInput& e) {
+        throw InvalidInput(where + "'s map message cannot be sent: " + e.what());
     }
     return body;
 }
@@ -54,6 +64,10 @@ std::uint64_t MapMessageStream::validate() {
     nlohmann::json part;
     PartId partid = 0;
     while (source_.next(part)) {
+        if (partid >= kMaxParts) {
+            throw InvalidInput("more than " + std::to_string(kMaxParts) +
+                               " parts: that is over the limit of parts per job; split the work into several jobs");
+        }
         std::string body = body_for(part, partid);
         if (spool_ != nullptr) {
             body.push_back('\n');  // compact JSON never holds a raw newline

@@ -9,12 +9,15 @@
 #include <string>
 
 #include "watchbot_progress/job.hpp"
+#include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress::detail {
 
 class MapMessageStream {
 public:
-    MapMessageStream(PartSource& source, std::string jobid, std::string metadata_json, std::size_t max_message_bytes);
+    // Every body is checked against max_message_bytes, then with notifier.check_message (which must
+    // outlive the stream).
+    MapMessageStream(PartSource& source, std::string jobid, std::string metadata_json, const Notifier& notifier);
     ~MapMessageStream();
     MapMessageStream(const MapMessageStream&) = delete;
     MapMessageStream& operator=(const MapMessageStream&) = delete;
@@ -32,6 +35,7 @@ private:
     PartSource& source_;
     std::string jobid_;
     std::string metadata_json_;
+    const Notifier& notifier_;
     std::size_t max_message_bytes_;
     std::uint64_t total_ = 0;
     PartId next_partid_ = 0;

@@ -1,5 +1,6 @@
 #include "watchbot_progress/messages.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "watchbot_progress/errors.hpp"
@@ -58,11 +59,22 @@ MapMessage parse_map_message(std::string_view body) {
     if (partid == parsed.end() || !partid->is_number_integer()) {
         throw InvalidInput("map message has no integer \"partid\": was it sent by create_job?");
     }
+    if (partid->is_number_unsigned() && partid->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+        throw InvalidInput("map message has a \"partid\" too large to be a part id (" + partid->dump() +
+                           "): was it sent by create_job?");
+    }
     MapMessage out;
     out.jobid = jobid->get<std::string>();
-    validate_jobid(out.jobid);
+    try {
+        validate_jobid(out.jobid);
+    } catch (const InvalidInput& e) {
+        throw InvalidInput(std::string("map message has a bad \"jobid\": ") + e.what());
+    }
     out.partid = partid->get<PartId>();
-    if (out.partid < 0) throw InvalidInput("map message has a negative \"partid\" (" + std::to_string(out.partid) + ")");
+    if (out.partid < 0) {
+        throw InvalidInput("map message has a negative \"partid\" (" + std::to_string(out.partid) +
+                           "): part ids are numbered from 0; was it sent by create_job?");
+    }
     const auto metadata = parsed.find("metadata");
     out.metadata = metadata == parsed.end() ? nlohmann::json(nullptr) : *metadata;
     out.body = std::move(parsed);
@@ -74,7 +86,11 @@ MapMessage map_message_from_env() {
     if (message == nullptr) {
         throw ConfigError("the Message environment variable is not set: watchbot sets it for each message; set it to a map message to run by hand");
     }
-    return parse_map_message(message);
+    try {
+        return parse_map_message(message);
+    } catch (const InvalidInput& e) {
+        throw InvalidInput(std::string("the Message environment variable does not hold a map message: ") + e.what());
+    }
 }
 
 }  // namespace watchbot_progress

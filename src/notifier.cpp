@@ -8,6 +8,15 @@
 
 namespace watchbot_progress {
 
+void Notifier::check_message(const std::string& /*subject*/, const std::string& body) const {
+    if (body.empty()) throw InvalidInput("the message is empty: " + describe() + " does not take empty messages");
+    const std::size_t max = limits().max_message_bytes;
+    if (body.size() > max) {
+        throw InvalidInput("the message is " + std::to_string(body.size()) + " bytes, over the limit of " + std::to_string(max) +
+                           " bytes of " + describe() + ": store large data elsewhere (e.g. S3) and send its address");
+    }
+}
+
 void Notifier::publish_batch(std::span<const OutgoingMessage> messages) {
     std::vector<std::size_t> failed;
     std::string first_error;

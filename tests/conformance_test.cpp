@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 #include <atomic>
+#include <limits>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -58,6 +59,21 @@ TYPED_TEST(Conformance, SetTotalRejectsTotalsBelowOne) {
     const std::string jobid = "conformance-" + wp::new_jobid();
     EXPECT_THROW(this->backend->set_total(jobid, 0), wp::InvalidInput);
     EXPECT_THROW(this->backend->set_total(jobid, -3), wp::InvalidInput);
+    EXPECT_THROW(this->backend->status(jobid), wp::JobDoesNotExist);
+}
+
+// A total typed by mistake (or hostile) is refused at once, not written for hours or until memory
+// runs out.
+TYPED_TEST(Conformance, SetTotalRejectsTotalsOverTheLimit) {
+    const std::string jobid = "conformance-" + wp::new_jobid();
+    for (const std::int64_t total : {wp::kMaxParts + 1, std::numeric_limits<std::int64_t>::max()}) {
+        try {
+            this->backend->set_total(jobid, total);
+            ADD_FAILURE() << total << " accepted";
+        } catch (const wp::InvalidInput& e) {
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("over the limit of 1000000000 parts")) << total;
+        }
+    }
     EXPECT_THROW(this->backend->status(jobid), wp::JobDoesNotExist);
 }
 

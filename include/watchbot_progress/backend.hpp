@@ -58,7 +58,7 @@ public:
     virtual ~Backend() = default;
 
     // Creates the job with parts 0 .. total-1 pending, not failed, reduce not sent.
-    // total >= 1, else InvalidInput. If the job already exists: InvalidInput, unless overwrite is
+    // 1 <= total <= kMaxParts, else InvalidInput (validate_total). If the job already exists: InvalidInput, unless overwrite is
     // true, in which case the job's parts, failure and reduce flag are reset (metadata is kept).
     // Overrides must keep the default argument false.
     virtual void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) = 0;
@@ -66,6 +66,14 @@ public:
     // Merges the top-level keys of `metadata` (a JSON object, else InvalidInput) into the job's
     // metadata; other keys are kept.
     virtual void set_metadata(const std::string& jobid, const nlohmann::json& metadata) = 0;
+
+    // Throws InvalidInput when set_metadata would refuse `metadata` for what it holds (not a JSON
+    // object, a string that is not valid UTF-8, a key or value this store cannot keep), without
+    // touching the store. create_job calls it before writing anything, so that metadata a backend
+    // refuses never leaves a job behind without it. The default checks what every backend needs (an
+    // object, valid UTF-8); a backend with rules of its own overrides it, calls the default, and
+    // calls it from set_metadata too. Thread-safe; sends no request.
+    virtual void check_metadata(const nlohmann::json& metadata) const;
 
     // Marks the part complete and returns whether no part is pending any more. Idempotent:
     // completing a part twice is not an error and never counts twice. partid outside
@@ -110,9 +118,17 @@ public:
     virtual BackendStats stats() const { return {}; }
 };
 
-// Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 without control characters.
+// Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF) without control characters (U+0000..U+001F, U+007F..U+009F).
 // Throws InvalidInput saying what is wrong.
 void validate_jobid(const std::string& jobid);
+
+// The most parts a job may have: a bound on the storage and work one set_total may ask for (a
+// number typed by mistake must not make a backend write for hours or exhaust memory).
+inline constexpr std::int64_t kMaxParts = 1'000'000'000;
+
+// Checks a job's total: 1 <= total <= kMaxParts. Throws InvalidInput saying what is wrong.
+void validate_total(std::int64_t total);
 
 // Checks a part id against a job's total: 0 <= partid < total. Throws InvalidInput.
 void validate_partid(const std::string& jobid, PartId partid, std::int64_t total);

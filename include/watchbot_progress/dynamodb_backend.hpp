@@ -129,6 +129,10 @@ public:
     // set_metadata: SET metadata.#k = :v per top-level key (so other keys are kept, unlike the
     //   Python tool's set_metadata), after creating an empty metadata map when the item has none.
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    // check_metadata: the default checks, plus what DynamoDB would refuse with a ValidationException:
+    //   an empty top-level key, nesting deeper than 32 levels (the metadata map being the first), and
+    //   numbers that are not finite or outside DynamoDB's range (magnitudes 1E-130 to 9.99E+125).
+    void check_metadata(const nlohmann::json& metadata) const override;
     // complete_part: compatible layout: one UpdateItem. Sharded: one UpdateItem on the part's
     //   shard, plus one per tree level only when the shard became empty (plus, the first time a
     //   process meets a sharded job, one failed conditional write and one GetItem to learn its

@@ -16,6 +16,7 @@ public:
 
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    void check_metadata(const nlohmann::json& metadata) const override;
     bool complete_part(const std::string& jobid, PartId partid) override;
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
@@ -42,6 +43,7 @@ public:
     void publish(const std::string& subject, const std::string& body) override;
     void publish_batch(std::span<const OutgoingMessage> messages) override;
     NotifierLimits limits() const override;
+    void check_message(const std::string& subject, const std::string& body) const override;
     std::string describe() const override;
 
     const std::shared_ptr<Notifier>& target() const noexcept { return target_; }

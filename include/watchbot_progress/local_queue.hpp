@@ -173,6 +173,8 @@ public:
     // in one transaction: on failure none was sent and PublishError lists every index.
     void publish_batch(std::span<const OutgoingMessage> messages) override;
     NotifierLimits limits() const override { return {kMaxMessageBytes, kMaxBatchEntries, kMaxBatchBytes}; }
+    // The subject and body checks publish() makes.
+    void check_message(const std::string& subject, const std::string& body) const override;
     std::string describe() const override;
 
     const std::shared_ptr<LocalQueue>& queue() const noexcept { return queue_; }

@@ -32,11 +32,12 @@ struct MapMessage {
 };
 
 // Parses a map message body (e.g. the `Message` environment variable watchbot sets). Throws
-// InvalidInput when it is not a JSON object with a string "jobid" and a non-negative integer
-// "partid".
+// InvalidInput when it is not a JSON object with a string "jobid" that validate_jobid accepts and
+// an integer "partid" from 0 to 2^63-1. Only InvalidInput escapes, whatever the body holds.
 MapMessage parse_map_message(std::string_view body);
 
-// Reads and parses the `Message` environment variable. Throws ConfigError when it is unset.
+// Reads and parses the `Message` environment variable. Throws ConfigError when it is unset,
+// InvalidInput (naming the variable) when it holds no map message.
 MapMessage map_message_from_env();
 
 }  // namespace watchbot_progress

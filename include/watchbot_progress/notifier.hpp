@@ -39,6 +39,13 @@ public:
 
     virtual NotifierLimits limits() const { return {}; }
 
+    // Throws InvalidInput when publish() would refuse this message for what it holds (size, empty
+    // body, characters the service does not accept, a bad subject), without sending anything.
+    // create_job calls it for every map message before writing the job, so that a part a notifier
+    // refuses never leaves a job behind. The default checks limits().max_message_bytes and that the
+    // body is not empty; notifiers with more rules (SNS) override it. Thread-safe.
+    virtual void check_message(const std::string& subject, const std::string& body) const;
+
     // Where messages go, for messages: a topic ARN or URI without credentials.
     virtual std::string describe() const = 0;
 };

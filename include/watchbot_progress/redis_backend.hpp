@@ -115,6 +115,8 @@ public:
     //   `failed`, `error` or `reduce_message_sent` are refused with InvalidInput (they would corrupt
     //   the job's bookkeeping), as are values that are not valid UTF-8.
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    // check_metadata: the default checks plus the reserved keys above.
+    void check_metadata(const nlohmann::json& metadata) const override;
     bool complete_part(const std::string& jobid, PartId partid) override;
     // claim_reduce: HSETNX reduce_message_sent True, refused (false) when the job failed. With
     //   delete_when_done, a successful claim on a complete job sets the keys' expiry.

@@ -108,6 +108,9 @@ public:
 
     NotifierLimits limits() const override { return {kMaxMessageBytes, kMaxBatchEntries, kMaxBatchBytes}; }
 
+    // The checks of publish() (see above), without sending anything.
+    void check_message(const std::string& subject, const std::string& body) const override;
+
     // The topic ARN.
     std::string describe() const override;
 

@@ -44,6 +44,16 @@ std::string trimmed(std::string_view text) {
     return std::string(text.substr(first, last - first + 1));
 }
 
+// SNS's code or message of a refused entry, for error messages: trimmed, at most max bytes, control
+// characters shown as '?', so that messages stay bounded and on one line.
+std::string printable(std::string text, std::size_t max) {
+    if (text.size() > max) text.resize(max);
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return trimmed(text);
+}
+
 }  // namespace
 
 Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
@@ -158,10 +168,18 @@ QueryParams publish_batch_params(const std::string& topic_arn, std::span<const O
 }
 
 pugi::xml_node find_element(const pugi::xml_node& node, std::string_view name) {
-    for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-        if (child.type() != pugi::node_element) continue;
-        if (local_name(child.name()) == name) return child;
-        if (pugi::xml_node found = find_element(child, name)) return found;
+    // Iterative depth-first walk, so that a deeply nested answer cannot exhaust the stack.
+    pugi::xml_node current = node.first_child();
+    while (current) {
+        const bool element = current.type() == pugi::node_element;
+        if (element && local_name(current.name()) == name) return current;
+        if (element && current.first_child()) {
+            current = current.first_child();
+            continue;
+        }
+        while (current != node && !current.next_sibling()) current = current.parent();
+        if (current == node) return {};
+        current = current.next_sibling();
     }
     return {};
 }
@@ -171,6 +189,17 @@ std::string child_text(const pugi::xml_node& node, std::string_view name) {
         if (child.type() == pugi::node_element && local_name(child.name()) == name) return trimmed(child.text().get());
     }
     return {};
+}
+
+std::string parse_publish_response(const pugi::xml_document& doc) {
+    const pugi::xml_node result = find_element(doc, "PublishResult");
+    std::string id = result ? child_text(result, "MessageId") : std::string();
+    if (id.empty()) {
+        throw BackendError("sns Publish returned XML without a PublishResult/MessageId, so the message may not have been "
+                           "published: check that the endpoint is an SNS service",
+                           "InvalidResponse", false);
+    }
+    return id;
 }
 
 SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc) {
@@ -191,8 +220,8 @@ SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc) {
             } else {
                 SnsBatchFailure failure;
                 failure.id = child_text(member, "Id");
-                failure.code = child_text(member, "Code");
-                failure.message = child_text(member, "Message");
+                failure.code = printable(child_text(member, "Code"), 128);
+                failure.message = printable(child_text(member, "Message"), 512);
                 failure.sender_fault = child_text(member, "SenderFault") == "true";
                 if (failure.code.empty()) failure.code = "UnknownError";
                 out.failed.push_back(std::move(failure));

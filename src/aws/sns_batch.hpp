@@ -52,8 +52,14 @@ struct SnsBatchResult {
     std::vector<SnsBatchFailure> failed;
 };
 
+// Parses <PublishResponse><PublishResult><MessageId>ID</MessageId>... (namespace prefixes ignored)
+// and returns ID. Throws BackendError "InvalidResponse" (not retryable) when there is no
+// PublishResult with a non-empty MessageId: an answer that does not say the message was published.
+std::string parse_publish_response(const pugi::xml_document& doc);
+
 // Parses <PublishBatchResponse><PublishBatchResult><Successful><member><Id>... and
-// <Failed><member><Id/><Code/><Message/><SenderFault/>... (namespace prefixes ignored). Throws
+// <Failed><member><Id/><Code/><Message/><SenderFault/>... (namespace prefixes ignored; Code and
+// Message cut to 128 and 512 bytes, control characters shown as '?'). Throws
 // BackendError with code "InvalidResponse" (not retryable) when there is no PublishBatchResult.
 SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc);
 
@@ -61,7 +67,7 @@ SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc);
 bool sns_entry_retryable(const SnsBatchFailure& failure);
 
 // The first element named `name` (ignoring any namespace prefix) below `node`, depth first; an
-// empty node when there is none.
+// empty node when there is none. Iterative: any depth of nesting is safe.
 pugi::xml_node find_element(const pugi::xml_node& node, std::string_view name);
 
 // The text of the child element named `name` (ignoring prefixes), trimmed; empty when absent.

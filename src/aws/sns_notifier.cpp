@@ -175,13 +175,17 @@ SnsStats SnsNotifier::stats() const {
     return s;
 }
 
-void SnsNotifier::publish(const std::string& subject, const std::string& body) {
+void SnsNotifier::check_message(const std::string& subject, const std::string& body) const {
     aws::check_sns_message(subject, body, kMaxMessageBytes, "the message");
+}
+
+void SnsNotifier::publish(const std::string& subject, const std::string& body) {
+    check_message(subject, body);
     aws::QueryParams params{{"TopicArn", impl_->topic_arn}};
     if (!subject.empty()) params.emplace_back("Subject", subject);
     params.emplace_back("Message", body);
     try {
-        impl_->client.query_call("Publish", params, aws::kSnsApiVersion);
+        aws::parse_publish_response(impl_->client.query_call("Publish", params, aws::kSnsApiVersion));
     } catch (const BackendError&) {
         ++impl_->messages_failed;
         throw;

@@ -47,6 +47,11 @@ std::shared_ptr<LocalQueueNotifier> LocalQueueNotifier::from_uri(std::string_vie
 
 std::string LocalQueueNotifier::describe() const { return queue_->describe(); }
 
+void LocalQueueNotifier::check_message(const std::string& subject, const std::string& body) const {
+    check_subject(subject);
+    check_body(body, "");
+}
+
 void LocalQueueNotifier::publish(const std::string& subject, const std::string& body) {
     check_subject(subject);
     check_body(body, "");

@@ -596,7 +596,7 @@ BackendStats DynamoDbBackend::stats() const {
 
 void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     validate_jobid(jobid);
-    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    validate_total(total);
     if (impl_->use_sharded(jobid, total)) {
         impl_->set_total_sharded(jobid, total, overwrite);
     } else {
@@ -604,10 +604,18 @@ void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bo
     }
 }
 
-void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    if (!metadata.is_object()) {
-        throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+void DynamoDbBackend::check_metadata(const nlohmann::json& metadata) const {
+    Backend::check_metadata(metadata);
+    for (const auto& [key, value] : metadata.items()) {
+        if (key.empty()) throw InvalidInput("metadata has an empty key, which DynamoDB cannot store: name every key");
     }
+    // The whole map, as it is stored (the `metadata` attribute is the first of the 32 levels):
+    // InvalidInput for what DynamoDB cannot store.
+    (void)aws::to_attribute_value(metadata);
+}
+
+void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    check_metadata(metadata);
     validate_jobid(jobid);
     if (metadata.empty()) {
         impl_->require_job(jobid);

@@ -50,7 +50,7 @@ MemoryBackend::~MemoryBackend() = default;
 
 void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     validate_jobid(jobid);
-    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    validate_total(total);
     std::lock_guard lock(state_->mutex);
     auto [it, inserted] = state_->jobs.try_emplace(jobid);
     if (!inserted && !overwrite) {
@@ -66,7 +66,7 @@ void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool
 }
 
 void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    check_metadata(metadata);
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     for (const auto& [key, value] : metadata.items()) job.metadata[key] = value;

@@ -289,7 +289,7 @@ std::string RedisBackend::describe() const {
 
 void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     validate_jobid(jobid);
-    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    validate_total(total);
     const std::string metadata = metadata_key(jobid);
 
     // Do not write a large parts set only to find the job exists (the commit below checks again,
@@ -362,20 +362,10 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
 
 void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     validate_jobid(jobid);
-    if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
-    try {
-        (void)metadata.dump();
-    } catch (const nlohmann::json::exception&) {
-        throw InvalidInput("metadata holds a key or string that is not valid UTF-8");
-    }
+    check_metadata(metadata);
     Args argv;
     argv.reserve(metadata.size() * 2);
     for (const auto& [key, value] : metadata.items()) {
-        if (std::find(kReservedFields.begin(), kReservedFields.end(), key) != kReservedFields.end()) {
-            throw InvalidInput("metadata key '" + key +
-                               "' is reserved: the Redis layout keeps the job's total, failed, error and "
-                               "reduce_message_sent fields in the same hash; rename the key");
-        }
         argv.push_back(key);
         argv.push_back(encode_metadata_value(value));
     }
@@ -386,6 +376,17 @@ void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& 
         const long long code = impl_->integer_at(reply, 0, what);
         if (code != 0) impl_->raise_code(code, jobid, reply, what);
     });
+}
+
+void RedisBackend::check_metadata(const nlohmann::json& metadata) const {
+    Backend::check_metadata(metadata);
+    for (const auto& [key, value] : metadata.items()) {
+        if (std::find(kReservedFields.begin(), kReservedFields.end(), key) != kReservedFields.end()) {
+            throw InvalidInput("metadata key '" + key +
+                               "' is reserved: the Redis layout keeps the job's total, failed, error and "
+                               "reduce_message_sent fields in the same hash; rename the key");
+        }
+    }
 }
 
 bool RedisBackend::complete_part(const std::string& jobid, PartId partid) {

@@ -152,7 +152,7 @@ std::string SqliteBackend::describe() const { return sqlite_uri(options().path);
 
 void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     validate_jobid(jobid);
-    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    validate_total(total);
     if (total > kMaxTotal) {
         throw InvalidInput("total " + std::to_string(total) + " is over the SQLite backend's limit of " +
                            std::to_string(kMaxTotal) + " parts (it stores one row per pending part): split the job");
