@@ -11,6 +11,8 @@
 #include "watchbot_progress/redis_backend.hpp"
 #endif
 #if WP_WITH_AWS
+#include "aws/sns_batch.hpp"
+#include "backends/dynamodb/dynamodb_config.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
 #include "watchbot_progress/sns_notifier.hpp"
 #endif
@@ -49,7 +51,11 @@ std::shared_ptr<T> named_instance(std::string_view name) {
 std::string quoted(std::string_view uri) {
     // Never echo a password: show only the scheme part of URIs that may hold one.
     if (starts_with(uri, "redis://")) return "a redis:// URI";
-    return "'" + std::string(uri.substr(0, 200)) + "'";
+    std::string shown(uri.substr(0, 200));
+    for (char& c : shown) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // keep the message on one line
+    }
+    return "'" + shown + (uri.size() > 200 ? "...'" : "'");
 }
 
 }  // namespace
@@ -57,6 +63,10 @@ std::string quoted(std::string_view uri) {
 std::shared_ptr<Backend> open_backend(std::string_view uri) {
     if (starts_with(uri, "arn:")) {
 #if WP_WITH_AWS
+        // A malformed ARN is bad input (InvalidInput) like any other bad URI; what the backend's
+        // constructor still refuses after this check (no region, a bad endpoint variable) is
+        // configuration (ConfigError).
+        dynamodb::parse_table(std::string(uri), "DynamoDB table ARN");
         DynamoDbOptions options;
         options.table = std::string(uri);
         return std::make_shared<DynamoDbBackend>(options);
@@ -85,6 +95,11 @@ std::shared_ptr<Backend> open_backend(std::string_view uri) {
 std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
     if (starts_with(uri, "arn:")) {
 #if WP_WITH_AWS
+        try {
+            aws::parse_sns_topic_arn(uri, "topic");
+        } catch (const ConfigError& e) {
+            throw InvalidInput(e.what());  // bad input, like any other bad URI (see open_backend)
+        }
         SnsOptions options;
         options.topic_arn = std::string(uri);
         return std::make_shared<SnsNotifier>(options);
@@ -114,8 +129,20 @@ std::string require_env(const char* name, const char* what) {
 }
 }  // namespace
 
-std::shared_ptr<Backend> default_backend() { return open_backend(require_env("ProgressTable", "backend")); }
+std::shared_ptr<Backend> default_backend() {
+    try {
+        return open_backend(require_env("ProgressTable", "backend"));
+    } catch (const InvalidInput& e) {
+        throw ConfigError(std::string("the ProgressTable environment variable: ") + e.what());
+    }
+}
 
-std::shared_ptr<Notifier> default_notifier() { return open_notifier(require_env("WorkTopic", "topic")); }
+std::shared_ptr<Notifier> default_notifier() {
+    try {
+        return open_notifier(require_env("WorkTopic", "topic"));
+    } catch (const InvalidInput& e) {
+        throw ConfigError(std::string("the WorkTopic environment variable: ") + e.what());
+    }
+}
 
 }  // namespace watchbot_progress

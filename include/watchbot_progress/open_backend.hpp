@@ -19,13 +19,15 @@
 
 namespace watchbot_progress {
 
-// Throws InvalidInput naming the accepted forms when `uri` is none of them, ConfigError when the
-// backend it names was not built into this library.
+// Throws InvalidInput saying what is wrong when `uri` is malformed (an unknown scheme, a bad Redis
+// or SQLite URI, an ARN that is not a DynamoDB table / SNS topic ARN); ConfigError when the backend
+// it names was not built into this library, or when the environment it needs is missing or bad
+// (e.g. no AWS region for an ARN without one). Opening sends no request.
 std::shared_ptr<Backend> open_backend(std::string_view uri);
 std::shared_ptr<Notifier> open_notifier(std::string_view uri);
 
 // From the `ProgressTable` / `WorkTopic` environment variables; ConfigError naming the variable when
-// it is unset or empty.
+// it is unset, empty or malformed.
 std::shared_ptr<Backend> default_backend();
 std::shared_ptr<Notifier> default_notifier();
 

@@ -14,6 +14,15 @@ bool is_region_text(std::string_view text) {
     });
 }
 
+// For messages: at most 300 bytes, control characters shown as '?', so the message stays one line.
+std::string shown(std::string_view text) {
+    std::string out(text.substr(0, 300));
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text.size() > 300 ? out + "..." : out;
+}
+
 }  // namespace
 
 std::string Arn::to_string() const {
@@ -24,7 +33,7 @@ bool looks_like_arn(std::string_view text) { return text.starts_with("arn:"); }
 
 Arn parse_arn(std::string_view text, std::string_view what) {
     auto fail = [&](const std::string& why) {
-        return InvalidInput(std::string(what) + " '" + std::string(text) + "' is not a valid ARN: " + why +
+        return InvalidInput(std::string(what) + " '" + shown(text) + "' is not a valid ARN: " + why +
                             "; expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. "
                             "arn:aws:dynamodb:us-east-1:123456789012:table/progress");
     };
@@ -43,7 +52,7 @@ Arn parse_arn(std::string_view text, std::string_view what) {
     if (arn.partition.empty()) throw fail("the partition is empty");
     if (arn.service.empty()) throw fail("the service is empty");
     if (arn.resource.empty()) throw fail("the resource is empty");
-    if (!is_region_text(arn.region)) throw fail("the region '" + arn.region + "' is malformed");
+    if (!is_region_text(arn.region)) throw fail("the region '" + shown(arn.region) + "' is malformed");
     return arn;
 }
 

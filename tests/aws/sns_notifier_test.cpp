@@ -314,7 +314,8 @@ TEST(SnsConfigTest, MalformedTopicIsConfigError) {
     what = error_of<wp::ConfigError>(
         [] { aws::make_sns_notifier({}, {}, aws::map_env({{"WorkTopic", "https://sns.example/topic"}})); });
     EXPECT_NE(what.find("WorkTopic 'https://sns.example/topic' is not an SNS topic ARN"), std::string::npos) << what;
-    EXPECT_THROW(wp::open_notifier("arn:aws:dynamodb:us-east-1:123456789012:table/t"), wp::ConfigError);
+    // Given as an argument, a malformed topic ARN is bad input, like any other bad URI.
+    EXPECT_THROW(wp::open_notifier("arn:aws:dynamodb:us-east-1:123456789012:table/t"), wp::InvalidInput);
     EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .max_attempts = -1}), wp::ConfigError);
     EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .batch_attempts = 0}), wp::ConfigError);
     EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .endpoint = "ftp://x"}), wp::ConfigError);

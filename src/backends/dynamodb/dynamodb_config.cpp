@@ -10,6 +10,15 @@ namespace {
 constexpr const char* kTableForms =
     "give the table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name";
 
+// For messages: at most 300 bytes, control characters shown as '?'.
+std::string shown(const std::string& text) {
+    std::string out = text.substr(0, 300);
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text.size() > 300 ? out + "..." : out;
+}
+
 void validate_table_name(const std::string& name, const std::string& given) {
     bool ok = name.size() >= 3 && name.size() <= 255;
     for (char c : name) {
@@ -18,13 +27,31 @@ void validate_table_name(const std::string& name, const std::string& given) {
         ok = ok && allowed;
     }
     if (!ok) {
-        throw ConfigError("'" + given.substr(0, 300) +
-                          "' does not name a DynamoDB table: a table name is 3 to 255 characters of a-z, A-Z, 0-9, "
-                          "'_', '.' and '-'; " + kTableForms);
+        throw InvalidInput("'" + shown(given) +
+                           "' does not name a DynamoDB table: a table name is 3 to 255 characters of a-z, A-Z, 0-9, "
+                           "'_', '.' and '-'; " + kTableForms);
     }
 }
 
 }  // namespace
+
+ResolvedTable parse_table(const std::string& text, std::string_view what) {
+    ResolvedTable out;
+    out.display = text;
+    if (aws::looks_like_arn(text)) {
+        out.arn = aws::parse_arn(text, what);
+        const std::string& resource = out.arn->resource;
+        if (out.arn->service != "dynamodb" || resource.rfind("table/", 0) != 0 ||
+            resource.find('/', 6) != std::string::npos) {
+            throw InvalidInput("'" + shown(text) + "' is not a DynamoDB table ARN: " + kTableForms);
+        }
+        out.name = resource.substr(6);
+    } else {
+        out.name = text;
+    }
+    validate_table_name(out.name, text);
+    return out;
+}
 
 ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env) {
     ResolvedTable out;
@@ -37,23 +64,11 @@ ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env)
             "no DynamoDB table given and the ProgressTable environment variable is not set: set ProgressTable to the "
             "table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or pass DynamoDbOptions::table");
     }
-    if (aws::looks_like_arn(out.display)) {
-        try {
-            out.arn = aws::parse_arn(out.display, "ProgressTable");
-        } catch (const InvalidInput& e) {
-            throw ConfigError(std::string(e.what()));
-        }
-        const std::string& resource = out.arn->resource;
-        if (out.arn->service != "dynamodb" || resource.rfind("table/", 0) != 0 ||
-            resource.find('/', 6) != std::string::npos) {
-            throw ConfigError("'" + out.display.substr(0, 300) + "' is not a DynamoDB table ARN: " + kTableForms);
-        }
-        out.name = resource.substr(6);
-    } else {
-        out.name = out.display;
+    try {
+        return parse_table(out.display, table.empty() ? "ProgressTable" : "DynamoDB table");
+    } catch (const InvalidInput& e) {
+        throw ConfigError(e.what());
     }
-    validate_table_name(out.name, out.display);
-    return out;
 }
 
 aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,

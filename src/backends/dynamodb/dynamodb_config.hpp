@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aws/arn.hpp"
 #include "aws/aws_client.hpp"
@@ -17,6 +18,11 @@ struct ResolvedTable {
     std::optional<aws::Arn> arn;   // when given as an ARN
     std::string display;          // the ARN or the name, as given
 };
+
+// A table ARN or name given as input (open_backend's URI). `what` names it in messages. Throws
+// InvalidInput when it is not a DynamoDB table ARN (arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME)
+// or a valid table name (3-255 characters of a-z A-Z 0-9 _ . -). Pure, thread-safe.
+ResolvedTable parse_table(const std::string& text, std::string_view what);
 
 // `table` (a table ARN or name), else the ProgressTable variable. Throws ConfigError naming
 // ProgressTable when neither is set, and for an ARN that is not a DynamoDB table ARN or a name that

@@ -14,7 +14,17 @@ constexpr const char* kForms =
     "expected sqlite:///absolute/path/file.db or sqlite://relative/path/file.db, optionally followed by "
     "?busy_timeout_ms=N&retry_timeout_ms=N&synchronous=off|normal|full";
 
-std::string shown(std::string_view uri) { return "'" + std::string(uri.substr(0, 200)) + "'"; }
+// A part of the URI for messages: at most 200 bytes, control characters as '?', so that the
+// message stays bounded and on one line.
+std::string excerpt(std::string_view text) {
+    std::string out(text.substr(0, 200));
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text.size() > 200 ? out + "..." : out;
+}
+
+std::string shown(std::string_view uri) { return "'" + excerpt(uri) + "'"; }
 
 [[noreturn]] void bad(std::string_view uri, const std::string& what) {
     throw InvalidInput("bad SQLite URI " + shown(uri) + ": " + what + "; " + kForms);
@@ -50,14 +60,14 @@ std::chrono::milliseconds parse_ms(std::string_view uri, std::string_view key, s
     long long n = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || end != value.data() + value.size() || n < 0) {
-        bad(uri, std::string(key) + " must be a non-negative whole number of milliseconds, not '" + std::string(value) + "'");
+        bad(uri, std::string(key) + " must be a non-negative whole number of milliseconds, not '" + excerpt(value) + "'");
     }
     return std::chrono::milliseconds(n);
 }
 
 void apply_parameter(std::string_view uri, std::string_view parameter, SqliteOptions& options) {
     const auto eq = parameter.find('=');
-    if (eq == std::string_view::npos) bad(uri, "query parameter '" + std::string(parameter) + "' has no '=value'");
+    if (eq == std::string_view::npos) bad(uri, "query parameter '" + excerpt(parameter) + "' has no '=value'");
     const std::string_view key = parameter.substr(0, eq);
     const std::string_view value = parameter.substr(eq + 1);
     if (key == "busy_timeout_ms") {
@@ -68,9 +78,9 @@ void apply_parameter(std::string_view uri, std::string_view parameter, SqliteOpt
         if (value == "off") options.synchronous = SqliteSynchronous::off;
         else if (value == "normal") options.synchronous = SqliteSynchronous::normal;
         else if (value == "full") options.synchronous = SqliteSynchronous::full;
-        else bad(uri, "synchronous must be off, normal or full, not '" + std::string(value) + "'");
+        else bad(uri, "synchronous must be off, normal or full, not '" + excerpt(value) + "'");
     } else {
-        bad(uri, "unknown query parameter '" + std::string(key) + "'");
+        bad(uri, "unknown query parameter '" + excerpt(key) + "'");
     }
 }
 
