@@ -75,6 +75,37 @@ TEST(DynamoDbAttributeValue, NonFiniteNumbersAreRefused) {
     EXPECT_THROW(aws::to_attribute_value(json{{"x", std::numeric_limits<double>::infinity()}}), wp::InvalidInput);
 }
 
+// What DynamoDB never sends or stores is refused when read and when written, so that everything read
+// can be written back (the fuzz target fuzz/fuzz_dynamodb_json.cpp checks the same on any input).
+TEST(DynamoDbAttributeValue, TextsThatAreNotDynamoDbNumbersAreRefused) {
+    for (const std::string bad : {"nan", "NaN", "inf", "-Infinity", "0x10", "1e999", "-1e999", "1e-999", "+-1", "++1",
+                                  "1e", ".", "-", "+", "1.5.2", " 1", "1 ", "1e126", "9.99e125e1"}) {
+        EXPECT_THROW(aws::parse_number(bad), wp::InvalidInput) << bad;
+        EXPECT_THROW(aws::from_attribute_value({{"N", bad}}), wp::InvalidInput) << bad;
+    }
+    EXPECT_DOUBLE_EQ(aws::parse_number("+1.5").get<double>(), 1.5);
+    EXPECT_DOUBLE_EQ(aws::parse_number("9.99E+125").get<double>(), 9.99e125);
+    EXPECT_DOUBLE_EQ(aws::parse_number("1E-130").get<double>(), 1e-130);
+    EXPECT_THROW(aws::to_attribute_value(1e126), wp::InvalidInput);
+    EXPECT_THROW(aws::to_attribute_value(json{{"x", -1e-131}}), wp::InvalidInput);
+    EXPECT_NO_THROW(aws::to_attribute_value(json{{"x", -1e-130}, {"zero", -0.0}}));
+}
+
+TEST(DynamoDbAttributeValue, NestingIsLimitedTo32LevelsBothWays) {
+    json value = 1;
+    for (int i = 0; i < 32; ++i) value = json::array({value});  // 32 arrays
+    EXPECT_EQ(aws::from_attribute_value(aws::to_attribute_value(value)), value);
+    EXPECT_THROW(aws::to_attribute_value(json::array({value})), wp::InvalidInput);
+    json attribute = {{"N", "1"}};
+    for (int i = 0; i < 33; ++i) attribute = {{"L", json::array({attribute})}};
+    EXPECT_THROW(aws::from_attribute_value(attribute), wp::InvalidInput);
+    // A hostile answer nested far deeper cannot exhaust the stack.
+    attribute = {{"N", "1"}};
+    for (int i = 0; i < 200'000; ++i) attribute = {{"M", {{"k", std::move(attribute)}}}};
+    EXPECT_THROW(aws::from_attribute_value(attribute), wp::InvalidInput);
+    EXPECT_THROW(aws::from_attribute_value({{"SS", {"a", 1}}}), wp::InvalidInput);
+}
+
 TEST(DynamoDbAttributeValue, NumberSizesFollowDynamoDbsRule) {
     EXPECT_EQ(aws::number_size(0), 3u);
     EXPECT_EQ(aws::number_size(7), 3u);

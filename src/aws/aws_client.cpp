@@ -34,7 +34,10 @@ std::string sanitize(std::string text, const Credentials& credentials, const std
     replace_all(text, credentials.secret_access_key);
     if (credentials.session_token) replace_all(text, *credentials.session_token);
     replace_all(text, signature);
-    std::replace(text.begin(), text.end(), '\n', ' ');
+    // One line: a service message may hold line breaks or other control characters.
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+    }
     while (!text.empty() && (text.back() == ' ' || text.back() == '.')) text.pop_back();
     if (text.size() > kMaxServiceMessage) text = text.substr(0, kMaxServiceMessage) + "...";
     return text;
@@ -186,11 +189,12 @@ nlohmann::json AwsClient::json_call(std::string_view target, const nlohmann::jso
     HttpResponse response = send(call);
     if (response.body.empty()) return nlohmann::json::object();
     nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) {
+    if (doc.is_discarded() || !doc.is_object()) {
         throw BackendError(config_.service + " " + call.operation + " returned HTTP " +
-                               std::to_string(response.status) +
-                               " with a body that is not JSON; check that the endpoint " +
-                               redact_url(config_.endpoint) + " is a " + config_.service + " service",
+                               std::to_string(response.status) + " with a body that is " +
+                               (doc.is_discarded() ? "not JSON (or cut short)" : "not a JSON object") +
+                               "; check that the endpoint " + redact_url(config_.endpoint) + " is a " +
+                               config_.service + " service",
                            "InvalidResponse", false);
     }
     return doc;

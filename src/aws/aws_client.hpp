@@ -84,12 +84,16 @@ public:
     // JSON 1.0 protocol: POST / with Content-Type application/x-amz-json-1.0 and X-Amz-Target:
     // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8; null
     // is sent as {}) as body.
-    // Returns the parsed response ({} for an empty body). Checks DynamoDB's X-Amz-Crc32 when sent.
-    // Throws InvalidInput when `request` holds invalid UTF-8; BackendError as described above.
+    // Returns the parsed response, always a JSON object ({} for an empty body). Checks DynamoDB's
+    // X-Amz-Crc32 when sent. Throws InvalidInput when `request` holds invalid UTF-8; BackendError as
+    // described above, and BackendError "InvalidResponse" (not retryable) for a 2xx body that is not
+    // a JSON object (truncated, not JSON, an array...).
     nlohmann::json json_call(std::string_view target, const nlohmann::json& request) const;
 
     // Query protocol: POST / with a form-urlencoded body Action=action&<params in order>&Version=version.
-    // Returns the parsed XML answer (query_call) or its text (query_call_raw).
+    // Returns the parsed XML answer (query_call) or its text (query_call_raw). query_call throws
+    // BackendError "InvalidResponse" (not retryable) for a 2xx body that is not well-formed XML
+    // (truncated, empty, not XML).
     pugi::xml_document query_call(std::string_view action, const QueryParams& params, std::string_view version) const;
     std::string query_call_raw(std::string_view action, const QueryParams& params, std::string_view version) const;
 

@@ -29,9 +29,13 @@
 
 namespace watchbot_progress::aws {
 
-// Throws InvalidInput for a non-finite float.
+// Throws InvalidInput for what DynamoDB cannot store: a float that is not finite or outside
+// DynamoDB's range, or arrays/objects nested more than 32 levels deep (the value itself is level 1).
 nlohmann::json to_attribute_value(const nlohmann::json& value);
-// Throws InvalidInput for something that is not an AttributeValue.
+// Throws InvalidInput for something that is not an AttributeValue (also: nested more than 32
+// levels deep, a set holding an element of the wrong type, a number parse_number refuses).
+// Invariant: from_attribute_value(to_attribute_value(v)) == v for every v to_attribute_value takes,
+// and to_attribute_value(from_attribute_value(a)) succeeds for every a this accepts.
 nlohmann::json from_attribute_value(const nlohmann::json& attribute);
 
 // Plain JSON object -> a DynamoDB map's contents ({"k": {"S": ..}, ...}) and back.
@@ -39,7 +43,8 @@ nlohmann::json to_attribute_map(const nlohmann::json& object);
 nlohmann::json from_attribute_map(const nlohmann::json& map);
 
 // The text of a DynamoDB number -> JSON number (integer when it has no fraction and fits in 64
-// bits, else double). Throws InvalidInput when the text is not a number.
+// bits, else double). Throws InvalidInput when the text is not a decimal number ("nan", "inf" and
+// hexadecimal are not) or is outside DynamoDB's range (magnitudes 1E-130 to 9.99E+125, and 0).
 nlohmann::json parse_number(std::string_view text);
 
 // Small builders for the attributes the backend writes.

@@ -42,6 +42,10 @@ namespace {
 // (and error_classification.hpp decides its retryability like any other).
 constexpr std::string_view kUnprocessedCode = "ProvisionedThroughputExceededException";
 
+bool is_array_of_objects(const nlohmann::json& value) {
+    return value.is_array() && std::all_of(value.begin(), value.end(), [](const nlohmann::json& v) { return v.is_object(); });
+}
+
 void add_expression_attributes(nlohmann::json& request, const nlohmann::json& names, const nlohmann::json& values) {
     if (names.is_object() && !names.empty()) request["ExpressionAttributeNames"] = names;
     if (values.is_object() && !values.empty()) request["ExpressionAttributeValues"] = values;
@@ -77,13 +81,20 @@ nlohmann::json DynamoDbClient::invoke(std::string_view operation, const nlohmann
     }
 }
 
+void DynamoDbClient::invalid_response(std::string_view operation, const std::string& what) const {
+    throw BackendError("DynamoDB " + std::string(operation) + " on table '" + table_ + "' returned an answer whose " + what +
+                           "; check that the endpoint " + redact_url(aws_->config().endpoint) + " is a DynamoDB service",
+                       "InvalidResponse", false);
+}
+
 WriteResult DynamoDbClient::conditional_write(std::string_view operation, nlohmann::json request,
                                               bool has_condition) const {
     WriteResult result;
     try {
         nlohmann::json response = call(operation, std::move(request));
         auto it = response.find("Attributes");
-        if (it != response.end() && it->is_object()) result.attributes = std::move(*it);
+        if (it != response.end() && !it->is_object()) invalid_response(operation, "Attributes is not an object");
+        if (it != response.end()) result.attributes = std::move(*it);
     } catch (const BackendError& e) {
         if (!has_condition || e.code() != kConditionalCheckFailed) throw;
         result.applied = false;
@@ -97,7 +108,8 @@ std::optional<nlohmann::json> DynamoDbClient::get_item(const GetItemRequest& req
     add_expression_attributes(body, request.names, nullptr);
     nlohmann::json response = call("GetItem", std::move(body));
     auto it = response.find("Item");
-    if (it == response.end() || !it->is_object()) return std::nullopt;
+    if (it == response.end()) return std::nullopt;
+    if (!it->is_object()) invalid_response("GetItem", "Item is not an object");
     return std::move(*it);
 }
 
@@ -134,12 +146,14 @@ ScanPage DynamoDbClient::scan_page(const ScanRequest& request, const nlohmann::j
     add_expression_attributes(body, request.names, request.values);
     nlohmann::json response = call("Scan", std::move(body));
     ScanPage page;
-    if (auto it = response.find("Items"); it != response.end() && it->is_array()) {
+    if (auto it = response.find("Items"); it != response.end()) {
+        if (!is_array_of_objects(*it)) invalid_response("Scan", "Items is not an array of items");
         page.items.reserve(it->size());
         for (auto& item : *it) page.items.push_back(std::move(item));
     }
-    if (auto it = response.find("LastEvaluatedKey"); it != response.end() && it->is_object() && !it->empty()) {
-        page.last_evaluated_key = std::move(*it);
+    if (auto it = response.find("LastEvaluatedKey"); it != response.end() && !it->is_null()) {
+        if (!it->is_object()) invalid_response("Scan", "LastEvaluatedKey is not a key");
+        if (!it->empty()) page.last_evaluated_key = std::move(*it);
     }
     return page;
 }
@@ -173,12 +187,23 @@ std::vector<nlohmann::json> DynamoDbClient::batch_get(const std::vector<nlohmann
             nlohmann::json body = {{"RequestItems", {{table_, std::move(table_request)}}}};
             // BatchGetItem names its table inside RequestItems, not in TableName.
             nlohmann::json response = invoke("BatchGetItem", body);
-            if (auto r = response.find("Responses"); r != response.end() && r->contains(table_)) {
-                for (auto& item : (*r)[table_]) items.push_back(std::move(item));
+            if (auto r = response.find("Responses"); r != response.end()) {
+                if (!r->is_object()) invalid_response("BatchGetItem", "Responses is not an object");
+                if (auto t = r->find(table_); t != r->end()) {
+                    if (!is_array_of_objects(*t)) invalid_response("BatchGetItem", "Responses for the table is not an array of items");
+                    for (auto& item : *t) items.push_back(std::move(item));
+                }
             }
             request_keys = nlohmann::json::array();
-            if (auto u = response.find("UnprocessedKeys"); u != response.end() && u->contains(table_)) {
-                request_keys = (*u)[table_].value("Keys", nlohmann::json::array());
+            if (auto u = response.find("UnprocessedKeys"); u != response.end()) {
+                if (!u->is_object()) invalid_response("BatchGetItem", "UnprocessedKeys is not an object");
+                if (auto t = u->find(table_); t != u->end()) {
+                    auto keys = t->is_object() ? t->find("Keys") : t->end();
+                    if (!t->is_object() || keys == t->end() || !is_array_of_objects(*keys)) {
+                        invalid_response("BatchGetItem", "UnprocessedKeys for the table holds no array of keys");
+                    }
+                    request_keys = std::move(*keys);
+                }
             }
             if (request_keys.empty()) break;
             if (round + 1 >= max_unprocessed_rounds) {
@@ -208,8 +233,12 @@ void DynamoDbClient::batch_write_chunk(const std::vector<BatchWrite>& writes, st
         nlohmann::json body = {{"RequestItems", {{table_, std::move(requests)}}}};
         nlohmann::json response = invoke("BatchWriteItem", body);
         requests = nlohmann::json::array();
-        if (auto u = response.find("UnprocessedItems"); u != response.end() && u->contains(table_)) {
-            requests = (*u)[table_];
+        if (auto u = response.find("UnprocessedItems"); u != response.end()) {
+            if (!u->is_object()) invalid_response("BatchWriteItem", "UnprocessedItems is not an object");
+            if (auto t = u->find(table_); t != u->end()) {
+                if (!is_array_of_objects(*t)) invalid_response("BatchWriteItem", "UnprocessedItems for the table is not an array");
+                requests = std::move(*t);
+            }
         }
         if (requests.empty()) return;
         if (round + 1 >= max_unprocessed_rounds) {
@@ -270,12 +299,18 @@ nlohmann::json DynamoDbClient::create_table(const CreateTableRequest& request) c
                                          {"WriteCapacityUnits", request.write_capacity}};
     }
     nlohmann::json response = call("CreateTable", std::move(body));
-    return response.value("TableDescription", nlohmann::json::object());
+    auto it = response.find("TableDescription");
+    if (it == response.end()) return nlohmann::json::object();
+    if (!it->is_object()) invalid_response("CreateTable", "TableDescription is not an object");
+    return std::move(*it);
 }
 
 nlohmann::json DynamoDbClient::describe_table() const {
     nlohmann::json response = call("DescribeTable", nlohmann::json::object());
-    return response.value("Table", nlohmann::json::object());
+    auto it = response.find("Table");
+    if (it == response.end()) return nlohmann::json::object();
+    if (!it->is_object()) invalid_response("DescribeTable", "Table is not an object");
+    return std::move(*it);
 }
 
 }  // namespace watchbot_progress::aws

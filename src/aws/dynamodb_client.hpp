@@ -18,7 +18,9 @@
 // the JSON body's "__type" ("ValidationException", "ResourceNotFoundException",
 // "ProvisionedThroughputExceededException", ...) and classified retryable or not in
 // error_classification.hpp, the one place that decides. A ResourceNotFoundException says which
-// table is missing and how to create it. Messages never contain credentials or signatures.
+// table is missing and how to create it. An answer that is not what DynamoDB sends (not JSON, cut
+// short, an Item or Items of the wrong shape) is BackendError "InvalidResponse", not retryable,
+// whatever it holds. Messages never contain credentials or signatures.
 //
 // Thread safety: every method may be called concurrently from any number of threads.
 
@@ -187,6 +189,8 @@ private:
     // Sends `request` as is (no TableName added) and improves the ResourceNotFoundException message.
     nlohmann::json invoke(std::string_view operation, const nlohmann::json& request) const;
     WriteResult conditional_write(std::string_view operation, nlohmann::json request, bool has_condition) const;
+    // Throws BackendError "InvalidResponse" (not retryable): the answer's `what` is malformed.
+    [[noreturn]] void invalid_response(std::string_view operation, const std::string& what) const;
     void batch_write_chunk(const std::vector<BatchWrite>& writes, std::size_t begin, std::size_t end) const;
     void backoff(int round) const;
 

@@ -13,9 +13,18 @@ std::string trim(std::string_view text) {
     return std::string(text.substr(begin, end - begin + 1));
 }
 
+// Codes and request ids go into messages: at most 128 bytes of printable text.
+std::string bounded(std::string text) {
+    if (text.size() > 128) text.resize(128);
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text;
+}
+
 std::string request_id_header(const HeaderList& headers) {
-    if (auto id = find_header(headers, "x-amzn-RequestId")) return *id;
-    if (auto id = find_header(headers, "x-amz-request-id")) return *id;
+    if (auto id = find_header(headers, "x-amzn-RequestId")) return bounded(*id);
+    if (auto id = find_header(headers, "x-amz-request-id")) return bounded(*id);
     return "";
 }
 
@@ -25,7 +34,7 @@ std::string normalize_error_code(std::string_view raw) {
     std::string_view code = raw;
     if (auto colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
     if (auto hash = code.rfind('#'); hash != std::string_view::npos) code = code.substr(hash + 1);
-    return trim(code);
+    return bounded(trim(code));
 }
 
 ServiceError parse_json_error(std::string_view body, const HeaderList& headers) {
@@ -65,7 +74,7 @@ ServiceError parse_xml_error(std::string_view body, const HeaderList& headers) {
             out.message = trim(error.child_value("Message"));
         }
         pugi::xml_node id = doc.select_node("//*[local-name()='RequestId' or local-name()='RequestID']").node();
-        if (id) out.request_id = trim(id.child_value());
+        if (id) out.request_id = bounded(trim(id.child_value()));
     }
     if (out.request_id.empty()) out.request_id = request_id_header(headers);
     return out;

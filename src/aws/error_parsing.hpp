@@ -3,7 +3,8 @@
 // (SNS). They only extract fields; classify_error() (error_classification.hpp) decides what the
 // code means.
 //
-// Pure functions, thread-safe, never throw: a body that cannot be parsed gives empty fields.
+// Pure functions, thread-safe, never throw: a body that cannot be parsed gives empty fields. Codes
+// and request ids are cut to 128 bytes, control characters shown as '?' (they end up in messages).
 
 #include <string>
 #include <string_view>
