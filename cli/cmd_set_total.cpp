@@ -21,6 +21,11 @@ void run_set_total(const SetTotalOptions& opt, Context& ctx) {
         throw watchbot_progress::InvalidInput("--total " + std::to_string(opt.total) +
                                               " is too small: a job has at least 1 part");
     }
+    if (opt.total > watchbot_progress::kMaxParts) {
+        throw watchbot_progress::InvalidInput("--total " + std::to_string(opt.total) + " is over the limit of " +
+                                              std::to_string(watchbot_progress::kMaxParts) +
+                                              " parts per job: split the work into several jobs");
+    }
     watchbot_progress::validate_jobid(opt.jobid);
     const auto backend = ctx.open_backend();
     backend->set_total(opt.jobid, opt.total, opt.overwrite);
@@ -32,7 +37,10 @@ void setup_set_total(CLI::App& app, Context& ctx) {
     auto opt = std::make_shared<SetTotalOptions>();
     auto* sub = app.add_subcommand("set-total", "Create a job with N pending parts, numbered 0 to N-1 (no messages sent)");
     add_jobid_argument(*sub, opt->jobid);
-    sub->add_option("-t,--total", opt->total, "The number of parts (at least 1)")->required()->type_name("N");
+    sub->add_option("-t,--total", opt->total, "The number of parts (1 to 1,000,000,000)")
+        ->required()
+        ->check(integer_in_range())
+        ->type_name("N");
     sub->add_flag("--overwrite", opt->overwrite,
                   "Reset an existing job of this id (its parts, failure and reduce flag; metadata is kept) "
                   "instead of refusing it");

@@ -1,6 +1,8 @@
 #include "context.hpp"
 
+#include <charconv>
 #include <cstdlib>
+#include <string_view>
 
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
@@ -76,6 +78,21 @@ CLI::Option* add_database_option(CLI::App& sub, Context& ctx) {
 
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid) {
     return sub.add_option("jobid", jobid, "The job id")->required()->type_name("JOBID");
+}
+
+CLI::Validator integer_in_range() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            std::string_view digits = text;
+            if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+            long long value = 0;
+            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+            if (ec == std::errc::result_out_of_range) {
+                return "'" + text.substr(0, 40) + "' is out of range (-9223372036854775808 to 9223372036854775807)";
+            }
+            return {};  // anything else is converted (and refused when malformed) by CLI11
+        },
+        "");
 }
 
 void check_part_id(long long partid, const char* option) {

@@ -40,6 +40,10 @@ CLI::Option* add_database_option(CLI::App& sub, Context& ctx);
 // Adds the JOBID positional (required).
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid);
 
+// A check for integer options: CLI11 turns a number too large for the type into the type's limit
+// without a word; this refuses it instead (a usage error saying it is out of range).
+CLI::Validator integer_in_range();
+
 // A part id option value check: a non-negative integer. Throws InvalidInput naming the option.
 void check_part_id(long long partid, const char* option);
 

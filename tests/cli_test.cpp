@@ -249,6 +249,8 @@ TEST(CliBasics, MissingArgumentsAreUsageErrors) {
         {"set-total", "job", "--total", "many"},
         {"complete-part", "job", "--part", "1.5"},
         {"status", "job", "--part", "x"},
+        {"complete-part", "job", "--part", "99999999999999999999"},
+        {"status", "job", "--part", "-99999999999999999999"},
         {"create", "--format", "yaml"},
         {"ls", "--status", "--jobid"},
         {"info", "a", "b"},
@@ -337,6 +339,9 @@ TEST(CliBasics, BadValuesAreUsageErrors) {
         {{"set-metadata", "job", "--metadata", "[1, 2]"}, "--metadata must be a JSON object, not array"},
         {{"set-total", "job", "--total", "0"}, "--total 0 is too small"},
         {{"set-total", "", "--total", "3"}, "job id is empty"},
+        {{"set-total", "job", "--total", "1000000001"}, "--total 1000000001 is over the limit of 1000000000 parts"},
+        {{"set-total", "job", "--total", "99999999999999999999"}, "'99999999999999999999' is out of range"},
+        {{"complete-part", "job", "--part", "99999999999999999999"}, "'99999999999999999999' is out of range"},
         {{"watch", "job", "--interval", "0"}, "--interval must be a positive number"},
         {{"watch", "job", "--timeout", "-1"}, "--timeout must be a non-negative number"},
     };
@@ -394,6 +399,11 @@ TEST(CliBasics, CreateRejectsBadInputWithOneLineNamingThePart) {
         {"{\"a\": 1}\n", {"--metadata", "[1]"}, "--metadata must be a JSON object"},
         {"{\"a\": 1}\n", {"--metadata", "{x"}, "--metadata is not valid JSON"},
         {"{\"a\": 1}\n", {"--jobid", "bad\tid"}, "job id contains a control character"},
+        {"{\"a\": 1}\n", {"--jobid", "\xed\xa0\x80"}, "job id is not valid UTF-8 (byte 0)"},  // a surrogate
+        {"{\"a\": 1}\n", {"--jobid", std::string(1025, 'j')}, "the limit is 1024 bytes"},
+        {"{\"a\": 1}\n", {"--metadata", "{\"a\": \"\xff\"}"}, "--metadata is not valid JSON"},
+        {"{\"a\": \"\xed\xa0\x80\"}\n", {}, "part 0 (line 1) is not valid JSON"},
+        {"[{\"a\": 1}, {\"jobid\": 7}]", {"--jobid", "j"}, "part 1 carries \"jobid\": 7"},
         {"{\"a\": 1}\n", {"--topic", "kafka://x"}, "--topic: unsupported topic"},
         {"{\"a\": 1}\n", {"--workers", "0"}, "--workers must be at least 1"},
     };
@@ -462,6 +472,72 @@ TEST(CliBasics, CreateIsQuietWhenStderrIsNotATerminal) {
     r = run_cli({"create", "--progress", "--no-progress", "-d", "memory://", "--topic", "memory://"}, input);
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
 }
+
+#if WP_WITH_AWS
+// An ARN given on the command line is input (exit 2); one in the environment is configuration (exit 4).
+TEST(CliBasics, MalformedArnsAreUsageErrorsInOptionsAndConfigErrorsInTheEnvironment) {
+    RunOptions options;
+    options.env["AWS_REGION"] = "us-east-1";
+    options.input = "{\"a\": 1}\n";
+    for (const std::string bad : {"arn:aws:dynamodb", "arn:aws:dynamodb:us-east-1:0:table/x", "arn:aws:sns:us-east-1:0:t",
+                                  "arn:aws:dynamodb:us-east-1:0:table/a/stream/1", "arn:aws:dynamodb:Us:0:table/abc"}) {
+        auto r = run_cli({"info", "job", "-d", bad}, options);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << bad << "\n" << r;
+        EXPECT_EQ(r.out, "");
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("--database: ")) << bad;
+
+        auto env = options;
+        env.env["ProgressTable"] = bad;
+        r = run_cli({"info", "job"}, env);
+        EXPECT_EQ(r.code, wpcli::kExitConfig) << bad << "\n" << r;
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("the ProgressTable environment variable: ")) << bad;
+    }
+    for (const std::string bad : {"arn:aws:sns:us-east-1:123", "arn:aws:sns:us-east-1:123456789012:t.fifo",
+                                  "arn:aws:dynamodb:us-east-1:123456789012:table/t"}) {
+        auto r = run_cli({"create", "--jobid", "arn-job", "-d", "memory://", "--topic", bad}, options);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << bad << "\n" << r;
+        EXPECT_EQ(r.out, "");
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("--topic: ")) << bad;
+        EXPECT_THAT(r.err, HasSubstr("arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME")) << bad;
+
+        auto env = options;
+        env.env["WorkTopic"] = bad;
+        r = run_cli({"create", "--jobid", "arn-job", "-d", "memory://"}, env);
+        EXPECT_EQ(r.code, wpcli::kExitConfig) << bad << "\n" << r;
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("the WorkTopic environment variable: ")) << bad;
+    }
+}
+
+#if WP_CLI_TEST_SQLITE
+// SNS refuses some characters (U+FFFF, U+FFFE, ...): such a part is refused before the job is
+// written, not after (which would leave a job whose map message can never be sent).
+TEST(CliBasics, CreateRefusesAPartSnsWouldRefuseBeforeWritingTheJob) {
+    TempDir dir;
+    const std::string database = "sqlite://" + dir.path() + "/jobs.db";
+    RunOptions options;
+    options.env = {{"AWS_REGION", "us-east-1"},
+                   {"AWS_ACCESS_KEY_ID", "AKIDCLIHOSTILE000001"},
+                   {"AWS_SECRET_ACCESS_KEY", "cliHostileSecret/0123456789"},
+                   {"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:1"},  // never reached
+                   {"AWS_EC2_METADATA_DISABLED", "true"}};
+    options.input = "{\"ok\": 1}\n{\"s\": \"\xef\xbf\xbf\"}\n";
+    auto r = run_cli({"create", "--jobid", "sns-refused", "-d", database, "--topic", "arn:aws:sns:us-east-1:123456789012:t"},
+                     options);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("part 1's map message cannot be sent"));
+    EXPECT_THAT(r.err, HasSubstr("U+FFFF"));
+    r = run_cli({"ls", "--jobid", "-d", database});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "") << "no job was written";
+}
+#endif
+#endif
 
 TEST(CliBasics, CreateTableBadArguments) {
     auto r = run_cli({"create-table"});
@@ -539,13 +615,20 @@ TEST(CliDynamoDb, UnreachableEndpointExits3) {
     EXPECT_THAT(r.err, ::testing::Not(HasSubstr(kAwsSecretKey)));
 }
 
-TEST(CliDynamoDb, MalformedTableArnIsAConfigurationError) {
+TEST(CliDynamoDb, MalformedTableArnIsAUsageErrorWithDAndAConfigErrorInProgressTable) {
     RunOptions options;
     options.env = dynamodb_child_env();
-    const auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/x"}, options);
+    auto r = run_cli({"info", "job", "-d", "arn:aws:dynamodb:us-east-1:000000000000:table/x"}, options);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--database: "));
+    EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb:REGION:ACCOUNT:table/NAME"));
+
+    options.env["ProgressTable"] = "arn:aws:dynamodb:us-east-1:000000000000:table/x";
+    r = run_cli({"info", "job"}, options);
     EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
     expect_one_line(r.err);
-    EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb:REGION:ACCOUNT:table/NAME"));
+    EXPECT_THAT(r.err, HasSubstr("the ProgressTable environment variable: "));
 }
 #endif
 
@@ -1254,6 +1337,53 @@ TEST_P(CliBackend, EndToEndThroughTheCli) {
     EXPECT_THAT(r.out, HasSubstr("\"reduceSent\": true}"));
     EXPECT_EQ(cli({"delete", jobid}).code, 0);
     EXPECT_EQ(cli({"info", jobid}).code, wpcli::kExitJobFailed);
+}
+
+// Every refused command leaves the job exactly as it was.
+TEST_P(CliBackend, RefusedCommandsChangeNothing) {
+    const auto jobid = new_job(3);
+    backend->set_metadata(jobid, {{"a", 1}});
+    const json before = backend->status(jobid).to_json();
+    const std::vector<std::vector<std::string>> refused = {
+        {"set-metadata", jobid, "--metadata", "{bad"},
+        {"set-metadata", jobid, "--metadata", "[1]"},
+        {"set-metadata", jobid, "--metadata", "{\"a\": 2"},
+        {"complete-part", jobid, "--part", "3"},
+        {"complete-part", jobid, "--part", "-1"},
+        {"complete-part", jobid, "--part", "99999999999999999999"},
+        {"set-total", jobid, "--total", "5"},
+        {"set-total", jobid, "--total", "0"},
+        {"fail-job", jobid + "\t", "--reason", "x"},
+        {"create", "--jobid", jobid, "--topic", "memory://"},
+    };
+    for (const auto& args : refused) {
+        const auto r = cli(args, "{\"a\": 1}\n");
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << args[0] << " " << args.back() << "\n" << r;
+        EXPECT_EQ(r.out, "") << args[0];
+        expect_one_line(r.err);
+        EXPECT_EQ(backend->status(jobid).to_json(), before) << args[0] << " " << args.back();
+    }
+
+    // Metadata this backend refuses: refused before the job is written.
+    json refused_metadata;
+    switch (GetParam()) {
+        case Kind::Redis: refused_metadata = {{"total", 9}}; break;  // a field of the job's own hash
+        case Kind::DynamoDb: {
+            json deep = 1;
+            for (int i = 0; i < 40; ++i) deep = json::array({deep});
+            refused_metadata = {{"deep", deep}};
+            break;
+        }
+        case Kind::Sqlite: break;  // SQLite stores any JSON object
+    }
+    if (!refused_metadata.is_null()) {
+        const auto fresh = unique_jobid("refused-metadata");
+        const auto r = cli({"create", "--jobid", fresh, "--topic", "memory://", "--metadata", refused_metadata.dump()},
+                           "{\"a\": 1}\n");
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+        expect_one_line(r.err);
+        EXPECT_THROW(backend->status(fresh), wp::JobDoesNotExist);
+    }
 }
 
 std::vector<Kind> backend_kinds() {
