@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, only those missing.
-# Sourced by scripts/test and scripts/demo; also runnable on its own.
+# Sourced by scripts/test, scripts/demo and scripts/fuzz; also runnable on its own.
+# WP_DEPS_NO_NODE=1: do not require Node.js (scripts/fuzz needs no test service).
 set -euo pipefail
 
 WP_DEBIAN_PACKAGES=(
@@ -9,6 +10,9 @@ WP_DEBIAN_PACKAGES=(
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
     redis-server redis-tools ca-certificates
 )
+
+# What scripts/fuzz adds: clang with libFuzzer and the sanitizer runtimes.
+WP_FUZZ_DEBIAN_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 wp_install_debian_packages() {
     local missing=() p
@@ -24,6 +28,7 @@ wp_install_debian_packages() {
         $sudo apt-get update -qq >&2
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
     fi
+    [ "${WP_DEPS_NO_NODE:-0}" = 1 ] && return 0
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         echo "deps: Node.js 20 or newer with npm is needed for the test services (dynalite, fauxqs); install it and run again" >&2
         return 1

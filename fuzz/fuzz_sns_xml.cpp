@@ -1,0 +1,163 @@
+// SNS's XML answers: the error parser (src/aws/error_parsing), the Publish and PublishBatch answer
+// parsers (src/aws/sns_batch), and the SnsNotifier reading them through a fake HTTP client.
+// Invariants:
+//   - parse_xml_error never throws;
+//   - parse_publish_response / parse_publish_batch_response throw only BackendError
+//     "InvalidResponse"; a parsed batch answer written out again as SNS would write it parses to
+//     the same result;
+//   - publish / publish_batch throw only BackendError / PublishError (whose failed_indexes are
+//     indexes of the batch, ascending); messages are one line and never hold the secret.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "aws/credentials.hpp"
+#include "aws/env.hpp"
+#include "aws/error_parsing.hpp"
+#include "aws/sns_batch.hpp"
+#include "aws/sns_internal.hpp"
+#include "fuzz_check.hpp"
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/sns_notifier.hpp"
+
+namespace wp = watchbot_progress;
+namespace aws = watchbot_progress::aws;
+
+namespace {
+
+constexpr const char* kSecret = "fuzzSnsSecretNeverShown/0123456789";
+
+// Text as XML character data: markup and every control character escaped, so that it reads back
+// byte for byte (raw CR would be normalized by the parser).
+std::string escaped(std::string_view text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c == '&') out += "&amp;";
+        else if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c < 0x20) out += "&#" + std::to_string(c) + ";";
+        else out.push_back(static_cast<char>(c));
+    }
+    return out;
+}
+
+std::string write_batch_answer(const aws::SnsBatchResult& r) {
+    std::string xml = "<PublishBatchResponse><PublishBatchResult><Successful>";
+    for (const auto& id : r.successful) xml += "<member><Id>" + escaped(id) + "</Id></member>";
+    xml += "</Successful><Failed>";
+    for (const auto& f : r.failed) {
+        xml += "<member><Id>" + escaped(f.id) + "</Id><Code>" + escaped(f.code) + "</Code><Message>" + escaped(f.message) +
+               "</Message><SenderFault>" + (f.sender_fault ? "true" : "false") + "</SenderFault></member>";
+    }
+    return xml + "</Failed></PublishBatchResult></PublishBatchResponse>";
+}
+
+bool same(const aws::SnsBatchResult& a, const aws::SnsBatchResult& b) {
+    if (a.successful != b.successful || a.failed.size() != b.failed.size()) return false;
+    for (std::size_t i = 0; i < a.failed.size(); ++i) {
+        const auto& x = a.failed[i];
+        const auto& y = b.failed[i];
+        if (x.id != y.id || x.code != y.code || x.message != y.message || x.sender_fault != y.sender_fault) return false;
+    }
+    return true;
+}
+
+class FixedAnswer final : public aws::HttpClient {
+public:
+    FixedAnswer(int status, std::string body) : status_(status), body_(std::move(body)) {}
+    aws::HttpResponse send(const aws::HttpRequest&) override { return {status_, {{"content-type", "text/xml"}}, body_}; }
+
+private:
+    int status_;
+    std::string body_;
+};
+
+void check_no_secret(const std::string& what) {
+    FUZZ_CHECK(what.find(kSecret) == std::string::npos);
+    FUZZ_CHECK(what.find("Signature=") == std::string::npos);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+    wp_fuzz::expect_errors<>("parse_xml_error", [&] { (void)aws::parse_xml_error(text, {{"x-amzn-requestid", "r"}}); });
+
+    pugi::xml_document doc;
+    if (doc.load_buffer(text.data(), text.size())) {
+        std::string id;
+        try {
+            id = aws::parse_publish_response(doc);
+            FUZZ_CHECK(!id.empty());
+        } catch (const wp::BackendError& e) {
+            FUZZ_CHECK(e.code() == "InvalidResponse");
+            wp_fuzz::check_message(e.what());
+        }
+        aws::SnsBatchResult result;
+        bool parsed = false;
+        try {
+            result = aws::parse_publish_batch_response(doc);
+            parsed = true;
+        } catch (const wp::BackendError& e) {
+            FUZZ_CHECK(e.code() == "InvalidResponse");
+        }
+        if (parsed) {
+            for (const auto& f : result.failed) FUZZ_CHECK(!f.code.empty());
+            pugi::xml_document again;
+            const std::string xml = write_batch_answer(result);
+            FUZZ_CHECK(again.load_buffer(xml.data(), xml.size()));
+            FUZZ_CHECK(same(aws::parse_publish_batch_response(again), result));
+        }
+    }
+
+    // The notifier reading the answer, as a success and as an error status.
+    for (const int status : {200, 400}) {
+        wp::SnsOptions options;
+        options.topic_arn = "arn:aws:sns:us-east-1:123456789012:fuzz";
+        options.endpoint = "http://127.0.0.1:1";
+        options.max_attempts = 1;
+        options.batch_attempts = 2;
+        options.retry_base_delay = std::chrono::milliseconds(0);
+        options.retry_max_delay = std::chrono::milliseconds(0);
+        auto notifier = aws::make_sns_notifier(
+            options,
+            [&](aws::AwsClientConfig& c) {
+                c.credentials = std::make_shared<aws::StaticCredentialsProvider>(
+                    aws::Credentials{"AKIDFUZZ000000000002", kSecret, std::nullopt, std::nullopt});
+                c.http = std::make_shared<FixedAnswer>(status, std::string(text));
+                c.hooks.sleep = [](std::chrono::milliseconds) {};
+            },
+            aws::map_env({}));
+        try {
+            notifier->publish("map", R"({"jobid":"j","partid":0})");
+        } catch (const wp::BackendError& e) {
+            check_no_secret(e.what());
+            wp_fuzz::check_message(e.what(), 4000);
+        } catch (const std::exception& e) {
+            wp_fuzz::unexpected("publish", e);
+        }
+        const std::vector<wp::OutgoingMessage> batch(3, wp::OutgoingMessage{"map", R"({"a":1})"});
+        try {
+            notifier->publish_batch(batch);
+        } catch (const wp::PublishError& e) {
+            check_no_secret(e.what());
+            wp_fuzz::check_message(e.what(), 4000);
+            const auto& failed = e.failed_indexes();
+            FUZZ_CHECK(!failed.empty());
+            for (std::size_t i = 0; i < failed.size(); ++i) {
+                FUZZ_CHECK(failed[i] < batch.size());
+                if (i > 0) FUZZ_CHECK(failed[i - 1] < failed[i]);
+            }
+        } catch (const std::exception& e) {
+            wp_fuzz::unexpected("publish_batch", e);
+        }
+    }
+    return 0;
+}
