@@ -390,6 +390,8 @@ TEST(HostileUris, MalformedDatabaseAndTopicUrisAreInvalidInputOnOneLine) {
     backends.push_back({"arn:aws:dynamodb", "fewer than six ':'-separated parts"});
     backends.push_back({"arn::dynamodb:us-east-1:0:table/abc", "the partition is empty"});
     backends.push_back({"arn:aws:dynamodb:US-EAST-1:0:table/abc", "the region 'US-EAST-1' is malformed"});
+    backends.push_back({"arn:aws:dyn\ramodb:us-east-1:0:table/abc", "the service 'dyn?amodb' is malformed"});
+    backends.push_back({"arn:a\x01ws:dynamodb:us-east-1:0:table/abc", "the partition 'a?ws' is malformed"});
     backends.push_back({"arn:aws:dynamodb:us-east-1:0:", "the resource is empty"});
     backends.push_back({"arn:aws:dynamodb:us-east-1:0:table/x", "does not name a DynamoDB table"});
     backends.push_back({"arn:aws:dynamodb:us-east-1:0:table/a/stream/1", "is not a DynamoDB table ARN"});
@@ -399,6 +401,7 @@ TEST(HostileUris, MalformedDatabaseAndTopicUrisAreInvalidInputOnOneLine) {
     notifiers.push_back({"arn:aws:sns:us-east-1:123", "six ':'-separated fields"});
     notifiers.push_back({"arn:aws:dynamodb:us-east-1:123456789012:table/t", "its service is 'dynamodb', not 'sns'"});
     notifiers.push_back({"arn:aws:sns::123456789012:work", "the region is empty"});
+    notifiers.push_back({"arn:aws:s\rns:us-east-1:123456789012:work", "is not an SNS topic ARN"});  // found by fuzz_arn
     notifiers.push_back({"arn:aws:sns:us-east-1:123456789012:work.fifo", "FIFO"});
     notifiers.push_back({"arn:aws:sns:us-east-1:123456789012:wo\nrk", "only letters, digits"});
 #endif

@@ -8,6 +8,8 @@
 namespace watchbot_progress::aws {
 namespace {
 
+// Lowercase letters, digits and '-': the characters of partitions ("aws-us-gov"), services
+// ("execute-api") and regions ("us-east-1").
 bool is_region_text(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](unsigned char c) {
         return std::islower(c) != 0 || std::isdigit(c) != 0 || c == '-';
@@ -51,6 +53,8 @@ Arn parse_arn(std::string_view text, std::string_view what) {
             std::string(parts[5])};
     if (arn.partition.empty()) throw fail("the partition is empty");
     if (arn.service.empty()) throw fail("the service is empty");
+    if (!is_region_text(arn.partition)) throw fail("the partition '" + shown(arn.partition) + "' is malformed");
+    if (!is_region_text(arn.service)) throw fail("the service '" + shown(arn.service) + "' is malformed");
     if (arn.resource.empty()) throw fail("the resource is empty");
     if (!is_region_text(arn.region)) throw fail("the region '" + shown(arn.region) + "' is malformed");
     return arn;

@@ -17,9 +17,10 @@ struct Arn {
 };
 
 // Parses an ARN. `what` names it in messages (e.g. "ProgressTable"). Throws InvalidInput when it
-// does not start with "arn:", has fewer than six ':'-separated parts, or has an empty partition,
-// service or resource, or a malformed region; the message shows at most 300 bytes of the text, on
-// one line. On success to_string() gives back `text` exactly. Pure, thread-safe.
+// does not start with "arn:", has fewer than six ':'-separated parts, an empty partition, service
+// or resource, or a partition, service or region that is not lowercase letters, digits and '-';
+// the message shows at most 300 bytes of the text, on one line. On success to_string() gives back
+// `text` exactly. Pure, thread-safe.
 Arn parse_arn(std::string_view text, std::string_view what = "ARN");
 
 // True when text starts with "arn:".

@@ -70,7 +70,7 @@ Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
         if (!looks_like_arn(text)) throw fail("it does not start with 'arn:'");
         throw fail("it does not have the six ':'-separated fields of an ARN (or one is empty or malformed)");
     }
-    if (arn.service != "sns") throw fail("its service is '" + arn.service + "', not 'sns'");
+    if (arn.service != "sns") throw fail("its service is '" + shown(arn.service) + "', not 'sns'");
     if (arn.region.empty()) throw fail("the region is empty");
     if (arn.account.empty()) throw fail("the account is empty");
     if (arn.resource.find(':') != std::string::npos) {
