@@ -142,15 +142,23 @@ HttpResponse AwsClient::send(const AwsRequest& request) const {
                     failure.detail = "the response body does not match its X-Amz-Crc32 checksum";
                 } else {
                     if (config_.retry.retry_quota) quota_->release(retry_cost);
+                    // A successful answer never legitimately holds the secret key, the session token
+                    // or the request's signature; one that echoes them must not carry them on into
+                    // messages (e.g. SNS's per-entry failure messages).
+                    replace_all(response.body, credentials.secret_access_key);
+                    if (credentials.session_token) replace_all(response.body, *credentials.session_token);
+                    replace_all(response.body, signature.signature);
                     return response;
                 }
             } else {
                 ServiceError error = request.protocol == AwsProtocol::kJson
                                          ? parse_json_error(response.body, response.headers)
                                          : parse_xml_error(response.body, response.headers);
-                failure.code = error.code.empty() ? "Http" + std::to_string(response.status) : error.code;
+                // Everything the server says is sanitized: an answer may echo what the request carried.
+                failure.code = error.code.empty() ? "Http" + std::to_string(response.status)
+                                                  : sanitize(error.code, credentials, signature.signature);
                 failure.detail = sanitize(error.message, credentials, signature.signature);
-                failure.request_id = error.request_id;
+                failure.request_id = sanitize(error.request_id, credentials, signature.signature);
             }
         } catch (const BackendError& e) {  // no HTTP response
             failure.status = 0;

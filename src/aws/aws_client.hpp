@@ -17,7 +17,9 @@
 // no code; retryable() says whether trying again later may help (retries were already made).
 // Credentials problems surface as the provider throws them (ConfigError, CredentialsNotConfigured,
 // BackendError). Messages name the service, operation, code, HTTP status, request id and attempts,
-// and say what to do; they never contain credentials, tokens or signatures.
+// and say what to do; they never contain credentials, tokens or signatures: whatever the server
+// says (code, message, request id, and a successful answer's body) has the secret key, session
+// token and the request's signature replaced with "[redacted]", should it echo them.
 //
 // Thread safety: all methods may be called concurrently; the HTTP client pools connections and
 // the retry quota is shared by all calls of one client.

@@ -317,4 +317,58 @@ TEST(HostileSnsAnswers, ErrorStatusesWithBodiesThatAreNotXmlKeepTheStatus) {
     EXPECT_TRUE(e.retryable()) << e.what();
 }
 
+// An answer that echoes the request's signature (or the secret key) in its error code, message or
+// per-entry failures: neither reaches an exception message (found by fuzz/fuzz_sns_xml.cpp).
+TEST(HostileSnsAnswers, AnswersEchoingTheSignatureOrSecretDoNotLeakThem) {
+    const auto signature_of = [](const wp_test::RecordedRequest& request) {
+        const std::string authorization = request.header("Authorization").value_or("");
+        const auto at = authorization.find("Signature=");
+        return at == std::string::npos ? std::string("none") : authorization.substr(at + 10);
+    };
+    ScriptedSns s;
+    s.server.set_handler([&](const wp_test::RecordedRequest& request) {
+        const std::string sig = signature_of(request);
+        return ScriptedResponse::xml(400, "<ErrorResponse><Error><Code>Bad" + sig + "</Code><Message>" + sig + " " + kSnsSecret +
+                                              "</Message></Error><RequestId>" + sig + "</RequestId></ErrorResponse>");
+    });
+    const wp::BackendError e = backend_error_of([&] { s.notifier->publish("map", "{}"); }, "echoing error");
+    EXPECT_THAT(e.what(), HasSubstr("[redacted]"));
+    EXPECT_THAT(e.code(), Not(HasSubstr(signature_of(s.server.requests().back()))));
+
+    s.server.set_handler([&](const wp_test::RecordedRequest& request) {
+        const std::string sig = signature_of(request);
+        return ScriptedResponse::xml(200, "<PublishBatchResponse><PublishBatchResult><Failed><member><Id>0</Id><Code>" + sig +
+                                              "</Code><Message>" + std::string(kSnsSecret) + " " + sig +
+                                              "</Message><SenderFault>true</SenderFault></member></Failed>"
+                                              "</PublishBatchResult></PublishBatchResponse>");
+    });
+    const std::vector<wp::OutgoingMessage> batch(1, wp::OutgoingMessage{"map", "{}"});
+    try {
+        s.notifier->publish_batch(batch);
+        ADD_FAILURE() << "accepted";
+    } catch (const wp::PublishError& pe) {
+        expect_no_secret(pe.what(), "echoing batch");
+        EXPECT_THAT(pe.what(), Not(HasSubstr(signature_of(s.server.requests().back()))));
+        EXPECT_THAT(pe.code(), Not(HasSubstr(signature_of(s.server.requests().back()))));
+    }
+}
+
+TEST(HostileDynamoDbAnswers, AnswersEchoingTheSignatureDoNotLeakIt) {
+    const auto signature_of = [](const wp_test::RecordedRequest& request) {
+        const std::string authorization = request.header("Authorization").value_or("");
+        const auto at = authorization.find("Signature=");
+        return at == std::string::npos ? std::string("none") : authorization.substr(at + 10);
+    };
+    ScriptedDynamoBackend d;
+    d.server.set_handler([&](const wp_test::RecordedRequest& request) {
+        const std::string sig = signature_of(request);
+        return ScriptedResponse::json(400, R"({"__type":"com.amazonaws#)" + sig + R"(","message":")" + sig + R"("})");
+    });
+    const wp::BackendError e = backend_error_of([&] { d.backend->status("j"); }, "echoing DynamoDB");
+    const std::string sig = signature_of(d.server.requests().back());
+    ASSERT_NE(sig, "none");
+    EXPECT_THAT(e.what(), Not(HasSubstr(sig)));
+    EXPECT_THAT(e.code(), Not(HasSubstr(sig)));
+}
+
 }  // namespace
