@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aws/aws_client.hpp"
 #include "aws/credentials.hpp"
@@ -25,13 +26,21 @@ namespace {
 
 constexpr const char* kSecret = "fuzzSecretKeyNeverShown/0123456789";
 
+// Serves one answer to every request (at most 64 requests: an answer that always says "there is
+// more" must not keep a run going), and remembers the requests' signatures.
 class FixedAnswer final : public aws::HttpClient {
 public:
     FixedAnswer(int status, std::string body) : status_(status), body_(std::move(body)) {}
-    aws::HttpResponse send(const aws::HttpRequest&) override {
+    aws::HttpResponse send(const aws::HttpRequest& request) override {
         if (++calls_ > 64) throw wp::BackendError("too many requests in one fuzz run", "FuzzLimit", false);
+        for (const auto& [name, value] : request.headers) {
+            if (name == "Authorization" && value.find("Signature=") != std::string::npos) {
+                signatures.push_back(value.substr(value.find("Signature=") + 10));
+            }
+        }
         return {status_, {{"content-type", "application/x-amz-json-1.0"}}, body_};
     }
+    std::vector<std::string> signatures;
 
 private:
     int status_;
@@ -54,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.endpoint = "http://127.0.0.1:1";
     config.credentials = std::make_shared<aws::StaticCredentialsProvider>(
         aws::Credentials{"AKIDFUZZ000000000001", kSecret, std::nullopt, std::nullopt});
-    config.http = std::make_shared<FixedAnswer>(status, std::move(body));
+    auto http = std::make_shared<FixedAnswer>(status, std::move(body));
+    config.http = http;
     config.retry.max_attempts = 2;
     config.hooks.sleep = [](std::chrono::milliseconds) {};
     auto client = std::make_shared<aws::DynamoDbClient>(std::move(config), "tbl");
@@ -90,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const wp::Error& e) {
         const std::string what = e.what();
         FUZZ_CHECK(what.find(kSecret) == std::string::npos);
-        FUZZ_CHECK(what.find("Signature=") == std::string::npos);
+        for (const auto& signature : http->signatures) FUZZ_CHECK(what.find(signature) == std::string::npos);
         FUZZ_CHECK(what.find('\n') == std::string::npos);
     } catch (const std::exception& e) {
         wp_fuzz::unexpected("DynamoDbBackend", e);

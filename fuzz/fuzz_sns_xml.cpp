@@ -68,19 +68,28 @@ bool same(const aws::SnsBatchResult& a, const aws::SnsBatchResult& b) {
     return true;
 }
 
+// Serves one answer to every request, and remembers the requests' signatures.
 class FixedAnswer final : public aws::HttpClient {
 public:
     FixedAnswer(int status, std::string body) : status_(status), body_(std::move(body)) {}
-    aws::HttpResponse send(const aws::HttpRequest&) override { return {status_, {{"content-type", "text/xml"}}, body_}; }
+    aws::HttpResponse send(const aws::HttpRequest& request) override {
+        for (const auto& [name, value] : request.headers) {
+            if (name == "Authorization" && value.find("Signature=") != std::string::npos) {
+                signatures.push_back(value.substr(value.find("Signature=") + 10));
+            }
+        }
+        return {status_, {{"content-type", "text/xml"}}, body_};
+    }
+    std::vector<std::string> signatures;
 
 private:
     int status_;
     std::string body_;
 };
 
-void check_no_secret(const std::string& what) {
+void check_no_secret(const std::string& what, const FixedAnswer& http) {
     FUZZ_CHECK(what.find(kSecret) == std::string::npos);
-    FUZZ_CHECK(what.find("Signature=") == std::string::npos);
+    for (const auto& signature : http.signatures) FUZZ_CHECK(what.find(signature) == std::string::npos);
 }
 
 }  // namespace
@@ -119,6 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // The notifier reading the answer, as a success and as an error status.
     for (const int status : {200, 400}) {
+        auto http = std::make_shared<FixedAnswer>(status, std::string(text));
         wp::SnsOptions options;
         options.topic_arn = "arn:aws:sns:us-east-1:123456789012:fuzz";
         options.endpoint = "http://127.0.0.1:1";
@@ -131,14 +141,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             [&](aws::AwsClientConfig& c) {
                 c.credentials = std::make_shared<aws::StaticCredentialsProvider>(
                     aws::Credentials{"AKIDFUZZ000000000002", kSecret, std::nullopt, std::nullopt});
-                c.http = std::make_shared<FixedAnswer>(status, std::string(text));
+                c.http = http;
                 c.hooks.sleep = [](std::chrono::milliseconds) {};
             },
             aws::map_env({}));
         try {
             notifier->publish("map", R"({"jobid":"j","partid":0})");
         } catch (const wp::BackendError& e) {
-            check_no_secret(e.what());
+            check_no_secret(e.what(), *http);
             wp_fuzz::check_message(e.what(), 4000);
         } catch (const std::exception& e) {
             wp_fuzz::unexpected("publish", e);
@@ -147,7 +157,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         try {
             notifier->publish_batch(batch);
         } catch (const wp::PublishError& e) {
-            check_no_secret(e.what());
+            check_no_secret(e.what(), *http);
             wp_fuzz::check_message(e.what(), 4000);
             const auto& failed = e.failed_indexes();
             FUZZ_CHECK(!failed.empty());

@@ -154,6 +154,26 @@ TEST(HostileDynamoDbAnswers, AnswersOfTheWrongShapeAreInvalidResponsesNotMissing
     }
 }
 
+// Found by fuzz/fuzz_dynamodb_backend.cpp: a scanned item without an id was read with the const
+// operator[] of nlohmann::json (an assertion, undefined behaviour without it), a shardGen that is
+// not a string threw the JSON library's type_error.
+TEST(HostileDynamoDbAnswers, ScannedItemsWithoutAStringIdAreSkippedAndBadShardGensAreInvalidJobItems) {
+    for (const std::string items : {R"([{"i/":{"S":"j"},"total":{"N":"3"}}])", R"([{"id":"j","total":{"N":"3"}}])",
+                                    R"([{"id":{"S":7},"total":{"N":"3"}}])", R"([{"id":{"N":"7"},"total":{"N":"3"}}])"}) {
+        ScriptedDynamoBackend d;
+        d.answer_always(ScriptedResponse::json(200, R"({"Items":)" + items + "}"));
+        int visited = 0;
+        EXPECT_NO_THROW(d.backend->list_jobs([&](const wp::JobStatus&) { ++visited; })) << items;
+        EXPECT_EQ(visited, 0) << items;
+    }
+    ScriptedDynamoBackend d;
+    d.answer_always(ScriptedResponse::json(
+        200, R"({"Item":{"id":{"S":"j"},"total":{"N":"6"},"layout":{"S":"sharded"},"shardSize":{"N":"2"},)"
+             R"("shardLevels":{"N":"2"},"shardGen":{"S":5},"pendingShards":{"NS":["0"]},"parts":{"NS":["-1"]}}})"));
+    const wp::BackendError e = backend_error_of([&] { d.backend->status("j"); }, "shardGen");
+    EXPECT_EQ(e.code(), "InvalidJobItem") << e.what();
+}
+
 TEST(HostileDynamoDbAnswers, ItemsWithUnreadableValuesAreBackendErrors) {
     const std::string job = R"("id":{"S":"j"},"total":{"N":"3"},"parts":{"NS":["0","1","2"]})";
     // Deep enough to overflow the stack of a recursive reader.

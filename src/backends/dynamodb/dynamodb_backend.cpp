@@ -769,9 +769,12 @@ void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& vis
         aws::ScanPage page = impl_->client->scan_page(request, start);
         for (const auto& item : page.items) {
             if (!is_job_item(item)) continue;
-            const auto& id = item[kId];
-            if (!id.contains("S")) continue;
-            visit(impl_->status_from_item(id["S"].get<std::string>(), item));
+            // An item without a string id is not a job of ours (never a crash: `item` is const).
+            const auto id = item.find(kId);
+            if (id == item.end() || !id->is_object()) continue;
+            const auto text = id->find("S");
+            if (text == id->end() || !text->is_string()) continue;
+            visit(impl_->status_from_item(text->get<std::string>(), item));
         }
         start = std::move(page.last_evaluated_key);
     } while (!start.is_null());

@@ -77,7 +77,9 @@ ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& ite
     const auto shard_size = aws::get_int(item, kShardSize);
     const auto levels = aws::get_int(item, kShardLevels);
     std::string gen;
-    if (auto it = item.find(kShardGen); it != item.end() && it->contains("S")) gen = (*it)["S"].get<std::string>();
+    if (auto it = item.find(kShardGen); it != item.end() && it->is_object()) {
+        if (auto s = it->find("S"); s != it->end() && s->is_string()) gen = s->get<std::string>();
+    }
     if (!total || !shard_size || !levels || gen.empty() || *total < 1 || *shard_size < 2) {
         throw BackendError("the item of sharded job '" + jobid +
                                "' lacks valid total/shardSize/shardLevels/shardGen attributes: it was changed by "
