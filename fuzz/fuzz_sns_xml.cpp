@@ -6,8 +6,12 @@
 //     "InvalidResponse"; a parsed batch answer written out again as SNS would write it parses to
 //     the same result;
 //   - publish / publish_batch throw only BackendError / PublishError (whose failed_indexes are
-//     indexes of the batch, ascending); messages are one line and never hold the secret.
+//     indexes of the batch, ascending); messages are one line and never hold the secret key or
+//     the signature of the request answered. Requests are signed at a fixed time, so a signature
+//     repeats from run to run and the fuzzer can learn it and echo it in an answer. (A server
+//     echoing the signature of an earlier request tells itself nothing new: out of scope.)
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +21,7 @@
 
 #include <pugixml.hpp>
 
+#include "aws/clock.hpp"
 #include "aws/credentials.hpp"
 #include "aws/env.hpp"
 #include "aws/error_parsing.hpp"
@@ -89,7 +94,7 @@ private:
 
 void check_no_secret(const std::string& what, const FixedAnswer& http) {
     FUZZ_CHECK(what.find(kSecret) == std::string::npos);
-    for (const auto& signature : http.signatures) FUZZ_CHECK(what.find(signature) == std::string::npos);
+    if (!http.signatures.empty()) FUZZ_CHECK(what.find(http.signatures.back()) == std::string::npos);
 }
 
 }  // namespace
@@ -128,45 +133,49 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // The notifier reading the answer, as a success and as an error status.
     for (const int status : {200, 400}) {
-        auto http = std::make_shared<FixedAnswer>(status, std::string(text));
-        wp::SnsOptions options;
-        options.topic_arn = "arn:aws:sns:us-east-1:123456789012:fuzz";
-        options.endpoint = "http://127.0.0.1:1";
-        options.max_attempts = 1;
-        options.batch_attempts = 2;
-        options.retry_base_delay = std::chrono::milliseconds(0);
-        options.retry_max_delay = std::chrono::milliseconds(0);
-        auto notifier = aws::make_sns_notifier(
-            options,
-            [&](aws::AwsClientConfig& c) {
-                c.credentials = std::make_shared<aws::StaticCredentialsProvider>(
-                    aws::Credentials{"AKIDFUZZ000000000002", kSecret, std::nullopt, std::nullopt});
-                c.http = http;
-                c.hooks.sleep = [](std::chrono::milliseconds) {};
-            },
-            aws::map_env({}));
-        try {
-            notifier->publish("map", R"({"jobid":"j","partid":0})");
-        } catch (const wp::BackendError& e) {
-            check_no_secret(e.what(), *http);
-            wp_fuzz::check_message(e.what(), 4000);
-        } catch (const std::exception& e) {
-            wp_fuzz::unexpected("publish", e);
-        }
-        const std::vector<wp::OutgoingMessage> batch(3, wp::OutgoingMessage{"map", R"({"a":1})"});
-        try {
-            notifier->publish_batch(batch);
-        } catch (const wp::PublishError& e) {
-            check_no_secret(e.what(), *http);
-            wp_fuzz::check_message(e.what(), 4000);
-            const auto& failed = e.failed_indexes();
-            FUZZ_CHECK(!failed.empty());
-            for (std::size_t i = 0; i < failed.size(); ++i) {
-                FUZZ_CHECK(failed[i] < batch.size());
-                if (i > 0) FUZZ_CHECK(failed[i - 1] < failed[i]);
+        for (const bool batch : {false, true}) {
+            auto http = std::make_shared<FixedAnswer>(status, std::string(text));
+            wp::SnsOptions options;
+            options.topic_arn = "arn:aws:sns:us-east-1:123456789012:fuzz";
+            options.endpoint = "http://127.0.0.1:1";
+            options.max_attempts = 1;   // one request per call: its signature is the one to look for
+            options.batch_attempts = 1;
+            auto notifier = aws::make_sns_notifier(
+                options,
+                [&](aws::AwsClientConfig& c) {
+                    c.credentials = std::make_shared<aws::StaticCredentialsProvider>(
+                        aws::Credentials{"AKIDFUZZ000000000002", kSecret, std::nullopt, std::nullopt});
+                    c.http = http;
+                    c.clock = [] { return aws::parse_amz_date("20260101T000000Z"); };
+                    c.hooks.sleep = [](std::chrono::milliseconds) {};
+                },
+                aws::map_env({}));
+            if (!batch) {
+                try {
+                    notifier->publish("map", R"({"jobid":"j","partid":0})");
+                } catch (const wp::BackendError& e) {
+                    check_no_secret(e.what(), *http);
+                    wp_fuzz::check_message(e.what(), 4000);
+                } catch (const std::exception& e) {
+                    wp_fuzz::unexpected("publish", e);
+                }
+                continue;
             }
-        } catch (const std::exception& e) {
-            wp_fuzz::unexpected("publish_batch", e);
+            const std::vector<wp::OutgoingMessage> messages(3, wp::OutgoingMessage{"map", R"({"a":1})"});
+            try {
+                notifier->publish_batch(messages);
+            } catch (const wp::PublishError& e) {
+                check_no_secret(e.what(), *http);
+                wp_fuzz::check_message(e.what(), 4000);
+                const auto& failed = e.failed_indexes();
+                FUZZ_CHECK(!failed.empty());
+                for (std::size_t i = 0; i < failed.size(); ++i) {
+                    FUZZ_CHECK(failed[i] < messages.size());
+                    if (i > 0) FUZZ_CHECK(failed[i - 1] < failed[i]);
+                }
+            } catch (const std::exception& e) {
+                wp_fuzz::unexpected("publish_batch", e);
+            }
         }
     }
     return 0;
