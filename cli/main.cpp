@@ -31,6 +31,8 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_watch,
     wpcli::setup_delete,
     wpcli::setup_create_table,
+    wpcli::setup_sweep,
+    wpcli::setup_failed,
     wpcli::setup_run,
     wpcli::setup_send,
 };

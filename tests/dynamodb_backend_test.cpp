@@ -76,7 +76,8 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     backend->set_total(jobid, 5);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item.has_value());
-    EXPECT_EQ(attribute_names(*item), (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata"}));
+    EXPECT_EQ(attribute_names(*item),
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
     EXPECT_EQ((*item)["id"], (json{{"S", jobid}}));
     ASSERT_TRUE((*item)["parts"].contains("NS"));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 5));
@@ -105,16 +106,19 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     ASSERT_TRUE(item->contains("reduceClaim"));
     EXPECT_TRUE((*item)["reduceClaim"].contains("S"));
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "metadata", "error"}));
+              (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "reduceClaimedAt", "metadata", "error",
+                                     "updatedAt"}));
 
     backend->release_reduce(jobid);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["reduceSent"], (json{{"BOOL", false}}));
     EXPECT_FALSE(item->contains("reduceClaim"));
+    EXPECT_FALSE(item->contains("reduceClaimedAt"));
 
     backend->set_total(jobid, 2, /*overwrite=*/true);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
-    EXPECT_EQ(attribute_names(*item), (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata"}));
+    EXPECT_EQ(attribute_names(*item),
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 2));
     EXPECT_EQ(aws::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
     EXPECT_TRUE(backend->delete_job(jobid));
@@ -244,7 +248,7 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     ASSERT_TRUE(item.has_value());
     EXPECT_EQ(attribute_names(*item),
               (std::set<std::string>{"id", "total", "layout", "shardSize", "shardLevels", "shardGen", "pendingShards",
-                                     "parts", "reduceSent", "metadata"}));
+                                     "parts", "reduceSent", "metadata", "updatedAt"}));
     EXPECT_EQ((*item)["total"], (json{{"N", "100"}}));
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "4"}}));
@@ -348,7 +352,8 @@ TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest)
     auto before = worker->stats();
     EXPECT_FALSE(worker->complete_part(jobid, 10));
     auto after = worker->stats();
-    EXPECT_EQ(after.requests - before.requests, 3u) << "refused compatible write, GetItem, shard write";
+    EXPECT_EQ(after.requests - before.requests, 4u)
+        << "refused compatible write, GetItem, the job item's updatedAt (once a minute), shard write";
     before = after;
     EXPECT_FALSE(worker->complete_part(jobid, 11));
     EXPECT_EQ(worker->stats().requests - before.requests, 1u);
@@ -409,7 +414,8 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
 
     compat->set_total(jobid, 3, /*overwrite=*/true);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
-    EXPECT_EQ(attribute_names(*item), (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata"}));
+    EXPECT_EQ(attribute_names(*item),
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
     // The sharded backend cached the old tree: it must notice the change.
     EXPECT_FALSE(sharded->complete_part(jobid, 0));

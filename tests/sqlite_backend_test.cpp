@@ -188,7 +188,7 @@ TEST(SqliteBackend, FileIsInWalMode) {
 TEST(SqliteBackend, SchemaTablesAndVersion) {
     const std::string path = temp_db();
     wp::SqliteBackend backend(options_for(path));
-    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 1);
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 2);
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'wp_jobs'"), 1);
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wp_pending_parts' "
                               "AND sql LIKE '%WITHOUT ROWID%'"),
@@ -208,6 +208,38 @@ TEST(SqliteBackend, NewerSchemaVersionIsConfigError) {
     } catch (const wp::ConfigError& e) {
         EXPECT_THAT(e.what(), HasSubstr("schema version 99"));
     }
+}
+
+TEST(SqliteBackend, VersionOneFileIsUpgradedInPlace) {
+    // A file written by version 1 of the schema (before claim times and confirmations).
+    const std::string path = temp_db();
+    {
+        wp::sqlite_detail::Connection c(options_for(path));
+        c.exec(R"sql(
+CREATE TABLE wp_schema_versions (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE wp_jobs (
+    id INTEGER PRIMARY KEY, jobid TEXT NOT NULL UNIQUE, total INTEGER NOT NULL CHECK (total >= 1),
+    remaining INTEGER NOT NULL CHECK (remaining >= 0), failed INTEGER NOT NULL DEFAULT 0, reason TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}', reduce_sent INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE wp_pending_parts (job INTEGER NOT NULL, partid INTEGER NOT NULL, PRIMARY KEY (job, partid)) WITHOUT ROWID;
+INSERT INTO wp_schema_versions VALUES ('jobs', 1);
+INSERT INTO wp_jobs (jobid, total, remaining, reduce_sent, created_at, updated_at) VALUES ('sent', 1, 0, 1, 1, 1);
+INSERT INTO wp_jobs (jobid, total, remaining, reduce_sent, created_at, updated_at) VALUES ('running', 2, 1, 0, 1, 1);
+INSERT INTO wp_pending_parts VALUES (2, 1);
+)sql");
+    }
+    wp::SqliteBackend backend(options_for(path));
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 2);
+    const auto sent = backend.status("sent");
+    EXPECT_TRUE(sent.reduce_sent);
+    EXPECT_TRUE(sent.reduce_confirmed) << "a reduce claimed before the upgrade must not be swept again";
+    EXPECT_FALSE(backend.reclaim_reduce("sent", std::chrono::milliseconds(0)));
+    const auto r = backend.complete_part_and_claim_reduce("running", 1);
+    EXPECT_TRUE(r.reduce_claimed);
+    EXPECT_TRUE(backend.status("running").reduce_claimed_at_ms.has_value());
+    wp::SqliteBackend again(options_for(path));  // a second open finds version 2: no second ALTER
+    EXPECT_EQ(again.status("running").total, 2);
 }
 
 TEST(SqliteBackend, InstancesOnOneFileShareJobs) {

@@ -95,6 +95,17 @@ struct DynamoDbOptions {
     std::int64_t shard_size = 250;
     // Concurrent BatchWriteItem requests when writing or deleting a sharded job's items.
     std::size_t write_parallelism = 4;
+
+    // Expiry of finished jobs: when > 0, a job's items get the attribute `ttl_attribute` (epoch
+    // seconds) set to now + done_ttl when its reduce is confirmed sent or the job fails (a sharded
+    // job's shard items when they empty), so that DynamoDB's TTL deletes them once TTL is switched
+    // on for the table with that attribute (`aws dynamodb update-time-to-live`). 0: never.
+    // Keep it longer than watchbot's retries last, so late duplicates still find the job.
+    std::chrono::seconds done_ttl{0};
+    std::string ttl_attribute = "expiresAt";
+    // Sharded layout: how often one process refreshes the job item's updatedAt while completing
+    // parts (the compatible layout refreshes it on every completion). `ls --stale` reads it.
+    std::chrono::milliseconds touch_interval{60'000};
 };
 
 class DynamoDbBackend final : public Backend {
@@ -137,6 +148,13 @@ public:
     // claim_reduce: one conditional UpdateItem (SET reduceSent); false when already claimed or failed.
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
+    // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
+    // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
+    // taken over.
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // complete_part, then, only when the job became complete, one conditional claim UpdateItem.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
     void fail_job(const std::string& jobid, const std::string& reason) override;

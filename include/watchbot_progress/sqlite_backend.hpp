@@ -101,6 +101,10 @@ public:
     bool complete_part(const std::string& jobid, PartId partid) override;
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
     // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

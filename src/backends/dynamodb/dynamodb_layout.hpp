@@ -19,6 +19,10 @@ inline constexpr const char* kError = "error";            // S (or N from the Py
 inline constexpr const char* kMetadata = "metadata";      // M
 inline constexpr const char* kReduceSent = "reduceSent";  // BOOL
 inline constexpr const char* kReduceClaim = "reduceClaim";  // S: token of the claim's winner
+inline constexpr const char* kReduceClaimedAt = "reduceClaimedAt";  // N: claim time, ms since the epoch
+inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the claimer sent the reduce
+inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
+inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
 // Sharded job item only.
 inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
 inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
