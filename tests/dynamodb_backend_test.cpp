@@ -236,6 +236,73 @@ TEST(DynamoDbLayout, AutoLayoutShardsAboveTheThreshold) {
 
 // ---- sharded layout -----------------------------------------------------------------------------
 
+std::int64_t epoch_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
+    auto backend = make_backend([](wp::DynamoDbOptions& o) { o.done_ttl = std::chrono::hours(24); });
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("ttl");
+    backend->set_total(jobid, 2);
+    backend->complete_part(jobid, 0);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("expiresAt")) << "not finished until sent";
+    const std::int64_t before = epoch_seconds();
+    backend->confirm_reduce(jobid);
+    auto item = client->get_item({wp_test::dynamodb_key(jobid)});
+    ASSERT_TRUE(item->contains("expiresAt"));
+    const std::int64_t at = *aws::get_int(*item, "expiresAt");
+    EXPECT_GE(at, before + 24 * 3600);
+    EXPECT_LE(at, epoch_seconds() + 24 * 3600);
+    // Overwriting the job makes it live again.
+    backend->set_total(jobid, 3, /*overwrite=*/true);
+    EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("expiresAt"));
+    // A failed job is finished too.
+    backend->fail_job(jobid, "boom");
+    EXPECT_TRUE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("expiresAt"));
+    backend->delete_job(jobid);
+
+    // Without done_ttl nothing expires.
+    auto plain = make_backend();
+    const std::string kept = new_id("ttl-off");
+    plain->set_total(kept, 1);
+    ASSERT_TRUE(plain->complete_part_and_claim_reduce(kept, 0).reduce_claimed);
+    plain->confirm_reduce(kept);
+    plain->fail_job(kept, "x");
+    EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(kept)})->contains("expiresAt"));
+    plain->delete_job(kept);
+}
+
+TEST(DynamoDbExpiry, EmptiedShardItemsExpireToo) {
+    auto backend = make_backend([](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 4;
+        o.done_ttl = std::chrono::hours(1);
+        o.ttl_attribute = "ttl";
+    });
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("ttl-sharded");
+    backend->set_total(jobid, 8);  // two shards under the job item
+    for (wp::PartId p = 0; p < 4; ++p) backend->complete_part(jobid, p);
+    std::size_t expiring = 0;
+    for (const auto& item : shard_items(*client, jobid)) expiring += item.contains("ttl") ? 1 : 0;
+    EXPECT_EQ(expiring, 1u) << "only the emptied shard is finished";
+    for (wp::PartId p = 4; p < 8; ++p) backend->complete_part_and_claim_reduce(jobid, p);
+    backend->confirm_reduce(jobid);
+    for (const auto& item : shard_items(*client, jobid)) EXPECT_TRUE(item.contains("ttl")) << item.dump();
+    EXPECT_TRUE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("ttl"));
+    backend->delete_job(jobid);
+}
+
+TEST(DynamoDbExpiry, TtlAttributeMustNotClashWithTheLayout) {
+    for (const char* name : {"", "parts", "total", "reduceSent", "updatedAt", "shardOf"}) {
+        SCOPED_TRACE(name);
+        EXPECT_THROW(make_backend([&](wp::DynamoDbOptions& o) { o.ttl_attribute = name; }), wp::InvalidInput);
+    }
+    EXPECT_THROW(make_backend([](wp::DynamoDbOptions& o) { o.done_ttl = std::chrono::seconds(-1); }), wp::InvalidInput);
+}
+
 TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     auto backend = make_backend([](wp::DynamoDbOptions& o) {
         o.layout = wp::DynamoDbLayout::kSharded;
