@@ -195,6 +195,50 @@ INSTANTIATE_TEST_SUITE_P(
                                 0.2}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
 
+// ---- aimed faults, on small jobs ----------------------------------------------------------------
+
+// Every answer to the first reduce claim is cut off after dynalite applied it, as often as the AWS
+// layer tries (3 attempts): the claim is made, with a token its caller never hears confirmed. The
+// caller must still recognise its claim (or the claim must be given back): a claim held by nobody
+// means the job never gets its reduce, however often its parts are delivered again.
+TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
+    const wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+    auto direct = std::make_shared<wp::DynamoDbBackend>(options);
+    wp_test::FaultProxy proxy(proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "#reduceClaim = :token", 3));
+    std::atomic<std::uint64_t> retries{0};
+    auto backend = proxied_backend(proxy, options, retries);
+    auto notifier = std::make_shared<wp_test::CountingNotifier>();
+    const json parts = {{{"n", 0}}, {{"n", 1}}, {{"n", 2}}};
+    const std::string jobid = wp::create_job(parts, {.backend = backend, .notifier = notifier});
+    std::vector<wp::MapMessage> messages;
+    for (const std::string& body : notifier->messages("map")) messages.push_back(wp::parse_map_message(body));
+    ASSERT_EQ(messages.size(), 3u);
+
+    // Parts 0 and 1, then the last part alone: its claim meets the three faults.
+    wp::Part(messages[0], {.backend = backend, .notifier = notifier}).run([] {});
+    wp::Part(messages[1], {.backend = backend, .notifier = notifier}).run([] {});
+    std::string first_error;
+    try {
+        wp::Part(messages[2], {.backend = backend, .notifier = notifier}).run([] {});
+    } catch (const wp::BackendError& e) {
+        first_error = e.code();
+    }
+    EXPECT_EQ(proxy.counts().faults[static_cast<std::size_t>(FaultKind::kTruncateAfterForward)], 3u);
+    // Then every part again, twice, with redelivery of failures.
+    const wp_test::DeliveryReport report = wp_test::deliver_with_redelivery(messages, {.threads = 4}, [&](const wp::MapMessage& m) {
+        wp::Part(m, {.backend = backend, .notifier = notifier}).run([] {});
+    });
+    std::cout << "[aimed claim] first delivery of the last part: " << (first_error.empty() ? "returned" : first_error)
+              << "; proxy: " << proxy.counts().to_string() << "; retries=" << retries.load() << "; "
+              << report.to_string() << std::endl;
+    EXPECT_EQ(report.undelivered, 0u);
+    const wp::JobStatus status = direct->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_sent);
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u) << "the claim was made but its reduce never sent";
+    EXPECT_TRUE(direct->delete_job(jobid));
+}
+
 }  // namespace
 
 #endif  // WP_WITH_AWS

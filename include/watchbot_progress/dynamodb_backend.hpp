@@ -31,7 +31,8 @@
 // Requests and retries: every request is SigV4-signed and retried by the AWS layer in the
 // "standard" mode (AWS_MAX_ATTEMPTS, default 3 attempts). Every write the backend sends is safe to
 // repeat: completions are set deletions, and a reduce claim carries a random token so that a retry
-// of a claim whose answer was lost recognises its own win. Errors: BackendError with DynamoDB's
+// of a claim whose answer was lost recognises its own win (a claim whose every answer was lost is
+// checked with one read before it is reported as failed). Errors: BackendError with DynamoDB's
 // error code (ResourceNotFoundException names the missing table), retryable() as classified by the
 // AWS layer. Messages name the table and endpoint, never credentials, tokens or signatures.
 //

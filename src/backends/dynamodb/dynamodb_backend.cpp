@@ -230,6 +230,17 @@ struct DynamoDbBackend::Impl {
         return s;
     }
 
+    // The string attribute `name` of the job's item (a strongly consistent read of that one
+    // attribute); nullopt when the item or the attribute is missing.
+    std::optional<std::string> read_token(const std::string& jobid, const char* name) {
+        Expr x;
+        auto item = client->get_item({key_of(jobid), true, x.n(name), x.names});
+        if (!item) return std::nullopt;
+        auto it = item->find(name);
+        if (it == item->end() || !it->contains("S") || !(*it)["S"].is_string()) return std::nullopt;
+        return (*it)["S"].get<std::string>();
+    }
+
     // ---- completion ---------------------------------------------------------------------------
     enum class Layout { kCompatible, kSharded };
     struct Completion {
@@ -336,7 +347,8 @@ struct DynamoDbBackend::Impl {
         Expr x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string token = x.v("token", aws::string_value(random_hex(16)));
+        const std::string token_value = random_hex(16);
+        const std::string token = x.v("token", aws::string_value(token_value));
         const std::string rs = x.n(kReduceSent);
         request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " + token;
         request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
@@ -353,7 +365,28 @@ struct DynamoDbBackend::Impl {
         }
         request.names = x.names;
         request.values = x.values;
-        return client->update_item(request).applied;
+        try {
+            return client->update_item(request).applied;
+        } catch (const BackendError& e) {
+            // Retries ran out (or the error cannot be retried). When no answer was definite — the
+            // last attempts' answers lost, cut off, timed out or 5xx — the claim may have been
+            // made with this token by an attempt whose answer never came: then it is this
+            // caller's, and saying otherwise would leave it held by nobody (no reduce, ever).
+            // One strongly consistent read tells. (A definite refusal — validation, access — made
+            // no claim; an unreadable 2xx answer, InvalidResponse, may have.)
+            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            std::optional<std::string> holder;
+            try {
+                holder = read_token(jobid, kReduceClaim);
+            } catch (const std::exception& read_error) {
+                warn("job " + jobid + ": the reduce claim failed (" + e.code() +
+                     ") and reading who holds it failed too (" + read_error.what() +
+                     "); if the job never gets its reduce, release the claim (release_reduce) and deliver a part again");
+                throw e;
+            }
+            if (holder && *holder == token_value) return true;
+            throw;
+        }
     }
 
     // ---- creation -----------------------------------------------------------------------------
