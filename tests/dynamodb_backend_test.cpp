@@ -76,7 +76,11 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     backend->set_total(jobid, 5);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item.has_value());
-    EXPECT_EQ(attribute_names(*item), (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata"}));
+    // createToken: the creating call's random token, so that a retry whose first attempt's answer
+    // was lost recognises the job it wrote (other tools ignore the attribute).
+    EXPECT_EQ(attribute_names(*item),
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "createToken"}));
+    EXPECT_TRUE((*item)["createToken"].contains("S"));
     EXPECT_EQ((*item)["id"], (json{{"S", jobid}}));
     ASSERT_TRUE((*item)["parts"].contains("NS"));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 5));
@@ -105,7 +109,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     ASSERT_TRUE(item->contains("reduceClaim"));
     EXPECT_TRUE((*item)["reduceClaim"].contains("S"));
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "metadata", "error"}));
+              (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "metadata", "error", "createToken"}));
 
     backend->release_reduce(jobid);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
@@ -244,7 +248,7 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     ASSERT_TRUE(item.has_value());
     EXPECT_EQ(attribute_names(*item),
               (std::set<std::string>{"id", "total", "layout", "shardSize", "shardLevels", "shardGen", "pendingShards",
-                                     "parts", "reduceSent", "metadata"}));
+                                     "parts", "reduceSent", "metadata", "createToken"}));
     EXPECT_EQ((*item)["total"], (json{{"N", "100"}}));
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "4"}}));

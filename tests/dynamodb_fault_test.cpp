@@ -1,7 +1,8 @@
 // Fault injection between the DynamoDB backend and dynalite: every request of the job's backend
 // goes through a FaultProxy (tests/aws/fault_proxy.hpp) that drops connections before or after
 // forwarding, answers 500 InternalServerError or throttling errors, or holds answers past the
-// client's timeout, at a fixed rate with a fixed seed. For each fault kind a 2,000-part job is
+// client's timeout, at a fixed rate with a fixed seed (and one aimed case: the answer of the job's
+// creation lost). For each fault kind a 2,000-part job is
 // created with create_job, every part is delivered two or three times from 16 threads through the
 // Part guard, and every delivery whose guard threw is delivered again (like SQS) until it succeeds.
 // The job must end complete (as read directly from dynalite: remaining 0, no pending part, the
@@ -192,7 +193,10 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultCase{"Mixed",
                                 {FaultKind::kDropBeforeForward, FaultKind::kDropAfterForward, FaultKind::kTruncateAfterForward,
                                  FaultKind::kServerError, FaultKind::kThrottle, FaultKind::kDelay},
-                                0.2}),
+                                0.2},
+                      // Aimed: the answer of the job's creation (a conditional PutItem) is lost
+                      // after dynalite wrote it; the retry must not take the job for another's.
+                      FaultCase{"CreationAnswerLost", {FaultKind::kDropAfterForward}, 1.0, "DynamoDB_20120810.PutItem", 1}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
 
 // ---- aimed faults, on small jobs ----------------------------------------------------------------
@@ -236,6 +240,38 @@ TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
     EXPECT_EQ(status.remaining, 0);
     EXPECT_TRUE(status.reduce_sent);
     EXPECT_EQ(notifier->messages("reduce").size(), 1u) << "the claim was made but its reduce never sent";
+    EXPECT_TRUE(direct->delete_job(jobid));
+}
+
+// The answer of a sharded job's creation (the job item's conditional PutItem, written after its
+// shard items) is lost after dynalite wrote it: the retry finds the job it wrote. It must neither
+// report the job as another's nor delete the shard items the job now refers to.
+TEST(DynamoDbAimedFaults, TheLostAnswerOfAShardedJobsCreationNeitherFailsNorDamagesIt) {
+    wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+    options.layout = wp::DynamoDbLayout::kSharded;
+    options.shard_size = 10;
+    auto direct = std::make_shared<wp::DynamoDbBackend>(options);
+    wp_test::FaultProxy proxy(proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "DynamoDB_20120810.PutItem", 1));
+    std::atomic<std::uint64_t> retries{0};
+    auto backend = proxied_backend(proxy, options, retries);
+    auto notifier = std::make_shared<wp_test::CountingNotifier>();
+    json parts = json::array();
+    for (int i = 0; i < 100; ++i) parts.push_back({{"n", i}});
+    const std::string jobid = wp::create_job(parts, {.backend = backend, .notifier = notifier});
+    EXPECT_EQ(proxy.counts().total_faults(), 1u);
+    EXPECT_EQ(direct->status(jobid).remaining, 100);
+
+    std::vector<wp::MapMessage> messages;
+    for (const std::string& body : notifier->messages("map")) messages.push_back(wp::parse_map_message(body));
+    const wp_test::DeliveryReport report = wp_test::deliver_with_redelivery(messages, {.threads = 4}, [&](const wp::MapMessage& m) {
+        wp::Part(m, {.backend = backend, .notifier = notifier}).run([] {});
+    });
+    EXPECT_TRUE(report.unexpected.empty()) << ::testing::PrintToString(report.unexpected);
+    EXPECT_EQ(report.undelivered, 0u);
+    const wp::JobStatus status = direct->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_sent);
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
     EXPECT_TRUE(direct->delete_job(jobid));
 }
 

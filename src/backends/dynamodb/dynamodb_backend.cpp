@@ -411,9 +411,18 @@ struct DynamoDbBackend::Impl {
         return total > options.sharded_threshold || total > max_compatible_parts(jobid);
     }
 
+    // After a refused conditional creation: whether the job item is the one this set_total wrote
+    // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
+    // random token it carries.
+    bool created_by(const std::string& jobid, const std::string& token) {
+        const std::optional<std::string> found = read_token(jobid, kCreateToken);
+        return found && *found == token;
+    }
+
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
         Expr x;
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -421,10 +430,11 @@ struct DynamoDbBackend::Impl {
                 {kTotal, aws::number_value(total)},
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) throw InvalidInput(already_exists(jobid));
+            if (!client->put_item(request).applied && !created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
             forget(jobid);
             return;
         }
@@ -435,8 +445,8 @@ struct DynamoDbBackend::Impl {
                          x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) +
                          " = " + x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) +
-                         ", " + x.n(kShardGen) + ", " + x.n(kPendingShards);
+                         x.n(kReduceClaim) + ", " + x.n(kCreateToken) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) +
+                         ", " + x.n(kShardLevels) + ", " + x.n(kShardGen) + ", " + x.n(kPendingShards);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
@@ -511,6 +521,7 @@ struct DynamoDbBackend::Impl {
         Expr x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -523,10 +534,13 @@ struct DynamoDbBackend::Impl {
                 {kParts, aws::number_set({kShardedPartsSentinel})},
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) {
+            // Refused: another job of that id, unless this very write was made by an attempt whose
+            // answer was lost (then deleting "its" tree would damage the job just created).
+            if (!client->put_item(request).applied && !created_by(jobid, token)) {
                 delete_tree_quietly(jobid, tree, "a job that lost a creation race");
                 throw InvalidInput(already_exists(jobid));
             }
@@ -545,7 +559,7 @@ struct DynamoDbBackend::Impl {
                          x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) + " = " +
                          x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim);
+                         x.n(kReduceClaim) + ", " + x.n(kCreateToken);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
