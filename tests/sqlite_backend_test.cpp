@@ -318,7 +318,8 @@ TEST(SqliteBackend, ListJobsFollowsPagesAndAllowsCallbacks) {
 // ------------------------------------------------------------------------------------------------
 // Large jobs
 
-TEST(SqliteBackend, MillionPartSetTotalIsFast) {
+// Speed is a figure printed here (docs/performance.md has the benchmarks), not a check.
+TEST(SqliteBackend, MillionPartSetTotalWritesEveryPart) {
     const std::string path = temp_db();
     wp::SqliteBackend backend(options_for(path));
     const auto start = std::chrono::steady_clock::now();
@@ -326,9 +327,6 @@ TEST(SqliteBackend, MillionPartSetTotalIsFast) {
     const auto elapsed = std::chrono::steady_clock::now() - start;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
     std::cout << "[          ] set_total(1,000,000) took " << ms << " ms\n";
-    if (!kSanitized) {
-        EXPECT_LT(ms, 5000) << "expected about 1 s";
-    }
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM wp_pending_parts"), 1'000'000);
     EXPECT_EQ(query_int(path, "SELECT MIN(partid) FROM wp_pending_parts"), 0);
     EXPECT_EQ(query_int(path, "SELECT MAX(partid) FROM wp_pending_parts"), 999'999);
@@ -338,9 +336,8 @@ TEST(SqliteBackend, MillionPartSetTotalIsFast) {
     const auto t0 = std::chrono::steady_clock::now();
     for (wp::PartId p = 0; p < 1000; ++p) backend.complete_part_and_claim_reduce("big", p * 997);
     const auto per_completion = (std::chrono::steady_clock::now() - t0) / 1000;
-    if (!kSanitized) {
-        EXPECT_LT(per_completion, std::chrono::milliseconds(5));
-    }
+    std::cout << "[          ] one completion of the 1,000,000-part job took "
+              << std::chrono::duration_cast<std::chrono::microseconds>(per_completion).count() << " us\n";
     EXPECT_EQ(backend.status("big").remaining, 999'000);
     EXPECT_TRUE(backend.part_complete("big", 997));
     EXPECT_FALSE(backend.part_complete("big", 998));

@@ -8,7 +8,8 @@
 // tool wrote): one item per job, the format the Python and Node tools read and write:
 //   id S | parts NS (pending part ids; absent when none) | total N | error S (or N, as the Python
 //   tool writes; present only when failed) | metadata M | reduceSent BOOL
-// plus `reduceClaim` S, the token of the caller that won the reduce claim (other tools ignore it).
+// plus `reduceClaim` S, the token of the caller that won the reduce claim, and `createToken` S, the
+// token of the set_total call that created the job (other tools ignore both).
 // Completing a part is one UpdateItem (DELETE parts :p) whose cost grows with the job: DynamoDB
 // bills a write by the size of the whole item, about 4 bytes per pending part, and an item holds at
 // most 400 KB, so this layout cannot hold more than about 80,000 parts.
@@ -30,8 +31,9 @@
 //
 // Requests and retries: every request is SigV4-signed and retried by the AWS layer in the
 // "standard" mode (AWS_MAX_ATTEMPTS, default 3 attempts). Every write the backend sends is safe to
-// repeat: completions are set deletions, and a reduce claim carries a random token so that a retry
-// of a claim whose answer was lost recognises its own win. Errors: BackendError with DynamoDB's
+// repeat: completions are set deletions, and a reduce claim and a job creation carry a random token
+// so that a retry of one whose answer was lost recognises its own write (a claim whose every answer
+// was lost is checked with one read before it is reported as failed). Errors: BackendError with DynamoDB's
 // error code (ResourceNotFoundException names the missing table), retryable() as classified by the
 // AWS layer. Messages name the table and endpoint, never credentials, tokens or signatures.
 //
@@ -130,7 +132,8 @@ public:
 
     // The Backend contract (backend.hpp), with these DynamoDB specifics:
     //
-    // set_total: compatible layout: one conditional PutItem (refused when the job exists), or with
+    // set_total: compatible layout: one conditional PutItem (refused when the job exists, unless
+    //   the job is the one this call wrote, by its createToken: an attempt whose answer was lost), or with
     //   overwrite one UpdateItem that resets parts, total, error and reduceSent and keeps metadata.
     //   Sharded layout: the shard and index items first (BatchWriteItem), then the job item last
     //   and conditionally, so a job is visible only once whole; items of a half-written job are

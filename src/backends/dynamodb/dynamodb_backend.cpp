@@ -294,6 +294,17 @@ struct DynamoDbBackend::Impl {
         return s;
     }
 
+    // The string attribute `name` of the job's item (a strongly consistent read of that one
+    // attribute); nullopt when the item or the attribute is missing.
+    std::optional<std::string> read_token(const std::string& jobid, const char* name) {
+        Expr x;
+        auto item = client->get_item({key_of(jobid), true, x.n(name), x.names});
+        if (!item) return std::nullopt;
+        auto it = item->find(name);
+        if (it == item->end() || !it->contains("S") || !(*it)["S"].is_string()) return std::nullopt;
+        return (*it)["S"].get<std::string>();
+    }
+
     // ---- completion ---------------------------------------------------------------------------
     enum class Layout { kCompatible, kSharded };
     struct Completion {
@@ -404,7 +415,8 @@ struct DynamoDbBackend::Impl {
         Expr x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string token = x.v("token", aws::string_value(random_hex(16)));
+        const std::string token_value = random_hex(16);
+        const std::string token = x.v("token", aws::string_value(token_value));
         const std::string rs = x.n(kReduceSent);
         request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
                          token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
@@ -423,7 +435,28 @@ struct DynamoDbBackend::Impl {
         }
         request.names = x.names;
         request.values = x.values;
-        return client->update_item(request).applied;
+        try {
+            return client->update_item(request).applied;
+        } catch (const BackendError& e) {
+            // Retries ran out (or the error cannot be retried). When no answer was definite — the
+            // last attempts' answers lost, cut off, timed out or 5xx — the claim may have been
+            // made with this token by an attempt whose answer never came: then it is this
+            // caller's, and saying otherwise would leave it held by nobody (no reduce, ever).
+            // One strongly consistent read tells. (A definite refusal — validation, access — made
+            // no claim; an unreadable 2xx answer, InvalidResponse, may have.)
+            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            std::optional<std::string> holder;
+            try {
+                holder = read_token(jobid, kReduceClaim);
+            } catch (const std::exception& read_error) {
+                warn("job " + jobid + ": the reduce claim failed (" + e.code() +
+                     ") and reading who holds it failed too (" + read_error.what() +
+                     "); if the job never gets its reduce, release the claim (release_reduce) and deliver a part again");
+                throw e;
+            }
+            if (holder && *holder == token_value) return true;
+            throw;
+        }
     }
 
     // ---- creation -----------------------------------------------------------------------------
@@ -448,9 +481,18 @@ struct DynamoDbBackend::Impl {
         return total > options.sharded_threshold || total > max_compatible_parts(jobid);
     }
 
+    // After a refused conditional creation: whether the job item is the one this set_total wrote
+    // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
+    // random token it carries.
+    bool created_by(const std::string& jobid, const std::string& token) {
+        const std::optional<std::string> found = read_token(jobid, kCreateToken);
+        return found && *found == token;
+    }
+
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
         Expr x;
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -459,10 +501,11 @@ struct DynamoDbBackend::Impl {
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
                 {kUpdatedAt, aws::number_value(now_ms())},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) throw InvalidInput(already_exists(jobid));
+            if (!client->put_item(request).applied && !created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
             forget(jobid);
             return;
         }
@@ -475,8 +518,9 @@ struct DynamoDbBackend::Impl {
                          x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
                          x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) +
-                         ", " + x.n(kShardGen) + ", " + x.n(kPendingShards);
+                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken) + ", " +
+                         x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " + x.n(kShardGen) + ", " +
+                         x.n(kPendingShards);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
@@ -551,6 +595,7 @@ struct DynamoDbBackend::Impl {
         Expr x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -564,10 +609,13 @@ struct DynamoDbBackend::Impl {
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
                 {kUpdatedAt, aws::number_value(now_ms())},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) {
+            // Refused: another job of that id, unless this very write was made by an attempt whose
+            // answer was lost (then deleting "its" tree would damage the job just created).
+            if (!client->put_item(request).applied && !created_by(jobid, token)) {
                 delete_tree_quietly(jobid, tree, "a job that lost a creation race");
                 throw InvalidInput(already_exists(jobid));
             }
@@ -588,7 +636,7 @@ struct DynamoDbBackend::Impl {
                          x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
                          x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts);
+                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
