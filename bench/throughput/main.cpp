@@ -72,7 +72,11 @@ std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const Dy
 
 std::shared_ptr<wp::Notifier> open_bench_notifier(const std::string& uri) {
     if (uri == "discard://") return std::make_shared<wp_bench::DiscardNotifier>();
-    return wp::open_notifier(uri);
+    try {
+        return wp::open_notifier(uri);
+    } catch (const wp::InvalidInput& e) {
+        throw wp::InvalidInput(std::string(e.what()) + ", or discard:// (this tool only)");
+    }
 }
 
 }  // namespace
