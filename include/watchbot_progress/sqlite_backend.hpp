@@ -23,7 +23,10 @@
 //
 // Thread safety: every method may be called concurrently from any threads. Each call borrows a
 // connection from the instance's pool (opening one when none is idle), so a connection is never
-// used by two threads at once; up to `max_idle_connections` idle connections are kept open.
+// used by two threads at once; up to `max_idle_connections` idle connections are kept open. Write
+// transactions of one instance (SqliteBackend or LocalQueue) run one at a time, reads concurrently:
+// SQLite admits one writer per file anyway, and threads queueing on SQLite's own lock kept its
+// automatic checkpoint from ever restarting the WAL, which then grew without bound.
 // Process safety: each worker process opens its own instance. Do not fork() while this process has
 // the file open if the child is going to use the file: SQLite's per-process lock bookkeeping is
 // copied by fork() (https://sqlite.org/howtocorrupt.html, "carrying an open database connection
