@@ -1,8 +1,11 @@
 // ls: every job in the database, one JSON status object (or job id) per line (the Python tool's `ls`).
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
+#include "duration.hpp"
 #include "output.hpp"
 
 namespace wpcli {
@@ -13,14 +16,37 @@ struct LsOptions {
     bool status = false;  // --status: the default, accepted for the Python tool's sake
     bool jobid_only = false;
     bool hide_completed = false;
+    std::string stale;  // --stale DURATION; empty: every job
 };
 
 void run_ls(const LsOptions& opt, Context& ctx) {
+    std::optional<std::int64_t> stale_before;  // ms since the epoch
+    if (!opt.stale.empty()) {
+        const auto age = parse_duration(opt.stale, "--stale");
+        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        stale_before = now - age.count();
+    }
     const auto backend = ctx.open_backend();
+    std::size_t unknown = 0;
     backend->list_jobs([&](const watchbot_progress::JobStatus& status) {
         if (opt.hide_completed && status.remaining == 0) return;
+        if (stale_before) {
+            // Stale: still running (pending parts, not failed) and unchanged for that long.
+            if (status.failed || status.complete()) return;
+            if (!status.updated_at_ms) {
+                ++unknown;
+                return;
+            }
+            if (*status.updated_at_ms > *stale_before) return;
+        }
         print_line(opt.jobid_only ? status.jobid : python_dumps(info_json(status)));
     });
+    if (unknown > 0) {
+        print_message(std::to_string(unknown) + " running job" + (unknown == 1 ? "" : "s") +
+                      " record no progress time (written by the Python or Node tool) and were not checked");
+    }
 }
 
 }  // namespace
@@ -32,12 +58,16 @@ void setup_ls(CLI::App& app, Context& ctx) {
     auto* jobid = sub->add_flag("--jobid", opt->jobid_only, "Print only the job ids");
     status->excludes(jobid);
     sub->add_flag("--hide-completed", opt->hide_completed, "Show only jobs with pending parts");
+    sub->add_option("--stale", opt->stale,
+                    "Show only running jobs (parts pending, not failed) with no progress for this long (e.g. 30m, 2h, 1d)")
+        ->type_name("DURATION");
     add_database_option(*sub, ctx);
     sub->footer(
         "Output: one line per job, in no particular order: the status object of `info`, or with --jobid the job id.\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp ls -d sqlite:///var/lib/jobs.db --hide-completed\n"
-        "  watchbot-progress-cpp ls --jobid     # database from $ProgressTable");
+        "  watchbot-progress-cpp ls --jobid     # database from $ProgressTable\n"
+        "  watchbot-progress-cpp ls --stale 2h --jobid   # running jobs that made no progress for 2 hours");
     sub->callback([opt, &ctx] { run_ls(*opt, ctx); });
 }
 

@@ -1,4 +1,5 @@
-// reduce-sent JOBID: marks the job's reduce as sent (claims it), so no worker sends it.
+// reduce-sent JOBID: marks the job's reduce as sent (claims and confirms it), so neither a worker nor
+// `sweep` sends it.
 #include <memory>
 #include <string>
 
@@ -16,12 +17,16 @@ struct ReduceSentOptions {
 
 void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
     const auto backend = ctx.open_backend();
-    if (backend->claim_reduce(opt.jobid)) return;
+    if (backend->claim_reduce(opt.jobid)) {
+        backend->confirm_reduce(opt.jobid);
+        return;
+    }
     const auto status = backend->status(opt.jobid);
     if (status.failed) {
         throw ExitError(kExitJobFailed, "job '" + opt.jobid + "' has failed (" + status.reason.value_or("") +
                                             "): its reduce was not marked sent");
     }
+    if (status.reduce_sent) backend->confirm_reduce(opt.jobid);
     print_message("the reduce of job '" + opt.jobid + "' was already marked sent");
 }
 

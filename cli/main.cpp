@@ -9,6 +9,7 @@
 #include "context.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
+#include "watchbot_progress/config.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp = watchbot_progress;
@@ -31,8 +32,12 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_watch,
     wpcli::setup_delete,
     wpcli::setup_create_table,
+    wpcli::setup_sweep,
+    wpcli::setup_failed,
+#if WP_WITH_SQLITE
     wpcli::setup_run,
     wpcli::setup_send,
+#endif
 };
 
 std::string main_footer() {

@@ -30,6 +30,20 @@ CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobi
     return result;
 }
 
+void Backend::confirm_reduce(const std::string&) {}
+
+bool Backend::reclaim_reduce(const std::string&, std::chrono::milliseconds) { return false; }
+
+std::int64_t Backend::record_failed_part(const std::string& jobid, PartId) {
+    throw ConfigError("the backend " + describe() + " cannot record failed parts (job '" + jobid +
+                      "'): use a backend that implements Backend::record_failed_part, or no failure tolerance");
+}
+
+std::vector<PartId> Backend::list_failed_parts(const std::string& jobid) {
+    status(jobid);  // JobDoesNotExist
+    return {};
+}
+
 namespace {
 
 // Length of the UTF-8 sequence starting at s[i], or 0 when it is not valid UTF-8: a truncated or

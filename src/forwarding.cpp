@@ -17,6 +17,16 @@ void ForwardingBackend::check_metadata(const nlohmann::json& metadata) const { t
 bool ForwardingBackend::complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
 bool ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
 void ForwardingBackend::release_reduce(const std::string& jobid) { target_->release_reduce(jobid); }
+void ForwardingBackend::confirm_reduce(const std::string& jobid) { target_->confirm_reduce(jobid); }
+bool ForwardingBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    return target_->reclaim_reduce(jobid, lease);
+}
+std::int64_t ForwardingBackend::record_failed_part(const std::string& jobid, PartId partid) {
+    return target_->record_failed_part(jobid, partid);
+}
+std::vector<PartId> ForwardingBackend::list_failed_parts(const std::string& jobid) {
+    return target_->list_failed_parts(jobid);
+}
 CompletionResult ForwardingBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return target_->complete_part_and_claim_reduce(jobid, partid);
 }

@@ -162,12 +162,13 @@ std::shared_ptr<wp::Backend> dynamodb_test_backend(const std::string& arn) {
 // ---------------------------------------------------------------------------------------------
 // Without a server: the command line itself, configuration errors, and create on memory://
 
-const std::vector<std::string> kJobCommands = {"info",          "ls",       "pending",     "status",
+const std::vector<std::string> kJobCommands = {"info",          "ls",       "pending",     "failed",      "status",
                                                "set-total",     "set-metadata", "complete-part", "fail-job",
                                                "reduce-sent",   "create",   "watch",       "delete"};
 std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
+    commands.push_back("sweep");
     return commands;
 }
 
@@ -238,6 +239,7 @@ TEST(CliBasics, MissingArgumentsAreUsageErrors) {
     const std::vector<std::vector<std::string>> cases = {
         {"info"},
         {"pending"},
+        {"failed"},
         {"status"},
         {"set-total", "job"},
         {"set-metadata", "job"},
@@ -1075,6 +1077,207 @@ TEST_P(CliBackend, ReduceSentOnAFailedOrUnknownJob) {
     r = cli({"reduce-sent", missing});
     EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
     EXPECT_EQ(r.err, not_found(missing));
+}
+
+TEST_P(CliBackend, ReduceSentAlsoConfirmsSoSweepLeavesIt) {
+    const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
+    ASSERT_EQ(cli({"reduce-sent", jobid}).code, 0);
+    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);
+    const auto r = cli({"sweep", jobid, "--older-than", "0", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+}
+
+// -- sweep
+
+// The reduce messages in the test's local queue.
+std::vector<nlohmann::json> reduces_in(const std::string& queue_uri) {
+    std::vector<nlohmann::json> out;
+    auto queue = wp::LocalQueue::from_uri(queue_uri);
+    for (const auto& m : queue->receive(100, std::chrono::minutes(10))) {
+        if (m.subject == "reduce") out.push_back(nlohmann::json::parse(m.body));
+    }
+    return out;
+}
+
+TEST_P(CliBackend, SweepSendsTheReduceOfAClaimerThatNeverConfirmed) {
+    const auto jobid = new_job(2);
+    backend->set_metadata(jobid, {{"owner", "sweep-test"}});
+    backend->complete_part(jobid, 0);
+    // The worker of part 1 wins the claim and dies before sending.
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+
+    auto r = cli({"sweep", jobid, "--topic", queue_uri});  // default --older-than 5m: too fresh
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+
+    r = cli({"sweep", jobid, "--older-than", "0s", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, jobid + "\n");
+    EXPECT_THAT(r.err, HasSubstr("never confirmed sent"));
+    const auto reduces = reduces_in(queue_uri);
+    ASSERT_EQ(reduces.size(), 1u);
+    EXPECT_EQ(reduces[0], (nlohmann::json{{"jobid", jobid}, {"metadata", {{"owner", "sweep-test"}}}}));
+    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);
+
+    r = cli({"sweep", jobid, "--older-than", "0s", "--topic", queue_uri});  // confirmed now: nothing to do
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
+TEST_P(CliBackend, SweepSendsTheReduceOfACompleteJobNobodyClaimed) {
+    const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);  // completed, claim released after a failed send, never redelivered
+    const auto r = cli({"sweep", jobid, "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, jobid + "\n");
+    EXPECT_EQ(reduces_in(queue_uri).size(), 1u);
+    const auto s = backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_TRUE(s.reduce_confirmed);
+}
+
+TEST_P(CliBackend, SweepLeavesIncompleteFailedAndConfirmedJobsAlone) {
+    const auto incomplete = new_job(2);
+    backend->complete_part(incomplete, 0);
+    const auto failed = new_job(1);
+    backend->complete_part(failed, 0);
+    backend->fail_job(failed, "boom");
+    const auto confirmed = new_job(1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(confirmed, 0).reduce_claimed);
+    backend->confirm_reduce(confirmed);
+    const auto r = cli({"sweep", incomplete, failed, confirmed, "--older-than", "0", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+    EXPECT_FALSE(backend->status(incomplete).reduce_sent);
+    EXPECT_FALSE(backend->status(failed).reduce_sent);
+}
+
+TEST_P(CliBackend, SweepDryRunListsButChangesNothing) {
+    const auto jobid = new_job(1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    const auto before = backend->status(jobid);
+    const auto r = cli({"sweep", jobid, "--older-than", "0", "--dry-run"});  // no topic needed
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, jobid + "\n");
+    EXPECT_THAT(r.err, HasSubstr("would send"));
+    const auto after = backend->status(jobid);
+    EXPECT_FALSE(after.reduce_confirmed);
+    EXPECT_EQ(after.reduce_claimed_at_ms, before.reduce_claimed_at_ms);
+}
+
+TEST_P(CliBackend, SweepErrors) {
+    auto r = cli({"sweep", unique_jobid("missing"), "--topic", queue_uri});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    r = cli({"sweep", "--older-than", "soon", "--topic", queue_uri});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--older-than"));
+    // No topic: a configuration error before any claim is taken.
+    const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
+    r = cli({"sweep", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    EXPECT_FALSE(backend->status(jobid).reduce_sent);
+}
+
+TEST_P(CliBackend, SweepDeletesFinishedJobsWhenAsked) {
+    const auto done = new_job(1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(done, 0).reduce_claimed);
+    backend->confirm_reduce(done);
+    const auto failed = new_job(2);
+    backend->fail_job(failed, "boom");
+    const auto running = new_job(2);
+    backend->complete_part(running, 0);
+
+    auto r = cli({"sweep", done, failed, running, "--delete-finished-after", "1h", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.err, HasSubstr("deleted 0 finished jobs"));
+    r = cli({"sweep", done, failed, running, "--delete-finished-after", "0", "--dry-run"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.err, HasSubstr("would delete"));
+    EXPECT_NO_THROW(backend->status(done));
+
+    r = cli({"sweep", done, failed, running, "--delete-finished-after", "0", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.err, HasSubstr("deleted 2 finished jobs"));
+    EXPECT_THROW(backend->status(done), wp::JobDoesNotExist);
+    EXPECT_THROW(backend->status(failed), wp::JobDoesNotExist);
+    EXPECT_EQ(backend->status(running).remaining, 1);
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
+TEST_P(CliBackend, LsStaleListsRunningJobsWithoutRecentProgress) {
+    const auto running = new_job(2);
+    backend->complete_part(running, 0);
+    const auto complete = new_job(1);
+    backend->complete_part(complete, 0);
+    const auto failed = new_job(1);
+    backend->fail_job(failed, "boom");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+    auto r = cli({"ls", "--stale", "10ms", "--jobid"});
+    EXPECT_EQ(r.code, 0) << r;
+    const auto ids = lines_of(r.out);
+    EXPECT_THAT(ids, ::testing::Contains(running));
+    EXPECT_THAT(ids, ::testing::Not(::testing::Contains(complete)));
+    EXPECT_THAT(ids, ::testing::Not(::testing::Contains(failed)));
+
+    r = cli({"ls", "--stale", "2h", "--jobid"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(lines_of(r.out), ::testing::Not(::testing::Contains(running)));
+
+    r = cli({"ls", "--stale", "10ms"});  // status objects
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr("\"jobid\": \"" + running + "\""));
+
+    r = cli({"ls", "--stale", "two hours"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--stale"));
+}
+
+TEST_P(CliBackend, FailedListsThePartsThatFailedForGood) {
+    const auto jobid = new_job(6);
+    auto r = cli({"failed", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    backend->record_failed_part(jobid, 4);
+    backend->record_failed_part(jobid, 1);
+    r = cli({"failed", jobid});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "1\n4\n");
+    r = cli({"failed", jobid, "--array"});
+    EXPECT_EQ(r.out, "[1, 4]\n");
+    const auto missing = unique_jobid("missing");
+    r = cli({"failed", missing});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_EQ(r.err, not_found(missing));
+}
+
+TEST(CliSweep, WithoutJobIdsScansTheWholeDatabase) {
+    // A private SQLite database: the shared Redis and DynamoDB test databases hold other tests' jobs.
+    TempDir dir;
+    const std::string db = "sqlite://" + dir.path() + "/jobs.db";
+    const std::string queue = "sqlite://" + dir.path() + "/queue.db";
+    const auto backend = wp::open_backend(db);
+    const auto lost = unique_jobid("lost");
+    backend->set_total(lost, 1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(lost, 0).reduce_claimed);
+    const auto fine = unique_jobid("fine");
+    backend->set_total(fine, 1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(fine, 0).reduce_claimed);
+    backend->confirm_reduce(fine);
+    backend->set_total(unique_jobid("running"), 3);
+    const auto r = run_cli({"sweep", "--older-than", "0", "--topic", queue, "-d", db});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, lost + "\n");
+    EXPECT_THAT(r.err, HasSubstr("sent 1 lost reduce (1 found)"));
+    EXPECT_EQ(reduces_in(queue).size(), 1u);
 }
 
 // -- delete

@@ -2,6 +2,7 @@
 // guarantees on each backend: one reduce per job under concurrent, duplicated and late deliveries.
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 #include <atomic>
 #include <limits>
@@ -168,6 +169,150 @@ TYPED_TEST(Conformance, ReleasedReduceCanBeClaimedAgain) {
     EXPECT_TRUE(again.job_complete);
     EXPECT_TRUE(again.reduce_claimed);
     EXPECT_FALSE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+}
+
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+TYPED_TEST(Conformance, ClaimRecordsItsTimeAndConfirmMarksTheReduceSent) {
+    const auto jobid = this->new_job(1);
+    const std::int64_t before = wall_clock_ms();
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    const std::int64_t after = wall_clock_ms();
+    auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_FALSE(s.reduce_confirmed);
+    ASSERT_TRUE(s.reduce_claimed_at_ms.has_value());
+    EXPECT_GE(*s.reduce_claimed_at_ms, before);
+    EXPECT_LE(*s.reduce_claimed_at_ms, after);
+    this->backend->confirm_reduce(jobid);
+    s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_TRUE(s.reduce_confirmed);
+    EXPECT_FALSE(this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0))) << "a confirmed reduce was taken over";
+    this->backend->confirm_reduce(jobid);  // twice: no error
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
+}
+
+TYPED_TEST(Conformance, ConfirmWithoutAClaimChangesNothing) {
+    const auto jobid = this->new_job(1);
+    this->backend->confirm_reduce(jobid);
+    const auto s = this->backend->status(jobid);
+    EXPECT_FALSE(s.reduce_sent);
+    EXPECT_FALSE(s.reduce_confirmed);
+    EXPECT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
+}
+
+TYPED_TEST(Conformance, ReleaseAndOverwriteForgetTheConfirmation) {
+    const auto jobid = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    this->backend->confirm_reduce(jobid);
+    this->backend->release_reduce(jobid);
+    auto s = this->backend->status(jobid);
+    EXPECT_FALSE(s.reduce_sent);
+    EXPECT_FALSE(s.reduce_confirmed);
+    EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
+    ASSERT_TRUE(this->backend->claim_reduce(jobid));
+    EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
+    this->backend->confirm_reduce(jobid);
+    this->backend->set_total(jobid, 2, /*overwrite=*/true);
+    s = this->backend->status(jobid);
+    EXPECT_FALSE(s.reduce_sent);
+    EXPECT_FALSE(s.reduce_confirmed);
+    EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
+}
+
+TYPED_TEST(Conformance, UpdatedAtRecordsCreationAndProgress) {
+    const std::int64_t before = wall_clock_ms();
+    const auto jobid = this->new_job(3);
+    const auto created = this->backend->status(jobid).updated_at_ms;
+    ASSERT_TRUE(created.has_value());
+    EXPECT_GE(*created, before);
+    EXPECT_LE(*created, wall_clock_ms());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    this->backend->complete_part(jobid, 1);
+    const auto progressed = this->backend->status(jobid).updated_at_ms;
+    ASSERT_TRUE(progressed.has_value());
+    EXPECT_GT(*progressed, *created);
+}
+
+TYPED_TEST(Conformance, FailedPartsAreRecordedOnceAndListed) {
+    const auto jobid = this->new_job(5);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());
+    EXPECT_EQ(this->backend->record_failed_part(jobid, 3), 1);
+    EXPECT_EQ(this->backend->record_failed_part(jobid, 3), 1) << "recording twice counted twice";
+    EXPECT_EQ(this->backend->record_failed_part(jobid, 0), 2);
+    EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{0, 3}));
+    EXPECT_EQ(this->backend->status(jobid).remaining, 5) << "recording a failure must not complete the part";
+    EXPECT_THROW(this->backend->record_failed_part(jobid, 5), wp::InvalidInput);
+    EXPECT_THROW(this->backend->record_failed_part(jobid, -1), wp::InvalidInput);
+    this->backend->set_total(jobid, 5, /*overwrite=*/true);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());
+    const std::string unknown = "conformance-unknown-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->record_failed_part(unknown, 0), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->list_failed_parts(unknown), wp::JobDoesNotExist);
+    this->backend->record_failed_part(jobid, 1);
+    EXPECT_TRUE(this->backend->delete_job(jobid));
+    this->backend->set_total(jobid, 2);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty()) << "a deleted job's failed parts came back";
+}
+
+TYPED_TEST(Conformance, ReclaimTakesOverOnlyAnUnconfirmedClaimOlderThanTheLease) {
+    const auto jobid = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(this->backend->reclaim_reduce(jobid, std::chrono::hours(1))) << "took over a fresh claim";
+    const auto first = this->backend->status(jobid).reduce_claimed_at_ms;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0)));
+    const auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_FALSE(s.reduce_confirmed);
+    ASSERT_TRUE(s.reduce_claimed_at_ms && first);
+    EXPECT_GT(*s.reduce_claimed_at_ms, *first) << "the claim time must restart";
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+}
+
+TYPED_TEST(Conformance, ReclaimIsWonByOneOfManyRacingCallers) {
+    const auto jobid = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    // The claim is 2.5 s old; the winner's new claim is 0 s old, so with a 2 s lease only callers
+    // that arrive within 2 s of the winner race it; all of them arrive within that.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    std::atomic<int> winners{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&] {
+            while (!go.load()) std::this_thread::yield();
+            if (this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(2000))) ++winners;
+        });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(winners.load(), 1);
+}
+
+TYPED_TEST(Conformance, ReclaimRefusesIncompleteFailedUnclaimedAndUnknownJobs) {
+    const auto incomplete = this->new_job(2);
+    ASSERT_TRUE(this->backend->claim_reduce(incomplete));  // a claim on an incomplete job (CLI reduce-sent)
+    EXPECT_FALSE(this->backend->reclaim_reduce(incomplete, std::chrono::milliseconds(0)));
+
+    const auto unclaimed = this->new_job(1);
+    this->backend->complete_part(unclaimed, 0);
+    EXPECT_FALSE(this->backend->reclaim_reduce(unclaimed, std::chrono::milliseconds(0)));
+    EXPECT_FALSE(this->backend->status(unclaimed).reduce_sent);
+
+    const auto failed = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(failed, 0).reduce_claimed);
+    this->backend->fail_job(failed, "broken");
+    EXPECT_FALSE(this->backend->reclaim_reduce(failed, std::chrono::milliseconds(0)));
+
+    const std::string unknown = "conformance-unknown-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->reclaim_reduce(unknown, std::chrono::milliseconds(0)), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->confirm_reduce(unknown), wp::JobDoesNotExist);
 }
 
 TYPED_TEST(Conformance, CompleteAndClaimOnlyClaimsWhenTheLastPartCompletes) {
@@ -430,6 +575,114 @@ TYPED_TEST(GuardConformance, FailedReduceIsReleasedAndSentOnRedelivery) {
     EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
     wp::Part(jobid, 0, options).run([] {});
     EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+}
+
+TYPED_TEST(GuardConformance, SentReduceIsConfirmed) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(2);
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    wp::Part(jobid, 0, options).run([] {});
+    EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
+    wp::Part(jobid, 1, options).run([] {});
+    const auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_TRUE(s.reduce_confirmed);
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+}
+
+TYPED_TEST(GuardConformance, ClaimOfACrashedWorkerIsTakenOverAfterTheLease) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(2);
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    wp::Part(jobid, 0, options).run([] {});
+    // The worker of part 1 completes it and wins the claim, then dies before publishing.
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    // Redelivered within the lease: the claim stands, nothing is sent.
+    wp::Part(jobid, 1, options).run([] {});
+    EXPECT_TRUE(notifier->messages("reduce").empty());
+    // Redelivered after the lease: this delivery takes the claim over and sends the reduce, once.
+    options.reduce_lease = std::chrono::milliseconds(0);
+    wp::Part(jobid, 1, options).run([] {});
+    ASSERT_EQ(notifier->messages("reduce").size(), 1u);
+    EXPECT_EQ(nlohmann::json::parse(notifier->messages("reduce")[0].body)["jobid"], jobid);
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
+    wp::Part(jobid, 0, options).run([] {});
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u) << "a confirmed reduce was sent again";
+}
+
+TYPED_TEST(GuardConformance, NegativeLeaseNeverTakesAClaimOver) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    wp::Part(jobid, 0, {.backend = this->backend, .notifier = notifier, .reduce_lease = std::chrono::milliseconds(-1)})
+        .run([] {});
+    EXPECT_TRUE(notifier->messages("reduce").empty());
+}
+
+TYPED_TEST(GuardConformance, FailureToleranceCountsOnlyLastAttemptsAndFailsPastTheLimit) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(4);
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 1, .max_receive_count = 3, .receive_count = 2};
+    // Not the last attempt: nothing recorded, watchbot retries.
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] { throw Transient("flaky"); }), Transient);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());
+    // The last attempt: recorded, tolerated (1 <= 1), counted as done.
+    options.failure_tolerance->receive_count = 3;
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] { throw Transient("still flaky"); }), Transient);
+    EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{0}));
+    auto s = this->backend->status(jobid);
+    EXPECT_FALSE(s.failed);
+    EXPECT_EQ(s.remaining, 3);
+    // A second part fails for good: over the limit, the job fails; later parts raise JobFailed.
+    EXPECT_THROW(wp::Part(jobid, 2, options).run([] { throw Transient("broken"); }), Transient);
+    s = this->backend->status(jobid);
+    EXPECT_TRUE(s.failed);
+    ASSERT_TRUE(s.reason.has_value());
+    EXPECT_THAT(*s.reason, ::testing::HasSubstr("2 of 4 parts failed for good"));
+    EXPECT_THAT(*s.reason, ::testing::HasSubstr("broken"));
+    EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{0, 2}));
+    options.fail_job_on = wp::fail_on<FatalInput>();
+    EXPECT_THROW(wp::Part(jobid, 1, options).run([] {}), wp::JobFailed);
+    EXPECT_TRUE(notifier->messages("reduce").empty());
+}
+
+TYPED_TEST(GuardConformance, ToleratedFailureOfTheLastPartSendsTheReduce) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(10);
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_fraction = 0.1, .max_receive_count = 10, .receive_count = 10};
+    for (wp::PartId p = 0; p < 9; ++p) wp::Part(jobid, p, options).run([] {});
+    EXPECT_THROW(wp::Part(jobid, 9, options).run([] { throw Transient("gone"); }), Transient);
+    const auto s = this->backend->status(jobid);
+    EXPECT_FALSE(s.failed);
+    EXPECT_TRUE(s.complete());
+    EXPECT_TRUE(s.reduce_confirmed);
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{9}));
+}
+
+TYPED_TEST(GuardConformance, FailureToleranceReadsTheReceiveCountFromTheEnvironment) {
+    const auto jobid = this->new_job(2);
+    wp::PartOptions options{.backend = this->backend, .notifier = std::make_shared<wp::MemoryNotifier>()};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 5, .max_receive_count = 4};
+    ::setenv("ApproximateReceiveCount", "3", 1);
+    EXPECT_THROW(wp::Part(jobid, 1, options).run([] { throw Transient("x"); }), Transient);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());
+    ::setenv("ApproximateReceiveCount", "4", 1);
+    EXPECT_THROW(wp::Part(jobid, 1, options).run([] { throw Transient("x"); }), Transient);
+    ::unsetenv("ApproximateReceiveCount");
+    EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{1}));
+}
+
+TYPED_TEST(GuardConformance, FailJobOnStillFailsAtOnceWithTolerance) {
+    const auto jobid = this->new_job(3);
+    wp::PartOptions options{.backend = this->backend, .notifier = std::make_shared<wp::MemoryNotifier>(),
+                            .fail_job_on = wp::fail_on<FatalInput>()};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 2, .receive_count = 1};
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] { throw FatalInput("corrupt"); }), FatalInput);
+    EXPECT_TRUE(this->backend->status(jobid).failed);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());
 }
 
 TYPED_TEST(GuardConformance, CreateJobWritesTheJobAndPublishesEveryPart) {

@@ -28,10 +28,9 @@ namespace {
 
 constexpr const char* kTable = "wp-test-interop";
 
-std::string interop_dir() {
-    std::string file = __FILE__;
-    return file.substr(0, file.rfind('/')) + "/interop";
-}
+// Absolute, from the build's source directory: __FILE__ may be relative (compiler launchers such as
+// ccache with base_dir rewrite paths), and ctest runs tests from another directory.
+std::string interop_dir() { return std::string(WP_SOURCE_DIR) + "/tests/interop"; }
 
 // Runs `node <tests/interop/script> args...` with exactly the environment the Node tool needs and
 // returns its stdout parsed as JSON (the scripts print one JSON line). Fails the test on a non-zero

@@ -5,6 +5,9 @@
 // Creates a job of N empty parts (publishing the map messages through the real notifier), then runs
 // the Part guard for every part from W threads, each part K times when asked (the copies shuffled so
 // they race each other and some arrive after the job completed), and prints one JSON line of figures.
+// Options for measuring one phase or one cost: --input single-pass (create_job from a stream),
+// --topic discard:// (no message store), --create-only, --sample M (only M deliveries), and the
+// DynamoDB layout (--dynamodb-layout, --sharded-threshold). docs/performance.md has the figures.
 
 #include <sys/resource.h>
 
@@ -13,16 +16,14 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <random>
 #include <ranges>
 #include <thread>
 
 #include "counting.hpp"
+#include "inputs.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
-#if WP_WITH_AWS && __has_include("watchbot_progress/sns_notifier.hpp")
-#include "watchbot_progress/sns_notifier.hpp"
-#define WP_BENCH_SNS_STATS 1
-#endif
 
 namespace wp = watchbot_progress;
 using Clock = std::chrono::steady_clock;
@@ -33,6 +34,7 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// The process's peak resident set so far (it never decreases).
 double peak_rss_mb() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -41,56 +43,137 @@ double peak_rss_mb() {
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+struct DynamoDbChoice {
+    std::string layout;              // empty: the backend's default (auto)
+    std::int64_t sharded_threshold = 0;  // 0: the backend's default
+    bool given() const { return !layout.empty() || sharded_threshold > 0; }
+};
+
+std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const DynamoDbChoice& dynamodb) {
+    if (!dynamodb.given()) return wp::open_backend(uri);
+    if (!starts_with(uri, "arn:")) {
+        throw wp::InvalidInput("--dynamodb-layout and --sharded-threshold apply to a DynamoDB table ARN only, not to " +
+                               uri.substr(0, uri.find(':')) + ": drop them or pass --backend arn:aws:dynamodb:...");
+    }
+#if WP_WITH_AWS
+    wp::DynamoDbOptions options;
+    options.table = uri;
+    static const std::map<std::string, wp::DynamoDbLayout> layouts = {
+        {"auto", wp::DynamoDbLayout::kAuto}, {"compatible", wp::DynamoDbLayout::kCompatible}, {"sharded", wp::DynamoDbLayout::kSharded}};
+    if (!dynamodb.layout.empty()) options.layout = layouts.at(dynamodb.layout);
+    if (dynamodb.sharded_threshold > 0) options.sharded_threshold = dynamodb.sharded_threshold;
+    return std::make_shared<wp::DynamoDbBackend>(options);
+#else
+    throw wp::ConfigError("DynamoDB support is not built into this library: rebuild with -DWP_WITH_AWS=ON");
+#endif
+}
+
+std::shared_ptr<wp::Notifier> open_bench_notifier(const std::string& uri) {
+    if (uri == "discard://") return std::make_shared<wp_bench::DiscardNotifier>();
+    try {
+        return wp::open_notifier(uri);
+    } catch (const wp::InvalidInput& e) {
+        throw wp::InvalidInput(std::string(e.what()) + ", or discard:// (this tool only)");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"watchbot-progress-bench: create a job of N parts and complete it from W threads; prints one JSON line"};
-    std::string backend_uri, topic_uri;
-    std::int64_t parts = 10000;
+    std::string backend_uri, topic_uri, input = "forward";
+    std::int64_t parts = 10000, sample = 0;
     std::size_t workers = 25, create_workers = 25;
     int duplicates = 1;
     unsigned seed = 1;
-    bool keep = false;
+    bool keep = false, create_only = false;
+    DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
-    app.add_option("--topic", topic_uri, "topic URI for map and reduce messages (arn:aws:sns:..., sqlite://, memory://)")->required();
+    app.add_option("--topic", topic_uri,
+                   "topic URI for map and reduce messages (arn:aws:sns:..., sqlite://, memory://), or discard:// "
+                   "(this tool only: keeps no message, SNS's limits)")
+        ->required();
     app.add_option("--parts", parts, "number of parts N")->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     app.add_option("--workers", workers, "threads running Part guards")->check(CLI::Range(1, 1024));
     app.add_option("--create-workers", create_workers, "batches published at once by create_job")->check(CLI::Range(1, 1024));
     app.add_option("--duplicates", duplicates, "deliveries of each part (K)")->check(CLI::Range(1, 100));
+    app.add_option("--input", input,
+                   "how create_job gets the parts: forward (a view it reads twice) or single-pass (a stream it reads "
+                   "once, spooling the messages to a temporary file)")
+        ->check(CLI::IsMember({"forward", "single-pass"}));
+    app.add_flag("--create-only", create_only, "create the job and stop (no Part guards): create-phase figures only");
+    app.add_option("--sample", sample,
+                   "run only the first M of the shuffled deliveries and leave the job incomplete (per-completion costs "
+                   "at sizes too slow to finish)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    app.add_option("--dynamodb-layout", dynamodb.layout, "DynamoDB only: layout of the new job (auto, compatible, sharded)")
+        ->check(CLI::IsMember({"auto", "compatible", "sharded"}));
+    app.add_option("--sharded-threshold", dynamodb.sharded_threshold, "DynamoDB only: auto layout's threshold (default 10000)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
     app.add_option("--seed", seed, "shuffle seed");
     app.add_flag("--keep", keep, "keep the job afterwards (deleted by default)");
-    app.footer("Example:\n  watchbot-progress-bench --backend redis://127.0.0.1:6379/0 --topic memory:// --parts 10000 --workers 25 --duplicates 2");
+    app.footer(
+        "Examples:\n"
+        "  watchbot-progress-bench --backend redis://127.0.0.1:6379/0 --topic memory:// --parts 10000 --workers 25 --duplicates 2\n"
+        "  watchbot-progress-bench --backend redis://127.0.0.1:6379/0 --topic discard:// --parts 1000000 --input single-pass --create-only\n"
+        "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
+        "      --parts 5000 --dynamodb-layout compatible --workers 25\n"
+        "Exit status: 0 when the job ended as expected (complete with one reduce, or as --sample/--create-only leave it) "
+        "without errors; 1 otherwise.");
     CLI11_PARSE(app, argc, argv);
+    if (create_only && sample > 0) {
+        std::cerr << "watchbot-progress-bench: --create-only and --sample exclude each other: pick one\n";
+        return 2;
+    }
 
     try {
-        auto backend = std::make_shared<wp_bench::CountingBackend>(wp::open_backend(backend_uri));
-        auto notifier = std::make_shared<wp_bench::CountingNotifier>(wp::open_notifier(topic_uri));
+        auto backend = std::make_shared<wp_bench::CountingBackend>(open_bench_backend(backend_uri, dynamodb));
+        auto notifier = std::make_shared<wp_bench::CountingNotifier>(open_bench_notifier(topic_uri));
         // HTTP requests made to publish the map messages, when the notifier counts them (SNS).
         std::function<std::uint64_t()> publish_requests;
-#ifdef WP_BENCH_SNS_STATS
+#if WP_WITH_AWS
         if (auto sns = std::dynamic_pointer_cast<wp::SnsNotifier>(notifier->target())) {
             publish_requests = [sns] { return sns->stats().requests; };
         }
 #endif
         const std::uint64_t publish_requests_before = publish_requests ? publish_requests() : 0;
 
-        // Create: N empty parts from a view, never all in memory.
-        auto source = std::views::iota(std::int64_t{0}, parts) | std::views::transform([](std::int64_t) { return nlohmann::json::object(); });
+        // Create: N empty parts from a view or a stream, never all in memory.
+        const wp::CreateJobOptions create_options{.backend = backend, .notifier = notifier, .workers = create_workers};
         const auto create_start = Clock::now();
-        const std::string jobid = wp::create_job(source, {.backend = backend, .notifier = notifier, .workers = create_workers});
+        std::string jobid;
+        if (input == "single-pass") {
+            wp_bench::SinglePassParts stream(parts);
+            jobid = wp::create_job(stream, create_options);
+        } else {
+            auto view = std::views::iota(std::int64_t{0}, parts) | std::views::transform([](std::int64_t) { return nlohmann::json::object(); });
+            jobid = wp::create_job(view, create_options);
+        }
         const double create_s = seconds_since(create_start);
+        const double create_peak_rss = peak_rss_mb();
         const nlohmann::json publish_requests_per_part =
             publish_requests ? nlohmann::json(round3(static_cast<double>(publish_requests() - publish_requests_before) /
                                                      static_cast<double>(parts)))
                              : nlohmann::json(nullptr);
 
-        // Map: every part K times, shuffled, from W threads.
+        // Map: every part K times, shuffled, from W threads (or only the first M deliveries).
         std::vector<wp::PartId> deliveries;
-        deliveries.reserve(static_cast<std::size_t>(parts) * static_cast<std::size_t>(duplicates));
-        for (int k = 0; k < duplicates; ++k) {
-            for (wp::PartId p = 0; p < parts; ++p) deliveries.push_back(p);
+        if (!create_only) {
+            deliveries.reserve(static_cast<std::size_t>(parts) * static_cast<std::size_t>(duplicates));
+            for (int k = 0; k < duplicates; ++k) {
+                for (wp::PartId p = 0; p < parts; ++p) deliveries.push_back(p);
+            }
+            std::shuffle(deliveries.begin(), deliveries.end(), std::mt19937(seed));
+            if (sample > 0 && static_cast<std::size_t>(sample) < deliveries.size()) deliveries.resize(static_cast<std::size_t>(sample));
         }
-        std::shuffle(deliveries.begin(), deliveries.end(), std::mt19937(seed));
+        std::int64_t expected_remaining = create_only ? parts : 0;
+        if (sample > 0) {
+            std::vector<bool> delivered(static_cast<std::size_t>(parts));
+            for (const wp::PartId p : deliveries) delivered[static_cast<std::size_t>(p)] = true;
+            expected_remaining = std::count(delivered.begin(), delivered.end(), false);
+        }
         const wp::PartOptions options{.backend = backend, .notifier = notifier};
         const wp::BackendStats before = backend->stats();
         const std::uint64_t calls_before = backend->calls;
@@ -98,7 +181,7 @@ int main(int argc, char** argv) {
         std::atomic<std::uint64_t> errors{0};
         const auto complete_start = Clock::now();
         std::vector<std::thread> threads;
-        for (std::size_t t = 0; t < workers; ++t) {
+        for (std::size_t t = 0; t < workers && !deliveries.empty(); ++t) {
             threads.emplace_back([&] {
                 for (std::size_t i = next++; i < deliveries.size(); i = next++) {
                     try {
@@ -120,21 +203,26 @@ int main(int argc, char** argv) {
         const wp::JobStatus status = backend->status(jobid);
         if (!keep) backend->delete_job(jobid);
 
+        // Figures of the completion phase are null when it did not run.
+        const auto per_completion = [&](double value) { return deliveries.empty() ? nlohmann::json(nullptr) : nlohmann::json(value); };
         nlohmann::json out = {
             {"backend", backend->describe()},
             {"topic", notifier->describe()},
             {"parts", parts},
+            {"input", input},
             {"workers", workers},
             {"duplicates", duplicates},
+            {"deliveries", deliveries.size()},
             {"create_s", round3(create_s)},
             {"create_parts_per_s", std::round(static_cast<double>(parts) / create_s)},
+            {"create_peak_rss_mb", round3(create_peak_rss)},
             {"publish_requests_per_part", publish_requests_per_part},
-            {"complete_s", round3(complete_s)},
-            {"complete_parts_per_s", std::round(static_cast<double>(parts) / complete_s)},
-            {"deliveries_per_s", std::round(n_deliveries / complete_s)},
-            {"backend_requests_per_part", round3(requests / n_deliveries)},
+            {"complete_s", per_completion(round3(complete_s))},
+            {"complete_parts_per_s", per_completion(std::round(static_cast<double>(parts - expected_remaining) / complete_s))},
+            {"deliveries_per_s", per_completion(std::round(n_deliveries / complete_s))},
+            {"backend_requests_per_part", per_completion(round3(requests / n_deliveries))},
             {"backend_requests_counted_by", counted ? "backend" : "calls"},
-            {"bytes_per_completion", counted ? nlohmann::json(std::round(bytes / n_deliveries)) : nlohmann::json(nullptr)},
+            {"bytes_per_completion", counted ? per_completion(std::round(bytes / n_deliveries)) : nlohmann::json(nullptr)},
             {"map_messages", notifier->map_messages.load()},
             {"reduce_messages", notifier->reduce_messages.load()},
             {"remaining", status.remaining},
@@ -142,7 +230,8 @@ int main(int argc, char** argv) {
             {"peak_rss_mb", round3(peak_rss_mb())},
         };
         std::cout << out.dump() << std::endl;
-        return (status.remaining == 0 && notifier->reduce_messages == 1 && errors == 0) ? 0 : 1;
+        const std::uint64_t expected_reduces = expected_remaining == 0 ? 1 : 0;
+        return (status.remaining == expected_remaining && notifier->reduce_messages == expected_reduces && errors == 0) ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "watchbot-progress-bench: " << e.what() << "\n";
         return 1;

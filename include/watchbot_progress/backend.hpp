@@ -11,6 +11,7 @@
 // creates a job as a side effect), InvalidInput for a bad job id or part id, and BackendError when
 // the store fails (with the store's error code and whether a retry may help).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +34,15 @@ struct JobStatus {
     std::optional<std::string> reason;                      // why the job failed, when it did
     nlohmann::json metadata = nlohmann::json::object();     // user metadata, always an object
     bool reduce_sent = false;    // the reduce was claimed (and, unless released, sent)
+    // The claimer confirmed that the reduce was sent (confirm_reduce). A claim that stays
+    // unconfirmed belongs to a worker that crashed or is still sending: see reclaim_reduce.
+    bool reduce_confirmed = false;
+    // When the current claim was taken, in milliseconds since the Unix epoch. Absent when the
+    // reduce is not claimed, or was claimed by a tool that records no time (the Python/Node tools).
+    std::optional<std::int64_t> reduce_claimed_at_ms;
+    // When the job last changed (creation, a completed part, a failure, a claim), in milliseconds
+    // since the Unix epoch. Absent when the backend or the tool that wrote the job records no time.
+    std::optional<std::int64_t> updated_at_ms;
 
     bool complete() const noexcept { return remaining == 0; }
     // The status as the CLI prints it: {"jobid", "total", "remaining", "progress", "failed",
@@ -88,10 +98,35 @@ public:
     // can claim it again. Called by the Part guard when sending the reduce failed.
     virtual void release_reduce(const std::string& jobid) = 0;
 
+    // Records that the claimed reduce was sent. The Part guard calls it once the reduce message is
+    // published (or on_reduce returned). Does nothing when the reduce is not claimed.
+    // The default does nothing: such a backend cannot tell a crashed claimer from a finished one,
+    // and reclaim_reduce never succeeds on it.
+    virtual void confirm_reduce(const std::string& jobid);
+
+    // Takes over a reduce claim that was never confirmed and was taken at least `lease` ago (its
+    // claimer crashed between claiming and confirming, or is still trying to send). Atomic: true
+    // for exactly one of any number of racing callers, who must then send the reduce and call
+    // confirm_reduce; the claim time restarts. False when the job failed, has pending parts, its
+    // reduce is not claimed or is confirmed, was claimed less than `lease` ago, or was claimed by a
+    // tool that records no claim time. A duplicate reduce is possible only when the first claimer
+    // did send but did not confirm within the lease.
+    // The default returns false (for backends that record no claim time).
+    virtual bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
+
     // complete_part and, when the job is then complete, claim_reduce. Backends override this to do
     // both in one atomic round trip; this default calls the two methods in turn, which is also
     // correct (the claim alone decides who sends the reduce).
     virtual CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
+
+    // Failure tolerance (PartOptions::failure_tolerance): records that the part failed for good
+    // (its message goes to the dead-letter queue) and returns how many distinct parts of the job are
+    // recorded so. Idempotent; does not complete the part. set_total with overwrite forgets them.
+    // The default throws ConfigError (the backend cannot tolerate failures).
+    virtual std::int64_t record_failed_part(const std::string& jobid, PartId partid);
+
+    // The part ids recorded by record_failed_part, ascending. The default returns none.
+    virtual std::vector<PartId> list_failed_parts(const std::string& jobid);
 
     // Marks the job failed with a reason. Failing a failed job replaces the reason.
     virtual void fail_job(const std::string& jobid, const std::string& reason) = 0;

@@ -8,7 +8,8 @@
 // tool wrote): one item per job, the format the Python and Node tools read and write:
 //   id S | parts NS (pending part ids; absent when none) | total N | error S (or N, as the Python
 //   tool writes; present only when failed) | metadata M | reduceSent BOOL
-// plus `reduceClaim` S, the token of the caller that won the reduce claim (other tools ignore it).
+// plus `reduceClaim` S, the token of the caller that won the reduce claim, and `createToken` S, the
+// token of the set_total call that created the job (other tools ignore both).
 // Completing a part is one UpdateItem (DELETE parts :p) whose cost grows with the job: DynamoDB
 // bills a write by the size of the whole item, about 4 bytes per pending part, and an item holds at
 // most 400 KB, so this layout cannot hold more than about 80,000 parts.
@@ -30,8 +31,9 @@
 //
 // Requests and retries: every request is SigV4-signed and retried by the AWS layer in the
 // "standard" mode (AWS_MAX_ATTEMPTS, default 3 attempts). Every write the backend sends is safe to
-// repeat: completions are set deletions, and a reduce claim carries a random token so that a retry
-// of a claim whose answer was lost recognises its own win. Errors: BackendError with DynamoDB's
+// repeat: completions are set deletions, and a reduce claim and a job creation carry a random token
+// so that a retry of one whose answer was lost recognises its own write (a claim whose every answer
+// was lost is checked with one read before it is reported as failed). Errors: BackendError with DynamoDB's
 // error code (ResourceNotFoundException names the missing table), retryable() as classified by the
 // AWS layer. Messages name the table and endpoint, never credentials, tokens or signatures.
 //
@@ -95,6 +97,17 @@ struct DynamoDbOptions {
     std::int64_t shard_size = 250;
     // Concurrent BatchWriteItem requests when writing or deleting a sharded job's items.
     std::size_t write_parallelism = 4;
+
+    // Expiry of finished jobs: when > 0, a job's items get the attribute `ttl_attribute` (epoch
+    // seconds) set to now + done_ttl when its reduce is confirmed sent or the job fails (a sharded
+    // job's shard items when they empty), so that DynamoDB's TTL deletes them once TTL is switched
+    // on for the table with that attribute (`aws dynamodb update-time-to-live`). 0: never.
+    // Keep it longer than watchbot's retries last, so late duplicates still find the job.
+    std::chrono::seconds done_ttl{0};
+    std::string ttl_attribute = "expiresAt";
+    // Sharded layout: how often one process refreshes the job item's updatedAt while completing
+    // parts (the compatible layout refreshes it on every completion). `ls --stale` reads it.
+    std::chrono::milliseconds touch_interval{60'000};
 };
 
 class DynamoDbBackend final : public Backend {
@@ -119,7 +132,8 @@ public:
 
     // The Backend contract (backend.hpp), with these DynamoDB specifics:
     //
-    // set_total: compatible layout: one conditional PutItem (refused when the job exists), or with
+    // set_total: compatible layout: one conditional PutItem (refused when the job exists, unless
+    //   the job is the one this call wrote, by its createToken: an attempt whose answer was lost), or with
     //   overwrite one UpdateItem that resets parts, total, error and reduceSent and keeps metadata.
     //   Sharded layout: the shard and index items first (BatchWriteItem), then the job item last
     //   and conditionally, so a job is visible only once whole; items of a half-written job are
@@ -141,6 +155,13 @@ public:
     // claim_reduce: one conditional UpdateItem (SET reduceSent); false when already claimed or failed.
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
+    // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
+    // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
+    // taken over.
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // complete_part, then, only when the job became complete, one conditional claim UpdateItem.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
     void fail_job(const std::string& jobid, const std::string& reason) override;

@@ -20,6 +20,10 @@ public:
     bool complete_part(const std::string& jobid, PartId partid) override;
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
     void fail_job(const std::string& jobid, const std::string& reason) override;
     JobStatus status(const std::string& jobid) override;

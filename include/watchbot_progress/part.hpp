@@ -10,11 +10,15 @@
 // throws, the exception is re-thrown unchanged (same object, same type); when its type matches
 // fail_job_on, the job is first marked failed with a reason naming the part and the what() text.
 // If sending the reduce fails, the claim is released so a redelivery of the message sends it, and
-// the error propagates (watchbot then retries the message).
+// the error propagates (watchbot then retries the message). Once sent, the reduce is confirmed in
+// the backend; a claim left unconfirmed (the worker crashed) is taken over after reduce_lease by a
+// later delivery, or by `watchbot-progress-cpp sweep`.
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -62,6 +66,27 @@ ExceptionMatcher fail_on() {
     return ExceptionMatcher(std::vector<ExceptionMatcher::Predicate>{&detail::exception_is<Types>...});
 }
 
+// Failure tolerance: a job fails only when too many of its parts failed for good. A part fails for
+// good when its function throws on the message's last allowed delivery (its receive count reached
+// the queue's dead-letter threshold); the guard then records it (Backend::record_failed_part,
+// listed by `watchbot-progress-cpp failed JOBID`) and either fails the job, when more parts failed
+// than tolerated, or counts the part as done so the job can still finish and send its reduce. The
+// exception still propagates (the message goes to the dead-letter queue). fail_job_on is checked
+// first: a matching exception fails the job at once.
+struct FailureTolerance {
+    // Fail the job once more than this many parts failed for good (0: the first one fails it).
+    std::int64_t max_failed_parts = 0;
+    // When in [0, 1]: fail the job once more than this fraction of its parts failed for good
+    // (instead of max_failed_parts). Negative: not used.
+    double max_failed_fraction = -1.0;
+    // The queue's dead-letter threshold (maxReceiveCount; watchbot's default is 10).
+    int max_receive_count = 10;
+    // This delivery's receive count (SQS ApproximateReceiveCount). 0: read it from the
+    // ApproximateReceiveCount environment variable, which watchbot and `watchbot-progress-cpp run`
+    // set; when that is missing no part is ever counted as failed for good.
+    int receive_count = 0;
+};
+
 struct PartOptions {
     // Null: default_backend() (the `ProgressTable` env var).
     std::shared_ptr<Backend> backend;
@@ -72,6 +97,15 @@ struct PartOptions {
     ExceptionMatcher fail_job_on;
     // Called instead of publishing the reduce message, once per job: (jobid, job metadata).
     std::function<void(const std::string&, const nlohmann::json&)> on_reduce;
+    // How long a worker's reduce claim stands unconfirmed before a later delivery of any of the
+    // job's parts takes it over and sends the reduce (Backend::reclaim_reduce): the claimer crashed
+    // between claiming and confirming. Make it longer than sending the reduce can take (retries
+    // included); a shorter lease risks a second reduce from a slow but live claimer. Negative: never
+    // take a claim over on the hot path (`watchbot-progress-cpp sweep` still can).
+    std::chrono::milliseconds reduce_lease = std::chrono::minutes(5);
+    // Tolerate parts that fail for good (see FailureTolerance). Empty: any part that never
+    // succeeds leaves the job incomplete (the behaviour of the Python and Node tools).
+    std::optional<FailureTolerance> failure_tolerance;
 };
 
 class Part {
@@ -115,6 +149,10 @@ private:
     void before();
     void on_success();
     void on_failure(const std::exception_ptr& error) noexcept;
+    void tolerate_failure(const std::exception_ptr& error);
+    // Sends the reduce this guard claimed and confirms it; on a failed send releases the claim and
+    // rethrows.
+    void send_claimed_reduce();
 
     std::string jobid_;
     PartId partid_;

@@ -123,6 +123,12 @@ public:
     bool claim_reduce(const std::string& jobid) override;
     // release_reduce: HDEL reduce_message_sent (and cancels a delete_when_done expiry).
     void release_reduce(const std::string& jobid) override;
+    // confirm_reduce / reclaim_reduce: the claim record `<jobid>-reduce-claim` (a hash: token, at,
+    // confirmed). Claims set by the Python tool have no record and are never taken over.
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // One Lua script, one round trip: existence and range check, SREM, SCARD and, when no part is
     //   pending and the job has not failed, the HSETNX claim.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

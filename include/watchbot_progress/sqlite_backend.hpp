@@ -23,7 +23,10 @@
 //
 // Thread safety: every method may be called concurrently from any threads. Each call borrows a
 // connection from the instance's pool (opening one when none is idle), so a connection is never
-// used by two threads at once; up to `max_idle_connections` idle connections are kept open.
+// used by two threads at once; up to `max_idle_connections` idle connections are kept open. Write
+// transactions of one instance (SqliteBackend or LocalQueue) run one at a time, reads concurrently:
+// SQLite admits one writer per file anyway, and threads queueing on SQLite's own lock kept its
+// automatic checkpoint from ever restarting the WAL, which then grew without bound.
 // Process safety: each worker process opens its own instance. Do not fork() while this process has
 // the file open if the child is going to use the file: SQLite's per-process lock bookkeeping is
 // copied by fork() (https://sqlite.org/howtocorrupt.html, "carrying an open database connection
@@ -101,6 +104,10 @@ public:
     bool complete_part(const std::string& jobid, PartId partid) override;
     bool claim_reduce(const std::string& jobid) override;
     void release_reduce(const std::string& jobid) override;
+    void confirm_reduce(const std::string& jobid) override;
+    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
     // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

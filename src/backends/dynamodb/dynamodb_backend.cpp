@@ -1,6 +1,7 @@
 #include "watchbot_progress/dynamodb_backend.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <random>
@@ -48,6 +49,12 @@ struct Expr {
 };
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
+
+// The client's clock, in ms since the Unix epoch: claim times are compared with it (reclaim_reduce).
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 std::string random_hex(std::size_t bytes) {
     thread_local std::mt19937_64 rng = [] {
@@ -124,7 +131,12 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
                                "InvalidJobItem", false);
         }
     }
+    s.updated_at_ms = aws::get_int(item, kUpdatedAt);
     s.reduce_sent = read_flag(item, kReduceSent);
+    if (s.reduce_sent) {
+        s.reduce_confirmed = read_flag(item, kReduceConfirmed);
+        s.reduce_claimed_at_ms = aws::get_int(item, kReduceClaimedAt);
+    }
     return s;
 }
 
@@ -149,6 +161,58 @@ struct DynamoDbBackend::Impl {
 
     std::mutex cache_mutex;
     std::unordered_map<std::string, ShardTree> sharded_cache;  // jobid -> tree, for sharded jobs only
+    std::mutex touch_mutex;
+    std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_touch;  // sharded jobs
+
+    // ---- updatedAt and expiry -----------------------------------------------------------------
+    // The expiry time for items of a job finished now, when done_ttl is set.
+    std::optional<std::int64_t> expires_at() const {
+        if (options.done_ttl.count() <= 0) return std::nullopt;
+        return now_ms() / 1000 + static_cast<std::int64_t>(options.done_ttl.count());
+    }
+    // Sets the expiry attribute of one item, when done_ttl is set. Best effort: the job is done.
+    void set_expiry(const std::string& id) {
+        const auto at = expires_at();
+        if (!at) return;
+        Expr x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(id);
+        request.update = "SET " + x.n(options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
+        request.condition = "attribute_exists(" + x.n(kId) + ")";
+        request.names = x.names;
+        request.values = x.values;
+        try {
+            client->update_item(request);
+        } catch (const std::exception& e) {
+            warn("could not set the expiry of item '" + id + "': " + e.what());
+        }
+    }
+    // Sharded jobs: refreshes the job item's updatedAt at most every touch_interval per process.
+    void touch_sharded(const std::string& jobid, const ShardTree& tree) {
+        const auto now = std::chrono::steady_clock::now();
+        {
+            std::lock_guard lock(touch_mutex);
+            auto [it, inserted] = last_touch.try_emplace(jobid, now);
+            if (!inserted) {
+                if (now - it->second < options.touch_interval) return;
+                it->second = now;
+            }
+            if (last_touch.size() > kMaxCachedLayouts) last_touch.clear();
+        }
+        Expr x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms()));
+        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND " + x.n(kShardGen) + " = " +
+                            x.v("gen", aws::string_value(tree.gen));
+        request.names = x.names;
+        request.values = x.values;
+        try {
+            client->update_item(request);
+        } catch (const std::exception& e) {
+            warn("could not record the progress time of job '" + jobid + "': " + e.what());
+        }
+    }
 
     // ---- layout cache -------------------------------------------------------------------------
     std::optional<ShardTree> cached(const std::string& jobid) {
@@ -230,6 +294,17 @@ struct DynamoDbBackend::Impl {
         return s;
     }
 
+    // The string attribute `name` of the job's item (a strongly consistent read of that one
+    // attribute); nullopt when the item or the attribute is missing.
+    std::optional<std::string> read_token(const std::string& jobid, const char* name) {
+        Expr x;
+        auto item = client->get_item({key_of(jobid), true, x.n(name), x.names});
+        if (!item) return std::nullopt;
+        auto it = item->find(name);
+        if (it == item->end() || !it->contains("S") || !(*it)["S"].is_string()) return std::nullopt;
+        return (*it)["S"].get<std::string>();
+    }
+
     // ---- completion ---------------------------------------------------------------------------
     enum class Layout { kCompatible, kSharded };
     struct Completion {
@@ -264,10 +339,13 @@ struct DynamoDbBackend::Impl {
         validate_partid(jobid, partid, tree.total);
         std::int64_t child = partid;
         std::int64_t index = partid / tree.shard_size;
+        touch_sharded(jobid, tree);
         for (int level = 0; level < tree.levels(); ++level) {
-            auto empty = delete_from_set(tree.item_id(jobid, level, index), level == 0 ? kParts : kPendingShards, child);
+            const std::string id = tree.item_id(jobid, level, index);
+            auto empty = delete_from_set(id, level == 0 ? kParts : kPendingShards, child);
             if (!empty) return std::nullopt;
             if (!*empty) return false;
+            set_expiry(id);  // an empty shard or index item is finished
             child = index;
             index = index / tree.shard_size;
         }
@@ -290,7 +368,8 @@ struct DynamoDbBackend::Impl {
                 Expr x;
                 aws::UpdateItemRequest request;
                 request.key = key_of(jobid);
-                request.update = "DELETE " + x.n(kParts) + " " + x.v("p", aws::number_set({partid}));
+                request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
+                                 " DELETE " + x.n(kParts) + " " + x.v("p", aws::number_set({partid}));
                 const std::string n = x.v("n", aws::number_value(partid));
                 request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kLayout) +
                                     ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND (" + x.n(kTotal) + " > " +
@@ -336,9 +415,12 @@ struct DynamoDbBackend::Impl {
         Expr x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string token = x.v("token", aws::string_value(random_hex(16)));
+        const std::string token_value = random_hex(16);
+        const std::string token = x.v("token", aws::string_value(token_value));
         const std::string rs = x.n(kReduceSent);
-        request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " + token;
+        request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
+                         token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
+                         " REMOVE " + x.n(kReduceConfirmed);
         request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
                             ") AND (attribute_not_exists(" + rs + ") OR " + rs + " = " +
                             x.v("false", aws::bool_value(false)) + " OR " + x.n(kReduceClaim) + " = " + token + ")";
@@ -353,7 +435,28 @@ struct DynamoDbBackend::Impl {
         }
         request.names = x.names;
         request.values = x.values;
-        return client->update_item(request).applied;
+        try {
+            return client->update_item(request).applied;
+        } catch (const BackendError& e) {
+            // Retries ran out (or the error cannot be retried). When no answer was definite — the
+            // last attempts' answers lost, cut off, timed out or 5xx — the claim may have been
+            // made with this token by an attempt whose answer never came: then it is this
+            // caller's, and saying otherwise would leave it held by nobody (no reduce, ever).
+            // One strongly consistent read tells. (A definite refusal — validation, access — made
+            // no claim; an unreadable 2xx answer, InvalidResponse, may have.)
+            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            std::optional<std::string> holder;
+            try {
+                holder = read_token(jobid, kReduceClaim);
+            } catch (const std::exception& read_error) {
+                warn("job " + jobid + ": the reduce claim failed (" + e.code() +
+                     ") and reading who holds it failed too (" + read_error.what() +
+                     "); if the job never gets its reduce, release the claim (release_reduce) and deliver a part again");
+                throw e;
+            }
+            if (holder && *holder == token_value) return true;
+            throw;
+        }
     }
 
     // ---- creation -----------------------------------------------------------------------------
@@ -378,9 +481,18 @@ struct DynamoDbBackend::Impl {
         return total > options.sharded_threshold || total > max_compatible_parts(jobid);
     }
 
+    // After a refused conditional creation: whether the job item is the one this set_total wrote
+    // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
+    // random token it carries.
+    bool created_by(const std::string& jobid, const std::string& token) {
+        const std::optional<std::string> found = read_token(jobid, kCreateToken);
+        return found && *found == token;
+    }
+
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
         Expr x;
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -388,10 +500,12 @@ struct DynamoDbBackend::Impl {
                 {kTotal, aws::number_value(total)},
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
+                {kUpdatedAt, aws::number_value(now_ms())},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) throw InvalidInput(already_exists(jobid));
+            if (!client->put_item(request).applied && !created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
             forget(jobid);
             return;
         }
@@ -400,10 +514,13 @@ struct DynamoDbBackend::Impl {
         const std::string m = x.n(kMetadata);
         request.update = "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " +
                          x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) +
-                         " = " + x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
+                         " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
+                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) +
-                         ", " + x.n(kShardGen) + ", " + x.n(kPendingShards);
+                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
+                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken) + ", " +
+                         x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " + x.n(kShardGen) + ", " +
+                         x.n(kPendingShards);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
@@ -478,6 +595,7 @@ struct DynamoDbBackend::Impl {
         Expr x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
         if (!overwrite) {
+            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -490,10 +608,14 @@ struct DynamoDbBackend::Impl {
                 {kParts, aws::number_set({kShardedPartsSentinel})},
                 {kReduceSent, aws::bool_value(false)},
                 {kMetadata, {{"M", nlohmann::json::object()}}},
+                {kUpdatedAt, aws::number_value(now_ms())},
+                {kCreateToken, aws::string_value(token)},
             };
             request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
             request.names = x.names;
-            if (!client->put_item(request).applied) {
+            // Refused: another job of that id, unless this very write was made by an attempt whose
+            // answer was lost (then deleting "its" tree would damage the job just created).
+            if (!client->put_item(request).applied && !created_by(jobid, token)) {
                 delete_tree_quietly(jobid, tree, "a job that lost a creation race");
                 throw InvalidInput(already_exists(jobid));
             }
@@ -510,9 +632,11 @@ struct DynamoDbBackend::Impl {
                          x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " +
                          x.v("pending", pending) + ", " + x.n(kParts) + " = " +
                          x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) + " = " +
-                         x.v("false", aws::bool_value(false)) + ", " + m + " = if_not_exists(" + m + ", " +
+                         x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
+                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
                          x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim);
+                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
+                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken);
         request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
         request.names = x.names;
         request.values = x.values;
@@ -540,6 +664,16 @@ void check_layout_options(const DynamoDbOptions& options) {
         throw InvalidInput("DynamoDbOptions::sharded_threshold must not be negative");
     }
     if (options.scan_page_limit < 0) throw InvalidInput("DynamoDbOptions::scan_page_limit must not be negative");
+    if (options.done_ttl.count() < 0) throw InvalidInput("DynamoDbOptions::done_ttl must not be negative");
+    for (const char* taken : {kId, kParts, kTotal, kError, kMetadata, kReduceSent, kReduceClaim, kReduceClaimedAt,
+                              kReduceConfirmed, kUpdatedAt, kFailedParts, kLayout, kShardSize, kShardLevels, kShardGen,
+                              kPendingShards, kShardOf}) {
+        if (options.ttl_attribute == taken) {
+            throw InvalidInput("DynamoDbOptions::ttl_attribute '" + options.ttl_attribute +
+                               "' is an attribute the backend uses for something else: choose another name");
+        }
+    }
+    if (options.ttl_attribute.empty()) throw InvalidInput("DynamoDbOptions::ttl_attribute must not be empty");
 }
 
 std::string make_description(const std::string& table, const std::string& endpoint) {
@@ -693,11 +827,85 @@ void DynamoDbBackend::release_reduce(const std::string& jobid) {
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " + x.n(kReduceClaim);
+    request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " +
+                     x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed);
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
     request.names = x.names;
     request.values = x.values;
     if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+}
+
+void DynamoDbBackend::confirm_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    Expr x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = "SET " + x.n(kReduceConfirmed) + " = " + x.v("true", aws::bool_value(true));
+    if (const auto at = impl_->expires_at()) {
+        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
+    }
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
+                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true));
+    request.names = x.names;
+    request.values = x.values;
+    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);  // else: not claimed, nothing to do
+}
+
+bool DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    validate_jobid(jobid);
+    Expr x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    const std::int64_t now = now_ms();
+    const std::string token = x.v("token", aws::string_value(random_hex(16)));
+    request.update = "SET " + x.n(kReduceClaim) + " = " + token + ", " + x.n(kReduceClaimedAt) + " = " +
+                     x.v("now", aws::number_value(now));
+    // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
+    const std::string complete = "((attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" + x.n(kLayout) +
+                                 ")) OR (attribute_exists(" + x.n(kLayout) + ") AND attribute_not_exists(" +
+                                 x.n(kPendingShards) + ")))";
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND ((" +
+                        "attribute_not_exists(" + x.n(kError) + ") AND " + x.n(kReduceSent) + " = " +
+                        x.v("true", aws::bool_value(true)) + " AND attribute_not_exists(" + x.n(kReduceConfirmed) +
+                        ") AND " + x.n(kReduceClaimedAt) + " <= " +
+                        x.v("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
+                        complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
+    request.names = x.names;
+    request.values = x.values;
+    if (impl_->client->update_item(request).applied) return true;
+    impl_->require_job(jobid);  // JobDoesNotExist, else: not eligible
+    return false;
+}
+
+std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
+    Expr x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = "ADD " + x.n(kFailedParts) + " " + x.v("p", aws::number_set({partid})) + " SET " + x.n(kUpdatedAt) +
+                     " = " + x.v("now", aws::number_value(now_ms()));
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
+                        x.n(kTotal) + " > " + x.v("n", aws::number_value(partid));
+    request.names = x.names;
+    request.values = x.values;
+    request.return_values = ReturnValues::kUpdatedNew;
+    const auto result = impl_->client->update_item(request);
+    if (!result.applied) {
+        const nlohmann::json item = impl_->require_job(jobid);  // JobDoesNotExist
+        validate_partid(jobid, partid, aws::get_int(item, kTotal).value_or(0));  // InvalidInput
+        throw BackendError("job '" + jobid + "' changed while part " + std::to_string(partid) +
+                               " was recorded as failed; try again",
+                           "ConcurrentModification", true);
+    }
+    return static_cast<std::int64_t>(aws::set_size(result.attributes, kFailedParts));
+}
+
+std::vector<PartId> DynamoDbBackend::list_failed_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    std::vector<PartId> parts = aws::get_number_set(impl_->require_job(jobid), kFailedParts);
+    std::sort(parts.begin(), parts.end());
+    return parts;
 }
 
 void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reason) {
@@ -705,7 +913,11 @@ void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reas
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason));
+    request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason)) + ", " + x.n(kUpdatedAt) +
+                     " = " + x.v("now", aws::number_value(now_ms()));
+    if (const auto at = impl_->expires_at()) {
+        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
+    }
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
     request.names = x.names;
     request.values = x.values;

@@ -19,6 +19,11 @@ inline constexpr const char* kError = "error";            // S (or N from the Py
 inline constexpr const char* kMetadata = "metadata";      // M
 inline constexpr const char* kReduceSent = "reduceSent";  // BOOL
 inline constexpr const char* kReduceClaim = "reduceClaim";  // S: token of the claim's winner
+inline constexpr const char* kReduceClaimedAt = "reduceClaimedAt";  // N: claim time, ms since the epoch
+inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the claimer sent the reduce
+inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
+inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
+inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created the job
 // Sharded job item only.
 inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
 inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
@@ -33,7 +38,7 @@ inline constexpr const char* kShardedLayout = "sharded";
 inline constexpr std::int64_t kShardedPartsSentinel = -1;
 
 // DynamoDB's item size limit, and what the compatible layout leaves free for metadata, error text
-// and the claim token when it decides whether a job fits.
+// and the claim and creation tokens when it decides whether a job fits.
 inline constexpr std::size_t kMaxItemBytes = 400 * 1024;
 inline constexpr std::size_t kCompatibleHeadroomBytes = 8 * 1024;
 

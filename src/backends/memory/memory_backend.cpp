@@ -1,5 +1,6 @@
 #include "watchbot_progress/memory_backend.hpp"
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -13,11 +14,33 @@ namespace {
 struct Job {
     std::int64_t total = 0;
     std::set<PartId> pending;
+    std::set<PartId> failed_parts;  // failed for good (failure tolerance)
     bool failed = false;
     std::string reason;
     nlohmann::json metadata = nlohmann::json::object();
     bool reduce_sent = false;
+    bool reduce_confirmed = false;
+    std::int64_t reduce_claimed_at_ms = 0;
+    std::int64_t updated_at_ms = 0;
 };
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void take_claim(Job& job) {
+    job.reduce_sent = true;
+    job.reduce_confirmed = false;
+    job.reduce_claimed_at_ms = now_ms();
+    job.updated_at_ms = job.reduce_claimed_at_ms;
+}
+
+void drop_claim(Job& job) {
+    job.reduce_sent = false;
+    job.reduce_confirmed = false;
+    job.reduce_claimed_at_ms = 0;
+}
 
 JobStatus make_status(const std::string& jobid, const Job& job) {
     JobStatus s;
@@ -29,6 +52,9 @@ JobStatus make_status(const std::string& jobid, const Job& job) {
     if (job.failed) s.reason = job.reason;
     s.metadata = job.metadata;
     s.reduce_sent = job.reduce_sent;
+    s.reduce_confirmed = job.reduce_confirmed;
+    if (job.reduce_sent) s.reduce_claimed_at_ms = job.reduce_claimed_at_ms;
+    s.updated_at_ms = job.updated_at_ms;
     return s;
 }
 
@@ -62,7 +88,9 @@ void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool
     for (PartId p = 0; p < total; ++p) job.pending.insert(job.pending.end(), p);
     job.failed = false;
     job.reason.clear();
-    job.reduce_sent = false;
+    job.failed_parts.clear();
+    drop_claim(job);
+    job.updated_at_ms = now_ms();
 }
 
 void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
@@ -70,13 +98,14 @@ void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json&
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     for (const auto& [key, value] : metadata.items()) job.metadata[key] = value;
+    job.updated_at_ms = now_ms();
 }
 
 bool MemoryBackend::complete_part(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
-    job.pending.erase(partid);
+    if (job.pending.erase(partid) > 0) job.updated_at_ms = now_ms();
     return job.pending.empty();
 }
 
@@ -84,24 +113,53 @@ bool MemoryBackend::claim_reduce(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     if (job.reduce_sent || job.failed) return false;
-    job.reduce_sent = true;
+    take_claim(job);
     return true;
 }
 
 void MemoryBackend::release_reduce(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
-    state_->find(jobid).reduce_sent = false;
+    drop_claim(state_->find(jobid));
+}
+
+std::int64_t MemoryBackend::record_failed_part(const std::string& jobid, PartId partid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    validate_partid(jobid, partid, job.total);
+    if (job.failed_parts.insert(partid).second) job.updated_at_ms = now_ms();
+    return static_cast<std::int64_t>(job.failed_parts.size());
+}
+
+std::vector<PartId> MemoryBackend::list_failed_parts(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    const Job& job = state_->find(jobid);
+    return {job.failed_parts.begin(), job.failed_parts.end()};
+}
+
+void MemoryBackend::confirm_reduce(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    if (job.reduce_sent) job.reduce_confirmed = true;
+}
+
+bool MemoryBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    if (job.failed || !job.pending.empty() || !job.reduce_sent || job.reduce_confirmed) return false;
+    if (now_ms() - job.reduce_claimed_at_ms < lease.count()) return false;
+    take_claim(job);
+    return true;
 }
 
 CompletionResult MemoryBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
-    job.pending.erase(partid);
+    if (job.pending.erase(partid) > 0) job.updated_at_ms = now_ms();
     CompletionResult result;
     result.job_complete = job.pending.empty();
     if (result.job_complete && !job.reduce_sent && !job.failed) {
-        job.reduce_sent = true;
+        take_claim(job);
         result.reduce_claimed = true;
     }
     return result;
@@ -112,6 +170,7 @@ void MemoryBackend::fail_job(const std::string& jobid, const std::string& reason
     Job& job = state_->find(jobid);
     job.failed = true;
     job.reason = reason;
+    job.updated_at_ms = now_ms();
 }
 
 JobStatus MemoryBackend::status(const std::string& jobid) {

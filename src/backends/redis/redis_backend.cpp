@@ -31,6 +31,7 @@ constexpr std::array<std::string_view, 4> kReservedFields = {"total", "failed", 
 std::string metadata_key(const std::string& jobid) { return jobid + std::string(kMetadataSuffix); }
 std::string parts_key(const std::string& jobid) { return jobid + "-parts"; }
 std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"; }
+std::string failed_key(const std::string& jobid) { return jobid + "-failed-parts"; }
 
 std::string random_hex(std::size_t bytes) {
     thread_local std::mt19937_64 generator = [] {
@@ -47,6 +48,12 @@ std::string random_hex(std::size_t bytes) {
         out.push_back(kDigits[byte & 0xF]);
     }
     return out;
+}
+
+// The client's clock, in ms since the Unix epoch: claim times are compared with it (reclaim_reduce).
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 std::optional<std::int64_t> to_int64(std::string_view s) {
@@ -91,6 +98,9 @@ struct RedisBackend::Impl {
     Pool pool;
     Script complete_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kComplete)};
     Script claim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kClaim)};
+    Script reclaim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kReclaim)};
+    Script confirm_script{std::string(redis_detail::scripts::kConfirm)};
+    Script record_failed_script{std::string(redis_detail::scripts::kRecordFailed)};
     Script release_script{std::string(redis_detail::scripts::kRelease)};
     Script fail_script{std::string(redis_detail::scripts::kFail)};
     Script set_metadata_script{std::string(redis_detail::scripts::kSetMetadata)};
@@ -211,10 +221,10 @@ struct RedisBackend::Impl {
 
     CompletionResult complete(const std::string& jobid, PartId partid, bool want_claim) {
         validate_jobid(jobid);
-        const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
+        const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         // The same token on every attempt: a retry recognises a claim its lost first attempt won.
         const Args argv{std::to_string(partid), want_claim ? "1" : "0", want_claim ? random_hex(16) : std::string(),
-                        ttl_argument()};
+                        ttl_argument(), std::to_string(now_ms())};
         constexpr std::string_view what = "complete a part";
         return run(what, [&](Connection& c, int) {
             Reply reply = eval(c, complete_script, keys, argv, what);
@@ -234,7 +244,7 @@ struct RedisBackend::Impl {
     // The job's status; nullopt when there is no such job. BackendError (WRONGTYPE, InvalidData)
     // when the key is not a job's hash.
     std::optional<JobStatus> load_status(const std::string& jobid) {
-        const Args keys{metadata_key(jobid), parts_key(jobid)};
+        const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         constexpr std::string_view what = "read a job's status";
         return run(what, [&](Connection& c, int) -> std::optional<JobStatus> {
             Reply reply = eval(c, status_script, keys, {}, what);
@@ -265,6 +275,16 @@ struct RedisBackend::Impl {
                 }
             }
             if (!total) return std::nullopt;
+            if (s.reduce_sent && reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_ARRAY &&
+                reply->element[3]->elements == 3) {
+                const redisReply& record = *reply->element[3];
+                if (record.element[0]->type == REDIS_REPLY_STRING) s.reduce_claimed_at_ms = to_int64(redis_detail::as_string(*record.element[0]));
+                s.reduce_confirmed = record.element[1]->type == REDIS_REPLY_STRING && redis_detail::as_string(*record.element[1]) == "1";
+            }
+            if (reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_ARRAY && reply->element[3]->elements == 3 &&
+                reply->element[3]->element[2]->type == REDIS_REPLY_STRING) {
+                s.updated_at_ms = to_int64(redis_detail::as_string(*reply->element[3]->element[2]));
+            }
             s.total = *total;
             s.failed = failed && failed_flag(*failed);
             if (s.failed) s.reason = error.value_or(std::string());
@@ -331,8 +351,8 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
 
         // 2. Atomically: refuse an existing job unless overwrite, move the parts into place, write
         //    `total` last.
-        const Args keys{metadata, parts_key(jobid), claim_key(jobid), temporary};
-        const Args argv{std::to_string(total), overwrite ? "1" : "0"};
+        const Args keys{metadata, parts_key(jobid), claim_key(jobid), failed_key(jobid), temporary};
+        const Args argv{std::to_string(total), overwrite ? "1" : "0", std::to_string(now_ms())};
         constexpr std::string_view what = "create a job";
         impl_->run(what, [&](Connection& c, int attempt) {
             Reply reply = impl_->eval(c, impl_->commit_total_script, keys, argv, what);
@@ -399,8 +419,8 @@ CompletionResult RedisBackend::complete_part_and_claim_reduce(const std::string&
 
 bool RedisBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
-    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
-    const Args argv{random_hex(16), impl_->ttl_argument()};
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const Args argv{random_hex(16), impl_->ttl_argument(), std::to_string(now_ms())};
     constexpr std::string_view what = "claim a job's reduce";
     return impl_->run(what, [&](Connection& c, int) {
         Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
@@ -412,13 +432,77 @@ bool RedisBackend::claim_reduce(const std::string& jobid) {
 
 void RedisBackend::release_reduce(const std::string& jobid) {
     validate_jobid(jobid);
-    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid)};
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     constexpr std::string_view what = "release a job's reduce claim";
     impl_->run(what, [&](Connection& c, int) {
         Reply reply = impl_->eval(c, impl_->release_script, keys, {}, what);
         const long long code = impl_->integer_at(reply, 0, what);
         if (code != 0) impl_->raise_code(code, jobid, reply, what);
     });
+}
+
+void RedisBackend::confirm_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    constexpr std::string_view what = "confirm a job's reduce";
+    impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->confirm_script, keys, {}, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+    });
+}
+
+bool RedisBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const std::int64_t now = now_ms();
+    const Args argv{random_hex(16), std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
+    constexpr std::string_view what = "take over a job's reduce claim";
+    return impl_->run(what, [&](Connection& c, int) {
+        Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        return impl_->integer_at(reply, 1, what) == 1;
+    });
+}
+
+std::int64_t RedisBackend::record_failed_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const Args argv{std::to_string(partid), std::to_string(now_ms())};
+    constexpr std::string_view what = "record a failed part";
+    return impl_->run(what, [&](Connection& c, int) -> std::int64_t {
+        Reply reply = impl_->eval(c, impl_->record_failed_script, keys, argv, what);
+        const long long code = impl_->integer_at(reply, 0, what);
+        if (code == -2) {
+            validate_partid(jobid, partid, impl_->integer_at(reply, 1, what));  // throws InvalidInput
+            impl_->unexpected(what);
+        }
+        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        return impl_->integer_at(reply, 1, what);
+    });
+}
+
+std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    const std::string metadata = metadata_key(jobid);
+    const std::string failed = failed_key(jobid);
+    constexpr std::string_view what = "list a job's failed parts";
+    std::vector<PartId> parts = impl_->run(what, [&](Connection& c, int) {
+        std::vector<Reply> replies = c.pipeline({{"HEXISTS", metadata, "total"}, {"SMEMBERS", failed}});
+        for (const Reply& reply : replies) {
+            if (reply->type == REDIS_REPLY_ERROR) redis_detail::raise_reply_error(*reply, impl_->options, what);
+        }
+        if (replies[0]->type != REDIS_REPLY_INTEGER || replies[0]->integer == 0) throw JobDoesNotExist(jobid);
+        std::vector<PartId> ids;
+        if (replies[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
+        for (std::size_t i = 0; i < replies[1]->elements; ++i) {
+            if (auto id = to_int64(redis_detail::as_string(*replies[1]->element[i]))) ids.push_back(*id);
+        }
+        return ids;
+    });
+    std::sort(parts.begin(), parts.end());
+    return parts;
 }
 
 void RedisBackend::fail_job(const std::string& jobid, const std::string& reason) {
@@ -532,7 +616,7 @@ void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit)
 
 bool RedisBackend::delete_job(const std::string& jobid) {
     validate_jobid(jobid);
-    const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid)}};
+    const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid), failed_key(jobid)}};
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline(commands);

@@ -13,8 +13,8 @@
 // fallback), and every script may be run twice with the same arguments with the same outcome: the
 // backend retries a script on a fresh connection when the first connection dropped.
 //
-// Keys: KEYS[1] <jobid>-metadata, KEYS[2] <jobid>-parts, KEYS[3] <jobid>-reduce-claim, and for
-// set_total KEYS[4] the temporary parts key.
+// Keys: KEYS[1] <jobid>-metadata, KEYS[2] <jobid>-parts, KEYS[3] <jobid>-reduce-claim, KEYS[4]
+// <jobid>-failed-parts (the parts failed for good), and for set_total KEYS[5] the temporary parts key.
 
 #include <string_view>
 
@@ -22,36 +22,45 @@ namespace watchbot_progress::redis_detail::scripts {
 
 // Helpers prepended to the scripts that claim the reduce:
 //  failed(meta): `failed` present and not a false-looking value.
-//  expire_if_done(meta, parts, ttl): with ttl > 0 (delete_when_done), when no part is pending and
-//    the reduce is claimed, makes the job's keys expire after ttl seconds, unless they already
-//    expire (so late duplicates do not push the expiry back).
-//  claim(meta, parts, claimkey, token, ttl): 1 when the caller with `token` holds the reduce claim
-//    (it just won it, or a lost earlier attempt with the same token did), else 0. The winner's token
-//    is kept for 5 minutes in `claimkey`.
+//  expire_if_done(meta, parts, claimkey, failedkey, ttl): with ttl > 0 (delete_when_done), when no part is
+//    pending and the reduce is claimed, makes the job's keys expire after ttl seconds, unless they
+//    already expire (so late duplicates do not push the expiry back).
+//  claim(meta, parts, claimkey, failedkey, token, ttl, now): 1 when the caller with `token` holds the reduce
+//    claim (it just won it, or a lost earlier attempt with the same token did), else 0. The claim
+//    record `claimkey` is a hash: token (the winner's), at (claim time, ms since the epoch, the
+//    client's clock), confirmed ("1" once confirm_reduce ran). A claim written by the Python tool
+//    (`reduce_message_sent` without a claim record) has no time and is never taken over. The same
+//    hash keeps `updated`: when a part was last completed (or the job created), in ms.
 inline constexpr std::string_view kPrelude = R"lua(
 local function failed(meta)
   local f = redis.call('HGET', meta, 'failed')
   return f and f ~= '' and f ~= '0' and f ~= 'false' and f ~= 'False'
 end
-local function expire_if_done(meta, parts, ttl)
+local function expire_if_done(meta, parts, claimkey, failedkey, ttl)
   if tonumber(ttl) > 0 and redis.call('SCARD', parts) == 0
      and redis.call('HEXISTS', meta, 'reduce_message_sent') == 1 and redis.call('TTL', meta) == -1 then
     redis.call('EXPIRE', meta, ttl)
     redis.call('EXPIRE', parts, ttl)
+    redis.call('EXPIRE', claimkey, ttl)
+    redis.call('EXPIRE', failedkey, ttl)
   end
 end
-local function claim(meta, parts, claimkey, token, ttl)
-  if redis.call('GET', claimkey) == token then return 1 end
+local function claim(meta, parts, claimkey, failedkey, token, ttl, now)
+  if redis.call('TYPE', claimkey)['ok'] == 'hash' and redis.call('HGET', claimkey, 'token') == token then
+    return 1
+  end
   if failed(meta) then return 0 end
   if redis.call('HSETNX', meta, 'reduce_message_sent', 'True') == 0 then return 0 end
-  redis.call('SET', claimkey, token, 'EX', 300)
-  expire_if_done(meta, parts, ttl)
+  local t = redis.call('TYPE', claimkey)['ok']
+  if t ~= 'hash' and t ~= 'none' then redis.call('DEL', claimkey) end
+  redis.call('HMSET', claimkey, 'token', token, 'at', now, 'confirmed', '0')
+  expire_if_done(meta, parts, claimkey, failedkey, ttl)
   return 1
 end
 )lua";
 
 // complete_part / complete_part_and_claim_reduce.
-// ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl. Returns {0, remaining, claimed}.
+// ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl, now (ms). Returns {0, remaining, claimed}.
 inline constexpr std::string_view kComplete = R"lua(
 local total = redis.call('HGET', KEYS[1], 'total')
 if not total then return {-1} end
@@ -59,27 +68,69 @@ local n = tonumber(total)
 if not n then return {-3} end
 local p = tonumber(ARGV[1])
 if p < 0 or p >= n then return {-2, n} end
-redis.call('SREM', KEYS[2], ARGV[1])
+if redis.call('SREM', KEYS[2], ARGV[1]) == 1 and redis.call('TYPE', KEYS[3])['ok'] ~= 'string' then
+  redis.call('HSET', KEYS[3], 'updated', ARGV[5])
+end
 local remaining = redis.call('SCARD', KEYS[2])
 local claimed = 0
 if remaining == 0 then
-  if ARGV[2] == '1' then claimed = claim(KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[4]) end
-  expire_if_done(KEYS[1], KEYS[2], ARGV[4])
+  if ARGV[2] == '1' then claimed = claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[4], ARGV[5]) end
+  expire_if_done(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[4])
 end
 return {0, remaining, claimed}
 )lua";
 
-// claim_reduce. ARGV: token, ttl. Returns {0, claimed}.
+// claim_reduce. ARGV: token, ttl, now (ms). Returns {0, claimed}.
 inline constexpr std::string_view kClaim = R"lua(
 if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
-return {0, claim(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])}
+return {0, claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])}
+)lua";
+
+// reclaim_reduce. ARGV: token, now (ms), cutoff (ms: claims taken at or before it are stale).
+// Takes over an unconfirmed claim with a recorded time at or before cutoff. Returns {0, claimed}.
+inline constexpr std::string_view kReclaim = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return {0, 0} end
+local record = redis.call('HMGET', KEYS[3], 'token', 'at', 'confirmed')
+if record[1] == ARGV[1] then return {0, 1} end
+if failed(KEYS[1]) or redis.call('SCARD', KEYS[2]) > 0
+   or redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 0 or record[3] == '1' then
+  return {0, 0}
+end
+local at = tonumber(record[2])
+if not at or at > tonumber(ARGV[3]) then return {0, 0} end
+redis.call('HMSET', KEYS[3], 'token', ARGV[1], 'at', ARGV[2], 'confirmed', '0')
+return {0, 1}
+)lua";
+
+// record_failed_part. ARGV: partid, now (ms). Returns {0, failed parts} or {-2, total}.
+inline constexpr std::string_view kRecordFailed = R"lua(
+local total = redis.call('HGET', KEYS[1], 'total')
+if not total then return {-1} end
+local n = tonumber(total)
+if not n then return {-3} end
+local p = tonumber(ARGV[1])
+if p < 0 or p >= n then return {-2, n} end
+if redis.call('SADD', KEYS[4], ARGV[1]) == 1 and redis.call('TYPE', KEYS[3])['ok'] ~= 'string' then
+  redis.call('HSET', KEYS[3], 'updated', ARGV[2])
+end
+return {0, redis.call('SCARD', KEYS[4])}
+)lua";
+
+// confirm_reduce. Returns {0}.
+inline constexpr std::string_view kConfirm = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 1 and redis.call('TYPE', KEYS[3])['ok'] == 'hash' then
+  redis.call('HSET', KEYS[3], 'confirmed', '1')
+end
+return {0}
 )lua";
 
 // release_reduce. Returns {0}.
 inline constexpr std::string_view kRelease = R"lua(
 if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
 redis.call('HDEL', KEYS[1], 'reduce_message_sent')
-redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[3], 'token', 'at', 'confirmed')
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 return {0}
@@ -102,7 +153,7 @@ end
 return {0}
 )lua";
 
-// status. Returns {0, {field, value, ...}, remaining}.
+// status. Returns {0, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or false)}.
 inline constexpr std::string_view kStatus = R"lua(
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'none' then return {-1} end
@@ -110,7 +161,9 @@ if t ~= 'hash' then return {-4, t} end
 local h = redis.call('HGETALL', KEYS[1])
 for i = 1, #h, 2 do
   if h[i] == 'total' then
-    return {0, h, redis.call('SCARD', KEYS[2])}
+    local record = {false, false, false}
+    if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated') end
+    return {0, h, redis.call('SCARD', KEYS[2]), record}
   end
 end
 return {-1}
@@ -125,20 +178,22 @@ if not n then return {-3} end
 return {0, n, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
 )lua";
 
-// The last step of set_total. KEYS[4]: the temporary parts key. ARGV: total, overwrite ("1"/"0").
+// The last step of set_total. KEYS[5]: the temporary parts key. ARGV: total, overwrite ("1"/"0"), now (ms).
 // Refuses an existing job unless overwrite (deleting the temporary key); else resets the failure and
 // the reduce claim, moves the parts into place, writes `total` last and cancels any expiry. User
 // metadata is kept. Returns {0}.
 inline constexpr std::string_view kCommitTotal = R"lua(
-if redis.call('EXISTS', KEYS[4]) == 0 then return {-5} end
+if redis.call('EXISTS', KEYS[5]) == 0 then return {-5} end
 if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], 'total') == 1 then
-  redis.call('DEL', KEYS[4])
+  redis.call('DEL', KEYS[5])
   return {-6}
 end
 redis.call('HDEL', KEYS[1], 'failed', 'error', 'reduce_message_sent')
 redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], 'updated', ARGV[3])
 redis.pcall('UNLINK', KEYS[2])
-redis.call('RENAME', KEYS[4], KEYS[2])
+redis.call('DEL', KEYS[4])
+redis.call('RENAME', KEYS[5], KEYS[2])
 redis.call('PERSIST', KEYS[2])
 redis.call('HSET', KEYS[1], 'total', ARGV[1])
 redis.call('PERSIST', KEYS[1])

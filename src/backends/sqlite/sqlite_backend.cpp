@@ -12,7 +12,8 @@ using sqlite_detail::now_ms;
 
 namespace {
 
-constexpr int kJobsSchemaVersion = 1;
+// Version 2 added reduce_confirmed and reduce_claimed_at (a version-1 file is upgraded in place).
+constexpr int kJobsSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS wp_schema_versions (
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS wp_jobs (
     reason      TEXT,
     metadata    TEXT NOT NULL DEFAULT '{}',
     reduce_sent INTEGER NOT NULL DEFAULT 0,
+    reduce_confirmed  INTEGER NOT NULL DEFAULT 0,
+    reduce_claimed_at INTEGER,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );
@@ -37,7 +40,12 @@ CREATE TABLE IF NOT EXISTS wp_pending_parts (
     partid INTEGER NOT NULL,
     PRIMARY KEY (job, partid)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 1);
+CREATE TABLE IF NOT EXISTS wp_failed_parts (
+    job    INTEGER NOT NULL,
+    partid INTEGER NOT NULL,
+    PRIMARY KEY (job, partid)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 2);
 )sql";
 
 // The columns every operation needs; kept small for the hot path.
@@ -51,7 +59,8 @@ struct JobCore {
 
 const std::string kSelectCore = "SELECT id, total, remaining, failed, reduce_sent FROM wp_jobs WHERE jobid = ?1";
 const std::string kSelectFull =
-    "SELECT id, total, remaining, failed, reduce_sent, reason, metadata, jobid FROM wp_jobs";
+    "SELECT id, total, remaining, failed, reduce_sent, reason, metadata, jobid, reduce_confirmed, reduce_claimed_at, "
+    "updated_at FROM wp_jobs";
 
 std::optional<JobCore> find_core(Connection& c, const std::string& jobid) {
     auto s = c.statement(kSelectCore);
@@ -88,6 +97,9 @@ JobStatus status_from_row(const sqlite_detail::Statement& s, const std::string& 
     st.reduce_sent = s.int64(4) != 0;
     if (st.failed) st.reason = s.is_null(5) ? std::string() : s.text(5);
     st.metadata = parse_metadata(s.text(6), st.jobid, path);
+    st.reduce_confirmed = st.reduce_sent && s.int64(8) != 0;
+    if (st.reduce_sent && !s.is_null(9)) st.reduce_claimed_at_ms = s.int64(9);
+    st.updated_at_ms = s.int64(10);
     return st;
 }
 
@@ -114,7 +126,9 @@ CompletionResult complete_in_transaction(Connection& c, const std::string& jobid
     result.reduce_claimed = claim && result.job_complete && !job.failed && !job.reduce_sent;
     if (deleted || result.reduce_claimed) {
         auto upd = c.statement(
-            "UPDATE wp_jobs SET remaining = ?2, reduce_sent = (reduce_sent OR ?3), updated_at = ?4 WHERE id = ?1");
+            "UPDATE wp_jobs SET remaining = ?2, updated_at = ?4, reduce_sent = (reduce_sent OR ?3), "
+            "reduce_confirmed = CASE WHEN ?3 THEN 0 ELSE reduce_confirmed END, "
+            "reduce_claimed_at = CASE WHEN ?3 THEN ?4 ELSE reduce_claimed_at END WHERE id = ?1");
         upd.bind(1, job.id).bind(2, job.remaining).bind(3, std::int64_t{result.reduce_claimed}).bind(4, now_ms()).run();
     }
     return result;
@@ -132,6 +146,12 @@ struct SqliteBackend::Impl {
                   throw ConfigError("SQLite database '" + c.path() + "' holds jobs in schema version " +
                                     std::to_string(version) + ", newer than this library's version " +
                                     std::to_string(kJobsSchemaVersion) + ": upgrade watchbot-progress or use another file");
+              }
+              if (version == 1) {  // inside init's write transaction: one process upgrades
+                  c.exec("ALTER TABLE wp_jobs ADD COLUMN reduce_confirmed INTEGER NOT NULL DEFAULT 0;"
+                         "ALTER TABLE wp_jobs ADD COLUMN reduce_claimed_at INTEGER;"
+                         "UPDATE wp_jobs SET reduce_confirmed = 1 WHERE reduce_sent = 1;"
+                         "UPDATE wp_schema_versions SET version = 2 WHERE component = 'jobs';");
               }
           }) {}
 
@@ -167,9 +187,10 @@ void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool
             }
             id = existing->id;
             c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
+            c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
-                 "updated_at = ?3 WHERE id = ?1")
+                 "reduce_confirmed = 0, reduce_claimed_at = NULL, updated_at = ?3 WHERE id = ?1")
                 .bind(1, id)
                 .bind(2, total)
                 .bind(3, now)
@@ -232,7 +253,9 @@ CompletionResult SqliteBackend::complete_part_and_claim_reduce(const std::string
 bool SqliteBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
     return impl_->db.write([&](Connection& c) {
-        c.statement("UPDATE wp_jobs SET reduce_sent = 1, updated_at = ?2 WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
+        c.statement(
+             "UPDATE wp_jobs SET reduce_sent = 1, reduce_confirmed = 0, reduce_claimed_at = ?2, updated_at = ?2 "
+             "WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
             .bind(1, jobid)
             .bind(2, now_ms())
             .run();
@@ -245,11 +268,67 @@ bool SqliteBackend::claim_reduce(const std::string& jobid) {
 void SqliteBackend::release_reduce(const std::string& jobid) {
     validate_jobid(jobid);
     impl_->db.write([&](Connection& c) {
-        c.statement("UPDATE wp_jobs SET reduce_sent = 0, updated_at = ?2 WHERE jobid = ?1")
+        c.statement(
+             "UPDATE wp_jobs SET reduce_sent = 0, reduce_confirmed = 0, reduce_claimed_at = NULL, updated_at = ?2 "
+             "WHERE jobid = ?1")
             .bind(1, jobid)
             .bind(2, now_ms())
             .run();
         if (c.changes() == 0) throw JobDoesNotExist(jobid);
+    });
+}
+
+std::int64_t SqliteBackend::record_failed_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        validate_partid(jobid, partid, job.total);
+        c.statement("INSERT OR IGNORE INTO wp_failed_parts (job, partid) VALUES (?1, ?2)").bind(1, job.id).bind(2, partid).run();
+        if (c.changes() > 0) {
+            c.statement("UPDATE wp_jobs SET updated_at = ?2 WHERE id = ?1").bind(1, job.id).bind(2, now_ms()).run();
+        }
+        auto s = c.statement("SELECT COUNT(*) FROM wp_failed_parts WHERE job = ?1");
+        s.bind(1, job.id);
+        s.step();
+        return s.int64(0);
+    });
+}
+
+std::vector<PartId> SqliteBackend::list_failed_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.read([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        std::vector<PartId> parts;
+        auto s = c.statement("SELECT partid FROM wp_failed_parts WHERE job = ?1 ORDER BY partid");
+        s.bind(1, job.id);
+        while (s.step()) parts.push_back(s.int64(0));
+        return parts;
+    });
+}
+
+void SqliteBackend::confirm_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    impl_->db.write([&](Connection& c) {
+        c.statement("UPDATE wp_jobs SET reduce_confirmed = 1 WHERE jobid = ?1 AND reduce_sent = 1").bind(1, jobid).run();
+        if (c.changes() == 0) require_core(c, jobid);  // JobDoesNotExist, else not claimed: nothing to do
+    });
+}
+
+bool SqliteBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    validate_jobid(jobid);
+    return impl_->db.write([&](Connection& c) {
+        const std::int64_t now = now_ms();
+        c.statement(
+             "UPDATE wp_jobs SET reduce_claimed_at = ?2, updated_at = ?2 WHERE jobid = ?1 AND failed = 0 AND "
+             "remaining = 0 AND reduce_sent = 1 AND reduce_confirmed = 0 AND reduce_claimed_at IS NOT NULL AND "
+             "reduce_claimed_at <= ?3")
+            .bind(1, jobid)
+            .bind(2, now)
+            .bind(3, now - static_cast<std::int64_t>(lease.count()))
+            .run();
+        if (c.changes() > 0) return true;
+        require_core(c, jobid);
+        return false;
     });
 }
 
@@ -322,6 +401,7 @@ bool SqliteBackend::delete_job(const std::string& jobid) {
         const auto job = find_core(c, jobid);
         if (!job) return false;
         c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, job->id).run();
+        c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_jobs WHERE id = ?1").bind(1, job->id).run();
         return true;
     });

@@ -36,14 +36,20 @@ public:
     // f roll back and propagate unchanged (never retried). SQLITE_BUSY / LOCKED / PROTOCOL anywhere
     // in the transaction roll back and run f again, after a backoff, until retry_timeout; so f must
     // only compute its result from the database (no side effects outside it).
+    //
+    // Write transactions of one Database run one at a time (a mutex, held for one attempt, never
+    // during the backoff). SQLite allows one writer per file anyway; letting this process's threads
+    // queue on SQLite's lock instead kept a connection reading an older snapshot at every moment, so
+    // the automatic checkpoint could never start the WAL over and the WAL grew without bound
+    // (tests/sqlite_wal_test.cpp). f must not call write() or read() on the same Database.
     template <class F>
     auto write(F&& f) {
-        return transact("BEGIN IMMEDIATE", std::forward<F>(f));
+        return transact("BEGIN IMMEDIATE", &write_mutex_, std::forward<F>(f));
     }
-    // The same with a read (deferred) transaction: one consistent snapshot.
+    // The same with a read (deferred) transaction: one consistent snapshot. Reads run concurrently.
     template <class F>
     auto read(F&& f) {
-        return transact("BEGIN", std::forward<F>(f));
+        return transact("BEGIN", nullptr, std::forward<F>(f));
     }
 
     const SqliteOptions& options() const noexcept { return options_; }
@@ -86,12 +92,15 @@ private:
     // Ends a failed transaction; discards the connection when even that fails.
     static void roll_back(Lease& lease) noexcept;
 
+    // One transaction, retried; with `gate`, each attempt holds that mutex.
     template <class F>
-    auto transact(const char* begin, F&& f) {
+    auto transact(const char* begin, std::mutex* gate, F&& f) {
         using Result = std::invoke_result_t<F&, Connection&>;
         Retry retry(options_);
         for (;;) {
             try {
+                std::unique_lock<std::mutex> one_writer;
+                if (gate != nullptr) one_writer = std::unique_lock<std::mutex>(*gate);
                 Lease lease(*this, acquire());
                 (*lease).exec(begin);
                 try {
@@ -115,7 +124,8 @@ private:
     }
 
     SqliteOptions options_;
-    std::mutex mutex_;
+    std::mutex write_mutex_;  // held by the write transaction in progress
+    std::mutex mutex_;        // guards idle_ and pid_
     std::vector<std::unique_ptr<Connection>> idle_;
     pid_t pid_;
 };
