@@ -1461,9 +1461,12 @@ TEST_P(CliBackend, WatchFollowsTheJobUntilItCompletes) {
     constexpr int kParts = 5;
     const auto jobid = new_job(kParts);
     backend->set_metadata(jobid, {{"name", "w"}});
+    // The first completion waits for the CLI to start and show 0/5: 150 ms is plenty for an ordinary
+    // build, not for one under sanitizers, where the CLI takes longer than that to start.
+    const auto first_delay = std::chrono::milliseconds(wp_test::kSanitized ? 3000 : 150);
     std::thread worker([&] {
         for (int p = 0; p < kParts; ++p) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            std::this_thread::sleep_for(p == 0 ? first_delay : std::chrono::milliseconds(150));
             backend->complete_part(jobid, p);
         }
     });

@@ -29,19 +29,6 @@ using ::testing::HasSubstr;
 
 namespace {
 
-// Timing checks mean nothing under sanitizers (10-50x slower).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string temp_db(const std::string& name = "jobs.db") { return wp_test::make_temp_dir() + "/" + name; }
 
 wp::SqliteOptions options_for(const std::string& path) {

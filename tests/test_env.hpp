@@ -8,6 +8,20 @@
 
 namespace wp_test {
 
+// Whether this build runs under a sanitizer (scripts/test-sanitizers): code runs several times
+// slower and processes start slower, so tests whose timing assumes an ordinary build adjust.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 inline std::string require_env(const char* name) {
     const char* value = std::getenv(name);
     if (value == nullptr || *value == '\0') {
