@@ -100,7 +100,7 @@ struct RedisBackend::Impl {
     Script claim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kClaim)};
     Script reclaim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kReclaim)};
     Script confirm_script{std::string(redis_detail::scripts::kConfirm)};
-    Script record_failed_script{std::string(redis_detail::scripts::kRecordFailed)};
+    Script record_failed_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kRecordFailed)};
     Script release_script{std::string(redis_detail::scripts::kRelease)};
     Script fail_script{std::string(redis_detail::scripts::kFail)};
     Script set_metadata_script{std::string(redis_detail::scripts::kSetMetadata)};

@@ -20,7 +20,10 @@
 
 namespace watchbot_progress::redis_detail::scripts {
 
-// Helpers prepended to the scripts that claim the reduce:
+// Helpers prepended to the scripts that complete or fail parts and claim the reduce:
+//  part_error(meta, partid): nil when partid names a part of the job, else the status reply to return
+//    ({-1}, {-3} or {-2, total}).
+//  touch(claimkey, now): records `now` as the job's last progress in the claim record hash.
 //  failed(meta): `failed` present and not a false-looking value.
 //  expire_if_done(meta, parts, claimkey, failedkey, ttl): with ttl > 0 (delete_when_done), when no part is
 //    pending and the reduce is claimed, makes the job's keys expire after ttl seconds, unless they
@@ -32,6 +35,18 @@ namespace watchbot_progress::redis_detail::scripts {
 //    (`reduce_message_sent` without a claim record) has no time and is never taken over. The same
 //    hash keeps `updated`: when a part was last completed (or the job created), in ms.
 inline constexpr std::string_view kPrelude = R"lua(
+local function part_error(meta, partid)
+  local total = redis.call('HGET', meta, 'total')
+  if not total then return {-1} end
+  local n = tonumber(total)
+  if not n then return {-3} end
+  local p = tonumber(partid)
+  if p < 0 or p >= n then return {-2, n} end
+  return nil
+end
+local function touch(claimkey, now)
+  if redis.call('TYPE', claimkey)['ok'] ~= 'string' then redis.call('HSET', claimkey, 'updated', now) end
+end
 local function failed(meta)
   local f = redis.call('HGET', meta, 'failed')
   return f and f ~= '' and f ~= '0' and f ~= 'false' and f ~= 'False'
@@ -62,15 +77,9 @@ end
 // complete_part / complete_part_and_claim_reduce.
 // ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl, now (ms). Returns {0, remaining, claimed}.
 inline constexpr std::string_view kComplete = R"lua(
-local total = redis.call('HGET', KEYS[1], 'total')
-if not total then return {-1} end
-local n = tonumber(total)
-if not n then return {-3} end
-local p = tonumber(ARGV[1])
-if p < 0 or p >= n then return {-2, n} end
-if redis.call('SREM', KEYS[2], ARGV[1]) == 1 and redis.call('TYPE', KEYS[3])['ok'] ~= 'string' then
-  redis.call('HSET', KEYS[3], 'updated', ARGV[5])
-end
+local err = part_error(KEYS[1], ARGV[1])
+if err then return err end
+if redis.call('SREM', KEYS[2], ARGV[1]) == 1 then touch(KEYS[3], ARGV[5]) end
 local remaining = redis.call('SCARD', KEYS[2])
 local claimed = 0
 if remaining == 0 then
@@ -105,15 +114,9 @@ return {0, 1}
 
 // record_failed_part. ARGV: partid, now (ms). Returns {0, failed parts} or {-2, total}.
 inline constexpr std::string_view kRecordFailed = R"lua(
-local total = redis.call('HGET', KEYS[1], 'total')
-if not total then return {-1} end
-local n = tonumber(total)
-if not n then return {-3} end
-local p = tonumber(ARGV[1])
-if p < 0 or p >= n then return {-2, n} end
-if redis.call('SADD', KEYS[4], ARGV[1]) == 1 and redis.call('TYPE', KEYS[3])['ok'] ~= 'string' then
-  redis.call('HSET', KEYS[3], 'updated', ARGV[2])
-end
+local err = part_error(KEYS[1], ARGV[1])
+if err then return err end
+if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then touch(KEYS[3], ARGV[2]) end
 return {0, redis.call('SCARD', KEYS[4])}
 )lua";
 
