@@ -5,7 +5,7 @@
 set -euo pipefail
 
 WP_DEBIAN_PACKAGES=(
-    g++ cmake ninja-build pkg-config make
+    g++ cmake ninja-build pkg-config make ccache
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
     redis-server redis-tools ca-certificates
@@ -39,6 +39,14 @@ wp_install_debian_packages() {
         echo "deps: Node.js $(node --version) is too old for the test services: 20 or newer is needed" >&2
         return 1
     fi
+}
+
+# Compiler cache settings for a build of the tree at $1: paths are hashed relative to the tree, so
+# fresh clones at other paths (CI's) reuse the objects of earlier builds. A user's own CCACHE_BASEDIR
+# wins.
+wp_ccache_setup() {
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$1}
+    export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

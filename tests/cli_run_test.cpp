@@ -17,9 +17,10 @@
 #include <gtest/gtest.h>
 
 #include "watchbot_progress/config.hpp"
-#if WP_WITH_SQLITE && defined(WP_EXAMPLE_WORDCOUNT_PATH)
+#if WP_WITH_SQLITE
 
 #include "cli_runner.hpp"
+#include "test_paths.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 #include "watchbot_progress/local_queue.hpp"
 #include "watchbot_progress/sqlite_backend.hpp"
@@ -44,8 +45,9 @@ protected:
     void TearDown() override { fs::remove_all(dir); }
 
     // A shell worker: logs its environment, then acts on its Subject.
-    //   ok -> 0, reject -> 3, return-once -> 4 the first time then 0, fail -> 1, hang -> sleeps,
-    //   slow -> logs start/end around a short sleep.
+    //   ok -> 0, reject -> 3, return-once -> 4 the first time then 0, fail -> 1, hang -> logs
+    //   "hang" to $log.hang and sleeps, slow -> logs start, waits until three workers have started
+    //   (at most 30 s), sleeps a little and logs end.
     std::string worker() {
         const fs::path path = dir / "worker.sh";
         std::ofstream out(path);
@@ -58,8 +60,10 @@ protected:
                "  reject) exit 3 ;;\n"
                "  return-once) if [ -e \"$log.returned\" ]; then exit 0; fi; touch \"$log.returned\"; exit 4 ;;\n"
                "  fail) exit 1 ;;\n"
-               "  hang) sleep 30; exit 0 ;;\n"
-               "  slow) echo start >> \"$log.overlap\"; sleep 0.3; echo end >> \"$log.overlap\"; exit 0 ;;\n"
+               "  hang) echo hang >> \"$log.hang\"; sleep 30; exit 0 ;;\n"
+               "  slow) echo start >> \"$log.overlap\"; i=0\n"
+               "    while [ \"$(grep -c start \"$log.overlap\")\" -lt 3 ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n"
+               "    sleep 0.3; echo end >> \"$log.overlap\"; exit 0 ;;\n"
                "esac\n"
                "exit 9\n";
         out.close();
@@ -181,14 +185,16 @@ TEST_F(CliRun, NoMoreWorkersRunThanTheConcurrencyLimit) {
         running += line == "start" ? 1 : -1;
         most = std::max(most, running);
     }
-    EXPECT_LE(most, 3);
-    EXPECT_GE(most, 2) << "workers never ran at once";
+    // The first three workers wait for each other, so with a limit of 3 exactly three ran at once.
+    EXPECT_EQ(most, 3);
 }
 
 TEST_F(CliRun, InterruptStopsWorkersAndReturnsTheirMessages) {
     for (int i = 0; i < 2; ++i) send("hang");
     wp_test::RunOptions options;
-    options.interrupt_after = std::chrono::milliseconds(1500);
+    // Ctrl-C once both workers are running, however long the CLI takes to start them.
+    const fs::path hanging = log.string() + ".hang";
+    options.interrupt_when = [&] { return log_lines(hanging).size() >= 2; };
     const auto started = std::chrono::steady_clock::now();
     const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "2", "--", worker()}, options);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(25));
@@ -236,7 +242,9 @@ std::map<std::string, std::uint64_t> expected_counts(const fs::path& data) {
 }
 
 TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDuplicates) {
-    const fs::path data = fs::path(WP_SOURCE_DIR) / "examples" / "wordcount" / "data";
+    const std::string& worker = wp_test::wordcount_worker_path();
+    ASSERT_FALSE(worker.empty()) << "the wordcount example is not built (WP_BUILD_EXAMPLES=OFF)";
+    const fs::path data = fs::path(wp_test::source_dir()) / "examples" / "wordcount" / "data";
     const fs::path output = dir / "output";
     wp_test::RunOptions env;
     env.env = {{"ProgressTable", jobs_uri}, {"WorkTopic", queue_uri}};
@@ -244,7 +252,7 @@ TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDupl
     const std::string start_command = "Subject=start Message='" +
                                       json{{"input", data.string()}, {"output", output.string()}}.dump() +
                                       "' ProgressTable='" + jobs_uri + "' WorkTopic='" + queue_uri + "' '" +
-                                      WP_EXAMPLE_WORDCOUNT_PATH + "'";
+                                      worker + "'";
     ASSERT_EQ(std::system(start_command.c_str()), 0);
     auto queue = wp::LocalQueue::from_uri(queue_uri);
     auto maps = queue->receive(1000, std::chrono::seconds(5));
@@ -254,7 +262,7 @@ TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDupl
         queue->send(m.subject, m.body);
         queue->return_message(m.receipt_handle, std::chrono::milliseconds(0), false);
     }
-    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "4", "--", WP_EXAMPLE_WORDCOUNT_PATH}, env);
+    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "4", "--", worker}, env);
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["dead_letters"], 0);
@@ -281,4 +289,4 @@ TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDupl
 
 }  // namespace
 
-#endif  // WP_WITH_SQLITE && WP_EXAMPLE_WORDCOUNT_PATH
+#endif  // WP_WITH_SQLITE

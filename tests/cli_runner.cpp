@@ -1,5 +1,7 @@
 #include "cli_runner.hpp"
 
+#include "test_paths.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,7 +26,7 @@ std::ostream& operator<<(std::ostream& os, const CliResult& r) {
 // only calls async-signal-safe functions (other threads of this process may be running).
 CliResult run_cli(const std::vector<std::string>& args, const RunOptions& options) {
     std::vector<std::string> argv_storage;
-    argv_storage.push_back(WP_CLI_PATH);
+    argv_storage.push_back(cli_path());
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_storage) argv.push_back(a.data());
@@ -71,7 +73,6 @@ CliResult run_cli(const std::vector<std::string>& args, const RunOptions& option
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
     bool killed = false;
     bool interrupted = false;
-    const auto started = std::chrono::steady_clock::now();
     while (out_fd >= 0 || err_fd >= 0) {
         std::vector<pollfd> fds;
         if (in_fd >= 0) fds.push_back({in_fd, POLLOUT, 0});
@@ -79,7 +80,7 @@ CliResult run_cli(const std::vector<std::string>& args, const RunOptions& option
         if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
         const int ready = ::poll(fds.data(), fds.size(), 100);
         if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-        if (options.interrupt_after && !interrupted && std::chrono::steady_clock::now() - started > *options.interrupt_after) {
+        if (!interrupted && options.interrupt_when && options.interrupt_when()) {
             ::kill(pid, SIGINT);
             interrupted = true;
         }
@@ -101,6 +102,7 @@ CliResult run_cli(const std::vector<std::string>& args, const RunOptions& option
                 const ssize_t n = ::read(p.fd, buf, sizeof buf);
                 if (n > 0) {
                     (p.fd == out_fd ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+                    if (p.fd == err_fd && options.on_stderr) options.on_stderr(result.err);
                 } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                     ::close(p.fd);
                     (p.fd == out_fd ? out_fd : err_fd) = -1;

@@ -1,10 +1,10 @@
 #pragma once
-// Runs the command-line tool (WP_CLI_PATH) as a real process, with stdout, stderr and the exit code
+// Runs the command-line tool (wp_test::cli_path()) as a real process, with stdout, stderr and the exit code
 // captured separately. Shared by the CLI tests.
 
 #include <chrono>
+#include <functional>
 #include <map>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,8 +23,12 @@ struct RunOptions {
     std::string input;                          // written to the child's stdin, then closed
     std::map<std::string, std::string> env;     // set in the child's environment
     std::chrono::seconds timeout{120};          // the child is killed after this long
-    // When set, the child gets SIGINT this long after it started (Ctrl-C).
-    std::optional<std::chrono::milliseconds> interrupt_after;
+    // When set, polled about every 100 ms while the child runs; the child gets SIGINT the first
+    // time it returns true. Lets a test interrupt at a point the child reached, not after a guess.
+    std::function<bool()> interrupt_when;
+    // When set, called on the calling thread with everything the child wrote to stderr so far, each
+    // time more arrives: a test can wait for the child to reach a point instead of sleeping.
+    std::function<void(const std::string& err_so_far)> on_stderr;
 };
 
 // Runs the CLI with `args`. ProgressTable and WorkTopic are removed from the child's environment

@@ -430,7 +430,7 @@ template <class Factory>
 class GuardConformance : public Conformance<Factory> {};
 TYPED_TEST_SUITE(GuardConformance, wp_test::AllBackends, wp_test::BackendNames);
 
-// 25 threads complete a 2,000-part job where every part is delivered 3 times in random order.
+// 25 threads complete a job where every part is delivered 3 times in random order.
 template <class Options>
 void run_duplicated_job(wp::Backend& backend, const std::string& jobid, std::int64_t total, unsigned seed,
                         const Options& options) {
@@ -457,11 +457,12 @@ void run_duplicated_job(wp::Backend& backend, const std::string& jobid, std::int
 }
 
 TYPED_TEST(GuardConformance, DuplicatedConcurrentDeliveriesSendExactlyOneReduce) {
+    const int parts = wp_test::scaled(TypeParam::kStressParts, 50);
     for (unsigned seed : {1u, 7u, 42u}) {
         auto notifier = std::make_shared<wp::MemoryNotifier>();
-        const auto jobid = this->new_job(2000);
+        const auto jobid = this->new_job(parts);
         this->backend->set_metadata(jobid, {{"seed", seed}});
-        run_duplicated_job(*this->backend, jobid, 2000, seed,
+        run_duplicated_job(*this->backend, jobid, parts, seed,
                            wp::PartOptions{.backend = this->backend, .notifier = notifier});
         const auto s = this->backend->status(jobid);
         EXPECT_EQ(s.remaining, 0) << "seed " << seed;
@@ -476,14 +477,15 @@ TYPED_TEST(GuardConformance, DuplicatedConcurrentDeliveriesSendExactlyOneReduce)
 
 TYPED_TEST(GuardConformance, DuplicatedConcurrentDeliveriesCallOnReduceExactlyOnce) {
     std::atomic<int> calls{0};
-    const auto jobid = this->new_job(2000);
+    const int parts = wp_test::scaled(TypeParam::kStressParts, 50);
+    const auto jobid = this->new_job(parts);
     wp::PartOptions options{.backend = this->backend};
     options.on_reduce = [&](const std::string& id, const nlohmann::json& metadata) {
         EXPECT_EQ(id, jobid);
         EXPECT_TRUE(metadata.is_object());
         ++calls;
     };
-    run_duplicated_job(*this->backend, jobid, 2000, 99u, options);
+    run_duplicated_job(*this->backend, jobid, parts, 99u, options);
     EXPECT_EQ(calls.load(), 1);
     this->backend->delete_job(jobid);
 }

@@ -27,6 +27,7 @@
 #include "aws/fauxqs_test_util.hpp"
 #include "dynamodb_test_util.hpp"
 #include "fault_delivery.hpp"
+#include "test_env.hpp"
 #include "watchbot_progress/sns_notifier.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
@@ -39,7 +40,7 @@ using wp_test::FaultKind;
 namespace {
 
 constexpr const char* kTable = "wp-test-faults";
-constexpr int kParts = 2000;
+constexpr int kParts = wp_test::scaled(2000, 200);  // 200 under the sanitizers: the same faults, a tenth of the requests
 
 struct FaultCase {
     const char* name;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "dynamodb_test_util.hpp"
+#include "test_paths.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp = watchbot_progress;
@@ -30,7 +31,7 @@ constexpr const char* kTable = "wp-test-interop";
 
 // Absolute, from the build's source directory: __FILE__ may be relative (compiler launchers such as
 // ccache with base_dir rewrite paths), and ctest runs tests from another directory.
-std::string interop_dir() { return std::string(WP_SOURCE_DIR) + "/tests/interop"; }
+std::string interop_dir() { return wp_test::source_dir() + "/tests/interop"; }
 
 // Runs `node <tests/interop/script> args...` with exactly the environment the Node tool needs and
 // returns its stdout parsed as JSON (the scripts print one JSON line). Fails the test on a non-zero

@@ -1,10 +1,13 @@
 #pragma once
-// The backends every conformance test runs on. Each factory has a static `name` and a static
+// The backends every conformance test runs on. Each factory has a static `name`, a static
 // `make()` returning a fresh std::shared_ptr<Backend> (tests use unique job ids, so a factory may
-// return backends that share one server).
+// return backends that share one server), and `kStressParts`, the size of the job the stress tests
+// (every part delivered three times from 25 threads) run: as large as the backend's test server
+// completes in a few seconds.
 
 #include <gtest/gtest.h>
 
+#include "test_env.hpp"
 #include "watchbot_progress/config.hpp"
 #include "factories/memory_factory.hpp"
 #if WP_WITH_REDIS

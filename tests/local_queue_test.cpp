@@ -259,12 +259,14 @@ TEST(LocalQueue, LongPollingWaitsForAMessage) {
         std::this_thread::sleep_for(100ms);
         queue.send("map", "late");
     });
+    // A receive that did not wake up on the message would sit out its whole 300 s wait: the bound
+    // below is 3,000 times the sender's delay, so only that defect can break it.
     start = std::chrono::steady_clock::now();
-    const auto m = queue.receive(1, 30s, 5s);
+    const auto m = queue.receive(1, 30s, 300s);
     sender.join();
     ASSERT_EQ(m.size(), 1u);
     EXPECT_EQ(m[0].body, "late");
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 150s);
 }
 
 TEST(LocalQueue, SharesAFileWithTheBackend) {
@@ -292,9 +294,14 @@ TEST(LocalQueue, UriForms) {
 }
 
 // Many processes receive from one file at once: no message is leased to two of them.
+// Six processes drain one queue file. The contract: no message is leased twice while its lease
+// lasts, and every message is received. A start barrier makes the sharing deterministic: each child
+// takes its first lease, then waits until every child holds one, so every process receives work
+// whatever the scheduler does (without it, one process may drain the queue before the others start).
 TEST(LocalQueue, MultiProcessReceiveNeverLeasesAMessageTwice) {
     constexpr int kProcesses = 6;
     constexpr int kMessages = 600;
+    constexpr int kBatch = 3;
     const std::string dir = wp_test::make_temp_dir("wp-queue-");
     const std::string uri = "sqlite://" + dir + "/queue.db";
     {
@@ -303,17 +310,30 @@ TEST(LocalQueue, MultiProcessReceiveNeverLeasesAMessageTwice) {
         for (int i = 0; i < kMessages; ++i) batch.push_back({"map", std::to_string(i)});
         queue->send_batch(batch);
     }
+    int leased[2], go[2];  // child -> parent: "I hold my first lease"; parent -> children: "go on"
+    ASSERT_EQ(::pipe(leased), 0);
+    ASSERT_EQ(::pipe(go), 0);
     std::vector<pid_t> pids;
     for (int k = 0; k < kProcesses; ++k) {
         const pid_t pid = ::fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
+            ::close(leased[0]);
+            ::close(go[1]);
             int status = 0;
             try {
                 auto queue = wp::LocalQueue::from_uri(uri);
                 std::ofstream out(dir + "/received-" + std::to_string(k));
-                for (;;) {
-                    const auto messages = queue->receive(3, 600s);  // far longer than the test
+                for (bool first = true;; first = false) {
+                    const auto messages = queue->receive(kBatch, 600s);  // far longer than the test
+                    if (first) {
+                        // Every child's first receive finds messages: 6 x 3 < 600.
+                        if (messages.empty()) status = 4;
+                        char byte = 'l';
+                        if (::write(leased[1], &byte, 1) != 1) status = 5;
+                        ::close(leased[1]);  // so a parent waiting for a child that died is not left waiting
+                        if (::read(go[0], &byte, 1) != 1) status = 5;
+                    }
                     if (messages.empty()) break;
                     for (const auto& m : messages) {
                         out << m.body << ' ' << m.receive_count << '\n';
@@ -328,10 +348,22 @@ TEST(LocalQueue, MultiProcessReceiveNeverLeasesAMessageTwice) {
         }
         pids.push_back(pid);
     }
+    ::close(leased[1]);
+    ::close(go[0]);
+    // The barrier: once every child holds its first lease, let them all go on. A child that failed
+    // before leasing closes its end, so the read returns early instead of hanging.
+    int holding = 0;
+    char byte = 0;
+    while (holding < kProcesses && ::read(leased[0], &byte, 1) == 1) ++holding;
+    const std::string release(kProcesses, 'g');
+    EXPECT_EQ(::write(go[1], release.data(), release.size()), static_cast<ssize_t>(release.size()));
+    ::close(leased[0]);
+    ::close(go[1]);
+    EXPECT_EQ(holding, kProcesses);
     for (pid_t pid : pids) {
         int status = 0;
         ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child exit status " << status;
     }
     std::multiset<std::string> received;
     int processes_that_received = 0;
@@ -349,7 +381,7 @@ TEST(LocalQueue, MultiProcessReceiveNeverLeasesAMessageTwice) {
     }
     EXPECT_EQ(received.size(), static_cast<std::size_t>(kMessages));
     for (int i = 0; i < kMessages; ++i) EXPECT_EQ(received.count(std::to_string(i)), 1u) << i;
-    EXPECT_GE(processes_that_received, 2) << "the work should have been shared";
+    EXPECT_EQ(processes_that_received, kProcesses) << "each child held a lease at the barrier";
     const auto counts = wp::LocalQueue::from_uri(uri)->counts();
     EXPECT_EQ(counts.visible + counts.in_flight + counts.delayed + counts.dead_letters, 0);
 }

@@ -497,22 +497,15 @@ TEST(RedisBackend, CommandTimeoutsAreRetriedOnFreshConnections) {
     impatient.reconnect_attempts = 0;
     wp::RedisBackend gives_up(impatient);
     wp::RedisOptions patient = impatient;
-    patient.reconnect_attempts = 50;
+    patient.reconnect_attempts = 100;  // 100 x (100 ms + 20 ms) outlasts the pause
     patient.reconnect_backoff = std::chrono::milliseconds(20);
     wp::RedisBackend retries(patient);
     gives_up.status(jobid);  // connected, scripts loaded
     retries.status(jobid);
 
-    // Keep the server busy for 700 ms with a script that spins.
-    std::thread busy([] {
-        Raw blocker;
-        blocker.command({"EVAL",
-                         "local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
-                         "while true do local t = redis.call('TIME') "
-                         "if t[1] * 1000000 + t[2] - t0 > 700000 then break end end return 1",
-                         "0"});
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The server answers no client for 2 s from the moment it answers this command, so the next
+    // call times out however late this thread gets to run (20 times its 100 ms timeout).
+    EXPECT_EQ(raw.str({"CLIENT", "PAUSE", "2000", "ALL"}), "OK");
     try {
         gives_up.status(jobid);
         ADD_FAILURE() << "no timeout";
@@ -520,10 +513,9 @@ TEST(RedisBackend, CommandTimeoutsAreRetriedOnFreshConnections) {
         EXPECT_EQ(e.code(), "ConnectionError") << e.what();
         EXPECT_TRUE(e.retryable());
     }
-    // Timed-out attempts of this call may still run on the server after the script: the token makes
+    // Timed-out attempts of this call may still run on the server after the pause: the token makes
     // every repeat of the claim answer the same.
     const wp::CompletionResult r = retries.complete_part_and_claim_reduce(jobid, 1);
-    busy.join();
     EXPECT_TRUE(r.job_complete);
     EXPECT_TRUE(r.reduce_claimed);
     EXPECT_FALSE(retries.claim_reduce(jobid));

@@ -22,6 +22,17 @@ inline constexpr bool kSanitized = false;
 inline constexpr bool kSanitized = false;
 #endif
 
+// The size of a test that scales (parts of a job, deliveries, rounds): `full` in an ordinary build,
+// a tenth of it (at least `floor`) under the sanitizers. Memory errors, undefined behaviour and data
+// races show at any size once the same code runs on the same threads; what a sanitized run spends
+// its time on is the requests to the test servers, which scale with the size. A test whose check
+// needs the size (a bound on a file's growth, a million-part run) keeps its full size instead.
+template <class T>
+constexpr T scaled(T full, T floor = 1) {
+    if (!kSanitized) return full;
+    return full / 10 > floor ? full / 10 : (full < floor ? full : floor);
+}
+
 inline std::string require_env(const char* name) {
     const char* value = std::getenv(name);
     if (value == nullptr || *value == '\0') {

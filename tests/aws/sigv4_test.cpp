@@ -10,6 +10,7 @@
 
 #include "aws/clock.hpp"
 #include "aws/sigv4.hpp"
+#include "test_paths.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace aws = watchbot_progress::aws;
@@ -17,7 +18,7 @@ namespace aws = watchbot_progress::aws;
 namespace {
 
 nlohmann::json load_vectors(const std::string& file = "sigv4.json") {
-    std::ifstream in(std::string(WP_TEST_DATA_DIR) + "/" + file, std::ios::binary);
+    std::ifstream in(wp_test::test_data_dir() + "/" + file, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open tests/data/" + file);
     std::stringstream text;
     text << in.rdbuf();

@@ -24,6 +24,7 @@
 #include "aws/fauxqs_test_util.hpp"
 #include "aws/sns_internal.hpp"
 #include "fault_delivery.hpp"
+#include "test_env.hpp"
 #include "watchbot_progress/memory_backend.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
@@ -35,7 +36,7 @@ using wp_test::FaultKind;
 
 namespace {
 
-constexpr int kParts = 2000;
+constexpr int kParts = wp_test::scaled(2000, 200);  // 200 under the sanitizers: the same faults, a tenth of the requests
 
 struct FaultCase {
     const char* name;

@@ -574,7 +574,9 @@ TEST(SnsNotifierTest, CreateJobPublishesInFullBatchesOverSeveralConnections) {
         int seen = max_in_flight.load();
         while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // The first requests wait (at most 30 s) until two are in flight at once: publishing in
+        // parallel shows whatever the scheduler does, and serial publishing fails the checks below.
+        for (int i = 0; i < 3000 && max_in_flight.load() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         ScriptedResponse response = inner(r);
         --in_flight;
         return response;

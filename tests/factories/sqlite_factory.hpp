@@ -48,6 +48,7 @@ inline std::string make_temp_dir(const std::string& prefix = "wp-sqlite-") {
 
 struct SqliteFactory {
     static constexpr const char* name = "Sqlite";
+    static constexpr int kStressParts = 2000;
     static std::shared_ptr<watchbot_progress::Backend> make() {
         watchbot_progress::SqliteOptions options;
         options.path = make_temp_dir() + "/jobs.db";

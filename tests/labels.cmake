@@ -1,0 +1,36 @@
+# ctest labels of the discovered GoogleTest tests, by suite (included by ctest after the discovered
+# tests, see tests/CMakeLists.txt). Select with `ctest -L LABEL` / `-LE LABEL`:
+#
+#   concurrency   runs our code on several threads or processes at once: what ThreadSanitizer runs
+#                 (scripts/test-sanitizers thread). A new test that starts threads or processes
+#                 belongs here: add its suite below.
+#   full_size     its check needs its size (a million-part job); the ordinary build runs it, the
+#                 sanitized builds leave it out (the same code runs there in smaller tests).
+#
+# Names are matched as ctest sees them: "Suite.Test", "Prefix/Suite.Test/Param", typed
+# "Suite.Test<Suite/Type.  # TypeParam = ...>".
+set(_wp_concurrency_suites
+  GuardConformance Conformance              # every backend's contract: racing claims, 25 threads completing a job
+  RedisBackend RedisFaults                  # the shared connection pool, reconnects, restarts under a job
+  SqliteBackend SqliteWal                   # threads sharing an instance, processes sharing a file
+  LocalQueue LocalQueueTest LocalQueueNotifier CliRun   # the queue across threads and processes; run's workers
+  AwsHttpClientTest AwsClientTest CredentialsTest       # the curl handle pool, the retry quota, the credentials cache
+  CreateJob SnsNotifierTest SnsFauxqsTest SnsFauxqsCreateJob SnsFaults   # create_job's publisher threads
+  DynamoDbClient DynamoDbClientWire DynamoDbEndToEnd DynamoDbFaults DynamoDbAimedFaults)
+list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
+# The CLI's create calls its progress callback from the publisher threads.
+set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.Create|^CliBasics\\.Create")
+set(_wp_full_size_regex "^RedisScale\\.")
+
+foreach(_wp_test IN LISTS wp_tests_TESTS)
+  set(_wp_labels "")
+  if(_wp_test MATCHES "${_wp_concurrency_regex}")
+    list(APPEND _wp_labels concurrency)
+  endif()
+  if(_wp_test MATCHES "${_wp_full_size_regex}")
+    list(APPEND _wp_labels full_size)
+  endif()
+  if(_wp_labels)
+    set_tests_properties("${_wp_test}" PROPERTIES LABELS "${_wp_labels}")
+  endif()
+endforeach()
