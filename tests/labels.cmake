@@ -4,8 +4,8 @@
 #   concurrency   runs our code on several threads or processes at once: what ThreadSanitizer runs
 #                 (scripts/test-sanitizers thread). A new test that starts threads or processes
 #                 belongs here: add its suite below.
-#   full_size     its check needs its size (a million-part job); the ordinary build runs it, the
-#                 sanitized builds leave it out (the same code runs there in smaller tests).
+#   full_size     a test of size (a million-part job); the ordinary build runs it, the sanitized
+#                 builds leave it out (the same code runs there in smaller tests).
 #
 # Names are matched as ctest sees them: "Suite.Test", "Prefix/Suite.Test/Param", typed
 # "Suite.Test<Suite/Type.  # TypeParam = ...>".
@@ -20,7 +20,7 @@ set(_wp_concurrency_suites
 list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
 # The CLI's create calls its progress callback from the publisher threads.
 set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.Create|^CliBasics\\.Create")
-set(_wp_full_size_regex "^RedisScale\\.")
+set(_wp_full_size_regex "^RedisScale\\.|^SqliteBackend\\.MillionPart|^DynamoDbLayout\\.MillionPart")
 
 foreach(_wp_test IN LISTS wp_tests_TESTS)
   set(_wp_labels "")
