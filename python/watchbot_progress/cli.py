@@ -51,7 +51,7 @@ def cmd_ls(args):
     for job in database.list_jobs(status=True):
         if args.hide_completed and job['remaining'] <= 0:
             continue
-        print(json.dumps(job) if args.status else job['jobid'], flush=False)
+        print(json.dumps(job) if args.status else job['jobid'])
 
 
 def cmd_pending(args):
@@ -104,6 +104,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.run(args)
+        sys.stdout.flush()
     except UsageError as e:
         return _fail(2, e)
     except errors.JobDoesNotExist as e:
@@ -114,13 +115,8 @@ def main(argv=None):
         return _fail(4, e)
     except errors.BackendError as e:
         return _fail(3, e)
-    except BrokenPipeError:  # e.g. piped into head
-        return 0
-    finally:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            pass
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
