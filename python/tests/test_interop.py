@@ -86,3 +86,25 @@ def test_metadata_set_from_python_and_the_cli_merges(side):
     run_cli('set-metadata', jobid, '-m', '{"b": "two"}', '-d', database)
     progress.set_metadata(jobid, {'c': [3]})
     assert progress.status(jobid)['metadata'] == {'a': 1, 'b': 'two', 'c': [3]}
+
+
+def test_a_redis_job_written_as_the_python_tool_writes_it(redis_progress, redis_address):
+    # The Python tool's set_total and set_metadata: plain HSET/SADD, metadata values as text.
+    import subprocess
+    host, port = redis_address
+    jobid = unique('tool')
+
+    def redis_cli(*args):
+        return subprocess.run(['redis-cli', '-h', host, '-p', str(port)] + list(args), capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    redis_cli('HSET', jobid + '-metadata', 'total', '3', 'name', 'tiles')
+    redis_cli('SADD', jobid + '-parts', '0', '1', '2')
+    reduces = []
+    for partid in (0, 2, 1, 1):
+        with Part(jobid, partid, progress=redis_progress, fail_job_on=[ValueError],
+                  on_reduce=lambda m, t, subject=None: reduces.append(m)):
+            pass
+    assert reduces == [{'jobid': jobid, 'metadata': {'name': 'tiles'}}]
+    # The mark the Python tool reads before sending a reduce of its own.
+    assert redis_cli('HGET', jobid + '-metadata', 'reduce_message_sent') == 'True'
