@@ -9,6 +9,16 @@ WP_DEBIAN_PACKAGES=(
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
     redis-server redis-tools ca-certificates
+    python3-dev python3-venv pybind11-dev python3-pytest
+)
+
+# What scripts/install-python needs to build the Python package (python/): the library's build
+# dependencies and Debian's Python headers, venv and pybind11 (all for /usr/bin/python3).
+WP_PYTHON_DEBIAN_PACKAGES=(
+    g++ cmake ninja-build pkg-config make ccache
+    nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+    libcli11-dev libpugixml-dev
+    python3-dev python3-venv pybind11-dev
 )
 
 # What scripts/fuzz adds: clang with libFuzzer and the sanitizer runtimes.

@@ -6,6 +6,9 @@
 #                 belongs here: add its suite below.
 #   full_size     a test of size (a million-part job); the ordinary build runs it, the sanitized
 #                 builds leave it out (the same code runs there in smaller tests).
+#   python        the Python package's pytest suite (ctest tests Python.*, labelled in
+#                 python/CMakeLists.txt); the sanitized builds leave it out (an uninstrumented
+#                 interpreter cannot load a sanitized extension module).
 #
 # Names are matched as ctest sees them: "Suite.Test", "Prefix/Suite.Test/Param", typed
 # "Suite.Test<Suite/Type.  # TypeParam = ...>".

@@ -145,6 +145,18 @@ public:
         }
     }
 
+    // The guard's steps, for callers that cannot hand their block to run() as a function (the
+    // Python binding's `with Part(...):` block). run(fn) is exactly: begin(); fn(); then succeed()
+    // when fn returned, or fail(std::current_exception()) and the rethrow when fn threw. Each step
+    // has the contract of that part of run(): begin() throws JobFailed when fail_job_on is set and
+    // the job failed (or the backend's error); succeed() completes the part and, when this call wins
+    // the reduce, sends it (throws the backend's or notifier's error, the claim released); fail()
+    // fails the job when `error` matches fail_job_on (or records it under failure_tolerance) and
+    // never throws. Call begin() once, then exactly one of succeed() and fail().
+    void begin() { before(); }
+    void succeed() { on_success(); }
+    void fail(const std::exception_ptr& error) noexcept { on_failure(error); }
+
 private:
     void before();
     void on_success();

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""watchbot-progress-bench from Python: the same job through the Python package.
+
+Creates a job of N empty parts with create_job (map messages published to the topic), then runs
+``with Part(...)`` for every part from W threads (each part K times, the copies shuffled), checks
+the job ended complete with exactly one reduce, deletes it, and prints one JSON line with the
+fields of watchbot-progress-bench (docs/performance.md explains them).
+
+    PYTHONPATH=build/python python3 python/bench/throughput.py --backend redis://127.0.0.1:6379/0 \\
+        --topic arn:aws:sns:us-east-1:000000000000:bench-topic --parts 10000 --workers 25 --duplicates 2
+
+Backends: a Redis URI (RedisProgress), a DynamoDB table ARN (DynamoProgress), sqlite:///path or
+memory://name (NativeProgress). Topics: an SNS topic ARN, memory://name. Exit status 0 when the
+job ended as expected without errors, 1 otherwise.
+"""
+
+import argparse
+import json
+import random
+import resource
+import sys
+import threading
+import time
+
+from watchbot_progress import Part, create_job
+from watchbot_progress import _core, _notifiers
+
+
+def peak_rss_mb():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 3)
+
+
+def open_progress(uri, topic):
+    if uri.startswith('redis'):
+        from watchbot_progress.backends.redis import RedisProgress
+        progress = RedisProgress._from_uri(uri, topic_arn=topic)
+    elif uri.startswith('arn:'):
+        from watchbot_progress.backends.dynamodb import DynamoProgress
+        progress = DynamoProgress(table_arn=uri, topic_arn=topic)
+    else:
+        from watchbot_progress.backends.native import NativeProgress
+        progress = NativeProgress(uri, topic_arn=topic)
+    # Count calls where the backend does not count its round trips (as the C++ tool does).
+    progress._backend = _core.counting_backend(progress._backend)
+    return progress
+
+
+class MessageCounter(object):
+    """Messages published to the topic by subject, from the SNS notifier's counters or memory://."""
+
+    def __init__(self, topic):
+        self.notifier = _notifiers.for_topic(topic)
+        self.memory = topic.startswith('memory://')
+
+    def published(self):
+        if self.memory:
+            return len(self.notifier.messages())
+        return self.notifier.stats().get('messages_published')
+
+    def requests(self):
+        return self.notifier.stats().get('requests')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--backend', required=True, help='Redis URI, DynamoDB table ARN, sqlite:// or memory://')
+    parser.add_argument('--topic', required=True, help='SNS topic ARN or memory://name')
+    parser.add_argument('--parts', type=int, default=10000, help='number of parts N')
+    parser.add_argument('--workers', type=int, default=25, help='threads running Part guards')
+    parser.add_argument('--create-workers', type=int, default=25, help='batches published at once by create_job')
+    parser.add_argument('--duplicates', type=int, default=1, help='deliveries of each part (K)')
+    parser.add_argument('--input', choices=('forward', 'single-pass'), default='forward',
+                        help='the parts as a list (forward) or a generator (single-pass)')
+    parser.add_argument('--seed', type=int, default=1, help='shuffle seed')
+    parser.add_argument('--keep', action='store_true', help='keep the job afterwards (deleted by default)')
+    args = parser.parse_args(argv)
+    if args.parts < 1 or args.workers < 1 or args.duplicates < 1:
+        parser.error('--parts, --workers and --duplicates must be at least 1')
+
+    progress = open_progress(args.backend, args.topic)
+    counter = MessageCounter(args.topic)
+
+    if args.input == 'single-pass':
+        parts = ({} for _ in range(args.parts))
+    else:
+        parts = [{} for _ in range(args.parts)]
+    published_before, requests_before = counter.published(), counter.requests()
+    start = time.perf_counter()
+    jobid = create_job(parts, progress=progress, workers=args.create_workers)
+    create_s = time.perf_counter() - start
+    create_peak = peak_rss_mb()
+    published_after_create, requests_after_create = counter.published(), counter.requests()
+
+    deliveries = [p for _ in range(args.duplicates) for p in range(args.parts)]
+    random.Random(args.seed).shuffle(deliveries)
+    backend = progress._wp_backend()
+    stats_before = backend.stats()
+    next_index = iter(range(len(deliveries)))
+    lock = threading.Lock()
+    errors = []
+    begin = threading.Barrier(args.workers + 1)
+
+    def worker():
+        begin.wait()
+        while True:
+            with lock:
+                i = next(next_index, None)
+            if i is None:
+                return
+            try:
+                with Part(jobid, deliveries[i], progress=progress):
+                    pass
+            except Exception as e:
+                if not errors:
+                    sys.stderr.write('throughput.py: part {}: {}\n'.format(deliveries[i], e))
+                errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+    for t in threads:
+        t.start()
+    begin.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    complete_s = time.perf_counter() - start
+    stats_after = backend.stats()
+    status = progress.status(jobid)
+    if not args.keep:
+        progress.delete(jobid)
+
+    n = float(len(deliveries))
+    counted = stats_after['requests'] > stats_before['requests']
+    requests = (stats_after['requests'] - stats_before['requests']) if counted else \
+        (stats_after['calls'] - stats_before['calls'])
+    traffic = (stats_after['bytes_sent'] - stats_before['bytes_sent'] +
+               stats_after['bytes_received'] - stats_before['bytes_received'])
+    published_end = counter.published()
+
+    def delta(after, before):
+        return None if after is None or before is None else after - before
+
+    publish_requests = delta(requests_after_create, requests_before)
+    out = {
+        'backend': backend.describe(),
+        'topic': counter.notifier.describe(),
+        'parts': args.parts,
+        'input': args.input,
+        'workers': args.workers,
+        'duplicates': args.duplicates,
+        'deliveries': len(deliveries),
+        'create_s': round(create_s, 3),
+        'create_parts_per_s': round(args.parts / create_s),
+        'create_peak_rss_mb': create_peak,
+        'publish_requests_per_part': None if publish_requests is None else round(publish_requests / args.parts, 3),
+        'complete_s': round(complete_s, 3),
+        'complete_parts_per_s': round(args.parts / complete_s),
+        'deliveries_per_s': round(n / complete_s),
+        'backend_requests_per_part': round(requests / n, 3),
+        'backend_requests_counted_by': 'backend' if counted else 'calls',
+        'bytes_per_completion': round(traffic / n) if counted else None,
+        'map_messages': delta(published_after_create, published_before),
+        'reduce_messages': delta(published_end, published_after_create),
+        'remaining': status['remaining'],
+        'errors': len(errors),
+        'peak_rss_mb': peak_rss_mb(),
+    }
+    print(json.dumps(out, separators=(',', ':')))
+    return 0 if (status['remaining'] == 0 and out['reduce_messages'] in (1, None) and not errors) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""python/bench/throughput.py runs the benchmark's job from Python and prints the fields of
+watchbot-progress-bench (its figures are printed, never asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import require_env, unique
+
+SCRIPT = os.path.join(require_env('WP_SOURCE_DIR'), 'python', 'bench', 'throughput.py')
+
+
+def run_python_bench(*args):
+    result = subprocess.run([sys.executable, SCRIPT] + list(args), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_same_fields_as_the_cpp_tool():
+    name = 'memory://' + unique('bench')
+    py = run_python_bench('--backend', name, '--topic', name, '--parts', '300', '--duplicates', '2')
+    assert (py['parts'], py['deliveries'], py['remaining'], py['errors']) == (300, 600, 0, 0)
+    assert (py['map_messages'], py['reduce_messages']) == (300, 1)
+    bench = os.environ.get('WP_BENCH_PATH')
+    if bench:  # the C++ tool is built by default (WP_BUILD_BENCH_TOOL)
+        cpp = subprocess.run([bench, '--backend', 'memory://', '--topic', 'memory://', '--parts', '300'],
+                             capture_output=True, text=True, check=True)
+        assert set(py) == set(json.loads(cpp.stdout))
+
+
+def test_redis_and_sns(redis_url, topic):
+    out = run_python_bench('--backend', redis_url, '--topic', topic.arn, '--parts', '500', '--workers', '25',
+                           '--duplicates', '2', '--input', 'single-pass')
+    assert (out['remaining'], out['errors'], out['map_messages'], out['reduce_messages']) == (0, 0, 500, 1)
+    assert out['backend_requests_counted_by'] == 'calls'
+    assert out['publish_requests_per_part'] == 0.1
+    sys.stdout.write(json.dumps(out) + '\n')

@@ -1,0 +1,71 @@
+"""The exceptions of watchbot_progress.
+
+The Python tool's three classes keep their bases (``JobDoesNotExist`` and ``JobFailed`` are
+``RuntimeError``\\ s, ``ProgressTypeError`` a ``TypeError``), so ``except`` clauses written for it
+still catch them. Every exception the package raises also derives from ``WatchbotProgressError``;
+the others are the C++ library's errors.
+"""
+
+
+class WatchbotProgressError(Exception):
+    """Base of every error watchbot_progress raises."""
+
+
+class JobDoesNotExist(WatchbotProgressError, RuntimeError):
+    """The reduce mode job doesn't exist (it was never created, or was deleted).
+
+    ``jobid``: the job asked for.
+    """
+
+    jobid = None
+
+
+class JobFailed(WatchbotProgressError, RuntimeError):
+    """The job was marked failed: raised by ``Part`` (with ``fail_job_on``) before its block runs.
+
+    ``jobid`` and ``reason``: the job and why it failed.
+    """
+
+    jobid = None
+    reason = None
+
+
+class ProgressTypeError(WatchbotProgressError, TypeError):
+    """The progress argument is not a WatchbotProgressBase instance."""
+
+
+class InvalidInput(WatchbotProgressError, ValueError):
+    """Bad input: parts, job or part ids, metadata, URIs, messages over the service limits.
+
+    Raised before anything is written.
+    """
+
+
+class BackendError(WatchbotProgressError, RuntimeError):
+    """The database or AWS failed.
+
+    ``code``: the service's error code (e.g. ``ThrottlingException``, ``ConnectionError``,
+    ``WRONGPASS``); ``retryable``: whether trying again may succeed.
+    """
+
+    code = None
+    retryable = False
+
+
+class PublishError(BackendError):
+    """Some map messages could not be published (the job exists).
+
+    ``failed_indexes``: the part ids whose messages were not sent.
+    """
+
+    failed_indexes = ()
+
+
+class ConfigError(WatchbotProgressError, RuntimeError):
+    """Missing or malformed configuration: ProgressTable / WorkTopic unset or not an ARN, a feature
+    not built in."""
+
+
+__all__ = [
+    'WatchbotProgressError', 'JobDoesNotExist', 'JobFailed', 'ProgressTypeError',
+    'InvalidInput', 'BackendError', 'PublishError', 'ConfigError']
