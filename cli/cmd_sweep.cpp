@@ -83,21 +83,24 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
         if (!notifier) notifier = ctx.open_notifier(opt.topic);
         // The claim decides: a worker or another sweep may have sent it since the listing.
         const wp::JobStatus before = backend->status(jobid);
-        const bool claimed =
+        const std::optional<wp::ClaimToken> claim =
             before.reduce_sent ? backend->reclaim_reduce(jobid, older_than) : backend->claim_reduce(jobid);
-        if (!claimed) continue;
+        if (!claim) continue;
         try {
             const wp::JobStatus status = backend->status(jobid);
             notifier->publish(wp::kReduceSubject, wp::reduce_message_body(jobid, status.metadata));
         } catch (...) {
             try {
-                backend->release_reduce(jobid);
+                backend->release_reduce(jobid, *claim);
             } catch (const std::exception& e) {
                 print_message("job '" + jobid + "': could not release the reduce claim: " + e.what());
             }
             throw;
         }
-        backend->confirm_reduce(jobid);
+        if (!backend->confirm_reduce(jobid, *claim)) {
+            print_message("job '" + jobid +
+                          "': its reduce was sent, but the claim was taken over meanwhile: it may be sent twice");
+        }
         print_line(jobid);
         print_message("job '" + jobid + "': " + why + ": sent its reduce");
         ++sent;

@@ -101,7 +101,8 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     for (wp::PartId p = 0; p < 5; ++p) backend->complete_part(jobid, p);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_FALSE(item->contains("parts")) << "an empty set is removed, as DynamoDB requires";
-    EXPECT_TRUE(backend->claim_reduce(jobid));
+    const auto claim = backend->claim_reduce(jobid);
+    ASSERT_TRUE(claim);
     backend->fail_job(jobid, "late failure");
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["reduceSent"], (json{{"BOOL", true}}));
@@ -112,7 +113,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
               (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "reduceClaimedAt", "metadata", "error",
                                      "updatedAt", "createToken"}));
 
-    backend->release_reduce(jobid);
+    backend->release_reduce(jobid, *claim);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["reduceSent"], (json{{"BOOL", false}}));
     EXPECT_FALSE(item->contains("reduceClaim"));
@@ -176,7 +177,7 @@ TEST(DynamoDbLayout, UnknownJobsAreNeverCreated) {
     const std::string jobid = new_id("never");
     EXPECT_THROW(backend->complete_part(jobid, 0), wp::JobDoesNotExist);
     EXPECT_THROW(backend->complete_part_and_claim_reduce(jobid, 3), wp::JobDoesNotExist);
-    EXPECT_THROW(backend->release_reduce(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(backend->release_reduce(jobid, "token"), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, {{"k", "v"}}), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, json::object()), wp::JobDoesNotExist);
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)}).has_value());
@@ -249,10 +250,11 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     const std::string jobid = new_id("ttl");
     backend->set_total(jobid, 2);
     backend->complete_part(jobid, 0);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    const auto claim = backend->complete_part_and_claim_reduce(jobid, 1).reduce_claim;
+    ASSERT_TRUE(claim);
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("expiresAt")) << "not finished until sent";
     const std::int64_t before = epoch_seconds();
-    backend->confirm_reduce(jobid);
+    EXPECT_TRUE(backend->confirm_reduce(jobid, *claim));
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item->contains("expiresAt"));
     const std::int64_t at = *aws::get_int(*item, "expiresAt");
@@ -270,8 +272,9 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     auto plain = make_backend();
     const std::string kept = new_id("ttl-off");
     plain->set_total(kept, 1);
-    ASSERT_TRUE(plain->complete_part_and_claim_reduce(kept, 0).reduce_claimed);
-    plain->confirm_reduce(kept);
+    const auto kept_claim = plain->complete_part_and_claim_reduce(kept, 0).reduce_claim;
+    ASSERT_TRUE(kept_claim);
+    plain->confirm_reduce(kept, *kept_claim);
     plain->fail_job(kept, "x");
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(kept)})->contains("expiresAt"));
     plain->delete_job(kept);
@@ -291,8 +294,12 @@ TEST(DynamoDbExpiry, EmptiedShardItemsExpireToo) {
     std::size_t expiring = 0;
     for (const auto& item : shard_items(*client, jobid)) expiring += item.contains("ttl") ? 1 : 0;
     EXPECT_EQ(expiring, 1u) << "only the emptied shard is finished";
-    for (wp::PartId p = 4; p < 8; ++p) backend->complete_part_and_claim_reduce(jobid, p);
-    backend->confirm_reduce(jobid);
+    std::optional<wp::ClaimToken> claim;
+    for (wp::PartId p = 4; p < 8; ++p) {
+        if (auto won = backend->complete_part_and_claim_reduce(jobid, p).reduce_claim) claim = won;
+    }
+    ASSERT_TRUE(claim);
+    backend->confirm_reduce(jobid, *claim);
     for (const auto& item : shard_items(*client, jobid)) EXPECT_TRUE(item.contains("ttl")) << item.dump();
     EXPECT_TRUE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("ttl"));
     backend->delete_job(jobid);
@@ -406,10 +413,10 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     EXPECT_FALSE(r1.job_complete) << "index item 0 still lists shard 0";
     auto r2 = backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r2.job_complete);
-    EXPECT_TRUE(r2.reduce_claimed);
+    EXPECT_TRUE(r2.reduce_claimed());
     auto r3 = backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r3.job_complete);
-    EXPECT_FALSE(r3.reduce_claimed);
+    EXPECT_FALSE(r3.reduce_claimed());
     EXPECT_FALSE((*client->get_item({wp_test::dynamodb_key(jobid)})).contains("pendingShards"));
     backend->delete_job(jobid);
 }
@@ -619,8 +626,8 @@ TEST(DynamoDbLayout, JobsOfTheNodeToolNumberedFromOneCanBeCompleted) {
     EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 1).job_complete);
     const auto last = backend->complete_part_and_claim_reduce(jobid, 2);
     EXPECT_TRUE(last.job_complete);
-    EXPECT_TRUE(last.reduce_claimed);
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed);
+    EXPECT_TRUE(last.reduce_claimed());
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed());
     EXPECT_THROW(backend->complete_part(jobid, 4), wp::InvalidInput);
     // A 0-based job still refuses part `total`.
     const std::string zero = new_id("zero-based");
@@ -663,7 +670,7 @@ TEST(DynamoDbLayout, AClaimWhoseAnswerWasLostIsStillWonByItsCaller) {
     backend.set_total(jobid, 1);
     const auto r = backend.complete_part_and_claim_reduce(jobid, 0);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_TRUE(r.reduce_claimed) << "the retry found the claim already made with its own token";
+    EXPECT_TRUE(r.reduce_claimed()) << "the retry found the claim already made with its own token";
     EXPECT_FALSE(backend.claim_reduce(jobid));
     backend.delete_job(jobid);
 }

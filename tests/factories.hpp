@@ -1,7 +1,8 @@
 #pragma once
 // The backends every conformance test runs on. Each factory has a static `name` and a static
-// `make()` returning a fresh std::shared_ptr<Backend> (tests use unique job ids, so a factory may
-// return backends that share one server).
+// `make(clock = {})` returning a fresh std::shared_ptr<Backend> that reads the time from `clock`
+// (empty: the system clock), so tests can move time without sleeping (tests use unique job ids,
+// so a factory may return backends that share one server).
 
 #include <gtest/gtest.h>
 

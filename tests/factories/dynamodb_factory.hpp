@@ -59,18 +59,20 @@ inline watchbot_progress::DynamoDbOptions dynamodb_test_options(const std::strin
 
 struct DynamoDbFactory {
     static constexpr const char* name = "DynamoDb";
-    static std::shared_ptr<watchbot_progress::Backend> make() {
+    static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::DynamoDbOptions options = dynamodb_test_options("wp-conformance");
         options.scan_page_limit = 25;
+        options.clock = std::move(clock);
         return std::make_shared<watchbot_progress::DynamoDbBackend>(options);
     }
 };
 
 struct DynamoDbShardedFactory {
     static constexpr const char* name = "DynamoDbSharded";
-    static std::shared_ptr<watchbot_progress::Backend> make() {
+    static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::DynamoDbOptions options = dynamodb_test_options("wp-conformance-sharded");
         options.scan_page_limit = 25;
+        options.clock = std::move(clock);
         options.layout = watchbot_progress::DynamoDbLayout::kSharded;
         options.shard_size = 3;
         return std::make_shared<watchbot_progress::DynamoDbBackend>(options);

@@ -50,12 +50,6 @@ struct Expr {
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
 
-// The client's clock, in ms since the Unix epoch: claim times are compared with it (reclaim_reduce).
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::string random_hex(std::size_t bytes) {
     thread_local std::mt19937_64 rng = [] {
         std::random_device rd;
@@ -158,6 +152,10 @@ struct DynamoDbBackend::Impl {
     DynamoDbOptions options;
     std::shared_ptr<aws::DynamoDbClient> client;
     std::string description;
+
+    // The client's clock (DynamoDbOptions::clock), in ms since the Unix epoch: claim times are
+    // compared with it (reclaim_reduce).
+    std::int64_t now_ms() const { return read_clock(options.clock); }
 
     std::mutex cache_mutex;
     std::unordered_map<std::string, ShardTree> sharded_cache;  // jobid -> tree, for sharded jobs only
@@ -410,8 +408,9 @@ struct DynamoDbBackend::Impl {
                            "ConcurrentModification", true);
     }
 
-    // The conditional claim. `complete_condition` adds the layout's "no part pending" test.
-    bool try_claim(const std::string& jobid, const Completion* completion) {
+    // The conditional claim; `completion` (when the caller just completed a part) adds the
+    // layout's "no part pending" test. The claim's token when won.
+    std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
         Expr x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
@@ -435,6 +434,15 @@ struct DynamoDbBackend::Impl {
         }
         request.names = x.names;
         request.values = x.values;
+        if (write_claim(jobid, request, token_value)) return token_value;
+        return std::nullopt;
+    }
+
+    // Sends a conditional claim write (claim or reclaim) that sets reduceClaim to `token`, and
+    // whose condition also accepts `reduceClaim = token` (so that the AWS layer's retry of an
+    // attempt whose answer was lost recognises the claim it made). Whether the claim is the
+    // caller's.
+    bool write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token) {
         try {
             return client->update_item(request).applied;
         } catch (const BackendError& e) {
@@ -451,10 +459,11 @@ struct DynamoDbBackend::Impl {
             } catch (const std::exception& read_error) {
                 warn("job " + jobid + ": the reduce claim failed (" + e.code() +
                      ") and reading who holds it failed too (" + read_error.what() +
-                     "); if the job never gets its reduce, release the claim (release_reduce) and deliver a part again");
+                     "); if the job never gets its reduce, a delivery after the claim's lease or `watchbot-progress-cpp "
+                     "sweep` sends it");
                 throw e;
             }
-            if (holder && *holder == token_value) return true;
+            if (holder && *holder == token) return true;
             throw;
         }
     }
@@ -811,31 +820,34 @@ CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::stri
     const Impl::Completion completion = impl_->complete(jobid, partid);
     CompletionResult result;
     result.job_complete = completion.complete;
-    if (completion.complete) result.reduce_claimed = impl_->try_claim(jobid, &completion);
+    if (completion.complete) result.reduce_claim = impl_->try_claim(jobid, &completion);
     return result;
 }
 
-bool DynamoDbBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> DynamoDbBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
-    if (impl_->try_claim(jobid, nullptr)) return true;
+    if (auto token = impl_->try_claim(jobid, nullptr)) return token;
     impl_->require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
-    return false;
+    return std::nullopt;
 }
 
-void DynamoDbBackend::release_reduce(const std::string& jobid) {
+void DynamoDbBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " +
                      x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
+                        x.n(kReduceClaim) + " = " + x.v("token", aws::string_value(token));
     request.names = x.names;
     request.values = x.values;
-    if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+    // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do; also
+    // what the retry of an attempt whose answer was lost finds).
+    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);
 }
 
-void DynamoDbBackend::confirm_reduce(const std::string& jobid) {
+bool DynamoDbBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
@@ -845,19 +857,23 @@ void DynamoDbBackend::confirm_reduce(const std::string& jobid) {
         request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
     }
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true));
+                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true)) + " AND " + x.n(kReduceClaim) +
+                        " = " + x.v("token", aws::string_value(token));
     request.names = x.names;
     request.values = x.values;
-    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);  // else: not claimed, nothing to do
+    if (impl_->client->update_item(request).applied) return true;
+    impl_->require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
+    return false;
 }
 
-bool DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    const std::int64_t now = now_ms();
-    const std::string token = x.v("token", aws::string_value(random_hex(16)));
+    const std::int64_t now = impl_->now_ms();
+    const std::string token_value = random_hex(16);
+    const std::string token = x.v("token", aws::string_value(token_value));
     request.update = "SET " + x.n(kReduceClaim) + " = " + token + ", " + x.n(kReduceClaimedAt) + " = " +
                      x.v("now", aws::number_value(now));
     // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
@@ -872,9 +888,20 @@ bool DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::mill
                         complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
     request.names = x.names;
     request.values = x.values;
-    if (impl_->client->update_item(request).applied) return true;
+    if (impl_->write_claim(jobid, request, token_value)) return token_value;
     impl_->require_job(jobid);  // JobDoesNotExist, else: not eligible
-    return false;
+    return std::nullopt;
+}
+
+std::optional<std::string> DynamoDbBackend::failure_reason(const std::string& jobid) {
+    validate_jobid(jobid);
+    Expr x;
+    const std::string projection = x.n(kTotal) + ", " + x.n(kShardOf) + ", " + x.n(kError);
+    const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names});
+    if (!is_job_item(item)) throw JobDoesNotExist(jobid);
+    const auto error = item->find(kError);
+    if (error == item->end()) return std::nullopt;
+    return render_error(*error);
 }
 
 std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartId partid) {
@@ -884,7 +911,7 @@ std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartI
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "ADD " + x.n(kFailedParts) + " " + x.v("p", aws::number_set({partid})) + " SET " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(now_ms()));
+                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
                         x.n(kTotal) + " > " + x.v("n", aws::number_value(partid));
     request.names = x.names;
@@ -914,7 +941,7 @@ void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reas
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason)) + ", " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(now_ms()));
+                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
     if (const auto at = impl_->expires_at()) {
         request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
     }
