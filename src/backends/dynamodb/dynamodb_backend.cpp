@@ -108,6 +108,24 @@ bool read_flag(const nlohmann::json& item, const char* name) {
     return false;
 }
 
+// Whether the Python tool marked the reduce sent: metadata.reduce_message_sent is BOOL true.
+bool python_marked_sent(const nlohmann::json& item) {
+    auto it = item.find(kMetadata);
+    if (it == item.end() || !it->is_object()) return false;
+    auto m = it->find("M");
+    if (m == it->end() || !m->is_object()) return false;
+    auto flag = m->find(kPythonReduceSent);
+    if (flag == m->end() || !flag->is_object()) return false;
+    auto b = flag->find("BOOL");
+    return b != flag->end() && b->is_boolean() && b->get<bool>();
+}
+
+// A condition: the Python tool has not marked the reduce sent (see python_marked_sent).
+std::string not_marked_by_python(Expr& x) {
+    const std::string flag = x.n(kMetadata) + "." + x.n(kPythonReduceSent);
+    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + x.v("true", aws::bool_value(true)) + ")";
+}
+
 // The fields every layout shares.
 JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     JobStatus s;
@@ -126,9 +144,11 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
         }
     }
     s.updated_at_ms = aws::get_int(item, kUpdatedAt);
-    s.reduce_sent = read_flag(item, kReduceSent);
+    // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
+    const bool python_sent = python_marked_sent(item);
+    s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
     if (s.reduce_sent) {
-        s.reduce_confirmed = read_flag(item, kReduceConfirmed);
+        s.reduce_confirmed = read_flag(item, kReduceConfirmed) || python_sent;
         s.reduce_claimed_at_ms = aws::get_int(item, kReduceClaimedAt);
     }
     return s;
@@ -421,8 +441,9 @@ struct DynamoDbBackend::Impl {
                          token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
                          " REMOVE " + x.n(kReduceConfirmed);
         request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
-                            ") AND (attribute_not_exists(" + rs + ") OR " + rs + " = " +
-                            x.v("false", aws::bool_value(false)) + " OR " + x.n(kReduceClaim) + " = " + token + ")";
+                            ") AND (((attribute_not_exists(" + rs + ") OR " + rs + " = " +
+                            x.v("false", aws::bool_value(false)) + ") AND " + not_marked_by_python(x) + ") OR " +
+                            x.n(kReduceClaim) + " = " + token + ")";
         if (completion != nullptr) {
             if (completion->layout == Layout::kCompatible) {
                 request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +
@@ -883,7 +904,7 @@ std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& job
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND ((" +
                         "attribute_not_exists(" + x.n(kError) + ") AND " + x.n(kReduceSent) + " = " +
                         x.v("true", aws::bool_value(true)) + " AND attribute_not_exists(" + x.n(kReduceConfirmed) +
-                        ") AND " + x.n(kReduceClaimedAt) + " <= " +
+                        ") AND " + not_marked_by_python(x) + " AND " + x.n(kReduceClaimedAt) + " <= " +
                         x.v("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
                         complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
     request.names = x.names;

@@ -24,6 +24,9 @@ inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the
 inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created the job
+// Key in the `metadata` map: the Python tool's Part sets metadata.reduce_message_sent = true (BOOL)
+// after publishing a reduce (and never writes reduceSent). Read as "reduce sent" everywhere.
+inline constexpr const char* kPythonReduceSent = "reduce_message_sent";
 // Sharded job item only.
 inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
 inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
