@@ -339,12 +339,15 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_EQ(shards.size(), 25u + 7u + 2u);
     auto leaf = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#24")});
     ASSERT_TRUE(leaf.has_value());
-    EXPECT_EQ(attribute_names(*leaf), (std::set<std::string>{"id", "shardOf", "parts"}));
+    EXPECT_EQ(attribute_names(*leaf), (std::set<std::string>{"id", "shardOf", "parts", "total"}));
     EXPECT_EQ(sorted_set(*leaf, "parts"), iota(96, 100));
     EXPECT_EQ((*leaf)["shardOf"], (json{{"S", jobid}}));
+    EXPECT_EQ((*leaf)["total"], (json{{"N", "4"}})) << "the parts it covers, for the Python tool's ls";
     auto index = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#1#6")});
     ASSERT_TRUE(index.has_value());
+    EXPECT_EQ(attribute_names(*index), (std::set<std::string>{"id", "shardOf", "pendingShards", "total"}));
     EXPECT_EQ(sorted_set(*index, "pendingShards"), (std::vector<std::int64_t>{24}));
+    EXPECT_EQ((*index)["total"], (json{{"N", "1"}}));
 
     // Completing shard 24's parts empties it and takes it out of its index item, which empties too.
     for (wp::PartId p = 96; p < 100; ++p) EXPECT_FALSE(backend->complete_part(jobid, p));

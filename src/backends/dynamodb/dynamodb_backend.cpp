@@ -440,10 +440,10 @@ struct DynamoDbBackend::Impl {
         request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
                          token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
                          " REMOVE " + x.n(kReduceConfirmed);
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
-                            ") AND (((attribute_not_exists(" + rs + ") OR " + rs + " = " +
-                            x.v("false", aws::bool_value(false)) + ") AND " + not_marked_by_python(x) + ") OR " +
-                            x.n(kReduceClaim) + " = " + token + ")";
+        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
+                            ") AND attribute_not_exists(" + x.n(kError) + ") AND (((attribute_not_exists(" + rs +
+                            ") OR " + rs + " = " + x.v("false", aws::bool_value(false)) + ") AND " +
+                            not_marked_by_python(x) + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
         if (completion != nullptr) {
             if (completion->layout == Layout::kCompatible) {
                 request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +

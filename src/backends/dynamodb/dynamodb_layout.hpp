@@ -72,7 +72,9 @@ struct ShardTree {
     std::string item_id(const std::string& jobid, int level, std::int64_t index) const;
     // Children of item (level, index): part ids for level 0, else indexes at level-1. [first, end).
     std::pair<std::int64_t, std::int64_t> children(int level, std::int64_t index) const;
-    // The item (level, index) as written at creation, every child pending.
+    // The item (level, index) as written at creation, every child pending: id, shardOf, the set
+    // (`parts` or `pendingShards`) and `total`, the number of children it covers, which only the
+    // Python tool's `ls`/`info` read (they read every item of the table and need `total` in each).
     nlohmann::json make_item(const std::string& jobid, int level, std::int64_t index) const;
 };
 
