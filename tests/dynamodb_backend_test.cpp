@@ -122,7 +122,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     backend->set_total(jobid, 2, /*overwrite=*/true);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 2));
     EXPECT_EQ(aws::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
     EXPECT_TRUE(backend->delete_job(jobid));
@@ -495,7 +495,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     compat->set_total(jobid, 3, /*overwrite=*/true);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
     // The sharded backend cached the old tree: it must notice the change.
     EXPECT_FALSE(sharded->complete_part(jobid, 0));

@@ -141,8 +141,12 @@ public:
     //   and conditionally, so a job is visible only once whole; items of a half-written job are
     //   unreachable (their ids carry a random generation) and never shown. A job too large for the
     //   compatible layout when it is forced: InvalidInput naming the 400 KB item limit.
-    //   Overwrite: one UpdateItem that resets parts, total, error and reduceSent and keeps metadata
-    //   (a sharded job: after writing the new generation's items, and before deleting the old).
+    //   Overwrite (either layout): one GetItem of the job item; a sharded job's items are deleted
+    //   first; then one UpdateItem, conditional on the generation just seen, resets parts, total,
+    //   error and the claim, keeps metadata and records the call's createToken (a retry whose
+    //   first answer was lost recognises it). No item of a replaced generation outlives the switch,
+    //   so a process still caching the old tree has its completions refused, never lost. If the
+    //   old items cannot be deleted: BackendError, the job item unchanged (repeat the overwrite).
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
     // set_metadata: SET metadata.#k = :v per top-level key (so other keys are kept, unlike the
     //   Python tool's set_metadata), after creating an empty metadata map when the item has none.
@@ -180,8 +184,9 @@ public:
     std::vector<PartId> list_pending_parts(const std::string& jobid) override;
     // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards.
     void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
-    // delete_job: deletes the job item first (the job is gone at once), then a sharded job's other
-    //   items (BatchWriteItem).
+    // delete_job: one GetItem, a sharded job's other items (BatchWriteItem), then the job item
+    //   (conditional on the generation seen); a retry whose first answer was lost reports the job
+    //   deleted. If the items cannot be deleted, BackendError and the job item stays (try again).
     bool delete_job(const std::string& jobid) override;
     // "dynamodb:<table ARN or name> at <endpoint>" — no credentials.
     std::string describe() const override;

@@ -271,7 +271,18 @@ struct DynamoDbBackend::Impl {
         return tree;
     }
 
+    // An item of the job's current generation is missing: the job is being overwritten or deleted
+    // right now (its items go first), or they were deleted by hand.
+    static BackendError missing_items(const std::string& jobid) {
+        return BackendError("items of sharded job '" + jobid +
+                                "' are missing although the job item refers to them: the job is being overwritten or "
+                                "deleted right now (try again in a moment), or its items were deleted by hand (then "
+                                "delete the job and create it again)",
+                            "ConcurrentModification", true);
+    }
+
     // Visits the pending shard items (level 0) of a sharded job, walking down from the job item.
+    // Throws missing_items when an item the level above lists is not there.
     void visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
                               const std::function<void(const nlohmann::json&)>& visit) {
         std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
@@ -285,6 +296,7 @@ struct DynamoDbBackend::Impl {
             Expr x;
             const std::string projection = x.n(kId) + ", " + x.n(level == 0 ? kParts : kPendingShards);
             std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names, options.consistent_reads);
+            if (items.size() < keys.size()) throw missing_items(jobid);
             if (level == 0) {
                 for (const auto& item : items) visit(item);
                 return;
@@ -405,10 +417,7 @@ struct DynamoDbBackend::Impl {
                 auto again = read_job(jobid);
                 if (!again) throw JobDoesNotExist(jobid);
                 if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) {
-                    throw BackendError("an item of sharded job '" + jobid +
-                                           "' is missing although the job item refers to it: the job was damaged "
-                                           "(items deleted by hand?); delete the job and create it again",
-                                       "InvalidJobItem", false);
+                    throw missing_items(jobid);
                 }
                 continue;  // replaced meanwhile: start again
             }
@@ -520,9 +529,9 @@ struct DynamoDbBackend::Impl {
     }
 
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
-        Expr x;
+        const std::string token = random_hex(16);
         if (!overwrite) {
-            const std::string token = random_hex(16);
+            Expr x;
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -539,26 +548,99 @@ struct DynamoDbBackend::Impl {
             forget(jobid);
             return;
         }
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
+        Expr x;
         const std::string m = x.n(kMetadata);
-        request.update = "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " +
-                         x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) +
-                         " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken) + ", " +
-                         x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " + x.n(kShardGen) + ", " +
-                         x.n(kPendingShards);
-        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
-        request.return_values = ReturnValues::kUpdatedOld;
-        WriteResult result = client->update_item(request);
-        if (!result.applied) throw InvalidInput(already_exists(jobid));
+        const std::string update =
+            "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " + x.n(kTotal) + " = " +
+            x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) +
+            ", " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m +
+            ", " + x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
+            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
+            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
+            x.n(kFailedParts) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " +
+            x.n(kShardGen) + ", " + x.n(kPendingShards);
+        replace_job(jobid, x, update, token);
         forget(jobid);
-        delete_replaced_tree(jobid, result.attributes);
+    }
+
+    // The job item's identity and layout attributes as they are now (a strongly consistent read),
+    // or nullopt when there is no item.
+    std::optional<nlohmann::json> read_layout(const std::string& jobid) {
+        Expr x;
+        std::string projection;
+        for (const char* name : {kId, kTotal, kShardOf, kLayout, kShardSize, kShardLevels, kShardGen, kCreateToken}) {
+            projection += (projection.empty() ? "" : ", ") + x.n(name);
+        }
+        return client->get_item({key_of(jobid), true, projection, x.names});
+    }
+
+    // What replace_job and delete_job find in the job item read by read_layout.
+    struct OldTree {
+        std::optional<ShardTree> tree;  // a sharded job's tree
+        bool unreadable = false;        // a sharded job item whose layout attributes are damaged
+        // The condition that the job item is still as seen.
+        std::string unchanged(Expr& x) const {
+            if (tree) return x.n(kShardGen) + " = " + x.v("oldgen", aws::string_value(tree->gen));
+            return std::string(unreadable ? "attribute_exists(" : "attribute_not_exists(") + x.n(kLayout) + ")";
+        }
+    };
+    OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
+        if (!is_job_item(item) || !has(*item, kLayout) || !is_sharded(jobid, *item)) return {};
+        try {
+            return {tree_from_job_item(jobid, *item), false};
+        } catch (const BackendError& e) {
+            if (e.code() != "InvalidJobItem") throw;
+            warn("job " + jobid + ": its item's layout attributes are damaged, so its shard items cannot be found "
+                 "and stay behind (unreachable; they only take space)");
+            return {std::nullopt, true};
+        }
+    }
+
+    // Overwrite: applies `update` (which sets createToken to `token`) to the job item, replacing
+    // whatever job is there. A sharded job's items are deleted first, and the update is
+    // conditional on the generation (or the compatible layout) just seen: so no item of a replaced
+    // generation exists once the job item stops referring to it, and a process that still holds
+    // the old tree in its cache has its completions refused (the item is gone) and reads the job
+    // item again, instead of completing parts of a generation nobody reads. When the condition
+    // fails, the job item is read again: our own token means the answer of an earlier attempt was
+    // lost after it was applied (done); anything else means the job changed meanwhile (start
+    // again with what is there now). Never deletes the items the job item refers to afterwards.
+    void replace_job(const std::string& jobid, const Expr& base, const std::string& update, const std::string& token) {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            const std::optional<nlohmann::json> item = read_layout(jobid);
+            if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
+            if (attempt > 0 && item) {
+                auto found = item->find(kCreateToken);
+                if (found != item->end() && found->value("S", "") == token) return;  // our lost answer
+            }
+            const OldTree old = old_tree(jobid, item);
+            if (old.tree) delete_replaced_items(jobid, *old.tree);
+            Expr x = base;
+            aws::UpdateItemRequest request;
+            request.key = key_of(jobid);
+            request.update = update;
+            request.condition = "attribute_not_exists(" + x.n(kShardOf) + ") AND " + old.unchanged(x);
+            request.names = x.names;
+            request.values = x.values;
+            if (client->update_item(request).applied) return;
+        }
+        throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
+                           "concurrently?); try again",
+                           "ConcurrentModification", true);
+    }
+
+    // Deletes the items of a generation about to be replaced or deleted. Throws BackendError when
+    // that fails: the job item still refers to the generation, part of whose items may be gone.
+    void delete_replaced_items(const std::string& jobid, const ShardTree& old) {
+        try {
+            delete_tree(jobid, old);
+        } catch (const BackendError& e) {
+            throw BackendError("job '" + jobid + "': deleting the " + std::to_string(old.item_count()) +
+                                   " shard items of the job being replaced or deleted failed (" + e.what() +
+                                   "); nothing else was changed, but the job cannot be used until this is done: "
+                                   "repeat the overwrite or the deletion",
+                               e.code(), e.retryable());
+        }
     }
 
     // Writes the items of `tree` (every part pending), kCreateWritesPerRound at a time.
@@ -599,16 +681,6 @@ struct DynamoDbBackend::Impl {
         }
     }
 
-    // After an overwrite: `old` holds the replaced item's layout attributes (UPDATED_OLD).
-    void delete_replaced_tree(const std::string& jobid, const nlohmann::json& old) noexcept {
-        try {
-            if (!old.contains(kLayout) || !is_sharded(jobid, old)) return;
-            delete_tree_quietly(jobid, tree_from_job_item(jobid, old), "the replaced job");
-        } catch (const std::exception& e) {
-            warn("job " + jobid + ": could not delete the shard items of the replaced job: " + e.what());
-        }
-    }
-
     void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
         if (total > kMaxTotal) {
             throw InvalidInput("job '" + jobid + "' has " + std::to_string(total) + " parts; the limit is " +
@@ -624,8 +696,8 @@ struct DynamoDbBackend::Impl {
 
         Expr x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
+        const std::string token = random_hex(16);
         if (!overwrite) {
-            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -652,32 +724,53 @@ struct DynamoDbBackend::Impl {
             remember(jobid, tree);
             return;
         }
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
         const std::string m = x.n(kMetadata);
-        request.update = "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) +
-                         " = " + x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
-                         x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
-                         x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
-                         x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " +
-                         x.v("pending", pending) + ", " + x.n(kParts) + " = " +
-                         x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) + " = " +
-                         x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken);
-        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
-        request.return_values = ReturnValues::kUpdatedOld;
-        WriteResult result = client->update_item(request);
-        if (!result.applied) {
+        const std::string update =
+            "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) + " = " +
+            x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
+            x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
+            x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
+            x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " + x.v("pending", pending) + ", " +
+            x.n(kParts) + " = " + x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) +
+            " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
+            x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
+            x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
+            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
+            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
+            x.n(kFailedParts);
+        try {
+            replace_job(jobid, x, update, token);
+        } catch (...) {
             delete_tree_quietly(jobid, tree, "a job that could not be written");
-            throw InvalidInput(already_exists(jobid));
+            throw;
         }
         remember(jobid, tree);
-        delete_replaced_tree(jobid, result.attributes);
+    }
+
+    // delete_job: the job's items first (see replace_job: a cached tree must never find them
+    // after the job item is gone), then the job item, conditional on the generation just seen.
+    // When that condition fails, the job item is read again: gone means deleted (by an attempt of
+    // ours whose answer was lost, or concurrently), anything else starts again.
+    bool delete_job(const std::string& jobid) {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            const std::optional<nlohmann::json> item = read_layout(jobid);
+            if (!is_job_item(item)) return attempt > 0;  // no job: none at the first look, or deleted since
+            const OldTree old = old_tree(jobid, item);
+            if (old.tree) delete_replaced_items(jobid, *old.tree);
+            Expr x;
+            aws::DeleteItemRequest request;
+            request.key = key_of(jobid);
+            request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
+                                ") AND " + old.unchanged(x);
+            request.names = x.names;
+            request.values = x.values;
+            const bool applied = client->delete_item(request).applied;
+            forget(jobid);
+            if (applied) return true;
+        }
+        throw BackendError("job '" + jobid + "' kept changing while it was being deleted (replaced concurrently?); try "
+                           "again",
+                           "ConcurrentModification", true);
     }
 };
 
@@ -1042,19 +1135,7 @@ void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& vis
 
 bool DynamoDbBackend::delete_job(const std::string& jobid) {
     validate_jobid(jobid);
-    Expr x;
-    aws::DeleteItemRequest request;
-    request.key = key_of(jobid);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
-    request.return_values = ReturnValues::kAllOld;
-    WriteResult result = impl_->client->delete_item(request);
-    impl_->forget(jobid);
-    if (!result.applied) return false;
-    if (result.attributes.contains(kLayout) && is_sharded(jobid, result.attributes)) {
-        impl_->delete_tree_quietly(jobid, tree_from_job_item(jobid, result.attributes), "the deleted job");
-    }
-    return true;
+    return impl_->delete_job(jobid);
 }
 
 // ---------------------------------------------------------------------------------------------
