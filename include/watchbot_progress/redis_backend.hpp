@@ -12,7 +12,8 @@
 // that other tools ignore: `<jobid>-reduce-claim`, a hash with the claim's random token, its time
 // and whether it was confirmed, plus `updated` (the job's last progress, ms). The token makes the
 // claim owned: release and confirm act only with it, and a claim whose reply was lost on a dropped
-// connection is recognised by the caller's own retry instead of being held by nobody (see Retries).
+// connection is recognised by the caller's own retry, or by reading the record back when every
+// retry failed too, instead of being held by nobody until its lease ends (see Retries).
 // set_total also writes its parts under a temporary key `<jobid>-parts-tmp-<random>` (expiring after
 // an hour) and renames it into place.
 //
@@ -43,7 +44,10 @@
 // way — and the command is retried on a fresh connection, up to reconnect_attempts times with a
 // short backoff. Every command the backend sends is safe to repeat: completing a part twice never
 // counts twice and a lost reduce claim is recognised by its token. When every attempt fails:
-// BackendError with code "ConnectionError", retryable() true. An error reply from Redis is a
+// BackendError with code "ConnectionError", retryable() true — except for a claim (claim_reduce,
+// reclaim_reduce, complete_part_and_claim_reduce), whose record is then read back once: if it
+// holds the caller's token, the script ran and only its replies were lost, and the call reports
+// the claim won (the job complete) instead of an error. An error reply from Redis is a
 // BackendError whose code is the reply's first word ("WRONGTYPE", "NOAUTH", "WRONGPASS", "OOM",
 // ...), not retried; "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN" and "OOM" are marked retryable.
 // Error messages name host:port, never the password.
@@ -125,7 +129,8 @@ public:
     // claim_reduce: HSETNX reduce_message_sent True, refused (nullopt) when the job failed or the
     //   field is there already (the Python tool's mark of a sent reduce included); the token goes
     //   to the claim record. With delete_when_done, a successful claim on a complete job sets the
-    //   keys' expiry.
+    //   keys' expiry. When every attempt's connection failed (a reply lost after the script ran),
+    //   one HGET of the record's token tells whether the claim is the caller's.
     std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
     // release_reduce: while the record holds `token`: HDEL reduce_message_sent and the record's
     //   token, and cancels a delete_when_done expiry. Otherwise nothing.

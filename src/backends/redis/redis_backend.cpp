@@ -224,19 +224,46 @@ struct RedisBackend::Impl {
         const std::string token = want_claim ? random_hex(16) : std::string();
         const Args argv{std::to_string(partid), want_claim ? "1" : "0", token, ttl_argument(), std::to_string(now())};
         constexpr std::string_view what = "complete a part";
-        return run(what, [&](Connection& c, int) {
-            Reply reply = eval(c, complete_script, keys, argv, what);
-            const long long code = integer_at(reply, 0, what);
-            if (code == -2) {
-                validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
-                unexpected(what);                                            // the server disagrees
-            }
-            if (code != 0) raise_code(code, jobid, reply, what);
-            CompletionResult result;
-            result.job_complete = integer_at(reply, 1, what) == 0;
-            if (integer_at(reply, 2, what) == 1) result.reduce_claim = token;
-            return result;
-        });
+        try {
+            return run(what, [&](Connection& c, int) {
+                Reply reply = eval(c, complete_script, keys, argv, what);
+                const long long code = integer_at(reply, 0, what);
+                if (code == -2) {
+                    validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
+                    unexpected(what);                                            // the server disagrees
+                }
+                if (code != 0) raise_code(code, jobid, reply, what);
+                CompletionResult result;
+                result.job_complete = integer_at(reply, 1, what) == 0;
+                if (integer_at(reply, 2, what) == 1) result.reduce_claim = token;
+                return result;
+            });
+        } catch (const BackendError& e) {
+            // A claim is made only when no part is pending: the token in the record means the job
+            // is complete and the claim this caller's.
+            if (want_claim && claim_was_made(jobid, token, e)) return CompletionResult{true, token};
+            throw;
+        }
+    }
+
+    // After a claiming script failed with `error`: when every attempt's connection failed
+    // ("ConnectionError"), the script may have run with a reply that never came back, so one read
+    // of the claim record tells whether it holds `token` (then the claim is the caller's, and
+    // saying otherwise would leave it held by nobody until its lease ends). False for any other
+    // error, and when the read fails too (the server is unreachable: the caller's error stands; a
+    // claim made meanwhile is taken over after its lease, or by `sweep`).
+    bool claim_was_made(const std::string& jobid, const std::string& token, const BackendError& error) noexcept {
+        if (error.code() != "ConnectionError") return false;
+        try {
+            constexpr std::string_view what = "read a job's reduce claim";
+            return run(what, [&](Connection& c, int) {
+                Reply reply = c.command({"HGET", claim_key(jobid), "token"});
+                if (reply->type == REDIS_REPLY_ERROR) return false;  // not a claim record: not this caller's claim
+                return reply->type == REDIS_REPLY_STRING && redis_detail::as_string(*reply) == token;
+            });
+        } catch (const std::exception&) {
+            return false;
+        }
     }
 
     // The job's status; nullopt when there is no such job. BackendError (WRONGTYPE, InvalidData)
@@ -422,14 +449,19 @@ std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
     const std::string token = random_hex(16);
     const Args argv{token, impl_->ttl_argument(), std::to_string(impl_->now())};
     constexpr std::string_view what = "claim a job's reduce";
-    const bool claimed = impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        return impl_->integer_at(reply, 1, what) == 1;
-    });
-    if (claimed) return token;
-    return std::nullopt;
+    try {
+        const bool claimed = impl_->run(what, [&](Connection& c, int) {
+            Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
+            const long long code = impl_->integer_at(reply, 0, what);
+            if (code != 0) impl_->raise_code(code, jobid, reply, what);
+            return impl_->integer_at(reply, 1, what) == 1;
+        });
+        if (claimed) return token;
+        return std::nullopt;
+    } catch (const BackendError& e) {
+        if (impl_->claim_was_made(jobid, token, e)) return token;
+        throw;
+    }
 }
 
 void RedisBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
@@ -464,14 +496,19 @@ std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid,
     const std::string token = random_hex(16);
     const Args argv{token, std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
     constexpr std::string_view what = "take over a job's reduce claim";
-    const bool claimed = impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        return impl_->integer_at(reply, 1, what) == 1;
-    });
-    if (claimed) return token;
-    return std::nullopt;
+    try {
+        const bool claimed = impl_->run(what, [&](Connection& c, int) {
+            Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
+            const long long code = impl_->integer_at(reply, 0, what);
+            if (code != 0) impl_->raise_code(code, jobid, reply, what);
+            return impl_->integer_at(reply, 1, what) == 1;
+        });
+        if (claimed) return token;
+        return std::nullopt;
+    } catch (const BackendError& e) {
+        if (impl_->claim_was_made(jobid, token, e)) return token;
+        throw;
+    }
 }
 
 std::optional<std::string> RedisBackend::failure_reason(const std::string& jobid) {
