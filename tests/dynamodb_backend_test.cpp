@@ -424,6 +424,28 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     backend->delete_job(jobid);
 }
 
+// With fail_job_on set, the guard asks before every delivery whether the job failed: one GetItem
+// of the job item's error, however many shards are pending (not a status walk of every one).
+TEST(DynamoDbLayout, TheFailJobOnCheckIsOneSmallRead) {
+    auto backend = make_backend([](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 10;  // 5,000 parts: 500 shard items under 55 index items
+    });
+    const std::string jobid = new_id("fail-job-on");
+    backend->set_total(jobid, 5000);
+    const wp::PartOptions options{.backend = backend, .notifier = std::make_shared<wp::MemoryNotifier>(),
+                                  .fail_job_on = wp::fail_on<std::runtime_error>()};
+    wp::Part(jobid, 0, options).run([] {});  // the process learns the job's layout
+    const wp::BackendStats before = backend->stats();
+    wp::Part(jobid, 1, options).run([] {});
+    const wp::BackendStats after = backend->stats();
+    EXPECT_EQ(after.requests - before.requests, 2u) << "the failure check and the completion";
+    EXPECT_LT(after.bytes_received - before.bytes_received, 2048u);
+    backend->fail_job(jobid, "broken");
+    EXPECT_THROW(wp::Part(jobid, 2, options).run([] {}), wp::JobFailed);
+    EXPECT_TRUE(backend->delete_job(jobid));
+}
+
 TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest) {
     auto creator = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
     const std::string jobid = new_id("learn");

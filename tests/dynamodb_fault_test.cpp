@@ -218,6 +218,7 @@ TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
     std::cout << "[aimed claim] first delivery of the last part: " << (first_error.empty() ? "returned" : first_error)
               << "; proxy: " << proxy.counts().to_string() << "; retries=" << retries.load() << "; "
               << report.to_string() << std::endl;
+    EXPECT_TRUE(report.unexpected.empty()) << ::testing::PrintToString(report.unexpected);
     EXPECT_EQ(report.undelivered, 0u);
     const wp::JobStatus status = direct->status(jobid);
     EXPECT_EQ(status.remaining, 0);
