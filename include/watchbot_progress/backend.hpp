@@ -45,7 +45,10 @@ struct JobStatus {
     bool failed = false;
     std::optional<std::string> reason;                      // why the job failed, when it did
     nlohmann::json metadata = nlohmann::json::object();     // user metadata, always an object
-    bool reduce_sent = false;    // the reduce was claimed (and, unless released, sent)
+    // The reduce was claimed (and, unless released, sent): by this library's claim, or as the other
+    // tools record it (DynamoDB: `reduceSent`, or the Python tool's `metadata.reduce_message_sent`;
+    // Redis: the `reduce_message_sent` field).
+    bool reduce_sent = false;
     // The claimer confirmed that the reduce was sent (confirm_reduce). A claim that stays
     // unconfirmed belongs to a worker that crashed or is still sending: see reclaim_reduce.
     bool reduce_confirmed = false;
@@ -54,6 +57,9 @@ struct JobStatus {
     std::optional<std::int64_t> reduce_claimed_at_ms;
     // When the job last changed (creation, a completed part, a failure, a claim), in milliseconds
     // since the Unix epoch. Absent when the backend or the tool that wrote the job records no time.
+    // Its presence is also the record that this library created or worked the job: `sweep` sends
+    // the reduce of a complete job nobody claimed only then (the Python and Node tools record no
+    // time, and their users may send the reduce themselves and mark it later).
     std::optional<std::int64_t> updated_at_ms;
 
     bool complete() const noexcept { return remaining == 0; }
@@ -110,8 +116,10 @@ public:
     virtual bool complete_part(const std::string& jobid, PartId partid) = 0;
 
     // Atomically marks the reduce as claimed. Returns the claim's token for exactly one caller per
-    // job however many race (until the claim is released), nullopt when it was already claimed or
-    // the job has failed. The token is what release_reduce and confirm_reduce need.
+    // job however many race (until the claim is released), nullopt when it was already claimed (by
+    // this library, or by the Python tool's `metadata.reduce_message_sent` on DynamoDB, or by the
+    // Redis field the Python tool reads) or the job has failed. The token is what release_reduce and
+    // confirm_reduce need.
     virtual std::optional<ClaimToken> claim_reduce(const std::string& jobid) = 0;
 
     // Gives a claimed reduce back, so that the next completion of any part (a redelivered message)

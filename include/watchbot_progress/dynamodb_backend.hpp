@@ -161,14 +161,15 @@ public:
     //   layout). A crash between those steps is repaired by the message's redelivery.
     bool complete_part(const std::string& jobid, PartId partid) override;
     // claim_reduce: one conditional UpdateItem (SET reduceSent, reduceClaim = the token); nullopt
-    //   when already claimed or failed. When every attempt's answer was lost, one GetItem of
-    //   reduceClaim tells whether the claim is the caller's.
+    //   when already claimed (reduceSent true, or the Python tool's metadata.reduce_message_sent
+    //   true) or failed. When every attempt's answer was lost, one GetItem of reduceClaim tells
+    //   whether the claim is the caller's.
     std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
     // release_reduce / confirm_reduce: one UpdateItem conditional on reduceClaim = token.
     void release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
     // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
-    // taken over.
+    // taken over; a job the Python tool marked sent (metadata.reduce_message_sent) neither.
     bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
     std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     // failure_reason: one GetItem projecting total, shardOf and error (either layout).

@@ -13,7 +13,8 @@
 // and whether it was confirmed, plus `updated` (the job's last progress, ms). The token makes the
 // claim owned: release and confirm act only with it, and a claim whose reply was lost on a dropped
 // connection is recognised by the caller's own retry, or by reading the record back when every
-// retry failed too, instead of being held by nobody until its lease ends (see Retries).
+// retry failed too, instead of being held by nobody until its lease ends (see Retries). The
+// record's presence is also what tells `sweep` that this library worked the job.
 // set_total also writes its parts under a temporary key `<jobid>-parts-tmp-<random>` (expiring after
 // an hour) and renames it into place.
 //
