@@ -102,22 +102,52 @@ TEST(DynamoDbShardedFaults, AnOverwriteWhoseAnswerWasLostKeepsTheItemsTheJobUses
     EXPECT_TRUE(fresh->delete_job(jobid));
 }
 
-// A deletion whose answer was lost after dynalite deleted the job item: the retry must report the
-// job deleted, and its shard items must be gone.
-TEST(DynamoDbShardedFaults, ADeletionWhoseAnswerWasLostReportsTheJobDeletedAndRemovesItsItems) {
+// Every attempt of the overwrite's switch is applied and its answer lost (the AWS layer makes 3):
+// the call must still succeed, keeping the items the job now refers to, not delete them as those
+// of "a job that could not be written".
+TEST(DynamoDbShardedFaults, AnOverwriteWhoseEveryAnswerWasLostSucceedsAndKeepsItsItems) {
+    auto direct = direct_backend();
+    const std::string jobid = new_id("overwrite-all-lost");
+    direct->set_total(jobid, kParts);
+    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "#pendingShards = :pending", 3));
+    std::atomic<std::uint64_t> retries{0};
+    auto backend = wp_test::proxied_backend(proxy, kTable, wp_test::dynamodb_test_options(kTable), retries);
+    EXPECT_NO_THROW(backend->set_total(jobid, kParts, /*overwrite=*/true));
+    EXPECT_EQ(proxy.counts().total_faults(), 3u);
+    auto fresh = direct_backend();
+    EXPECT_EQ(fresh->status(jobid).remaining, kParts) << "the overwritten job lost its items";
+    EXPECT_EQ(shard_items(jobid).size(), 42u);
+    EXPECT_FALSE(fresh->complete_part(jobid, kParts - 1));
+    EXPECT_TRUE(fresh->part_complete(jobid, kParts - 1));
+    EXPECT_TRUE(fresh->delete_job(jobid));
+}
+
+// A deletion whose answer was lost after dynalite deleted the job item (once, then the AWS layer's
+// retry is refused; or on every attempt): the call must report the job deleted, and its shard items
+// must be gone.
+void deletion_with_lost_answers(int lost) {
     auto direct = direct_backend();
     const std::string jobid = new_id("delete-lost");
     direct->set_total(jobid, kParts);
     ASSERT_EQ(shard_items(jobid).size(), 42u);
-    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "DynamoDB_20120810.DeleteItem", 1));
+    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0,
+                                                         "DynamoDB_20120810.DeleteItem", static_cast<std::uint64_t>(lost)));
     std::atomic<std::uint64_t> retries{0};
     auto backend = wp_test::proxied_backend(proxy, kTable, wp_test::dynamodb_test_options(kTable), retries);
-    EXPECT_TRUE(backend->delete_job(jobid)) << "the job was deleted, but reported missing";
-    EXPECT_EQ(proxy.counts().total_faults(), 1u);
+    bool deleted = false;
+    EXPECT_NO_THROW(deleted = backend->delete_job(jobid));
+    EXPECT_TRUE(deleted) << "the job was deleted, but reported missing";
+    EXPECT_EQ(proxy.counts().total_faults(), static_cast<std::uint64_t>(lost));
     EXPECT_THROW(direct->status(jobid), wp::JobDoesNotExist);
     EXPECT_TRUE(shard_items(jobid).empty()) << "the deleted job's shard items stayed behind";
     EXPECT_FALSE(direct->delete_job(jobid));
 }
+
+TEST(DynamoDbShardedFaults, ADeletionWhoseAnswerWasLostReportsTheJobDeletedAndRemovesItsItems) {
+    deletion_with_lost_answers(1);
+}
+
+TEST(DynamoDbShardedFaults, ADeletionWhoseEveryAnswerWasLostReportsTheJobDeleted) { deletion_with_lost_answers(3); }
 
 // Another process (a backend with its own cache) completed a part, so it holds the job's tree in
 // its cache. Then the job is replaced, while DynamoDB fails every attempt to delete the replaced

@@ -574,6 +574,16 @@ struct DynamoDbBackend::Impl {
         return client->get_item({key_of(jobid), true, projection, x.names});
     }
 
+    // Whether `item` (read by read_layout) carries `token` as its createToken: the call holding it
+    // created or overwrote the job.
+    static bool created_with(const std::optional<nlohmann::json>& item, const std::string& token) {
+        if (!item || !item->is_object()) return false;
+        auto found = item->find(kCreateToken);
+        if (found == item->end() || !found->is_object()) return false;
+        auto text = found->find("S");
+        return text != found->end() && text->is_string() && text->get_ref<const std::string&>() == token;
+    }
+
     // What replace_job and delete_job find in the job item read by read_layout.
     struct OldTree {
         std::optional<ShardTree> tree;  // a sharded job's tree
@@ -609,10 +619,7 @@ struct DynamoDbBackend::Impl {
         for (int attempt = 0; attempt < 5; ++attempt) {
             const std::optional<nlohmann::json> item = read_layout(jobid);
             if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
-            if (attempt > 0 && item) {
-                auto found = item->find(kCreateToken);
-                if (found != item->end() && found->value("S", "") == token) return;  // our lost answer
-            }
+            if (attempt > 0 && created_with(item, token)) return;  // our switch; its answer was lost
             const OldTree old = old_tree(jobid, item);
             if (old.tree) delete_replaced_items(jobid, *old.tree);
             Expr x = base;
@@ -622,7 +629,15 @@ struct DynamoDbBackend::Impl {
             request.condition = "attribute_not_exists(" + x.n(kShardOf) + ") AND " + old.unchanged(x);
             request.names = x.names;
             request.values = x.values;
-            if (client->update_item(request).applied) return;
+            try {
+                if (client->update_item(request).applied) return;
+            } catch (const BackendError& e) {
+                // No definite answer (every attempt's answer lost, cut off, timed out or 5xx): the
+                // switch may have been applied. One read tells; if it fails too, the error stands.
+                if (!e.retryable() && e.code() != "InvalidResponse") throw;
+                if (created_with(read_layout(jobid), token)) return;
+                throw;
+            }
         }
         throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
                            "concurrently?); try again",
@@ -741,7 +756,14 @@ struct DynamoDbBackend::Impl {
         try {
             replace_job(jobid, x, update, token);
         } catch (...) {
-            delete_tree_quietly(jobid, tree, "a job that could not be written");
+            // The new items are deleted only when the job item certainly does not refer to them
+            // (unreachable items only take space; deleting a tree in use would damage the job).
+            bool unused = false;
+            try {
+                unused = !created_with(read_layout(jobid), token);
+            } catch (const std::exception&) {
+            }
+            if (unused) delete_tree_quietly(jobid, tree, "a job that could not be written");
             throw;
         }
         remember(jobid, tree);
@@ -764,7 +786,16 @@ struct DynamoDbBackend::Impl {
                                 ") AND " + old.unchanged(x);
             request.names = x.names;
             request.values = x.values;
-            const bool applied = client->delete_item(request).applied;
+            bool applied = false;
+            try {
+                applied = client->delete_item(request).applied;
+            } catch (const BackendError& e) {
+                // No definite answer: the deletion may have been applied. One read tells.
+                if (!e.retryable() && e.code() != "InvalidResponse") throw;
+                forget(jobid);
+                if (!is_job_item(read_layout(jobid))) return true;
+                throw;
+            }
             forget(jobid);
             if (applied) return true;
         }
