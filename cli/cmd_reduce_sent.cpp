@@ -1,5 +1,6 @@
 // reduce-sent JOBID: marks the job's reduce as sent (claims and confirms it), so neither a worker nor
 // `sweep` sends it.
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,8 +18,8 @@ struct ReduceSentOptions {
 
 void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
     const auto backend = ctx.open_backend();
-    if (backend->claim_reduce(opt.jobid)) {
-        backend->confirm_reduce(opt.jobid);
+    if (const auto claim = backend->claim_reduce(opt.jobid)) {
+        backend->confirm_reduce(opt.jobid, *claim);
         return;
     }
     const auto status = backend->status(opt.jobid);
@@ -26,7 +27,13 @@ void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
         throw ExitError(kExitJobFailed, "job '" + opt.jobid + "' has failed (" + status.reason.value_or("") +
                                             "): its reduce was not marked sent");
     }
-    if (status.reduce_sent) backend->confirm_reduce(opt.jobid);
+    // Claimed but unconfirmed (a worker is sending it, or crashed): the user says it was sent, so
+    // take the claim over at once and confirm it, and neither a later delivery nor sweep sends it.
+    if (status.reduce_sent && !status.reduce_confirmed) {
+        if (const auto claim = backend->reclaim_reduce(opt.jobid, std::chrono::milliseconds(0))) {
+            backend->confirm_reduce(opt.jobid, *claim);
+        }
+    }
     print_message("the reduce of job '" + opt.jobid + "' was already marked sent");
 }
 

@@ -87,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case 4: (void)backend.complete_part("j", 1); break;
             case 5: (void)backend.complete_part_and_claim_reduce("j", 0); break;
             case 6: (void)backend.claim_reduce("j"); break;
-            case 7: backend.release_reduce("j"); break;
+            case 7: backend.release_reduce("j", "token"); break;
             case 8: backend.fail_job("j", "why"); break;
             case 9: (void)backend.part_complete("j", 2); break;
             case 10: (void)backend.list_pending_parts("j"); break;

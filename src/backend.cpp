@@ -23,16 +23,27 @@ void Backend::check_metadata(const nlohmann::json& metadata) const {
     }
 }
 
+std::int64_t system_time_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     CompletionResult result;
     result.job_complete = complete_part(jobid, partid);
-    if (result.job_complete) result.reduce_claimed = claim_reduce(jobid);
+    if (result.job_complete) result.reduce_claim = claim_reduce(jobid);
     return result;
 }
 
-void Backend::confirm_reduce(const std::string&) {}
+bool Backend::confirm_reduce(const std::string&, const ClaimToken&) { return true; }
 
-bool Backend::reclaim_reduce(const std::string&, std::chrono::milliseconds) { return false; }
+std::optional<ClaimToken> Backend::reclaim_reduce(const std::string&, std::chrono::milliseconds) { return std::nullopt; }
+
+std::optional<std::string> Backend::failure_reason(const std::string& jobid) {
+    JobStatus s = status(jobid);
+    if (!s.failed) return std::nullopt;
+    return s.reason.value_or(std::string());
+}
 
 std::int64_t Backend::record_failed_part(const std::string& jobid, PartId) {
     throw ConfigError("the backend " + describe() + " cannot record failed parts (job '" + jobid +

@@ -15,11 +15,18 @@ void ForwardingBackend::set_metadata(const std::string& jobid, const nlohmann::j
 }
 void ForwardingBackend::check_metadata(const nlohmann::json& metadata) const { target_->check_metadata(metadata); }
 bool ForwardingBackend::complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
-bool ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
-void ForwardingBackend::release_reduce(const std::string& jobid) { target_->release_reduce(jobid); }
-void ForwardingBackend::confirm_reduce(const std::string& jobid) { target_->confirm_reduce(jobid); }
-bool ForwardingBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
+void ForwardingBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
+    target_->release_reduce(jobid, token);
+}
+bool ForwardingBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
+    return target_->confirm_reduce(jobid, token);
+}
+std::optional<ClaimToken> ForwardingBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     return target_->reclaim_reduce(jobid, lease);
+}
+std::optional<std::string> ForwardingBackend::failure_reason(const std::string& jobid) {
+    return target_->failure_reason(jobid);
 }
 std::int64_t ForwardingBackend::record_failed_part(const std::string& jobid, PartId partid) {
     return target_->record_failed_part(jobid, partid);

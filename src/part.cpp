@@ -51,22 +51,22 @@ Part::Part(const MapMessage& message, PartOptions options) : Part(message.jobid,
 
 void Part::before() {
     if (options_.fail_job_on.empty()) return;
-    const JobStatus status = options_.backend->status(jobid_);
-    if (status.failed) throw JobFailed(jobid_, status.reason.value_or("no reason recorded"));
+    const std::optional<std::string> reason = options_.backend->failure_reason(jobid_);
+    if (reason) throw JobFailed(jobid_, reason->empty() ? "no reason recorded" : *reason);
 }
 
 void Part::on_success() {
     const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
-    bool claimed = result.reduce_claimed;
+    std::optional<ClaimToken> claim = result.reduce_claim;
     // A late delivery of any part of a complete job takes over a claim whose worker never
     // confirmed the reduce within the lease (it crashed after claiming).
-    if (!claimed && result.job_complete && options_.reduce_lease.count() >= 0) {
-        claimed = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease);
+    if (!claim && result.job_complete && options_.reduce_lease.count() >= 0) {
+        claim = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease);
     }
-    if (claimed) send_claimed_reduce();
+    if (claim) send_claimed_reduce(*claim);
 }
 
-void Part::send_claimed_reduce() {
+void Part::send_claimed_reduce(const ClaimToken& claim) {
     try {
         const JobStatus status = options_.backend->status(jobid_);
         if (options_.on_reduce) {
@@ -78,7 +78,7 @@ void Part::send_claimed_reduce() {
         // Give the claim back so that a redelivery of this message sends the reduce; then let the
         // error reach the worker so watchbot retries the message.
         try {
-            options_.backend->release_reduce(jobid_);
+            options_.backend->release_reduce(jobid_, claim);
         } catch (const std::exception& e) {
             std::fprintf(stderr,
                          "watchbot-progress: job %s: sending the reduce failed and its claim could not be released "
@@ -89,7 +89,15 @@ void Part::send_claimed_reduce() {
         throw;
     }
     try {
-        options_.backend->confirm_reduce(jobid_);
+        if (!options_.backend->confirm_reduce(jobid_, claim)) {
+            // The lease passed while this guard was sending: another delivery or `sweep` took the
+            // claim over and may send the reduce too.
+            std::fprintf(stderr,
+                         "watchbot-progress: job %s: the reduce was sent, but its claim had been taken over by then "
+                         "(sending outlasted PartOptions::reduce_lease): the new holder may send it again; choose a "
+                         "longer reduce_lease\n",
+                         jobid_.c_str());
+        }
     } catch (const std::exception& e) {
         // The reduce is out; the work succeeded. Only `sweep` (or a delivery after the lease) could
         // send it a second time.
@@ -141,7 +149,7 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
     }
     // Tolerated: the part counts as done, so the job can finish.
     const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
-    if (result.reduce_claimed) send_claimed_reduce();
+    if (result.reduce_claim) send_claimed_reduce(*result.reduce_claim);
 }
 
 void Part::on_failure(const std::exception_ptr& error) noexcept {

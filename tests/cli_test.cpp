@@ -1115,7 +1115,7 @@ TEST_P(CliBackend, SweepSendsTheReduceOfAClaimerThatNeverConfirmed) {
     backend->set_metadata(jobid, {{"owner", "sweep-test"}});
     backend->complete_part(jobid, 0);
     // The worker of part 1 wins the claim and dies before sending.
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
 
     auto r = cli({"sweep", jobid, "--topic", queue_uri});  // default --older-than 5m: too fresh
     EXPECT_EQ(r.code, 0) << r;
@@ -1149,6 +1149,25 @@ TEST_P(CliBackend, SweepSendsTheReduceOfACompleteJobNobodyClaimed) {
     EXPECT_TRUE(s.reduce_confirmed);
 }
 
+// A claims; its lease passes; B takes over, sends and confirms; A's send fails late and A releases
+// its claim. That release must change nothing: sweep finds nothing to send.
+TEST_P(CliBackend, SweepSendsNothingAfterALateReleaseOfATakenOverClaim) {
+    const auto jobid = new_job(1);
+    const auto a = backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(a);
+    const auto b = backend->reclaim_reduce(jobid, std::chrono::milliseconds(0));
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(backend->confirm_reduce(jobid, *b));
+    backend->release_reduce(jobid, *a);
+    auto r = cli({"sweep", jobid, "--older-than", "0", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+    r = cli({"sweep", "--older-than", "0", "--topic", queue_uri, "--dry-run"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(lines_of(r.out), ::testing::Not(::testing::Contains(jobid)));
+    for (const auto& reduce : reduces_in(queue_uri)) EXPECT_NE(reduce.value("jobid", ""), jobid);
+}
+
 TEST_P(CliBackend, SweepLeavesIncompleteFailedAndConfirmedJobsAlone) {
     const auto incomplete = new_job(2);
     backend->complete_part(incomplete, 0);
@@ -1156,8 +1175,9 @@ TEST_P(CliBackend, SweepLeavesIncompleteFailedAndConfirmedJobsAlone) {
     backend->complete_part(failed, 0);
     backend->fail_job(failed, "boom");
     const auto confirmed = new_job(1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(confirmed, 0).reduce_claimed);
-    backend->confirm_reduce(confirmed);
+    const auto claim = backend->complete_part_and_claim_reduce(confirmed, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    backend->confirm_reduce(confirmed, *claim);
     const auto r = cli({"sweep", incomplete, failed, confirmed, "--older-than", "0", "--topic", queue_uri});
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "");
@@ -1168,7 +1188,7 @@ TEST_P(CliBackend, SweepLeavesIncompleteFailedAndConfirmedJobsAlone) {
 
 TEST_P(CliBackend, SweepDryRunListsButChangesNothing) {
     const auto jobid = new_job(1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
     const auto before = backend->status(jobid);
     const auto r = cli({"sweep", jobid, "--older-than", "0", "--dry-run"});  // no topic needed
     EXPECT_EQ(r.code, 0) << r;
@@ -1196,8 +1216,9 @@ TEST_P(CliBackend, SweepErrors) {
 
 TEST_P(CliBackend, SweepDeletesFinishedJobsWhenAsked) {
     const auto done = new_job(1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(done, 0).reduce_claimed);
-    backend->confirm_reduce(done);
+    const auto claim = backend->complete_part_and_claim_reduce(done, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    backend->confirm_reduce(done, *claim);
     const auto failed = new_job(2);
     backend->fail_job(failed, "boom");
     const auto running = new_job(2);
@@ -1276,11 +1297,12 @@ TEST(CliSweep, WithoutJobIdsScansTheWholeDatabase) {
     const auto backend = wp::open_backend(db);
     const auto lost = unique_jobid("lost");
     backend->set_total(lost, 1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(lost, 0).reduce_claimed);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(lost, 0).reduce_claimed());
     const auto fine = unique_jobid("fine");
     backend->set_total(fine, 1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(fine, 0).reduce_claimed);
-    backend->confirm_reduce(fine);
+    const auto claim = backend->complete_part_and_claim_reduce(fine, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    backend->confirm_reduce(fine, *claim);
     backend->set_total(unique_jobid("running"), 3);
     const auto r = run_cli({"sweep", "--older-than", "0", "--topic", queue, "-d", db});
     EXPECT_EQ(r.code, 0) << r;

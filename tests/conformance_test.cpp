@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
 #include <atomic>
 #include <limits>
@@ -161,14 +163,16 @@ TYPED_TEST(Conformance, ClaimReduceHasExactlyOneWinner) {
 
 TYPED_TEST(Conformance, ReleasedReduceCanBeClaimedAgain) {
     const auto jobid = this->new_job(1);
-    EXPECT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    EXPECT_FALSE(claim->empty());
     EXPECT_FALSE(this->backend->claim_reduce(jobid));
-    this->backend->release_reduce(jobid);
+    this->backend->release_reduce(jobid, *claim);
     EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
     const auto again = this->backend->complete_part_and_claim_reduce(jobid, 0);
     EXPECT_TRUE(again.job_complete);
-    EXPECT_TRUE(again.reduce_claimed);
-    EXPECT_FALSE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_TRUE(again.reduce_claimed());
+    EXPECT_FALSE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
 }
 
 std::int64_t wall_clock_ms() {
@@ -179,7 +183,8 @@ std::int64_t wall_clock_ms() {
 TYPED_TEST(Conformance, ClaimRecordsItsTimeAndConfirmMarksTheReduceSent) {
     const auto jobid = this->new_job(1);
     const std::int64_t before = wall_clock_ms();
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(claim);
     const std::int64_t after = wall_clock_ms();
     auto s = this->backend->status(jobid);
     EXPECT_TRUE(s.reduce_sent);
@@ -187,42 +192,83 @@ TYPED_TEST(Conformance, ClaimRecordsItsTimeAndConfirmMarksTheReduceSent) {
     ASSERT_TRUE(s.reduce_claimed_at_ms.has_value());
     EXPECT_GE(*s.reduce_claimed_at_ms, before);
     EXPECT_LE(*s.reduce_claimed_at_ms, after);
-    this->backend->confirm_reduce(jobid);
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *claim));
     s = this->backend->status(jobid);
     EXPECT_TRUE(s.reduce_sent);
     EXPECT_TRUE(s.reduce_confirmed);
     EXPECT_FALSE(this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0))) << "a confirmed reduce was taken over";
-    this->backend->confirm_reduce(jobid);  // twice: no error
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *claim));  // twice: no error
     EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
 }
 
 TYPED_TEST(Conformance, ConfirmWithoutAClaimChangesNothing) {
     const auto jobid = this->new_job(1);
-    this->backend->confirm_reduce(jobid);
+    EXPECT_FALSE(this->backend->confirm_reduce(jobid, "a-token-nobody-was-given"));
     const auto s = this->backend->status(jobid);
     EXPECT_FALSE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_confirmed);
-    EXPECT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
     EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
 }
 
 TYPED_TEST(Conformance, ReleaseAndOverwriteForgetTheConfirmation) {
     const auto jobid = this->new_job(1);
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
-    this->backend->confirm_reduce(jobid);
-    this->backend->release_reduce(jobid);
+    const auto first = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *first));
+    this->backend->release_reduce(jobid, *first);
     auto s = this->backend->status(jobid);
     EXPECT_FALSE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_confirmed);
     EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
-    ASSERT_TRUE(this->backend->claim_reduce(jobid));
+    const auto second = this->backend->claim_reduce(jobid);
+    ASSERT_TRUE(second);
+    EXPECT_NE(*second, *first);
+    EXPECT_FALSE(this->backend->confirm_reduce(jobid, *first)) << "a released claim's token still confirms";
     EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
-    this->backend->confirm_reduce(jobid);
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *second));
     this->backend->set_total(jobid, 2, /*overwrite=*/true);
     s = this->backend->status(jobid);
     EXPECT_FALSE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_confirmed);
     EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
+    EXPECT_FALSE(this->backend->confirm_reduce(jobid, *second)) << "the overwritten job's claim still confirms";
+}
+
+// The claim is owned: release and confirm act only with the token of the claim that holds it.
+TYPED_TEST(Conformance, ReleaseAndConfirmActOnlyWithTheTokenThatHoldsTheClaim) {
+    const auto jobid = this->new_job(1);
+    const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    this->backend->release_reduce(jobid, "not-the-token");
+    EXPECT_TRUE(this->backend->status(jobid).reduce_sent) << "a release with another token gave the claim back";
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+    EXPECT_FALSE(this->backend->confirm_reduce(jobid, "not-the-token"));
+    EXPECT_FALSE(this->backend->status(jobid).reduce_confirmed);
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *claim));
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
+    const std::string unknown = "conformance-unknown-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->release_reduce(unknown, *claim), wp::JobDoesNotExist);
+}
+
+// A claims; its lease passes; B takes over, sends and confirms. A's late release must change
+// nothing, and no later delivery or take-over sends the reduce again.
+TYPED_TEST(Conformance, ALateReleaseOfATakenOverClaimChangesNothing) {
+    const auto jobid = this->new_job(1);
+    const auto a = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(a);
+    const auto b = this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0));  // A's lease has passed
+    ASSERT_TRUE(b);
+    EXPECT_NE(*a, *b);
+    EXPECT_TRUE(this->backend->confirm_reduce(jobid, *b));
+    this->backend->release_reduce(jobid, *a);  // A's send failed late: it gives back what it no longer holds
+    EXPECT_FALSE(this->backend->confirm_reduce(jobid, *a));
+    const auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent);
+    EXPECT_TRUE(s.reduce_confirmed);
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+    EXPECT_FALSE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
+    EXPECT_FALSE(this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0)));
 }
 
 TYPED_TEST(Conformance, UpdatedAtRecordsCreationAndProgress) {
@@ -262,11 +308,14 @@ TYPED_TEST(Conformance, FailedPartsAreRecordedOnceAndListed) {
 
 TYPED_TEST(Conformance, ReclaimTakesOverOnlyAnUnconfirmedClaimOlderThanTheLease) {
     const auto jobid = this->new_job(1);
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(claim);
     EXPECT_FALSE(this->backend->reclaim_reduce(jobid, std::chrono::hours(1))) << "took over a fresh claim";
     const auto first = this->backend->status(jobid).reduce_claimed_at_ms;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    EXPECT_TRUE(this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0)));
+    const auto taken = this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(0));
+    ASSERT_TRUE(taken);
+    EXPECT_NE(*taken, *claim);
     const auto s = this->backend->status(jobid);
     EXPECT_TRUE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_confirmed);
@@ -276,23 +325,41 @@ TYPED_TEST(Conformance, ReclaimTakesOverOnlyAnUnconfirmedClaimOlderThanTheLease)
 }
 
 TYPED_TEST(Conformance, ReclaimIsWonByOneOfManyRacingCallers) {
-    const auto jobid = this->new_job(1);
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
-    // The claim is 2.5 s old; the winner's new claim is 0 s old, so with a 2 s lease only callers
-    // that arrive within 2 s of the winner race it; all of them arrive within that.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    // The backend's clock stands still while the callers race, whenever each of them arrives: the
+    // claim is an hour old for the first caller, the winner's new claim is no time old for the rest.
+    std::atomic<std::int64_t> now{wall_clock_ms()};
+    const auto backend = TypeParam::make([&now] { return now.load(); });
+    const std::string jobid = "conformance-" + wp::new_jobid();
+    backend->set_total(jobid, 1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
+    now += 60 * 60 * 1000;
+    constexpr int kCallers = 8;
     std::atomic<int> winners{0};
-    std::atomic<bool> go{false};
+    std::atomic<int> waiting{kCallers};
     std::vector<std::thread> threads;
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < kCallers; ++i) {
         threads.emplace_back([&] {
-            while (!go.load()) std::this_thread::yield();
-            if (this->backend->reclaim_reduce(jobid, std::chrono::milliseconds(2000))) ++winners;
+            --waiting;
+            while (waiting.load() > 0) std::this_thread::yield();  // start together
+            if (backend->reclaim_reduce(jobid, std::chrono::minutes(30))) ++winners;
         });
     }
-    go = true;
     for (auto& t : threads) t.join();
     EXPECT_EQ(winners.load(), 1);
+    backend->delete_job(jobid);
+}
+
+// failure_reason: what the Part guard reads before each delivery when fail_job_on is set.
+TYPED_TEST(Conformance, FailureReasonTellsWhetherAndWhyTheJobFailed) {
+    const auto jobid = this->new_job(3);
+    EXPECT_EQ(this->backend->failure_reason(jobid), std::nullopt);
+    this->backend->complete_part(jobid, 1);
+    EXPECT_EQ(this->backend->failure_reason(jobid), std::nullopt);
+    this->backend->fail_job(jobid, "part 2 failed: corrupt tile");
+    EXPECT_EQ(this->backend->failure_reason(jobid), std::optional<std::string>("part 2 failed: corrupt tile"));
+    this->backend->set_total(jobid, 3, /*overwrite=*/true);
+    EXPECT_EQ(this->backend->failure_reason(jobid), std::nullopt);
+    EXPECT_THROW(this->backend->failure_reason("conformance-unknown-" + wp::new_jobid()), wp::JobDoesNotExist);
 }
 
 TYPED_TEST(Conformance, ReclaimRefusesIncompleteFailedUnclaimedAndUnknownJobs) {
@@ -306,27 +373,27 @@ TYPED_TEST(Conformance, ReclaimRefusesIncompleteFailedUnclaimedAndUnknownJobs) {
     EXPECT_FALSE(this->backend->status(unclaimed).reduce_sent);
 
     const auto failed = this->new_job(1);
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(failed, 0).reduce_claimed);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(failed, 0).reduce_claimed());
     this->backend->fail_job(failed, "broken");
     EXPECT_FALSE(this->backend->reclaim_reduce(failed, std::chrono::milliseconds(0)));
 
     const std::string unknown = "conformance-unknown-" + wp::new_jobid();
     EXPECT_THROW(this->backend->reclaim_reduce(unknown, std::chrono::milliseconds(0)), wp::JobDoesNotExist);
-    EXPECT_THROW(this->backend->confirm_reduce(unknown), wp::JobDoesNotExist);
+    EXPECT_THROW(this->backend->confirm_reduce(unknown, "token"), wp::JobDoesNotExist);
 }
 
 TYPED_TEST(Conformance, CompleteAndClaimOnlyClaimsWhenTheLastPartCompletes) {
     const auto jobid = this->new_job(2);
     auto r = this->backend->complete_part_and_claim_reduce(jobid, 0);
     EXPECT_FALSE(r.job_complete);
-    EXPECT_FALSE(r.reduce_claimed);
+    EXPECT_FALSE(r.reduce_claimed());
     EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
     r = this->backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_TRUE(r.reduce_claimed);
+    EXPECT_TRUE(r.reduce_claimed());
     r = this->backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_FALSE(r.reduce_claimed);
+    EXPECT_FALSE(r.reduce_claimed());
 }
 
 TYPED_TEST(Conformance, FailJobRecordsTheReasonAndBlocksTheReduce) {
@@ -339,7 +406,7 @@ TYPED_TEST(Conformance, FailJobRecordsTheReasonAndBlocksTheReduce) {
     this->backend->complete_part(jobid, 0);
     const auto r = this->backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_FALSE(r.reduce_claimed);
+    EXPECT_FALSE(r.reduce_claimed());
     EXPECT_FALSE(this->backend->claim_reduce(jobid));
     this->backend->fail_job(jobid, "second reason");
     EXPECT_EQ(this->backend->status(jobid).reason.value_or(""), "second reason");
@@ -579,6 +646,65 @@ TYPED_TEST(GuardConformance, FailedReduceIsReleasedAndSentOnRedelivery) {
     EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
 }
 
+// Publishes nothing on its first call: waits there until `release_first` is called, then fails.
+// Later calls are recorded in `inner`.
+class HeldNotifier final : public wp::Notifier {
+public:
+    void publish(const std::string& subject, const std::string& body) override {
+        std::unique_lock lock(mutex_);
+        if (calls_++ == 0) {
+            entered_ = true;
+            changed_.notify_all();
+            changed_.wait(lock, [&] { return released_; });
+            throw wp::BackendError("injected publish failure after a long wait", "InternalError", true);
+        }
+        lock.unlock();
+        inner.publish(subject, body);
+    }
+    std::string describe() const override { return "held://"; }
+    void wait_until_first_entered() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return entered_; });
+    }
+    void release_first() {
+        std::lock_guard lock(mutex_);
+        released_ = true;
+        changed_.notify_all();
+    }
+    wp::MemoryNotifier inner;
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int calls_ = 0;
+    bool entered_ = false;
+    bool released_ = false;
+};
+
+// Worker A claims the reduce and is still publishing when its lease passes; a redelivery (B)
+// takes the claim over, sends and confirms. Then A's publish fails and A releases its claim: that
+// must change nothing, so no later delivery sends a second reduce.
+TYPED_TEST(GuardConformance, ALateReleaseAfterATakeOverSendsNoSecondReduce) {
+    auto notifier = std::make_shared<HeldNotifier>();
+    const auto jobid = this->new_job(1);
+    std::thread a([&] {
+        EXPECT_THROW(wp::Part(jobid, 0, {.backend = this->backend, .notifier = notifier}).run([] {}), wp::BackendError);
+    });
+    notifier->wait_until_first_entered();
+    const wp::PartOptions after_lease{.backend = this->backend, .notifier = notifier,
+                                      .reduce_lease = std::chrono::milliseconds(0)};
+    wp::Part(jobid, 0, after_lease).run([] {});  // B
+    EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
+    notifier->release_first();
+    a.join();
+    const auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent) << "A's late release gave B's claim back";
+    EXPECT_TRUE(s.reduce_confirmed);
+    for (int i = 0; i < 3; ++i) wp::Part(jobid, 0, after_lease).run([] {});
+    EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+}
+
 TYPED_TEST(GuardConformance, SentReduceIsConfirmed) {
     auto notifier = std::make_shared<wp::MemoryNotifier>();
     const auto jobid = this->new_job(2);
@@ -598,7 +724,7 @@ TYPED_TEST(GuardConformance, ClaimOfACrashedWorkerIsTakenOverAfterTheLease) {
     wp::PartOptions options{.backend = this->backend, .notifier = notifier};
     wp::Part(jobid, 0, options).run([] {});
     // The worker of part 1 completes it and wins the claim, then dies before publishing.
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
     // Redelivered within the lease: the claim stands, nothing is sent.
     wp::Part(jobid, 1, options).run([] {});
     EXPECT_TRUE(notifier->messages("reduce").empty());
@@ -615,7 +741,7 @@ TYPED_TEST(GuardConformance, ClaimOfACrashedWorkerIsTakenOverAfterTheLease) {
 TYPED_TEST(GuardConformance, NegativeLeaseNeverTakesAClaimOver) {
     auto notifier = std::make_shared<wp::MemoryNotifier>();
     const auto jobid = this->new_job(1);
-    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
     wp::Part(jobid, 0, {.backend = this->backend, .notifier = notifier, .reduce_lease = std::chrono::milliseconds(-1)})
         .run([] {});
     EXPECT_TRUE(notifier->messages("reduce").empty());

@@ -101,7 +101,8 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     for (wp::PartId p = 0; p < 5; ++p) backend->complete_part(jobid, p);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_FALSE(item->contains("parts")) << "an empty set is removed, as DynamoDB requires";
-    EXPECT_TRUE(backend->claim_reduce(jobid));
+    const auto claim = backend->claim_reduce(jobid);
+    ASSERT_TRUE(claim);
     backend->fail_job(jobid, "late failure");
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["reduceSent"], (json{{"BOOL", true}}));
@@ -112,7 +113,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
               (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "reduceClaimedAt", "metadata", "error",
                                      "updatedAt", "createToken"}));
 
-    backend->release_reduce(jobid);
+    backend->release_reduce(jobid, *claim);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["reduceSent"], (json{{"BOOL", false}}));
     EXPECT_FALSE(item->contains("reduceClaim"));
@@ -121,7 +122,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     backend->set_total(jobid, 2, /*overwrite=*/true);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 2));
     EXPECT_EQ(aws::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
     EXPECT_TRUE(backend->delete_job(jobid));
@@ -176,7 +177,7 @@ TEST(DynamoDbLayout, UnknownJobsAreNeverCreated) {
     const std::string jobid = new_id("never");
     EXPECT_THROW(backend->complete_part(jobid, 0), wp::JobDoesNotExist);
     EXPECT_THROW(backend->complete_part_and_claim_reduce(jobid, 3), wp::JobDoesNotExist);
-    EXPECT_THROW(backend->release_reduce(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(backend->release_reduce(jobid, "token"), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, {{"k", "v"}}), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, json::object()), wp::JobDoesNotExist);
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)}).has_value());
@@ -249,10 +250,11 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     const std::string jobid = new_id("ttl");
     backend->set_total(jobid, 2);
     backend->complete_part(jobid, 0);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    const auto claim = backend->complete_part_and_claim_reduce(jobid, 1).reduce_claim;
+    ASSERT_TRUE(claim);
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("expiresAt")) << "not finished until sent";
     const std::int64_t before = epoch_seconds();
-    backend->confirm_reduce(jobid);
+    EXPECT_TRUE(backend->confirm_reduce(jobid, *claim));
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item->contains("expiresAt"));
     const std::int64_t at = *aws::get_int(*item, "expiresAt");
@@ -270,8 +272,9 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     auto plain = make_backend();
     const std::string kept = new_id("ttl-off");
     plain->set_total(kept, 1);
-    ASSERT_TRUE(plain->complete_part_and_claim_reduce(kept, 0).reduce_claimed);
-    plain->confirm_reduce(kept);
+    const auto kept_claim = plain->complete_part_and_claim_reduce(kept, 0).reduce_claim;
+    ASSERT_TRUE(kept_claim);
+    plain->confirm_reduce(kept, *kept_claim);
     plain->fail_job(kept, "x");
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(kept)})->contains("expiresAt"));
     plain->delete_job(kept);
@@ -291,8 +294,12 @@ TEST(DynamoDbExpiry, EmptiedShardItemsExpireToo) {
     std::size_t expiring = 0;
     for (const auto& item : shard_items(*client, jobid)) expiring += item.contains("ttl") ? 1 : 0;
     EXPECT_EQ(expiring, 1u) << "only the emptied shard is finished";
-    for (wp::PartId p = 4; p < 8; ++p) backend->complete_part_and_claim_reduce(jobid, p);
-    backend->confirm_reduce(jobid);
+    std::optional<wp::ClaimToken> claim;
+    for (wp::PartId p = 4; p < 8; ++p) {
+        if (auto won = backend->complete_part_and_claim_reduce(jobid, p).reduce_claim) claim = won;
+    }
+    ASSERT_TRUE(claim);
+    backend->confirm_reduce(jobid, *claim);
     for (const auto& item : shard_items(*client, jobid)) EXPECT_TRUE(item.contains("ttl")) << item.dump();
     EXPECT_TRUE(client->get_item({wp_test::dynamodb_key(jobid)})->contains("ttl"));
     backend->delete_job(jobid);
@@ -332,12 +339,15 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_EQ(shards.size(), 25u + 7u + 2u);
     auto leaf = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#24")});
     ASSERT_TRUE(leaf.has_value());
-    EXPECT_EQ(attribute_names(*leaf), (std::set<std::string>{"id", "shardOf", "parts"}));
+    EXPECT_EQ(attribute_names(*leaf), (std::set<std::string>{"id", "shardOf", "parts", "total"}));
     EXPECT_EQ(sorted_set(*leaf, "parts"), iota(96, 100));
     EXPECT_EQ((*leaf)["shardOf"], (json{{"S", jobid}}));
+    EXPECT_EQ((*leaf)["total"], (json{{"N", "4"}})) << "the parts it covers, for the Python tool's ls";
     auto index = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#1#6")});
     ASSERT_TRUE(index.has_value());
+    EXPECT_EQ(attribute_names(*index), (std::set<std::string>{"id", "shardOf", "pendingShards", "total"}));
     EXPECT_EQ(sorted_set(*index, "pendingShards"), (std::vector<std::int64_t>{24}));
+    EXPECT_EQ((*index)["total"], (json{{"N", "1"}}));
 
     // Completing shard 24's parts empties it and takes it out of its index item, which empties too.
     for (wp::PartId p = 96; p < 100; ++p) EXPECT_FALSE(backend->complete_part(jobid, p));
@@ -406,12 +416,34 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     EXPECT_FALSE(r1.job_complete) << "index item 0 still lists shard 0";
     auto r2 = backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r2.job_complete);
-    EXPECT_TRUE(r2.reduce_claimed);
+    EXPECT_TRUE(r2.reduce_claimed());
     auto r3 = backend->complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r3.job_complete);
-    EXPECT_FALSE(r3.reduce_claimed);
+    EXPECT_FALSE(r3.reduce_claimed());
     EXPECT_FALSE((*client->get_item({wp_test::dynamodb_key(jobid)})).contains("pendingShards"));
     backend->delete_job(jobid);
+}
+
+// With fail_job_on set, the guard asks before every delivery whether the job failed: one GetItem
+// of the job item's error, however many shards are pending (not a status walk of every one).
+TEST(DynamoDbLayout, TheFailJobOnCheckIsOneSmallRead) {
+    auto backend = make_backend([](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 10;  // 5,000 parts: 500 shard items under 55 index items
+    });
+    const std::string jobid = new_id("fail-job-on");
+    backend->set_total(jobid, 5000);
+    const wp::PartOptions options{.backend = backend, .notifier = std::make_shared<wp::MemoryNotifier>(),
+                                  .fail_job_on = wp::fail_on<std::runtime_error>()};
+    wp::Part(jobid, 0, options).run([] {});  // the process learns the job's layout
+    const wp::BackendStats before = backend->stats();
+    wp::Part(jobid, 1, options).run([] {});
+    const wp::BackendStats after = backend->stats();
+    EXPECT_EQ(after.requests - before.requests, 2u) << "the failure check and the completion";
+    EXPECT_LT(after.bytes_received - before.bytes_received, 2048u);
+    backend->fail_job(jobid, "broken");
+    EXPECT_THROW(wp::Part(jobid, 2, options).run([] {}), wp::JobFailed);
+    EXPECT_TRUE(backend->delete_job(jobid));
 }
 
 TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest) {
@@ -485,7 +517,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     compat->set_total(jobid, 3, /*overwrite=*/true);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
     // The sharded backend cached the old tree: it must notice the change.
     EXPECT_FALSE(sharded->complete_part(jobid, 0));
@@ -619,8 +651,8 @@ TEST(DynamoDbLayout, JobsOfTheNodeToolNumberedFromOneCanBeCompleted) {
     EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 1).job_complete);
     const auto last = backend->complete_part_and_claim_reduce(jobid, 2);
     EXPECT_TRUE(last.job_complete);
-    EXPECT_TRUE(last.reduce_claimed);
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed);
+    EXPECT_TRUE(last.reduce_claimed());
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed());
     EXPECT_THROW(backend->complete_part(jobid, 4), wp::InvalidInput);
     // A 0-based job still refuses part `total`.
     const std::string zero = new_id("zero-based");
@@ -663,7 +695,7 @@ TEST(DynamoDbLayout, AClaimWhoseAnswerWasLostIsStillWonByItsCaller) {
     backend.set_total(jobid, 1);
     const auto r = backend.complete_part_and_claim_reduce(jobid, 0);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_TRUE(r.reduce_claimed) << "the retry found the claim already made with its own token";
+    EXPECT_TRUE(r.reduce_claimed()) << "the retry found the claim already made with its own token";
     EXPECT_FALSE(backend.claim_reduce(jobid));
     backend.delete_job(jobid);
 }

@@ -2,8 +2,8 @@
 // goes through a FaultProxy (tests/aws/fault_proxy.hpp) that drops connections before or after
 // forwarding, answers 500 InternalServerError or throttling errors, or holds answers past the
 // client's timeout, at a fixed rate with a fixed seed (and one aimed case: the answer of the job's
-// creation lost). For each fault kind a 2,000-part job is
-// created with create_job, every part is delivered two or three times from 16 threads through the
+// creation lost). For each fault kind a 2,000-part job (in the compatible layout; one case in the
+// sharded layout) is created with create_job, every part is delivered two or three times from 16 threads through the
 // Part guard, and every delivery whose guard threw is delivered again (like SQS) until it succeeds.
 // The job must end complete (as read directly from dynalite: remaining 0, no pending part, the
 // reduce claimed) and exactly one reduce message must reach the SNS topic (published directly to
@@ -25,6 +25,7 @@
 #include "aws/dynamodb_client.hpp"
 #include "aws/fault_proxy.hpp"
 #include "aws/fauxqs_test_util.hpp"
+#include "dynamodb_fault_util.hpp"
 #include "dynamodb_test_util.hpp"
 #include "fault_delivery.hpp"
 #include "test_env.hpp"
@@ -48,36 +49,10 @@ struct FaultCase {
     double rate;
     std::string match;  // aimed faults: only requests containing this text (FaultProxyOptions::match)
     std::uint64_t max_faults = 0;
+    bool sharded = false;  // the job in the sharded layout (20 parts per shard: two levels of items)
 };
 
 std::ostream& operator<<(std::ostream& out, const FaultCase& c) { return out << c.name; }
-
-// A backend on `proxy`: 1 s timeouts (the delay faults hold answers for 1.5 s), 3 attempts, and a
-// sleep hook that counts the AWS layer's retries in `retries`.
-std::shared_ptr<wp::DynamoDbBackend> proxied_backend(const wp_test::FaultProxy& proxy, const wp::DynamoDbOptions& options,
-                                                     std::atomic<std::uint64_t>& retries) {
-    aws::AwsClientConfig config = wp_test::dynamodb_test_config(proxy.base_url());
-    config.http_options.connect_timeout = milliseconds(1000);
-    config.http_options.request_timeout = milliseconds(1000);
-    config.retry.max_attempts = 3;
-    config.hooks.sleep = [&retries](milliseconds delay) {
-        ++retries;
-        std::this_thread::sleep_for(delay);
-    };
-    return std::make_shared<wp::DynamoDbBackend>(options, std::make_shared<aws::DynamoDbClient>(config, kTable));
-}
-
-wp_test::FaultProxyOptions proxy_to_dynalite(std::vector<FaultKind> kinds, double rate, std::string match = "",
-                                             std::uint64_t max_faults = 0) {
-    return {.upstream_port = wp_test::loopback_endpoint_port(wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT")),
-            .dialect = wp_test::FaultDialect::kDynamoDbJson,
-            .kinds = std::move(kinds),
-            .rate = rate,
-            .seed = 8,
-            .delay = milliseconds(1500),
-            .match = std::move(match),
-            .max_faults = max_faults};
-}
 
 class DynamoDbFaults : public ::testing::TestWithParam<FaultCase> {};
 
@@ -86,13 +61,17 @@ TEST_P(DynamoDbFaults, A2000PartJobWithDuplicateDeliveriesCompletesOnceWithOneRe
     const auto started = std::chrono::steady_clock::now();
 
     // The truth, read without faults.
-    const wp::DynamoDbOptions direct_options = wp_test::dynamodb_test_options(kTable);
+    wp::DynamoDbOptions direct_options = wp_test::dynamodb_test_options(kTable);
+    if (fault.sharded) {
+        direct_options.layout = wp::DynamoDbLayout::kSharded;
+        direct_options.shard_size = 20;
+    }
     auto direct = std::make_shared<wp::DynamoDbBackend>(direct_options);
 
     // The backend under test: every request through the proxy.
-    wp_test::FaultProxy proxy(proxy_to_dynalite(fault.kinds, fault.rate, fault.match, fault.max_faults));
+    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite(fault.kinds, fault.rate, fault.match, fault.max_faults));
     std::atomic<std::uint64_t> retries{0};
-    auto backend = proxied_backend(proxy, direct_options, retries);
+    auto backend = wp_test::proxied_backend(proxy, kTable, direct_options, retries);
 
     // The reduce goes straight to fauxqs; the map messages are kept in memory.
     const wp_test::Fauxqs fauxqs = wp_test::Fauxqs::from_env();
@@ -195,6 +174,10 @@ INSTANTIATE_TEST_SUITE_P(
                                 {FaultKind::kDropBeforeForward, FaultKind::kDropAfterForward, FaultKind::kTruncateAfterForward,
                                  FaultKind::kServerError, FaultKind::kThrottle, FaultKind::kDelay},
                                 0.2},
+                      FaultCase{"ShardedMixed",
+                                {FaultKind::kDropBeforeForward, FaultKind::kDropAfterForward, FaultKind::kTruncateAfterForward,
+                                 FaultKind::kServerError, FaultKind::kThrottle, FaultKind::kDelay},
+                                0.2, "", 0, true},
                       // Aimed: the answer of the job's creation (a conditional PutItem) is lost
                       // after dynalite wrote it; the retry must not take the job for another's.
                       FaultCase{"CreationAnswerLost", {FaultKind::kDropAfterForward}, 1.0, "DynamoDB_20120810.PutItem", 1}),
@@ -209,9 +192,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
     const wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
     auto direct = std::make_shared<wp::DynamoDbBackend>(options);
-    wp_test::FaultProxy proxy(proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "#reduceClaim = :token", 3));
+    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "#reduceClaim = :token", 3));
     std::atomic<std::uint64_t> retries{0};
-    auto backend = proxied_backend(proxy, options, retries);
+    auto backend = wp_test::proxied_backend(proxy, kTable, options, retries);
     auto notifier = std::make_shared<wp_test::CountingNotifier>();
     const json parts = {{{"n", 0}}, {{"n", 1}}, {{"n", 2}}};
     const std::string jobid = wp::create_job(parts, {.backend = backend, .notifier = notifier});
@@ -236,6 +219,7 @@ TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
     std::cout << "[aimed claim] first delivery of the last part: " << (first_error.empty() ? "returned" : first_error)
               << "; proxy: " << proxy.counts().to_string() << "; retries=" << retries.load() << "; "
               << report.to_string() << std::endl;
+    EXPECT_TRUE(report.unexpected.empty()) << ::testing::PrintToString(report.unexpected);
     EXPECT_EQ(report.undelivered, 0u);
     const wp::JobStatus status = direct->status(jobid);
     EXPECT_EQ(status.remaining, 0);
@@ -252,9 +236,9 @@ TEST(DynamoDbAimedFaults, TheLostAnswerOfAShardedJobsCreationNeitherFailsNorDama
     options.layout = wp::DynamoDbLayout::kSharded;
     options.shard_size = 10;
     auto direct = std::make_shared<wp::DynamoDbBackend>(options);
-    wp_test::FaultProxy proxy(proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "DynamoDB_20120810.PutItem", 1));
+    wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "DynamoDB_20120810.PutItem", 1));
     std::atomic<std::uint64_t> retries{0};
-    auto backend = proxied_backend(proxy, options, retries);
+    auto backend = wp_test::proxied_backend(proxy, kTable, options, retries);
     auto notifier = std::make_shared<wp_test::CountingNotifier>();
     json parts = json::array();
     for (int i = 0; i < 100; ++i) parts.push_back({{"n", i}});

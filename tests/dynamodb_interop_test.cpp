@@ -121,7 +121,7 @@ TEST_F(DynamoDbNodeInterop, NodeStatusShowsOurJobsProgressAndReduceFlag) {
     for (wp::PartId p : {0, 2}) backend->complete_part(jobid, p);
     EXPECT_EQ(run_node("status.js", {jobid})["progress"], 0.75);
     const auto last = backend->complete_part_and_claim_reduce(jobid, 3);
-    ASSERT_TRUE(last.reduce_claimed);
+    ASSERT_TRUE(last.reduce_claimed());
     s = run_node("status.js", {jobid});
     EXPECT_EQ(s["progress"], 1);
     EXPECT_EQ(s["reduceSent"], true);
@@ -200,7 +200,7 @@ TEST_F(DynamoDbNodeInterop, FailureAndMetadataWrittenByNodeAreReadByUs) {
     EXPECT_TRUE(s.failed);
     EXPECT_EQ(s.reason.value_or(""), "worker crashed");
     EXPECT_EQ(s.metadata, (json{{"a", 1}}));
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
 }
 
 TEST_F(DynamoDbNodeInterop, NodeNeverSeesAShardedJobComplete) {

@@ -126,22 +126,38 @@ TEST(DynamoDbSecrets, LoggedErrorsNeverContainCredentialsOrSignatures) {
 }
 
 TEST(DynamoDbSecrets, ShardCleanupWarningsNeverContainCredentials) {
-    // delete_job logs (instead of failing) when a deleted sharded job's items cannot be removed.
+    // A sharded creation that loses the race for its job id logs (instead of failing) when its own
+    // shard items cannot be removed; a deletion whose shard items cannot be removed fails.
     wp_test::TestHttpServer server;
-    std::atomic<int> calls{0};
+    std::atomic<int> batch_writes{0};
+    std::atomic<int> reads{0};
     server.set_handler([&](const wp_test::RecordedRequest& request) {
         const std::string target = request.header("X-Amz-Target").value_or("");
-        if (target.ends_with("DeleteItem")) {
-            ++calls;
+        const std::string auth = request.header("Authorization").value_or("");
+        const auto denied = [&] {
             return wp_test::ScriptedResponse::json(
-                200, R"({"Attributes":{"id":{"S":"job"},"total":{"N":"10"},"layout":{"S":"sharded"},"shardSize":{"N":"4"},)"
+                400, json{{"__type", "com.amazon.coral.service#AccessDeniedException"},
+                          {"message", std::string("denied for ") + auth + " " + kSecret}}
+                         .dump());
+        };
+        if (target.ends_with("GetItem")) {
+            // The existence check of set_total, then its read of createToken (another caller's),
+            // then delete_job's read of the job item.
+            const int n = reads++;
+            if (n == 0) return wp_test::ScriptedResponse::json(200, "{}");
+            if (n == 1) return wp_test::ScriptedResponse::json(200, R"({"Item":{"id":{"S":"job"},"createToken":{"S":"x"}}})");
+            return wp_test::ScriptedResponse::json(
+                200, R"({"Item":{"id":{"S":"job"},"total":{"N":"10"},"layout":{"S":"sharded"},"shardSize":{"N":"4"},)"
                      R"("shardLevels":{"N":"1"},"shardGen":{"S":"0123456789abcdef"}}})");
         }
-        const std::string auth = request.header("Authorization").value_or("");
-        return wp_test::ScriptedResponse::json(
-            400, json{{"__type", "com.amazon.coral.service#AccessDeniedException"},
-                      {"message", std::string("denied for ") + auth + " " + kSecret}}
-                     .dump());
+        if (target.ends_with("PutItem")) {
+            return wp_test::ScriptedResponse::json(
+                400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"no"})");
+        }
+        if (target.ends_with("BatchWriteItem") && batch_writes++ == 0) {
+            return wp_test::ScriptedResponse::json(200, R"({"UnprocessedItems":{}})");
+        }
+        return denied();
     });
     wp::DynamoDbOptions options;
     options.table = "wp-secret-table";
@@ -150,16 +166,28 @@ TEST(DynamoDbSecrets, ShardCleanupWarningsNeverContainCredentials) {
     options.access_key_id = "AKIDSECRETTEST000001";
     options.secret_access_key = kSecret;
     options.session_token = kToken;
+    options.layout = wp::DynamoDbLayout::kSharded;
+    options.max_attempts = 1;
     wp::DynamoDbBackend backend(options);
     ::testing::internal::CaptureStderr();
-    EXPECT_TRUE(backend.delete_job("job"));
+    EXPECT_THROW(backend.set_total("job", 10), wp::InvalidInput);  // the id is taken
     const std::string logged = ::testing::internal::GetCapturedStderr();
     EXPECT_THAT(logged, HasSubstr("AccessDeniedException"));
-    EXPECT_THAT(logged, Not(HasSubstr(kSecret)));
-    EXPECT_THAT(logged, Not(HasSubstr(kToken)));
-    for (const auto& r : server.requests()) {
-        const std::string auth = r.header("Authorization").value_or("");
-        EXPECT_THAT(logged, Not(HasSubstr(auth.substr(auth.find("Signature=") + 10))));
+    std::string thrown;
+    try {
+        backend.delete_job("job");
+        ADD_FAILURE() << "the shard items could not be deleted, yet delete_job succeeded";
+    } catch (const wp::BackendError& e) {
+        thrown = e.what();
+        EXPECT_EQ(e.code(), "AccessDeniedException");
+    }
+    for (const std::string& text : {logged, thrown}) {
+        EXPECT_THAT(text, Not(HasSubstr(kSecret)));
+        EXPECT_THAT(text, Not(HasSubstr(kToken)));
+        for (const auto& r : server.requests()) {
+            const std::string auth = r.header("Authorization").value_or("");
+            EXPECT_THAT(text, Not(HasSubstr(auth.substr(auth.find("Signature=") + 10))));
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The backends every conformance test runs on. Each factory has a static `name`, a static
-// `make()` returning a fresh std::shared_ptr<Backend> (tests use unique job ids, so a factory may
-// return backends that share one server), and `kStressParts`, the size of the job the stress tests
-// (every part delivered three times from 25 threads) run: as large as the backend's test server
-// completes in a few seconds.
+// `make(clock = {})` returning a fresh std::shared_ptr<Backend> that reads the time from `clock`
+// (empty: the system clock), so tests can move time without sleeping (tests use unique job ids,
+// so a factory may return backends that share one server), and `kStressParts`, the size of the
+// job the stress tests (every part delivered three times from 25 threads) run: as large as the
+// backend's test server completes in a few seconds.
 
 #include <gtest/gtest.h>
 

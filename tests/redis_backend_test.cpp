@@ -225,13 +225,14 @@ TEST(RedisLayout, WritesTheKeysAndFieldsThePythonToolReads) {
 
     EXPECT_FALSE(backend->complete_part(jobid, 1));
     EXPECT_EQ(raw.smembers(parts), (std::set<std::string>{"0", "2"}));
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
     const wp::CompletionResult last = backend->complete_part_and_claim_reduce(jobid, 2);
     EXPECT_TRUE(last.job_complete);
-    EXPECT_TRUE(last.reduce_claimed);
+    ASSERT_TRUE(last.reduce_claimed());
     EXPECT_EQ(raw.integer({"EXISTS", parts}), 0);  // Redis drops the empty set
     EXPECT_EQ(raw.hgetall(meta).at("reduce_message_sent"), "True");
-    backend->release_reduce(jobid);
+    EXPECT_EQ(raw.str({"HGET", jobid + "-reduce-claim", "token"}), *last.reduce_claim);
+    backend->release_reduce(jobid, *last.reduce_claim);
     EXPECT_EQ(raw.hgetall(meta).count("reduce_message_sent"), 0u);
 
     const std::string failing = new_id("layout-failed");
@@ -278,7 +279,7 @@ TEST(RedisLayout, JobWrittenWithPlainCommandsLikeThePythonToolIsReadableAndCompl
         threads.emplace_back([&, t] {
             for (int i = 0; i < kTotal; ++i) {
                 if (i % 4 != t % 4) continue;
-                if (backend->complete_part_and_claim_reduce(jobid, i).reduce_claimed) ++claims;
+                if (backend->complete_part_and_claim_reduce(jobid, i).reduce_claimed()) ++claims;
             }
         });
     }
@@ -289,7 +290,7 @@ TEST(RedisLayout, JobWrittenWithPlainCommandsLikeThePythonToolIsReadableAndCompl
     EXPECT_EQ(s.remaining, 0);
     EXPECT_TRUE(s.reduce_sent);
     EXPECT_DOUBLE_EQ(s.progress, 1.0);
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed);  // late duplicate
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).reduce_claimed());  // late duplicate
 
     // The Python tool's own failure fields read back as a failed job.
     const std::string failed = new_id("python-failed");
@@ -349,7 +350,7 @@ TEST(RedisLayout, OverwriteResetsBookkeepingKeepsMetadata) {
     backend->set_total(jobid, 2);
     backend->set_metadata(jobid, {{"keep", "me"}});
     backend->complete_part(jobid, 0);
-    EXPECT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    EXPECT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
     backend->fail_job(jobid, "boom");
     EXPECT_THROW(backend->set_total(jobid, 5), wp::InvalidInput);
     backend->set_total(jobid, 5, /*overwrite=*/true);
@@ -376,7 +377,7 @@ TEST(RedisBackend, UnknownJobNeverCreatesKeys) {
     EXPECT_THROW(backend->complete_part(jobid, 0), wp::JobDoesNotExist);
     EXPECT_THROW(backend->complete_part_and_claim_reduce(jobid, 0), wp::JobDoesNotExist);
     EXPECT_THROW(backend->claim_reduce(jobid), wp::JobDoesNotExist);
-    EXPECT_THROW(backend->release_reduce(jobid), wp::JobDoesNotExist);
+    EXPECT_THROW(backend->release_reduce(jobid, "token"), wp::JobDoesNotExist);
     EXPECT_THROW(backend->fail_job(jobid, "x"), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, {{"a", 1}}), wp::JobDoesNotExist);
     EXPECT_THROW(backend->set_metadata(jobid, nlohmann::json::object()), wp::JobDoesNotExist);
@@ -399,7 +400,7 @@ TEST(RedisBackend, ScriptsAreReloadedAfterScriptFlush) {
     raw.str({"SCRIPT", "FLUSH"});
     const wp::CompletionResult r = backend->complete_part_and_claim_reduce(jobid, 2);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_TRUE(r.reduce_claimed);
+    EXPECT_TRUE(r.reduce_claimed());
     raw.str({"SCRIPT", "FLUSH"});
     EXPECT_FALSE(backend->claim_reduce(jobid));
     backend->delete_job(jobid);
@@ -430,7 +431,7 @@ TEST(RedisBackend, ReconnectsAfterTheServerDropsEveryConnection) {
     std::vector<char> claimed(6, 0);
     threads.clear();
     for (int p = 1; p < 6; ++p) {
-        threads.emplace_back([&, p] { claimed[p] = backend->complete_part_and_claim_reduce(jobid, p).reduce_claimed; });
+        threads.emplace_back([&, p] { claimed[p] = backend->complete_part_and_claim_reduce(jobid, p).reduce_claimed(); });
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(std::count(claimed.begin(), claimed.end(), 1), 1);
@@ -517,9 +518,9 @@ TEST(RedisBackend, CommandTimeoutsAreRetriedOnFreshConnections) {
     // every repeat of the claim answer the same.
     const wp::CompletionResult r = retries.complete_part_and_claim_reduce(jobid, 1);
     EXPECT_TRUE(r.job_complete);
-    EXPECT_TRUE(r.reduce_claimed);
+    EXPECT_TRUE(r.reduce_claimed());
     EXPECT_FALSE(retries.claim_reduce(jobid));
-    EXPECT_FALSE(gives_up.complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    EXPECT_FALSE(gives_up.complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
     retries.delete_job(jobid);
 }
 
@@ -605,18 +606,19 @@ TEST(RedisBackend, DeleteWhenDoneExpiresTheKeysOnceTheReduceIsClaimed) {
     const std::string jobid = new_id("ttl");
     const std::string meta = jobid + "-metadata";
     backend->set_total(jobid, 2);
-    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed);
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
     EXPECT_EQ(raw.integer({"TTL", meta}), -1);
-    EXPECT_TRUE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed);
+    const auto claim = backend->complete_part_and_claim_reduce(jobid, 1).reduce_claim;
+    EXPECT_TRUE(claim);
     const long long ttl = raw.integer({"TTL", meta});
     EXPECT_GT(ttl, 0);
     EXPECT_LE(ttl, 120);
     // A late duplicate within the TTL still sees the complete, claimed job.
     const wp::CompletionResult late = backend->complete_part_and_claim_reduce(jobid, 0);
     EXPECT_TRUE(late.job_complete);
-    EXPECT_FALSE(late.reduce_claimed);
+    EXPECT_FALSE(late.reduce_claimed());
     // Releasing the claim (the reduce could not be sent) keeps the job.
-    backend->release_reduce(jobid);
+    backend->release_reduce(jobid, claim.value_or(""));
     EXPECT_EQ(raw.integer({"TTL", meta}), -1);
     EXPECT_TRUE(backend->claim_reduce(jobid));
     EXPECT_GT(raw.integer({"TTL", meta}), 0);
@@ -672,7 +674,7 @@ TEST(RedisBackend, ConcurrentCallersShareASmallPool) {
     for (int t = 0; t < 10; ++t) {
         threads.emplace_back([&, t] {
             for (int i = t; i < kTotal; i += 5) {  // every part twice
-                if (backend->complete_part_and_claim_reduce(jobid, i).reduce_claimed) ++claims;
+                if (backend->complete_part_and_claim_reduce(jobid, i).reduce_claimed()) ++claims;
             }
         });
     }

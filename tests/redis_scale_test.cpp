@@ -84,7 +84,7 @@ public:
         const wp::CompletionResult result = ForwardingBackend::complete_part_and_claim_reduce(jobid, partid);
         ++completions;
         if (result.job_complete) ++answered_complete;
-        if (result.reduce_claimed) ++claims_won;
+        if (result.reduce_claimed()) ++claims_won;
         return result;
     }
 

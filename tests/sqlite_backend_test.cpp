@@ -175,7 +175,7 @@ TEST(SqliteBackend, FileIsInWalMode) {
 TEST(SqliteBackend, SchemaTablesAndVersion) {
     const std::string path = temp_db();
     wp::SqliteBackend backend(options_for(path));
-    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 2);
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 3);
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'wp_jobs'"), 1);
     EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wp_pending_parts' "
                               "AND sql LIKE '%WITHOUT ROWID%'"),
@@ -217,16 +217,48 @@ INSERT INTO wp_pending_parts VALUES (2, 1);
 )sql");
     }
     wp::SqliteBackend backend(options_for(path));
-    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 2);
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 3);
     const auto sent = backend.status("sent");
     EXPECT_TRUE(sent.reduce_sent);
     EXPECT_TRUE(sent.reduce_confirmed) << "a reduce claimed before the upgrade must not be swept again";
     EXPECT_FALSE(backend.reclaim_reduce("sent", std::chrono::milliseconds(0)));
     const auto r = backend.complete_part_and_claim_reduce("running", 1);
-    EXPECT_TRUE(r.reduce_claimed);
+    EXPECT_TRUE(r.reduce_claimed());
     EXPECT_TRUE(backend.status("running").reduce_claimed_at_ms.has_value());
-    wp::SqliteBackend again(options_for(path));  // a second open finds version 2: no second ALTER
+    wp::SqliteBackend again(options_for(path));  // a second open finds version 3: no second ALTER
     EXPECT_EQ(again.status("running").total, 2);
+}
+
+TEST(SqliteBackend, VersionTwoFileIsUpgradedInPlace) {
+    // A file written by version 2 of the schema (before claim tokens), with a claim left
+    // unconfirmed: no token holds it, so only a take-over after its lease can finish it.
+    const std::string path = temp_db();
+    {
+        wp::sqlite_detail::Connection c(options_for(path));
+        c.exec(R"sql(
+CREATE TABLE wp_schema_versions (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE wp_jobs (
+    id INTEGER PRIMARY KEY, jobid TEXT NOT NULL UNIQUE, total INTEGER NOT NULL CHECK (total >= 1),
+    remaining INTEGER NOT NULL CHECK (remaining >= 0), failed INTEGER NOT NULL DEFAULT 0, reason TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}', reduce_sent INTEGER NOT NULL DEFAULT 0,
+    reduce_confirmed INTEGER NOT NULL DEFAULT 0, reduce_claimed_at INTEGER,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE wp_pending_parts (job INTEGER NOT NULL, partid INTEGER NOT NULL, PRIMARY KEY (job, partid)) WITHOUT ROWID;
+CREATE TABLE wp_failed_parts (job INTEGER NOT NULL, partid INTEGER NOT NULL, PRIMARY KEY (job, partid)) WITHOUT ROWID;
+INSERT INTO wp_schema_versions VALUES ('jobs', 2);
+INSERT INTO wp_jobs (jobid, total, remaining, reduce_sent, reduce_claimed_at, created_at, updated_at)
+    VALUES ('claimed', 1, 0, 1, 1, 1, 1);
+)sql");
+    }
+    wp::SqliteBackend backend(options_for(path));
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 3);
+    backend.release_reduce("claimed", "");
+    EXPECT_FALSE(backend.confirm_reduce("claimed", ""));
+    EXPECT_TRUE(backend.status("claimed").reduce_sent);
+    const auto claim = backend.reclaim_reduce("claimed", std::chrono::milliseconds(0));
+    ASSERT_TRUE(claim);
+    EXPECT_TRUE(backend.confirm_reduce("claimed", *claim));
+    EXPECT_TRUE(backend.status("claimed").reduce_confirmed);
 }
 
 TEST(SqliteBackend, InstancesOnOneFileShareJobs) {
@@ -380,7 +412,7 @@ TEST(SqliteBackend, RetriesUntilTheLockIsReleased) {
     const auto result = backend.complete_part_and_claim_reduce("job", 0);
     release.join();
     EXPECT_TRUE(result.job_complete);
-    EXPECT_TRUE(result.reduce_claimed);
+    EXPECT_TRUE(result.reduce_claimed());
 }
 
 TEST(SqliteBackend, ThreadsSharingAnInstanceClaimOnce) {
@@ -392,7 +424,7 @@ TEST(SqliteBackend, ThreadsSharingAnInstanceClaimOnce) {
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&] {
             for (wp::PartId i = next++; i < 1500; i = next++) {
-                if (backend->complete_part_and_claim_reduce("job", i % 500).reduce_claimed) ++claims;
+                if (backend->complete_part_and_claim_reduce("job", i % 500).reduce_claimed()) ++claims;
             }
         });
     }
@@ -467,7 +499,7 @@ TEST(SqliteBackend, MultiProcessDuplicatedDeliveriesClaimExactlyOnce) {
             auto backend = wp::SqliteBackend::from_uri(uri);
             std::int64_t won = 0;
             for (std::size_t i = static_cast<std::size_t>(k); i < deliveries.size(); i += kProcesses) {
-                if (backend->complete_part_and_claim_reduce(jobid, deliveries[i]).reduce_claimed) ++won;
+                if (backend->complete_part_and_claim_reduce(jobid, deliveries[i]).reduce_claimed()) ++won;
             }
             return won;
         });

@@ -74,7 +74,7 @@ TEST(SqliteWal, StaysBoundedWhile25ThreadsCompleteParts) {
     backend.set_total("wal", kParts);
     std::atomic<int> claims{0};
     const std::uintmax_t largest = largest_wal_while(path, kParts, [&](int p) {
-        if (backend.complete_part_and_claim_reduce("wal", p).reduce_claimed) ++claims;
+        if (backend.complete_part_and_claim_reduce("wal", p).reduce_claimed()) ++claims;
     });
     EXPECT_EQ(claims.load(), 1);
     EXPECT_EQ(backend.status("wal").remaining, 0);

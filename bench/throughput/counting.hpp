@@ -32,9 +32,21 @@ public:
         ++calls;
         return ForwardingBackend::status(jobid);
     }
-    void release_reduce(const std::string& jobid) override {
+    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         ++calls;
-        ForwardingBackend::release_reduce(jobid);
+        ForwardingBackend::release_reduce(jobid, token);
+    }
+    bool confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        ++calls;
+        return ForwardingBackend::confirm_reduce(jobid, token);
+    }
+    std::optional<wp::ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override {
+        ++calls;
+        return ForwardingBackend::reclaim_reduce(jobid, lease);
+    }
+    std::optional<std::string> failure_reason(const std::string& jobid) override {
+        ++calls;
+        return ForwardingBackend::failure_reason(jobid);
     }
 
     std::atomic<std::uint64_t> calls{0};

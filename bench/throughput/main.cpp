@@ -6,8 +6,9 @@
 // the Part guard for every part from W threads, each part K times when asked (the copies shuffled so
 // they race each other and some arrive after the job completed), and prints one JSON line of figures.
 // Options for measuring one phase or one cost: --input single-pass (create_job from a stream),
-// --topic discard:// (no message store), --create-only, --sample M (only M deliveries), and the
-// DynamoDB layout (--dynamodb-layout, --sharded-threshold). docs/performance.md has the figures.
+// --topic discard:// (no message store), --create-only, --sample M (only M deliveries),
+// --fail-job-on (the guard's per-delivery check whether the job failed) and the DynamoDB layout
+// (--dynamodb-layout, --sharded-threshold). docs/performance.md has the figures.
 
 #include <sys/resource.h>
 
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <ranges>
 #include <thread>
 
@@ -42,6 +44,12 @@ double peak_rss_mb() {
 }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+// The exception type of --fail-job-on: never thrown, so the job never fails; what is measured is the
+// guard's check before every delivery (Backend::failure_reason).
+struct BenchFatalError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -88,7 +96,7 @@ int main(int argc, char** argv) {
     std::size_t workers = 25, create_workers = 25;
     int duplicates = 1;
     unsigned seed = 1;
-    bool keep = false, create_only = false;
+    bool keep = false, create_only = false, fail_job_on = false;
     DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
     app.add_option("--topic", topic_uri,
@@ -112,6 +120,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "compatible", "sharded"}));
     app.add_option("--sharded-threshold", dynamodb.sharded_threshold, "DynamoDB only: auto layout's threshold (default 10000)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+    app.add_flag("--fail-job-on", fail_job_on,
+                 "run the guards with fail_job_on set, so each delivery first checks whether the job failed (one "
+                 "small read per delivery)");
     app.add_option("--seed", seed, "shuffle seed");
     app.add_flag("--keep", keep, "keep the job afterwards (deleted by default)");
     app.footer(
@@ -120,6 +131,8 @@ int main(int argc, char** argv) {
         "  watchbot-progress-bench --backend redis://127.0.0.1:6379/0 --topic discard:// --parts 1000000 --input single-pass --create-only\n"
         "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
         "      --parts 5000 --dynamodb-layout compatible --workers 25\n"
+        "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
+        "      --parts 1000000 --sample 2000 --fail-job-on\n"
         "Exit status: 0 when the job ended as expected (complete with one reduce, or as --sample/--create-only leave it) "
         "without errors; 1 otherwise.");
     CLI11_PARSE(app, argc, argv);
@@ -174,7 +187,8 @@ int main(int argc, char** argv) {
             for (const wp::PartId p : deliveries) delivered[static_cast<std::size_t>(p)] = true;
             expected_remaining = std::count(delivered.begin(), delivered.end(), false);
         }
-        const wp::PartOptions options{.backend = backend, .notifier = notifier};
+        wp::PartOptions options{.backend = backend, .notifier = notifier};
+        if (fail_job_on) options.fail_job_on = wp::fail_on<BenchFatalError>();
         const wp::BackendStats before = backend->stats();
         const std::uint64_t calls_before = backend->calls;
         std::atomic<std::size_t> next{0};
@@ -212,6 +226,7 @@ int main(int argc, char** argv) {
             {"input", input},
             {"workers", workers},
             {"duplicates", duplicates},
+            {"fail_job_on", fail_job_on},
             {"deliveries", deliveries.size()},
             {"create_s", round3(create_s)},
             {"create_parts_per_s", std::round(static_cast<double>(parts) / create_s)},

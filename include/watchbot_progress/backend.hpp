@@ -24,6 +24,18 @@ namespace watchbot_progress {
 
 using PartId = std::int64_t;
 
+// Wall-clock time as backends read it, in milliseconds since the Unix epoch: claim times, leases
+// (reclaim_reduce) and updated_at_ms. The backends shipped with the library take one (options
+// field `clock`, or a constructor argument) so that tests can move time without sleeping; an empty
+// one means the system clock. Must be callable from any thread.
+using WallClock = std::function<std::int64_t()>;
+
+// The system clock, in milliseconds since the Unix epoch.
+std::int64_t system_time_ms();
+
+// `clock()` when set, else system_time_ms().
+inline std::int64_t read_clock(const WallClock& clock) { return clock ? clock() : system_time_ms(); }
+
 // A job's state as one value.
 struct JobStatus {
     std::string jobid;
@@ -33,7 +45,10 @@ struct JobStatus {
     bool failed = false;
     std::optional<std::string> reason;                      // why the job failed, when it did
     nlohmann::json metadata = nlohmann::json::object();     // user metadata, always an object
-    bool reduce_sent = false;    // the reduce was claimed (and, unless released, sent)
+    // The reduce was claimed (and, unless released, sent): by this library's claim, or as the other
+    // tools record it (DynamoDB: `reduceSent`, or the Python tool's `metadata.reduce_message_sent`;
+    // Redis: the `reduce_message_sent` field).
+    bool reduce_sent = false;
     // The claimer confirmed that the reduce was sent (confirm_reduce). A claim that stays
     // unconfirmed belongs to a worker that crashed or is still sending: see reclaim_reduce.
     bool reduce_confirmed = false;
@@ -42,6 +57,9 @@ struct JobStatus {
     std::optional<std::int64_t> reduce_claimed_at_ms;
     // When the job last changed (creation, a completed part, a failure, a claim), in milliseconds
     // since the Unix epoch. Absent when the backend or the tool that wrote the job records no time.
+    // Its presence is also the record that this library created or worked the job: `sweep` sends
+    // the reduce of a complete job nobody claimed only then (the Python and Node tools record no
+    // time, and their users may send the reduce themselves and mark it later).
     std::optional<std::int64_t> updated_at_ms;
 
     bool complete() const noexcept { return remaining == 0; }
@@ -50,10 +68,17 @@ struct JobStatus {
     nlohmann::json to_json() const;
 };
 
+// A won reduce claim: an opaque random token that identifies the claim to release_reduce and
+// confirm_reduce, which act only while that token still holds the claim (a claim taken over by
+// reclaim_reduce, released, or reset by set_total's overwrite no longer does). Not a secret, but
+// internal: never show it in messages meant for users.
+using ClaimToken = std::string;
+
 // Result of Backend::complete_part_and_claim_reduce.
 struct CompletionResult {
-    bool job_complete = false;    // no part of the job is pending any more
-    bool reduce_claimed = false;  // this caller won the reduce claim and must send the reduce
+    bool job_complete = false;                // no part of the job is pending any more
+    std::optional<ClaimToken> reduce_claim;   // set when this caller won the reduce claim and must send the reduce
+    bool reduce_claimed() const noexcept { return reduce_claim.has_value(); }
 };
 
 // Traffic counters of a backend, for benchmarks and diagnostics. Backends that cannot count report 0.
@@ -90,33 +115,47 @@ public:
     // 0 .. total-1: InvalidInput.
     virtual bool complete_part(const std::string& jobid, PartId partid) = 0;
 
-    // Atomically marks the reduce as claimed. Returns true for exactly one caller per job however
-    // many race (until release_reduce), false when it was already claimed or the job has failed.
-    virtual bool claim_reduce(const std::string& jobid) = 0;
+    // Atomically marks the reduce as claimed. Returns the claim's token for exactly one caller per
+    // job however many race (until the claim is released), nullopt when it was already claimed (by
+    // this library, or by the Python tool's `metadata.reduce_message_sent` on DynamoDB, or by the
+    // Redis field the Python tool reads) or the job has failed. The token is what release_reduce and
+    // confirm_reduce need.
+    virtual std::optional<ClaimToken> claim_reduce(const std::string& jobid) = 0;
 
     // Gives a claimed reduce back, so that the next completion of any part (a redelivered message)
-    // can claim it again. Called by the Part guard when sending the reduce failed.
-    virtual void release_reduce(const std::string& jobid) = 0;
+    // can claim it again. Called by the Part guard when sending the reduce failed. Acts only while
+    // `token` still holds the claim: once the claim was taken over (reclaim_reduce), released or
+    // reset by an overwrite, it changes nothing (a late release never undoes another's claim).
+    virtual void release_reduce(const std::string& jobid, const ClaimToken& token) = 0;
 
     // Records that the claimed reduce was sent. The Part guard calls it once the reduce message is
-    // published (or on_reduce returned). Does nothing when the reduce is not claimed.
-    // The default does nothing: such a backend cannot tell a crashed claimer from a finished one,
-    // and reclaim_reduce never succeeds on it.
-    virtual void confirm_reduce(const std::string& jobid);
+    // published (or on_reduce returned). Returns true when `token` holds the claim (it is confirmed
+    // now, or was already); false, changing nothing, when it does not (the claim was taken over,
+    // released or never made): then another holder may send the reduce too.
+    // The default does nothing and returns true: such a backend cannot tell a crashed claimer from a
+    // finished one, and reclaim_reduce never succeeds on it.
+    virtual bool confirm_reduce(const std::string& jobid, const ClaimToken& token);
 
     // Takes over a reduce claim that was never confirmed and was taken at least `lease` ago (its
-    // claimer crashed between claiming and confirming, or is still trying to send). Atomic: true
-    // for exactly one of any number of racing callers, who must then send the reduce and call
-    // confirm_reduce; the claim time restarts. False when the job failed, has pending parts, its
-    // reduce is not claimed or is confirmed, was claimed less than `lease` ago, or was claimed by a
-    // tool that records no claim time. A duplicate reduce is possible only when the first claimer
+    // claimer crashed between claiming and confirming, or is still trying to send). Atomic: returns
+    // a new token for exactly one of any number of racing callers, who must then send the reduce
+    // and call confirm_reduce with it; the claim time restarts, and the old token no longer holds
+    // the claim. nullopt when the job failed, has pending parts, its reduce is not claimed or is
+    // confirmed, was claimed less than `lease` ago, or was claimed by a tool that records no claim
+    // time (the Python and Node tools). A duplicate reduce is possible only when the first claimer
     // did send but did not confirm within the lease.
-    // The default returns false (for backends that record no claim time).
-    virtual bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
+    // The default returns nullopt (for backends that record no claim time).
+    virtual std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
 
-    // complete_part and, when the job is then complete, claim_reduce. Backends override this to do
-    // both in one atomic round trip; this default calls the two methods in turn, which is also
-    // correct (the claim alone decides who sends the reduce).
+    // Whether the job failed: its reason when it did ("" when none was recorded), nullopt when it
+    // has not. What the Part guard reads before every delivery when fail_job_on is set, so backends
+    // make it one small read (no pending-part count). The default calls status().
+    virtual std::optional<std::string> failure_reason(const std::string& jobid);
+
+    // complete_part and, when the job is then complete, claim_reduce (reduce_claim holds the token
+    // when this caller won). Backends override this to do both in one atomic round trip; this
+    // default calls the two methods in turn, which is also correct (the claim alone decides who
+    // sends the reduce).
     virtual CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
 
     // Failure tolerance (PartOptions::failure_tolerance): records that the part failed for good

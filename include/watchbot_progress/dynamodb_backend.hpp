@@ -108,6 +108,9 @@ struct DynamoDbOptions {
     // Sharded layout: how often one process refreshes the job item's updatedAt while completing
     // parts (the compatible layout refreshes it on every completion). `ls --stale` reads it.
     std::chrono::milliseconds touch_interval{60'000};
+    // The client's clock for claim times, leases, updatedAt and expiry; empty: the system clock.
+    // Tests pass their own.
+    WallClock clock;
 };
 
 class DynamoDbBackend final : public Backend {
@@ -133,12 +136,17 @@ public:
     // The Backend contract (backend.hpp), with these DynamoDB specifics:
     //
     // set_total: compatible layout: one conditional PutItem (refused when the job exists, unless
-    //   the job is the one this call wrote, by its createToken: an attempt whose answer was lost), or with
-    //   overwrite one UpdateItem that resets parts, total, error and reduceSent and keeps metadata.
+    //   the job is the one this call wrote, by its createToken: an attempt whose answer was lost).
     //   Sharded layout: the shard and index items first (BatchWriteItem), then the job item last
     //   and conditionally, so a job is visible only once whole; items of a half-written job are
     //   unreachable (their ids carry a random generation) and never shown. A job too large for the
     //   compatible layout when it is forced: InvalidInput naming the 400 KB item limit.
+    //   Overwrite (either layout): one GetItem of the job item; a sharded job's items are deleted
+    //   first; then one UpdateItem, conditional on the generation just seen, resets parts, total,
+    //   error and the claim, keeps metadata and records the call's createToken (a retry whose
+    //   first answer was lost recognises it). No item of a replaced generation outlives the switch,
+    //   so a process still caching the old tree has its completions refused, never lost. If the
+    //   old items cannot be deleted: BackendError, the job item unchanged (repeat the overwrite).
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
     // set_metadata: SET metadata.#k = :v per top-level key (so other keys are kept, unlike the
     //   Python tool's set_metadata), after creating an empty metadata map when the item has none.
@@ -152,14 +160,20 @@ public:
     //   process meets a sharded job, one failed conditional write and one GetItem to learn its
     //   layout). A crash between those steps is repaired by the message's redelivery.
     bool complete_part(const std::string& jobid, PartId partid) override;
-    // claim_reduce: one conditional UpdateItem (SET reduceSent); false when already claimed or failed.
-    bool claim_reduce(const std::string& jobid) override;
-    void release_reduce(const std::string& jobid) override;
+    // claim_reduce: one conditional UpdateItem (SET reduceSent, reduceClaim = the token); nullopt
+    //   when already claimed (reduceSent true, or the Python tool's metadata.reduce_message_sent
+    //   true) or failed. When every attempt's answer was lost, one GetItem of reduceClaim tells
+    //   whether the claim is the caller's.
+    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    // release_reduce / confirm_reduce: one UpdateItem conditional on reduceClaim = token.
+    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
     // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
-    // taken over.
-    void confirm_reduce(const std::string& jobid) override;
-    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // taken over; a job the Python tool marked sent (metadata.reduce_message_sent) neither.
+    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // failure_reason: one GetItem projecting total, shardOf and error (either layout).
+    std::optional<std::string> failure_reason(const std::string& jobid) override;
     std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // complete_part, then, only when the job became complete, one conditional claim UpdateItem.
@@ -171,8 +185,9 @@ public:
     std::vector<PartId> list_pending_parts(const std::string& jobid) override;
     // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards.
     void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
-    // delete_job: deletes the job item first (the job is gone at once), then a sharded job's other
-    //   items (BatchWriteItem).
+    // delete_job: one GetItem, a sharded job's other items (BatchWriteItem), then the job item
+    //   (conditional on the generation seen); a retry whose first answer was lost reports the job
+    //   deleted. If the items cannot be deleted, BackendError and the job item stays (try again).
     bool delete_job(const std::string& jobid) override;
     // "dynamodb:<table ARN or name> at <endpoint>" — no credentials.
     std::string describe() const override;

@@ -18,10 +18,11 @@ public:
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
     void check_metadata(const nlohmann::json& metadata) const override;
     bool complete_part(const std::string& jobid, PartId partid) override;
-    bool claim_reduce(const std::string& jobid) override;
-    void release_reduce(const std::string& jobid) override;
-    void confirm_reduce(const std::string& jobid) override;
-    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::optional<std::string> failure_reason(const std::string& jobid) override;
     std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

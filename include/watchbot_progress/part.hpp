@@ -5,7 +5,7 @@
 //   part.run([&] { process(); });
 //
 // run(fn): when fail_job_on is non-empty, first throws JobFailed if the job already failed (fn does
-// not run). Then runs fn. If fn returns, the part is marked complete; the worker that completes the
+// not run; one small read, Backend::failure_reason). Then runs fn. If fn returns, the part is marked complete; the worker that completes the
 // last part and wins the reduce claim sends the one "reduce" message (or calls on_reduce). If fn
 // throws, the exception is re-thrown unchanged (same object, same type); when its type matches
 // fail_job_on, the job is first marked failed with a reason naming the part and the what() text.
@@ -162,9 +162,9 @@ private:
     void on_success();
     void on_failure(const std::exception_ptr& error) noexcept;
     void tolerate_failure(const std::exception_ptr& error);
-    // Sends the reduce this guard claimed and confirms it; on a failed send releases the claim and
-    // rethrows.
-    void send_claimed_reduce();
+    // Sends the reduce this guard claimed (holding `claim`) and confirms it; on a failed send
+    // releases the claim and rethrows.
+    void send_claimed_reduce(const ClaimToken& claim);
 
     std::string jobid_;
     PartId partid_;

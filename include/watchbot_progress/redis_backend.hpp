@@ -8,10 +8,13 @@
 //   <jobid>-parts     set of the pending part ids as decimal strings ("0", "1", ...). Redis removes
 //                     an empty set, so this key is absent once every part is complete.
 //
-// A job exists exactly when `<jobid>-metadata` has a `total` field. The backend writes one more,
-// short-lived key that other tools may ignore: `<jobid>-reduce-claim` (a random token, expiring after
-// 5 minutes) records which caller won the reduce claim, so that a claim whose reply was lost on a
-// dropped connection is recognised by the caller's own retry instead of being lost (see Retries).
+// A job exists exactly when `<jobid>-metadata` has a `total` field. The backend writes one more key
+// that other tools ignore: `<jobid>-reduce-claim`, a hash with the claim's random token, its time
+// and whether it was confirmed, plus `updated` (the job's last progress, ms). The token makes the
+// claim owned: release and confirm act only with it, and a claim whose reply was lost on a dropped
+// connection is recognised by the caller's own retry, or by reading the record back when every
+// retry failed too, instead of being held by nobody until its lease ends (see Retries). The
+// record's presence is also what tells `sweep` that this library worked the job.
 // set_total also writes its parts under a temporary key `<jobid>-parts-tmp-<random>` (expiring after
 // an hour) and renames it into place.
 //
@@ -42,7 +45,10 @@
 // way — and the command is retried on a fresh connection, up to reconnect_attempts times with a
 // short backoff. Every command the backend sends is safe to repeat: completing a part twice never
 // counts twice and a lost reduce claim is recognised by its token. When every attempt fails:
-// BackendError with code "ConnectionError", retryable() true. An error reply from Redis is a
+// BackendError with code "ConnectionError", retryable() true — except for a claim (claim_reduce,
+// reclaim_reduce, complete_part_and_claim_reduce), whose record is then read back once: if it
+// holds the caller's token, the script ran and only its replies were lost, and the call reports
+// the claim won (the job complete) instead of an error. An error reply from Redis is a
 // BackendError whose code is the reply's first word ("WRONGTYPE", "NOAUTH", "WRONGPASS", "OOM",
 // ...), not retried; "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN" and "OOM" are marked retryable.
 // Error messages name host:port, never the password.
@@ -82,6 +88,9 @@ struct RedisOptions {
     // (capped at 1 s) between attempts.
     int reconnect_attempts = 3;
     std::chrono::milliseconds reconnect_backoff{50};
+    // The client's clock for claim times, leases and updated_at_ms (sent to the scripts as
+    // arguments); empty: the system clock. Tests pass their own.
+    WallClock clock;
 };
 
 class RedisBackend final : public Backend {
@@ -118,15 +127,22 @@ public:
     // check_metadata: the default checks plus the reserved keys above.
     void check_metadata(const nlohmann::json& metadata) const override;
     bool complete_part(const std::string& jobid, PartId partid) override;
-    // claim_reduce: HSETNX reduce_message_sent True, refused (false) when the job failed. With
-    //   delete_when_done, a successful claim on a complete job sets the keys' expiry.
-    bool claim_reduce(const std::string& jobid) override;
-    // release_reduce: HDEL reduce_message_sent (and cancels a delete_when_done expiry).
-    void release_reduce(const std::string& jobid) override;
+    // claim_reduce: HSETNX reduce_message_sent True, refused (nullopt) when the job failed or the
+    //   field is there already (the Python tool's mark of a sent reduce included); the token goes
+    //   to the claim record. With delete_when_done, a successful claim on a complete job sets the
+    //   keys' expiry. When every attempt's connection failed (a reply lost after the script ran),
+    //   one HGET of the record's token tells whether the claim is the caller's.
+    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    // release_reduce: while the record holds `token`: HDEL reduce_message_sent and the record's
+    //   token, and cancels a delete_when_done expiry. Otherwise nothing.
+    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: the claim record `<jobid>-reduce-claim` (a hash: token, at,
-    // confirmed). Claims set by the Python tool have no record and are never taken over.
-    void confirm_reduce(const std::string& jobid) override;
-    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // confirmed). Claims set by the Python tool have no record: they are never taken over, and no
+    // token confirms or releases them.
+    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // failure_reason: one HMGET of total, failed and error.
+    std::optional<std::string> failure_reason(const std::string& jobid) override;
     std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // One Lua script, one round trip: existence and range check, SREM, SCARD and, when no part is

@@ -13,11 +13,13 @@
 //
 // Schema (tables are prefixed, so the same file can also hold the local queue's tables and others):
 //   wp_jobs(id INTEGER PRIMARY KEY, jobid TEXT UNIQUE, total, remaining, failed, reason,
-//           metadata TEXT (a JSON object), reduce_sent, created_at, updated_at)   -- times: ms since epoch
+//           metadata TEXT (a JSON object), reduce_sent, reduce_confirmed, reduce_claimed_at,
+//           reduce_claim_token, created_at, updated_at)   -- times: ms since epoch
 //   wp_pending_parts(job INTEGER, partid INTEGER, PRIMARY KEY (job, partid)) WITHOUT ROWID
 //           -- one row per pending part; `job` is wp_jobs.id (a small integer key keeps the table
 //           -- about five times smaller and set_total about twice as fast as repeating the job id)
-//   wp_schema_versions(component TEXT PRIMARY KEY, version INTEGER)
+//   wp_schema_versions(component TEXT PRIMARY KEY, version INTEGER)   -- 'jobs': 3 (older files are
+//           -- upgraded in place when opened)
 // `remaining` is updated in the same transaction as each deletion that removed a row, so status and
 // completion checks are O(1).
 //
@@ -91,7 +93,8 @@ public:
     // file ("SQLITE_CANTOPEN": missing directory, permissions; "SQLITE_NOTADB": not a database) or
     // cannot switch it to WAL mode ("SQLITE_WAL_UNAVAILABLE"), ConfigError when the file holds a
     // newer schema version than this library reads.
-    explicit SqliteBackend(SqliteOptions options);
+    // `clock` (claim times, leases, updated_at_ms): empty for the system clock; tests pass their own.
+    explicit SqliteBackend(SqliteOptions options, WallClock clock = {});
     // sqlite:///path/to/file.db or sqlite://relative/path.db (see parse_sqlite_uri).
     static std::shared_ptr<SqliteBackend> from_uri(std::string_view uri);
     static SqliteOptions parse_uri(std::string_view uri) { return parse_sqlite_uri(uri); }
@@ -102,10 +105,13 @@ public:
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
     void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
     bool complete_part(const std::string& jobid, PartId partid) override;
-    bool claim_reduce(const std::string& jobid) override;
-    void release_reduce(const std::string& jobid) override;
-    void confirm_reduce(const std::string& jobid) override;
-    bool reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // The claim's token is kept in wp_jobs.reduce_claim_token; release and confirm compare it.
+    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // One query of the job's row (failed, reason).
+    std::optional<std::string> failure_reason(const std::string& jobid) override;
     std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> list_failed_parts(const std::string& jobid) override;
     // One transaction: check the job, range-check the part, delete it, update `remaining` when a row

@@ -104,7 +104,7 @@ const std::vector<std::pair<std::string, std::function<void(wp::Backend&)>>> kBa
     {"complete_part", [](wp::Backend& b) { b.complete_part("j", 0); }},
     {"complete_part_and_claim_reduce", [](wp::Backend& b) { b.complete_part_and_claim_reduce("j", 0); }},
     {"claim_reduce", [](wp::Backend& b) { b.claim_reduce("j"); }},
-    {"release_reduce", [](wp::Backend& b) { b.release_reduce("j"); }},
+    {"release_reduce", [](wp::Backend& b) { b.release_reduce("j", "token"); }},
     {"fail_job", [](wp::Backend& b) { b.fail_job("j", "why"); }},
     {"part_complete", [](wp::Backend& b) { b.part_complete("j", 0); }},
     {"list_pending_parts", [](wp::Backend& b) { b.list_pending_parts("j"); }},

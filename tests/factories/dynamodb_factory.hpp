@@ -63,9 +63,10 @@ struct DynamoDbFactory {
     // the stress job is smaller here; the race it exists for, 25 threads completing the last parts
     // and claiming the reduce, is the same at any size.
     static constexpr int kStressParts = 400;
-    static std::shared_ptr<watchbot_progress::Backend> make() {
+    static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::DynamoDbOptions options = dynamodb_test_options("wp-conformance");
         options.scan_page_limit = 25;
+        options.clock = std::move(clock);
         return std::make_shared<watchbot_progress::DynamoDbBackend>(options);
     }
 };
@@ -73,9 +74,10 @@ struct DynamoDbFactory {
 struct DynamoDbShardedFactory {
     static constexpr const char* name = "DynamoDbSharded";
     static constexpr int kStressParts = 400;  // 134 leaf shards of 3 parts, six levels of index items
-    static std::shared_ptr<watchbot_progress::Backend> make() {
+    static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::DynamoDbOptions options = dynamodb_test_options("wp-conformance-sharded");
         options.scan_page_limit = 25;
+        options.clock = std::move(clock);
         options.layout = watchbot_progress::DynamoDbLayout::kSharded;
         options.shard_size = 3;
         return std::make_shared<watchbot_progress::DynamoDbBackend>(options);

@@ -49,10 +49,10 @@ inline std::string make_temp_dir(const std::string& prefix = "wp-sqlite-") {
 struct SqliteFactory {
     static constexpr const char* name = "Sqlite";
     static constexpr int kStressParts = 2000;
-    static std::shared_ptr<watchbot_progress::Backend> make() {
+    static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::SqliteOptions options;
         options.path = make_temp_dir() + "/jobs.db";
-        return std::make_shared<watchbot_progress::SqliteBackend>(options);
+        return std::make_shared<watchbot_progress::SqliteBackend>(options, std::move(clock));
     }
 };
 

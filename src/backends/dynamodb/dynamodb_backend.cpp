@@ -50,12 +50,6 @@ struct Expr {
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
 
-// The client's clock, in ms since the Unix epoch: claim times are compared with it (reclaim_reduce).
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::string random_hex(std::size_t bytes) {
     thread_local std::mt19937_64 rng = [] {
         std::random_device rd;
@@ -114,6 +108,24 @@ bool read_flag(const nlohmann::json& item, const char* name) {
     return false;
 }
 
+// Whether the Python tool marked the reduce sent: metadata.reduce_message_sent is BOOL true.
+bool python_marked_sent(const nlohmann::json& item) {
+    auto it = item.find(kMetadata);
+    if (it == item.end() || !it->is_object()) return false;
+    auto m = it->find("M");
+    if (m == it->end() || !m->is_object()) return false;
+    auto flag = m->find(kPythonReduceSent);
+    if (flag == m->end() || !flag->is_object()) return false;
+    auto b = flag->find("BOOL");
+    return b != flag->end() && b->is_boolean() && b->get<bool>();
+}
+
+// A condition: the Python tool has not marked the reduce sent (see python_marked_sent).
+std::string not_marked_by_python(Expr& x) {
+    const std::string flag = x.n(kMetadata) + "." + x.n(kPythonReduceSent);
+    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + x.v("true", aws::bool_value(true)) + ")";
+}
+
 // The fields every layout shares.
 JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     JobStatus s;
@@ -132,9 +144,11 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
         }
     }
     s.updated_at_ms = aws::get_int(item, kUpdatedAt);
-    s.reduce_sent = read_flag(item, kReduceSent);
+    // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
+    const bool python_sent = python_marked_sent(item);
+    s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
     if (s.reduce_sent) {
-        s.reduce_confirmed = read_flag(item, kReduceConfirmed);
+        s.reduce_confirmed = read_flag(item, kReduceConfirmed) || python_sent;
         s.reduce_claimed_at_ms = aws::get_int(item, kReduceClaimedAt);
     }
     return s;
@@ -158,6 +172,10 @@ struct DynamoDbBackend::Impl {
     DynamoDbOptions options;
     std::shared_ptr<aws::DynamoDbClient> client;
     std::string description;
+
+    // The client's clock (DynamoDbOptions::clock), in ms since the Unix epoch: claim times are
+    // compared with it (reclaim_reduce).
+    std::int64_t now_ms() const { return read_clock(options.clock); }
 
     std::mutex cache_mutex;
     std::unordered_map<std::string, ShardTree> sharded_cache;  // jobid -> tree, for sharded jobs only
@@ -253,7 +271,18 @@ struct DynamoDbBackend::Impl {
         return tree;
     }
 
+    // An item of the job's current generation is missing: the job is being overwritten or deleted
+    // right now (its items go first), or they were deleted by hand.
+    static BackendError missing_items(const std::string& jobid) {
+        return BackendError("items of sharded job '" + jobid +
+                                "' are missing although the job item refers to them: the job is being overwritten or "
+                                "deleted right now (try again in a moment), or its items were deleted by hand (then "
+                                "delete the job and create it again)",
+                            "ConcurrentModification", true);
+    }
+
     // Visits the pending shard items (level 0) of a sharded job, walking down from the job item.
+    // Throws missing_items when an item the level above lists is not there.
     void visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
                               const std::function<void(const nlohmann::json&)>& visit) {
         std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
@@ -267,6 +296,7 @@ struct DynamoDbBackend::Impl {
             Expr x;
             const std::string projection = x.n(kId) + ", " + x.n(level == 0 ? kParts : kPendingShards);
             std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names, options.consistent_reads);
+            if (items.size() < keys.size()) throw missing_items(jobid);
             if (level == 0) {
                 for (const auto& item : items) visit(item);
                 return;
@@ -387,10 +417,7 @@ struct DynamoDbBackend::Impl {
                 auto again = read_job(jobid);
                 if (!again) throw JobDoesNotExist(jobid);
                 if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) {
-                    throw BackendError("an item of sharded job '" + jobid +
-                                           "' is missing although the job item refers to it: the job was damaged "
-                                           "(items deleted by hand?); delete the job and create it again",
-                                       "InvalidJobItem", false);
+                    throw missing_items(jobid);
                 }
                 continue;  // replaced meanwhile: start again
             }
@@ -410,8 +437,9 @@ struct DynamoDbBackend::Impl {
                            "ConcurrentModification", true);
     }
 
-    // The conditional claim. `complete_condition` adds the layout's "no part pending" test.
-    bool try_claim(const std::string& jobid, const Completion* completion) {
+    // The conditional claim; `completion` (when the caller just completed a part) adds the
+    // layout's "no part pending" test. The claim's token when won.
+    std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
         Expr x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
@@ -421,9 +449,10 @@ struct DynamoDbBackend::Impl {
         request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
                          token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
                          " REMOVE " + x.n(kReduceConfirmed);
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kError) +
-                            ") AND (attribute_not_exists(" + rs + ") OR " + rs + " = " +
-                            x.v("false", aws::bool_value(false)) + " OR " + x.n(kReduceClaim) + " = " + token + ")";
+        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
+                            ") AND attribute_not_exists(" + x.n(kError) + ") AND (((attribute_not_exists(" + rs +
+                            ") OR " + rs + " = " + x.v("false", aws::bool_value(false)) + ") AND " +
+                            not_marked_by_python(x) + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
         if (completion != nullptr) {
             if (completion->layout == Layout::kCompatible) {
                 request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +
@@ -435,6 +464,15 @@ struct DynamoDbBackend::Impl {
         }
         request.names = x.names;
         request.values = x.values;
+        if (write_claim(jobid, request, token_value)) return token_value;
+        return std::nullopt;
+    }
+
+    // Sends a conditional claim write (claim or reclaim) that sets reduceClaim to `token`, and
+    // whose condition also accepts `reduceClaim = token` (so that the AWS layer's retry of an
+    // attempt whose answer was lost recognises the claim it made). Whether the claim is the
+    // caller's.
+    bool write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token) {
         try {
             return client->update_item(request).applied;
         } catch (const BackendError& e) {
@@ -451,10 +489,11 @@ struct DynamoDbBackend::Impl {
             } catch (const std::exception& read_error) {
                 warn("job " + jobid + ": the reduce claim failed (" + e.code() +
                      ") and reading who holds it failed too (" + read_error.what() +
-                     "); if the job never gets its reduce, release the claim (release_reduce) and deliver a part again");
+                     "); if the job never gets its reduce, a delivery after the claim's lease or `watchbot-progress-cpp "
+                     "sweep` sends it");
                 throw e;
             }
-            if (holder && *holder == token_value) return true;
+            if (holder && *holder == token) return true;
             throw;
         }
     }
@@ -490,9 +529,9 @@ struct DynamoDbBackend::Impl {
     }
 
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
-        Expr x;
+        const std::string token = random_hex(16);
         if (!overwrite) {
-            const std::string token = random_hex(16);
+            Expr x;
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -509,26 +548,114 @@ struct DynamoDbBackend::Impl {
             forget(jobid);
             return;
         }
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
+        Expr x;
         const std::string m = x.n(kMetadata);
-        request.update = "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " +
-                         x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) +
-                         " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken) + ", " +
-                         x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " + x.n(kShardGen) + ", " +
-                         x.n(kPendingShards);
-        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
-        request.return_values = ReturnValues::kUpdatedOld;
-        WriteResult result = client->update_item(request);
-        if (!result.applied) throw InvalidInput(already_exists(jobid));
+        const std::string update =
+            "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " + x.n(kTotal) + " = " +
+            x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) +
+            ", " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m +
+            ", " + x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
+            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
+            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
+            x.n(kFailedParts) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " +
+            x.n(kShardGen) + ", " + x.n(kPendingShards);
+        replace_job(jobid, x, update, token);
         forget(jobid);
-        delete_replaced_tree(jobid, result.attributes);
+    }
+
+    // The job item's identity and layout attributes as they are now (a strongly consistent read),
+    // or nullopt when there is no item.
+    std::optional<nlohmann::json> read_layout(const std::string& jobid) {
+        Expr x;
+        std::string projection;
+        for (const char* name : {kId, kTotal, kShardOf, kLayout, kShardSize, kShardLevels, kShardGen, kCreateToken}) {
+            projection += (projection.empty() ? "" : ", ") + x.n(name);
+        }
+        return client->get_item({key_of(jobid), true, projection, x.names});
+    }
+
+    // Whether `item` (read by read_layout) carries `token` as its createToken: the call holding it
+    // created or overwrote the job.
+    static bool created_with(const std::optional<nlohmann::json>& item, const std::string& token) {
+        if (!item || !item->is_object()) return false;
+        auto found = item->find(kCreateToken);
+        if (found == item->end() || !found->is_object()) return false;
+        auto text = found->find("S");
+        return text != found->end() && text->is_string() && text->get_ref<const std::string&>() == token;
+    }
+
+    // What replace_job and delete_job find in the job item read by read_layout.
+    struct OldTree {
+        std::optional<ShardTree> tree;  // a sharded job's tree
+        bool unreadable = false;        // a sharded job item whose layout attributes are damaged
+        // The condition that the job item is still as seen.
+        std::string unchanged(Expr& x) const {
+            if (tree) return x.n(kShardGen) + " = " + x.v("oldgen", aws::string_value(tree->gen));
+            return std::string(unreadable ? "attribute_exists(" : "attribute_not_exists(") + x.n(kLayout) + ")";
+        }
+    };
+    OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
+        if (!is_job_item(item) || !has(*item, kLayout) || !is_sharded(jobid, *item)) return {};
+        try {
+            return {tree_from_job_item(jobid, *item), false};
+        } catch (const BackendError& e) {
+            if (e.code() != "InvalidJobItem") throw;
+            warn("job " + jobid + ": its item's layout attributes are damaged, so its shard items cannot be found "
+                 "and stay behind (unreachable; they only take space)");
+            return {std::nullopt, true};
+        }
+    }
+
+    // Overwrite: applies `update` (which sets createToken to `token`) to the job item, replacing
+    // whatever job is there. A sharded job's items are deleted first, and the update is
+    // conditional on the generation (or the compatible layout) just seen: so no item of a replaced
+    // generation exists once the job item stops referring to it, and a process that still holds
+    // the old tree in its cache has its completions refused (the item is gone) and reads the job
+    // item again, instead of completing parts of a generation nobody reads. When the condition
+    // fails, the job item is read again: our own token means the answer of an earlier attempt was
+    // lost after it was applied (done); anything else means the job changed meanwhile (start
+    // again with what is there now). Never deletes the items the job item refers to afterwards.
+    void replace_job(const std::string& jobid, const Expr& base, const std::string& update, const std::string& token) {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            const std::optional<nlohmann::json> item = read_layout(jobid);
+            if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
+            if (attempt > 0 && created_with(item, token)) return;  // our switch; its answer was lost
+            const OldTree old = old_tree(jobid, item);
+            if (old.tree) delete_replaced_items(jobid, *old.tree);
+            Expr x = base;
+            aws::UpdateItemRequest request;
+            request.key = key_of(jobid);
+            request.update = update;
+            request.condition = "attribute_not_exists(" + x.n(kShardOf) + ") AND " + old.unchanged(x);
+            request.names = x.names;
+            request.values = x.values;
+            try {
+                if (client->update_item(request).applied) return;
+            } catch (const BackendError& e) {
+                // No definite answer (every attempt's answer lost, cut off, timed out or 5xx): the
+                // switch may have been applied. One read tells; if it fails too, the error stands.
+                if (!e.retryable() && e.code() != "InvalidResponse") throw;
+                if (created_with(read_layout(jobid), token)) return;
+                throw;
+            }
+        }
+        throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
+                           "concurrently?); try again",
+                           "ConcurrentModification", true);
+    }
+
+    // Deletes the items of a generation about to be replaced or deleted. Throws BackendError when
+    // that fails: the job item still refers to the generation, part of whose items may be gone.
+    void delete_replaced_items(const std::string& jobid, const ShardTree& old) {
+        try {
+            delete_tree(jobid, old);
+        } catch (const BackendError& e) {
+            throw BackendError("job '" + jobid + "': deleting the " + std::to_string(old.item_count()) +
+                                   " shard items of the job being replaced or deleted failed (" + e.what() +
+                                   "); nothing else was changed, but the job cannot be used until this is done: "
+                                   "repeat the overwrite or the deletion",
+                               e.code(), e.retryable());
+        }
     }
 
     // Writes the items of `tree` (every part pending), kCreateWritesPerRound at a time.
@@ -569,16 +696,6 @@ struct DynamoDbBackend::Impl {
         }
     }
 
-    // After an overwrite: `old` holds the replaced item's layout attributes (UPDATED_OLD).
-    void delete_replaced_tree(const std::string& jobid, const nlohmann::json& old) noexcept {
-        try {
-            if (!old.contains(kLayout) || !is_sharded(jobid, old)) return;
-            delete_tree_quietly(jobid, tree_from_job_item(jobid, old), "the replaced job");
-        } catch (const std::exception& e) {
-            warn("job " + jobid + ": could not delete the shard items of the replaced job: " + e.what());
-        }
-    }
-
     void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
         if (total > kMaxTotal) {
             throw InvalidInput("job '" + jobid + "' has " + std::to_string(total) + " parts; the limit is " +
@@ -594,8 +711,8 @@ struct DynamoDbBackend::Impl {
 
         Expr x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
+        const std::string token = random_hex(16);
         if (!overwrite) {
-            const std::string token = random_hex(16);
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -622,32 +739,69 @@ struct DynamoDbBackend::Impl {
             remember(jobid, tree);
             return;
         }
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
         const std::string m = x.n(kMetadata);
-        request.update = "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) +
-                         " = " + x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
-                         x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
-                         x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
-                         x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " +
-                         x.v("pending", pending) + ", " + x.n(kParts) + " = " +
-                         x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) + " = " +
-                         x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-                         x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-                         x.v("empty", {{"M", nlohmann::json::object()}}) + ") REMOVE " + x.n(kError) + ", " +
-                         x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " +
-                         x.n(options.ttl_attribute) + ", " + x.n(kFailedParts) + ", " + x.n(kCreateToken);
-        request.condition = "attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
-        request.return_values = ReturnValues::kUpdatedOld;
-        WriteResult result = client->update_item(request);
-        if (!result.applied) {
-            delete_tree_quietly(jobid, tree, "a job that could not be written");
-            throw InvalidInput(already_exists(jobid));
+        const std::string update =
+            "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) + " = " +
+            x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
+            x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
+            x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
+            x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " + x.v("pending", pending) + ", " +
+            x.n(kParts) + " = " + x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) +
+            " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
+            x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
+            x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
+            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
+            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
+            x.n(kFailedParts);
+        try {
+            replace_job(jobid, x, update, token);
+        } catch (...) {
+            // The new items are deleted only when the job item certainly does not refer to them
+            // (unreachable items only take space; deleting a tree in use would damage the job).
+            bool unused = false;
+            try {
+                unused = !created_with(read_layout(jobid), token);
+            } catch (const std::exception&) {
+            }
+            if (unused) delete_tree_quietly(jobid, tree, "a job that could not be written");
+            throw;
         }
         remember(jobid, tree);
-        delete_replaced_tree(jobid, result.attributes);
+    }
+
+    // delete_job: the job's items first (see replace_job: a cached tree must never find them
+    // after the job item is gone), then the job item, conditional on the generation just seen.
+    // When that condition fails, the job item is read again: gone means deleted (by an attempt of
+    // ours whose answer was lost, or concurrently), anything else starts again.
+    bool delete_job(const std::string& jobid) {
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            const std::optional<nlohmann::json> item = read_layout(jobid);
+            if (!is_job_item(item)) return attempt > 0;  // no job: none at the first look, or deleted since
+            const OldTree old = old_tree(jobid, item);
+            if (old.tree) delete_replaced_items(jobid, *old.tree);
+            Expr x;
+            aws::DeleteItemRequest request;
+            request.key = key_of(jobid);
+            request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
+                                ") AND " + old.unchanged(x);
+            request.names = x.names;
+            request.values = x.values;
+            bool applied = false;
+            try {
+                applied = client->delete_item(request).applied;
+            } catch (const BackendError& e) {
+                // No definite answer: the deletion may have been applied. One read tells.
+                if (!e.retryable() && e.code() != "InvalidResponse") throw;
+                forget(jobid);
+                if (!is_job_item(read_layout(jobid))) return true;
+                throw;
+            }
+            forget(jobid);
+            if (applied) return true;
+        }
+        throw BackendError("job '" + jobid + "' kept changing while it was being deleted (replaced concurrently?); try "
+                           "again",
+                           "ConcurrentModification", true);
     }
 };
 
@@ -811,31 +965,34 @@ CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::stri
     const Impl::Completion completion = impl_->complete(jobid, partid);
     CompletionResult result;
     result.job_complete = completion.complete;
-    if (completion.complete) result.reduce_claimed = impl_->try_claim(jobid, &completion);
+    if (completion.complete) result.reduce_claim = impl_->try_claim(jobid, &completion);
     return result;
 }
 
-bool DynamoDbBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> DynamoDbBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
-    if (impl_->try_claim(jobid, nullptr)) return true;
+    if (auto token = impl_->try_claim(jobid, nullptr)) return token;
     impl_->require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
-    return false;
+    return std::nullopt;
 }
 
-void DynamoDbBackend::release_reduce(const std::string& jobid) {
+void DynamoDbBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " +
                      x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
+    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
+                        x.n(kReduceClaim) + " = " + x.v("token", aws::string_value(token));
     request.names = x.names;
     request.values = x.values;
-    if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+    // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do; also
+    // what the retry of an attempt whose answer was lost finds).
+    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);
 }
 
-void DynamoDbBackend::confirm_reduce(const std::string& jobid) {
+bool DynamoDbBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
@@ -845,19 +1002,23 @@ void DynamoDbBackend::confirm_reduce(const std::string& jobid) {
         request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
     }
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true));
+                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true)) + " AND " + x.n(kReduceClaim) +
+                        " = " + x.v("token", aws::string_value(token));
     request.names = x.names;
     request.values = x.values;
-    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);  // else: not claimed, nothing to do
+    if (impl_->client->update_item(request).applied) return true;
+    impl_->require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
+    return false;
 }
 
-bool DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     validate_jobid(jobid);
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    const std::int64_t now = now_ms();
-    const std::string token = x.v("token", aws::string_value(random_hex(16)));
+    const std::int64_t now = impl_->now_ms();
+    const std::string token_value = random_hex(16);
+    const std::string token = x.v("token", aws::string_value(token_value));
     request.update = "SET " + x.n(kReduceClaim) + " = " + token + ", " + x.n(kReduceClaimedAt) + " = " +
                      x.v("now", aws::number_value(now));
     // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
@@ -867,14 +1028,25 @@ bool DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::mill
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND ((" +
                         "attribute_not_exists(" + x.n(kError) + ") AND " + x.n(kReduceSent) + " = " +
                         x.v("true", aws::bool_value(true)) + " AND attribute_not_exists(" + x.n(kReduceConfirmed) +
-                        ") AND " + x.n(kReduceClaimedAt) + " <= " +
+                        ") AND " + not_marked_by_python(x) + " AND " + x.n(kReduceClaimedAt) + " <= " +
                         x.v("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
                         complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
     request.names = x.names;
     request.values = x.values;
-    if (impl_->client->update_item(request).applied) return true;
+    if (impl_->write_claim(jobid, request, token_value)) return token_value;
     impl_->require_job(jobid);  // JobDoesNotExist, else: not eligible
-    return false;
+    return std::nullopt;
+}
+
+std::optional<std::string> DynamoDbBackend::failure_reason(const std::string& jobid) {
+    validate_jobid(jobid);
+    Expr x;
+    const std::string projection = x.n(kTotal) + ", " + x.n(kShardOf) + ", " + x.n(kError);
+    const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names});
+    if (!is_job_item(item)) throw JobDoesNotExist(jobid);
+    const auto error = item->find(kError);
+    if (error == item->end()) return std::nullopt;
+    return render_error(*error);
 }
 
 std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartId partid) {
@@ -884,7 +1056,7 @@ std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartI
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "ADD " + x.n(kFailedParts) + " " + x.v("p", aws::number_set({partid})) + " SET " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(now_ms()));
+                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
     request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
                         x.n(kTotal) + " > " + x.v("n", aws::number_value(partid));
     request.names = x.names;
@@ -914,7 +1086,7 @@ void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reas
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason)) + ", " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(now_ms()));
+                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
     if (const auto at = impl_->expires_at()) {
         request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
     }
@@ -994,19 +1166,7 @@ void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& vis
 
 bool DynamoDbBackend::delete_job(const std::string& jobid) {
     validate_jobid(jobid);
-    Expr x;
-    aws::DeleteItemRequest request;
-    request.key = key_of(jobid);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
-    request.return_values = ReturnValues::kAllOld;
-    WriteResult result = impl_->client->delete_item(request);
-    impl_->forget(jobid);
-    if (!result.applied) return false;
-    if (result.attributes.contains(kLayout) && is_sharded(jobid, result.attributes)) {
-        impl_->delete_tree_quietly(jobid, tree_from_job_item(jobid, result.attributes), "the deleted job");
-    }
-    return true;
+    return impl_->delete_job(jobid);
 }
 
 // ---------------------------------------------------------------------------------------------

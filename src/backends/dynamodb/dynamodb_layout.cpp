@@ -68,6 +68,7 @@ nlohmann::json ShardTree::make_item(const std::string& jobid, int level, std::in
     return {
         {kId, aws::string_value(item_id(jobid, level, index))},
         {kShardOf, aws::string_value(jobid)},
+        {kTotal, aws::number_value(end - first)},
         {level == 0 ? kParts : kPendingShards, aws::number_set_range(first, end)},
     };
 }

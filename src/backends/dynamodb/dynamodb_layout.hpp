@@ -23,7 +23,10 @@ inline constexpr const char* kReduceClaimedAt = "reduceClaimedAt";  // N: claim 
 inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the claimer sent the reduce
 inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
-inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created the job
+inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job
+// Key in the `metadata` map: the Python tool's Part sets metadata.reduce_message_sent = true (BOOL)
+// after publishing a reduce (and never writes reduceSent). Read as "reduce sent" everywhere.
+inline constexpr const char* kPythonReduceSent = "reduce_message_sent";
 // Sharded job item only.
 inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
 inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
@@ -69,7 +72,9 @@ struct ShardTree {
     std::string item_id(const std::string& jobid, int level, std::int64_t index) const;
     // Children of item (level, index): part ids for level 0, else indexes at level-1. [first, end).
     std::pair<std::int64_t, std::int64_t> children(int level, std::int64_t index) const;
-    // The item (level, index) as written at creation, every child pending.
+    // The item (level, index) as written at creation, every child pending: id, shardOf, the set
+    // (`parts` or `pendingShards`) and `total`, the number of children it covers, which only the
+    // Python tool's `ls`/`info` read (they read every item of the table and need `total` in each).
     nlohmann::json make_item(const std::string& jobid, int level, std::int64_t index) const;
 };
 

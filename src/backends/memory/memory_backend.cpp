@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "claim_token.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -20,26 +21,29 @@ struct Job {
     nlohmann::json metadata = nlohmann::json::object();
     bool reduce_sent = false;
     bool reduce_confirmed = false;
+    ClaimToken claim_token;  // the holder of the claim, while reduce_sent
     std::int64_t reduce_claimed_at_ms = 0;
     std::int64_t updated_at_ms = 0;
 };
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-void take_claim(Job& job) {
+ClaimToken take_claim(Job& job, std::int64_t now) {
     job.reduce_sent = true;
     job.reduce_confirmed = false;
-    job.reduce_claimed_at_ms = now_ms();
-    job.updated_at_ms = job.reduce_claimed_at_ms;
+    job.reduce_claimed_at_ms = now;
+    job.updated_at_ms = now;
+    job.claim_token = detail::new_claim_token();
+    return job.claim_token;
 }
 
 void drop_claim(Job& job) {
     job.reduce_sent = false;
     job.reduce_confirmed = false;
     job.reduce_claimed_at_ms = 0;
+    job.claim_token.clear();
+}
+
+bool holds_claim(const Job& job, const ClaimToken& token) {
+    return job.reduce_sent && !token.empty() && job.claim_token == token;
 }
 
 JobStatus make_status(const std::string& jobid, const Job& job) {
@@ -61,6 +65,8 @@ JobStatus make_status(const std::string& jobid, const Job& job) {
 }  // namespace
 
 struct MemoryBackend::State {
+    WallClock clock;
+    std::int64_t now() const { return read_clock(clock); }
     std::mutex mutex;
     std::unordered_map<std::string, Job> jobs;
 
@@ -72,6 +78,7 @@ struct MemoryBackend::State {
 };
 
 MemoryBackend::MemoryBackend() : state_(std::make_unique<State>()) {}
+MemoryBackend::MemoryBackend(WallClock clock) : state_(std::make_unique<State>()) { state_->clock = std::move(clock); }
 MemoryBackend::~MemoryBackend() = default;
 
 void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
@@ -90,7 +97,7 @@ void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool
     job.reason.clear();
     job.failed_parts.clear();
     drop_claim(job);
-    job.updated_at_ms = now_ms();
+    job.updated_at_ms = state_->now();
 }
 
 void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
@@ -98,35 +105,35 @@ void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json&
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     for (const auto& [key, value] : metadata.items()) job.metadata[key] = value;
-    job.updated_at_ms = now_ms();
+    job.updated_at_ms = state_->now();
 }
 
 bool MemoryBackend::complete_part(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
-    if (job.pending.erase(partid) > 0) job.updated_at_ms = now_ms();
+    if (job.pending.erase(partid) > 0) job.updated_at_ms = state_->now();
     return job.pending.empty();
 }
 
-bool MemoryBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> MemoryBackend::claim_reduce(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
-    if (job.reduce_sent || job.failed) return false;
-    take_claim(job);
-    return true;
+    if (job.reduce_sent || job.failed) return std::nullopt;
+    return take_claim(job, state_->now());
 }
 
-void MemoryBackend::release_reduce(const std::string& jobid) {
+void MemoryBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
     std::lock_guard lock(state_->mutex);
-    drop_claim(state_->find(jobid));
+    Job& job = state_->find(jobid);
+    if (holds_claim(job, token)) drop_claim(job);
 }
 
 std::int64_t MemoryBackend::record_failed_part(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
-    if (job.failed_parts.insert(partid).second) job.updated_at_ms = now_ms();
+    if (job.failed_parts.insert(partid).second) job.updated_at_ms = state_->now();
     return static_cast<std::int64_t>(job.failed_parts.size());
 }
 
@@ -136,32 +143,38 @@ std::vector<PartId> MemoryBackend::list_failed_parts(const std::string& jobid) {
     return {job.failed_parts.begin(), job.failed_parts.end()};
 }
 
-void MemoryBackend::confirm_reduce(const std::string& jobid) {
+bool MemoryBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
-    if (job.reduce_sent) job.reduce_confirmed = true;
+    if (!holds_claim(job, token)) return false;
+    job.reduce_confirmed = true;
+    return true;
 }
 
-bool MemoryBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> MemoryBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
-    if (job.failed || !job.pending.empty() || !job.reduce_sent || job.reduce_confirmed) return false;
-    if (now_ms() - job.reduce_claimed_at_ms < lease.count()) return false;
-    take_claim(job);
-    return true;
+    if (job.failed || !job.pending.empty() || !job.reduce_sent || job.reduce_confirmed) return std::nullopt;
+    const std::int64_t now = state_->now();
+    if (now - job.reduce_claimed_at_ms < lease.count()) return std::nullopt;
+    return take_claim(job, now);
+}
+
+std::optional<std::string> MemoryBackend::failure_reason(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    const Job& job = state_->find(jobid);
+    if (!job.failed) return std::nullopt;
+    return job.reason;
 }
 
 CompletionResult MemoryBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
-    if (job.pending.erase(partid) > 0) job.updated_at_ms = now_ms();
+    if (job.pending.erase(partid) > 0) job.updated_at_ms = state_->now();
     CompletionResult result;
     result.job_complete = job.pending.empty();
-    if (result.job_complete && !job.reduce_sent && !job.failed) {
-        take_claim(job);
-        result.reduce_claimed = true;
-    }
+    if (result.job_complete && !job.reduce_sent && !job.failed) result.reduce_claim = take_claim(job, state_->now());
     return result;
 }
 
@@ -170,7 +183,7 @@ void MemoryBackend::fail_job(const std::string& jobid, const std::string& reason
     Job& job = state_->find(jobid);
     job.failed = true;
     job.reason = reason;
-    job.updated_at_ms = now_ms();
+    job.updated_at_ms = state_->now();
 }
 
 JobStatus MemoryBackend::status(const std::string& jobid) {

@@ -50,12 +50,6 @@ std::string random_hex(std::size_t bytes) {
     return out;
 }
 
-// The client's clock, in ms since the Unix epoch: claim times are compared with it (reclaim_reduce).
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::optional<std::int64_t> to_int64(std::string_view s) {
     std::int64_t value = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
@@ -107,6 +101,10 @@ struct RedisBackend::Impl {
     Script status_script{std::string(redis_detail::scripts::kStatus)};
     Script part_pending_script{std::string(redis_detail::scripts::kPartPending)};
     Script commit_total_script{std::string(redis_detail::scripts::kCommitTotal)};
+
+    // The client's clock (RedisOptions::clock), in ms since the Unix epoch: claim times are
+    // compared with it (reclaim_reduce).
+    std::int64_t now() const { return read_clock(options.clock); }
 
     std::string ttl_argument() const {
         return std::to_string(options.delete_when_done ? std::max<long long>(1, options.done_ttl.count()) : 0);
@@ -223,22 +221,49 @@ struct RedisBackend::Impl {
         validate_jobid(jobid);
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         // The same token on every attempt: a retry recognises a claim its lost first attempt won.
-        const Args argv{std::to_string(partid), want_claim ? "1" : "0", want_claim ? random_hex(16) : std::string(),
-                        ttl_argument(), std::to_string(now_ms())};
+        const std::string token = want_claim ? random_hex(16) : std::string();
+        const Args argv{std::to_string(partid), want_claim ? "1" : "0", token, ttl_argument(), std::to_string(now())};
         constexpr std::string_view what = "complete a part";
-        return run(what, [&](Connection& c, int) {
-            Reply reply = eval(c, complete_script, keys, argv, what);
-            const long long code = integer_at(reply, 0, what);
-            if (code == -2) {
-                validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
-                unexpected(what);                                            // the server disagrees
-            }
-            if (code != 0) raise_code(code, jobid, reply, what);
-            CompletionResult result;
-            result.job_complete = integer_at(reply, 1, what) == 0;
-            result.reduce_claimed = integer_at(reply, 2, what) == 1;
-            return result;
-        });
+        try {
+            return run(what, [&](Connection& c, int) {
+                Reply reply = eval(c, complete_script, keys, argv, what);
+                const long long code = integer_at(reply, 0, what);
+                if (code == -2) {
+                    validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
+                    unexpected(what);                                            // the server disagrees
+                }
+                if (code != 0) raise_code(code, jobid, reply, what);
+                CompletionResult result;
+                result.job_complete = integer_at(reply, 1, what) == 0;
+                if (integer_at(reply, 2, what) == 1) result.reduce_claim = token;
+                return result;
+            });
+        } catch (const BackendError& e) {
+            // A claim is made only when no part is pending: the token in the record means the job
+            // is complete and the claim this caller's.
+            if (want_claim && claim_was_made(jobid, token, e)) return CompletionResult{true, token};
+            throw;
+        }
+    }
+
+    // After a claiming script failed with `error`: when every attempt's connection failed
+    // ("ConnectionError"), the script may have run with a reply that never came back, so one read
+    // of the claim record tells whether it holds `token` (then the claim is the caller's, and
+    // saying otherwise would leave it held by nobody until its lease ends). False for any other
+    // error, and when the read fails too (the server is unreachable: the caller's error stands; a
+    // claim made meanwhile is taken over after its lease, or by `sweep`).
+    bool claim_was_made(const std::string& jobid, const std::string& token, const BackendError& error) noexcept {
+        if (error.code() != "ConnectionError") return false;
+        try {
+            constexpr std::string_view what = "read a job's reduce claim";
+            return run(what, [&](Connection& c, int) {
+                Reply reply = c.command({"HGET", claim_key(jobid), "token"});
+                if (reply->type == REDIS_REPLY_ERROR) return false;  // not a claim record: not this caller's claim
+                return reply->type == REDIS_REPLY_STRING && redis_detail::as_string(*reply) == token;
+            });
+        } catch (const std::exception&) {
+            return false;
+        }
     }
 
     // The job's status; nullopt when there is no such job. BackendError (WRONGTYPE, InvalidData)
@@ -352,7 +377,7 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
         // 2. Atomically: refuse an existing job unless overwrite, move the parts into place, write
         //    `total` last.
         const Args keys{metadata, parts_key(jobid), claim_key(jobid), failed_key(jobid), temporary};
-        const Args argv{std::to_string(total), overwrite ? "1" : "0", std::to_string(now_ms())};
+        const Args argv{std::to_string(total), overwrite ? "1" : "0", std::to_string(impl_->now())};
         constexpr std::string_view what = "create a job";
         impl_->run(what, [&](Connection& c, int attempt) {
             Reply reply = impl_->eval(c, impl_->commit_total_script, keys, argv, what);
@@ -417,59 +442,96 @@ CompletionResult RedisBackend::complete_part_and_claim_reduce(const std::string&
     return impl_->complete(jobid, partid, /*want_claim=*/true);
 }
 
-bool RedisBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
-    const Args argv{random_hex(16), impl_->ttl_argument(), std::to_string(now_ms())};
+    // The same token on every attempt: a retry recognises a claim its lost first attempt won.
+    const std::string token = random_hex(16);
+    const Args argv{token, impl_->ttl_argument(), std::to_string(impl_->now())};
     constexpr std::string_view what = "claim a job's reduce";
-    return impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        return impl_->integer_at(reply, 1, what) == 1;
-    });
+    try {
+        const bool claimed = impl_->run(what, [&](Connection& c, int) {
+            Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
+            const long long code = impl_->integer_at(reply, 0, what);
+            if (code != 0) impl_->raise_code(code, jobid, reply, what);
+            return impl_->integer_at(reply, 1, what) == 1;
+        });
+        if (claimed) return token;
+        return std::nullopt;
+    } catch (const BackendError& e) {
+        if (impl_->claim_was_made(jobid, token, e)) return token;
+        throw;
+    }
 }
 
-void RedisBackend::release_reduce(const std::string& jobid) {
+void RedisBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const Args argv{token};
     constexpr std::string_view what = "release a job's reduce claim";
     impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->release_script, keys, {}, what);
+        Reply reply = impl_->eval(c, impl_->release_script, keys, argv, what);
         const long long code = impl_->integer_at(reply, 0, what);
         if (code != 0) impl_->raise_code(code, jobid, reply, what);
     });
 }
 
-void RedisBackend::confirm_reduce(const std::string& jobid) {
+bool RedisBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const Args argv{token};
     constexpr std::string_view what = "confirm a job's reduce";
-    impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->confirm_script, keys, {}, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-    });
-}
-
-bool RedisBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
-    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
-    const std::int64_t now = now_ms();
-    const Args argv{random_hex(16), std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
-    constexpr std::string_view what = "take over a job's reduce claim";
     return impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
+        Reply reply = impl_->eval(c, impl_->confirm_script, keys, argv, what);
         const long long code = impl_->integer_at(reply, 0, what);
         if (code != 0) impl_->raise_code(code, jobid, reply, what);
         return impl_->integer_at(reply, 1, what) == 1;
+    });
+}
+
+std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    validate_jobid(jobid);
+    const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
+    const std::int64_t now = impl_->now();
+    const std::string token = random_hex(16);
+    const Args argv{token, std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
+    constexpr std::string_view what = "take over a job's reduce claim";
+    try {
+        const bool claimed = impl_->run(what, [&](Connection& c, int) {
+            Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
+            const long long code = impl_->integer_at(reply, 0, what);
+            if (code != 0) impl_->raise_code(code, jobid, reply, what);
+            return impl_->integer_at(reply, 1, what) == 1;
+        });
+        if (claimed) return token;
+        return std::nullopt;
+    } catch (const BackendError& e) {
+        if (impl_->claim_was_made(jobid, token, e)) return token;
+        throw;
+    }
+}
+
+std::optional<std::string> RedisBackend::failure_reason(const std::string& jobid) {
+    validate_jobid(jobid);
+    const std::string key = metadata_key(jobid);
+    constexpr std::string_view what = "check whether a job failed";
+    return impl_->run(what, [&](Connection& c, int) -> std::optional<std::string> {
+        Reply reply = c.command({"HMGET", key, "total", "failed", "error"});
+        redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);  // WRONGTYPE: not a hash
+        if (reply->elements != 3) impl_->unexpected(what);
+        if (reply->element[0]->type != REDIS_REPLY_STRING) throw JobDoesNotExist(jobid);
+        if (!to_int64(redis_detail::as_string(*reply->element[0]))) impl_->raise_code(-3, jobid, reply, what);
+        if (reply->element[1]->type != REDIS_REPLY_STRING || !failed_flag(redis_detail::as_string(*reply->element[1]))) {
+            return std::nullopt;
+        }
+        return reply->element[2]->type == REDIS_REPLY_STRING ? redis_detail::as_string(*reply->element[2]) : std::string();
     });
 }
 
 std::int64_t RedisBackend::record_failed_part(const std::string& jobid, PartId partid) {
     validate_jobid(jobid);
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
-    const Args argv{std::to_string(partid), std::to_string(now_ms())};
+    const Args argv{std::to_string(partid), std::to_string(impl_->now())};
     constexpr std::string_view what = "record a failed part";
     return impl_->run(what, [&](Connection& c, int) -> std::int64_t {
         Reply reply = impl_->eval(c, impl_->record_failed_script, keys, argv, what);

@@ -120,23 +120,34 @@ if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then touch(KEYS[3], ARGV[2]) end
 return {0, redis.call('SCARD', KEYS[4])}
 )lua";
 
-// confirm_reduce. Returns {0}.
+// confirm_reduce. ARGV: token. Returns {0, 1} when the claim record holds `token` (now confirmed),
+// else {0, 0} and changes nothing.
 inline constexpr std::string_view kConfirm = R"lua(
 if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
-if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 1 and redis.call('TYPE', KEYS[3])['ok'] == 'hash' then
+if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 1 and redis.call('TYPE', KEYS[3])['ok'] == 'hash'
+   and redis.call('HGET', KEYS[3], 'token') == ARGV[1] then
   redis.call('HSET', KEYS[3], 'confirmed', '1')
+  return {0, 1}
 end
-return {0}
+return {0, 0}
 )lua";
 
-// release_reduce. Returns {0}.
+// release_reduce. ARGV: token. Only while the claim record holds `token`: deletes the claim (the
+// field and the record's token, time and confirmation) and cancels a delete_when_done expiry.
+// Returns {0, 1} when it released, {0, 0} when the token does not hold the claim.
 inline constexpr std::string_view kRelease = R"lua(
 if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 0 or redis.call('TYPE', KEYS[3])['ok'] ~= 'hash'
+   or redis.call('HGET', KEYS[3], 'token') ~= ARGV[1] then
+  return {0, 0}
+end
 redis.call('HDEL', KEYS[1], 'reduce_message_sent')
 redis.call('HDEL', KEYS[3], 'token', 'at', 'confirmed')
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
-return {0}
+redis.call('PERSIST', KEYS[3])
+redis.call('PERSIST', KEYS[4])
+return {0, 1}
 )lua";
 
 // fail_job. ARGV: reason. Returns {0}.

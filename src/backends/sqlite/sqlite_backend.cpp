@@ -3,17 +3,18 @@
 #include <optional>
 
 #include "backends/sqlite/sqlite_database.hpp"
+#include "claim_token.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
 
 using sqlite_detail::Connection;
-using sqlite_detail::now_ms;
 
 namespace {
 
-// Version 2 added reduce_confirmed and reduce_claimed_at (a version-1 file is upgraded in place).
-constexpr int kJobsSchemaVersion = 2;
+// Version 2 added reduce_confirmed and reduce_claimed_at, version 3 reduce_claim_token (older files
+// are upgraded in place).
+constexpr int kJobsSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS wp_schema_versions (
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS wp_jobs (
     reduce_confirmed  INTEGER NOT NULL DEFAULT 0,
     reduce_claimed_at INTEGER,
     created_at  INTEGER NOT NULL,
+    reduce_claim_token TEXT,
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wp_jobs_by_updated_at ON wp_jobs (updated_at);
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS wp_failed_parts (
     partid INTEGER NOT NULL,
     PRIMARY KEY (job, partid)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 2);
+INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 3);
 )sql";
 
 // The columns every operation needs; kept small for the hot path.
@@ -112,7 +114,8 @@ std::string dump_metadata(const nlohmann::json& metadata) {
 }
 
 // The deletion and the counter update of complete_part, inside the caller's transaction.
-CompletionResult complete_in_transaction(Connection& c, const std::string& jobid, PartId partid, bool claim) {
+CompletionResult complete_in_transaction(Connection& c, const std::string& jobid, PartId partid, bool claim,
+                                         std::int64_t now) {
     JobCore job = require_core(c, jobid);
     validate_partid(jobid, partid, job.total);
     {
@@ -123,13 +126,23 @@ CompletionResult complete_in_transaction(Connection& c, const std::string& jobid
     CompletionResult result;
     if (deleted) --job.remaining;
     result.job_complete = job.remaining == 0;
-    result.reduce_claimed = claim && result.job_complete && !job.failed && !job.reduce_sent;
-    if (deleted || result.reduce_claimed) {
-        auto upd = c.statement(
-            "UPDATE wp_jobs SET remaining = ?2, updated_at = ?4, reduce_sent = (reduce_sent OR ?3), "
-            "reduce_confirmed = CASE WHEN ?3 THEN 0 ELSE reduce_confirmed END, "
-            "reduce_claimed_at = CASE WHEN ?3 THEN ?4 ELSE reduce_claimed_at END WHERE id = ?1");
-        upd.bind(1, job.id).bind(2, job.remaining).bind(3, std::int64_t{result.reduce_claimed}).bind(4, now_ms()).run();
+    const bool claimed = claim && result.job_complete && !job.failed && !job.reduce_sent;
+    if (deleted) {
+        c.statement("UPDATE wp_jobs SET remaining = ?2, updated_at = ?3 WHERE id = ?1")
+            .bind(1, job.id)
+            .bind(2, job.remaining)
+            .bind(3, now)
+            .run();
+    }
+    if (claimed) {
+        result.reduce_claim = detail::new_claim_token();
+        c.statement(
+             "UPDATE wp_jobs SET reduce_sent = 1, reduce_confirmed = 0, reduce_claimed_at = ?2, updated_at = ?2, "
+             "reduce_claim_token = ?3 WHERE id = ?1")
+            .bind(1, job.id)
+            .bind(2, now)
+            .bind(3, *result.reduce_claim)
+            .run();
     }
     return result;
 }
@@ -137,8 +150,8 @@ CompletionResult complete_in_transaction(Connection& c, const std::string& jobid
 }  // namespace
 
 struct SqliteBackend::Impl {
-    explicit Impl(SqliteOptions options)
-        : db(std::move(options), [](Connection& c) {
+    Impl(SqliteOptions options, WallClock wall_clock)
+        : clock(std::move(wall_clock)), db(std::move(options), [](Connection& c) {
               c.exec(kSchema);
               auto s = c.statement("SELECT version FROM wp_schema_versions WHERE component = 'jobs'");
               const std::int64_t version = s.step() ? s.int64(0) : 0;
@@ -147,18 +160,29 @@ struct SqliteBackend::Impl {
                                     std::to_string(version) + ", newer than this library's version " +
                                     std::to_string(kJobsSchemaVersion) + ": upgrade watchbot-progress or use another file");
               }
-              if (version == 1) {  // inside init's write transaction: one process upgrades
+              // Inside init's write transaction: one process upgrades.
+              if (version == 1) {
                   c.exec("ALTER TABLE wp_jobs ADD COLUMN reduce_confirmed INTEGER NOT NULL DEFAULT 0;"
                          "ALTER TABLE wp_jobs ADD COLUMN reduce_claimed_at INTEGER;"
                          "UPDATE wp_jobs SET reduce_confirmed = 1 WHERE reduce_sent = 1;"
                          "UPDATE wp_schema_versions SET version = 2 WHERE component = 'jobs';");
               }
+              if (version == 1 || version == 2) {
+                  // Claims made before tokens existed keep a NULL token: no token releases or
+                  // confirms them; reclaim_reduce takes them over after their lease.
+                  c.exec("ALTER TABLE wp_jobs ADD COLUMN reduce_claim_token TEXT;"
+                         "UPDATE wp_schema_versions SET version = 3 WHERE component = 'jobs';");
+              }
           }) {}
 
+    std::int64_t now() const { return read_clock(clock); }
+
+    WallClock clock;
     sqlite_detail::Database db;
 };
 
-SqliteBackend::SqliteBackend(SqliteOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+SqliteBackend::SqliteBackend(SqliteOptions options, WallClock clock)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(clock))) {}
 
 std::shared_ptr<SqliteBackend> SqliteBackend::from_uri(std::string_view uri) {
     return std::make_shared<SqliteBackend>(parse_sqlite_uri(uri));
@@ -178,7 +202,7 @@ void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool
                            std::to_string(kMaxTotal) + " parts (it stores one row per pending part): split the job");
     }
     impl_->db.write([&](Connection& c) {
-        const std::int64_t now = now_ms();
+        const std::int64_t now = impl_->now();
         std::int64_t id = 0;
         if (auto existing = find_core(c, jobid)) {
             if (!overwrite) {
@@ -190,7 +214,8 @@ void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool
             c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
-                 "reduce_confirmed = 0, reduce_claimed_at = NULL, updated_at = ?3 WHERE id = ?1")
+                 "reduce_confirmed = 0, reduce_claimed_at = NULL, reduce_claim_token = NULL, updated_at = ?3 "
+                 "WHERE id = ?1")
                 .bind(1, id)
                 .bind(2, total)
                 .bind(3, now)
@@ -235,46 +260,51 @@ void SqliteBackend::set_metadata(const std::string& jobid, const nlohmann::json&
         c.statement("UPDATE wp_jobs SET metadata = ?2, updated_at = ?3 WHERE id = ?1")
             .bind(1, id)
             .bind(2, dump_metadata(merged))
-            .bind(3, now_ms())
+            .bind(3, impl_->now())
             .run();
     });
 }
 
 bool SqliteBackend::complete_part(const std::string& jobid, PartId partid) {
     validate_jobid(jobid);
-    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, false); }).job_complete;
+    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, false, impl_->now()); })
+        .job_complete;
 }
 
 CompletionResult SqliteBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     validate_jobid(jobid);
-    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, true); });
+    return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, true, impl_->now()); });
 }
 
-bool SqliteBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> SqliteBackend::claim_reduce(const std::string& jobid) {
     validate_jobid(jobid);
-    return impl_->db.write([&](Connection& c) {
+    return impl_->db.write([&](Connection& c) -> std::optional<ClaimToken> {
+        ClaimToken token = detail::new_claim_token();
         c.statement(
-             "UPDATE wp_jobs SET reduce_sent = 1, reduce_confirmed = 0, reduce_claimed_at = ?2, updated_at = ?2 "
-             "WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
+             "UPDATE wp_jobs SET reduce_sent = 1, reduce_confirmed = 0, reduce_claimed_at = ?2, updated_at = ?2, "
+             "reduce_claim_token = ?3 WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
             .bind(1, jobid)
-            .bind(2, now_ms())
+            .bind(2, impl_->now())
+            .bind(3, token)
             .run();
-        if (c.changes() > 0) return true;
+        if (c.changes() > 0) return token;
         require_core(c, jobid);  // JobDoesNotExist, else already claimed or failed
-        return false;
+        return std::nullopt;
     });
 }
 
-void SqliteBackend::release_reduce(const std::string& jobid) {
+void SqliteBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
     impl_->db.write([&](Connection& c) {
         c.statement(
-             "UPDATE wp_jobs SET reduce_sent = 0, reduce_confirmed = 0, reduce_claimed_at = NULL, updated_at = ?2 "
-             "WHERE jobid = ?1")
+             "UPDATE wp_jobs SET reduce_sent = 0, reduce_confirmed = 0, reduce_claimed_at = NULL, "
+             "reduce_claim_token = NULL, updated_at = ?2 WHERE jobid = ?1 AND reduce_sent = 1 AND "
+             "reduce_claim_token = ?3")
             .bind(1, jobid)
-            .bind(2, now_ms())
+            .bind(2, impl_->now())
+            .bind(3, token)
             .run();
-        if (c.changes() == 0) throw JobDoesNotExist(jobid);
+        if (c.changes() == 0) require_core(c, jobid);  // JobDoesNotExist, else not this token's claim
     });
 }
 
@@ -285,7 +315,7 @@ std::int64_t SqliteBackend::record_failed_part(const std::string& jobid, PartId 
         validate_partid(jobid, partid, job.total);
         c.statement("INSERT OR IGNORE INTO wp_failed_parts (job, partid) VALUES (?1, ?2)").bind(1, job.id).bind(2, partid).run();
         if (c.changes() > 0) {
-            c.statement("UPDATE wp_jobs SET updated_at = ?2 WHERE id = ?1").bind(1, job.id).bind(2, now_ms()).run();
+            c.statement("UPDATE wp_jobs SET updated_at = ?2 WHERE id = ?1").bind(1, job.id).bind(2, impl_->now()).run();
         }
         auto s = c.statement("SELECT COUNT(*) FROM wp_failed_parts WHERE job = ?1");
         s.bind(1, job.id);
@@ -306,29 +336,48 @@ std::vector<PartId> SqliteBackend::list_failed_parts(const std::string& jobid) {
     });
 }
 
-void SqliteBackend::confirm_reduce(const std::string& jobid) {
+bool SqliteBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     validate_jobid(jobid);
-    impl_->db.write([&](Connection& c) {
-        c.statement("UPDATE wp_jobs SET reduce_confirmed = 1 WHERE jobid = ?1 AND reduce_sent = 1").bind(1, jobid).run();
-        if (c.changes() == 0) require_core(c, jobid);  // JobDoesNotExist, else not claimed: nothing to do
+    return impl_->db.write([&](Connection& c) {
+        c.statement(
+             "UPDATE wp_jobs SET reduce_confirmed = 1 WHERE jobid = ?1 AND reduce_sent = 1 AND reduce_claim_token = ?2")
+            .bind(1, jobid)
+            .bind(2, token)
+            .run();
+        if (c.changes() > 0) return true;
+        require_core(c, jobid);  // JobDoesNotExist, else not this token's claim: nothing to do
+        return false;
     });
 }
 
-bool SqliteBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> SqliteBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     validate_jobid(jobid);
-    return impl_->db.write([&](Connection& c) {
-        const std::int64_t now = now_ms();
+    return impl_->db.write([&](Connection& c) -> std::optional<ClaimToken> {
+        const std::int64_t now = impl_->now();
+        ClaimToken token = detail::new_claim_token();
         c.statement(
-             "UPDATE wp_jobs SET reduce_claimed_at = ?2, updated_at = ?2 WHERE jobid = ?1 AND failed = 0 AND "
-             "remaining = 0 AND reduce_sent = 1 AND reduce_confirmed = 0 AND reduce_claimed_at IS NOT NULL AND "
-             "reduce_claimed_at <= ?3")
+             "UPDATE wp_jobs SET reduce_claimed_at = ?2, updated_at = ?2, reduce_claim_token = ?4 WHERE jobid = ?1 "
+             "AND failed = 0 AND remaining = 0 AND reduce_sent = 1 AND reduce_confirmed = 0 AND reduce_claimed_at "
+             "IS NOT NULL AND reduce_claimed_at <= ?3")
             .bind(1, jobid)
             .bind(2, now)
             .bind(3, now - static_cast<std::int64_t>(lease.count()))
+            .bind(4, token)
             .run();
-        if (c.changes() > 0) return true;
+        if (c.changes() > 0) return token;
         require_core(c, jobid);
-        return false;
+        return std::nullopt;
+    });
+}
+
+std::optional<std::string> SqliteBackend::failure_reason(const std::string& jobid) {
+    validate_jobid(jobid);
+    return impl_->db.read([&](Connection& c) -> std::optional<std::string> {
+        auto s = c.statement("SELECT failed, reason FROM wp_jobs WHERE jobid = ?1");
+        s.bind(1, jobid);
+        if (!s.step()) throw JobDoesNotExist(jobid);
+        if (s.int64(0) == 0) return std::nullopt;
+        return s.is_null(1) ? std::string() : s.text(1);
     });
 }
 
@@ -338,7 +387,7 @@ void SqliteBackend::fail_job(const std::string& jobid, const std::string& reason
         c.statement("UPDATE wp_jobs SET failed = 1, reason = ?2, updated_at = ?3 WHERE jobid = ?1")
             .bind(1, jobid)
             .bind(2, reason)
-            .bind(3, now_ms())
+            .bind(3, impl_->now())
             .run();
         if (c.changes() == 0) throw JobDoesNotExist(jobid);
     });
