@@ -73,6 +73,9 @@ def main(argv=None):
                         help='the parts as a list (forward) or a generator (single-pass)')
     parser.add_argument('--seed', type=int, default=1, help='shuffle seed')
     parser.add_argument('--keep', action='store_true', help='keep the job afterwards (deleted by default)')
+    parser.add_argument('--fail-job-on', action='store_true',
+                        help="run the guards with fail_job_on set, so each delivery first checks whether the job "
+                             "failed (one small read), as watchbot-progress-bench's switch of that name")
     args = parser.parse_args(argv)
     if args.parts < 1 or args.workers < 1 or args.duplicates < 1:
         parser.error('--parts, --workers and --duplicates must be at least 1')
@@ -100,6 +103,11 @@ def main(argv=None):
     errors = []
     begin = threading.Barrier(args.workers + 1)
 
+    class BenchFatalError(Exception):
+        """The fail_job_on type of --fail-job-on: never raised; what is measured is the check."""
+
+    fail_job_on = (BenchFatalError,) if args.fail_job_on else ()
+
     def worker():
         begin.wait()
         while True:
@@ -108,7 +116,7 @@ def main(argv=None):
             if i is None:
                 return
             try:
-                with Part(jobid, deliveries[i], progress=progress):
+                with Part(jobid, deliveries[i], progress=progress, fail_job_on=fail_job_on):
                     pass
             except Exception as e:
                 if not errors:
@@ -147,6 +155,7 @@ def main(argv=None):
         'input': args.input,
         'workers': args.workers,
         'duplicates': args.duplicates,
+        'fail_job_on': args.fail_job_on,
         'deliveries': len(deliveries),
         'create_s': round(create_s, 3),
         'create_parts_per_s': round(args.parts / create_s),

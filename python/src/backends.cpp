@@ -84,9 +84,13 @@ public:
         ++calls;
         return ForwardingBackend::status(jobid);
     }
-    void release_reduce(const std::string& jobid) override {
+    std::optional<std::string> failure_reason(const std::string& jobid) override {
         ++calls;
-        ForwardingBackend::release_reduce(jobid);
+        return ForwardingBackend::failure_reason(jobid);
+    }
+    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        ++calls;
+        ForwardingBackend::release_reduce(jobid, token);
     }
 
     std::atomic<std::uint64_t> calls{0};

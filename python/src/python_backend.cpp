@@ -7,6 +7,7 @@
 // status(jobid) -> its dict, ...). So a change of the C++ Backend interface is one method here and
 // one in the driver. Every method takes the GIL for the call; Python exceptions propagate through
 // the C++ code unchanged (pybind11::error_already_set) and reach the Python caller as they were.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,17 +56,20 @@ public:
         py::gil_scoped_acquire gil;
         return call("complete_part", jobid, partid).cast<bool>();
     }
-    bool claim_reduce(const std::string& jobid) override {
+    // The driver answers the winner's claim token (a str), or None.
+    std::optional<wp::ClaimToken> claim_reduce(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
-        return call("claim_reduce", jobid).cast<bool>();
+        const py::object token = call("claim_reduce", jobid);
+        if (token.is_none()) return std::nullopt;
+        return token.cast<std::string>();
     }
-    void release_reduce(const std::string& jobid) override {
+    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         py::gil_scoped_acquire gil;
-        call("release_reduce", jobid);
+        call("release_reduce", jobid, token);
     }
-    void confirm_reduce(const std::string& jobid) override {
+    bool confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         py::gil_scoped_acquire gil;
-        call("confirm_reduce", jobid);
+        return call("confirm_reduce", jobid, token).cast<bool>();
     }
     void fail_job(const std::string& jobid, const std::string& reason) override {
         py::gil_scoped_acquire gil;

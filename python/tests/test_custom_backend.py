@@ -154,17 +154,23 @@ def test_a_backend_with_its_own_atomic_claim():
             with self.lock:
                 job = self._job(jobid)
                 if job.get('claimed') or 'error' in job:
-                    return False
-                job['claimed'] = True
-                return True
+                    return None
+                job['claimed'] = 'token-%d' % len(self.calls)
+                return job['claimed']
 
-        def release_reduce(self, jobid):
+        def release_reduce(self, jobid, token):
             self.calls.append('release_reduce')
-            self.jobs[jobid]['claimed'] = False
+            with self.lock:
+                if self.jobs[jobid].get('claimed') == token:
+                    self.jobs[jobid]['claimed'] = None
 
-        def confirm_reduce(self, jobid):
+        def confirm_reduce(self, jobid, token):
             self.calls.append('confirm_reduce')
-            self.jobs[jobid]['confirmed'] = True
+            with self.lock:
+                if self.jobs[jobid].get('claimed') != token:
+                    return False
+                self.jobs[jobid]['confirmed'] = True
+                return True
 
     p = Claiming(topic=memory_topic())
     jobid = create_job([{}, {}], progress=p)

@@ -10,12 +10,16 @@ The normalised status: {'jobid', 'total', 'remaining', 'progress', 'failed', 're
 """
 
 import threading
+import uuid
 
 # Makes the default reduce claim (status, then set_metadata) atomic between the threads of this
 # process; processes still race (see base.py: implement claim_reduce for exactly one reduce).
 _default_claim_lock = threading.Lock()
 
 _REDUCE_FLAG = 'reduce_message_sent'
+
+# The token of a claim won by a backend's own claim_reduce that answered True rather than a token.
+_UNNAMED_CLAIM = 'claimed'
 
 
 def _flag(value):
@@ -82,27 +86,34 @@ class Driver(object):
         return normalise_status(self.progress.status(jobid), jobid)
 
     def claim_reduce(self, jobid):
+        """The winner's claim token (a str); None for every other caller."""
         claim = getattr(self.progress, 'claim_reduce', None)
         if claim is not None:
-            return bool(claim(jobid))
+            token = claim(jobid)
+            if token is None or token is False:
+                return None
+            return _UNNAMED_CLAIM if token is True else str(token)
         with _default_claim_lock:
             status = normalise_status(self.progress.status(jobid), jobid)
             if status['failed'] or status['reduce_sent']:
-                return False
+                return None
             self.progress.set_metadata(jobid, {_REDUCE_FLAG: True})
-            return True
+            return uuid.uuid4().hex
 
-    def release_reduce(self, jobid):
+    def release_reduce(self, jobid, token):
         release = getattr(self.progress, 'release_reduce', None)
         if release is not None:
-            release(jobid)
+            release(jobid, token)
         else:
             self.progress.set_metadata(jobid, {_REDUCE_FLAG: False})
 
-    def confirm_reduce(self, jobid):
+    def confirm_reduce(self, jobid, token):
+        """Whether `token` still held the claim (True when the backend cannot tell)."""
         confirm = getattr(self.progress, 'confirm_reduce', None)
-        if confirm is not None:
-            confirm(jobid)
+        if confirm is None:
+            return True
+        held = confirm(jobid, token)
+        return True if held is None else bool(held)
 
     def fail_job(self, jobid, reason):
         self.progress.fail_job(jobid, reason)

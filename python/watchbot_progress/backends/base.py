@@ -22,10 +22,13 @@ Optional:
 
 ``delete(jobid)``
     removes the job (the base raises NotImplementedError).
-``claim_reduce(jobid)`` -> bool, ``release_reduce(jobid)``, ``confirm_reduce(jobid)``
-    the reduce claim: ``claim_reduce`` must return True for exactly one caller per job, however
-    many race, and False once the job failed; ``release_reduce`` gives the claim back when
-    sending the reduce failed; ``confirm_reduce`` records that it was sent. Implement
+``claim_reduce(jobid)`` -> token, ``release_reduce(jobid, token)``, ``confirm_reduce(jobid, token)``
+    the reduce claim: ``claim_reduce`` must return a token (a new random str; True also works,
+    for a claim without owner) for exactly one caller per job, however many race, and None
+    (or False) once the job is claimed or failed; ``release_reduce`` gives the claim back when
+    sending the reduce failed, ``confirm_reduce`` records that it was sent (and returns False
+    when the token no longer holds the claim); both must do nothing unless ``token`` still holds
+    the claim (another worker may have taken over a claim whose worker stalled). Implement
     ``claim_reduce`` with your store's atomic operation (a conditional write) for exactly one
     reduce across processes. Without it, the claim is ``status`` then
     ``set_metadata(jobid, {'reduce_message_sent': True})`` (the Python tool's way), made atomic
