@@ -1,4 +1,4 @@
-// JSON <-> DynamoDB AttributeValue conversion (src/aws/dynamodb_attribute_value.hpp), alone and
+// JSON <-> DynamoDB AttributeValue conversion (src/backends/dynamodb/dynamodb_attribute_value.hpp), alone and
 // through a real round trip to dynalite.
 
 #include "watchbot_progress/config.hpp"
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "dynamodb_test_util.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"

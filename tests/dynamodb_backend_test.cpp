@@ -13,7 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "aws/test_http_server.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 #include "dynamodb_test_util.hpp"

@@ -1,4 +1,4 @@
-// The DynamoDB client (src/aws/dynamodb_client.hpp): against dynalite for behaviour, and against a
+// The DynamoDB client (src/backends/dynamodb/dynamodb_client.hpp): against dynalite for behaviour, and against a
 // scripted HTTP server for the wire format, error parsing/classification and resends.
 
 #include "watchbot_progress/config.hpp"
@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "aws/aws_test_util.hpp"
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "aws/test_http_server.hpp"
 #include "dynamodb_test_util.hpp"
 #include "watchbot_progress/errors.hpp"

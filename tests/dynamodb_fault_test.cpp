@@ -22,7 +22,7 @@
 
 #include <gtest/gtest.h>
 
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/fault_proxy.hpp"
 #include "aws/fauxqs_test_util.hpp"
 #include "dynamodb_fault_util.hpp"

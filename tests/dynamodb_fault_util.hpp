@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/fault_proxy.hpp"
 #include "dynamodb_test_util.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"

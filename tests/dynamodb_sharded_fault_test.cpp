@@ -15,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "dynamodb_fault_util.hpp"
 #include "dynamodb_test_util.hpp"
 #include "fault_delivery.hpp"

@@ -7,7 +7,7 @@
 
 #include "aws/aws_client.hpp"
 #include "aws/credentials.hpp"
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "factories/dynamodb_factory.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
 

@@ -13,7 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "backends/sqlite/sqlite_connection.hpp"
+#include "sqlite/sqlite_connection.hpp"
 #include "factories/sqlite_factory.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/local_queue.hpp"

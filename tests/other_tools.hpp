@@ -23,8 +23,8 @@
 #include "watchbot_progress/config.hpp"
 
 #if WP_WITH_AWS
-#include "aws/dynamodb_attribute_value.hpp"
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #endif
 #if WP_WITH_REDIS
 #include "backends/redis/redis_connection.hpp"

@@ -1,4 +1,4 @@
-#include "claim_token.hpp"
+#include "core/claim_token.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "batch_publisher.hpp"
+#include "job/batch_publisher.hpp"
 
 #include <algorithm>
 

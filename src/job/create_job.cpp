@@ -1,8 +1,8 @@
 #include <string>
 #include <vector>
 
-#include "batch_publisher.hpp"
-#include "map_message_stream.hpp"
+#include "job/batch_publisher.hpp"
+#include "job/map_message_stream.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"
 #include "watchbot_progress/messages.hpp"

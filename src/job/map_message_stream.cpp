@@ -1,4 +1,4 @@
-#include "map_message_stream.hpp"
+#include "job/map_message_stream.hpp"
 
 #include <cerrno>
 #include <cstdlib>

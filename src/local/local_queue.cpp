@@ -7,7 +7,7 @@
 #include <limits>
 #include <thread>
 
-#include "backends/sqlite/sqlite_database.hpp"
+#include "sqlite/sqlite_database.hpp"
 #include "local/random_ids.hpp"
 #include "watchbot_progress/errors.hpp"
 

@@ -1,10 +1,10 @@
-#include "backends/sqlite/sqlite_connection.hpp"
+#include "sqlite/sqlite_connection.hpp"
 
 #include <sqlite3.h>
 
 #include <limits>
 
-#include "backends/sqlite/sqlite_error.hpp"
+#include "sqlite/sqlite_error.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::sqlite_detail {

@@ -1,4 +1,4 @@
-#include "backends/sqlite/sqlite_database.hpp"
+#include "sqlite/sqlite_database.hpp"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <random>
 #include <thread>
 
-#include "backends/sqlite/sqlite_error.hpp"
+#include "sqlite/sqlite_error.hpp"
 
 namespace watchbot_progress::sqlite_detail {
 

@@ -15,7 +15,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "backends/sqlite/sqlite_connection.hpp"
+#include "sqlite/sqlite_connection.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sqlite_backend.hpp"
 

@@ -1,4 +1,4 @@
-#include "backends/sqlite/sqlite_error.hpp"
+#include "sqlite/sqlite_error.hpp"
 
 #include <sqlite3.h>
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "aws/credentials.hpp"
-#include "aws/sns_batch.hpp"
+#include "notifiers/sns/sns_batch.hpp"
 #include "test_env.hpp"
 
 namespace aws = watchbot_progress::aws;

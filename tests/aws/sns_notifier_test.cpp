@@ -13,8 +13,8 @@
 
 #include "aws/aws_test_util.hpp"
 #include "aws/fauxqs_test_util.hpp"
-#include "aws/sns_batch.hpp"
-#include "aws/sns_internal.hpp"
+#include "notifiers/sns/sns_batch.hpp"
+#include "notifiers/sns/sns_internal.hpp"
 #include "aws/test_http_server.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"

@@ -1,4 +1,4 @@
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 
 #include <charconv>
 #include <cmath>

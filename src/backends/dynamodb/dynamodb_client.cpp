@@ -1,4 +1,4 @@
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 
 #include <algorithm>
 #include <exception>

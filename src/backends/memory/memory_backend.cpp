@@ -5,7 +5,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "claim_token.hpp"
+#include "core/claim_token.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {

@@ -1,4 +1,4 @@
-#include "aws/sns_batch.hpp"
+#include "notifiers/sns/sns_batch.hpp"
 
 #include <cstdint>
 #include <cstdio>

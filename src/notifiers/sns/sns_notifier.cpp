@@ -6,8 +6,8 @@
 
 #include "aws/credentials_chain.hpp"
 #include "aws/endpoint.hpp"
-#include "aws/sns_batch.hpp"
-#include "aws/sns_internal.hpp"
+#include "notifiers/sns/sns_batch.hpp"
+#include "notifiers/sns/sns_internal.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
