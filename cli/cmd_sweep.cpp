@@ -30,11 +30,6 @@ struct SweepOptions {
     bool include_other_tools = false;  // also complete, unclaimed jobs without this library's record
 };
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Whether the job carries this library's record (a change time): it was created or worked by this
 // library, whose Part guard claims the reduce of every job it completes.
 bool written_by_this_library(const wp::JobStatus& s) { return s.updated_at_ms.has_value(); }
@@ -82,7 +77,7 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
     std::vector<std::pair<std::string, std::string>> candidates;  // jobid, why
     std::vector<std::string> finished;
     std::vector<std::string> left_alone;  // complete, unclaimed jobs of other tools
-    const std::int64_t now = now_ms();
+    const std::int64_t now = wp::system_time_ms();
     const bool named = !opt.jobids.empty();
     const auto consider = [&](const wp::JobStatus& s) {
         std::string why = lost_reduce(s, older_than, now, named, opt.include_other_tools);
@@ -155,7 +150,7 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
         }
         // Read again: the job may have been overwritten (set-total --overwrite) since the listing.
         try {
-            if (!expired(backend->status(jobid), *delete_after, now_ms())) continue;
+            if (!expired(backend->status(jobid), *delete_after, wp::system_time_ms())) continue;
         } catch (const wp::JobDoesNotExist&) {
             continue;
         }

@@ -23,11 +23,6 @@ void Backend::check_metadata(const nlohmann::json& metadata) const {
     }
 }
 
-std::int64_t system_time_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     CompletionResult result;
     result.job_complete = complete_part(jobid, partid);

@@ -1,7 +1,6 @@
 #pragma once
 // Random reduce-claim tokens (ClaimToken, backend.hpp) for the backends that make their own: 32
-// lower-case hex digits (128 random bits). Thread-safe and fork-safe: each thread has its own
-// generator, seeded from the OS entropy source when first used in a thread and again after fork().
+// lower-case hex digits (128 random bits from secure_random.hpp). Thread-safe and fork-safe.
 
 #include <string>
 

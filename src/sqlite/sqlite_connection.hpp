@@ -11,7 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

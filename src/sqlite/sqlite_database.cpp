@@ -10,11 +10,6 @@
 
 namespace watchbot_progress::sqlite_detail {
 
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
 void check_options(const SqliteOptions& options) {

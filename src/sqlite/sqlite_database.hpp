@@ -17,12 +17,9 @@
 
 #include "sqlite/sqlite_connection.hpp"
 #include "watchbot_progress/errors.hpp"
-#include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 
 namespace watchbot_progress::sqlite_detail {
-
-// Milliseconds since the Unix epoch, the unit of every timestamp column.
-std::int64_t now_ms();
 
 class Database {
 public:

@@ -1,9 +1,9 @@
-// parse_sqlite_uri and sqlite_uri (declared in watchbot_progress/sqlite_backend.hpp).
+// parse_sqlite_uri and sqlite_uri (declared in watchbot_progress/sqlite_options.hpp).
 #include <charconv>
 #include <string>
 
 #include "watchbot_progress/errors.hpp"
-#include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 
 namespace watchbot_progress {
 
