@@ -12,6 +12,8 @@
 #include "watchbot_progress/notifier.hpp"
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/part.hpp"
+#include "watchbot_progress/reduce.hpp"
+#include "watchbot_progress/sweep.hpp"
 #include "watchbot_progress/version.hpp"
 #if WP_WITH_REDIS
 #include "watchbot_progress/redis_backend.hpp"

@@ -6,6 +6,7 @@
 
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/reduce.hpp"
 
 namespace watchbot_progress {
 
@@ -67,44 +68,23 @@ void Part::on_success() {
 }
 
 void Part::send_claimed_reduce(const ClaimToken& claim) {
-    try {
-        const JobStatus status = options_.backend->status(jobid_);
-        if (options_.on_reduce) {
-            options_.on_reduce(jobid_, status.metadata);
-        } else {
-            options_.notifier->publish(kReduceSubject, reduce_message_body(jobid_, status.metadata));
-        }
-    } catch (...) {
-        // Give the claim back so that a redelivery of this message sends the reduce; then let the
-        // error reach the worker so watchbot retries the message.
-        try {
-            options_.backend->release_reduce(jobid_, claim);
-        } catch (const std::exception& e) {
-            std::fprintf(stderr,
-                         "watchbot-progress: job %s: sending the reduce failed and its claim could not be released "
-                         "(%s): a later delivery takes the claim over once its lease ends, or run "
-                         "`watchbot-progress-cpp sweep`\n",
-                         jobid_.c_str(), e.what());
-        }
-        throw;
-    }
-    try {
-        if (!options_.backend->confirm_reduce(jobid_, claim)) {
-            // The lease passed while this guard was sending: another delivery or `sweep` took the
-            // claim over and may send the reduce too.
-            std::fprintf(stderr,
-                         "watchbot-progress: job %s: the reduce was sent, but its claim had been taken over by then "
-                         "(sending outlasted PartOptions::reduce_lease): the new holder may send it again; choose a "
-                         "longer reduce_lease\n",
-                         jobid_.c_str());
-        }
-    } catch (const std::exception& e) {
+    const SentReduce sent =
+        watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim, {options_.notifier, options_.on_reduce});
+    if (sent.confirmation == ReduceConfirmation::taken_over) {
+        // The lease passed while this guard was sending: another delivery or `sweep` took the claim
+        // over and may send the reduce too.
+        std::fprintf(stderr,
+                     "watchbot-progress: job %s: the reduce was sent, but its claim had been taken over by then "
+                     "(sending outlasted PartOptions::reduce_lease): the new holder may send it again; choose a "
+                     "longer reduce_lease\n",
+                     jobid_.c_str());
+    } else if (sent.confirmation == ReduceConfirmation::unconfirmed) {
         // The reduce is out; the work succeeded. Only `sweep` (or a delivery after the lease) could
         // send it a second time.
         std::fprintf(stderr,
                      "watchbot-progress: job %s: the reduce was sent but could not be confirmed (%s); it may be sent "
                      "again after the claim's lease\n",
-                     jobid_.c_str(), e.what());
+                     jobid_.c_str(), describe_exception(sent.confirm_error).c_str());
     }
 }
 
