@@ -38,7 +38,7 @@ public:
     // during the backoff). SQLite allows one writer per file anyway; letting this process's threads
     // queue on SQLite's lock instead kept a connection reading an older snapshot at every moment, so
     // the automatic checkpoint could never start the WAL over and the WAL grew without bound
-    // (tests/sqlite_wal_test.cpp). f must not call write() or read() on the same Database.
+    // (tests/backends/sqlite/wal_test.cpp). f must not call write() or read() on the same Database.
     template <class F>
     auto write(F&& f) {
         return transact("BEGIN IMMEDIATE", &write_mutex_, std::forward<F>(f));

@@ -1,5 +1,5 @@
 // `sweep` on databases that also hold jobs of the Python and Node tools (written as those tools
-// write them: tests/other_tools.hpp), run as a real process. A job the Python tool reduced is never
+// write them: tests/support/other_tools.hpp), run as a real process. A job the Python tool reduced is never
 // reduced again; a complete, never-claimed job without this library's record is left alone unless
 // named or --include-other-tools. Redis (a database of its own on WP_TEST_REDIS_URL's server) and
 // DynamoDB (a table of its own on dynalite); the tests fail when a server is missing.

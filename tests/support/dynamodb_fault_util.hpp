@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the DynamoDB fault-injection tests: a FaultProxy (tests/aws/fault_proxy.hpp) in front
+// Helpers of the DynamoDB fault-injection tests: a FaultProxy (tests/support/aws/fault_proxy.hpp) in front
 // of dynalite, and a backend whose every request goes through it.
 
 #include <atomic>

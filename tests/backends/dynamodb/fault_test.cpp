@@ -1,5 +1,5 @@
 // Fault injection between the DynamoDB backend and dynalite: every request of the job's backend
-// goes through a FaultProxy (tests/aws/fault_proxy.hpp) that drops connections before or after
+// goes through a FaultProxy (tests/support/aws/fault_proxy.hpp) that drops connections before or after
 // forwarding, answers 500 InternalServerError or throttling errors, or holds answers past the
 // client's timeout, at a fixed rate with a fixed seed (and one aimed case: the answer of the job's
 // creation lost). For each fault kind a 2,000-part job (in the compatible layout; one case in the

@@ -1,5 +1,5 @@
 // Jobs of the Python and Node tools in the DynamoDB table (written item for item as those tools
-// write them: tests/other_tools.hpp), and the Python tool's own reading of a table that also holds
+// write them: tests/support/other_tools.hpp), and the Python tool's own reading of a table that also holds
 // this library's sharded jobs.
 
 #include "watchbot_progress/config.hpp"

@@ -2,7 +2,7 @@
 // 10,000 parts): an overwrite whose answer was lost, a deletion whose answer was lost, and shard
 // items that cannot be deleted while a job is overwritten or deleted — with another process (a
 // second backend, with its own cache of the job's tree) still completing parts of the job. Every
-// request of the backend under test goes through a FaultProxy (tests/aws/fault_proxy.hpp); the
+// request of the backend under test goes through a FaultProxy (tests/support/aws/fault_proxy.hpp); the
 // truth is read without faults.
 
 #include "watchbot_progress/config.hpp"

@@ -1,7 +1,7 @@
 // The Redis backend's reduce claim beyond the conformance suite: claims whose every reply was lost
-// on a dropped connection (through tests/reply_drop_proxy.hpp, which drops the connection after
+// on a dropped connection (through tests/support/reply_drop_proxy.hpp, which drops the connection after
 // redis-server ran the script), and jobs the Python tool reduced (written command for command as it
-// writes them: tests/other_tools.hpp). Needs WP_TEST_REDIS_URL (tools/services.sh); fails without it.
+// writes them: tests/support/other_tools.hpp). Needs WP_TEST_REDIS_URL (tools/services.sh); fails without it.
 
 #include <chrono>
 #include <memory>
