@@ -23,10 +23,7 @@ void run_ls(const LsOptions& opt, Context& ctx) {
     std::optional<std::int64_t> stale_before;  // ms since the epoch
     if (!opt.stale.empty()) {
         const auto age = parse_duration(opt.stale, "--stale");
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        stale_before = now - age.count();
+        stale_before = watchbot_progress::system_time_ms() - age.count();
     }
     const auto backend = ctx.open_backend();
     std::size_t unknown = 0;

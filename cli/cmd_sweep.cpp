@@ -3,6 +3,8 @@
 // failed send and never claimed again) on a job this library created or worked. A complete,
 // unclaimed job without that record (written by the Python or Node tool, whose users may send the
 // reduce themselves and mark it later) is left alone unless named or --include-other-tools.
+// The finding and sending is the library's sweep (watchbot_progress/sweep.hpp); this file reads the
+// options and prints what happens.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -13,7 +15,7 @@
 #include "duration.hpp"
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
-#include "watchbot_progress/messages.hpp"
+#include "watchbot_progress/sweep.hpp"
 
 namespace wp = watchbot_progress;
 
@@ -30,139 +32,68 @@ struct SweepOptions {
     bool include_other_tools = false;  // also complete, unclaimed jobs without this library's record
 };
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-// Whether the job carries this library's record (a change time): it was created or worked by this
-// library, whose Part guard claims the reduce of every job it completes.
-bool written_by_this_library(const wp::JobStatus& s) { return s.updated_at_ms.has_value(); }
-
-// A complete job that nobody claimed, without this library's record: another tool's, whose reduce
-// its users may have sent themselves (the Node tool's users mark it afterwards) — no proof of a
-// lost reduce.
-bool unclaimed_job_of_another_tool(const wp::JobStatus& s) {
-    return !s.failed && s.complete() && !s.reduce_sent && !written_by_this_library(s);
-}
-
-// Why the job's reduce needs sending, or empty when it does not. `named`: the user named the job.
-std::string lost_reduce(const wp::JobStatus& s, std::chrono::milliseconds older_than, std::int64_t now, bool named,
-                        bool include_other_tools) {
-    if (s.failed || !s.complete()) return {};
-    if (!s.reduce_sent) {
-        if (written_by_this_library(s)) return "complete, reduce never claimed";
-        if (named) return "complete, reduce never claimed (written by another tool; sent because it was named)";
-        if (include_other_tools) return "complete, reduce never claimed (written by another tool; --include-other-tools)";
-        return {};
+// Why the job's reduce counts as lost, in words.
+std::string describe(const wp::SweepEvent& e) {
+    switch (e.why) {
+        case wp::LostReduce::never_claimed:
+            return "complete, reduce never claimed";
+        case wp::LostReduce::never_claimed_named:
+            return "complete, reduce never claimed (written by another tool; sent because it was named)";
+        case wp::LostReduce::never_claimed_other_tool:
+            return "complete, reduce never claimed (written by another tool; --include-other-tools)";
+        case wp::LostReduce::claim_unconfirmed:
+            return "reduce claimed " + describe_duration(e.claim_age) + " ago and never confirmed sent";
     }
-    if (s.reduce_confirmed || !s.reduce_claimed_at_ms) return {};
-    const std::chrono::milliseconds age(now - *s.reduce_claimed_at_ms);
-    if (age < older_than) return {};
-    return "reduce claimed " + describe_duration(age) + " ago and never confirmed sent";
-}
-
-// Finished: failed, or complete with its reduce sent (confirmed, or claimed by a tool that records
-// no confirmation), and unchanged for at least `after`.
-bool expired(const wp::JobStatus& s, std::chrono::milliseconds after, std::int64_t now) {
-    if (!s.updated_at_ms || now - *s.updated_at_ms < after.count()) return false;
-    if (s.failed) return true;
-    return s.complete() && s.reduce_sent && (s.reduce_confirmed || !s.reduce_claimed_at_ms);
+    return {};
 }
 
 void run_sweep(const SweepOptions& opt, Context& ctx) {
-    const std::chrono::milliseconds older_than = parse_duration(opt.older_than, "--older-than");
-    std::optional<std::chrono::milliseconds> delete_after;
+    wp::SweepOptions options;
+    options.jobids = opt.jobids;
+    options.older_than = parse_duration(opt.older_than, "--older-than");
     if (!opt.delete_finished_after.empty()) {
-        delete_after = parse_duration(opt.delete_finished_after, "--delete-finished-after");
+        options.delete_finished_after = parse_duration(opt.delete_finished_after, "--delete-finished-after");
     }
+    options.include_other_tools = opt.include_other_tools;
+    options.dry_run = opt.dry_run;
     const auto backend = ctx.open_backend();
-    std::shared_ptr<wp::Notifier> notifier;  // opened before the first claim: a bad topic claims nothing
-
-    std::vector<std::pair<std::string, std::string>> candidates;  // jobid, why
-    std::vector<std::string> finished;
-    std::vector<std::string> left_alone;  // complete, unclaimed jobs of other tools
-    const std::int64_t now = now_ms();
-    const bool named = !opt.jobids.empty();
-    const auto consider = [&](const wp::JobStatus& s) {
-        std::string why = lost_reduce(s, older_than, now, named, opt.include_other_tools);
-        if (!why.empty()) {
-            candidates.emplace_back(s.jobid, std::move(why));
-        } else if (unclaimed_job_of_another_tool(s)) {
-            left_alone.push_back(s.jobid);
+    options.open_sink = [&] { return wp::ReduceSink{ctx.open_notifier(opt.topic), {}}; };
+    options.on_event = [&](const wp::SweepEvent& e) {
+        const std::string& jobid = e.jobid;
+        switch (e.kind) {
+            case wp::SweepEvent::Kind::left_alone:
+                print_message("job '" + jobid +
+                              "': complete and its reduce never claimed, but written by another tool (no record of "
+                              "this library's guard), whose users may send the reduce themselves: left alone; to send "
+                              "it, name it (sweep " + jobid + ") or pass --include-other-tools");
+                break;
+            case wp::SweepEvent::Kind::would_send:
+                print_line(jobid);
+                print_message("job '" + jobid + "': " + describe(e) + ": would send its reduce");
+                break;
+            case wp::SweepEvent::Kind::sent:
+                if (e.confirmation == wp::ReduceConfirmation::taken_over) {
+                    print_message("job '" + jobid +
+                                  "': its reduce was sent, but the claim was taken over meanwhile: it may be sent twice");
+                }
+                print_line(jobid);
+                print_message("job '" + jobid + "': " + describe(e) + ": sent its reduce");
+                break;
+            case wp::SweepEvent::Kind::would_delete:
+                print_message("job '" + jobid + "': finished " + describe_duration(*options.delete_finished_after) +
+                              " ago or more: would delete it");
+                break;
         }
-        if (delete_after && expired(s, *delete_after, now)) finished.push_back(s.jobid);
     };
-    if (opt.jobids.empty()) {
-        backend->list_jobs(consider);
-    } else {
-        for (const auto& jobid : opt.jobids) consider(backend->status(jobid));  // unknown job: exit 1
-    }
-    for (const auto& jobid : left_alone) {
-        print_message("job '" + jobid +
-                      "': complete and its reduce never claimed, but written by another tool (no record of this "
-                      "library's guard), whose users may send the reduce themselves: left alone; to send it, name it "
-                      "(sweep " + jobid + ") or pass --include-other-tools");
-    }
-
-    std::size_t sent = 0;
-    for (const auto& [jobid, why] : candidates) {
-        if (opt.dry_run) {
-            print_line(jobid);
-            print_message("job '" + jobid + "': " + why + ": would send its reduce");
-            continue;
-        }
-        if (!notifier) notifier = ctx.open_notifier(opt.topic);
-        // The claim decides: a worker or another sweep may have sent it since the listing.
-        const wp::JobStatus before = backend->status(jobid);
-        const std::optional<wp::ClaimToken> claim =
-            before.reduce_sent ? backend->reclaim_reduce(jobid, older_than) : backend->claim_reduce(jobid);
-        if (!claim) continue;
-        try {
-            const wp::JobStatus status = backend->status(jobid);
-            notifier->publish(wp::kReduceSubject, wp::reduce_message_body(jobid, status.metadata));
-        } catch (...) {
-            try {
-                backend->release_reduce(jobid, *claim);
-            } catch (const std::exception& e) {
-                print_message("job '" + jobid + "': could not release the reduce claim: " + e.what());
-            }
-            throw;
-        }
-        if (!backend->confirm_reduce(jobid, *claim)) {
-            print_message("job '" + jobid +
-                          "': its reduce was sent, but the claim was taken over meanwhile: it may be sent twice");
-        }
-        print_line(jobid);
-        print_message("job '" + jobid + "': " + why + ": sent its reduce");
-        ++sent;
-    }
-    if (!opt.dry_run) {
-        print_message("sent " + std::to_string(sent) + " lost reduce" + (sent == 1 ? "" : "s") + " (" +
-                      std::to_string(candidates.size()) + " found)" +
-                      (left_alone.empty() ? std::string()
-                                          : "; left alone " + std::to_string(left_alone.size()) +
-                                                " complete job" + (left_alone.size() == 1 ? "" : "s") +
-                                                " of other tools"));
-    }
-    if (!delete_after) return;
-    std::size_t deleted = 0;
-    for (const auto& jobid : finished) {
-        if (opt.dry_run) {
-            print_message("job '" + jobid + "': finished " + describe_duration(*delete_after) +
-                          " ago or more: would delete it");
-            continue;
-        }
-        // Read again: the job may have been overwritten (set-total --overwrite) since the listing.
-        try {
-            if (!expired(backend->status(jobid), *delete_after, now_ms())) continue;
-        } catch (const wp::JobDoesNotExist&) {
-            continue;
-        }
-        if (backend->delete_job(jobid)) ++deleted;
-    }
-    if (!opt.dry_run) {
-        print_message("deleted " + std::to_string(deleted) + " finished job" + (deleted == 1 ? "" : "s"));
+    const wp::SweepResult result = wp::sweep(*backend, options);
+    if (opt.dry_run) return;
+    print_message("sent " + std::to_string(result.sent) + " lost reduce" + (result.sent == 1 ? "" : "s") + " (" +
+                  std::to_string(result.lost) + " found)" +
+                  (result.left_alone == 0 ? std::string()
+                                          : "; left alone " + std::to_string(result.left_alone) + " complete job" +
+                                                (result.left_alone == 1 ? "" : "s") + " of other tools"));
+    if (options.delete_finished_after) {
+        print_message("deleted " + std::to_string(result.deleted) + " finished job" + (result.deleted == 1 ? "" : "s"));
     }
 }
 

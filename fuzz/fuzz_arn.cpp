@@ -1,4 +1,4 @@
-// ARNs (src/aws/arn), SNS topic ARNs (src/aws/sns_batch), DynamoDB table ARNs and names
+// ARNs (src/aws/arn), SNS topic ARNs (src/notifiers/sns/sns_batch), DynamoDB table ARNs and names
 // (src/backends/dynamodb/dynamodb_config) and the region taken from them (src/aws/endpoint).
 // Invariants:
 //   - parse_arn throws only InvalidInput; an accepted ARN prints back exactly as given;
@@ -18,7 +18,7 @@
 #include "aws/arn.hpp"
 #include "aws/endpoint.hpp"
 #include "aws/env.hpp"
-#include "aws/sns_batch.hpp"
+#include "notifiers/sns/sns_batch.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "fuzz_check.hpp"
 #include "watchbot_progress/errors.hpp"

@@ -1,5 +1,5 @@
 // The URIs of backends and topics: open_backend / open_notifier (src/open_backend.cpp), the Redis
-// URI parser (src/backends/redis/redis_uri.cpp) and the SQLite one (src/backends/sqlite/sqlite_uri.cpp).
+// URI parser (src/backends/redis/redis_uri.cpp) and the SQLite one (src/sqlite/sqlite_uri.cpp).
 // Invariants:
 //   - the parsers throw only InvalidInput, with one bounded line that never holds the Redis password;
 //   - an accepted Redis URI written back from its options (user-info percent-encoded) parses to

@@ -16,7 +16,7 @@
 #include "aws/aws_client.hpp"
 #include "aws/clock.hpp"
 #include "aws/credentials.hpp"
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/http_client.hpp"
 #include "fuzz_check.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"

@@ -1,4 +1,4 @@
-// DynamoDB's JSON answers: the attribute-value reader and writer (src/aws/dynamodb_attribute_value)
+// DynamoDB's JSON answers: the attribute-value reader and writer (src/backends/dynamodb/dynamodb_attribute_value)
 // and the JSON error parser (src/aws/error_parsing). Invariants:
 //   - parse_json_error never throws;
 //   - from_attribute_value / from_attribute_map / parse_number throw only InvalidInput;
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "aws/error_parsing.hpp"
 #include "fuzz_check.hpp"
 #include "watchbot_progress/errors.hpp"

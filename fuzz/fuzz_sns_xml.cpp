@@ -1,5 +1,5 @@
 // SNS's XML answers: the error parser (src/aws/error_parsing), the Publish and PublishBatch answer
-// parsers (src/aws/sns_batch), and the SnsNotifier reading them through a fake HTTP client.
+// parsers (src/notifiers/sns/sns_batch), and the SnsNotifier reading them through a fake HTTP client.
 // Invariants:
 //   - parse_xml_error never throws;
 //   - parse_publish_response / parse_publish_batch_response throw only BackendError
@@ -25,8 +25,8 @@
 #include "aws/credentials.hpp"
 #include "aws/env.hpp"
 #include "aws/error_parsing.hpp"
-#include "aws/sns_batch.hpp"
-#include "aws/sns_internal.hpp"
+#include "notifiers/sns/sns_batch.hpp"
+#include "notifiers/sns/sns_internal.hpp"
 #include "fuzz_check.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sns_notifier.hpp"

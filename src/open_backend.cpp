@@ -11,7 +11,7 @@
 #include "watchbot_progress/redis_backend.hpp"
 #endif
 #if WP_WITH_AWS
-#include "aws/sns_batch.hpp"
+#include "notifiers/sns/sns_batch.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
 #include "watchbot_progress/sns_notifier.hpp"

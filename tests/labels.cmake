@@ -25,7 +25,12 @@ list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
 set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.Create|^CliBasics\\.Create")
 set(_wp_full_size_regex "^RedisScale\\.|^SqliteBackend\\.MillionPart|^DynamoDbLayout\\.MillionPart")
 
-foreach(_wp_test IN LISTS wp_tests_TESTS)
+# Every test executable's discovered tests (WP_TEST_TARGETS: tests/CMakeLists.txt, one per folder).
+set(_wp_all_tests "")
+foreach(_wp_target IN LISTS WP_TEST_TARGETS)
+  list(APPEND _wp_all_tests ${${_wp_target}_TESTS})
+endforeach()
+foreach(_wp_test IN LISTS _wp_all_tests)
   set(_wp_labels "")
   if(_wp_test MATCHES "${_wp_concurrency_regex}")
     list(APPEND _wp_labels concurrency)

@@ -17,7 +17,7 @@ namespace wp = watchbot_progress;
 
 // N empty parts as a single-pass input range, like parts read from stdin, a socket or a generator:
 // its iterator is only an input iterator, so create_job cannot read it twice and spools the
-// validated map messages to a temporary file instead (src/map_message_stream.cpp). Nothing is held
+// validated map messages to a temporary file instead (src/job/map_message_stream.cpp). Nothing is held
 // in memory but a counter. Single-threaded; begin() may be called once.
 class SinglePassParts {
 public:

@@ -52,7 +52,7 @@
 namespace watchbot_progress {
 
 namespace aws {
-class DynamoDbClient;  // the library's own DynamoDB client (private header src/aws/dynamodb_client.hpp)
+class DynamoDbClient;  // the library's own DynamoDB client (private header src/backends/dynamodb/dynamodb_client.hpp)
 }
 
 enum class DynamoDbLayout {
@@ -121,7 +121,7 @@ public:
     // found, or when the endpoint is not an http(s) URL; InvalidInput for bad layout options.
     explicit DynamoDbBackend(DynamoDbOptions options = {});
     // For tests and custom transports: a backend over an existing client (see
-    // src/aws/dynamodb_client.hpp). options.table/region/endpoint/credentials are not used except
+    // src/backends/dynamodb/dynamodb_client.hpp). options.table/region/endpoint/credentials are not used except
     // in describe().
     DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
     ~DynamoDbBackend() override;

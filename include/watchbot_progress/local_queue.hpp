@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "watchbot_progress/notifier.hpp"
-#include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 
 namespace watchbot_progress {
 

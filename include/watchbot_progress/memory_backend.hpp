@@ -1,14 +1,14 @@
 #pragma once
-// In-process backend and notifier for users' unit tests. Thread-safe; state lives as long as the
-// object. Same contract as every other backend (the conformance suite runs on it).
+// In-process backend for users' unit tests. Thread-safe; state lives as long as the object. Same
+// contract as every other backend (the conformance suite runs on it). Its companion MemoryNotifier
+// is in memory_notifier.hpp, included here.
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "watchbot_progress/backend.hpp"
-#include "watchbot_progress/notifier.hpp"
+#include "watchbot_progress/memory_notifier.hpp"
 
 namespace watchbot_progress {
 
@@ -41,28 +41,6 @@ public:
 private:
     struct State;
     std::unique_ptr<State> state_;
-};
-
-// Records every message it is given; thread-safe.
-class MemoryNotifier final : public Notifier {
-public:
-    explicit MemoryNotifier(NotifierLimits limits = {1 << 20, 10, 1 << 20});
-
-    void publish(const std::string& subject, const std::string& body) override;
-    void publish_batch(std::span<const OutgoingMessage> messages) override;
-    NotifierLimits limits() const override { return limits_; }
-    std::string describe() const override { return "memory://"; }
-
-    // A copy of every message published so far, in publication order.
-    std::vector<OutgoingMessage> messages() const;
-    // Only those with this subject.
-    std::vector<OutgoingMessage> messages(const std::string& subject) const;
-    void clear();
-
-private:
-    NotifierLimits limits_;
-    mutable std::mutex mutex_;
-    std::vector<OutgoingMessage> messages_;
 };
 
 }  // namespace watchbot_progress

@@ -118,7 +118,7 @@ public:
     SnsStats stats() const;
 
     // Internal: the library builds notifiers on an explicit AWS client configuration through this
-    // (src/aws/sns_internal.hpp); users cannot make an Impl.
+    // (src/notifiers/sns/sns_internal.hpp); users cannot make an Impl.
     struct Impl;
     explicit SnsNotifier(std::unique_ptr<Impl> impl);
 

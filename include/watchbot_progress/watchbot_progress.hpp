@@ -7,10 +7,13 @@
 #include "watchbot_progress/forwarding.hpp"
 #include "watchbot_progress/job.hpp"
 #include "watchbot_progress/memory_backend.hpp"
+#include "watchbot_progress/memory_notifier.hpp"
 #include "watchbot_progress/messages.hpp"
 #include "watchbot_progress/notifier.hpp"
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/part.hpp"
+#include "watchbot_progress/reduce.hpp"
+#include "watchbot_progress/sweep.hpp"
 #include "watchbot_progress/version.hpp"
 #if WP_WITH_REDIS
 #include "watchbot_progress/redis_backend.hpp"
@@ -18,6 +21,7 @@
 #if WP_WITH_SQLITE
 #include "watchbot_progress/local_queue.hpp"
 #include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 #endif
 #if WP_WITH_AWS
 #include "watchbot_progress/dynamodb_backend.hpp"

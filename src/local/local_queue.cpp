@@ -7,8 +7,9 @@
 #include <limits>
 #include <thread>
 
-#include "backends/sqlite/sqlite_database.hpp"
-#include "local/random_ids.hpp"
+#include "core/clock.hpp"
+#include "core/secure_random.hpp"
+#include "sqlite/sqlite_database.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -84,7 +85,7 @@ void init_schema(Connection& c) {
 // Inserts one message; its id.
 std::string insert_message(Connection& c, const std::string& subject, const std::string& body, std::int64_t now,
                            std::int64_t visible_at) {
-    std::string message_id = local_detail::random_uuid();
+    std::string message_id = detail::secure_random_uuid();
     c.statement(
          "INSERT INTO wp_queue_messages (message_id, subject, body, sent_timestamp, receive_count, visible_at) "
          "VALUES (?1, ?2, ?3, ?4, 0, ?5)")
@@ -103,8 +104,8 @@ struct LocalQueue::Impl {
     explicit Impl(LocalQueueOptions o) : options(std::move(o)), db(options.database, init_schema) {}
 
     std::int64_t now() const {
-        const auto t = options.clock ? options.clock() : std::chrono::system_clock::now();
-        return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+        if (!options.clock) return detail::now_ms();
+        return std::chrono::duration_cast<std::chrono::milliseconds>(options.clock().time_since_epoch()).count();
     }
 
     // Runs `f(connection, row_id)` in a write transaction for a well-formed handle.
@@ -149,7 +150,7 @@ std::vector<QueueMessage> LocalQueue::Impl::receive_once(std::size_t max_message
             s.bind(1, t).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(max_messages, std::numeric_limits<std::int64_t>::max())));
             while (s.step()) rows.push_back(s.int64(0));
         }
-        const std::string token = local_detail::random_token();
+        const std::string token = detail::secure_random_hex(16);
         const std::int64_t visible_at = t + visibility_timeout.count();
         std::vector<QueueMessage> out;
         out.reserve(rows.size());

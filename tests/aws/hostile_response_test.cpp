@@ -15,9 +15,9 @@
 
 #include "aws/aws_test_util.hpp"
 #include "aws/credentials.hpp"
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/env.hpp"
-#include "aws/sns_internal.hpp"
+#include "notifiers/sns/sns_internal.hpp"
 #include "aws/test_http_server.hpp"
 #include "dynamodb_test_util.hpp"
 #include "watchbot_progress/errors.hpp"

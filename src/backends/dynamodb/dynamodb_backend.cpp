@@ -10,8 +10,8 @@
 #include <unordered_map>
 
 #include "aws/arn.hpp"
-#include "aws/dynamodb_attribute_value.hpp"
-#include "aws/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/url.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"

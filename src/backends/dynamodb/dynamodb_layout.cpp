@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "aws/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::dynamodb {

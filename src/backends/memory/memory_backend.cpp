@@ -5,7 +5,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "claim_token.hpp"
+#include "core/claim_token.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -217,47 +217,6 @@ void MemoryBackend::list_jobs(const std::function<void(const JobStatus&)>& visit
 bool MemoryBackend::delete_job(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     return state_->jobs.erase(jobid) > 0;
-}
-
-MemoryNotifier::MemoryNotifier(NotifierLimits limits) : limits_(limits) {}
-
-void MemoryNotifier::publish(const std::string& subject, const std::string& body) {
-    if (body.size() > limits_.max_message_bytes) {
-        throw InvalidInput("message of " + std::to_string(body.size()) + " bytes is over the limit of " +
-                           std::to_string(limits_.max_message_bytes) + " bytes");
-    }
-    std::lock_guard lock(mutex_);
-    messages_.push_back({subject, body});
-}
-
-void MemoryNotifier::publish_batch(std::span<const OutgoingMessage> messages) {
-    for (const auto& m : messages) {
-        if (m.body.size() > limits_.max_message_bytes) {
-            throw InvalidInput("message of " + std::to_string(m.body.size()) + " bytes is over the limit of " +
-                               std::to_string(limits_.max_message_bytes) + " bytes");
-        }
-    }
-    std::lock_guard lock(mutex_);
-    messages_.insert(messages_.end(), messages.begin(), messages.end());
-}
-
-std::vector<OutgoingMessage> MemoryNotifier::messages() const {
-    std::lock_guard lock(mutex_);
-    return messages_;
-}
-
-std::vector<OutgoingMessage> MemoryNotifier::messages(const std::string& subject) const {
-    std::lock_guard lock(mutex_);
-    std::vector<OutgoingMessage> out;
-    for (const auto& m : messages_) {
-        if (m.subject == subject) out.push_back(m);
-    }
-    return out;
-}
-
-void MemoryNotifier::clear() {
-    std::lock_guard lock(mutex_);
-    messages_.clear();
 }
 
 }  // namespace watchbot_progress

@@ -2,8 +2,8 @@
 
 #include <optional>
 
-#include "backends/sqlite/sqlite_database.hpp"
-#include "claim_token.hpp"
+#include "sqlite/sqlite_database.hpp"
+#include "core/claim_token.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {

@@ -1,0 +1,55 @@
+#pragma once
+// The reduce protocol: how the one "reduce" message of a complete job is sent, the same way by the
+// Part guard, `sweep` (sweep.hpp, the CLI's sweep) and workers of your own:
+//
+//   claim    complete_part_and_claim_reduce, claim_reduce or reclaim_reduce (backend.hpp) gives the
+//            caller a ClaimToken; at most one caller holds a job's claim;
+//   read     the job's metadata (status());
+//   send     the reduce message to the notifier, or on_reduce;
+//   release  when reading or sending failed: the claim is given back, so that a later delivery (or
+//            sweep) sends it;
+//   confirm  confirm_reduce: nobody sends it again.
+//
+// send_claimed_reduce runs the steps after the claim.
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/notifier.hpp"
+
+namespace watchbot_progress {
+
+// Where a job's reduce goes: on_reduce(jobid, metadata) when set, else the notifier (subject
+// kReduceSubject, body reduce_message_body; messages.hpp). One of the two must be set.
+struct ReduceSink {
+    std::shared_ptr<Notifier> notifier;
+    std::function<void(const std::string& jobid, const nlohmann::json& metadata)> on_reduce;
+};
+
+// How a sent reduce was confirmed. The reduce message is out in every case.
+enum class ReduceConfirmation {
+    confirmed,    // the claim was still this caller's: nobody sends the reduce again
+    taken_over,   // the claim's lease had passed and another caller took it over: it may send the reduce again
+    unconfirmed,  // confirm_reduce threw (SentReduce::confirm_error): the reduce may be sent again after the lease
+};
+
+struct SentReduce {
+    ReduceConfirmation confirmation = ReduceConfirmation::confirmed;
+    std::exception_ptr confirm_error;  // what confirm_reduce threw, when unconfirmed
+};
+
+// Sends the reduce of `jobid`, whose claim `claim` the caller holds: reads the job's metadata, sends
+// it to `sink`, confirms the claim. Throws what reading the job or sending threw (the reduce is not
+// out), after giving the claim back; when giving it back fails too, says so on stderr (a later
+// delivery or sweep takes the claim over once its lease ends) and still throws the sending error.
+// Throws InvalidInput when `sink` has neither a notifier nor on_reduce. Never throws once the reduce
+// is out: a failed confirmation is the result's `unconfirmed`.
+SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const ClaimToken& claim,
+                               const ReduceSink& sink);
+
+}  // namespace watchbot_progress

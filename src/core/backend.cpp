@@ -1,0 +1,128 @@
+#include "watchbot_progress/backend.hpp"
+
+#include "watchbot_progress/errors.hpp"
+
+namespace watchbot_progress {
+
+nlohmann::json JobStatus::to_json() const {
+    nlohmann::json out = {
+        {"jobid", jobid},       {"total", total},   {"remaining", remaining},
+        {"progress", progress}, {"failed", failed}, {"metadata", metadata},
+        {"reduceSent", reduce_sent},
+    };
+    if (reason) out["error"] = *reason;
+    return out;
+}
+
+void Backend::check_metadata(const nlohmann::json& metadata) const {
+    if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
+    try {
+        (void)metadata.dump();
+    } catch (const nlohmann::json::type_error&) {
+        throw InvalidInput("metadata holds a key or string that is not valid UTF-8: give UTF-8 text");
+    }
+}
+
+CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    CompletionResult result;
+    result.job_complete = complete_part(jobid, partid);
+    if (result.job_complete) result.reduce_claim = claim_reduce(jobid);
+    return result;
+}
+
+bool Backend::confirm_reduce(const std::string&, const ClaimToken&) { return true; }
+
+std::optional<ClaimToken> Backend::reclaim_reduce(const std::string&, std::chrono::milliseconds) { return std::nullopt; }
+
+std::optional<std::string> Backend::failure_reason(const std::string& jobid) {
+    JobStatus s = status(jobid);
+    if (!s.failed) return std::nullopt;
+    return s.reason.value_or(std::string());
+}
+
+std::int64_t Backend::record_failed_part(const std::string& jobid, PartId) {
+    throw ConfigError("the backend " + describe() + " cannot record failed parts (job '" + jobid +
+                      "'): use a backend that implements Backend::record_failed_part, or no failure tolerance");
+}
+
+std::vector<PartId> Backend::list_failed_parts(const std::string& jobid) {
+    status(jobid);  // JobDoesNotExist
+    return {};
+}
+
+namespace {
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when it is not valid UTF-8: a truncated or
+// malformed sequence, an overlong encoding, a UTF-16 surrogate (U+D800..U+DFFF) or a code point
+// above U+10FFFF. (nlohmann::json refuses to serialize exactly these, so an id accepted here can
+// always be written into a message.)
+std::size_t utf8_sequence_length(const std::string& s, std::size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) return 1;
+    std::size_t n = 0;
+    unsigned char low = 0x80;   // allowed range of the second byte
+    unsigned char high = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) low = 0xA0;   // overlong
+        if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) low = 0x90;   // overlong
+        if (c == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    const auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < low || second > high) return 0;
+    for (std::size_t k = 2; k < n; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+    }
+    return n;
+}
+
+}  // namespace
+
+void validate_jobid(const std::string& jobid) {
+    constexpr std::size_t kMaxJobidBytes = 1024;
+    if (jobid.empty()) throw InvalidInput("job id is empty: give a non-empty job id, or none to get a new UUID");
+    if (jobid.size() > kMaxJobidBytes) {
+        throw InvalidInput("job id is " + std::to_string(jobid.size()) + " bytes long; the limit is " +
+                           std::to_string(kMaxJobidBytes) + " bytes: use a shorter id");
+    }
+    for (std::size_t i = 0; i < jobid.size();) {
+        const auto c = static_cast<unsigned char>(jobid[i]);
+        const bool c1_control = c == 0xC2 && i + 1 < jobid.size() && static_cast<unsigned char>(jobid[i + 1]) >= 0x80 &&
+                                static_cast<unsigned char>(jobid[i + 1]) <= 0x9F;
+        if (c < 0x20 || c == 0x7F || c1_control) {  // C0, DEL, C1 (U+0080..U+009F)
+            throw InvalidInput("job id contains a control character at byte " + std::to_string(i) +
+                               ": use printable characters only");
+        }
+        const std::size_t n = utf8_sequence_length(jobid, i);
+        if (n == 0) {
+            throw InvalidInput("job id is not valid UTF-8 (byte " + std::to_string(i) +
+                               "): use UTF-8 text, or none to get a new UUID");
+        }
+        i += n;
+    }
+}
+
+void validate_total(std::int64_t total) {
+    if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
+    if (total > kMaxParts) {
+        throw InvalidInput("total " + std::to_string(total) + " is over the limit of " + std::to_string(kMaxParts) +
+                           " parts per job: split the work into several jobs");
+    }
+}
+
+void validate_partid(const std::string& jobid, PartId partid, std::int64_t total) {
+    if (partid < 0 || partid >= total) {
+        throw InvalidInput("part id " + std::to_string(partid) + " is out of range for job '" + jobid + "': it has " +
+                           std::to_string(total) + " parts, numbered 0 to " + std::to_string(total - 1));
+    }
+}
+
+}  // namespace watchbot_progress

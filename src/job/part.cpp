@@ -1,0 +1,162 @@
+#include "watchbot_progress/part.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/reduce.hpp"
+
+namespace watchbot_progress {
+
+bool ExceptionMatcher::matches(const std::exception_ptr& error) const {
+    for (Predicate predicate : predicates_) {
+        if (predicate(error)) return true;
+    }
+    return false;
+}
+
+namespace {
+
+std::string describe_exception(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+}  // namespace
+
+Part::Part(std::string jobid, PartId partid, PartOptions options)
+    : jobid_(std::move(jobid)), partid_(partid), options_(std::move(options)) {
+    validate_jobid(jobid_);
+    if (partid_ < 0) throw InvalidInput("part id " + std::to_string(partid_) + " is negative: part ids start at 0");
+    if (const auto& t = options_.failure_tolerance) {
+        if (t->max_failed_parts < 0) throw InvalidInput("FailureTolerance::max_failed_parts must not be negative");
+        if (t->max_failed_fraction > 1.0) {
+            throw InvalidInput("FailureTolerance::max_failed_fraction is a fraction of the parts: at most 1, not " +
+                               std::to_string(t->max_failed_fraction));
+        }
+        if (t->max_receive_count < 1) throw InvalidInput("FailureTolerance::max_receive_count must be at least 1");
+        if (t->receive_count < 0) throw InvalidInput("FailureTolerance::receive_count must not be negative");
+    }
+    if (!options_.backend) options_.backend = default_backend();
+    if (!options_.notifier && !options_.on_reduce) options_.notifier = default_notifier();
+}
+
+Part::Part(const MapMessage& message, PartOptions options) : Part(message.jobid, message.partid, std::move(options)) {}
+
+void Part::before() {
+    if (options_.fail_job_on.empty()) return;
+    const std::optional<std::string> reason = options_.backend->failure_reason(jobid_);
+    if (reason) throw JobFailed(jobid_, reason->empty() ? "no reason recorded" : *reason);
+}
+
+void Part::on_success() {
+    const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
+    std::optional<ClaimToken> claim = result.reduce_claim;
+    // A late delivery of any part of a complete job takes over a claim whose worker never
+    // confirmed the reduce within the lease (it crashed after claiming).
+    if (!claim && result.job_complete && options_.reduce_lease.count() >= 0) {
+        claim = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease);
+    }
+    if (claim) send_claimed_reduce(*claim);
+}
+
+void Part::send_claimed_reduce(const ClaimToken& claim) {
+    const SentReduce sent =
+        watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim, {options_.notifier, options_.on_reduce});
+    if (sent.confirmation == ReduceConfirmation::taken_over) {
+        // The lease passed while this guard was sending: another delivery or `sweep` took the claim
+        // over and may send the reduce too.
+        std::fprintf(stderr,
+                     "watchbot-progress: job %s: the reduce was sent, but its claim had been taken over by then "
+                     "(sending outlasted PartOptions::reduce_lease): the new holder may send it again; choose a "
+                     "longer reduce_lease\n",
+                     jobid_.c_str());
+    } else if (sent.confirmation == ReduceConfirmation::unconfirmed) {
+        // The reduce is out; the work succeeded. Only `sweep` (or a delivery after the lease) could
+        // send it a second time.
+        std::fprintf(stderr,
+                     "watchbot-progress: job %s: the reduce was sent but could not be confirmed (%s); it may be sent "
+                     "again after the claim's lease\n",
+                     jobid_.c_str(), describe_exception(sent.confirm_error).c_str());
+    }
+}
+
+namespace {
+
+// This delivery's receive count from watchbot's ApproximateReceiveCount variable; 0 when unset.
+int receive_count_from_env() {
+    const char* value = std::getenv("ApproximateReceiveCount");
+    if (value == nullptr || *value == '\0') return 0;
+    char* end = nullptr;
+    const long n = std::strtol(value, &end, 10);
+    if (*end != '\0' || n < 0 || n > 1'000'000) return 0;
+    return static_cast<int>(n);
+}
+
+}  // namespace
+
+void Part::tolerate_failure(const std::exception_ptr& error) {
+    const FailureTolerance& tolerance = *options_.failure_tolerance;
+    const int receive_count = tolerance.receive_count > 0 ? tolerance.receive_count : receive_count_from_env();
+    if (receive_count == 0) {
+        std::fprintf(stderr,
+                     "watchbot-progress: job %s part %lld: failure tolerance is on but this delivery's receive count "
+                     "is unknown (ApproximateReceiveCount unset): the failure is not counted\n",
+                     jobid_.c_str(), static_cast<long long>(partid_));
+        return;
+    }
+    if (receive_count < tolerance.max_receive_count) return;  // watchbot delivers it again
+
+    const std::int64_t failed = options_.backend->record_failed_part(jobid_, partid_);
+    const JobStatus status = options_.backend->status(jobid_);
+    const std::int64_t limit =
+        tolerance.max_failed_fraction >= 0
+            ? static_cast<std::int64_t>(std::floor(tolerance.max_failed_fraction * static_cast<double>(status.total)))
+            : tolerance.max_failed_parts;
+    if (failed > limit) {
+        options_.backend->fail_job(jobid_, std::to_string(failed) + " of " + std::to_string(status.total) +
+                                               " parts failed for good, more than the " + std::to_string(limit) +
+                                               " tolerated; the last: part " + std::to_string(partid_) + ": " +
+                                               describe_exception(error));
+        return;
+    }
+    // Tolerated: the part counts as done, so the job can finish.
+    const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
+    if (result.reduce_claim) send_claimed_reduce(*result.reduce_claim);
+}
+
+void Part::on_failure(const std::exception_ptr& error) noexcept {
+    if (options_.fail_job_on.empty() || !options_.fail_job_on.matches(error)) {
+        if (!options_.failure_tolerance) return;
+        try {
+            tolerate_failure(error);
+        } catch (const std::exception& e) {
+            // The worker's own exception is what propagates; the message's next delivery (if any)
+            // or `sweep` picks up from here.
+            std::fprintf(stderr, "watchbot-progress: job %s part %lld: could not record the part's failure: %s\n",
+                         jobid_.c_str(), static_cast<long long>(partid_), e.what());
+        } catch (...) {
+            std::fprintf(stderr, "watchbot-progress: job %s part %lld: could not record the part's failure\n",
+                         jobid_.c_str(), static_cast<long long>(partid_));
+        }
+        return;
+    }
+    const std::string reason = "part " + std::to_string(partid_) + " failed: " + describe_exception(error);
+    try {
+        options_.backend->fail_job(jobid_, reason);
+    } catch (const std::exception& e) {
+        // The worker's own exception is what propagates; the job stays unfailed, so the message's
+        // redelivery will try again.
+        std::fprintf(stderr, "watchbot-progress: job %s: could not mark the job failed (%s): %s\n", jobid_.c_str(),
+                     reason.c_str(), e.what());
+    }
+}
+
+}  // namespace watchbot_progress

@@ -1,0 +1,252 @@
+// The reduce protocol as a library function (reduce.hpp: send_claimed_reduce) and sweep (sweep.hpp),
+// on the memory backend with an injected clock, and a forwarding backend that breaks one step.
+
+#include <atomic>
+#include <stdexcept>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "watchbot_progress/watchbot_progress.hpp"
+
+namespace wp = watchbot_progress;
+using nlohmann::json;
+using ::testing::ElementsAre;
+
+namespace {
+
+struct SinkDown : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A memory backend whose wall clock the test moves.
+struct ReduceEnv {
+    std::shared_ptr<std::atomic<std::int64_t>> now = std::make_shared<std::atomic<std::int64_t>>(1'000'000);
+    std::shared_ptr<wp::MemoryBackend> backend =
+        std::make_shared<wp::MemoryBackend>([now = now] { return now->load(); });
+    std::shared_ptr<wp::MemoryNotifier> notifier = std::make_shared<wp::MemoryNotifier>();
+
+    // A complete job of one part, with metadata, whose claim nobody holds.
+    std::string complete_job(const std::string& jobid = "job-1") {
+        backend->set_total(jobid, 1);
+        backend->set_metadata(jobid, {{"k", "v"}});
+        EXPECT_TRUE(backend->complete_part(jobid, 0));
+        return jobid;
+    }
+    wp::ReduceSink sink() const { return {notifier, {}}; }
+};
+
+// Fails the calls the test names.
+class BreakingBackend : public wp::ForwardingBackend {
+public:
+    using ForwardingBackend::ForwardingBackend;
+    bool fail_release = false;
+    bool fail_confirm = false;
+    int releases = 0;
+
+    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        ++releases;
+        if (fail_release) throw wp::BackendError("release refused", "TestRelease", true);
+        ForwardingBackend::release_reduce(jobid, token);
+    }
+    bool confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        if (fail_confirm) throw wp::BackendError("confirm refused", "TestConfirm", true);
+        return ForwardingBackend::confirm_reduce(jobid, token);
+    }
+};
+
+TEST(ReduceProtocol, SendsTheMetadataAndConfirms) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    const auto claim = env.backend->claim_reduce(jobid);
+    ASSERT_TRUE(claim);
+    const wp::SentReduce sent = wp::send_claimed_reduce(*env.backend, jobid, *claim, env.sink());
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::confirmed);
+    EXPECT_FALSE(sent.confirm_error);
+    const auto reduces = env.notifier->messages(wp::kReduceSubject);
+    ASSERT_EQ(reduces.size(), 1u);
+    EXPECT_EQ(json::parse(reduces[0].body), (json{{"jobid", jobid}, {"metadata", {{"k", "v"}}}}));
+    EXPECT_TRUE(env.backend->status(jobid).reduce_confirmed);
+    EXPECT_FALSE(env.backend->claim_reduce(jobid));
+}
+
+TEST(ReduceProtocol, OnReduceReplacesTheNotifier) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    std::vector<std::string> calls;
+    const wp::ReduceSink sink{env.notifier, [&](const std::string& id, const json& metadata) {
+                                  calls.push_back(id + " " + metadata.dump());
+                              }};
+    wp::send_claimed_reduce(*env.backend, jobid, env.backend->claim_reduce(jobid).value(), sink);
+    EXPECT_THAT(calls, ElementsAre(jobid + " {\"k\":\"v\"}"));
+    EXPECT_TRUE(env.notifier->messages().empty());
+}
+
+TEST(ReduceProtocol, AFailedSendGivesTheClaimBackAndThrowsTheSendError) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    const wp::ReduceSink failing{nullptr, [](const std::string&, const json&) { throw SinkDown("queue down"); }};
+    EXPECT_THROW(wp::send_claimed_reduce(*env.backend, jobid, env.backend->claim_reduce(jobid).value(), failing),
+                 SinkDown);
+    EXPECT_FALSE(env.backend->status(jobid).reduce_sent);
+    EXPECT_TRUE(env.backend->claim_reduce(jobid));  // the next delivery can claim it
+}
+
+TEST(ReduceProtocol, AFailedReleaseStillThrowsTheSendError) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    BreakingBackend breaking(env.backend);
+    breaking.fail_release = true;
+    const wp::ReduceSink failing{nullptr, [](const std::string&, const json&) { throw SinkDown("queue down"); }};
+    EXPECT_THROW(wp::send_claimed_reduce(breaking, jobid, breaking.claim_reduce(jobid).value(), failing), SinkDown);
+    EXPECT_EQ(breaking.releases, 1);
+}
+
+TEST(ReduceProtocol, AClaimTakenOverWhileSendingIsReportedNotThrown) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    const auto first = env.backend->claim_reduce(jobid).value();
+    *env.now += 60'000;
+    ASSERT_TRUE(env.backend->reclaim_reduce(jobid, std::chrono::seconds(30)));
+    const wp::SentReduce sent = wp::send_claimed_reduce(*env.backend, jobid, first, env.sink());
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::taken_over);
+    EXPECT_EQ(env.notifier->messages(wp::kReduceSubject).size(), 1u);
+}
+
+TEST(ReduceProtocol, AFailedConfirmationIsReportedWithItsError) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    BreakingBackend breaking(env.backend);
+    breaking.fail_confirm = true;
+    const wp::SentReduce sent =
+        wp::send_claimed_reduce(breaking, jobid, breaking.claim_reduce(jobid).value(), env.sink());
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::unconfirmed);
+    ASSERT_TRUE(sent.confirm_error);
+    EXPECT_THROW(std::rethrow_exception(sent.confirm_error), wp::BackendError);
+    EXPECT_EQ(env.notifier->messages(wp::kReduceSubject).size(), 1u);
+    EXPECT_EQ(breaking.releases, 0);
+}
+
+TEST(ReduceProtocol, ASinkWithNowhereToSendIsInvalidInput) {
+    ReduceEnv env;
+    const auto jobid = env.complete_job();
+    EXPECT_THROW(wp::send_claimed_reduce(*env.backend, jobid, env.backend->claim_reduce(jobid).value(), {}),
+                 wp::InvalidInput);
+}
+
+// sweep ----------------------------------------------------------------------------------------
+
+struct SweepEnv : ReduceEnv {
+    int sinks_opened = 0;
+    std::vector<std::string> events;
+
+    wp::SweepOptions options() {
+        wp::SweepOptions o;
+        o.older_than = std::chrono::seconds(30);
+        o.clock = [now = now] { return now->load(); };
+        o.open_sink = [this] {
+            ++sinks_opened;
+            return sink();
+        };
+        o.on_event = [this](const wp::SweepEvent& e) {
+            static const char* const kKinds[] = {"left_alone", "would_send", "sent", "would_delete"};
+            events.push_back(std::string(kKinds[static_cast<int>(e.kind)]) + " " + e.jobid);
+        };
+        return o;
+    }
+};
+
+TEST(Sweep, SendsTheReduceOfAJobNobodyClaimedAndOfAClaimNeverConfirmed) {
+    SweepEnv env;
+    env.complete_job("unclaimed");
+    env.complete_job("crashed");
+    ASSERT_TRUE(env.backend->claim_reduce("crashed"));  // the claimer never confirms
+    env.complete_job("fresh-claim");
+    *env.now += 60'000;
+    ASSERT_TRUE(env.backend->claim_reduce("fresh-claim"));  // claimed just now: its claimer may be sending
+
+    const wp::SweepResult result = wp::sweep(*env.backend, env.options());
+    EXPECT_EQ(result.lost, 2u);
+    EXPECT_EQ(result.sent, 2u);
+    EXPECT_EQ(env.sinks_opened, 1);
+    EXPECT_THAT(env.events, ::testing::UnorderedElementsAre("sent unclaimed", "sent crashed"));
+    EXPECT_EQ(env.notifier->messages(wp::kReduceSubject).size(), 2u);
+    EXPECT_TRUE(env.backend->status("unclaimed").reduce_confirmed);
+    EXPECT_TRUE(env.backend->status("crashed").reduce_confirmed);
+    EXPECT_FALSE(env.backend->status("fresh-claim").reduce_confirmed);
+
+    env.events.clear();
+    EXPECT_EQ(wp::sweep(*env.backend, env.options()).sent, 0u);  // nothing left to send
+    EXPECT_TRUE(env.events.empty());
+}
+
+TEST(Sweep, DryRunReportsButChangesNothingAndOpensNoSink) {
+    SweepEnv env;
+    env.complete_job("unclaimed");
+    auto options = env.options();
+    options.dry_run = true;
+    const wp::SweepResult result = wp::sweep(*env.backend, options);
+    EXPECT_EQ(result.lost, 1u);
+    EXPECT_EQ(result.sent, 0u);
+    EXPECT_EQ(env.sinks_opened, 0);
+    EXPECT_THAT(env.events, ElementsAre("would_send unclaimed"));
+    EXPECT_FALSE(env.backend->status("unclaimed").reduce_sent);
+}
+
+TEST(Sweep, OpensNoSinkWhenNothingIsLostAndLeavesRunningAndFailedJobsAlone) {
+    SweepEnv env;
+    env.backend->set_total("running", 2);
+    env.backend->complete_part("running", 0);
+    env.complete_job("failed");
+    env.backend->fail_job("failed", "bad input");
+    const wp::SweepResult result = wp::sweep(*env.backend, env.options());
+    EXPECT_EQ(result.lost, 0u);
+    EXPECT_EQ(env.sinks_opened, 0);
+    EXPECT_TRUE(env.events.empty());
+}
+
+TEST(Sweep, NamedJobsOnlyAndAnUnknownOneIsJobDoesNotExist) {
+    SweepEnv env;
+    env.complete_job("a");
+    env.complete_job("b");
+    auto options = env.options();
+    options.jobids = {"b"};
+    EXPECT_EQ(wp::sweep(*env.backend, options).sent, 1u);
+    EXPECT_THAT(env.events, ElementsAre("sent b"));
+    options.jobids = {"a", "missing"};
+    EXPECT_THROW(wp::sweep(*env.backend, options), wp::JobDoesNotExist);
+    EXPECT_FALSE(env.backend->status("a").reduce_sent);  // nothing sent before every name was read
+}
+
+TEST(Sweep, DeletesJobsFinishedForLongEnough) {
+    SweepEnv env;
+    env.complete_job("done");
+    wp::send_claimed_reduce(*env.backend, "done", env.backend->claim_reduce("done").value(), env.sink());
+    env.complete_job("failed");
+    env.backend->fail_job("failed", "bad input");
+    auto options = env.options();
+    options.delete_finished_after = std::chrono::hours(1);
+    EXPECT_EQ(wp::sweep(*env.backend, options).deleted, 0u);  // not an hour yet
+    *env.now += 2 * 3'600'000;
+    env.backend->set_total("new", 1);  // changed just now: kept
+    options.dry_run = true;
+    EXPECT_EQ(wp::sweep(*env.backend, options).deleted, 0u);
+    EXPECT_THAT(env.events, ::testing::UnorderedElementsAre("would_delete done", "would_delete failed"));
+    options.dry_run = false;
+    EXPECT_EQ(wp::sweep(*env.backend, options).deleted, 2u);
+    EXPECT_THROW(env.backend->status("done"), wp::JobDoesNotExist);
+    EXPECT_NO_THROW(env.backend->status("new"));
+}
+
+TEST(Sweep, ASendThatFailsGivesTheClaimBackAndThrows) {
+    SweepEnv env;
+    env.complete_job("unclaimed");
+    auto options = env.options();
+    options.open_sink = [] {
+        return wp::ReduceSink{nullptr, [](const std::string&, const json&) { throw SinkDown("queue down"); }};
+    };
+    EXPECT_THROW(wp::sweep(*env.backend, options), SinkDown);
+    EXPECT_TRUE(env.backend->claim_reduce("unclaimed"));
+}
+
+}  // namespace

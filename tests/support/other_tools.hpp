@@ -1,0 +1,117 @@
+#pragma once
+// Jobs written the way the other tools write them, with this project's own clients: the raw
+// DynamoDB client (the same requests, item for item, as the Python tool's DynamoProgress and the
+// Node tool's client send) and a raw Redis connection (the commands of the Python tool's
+// RedisProgress). Nothing here runs those tools; the tests that use it check that this library reads
+// and guards such jobs as those tools mean them.
+//
+//   Python, DynamoDB: set_total is `SET parts = {0..n-1}, total = n` (no metadata, no reduceSent);
+//     set_metadata replaces the whole map (`SET metadata = :m`); complete_part is `DELETE parts :p`;
+//     its Part, after publishing the reduce, calls set_metadata({"reduce_message_sent": True}) and
+//     never writes reduceSent.
+//   Node, DynamoDB: setTotal is `SET parts = {1..n}, total = n`; completePart `DELETE parts :p`;
+//     reduceSent `SET reduceSent = true` (its users send the reduce themselves, then mark it).
+//   Python, Redis: HSET <id>-metadata total n; SADD <id>-parts 0..n-1; SREM to complete; its Part
+//     marks a sent reduce with HSET <id>-metadata reduce_message_sent True.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "watchbot_progress/config.hpp"
+
+#if WP_WITH_AWS
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
+#endif
+#if WP_WITH_REDIS
+#include "backends/redis/redis_connection.hpp"
+#endif
+
+namespace wp_test::other_tools {
+
+#if WP_WITH_AWS
+
+namespace detail {
+inline void update(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+                   const std::string& expression, nlohmann::json names, nlohmann::json values) {
+    watchbot_progress::aws::UpdateItemRequest request;
+    request.key = {{"id", {{"S", jobid}}}};
+    request.update = expression;
+    request.names = std::move(names);
+    request.values = std::move(values);
+    client.update_item(request);
+}
+}  // namespace detail
+
+// The Python tool's DynamoProgress.set_total: parts 0 .. total-1.
+inline void python_dynamodb_set_total(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+                                      std::int64_t total) {
+    namespace aws = watchbot_progress::aws;
+    detail::update(client, jobid, "set #p = :p, #t = :t", {{"#p", "parts"}, {"#t", "total"}},
+                   {{":p", aws::number_set_range(0, total)}, {":t", aws::number_value(total)}});
+}
+
+// The Python tool's set_metadata: the whole map replaced by `metadata` (a JSON object).
+inline void python_dynamodb_set_metadata(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+                                         const nlohmann::json& metadata) {
+    detail::update(client, jobid, "set #m = :m", {{"#m", "metadata"}},
+                   {{":m", watchbot_progress::aws::to_attribute_value(metadata)}});
+}
+
+// The Python tool's / the Node tool's completePart: DELETE parts :p.
+inline void dynamodb_delete_part(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+                                 std::int64_t partid) {
+    detail::update(client, jobid, "delete #p :p", {{"#p", "parts"}}, {{":p", watchbot_progress::aws::number_set({partid})}});
+}
+
+// What the Python tool's Part does once it published a job's reduce.
+inline void python_dynamodb_mark_reduce_sent(const watchbot_progress::aws::DynamoDbClient& client,
+                                             const std::string& jobid) {
+    python_dynamodb_set_metadata(client, jobid, {{"reduce_message_sent", true}});
+}
+
+// The Node tool's setTotal: parts 1 .. total.
+inline void node_dynamodb_set_total(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+                                    std::int64_t total) {
+    namespace aws = watchbot_progress::aws;
+    detail::update(client, jobid, "set #p = :p, #t = :t", {{"#p", "parts"}, {"#t", "total"}},
+                   {{":p", aws::number_set_range(1, total + 1)}, {":t", aws::number_value(total)}});
+}
+
+#endif  // WP_WITH_AWS
+
+#if WP_WITH_REDIS
+
+// The Python tool's RedisProgress, command by command, on its own connection.
+class PythonRedisTool {
+public:
+    explicit PythonRedisTool(const watchbot_progress::RedisOptions& options) : connection_(options) {}
+
+    void set_total(const std::string& jobid, std::int64_t total) {
+        run({"HSET", jobid + "-metadata", "total", std::to_string(total)});
+        watchbot_progress::redis_detail::Args sadd{"SADD", jobid + "-parts"};
+        for (std::int64_t p = 0; p < total; ++p) sadd.push_back(std::to_string(p));
+        run(sadd);
+    }
+    void complete_part(const std::string& jobid, std::int64_t partid) {
+        run({"SREM", jobid + "-parts", std::to_string(partid)});
+    }
+    // What its Part does once it published the job's reduce (set_metadata HSETs each key; Python's
+    // True is stored as "True").
+    void mark_reduce_sent(const std::string& jobid) { run({"HSET", jobid + "-metadata", "reduce_message_sent", "True"}); }
+    void remove(const std::string& jobid) { run({"DEL", jobid + "-metadata", jobid + "-parts"}); }
+
+private:
+    void run(const watchbot_progress::redis_detail::Args& args) {
+        watchbot_progress::redis_detail::Reply reply = connection_.command(args);
+        if (reply->type == REDIS_REPLY_ERROR) throw std::runtime_error("redis: " + watchbot_progress::redis_detail::as_string(*reply));
+    }
+    watchbot_progress::redis_detail::Connection connection_;
+};
+
+#endif  // WP_WITH_REDIS
+
+}  // namespace wp_test::other_tools
