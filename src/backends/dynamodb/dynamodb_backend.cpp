@@ -30,7 +30,6 @@ constexpr std::size_t kMetadataKeysPerUpdate = 40;   // keeps UpdateExpression w
 constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
 constexpr std::size_t kMaxCachedLayouts = 4096;
 constexpr std::int64_t kMaxShardSize = 4000;
-constexpr std::int64_t kMaxTotal = 1'000'000'000;
 
 // Expression attribute names and values, collected as an expression is written: n("total") is
 // "#total" and registers it; v("p", value) is ":p". Only what an expression uses is sent (DynamoDB
@@ -384,7 +383,6 @@ struct DynamoDbBackend::Impl {
     }
 
     Completion complete(const std::string& jobid, PartId partid) {
-        validate_jobid(jobid);
         if (partid < 0) {
             throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
         }
@@ -697,10 +695,6 @@ struct DynamoDbBackend::Impl {
     }
 
     void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
-        if (total > kMaxTotal) {
-            throw InvalidInput("job '" + jobid + "' has " + std::to_string(total) + " parts; the limit is " +
-                               std::to_string(kMaxTotal) + ": split the job");
-        }
         if (!overwrite) {
             Expr x;
             auto existing = client->get_item({key_of(jobid), true, x.n(kTotal) + ", " + x.n(kShardOf), x.names});
@@ -882,9 +876,7 @@ BackendStats DynamoDbBackend::stats() const {
     return {t.requests, t.bytes_sent, t.bytes_received};
 }
 
-void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
+void DynamoDbBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     if (impl_->use_sharded(jobid, total)) {
         impl_->set_total_sharded(jobid, total, overwrite);
     } else {
@@ -892,8 +884,7 @@ void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bo
     }
 }
 
-void DynamoDbBackend::check_metadata(const nlohmann::json& metadata) const {
-    Backend::check_metadata(metadata);
+void DynamoDbBackend::do_check_metadata(const nlohmann::json& metadata) const {
     for (const auto& [key, value] : metadata.items()) {
         if (key.empty()) throw InvalidInput("metadata has an empty key, which DynamoDB cannot store: name every key");
     }
@@ -902,9 +893,7 @@ void DynamoDbBackend::check_metadata(const nlohmann::json& metadata) const {
     (void)aws::to_attribute_value(metadata);
 }
 
-void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    check_metadata(metadata);
-    validate_jobid(jobid);
+void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     if (metadata.empty()) {
         impl_->require_job(jobid);
         return;
@@ -957,11 +946,11 @@ void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::jso
     }
 }
 
-bool DynamoDbBackend::complete_part(const std::string& jobid, PartId partid) {
+bool DynamoDbBackend::do_complete_part(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid).complete;
 }
 
-CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult DynamoDbBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     const Impl::Completion completion = impl_->complete(jobid, partid);
     CompletionResult result;
     result.job_complete = completion.complete;
@@ -969,15 +958,13 @@ CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::stri
     return result;
 }
 
-std::optional<ClaimToken> DynamoDbBackend::claim_reduce(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> DynamoDbBackend::do_claim_reduce(const std::string& jobid) {
     if (auto token = impl_->try_claim(jobid, nullptr)) return token;
     impl_->require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
     return std::nullopt;
 }
 
-void DynamoDbBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
@@ -992,8 +979,7 @@ void DynamoDbBackend::release_reduce(const std::string& jobid, const ClaimToken&
     if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);
 }
 
-bool DynamoDbBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
@@ -1011,8 +997,7 @@ bool DynamoDbBackend::confirm_reduce(const std::string& jobid, const ClaimToken&
     return false;
 }
 
-std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
@@ -1038,8 +1023,7 @@ std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& job
     return std::nullopt;
 }
 
-std::optional<std::string> DynamoDbBackend::failure_reason(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<std::string> DynamoDbBackend::do_failure_reason(const std::string& jobid) {
     Expr x;
     const std::string projection = x.n(kTotal) + ", " + x.n(kShardOf) + ", " + x.n(kError);
     const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names});
@@ -1049,8 +1033,7 @@ std::optional<std::string> DynamoDbBackend::failure_reason(const std::string& jo
     return render_error(*error);
 }
 
-std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
     Expr x;
     aws::UpdateItemRequest request;
@@ -1073,15 +1056,13 @@ std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartI
     return static_cast<std::int64_t>(aws::set_size(result.attributes, kFailedParts));
 }
 
-std::vector<PartId> DynamoDbBackend::list_failed_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& jobid) {
     std::vector<PartId> parts = aws::get_number_set(impl_->require_job(jobid), kFailedParts);
     std::sort(parts.begin(), parts.end());
     return parts;
 }
 
-void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reason) {
-    validate_jobid(jobid);
+void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     Expr x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
@@ -1096,13 +1077,11 @@ void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reas
     if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
 }
 
-JobStatus DynamoDbBackend::status(const std::string& jobid) {
-    validate_jobid(jobid);
+JobStatus DynamoDbBackend::do_status(const std::string& jobid) {
     return impl_->status_from_item(jobid, impl_->require_job(jobid));
 }
 
-bool DynamoDbBackend::part_complete(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+bool DynamoDbBackend::do_part_complete(const std::string& jobid, PartId partid) {
     const nlohmann::json item = impl_->require_job(jobid);
     const std::int64_t total = *aws::get_int(item, kTotal);
     if (auto tree = impl_->tree_of(jobid, item)) {
@@ -1125,8 +1104,7 @@ bool DynamoDbBackend::part_complete(const std::string& jobid, PartId partid) {
     return !set_contains(item, kParts, partid);
 }
 
-std::vector<PartId> DynamoDbBackend::list_pending_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jobid) {
     const nlohmann::json item = impl_->require_job(jobid);
     std::vector<PartId> parts;
     if (auto tree = impl_->tree_of(jobid, item)) {
@@ -1141,7 +1119,7 @@ std::vector<PartId> DynamoDbBackend::list_pending_parts(const std::string& jobid
     return parts;
 }
 
-void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     Expr x;
     aws::ScanRequest request;
     request.filter = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
@@ -1164,8 +1142,7 @@ void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& vis
     } while (!start.is_null());
 }
 
-bool DynamoDbBackend::delete_job(const std::string& jobid) {
-    validate_jobid(jobid);
+bool DynamoDbBackend::do_delete_job(const std::string& jobid) {
     return impl_->delete_job(jobid);
 }
 

@@ -218,7 +218,6 @@ struct RedisBackend::Impl {
     }
 
     CompletionResult complete(const std::string& jobid, PartId partid, bool want_claim) {
-        validate_jobid(jobid);
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         // The same token on every attempt: a retry recognises a claim its lost first attempt won.
         const std::string token = want_claim ? random_hex(16) : std::string();
@@ -332,9 +331,7 @@ std::string RedisBackend::describe() const {
     return "redis://" + redis_detail::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
 }
 
-void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
+void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     const std::string metadata = metadata_key(jobid);
 
     // Do not write a large parts set only to find the job exists (the commit below checks again,
@@ -405,9 +402,7 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
     }
 }
 
-void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    validate_jobid(jobid);
-    check_metadata(metadata);
+void RedisBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     Args argv;
     argv.reserve(metadata.size() * 2);
     for (const auto& [key, value] : metadata.items()) {
@@ -423,8 +418,7 @@ void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& 
     });
 }
 
-void RedisBackend::check_metadata(const nlohmann::json& metadata) const {
-    Backend::check_metadata(metadata);
+void RedisBackend::do_check_metadata(const nlohmann::json& metadata) const {
     for (const auto& [key, value] : metadata.items()) {
         if (std::find(kReservedFields.begin(), kReservedFields.end(), key) != kReservedFields.end()) {
             throw InvalidInput("metadata key '" + key +
@@ -434,16 +428,15 @@ void RedisBackend::check_metadata(const nlohmann::json& metadata) const {
     }
 }
 
-bool RedisBackend::complete_part(const std::string& jobid, PartId partid) {
+bool RedisBackend::do_complete_part(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid, /*want_claim=*/false).job_complete;
 }
 
-CompletionResult RedisBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult RedisBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid, /*want_claim=*/true);
 }
 
-std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> RedisBackend::do_claim_reduce(const std::string& jobid) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     // The same token on every attempt: a retry recognises a claim its lost first attempt won.
     const std::string token = random_hex(16);
@@ -464,8 +457,7 @@ std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
     }
 }
 
-void RedisBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+void RedisBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{token};
     constexpr std::string_view what = "release a job's reduce claim";
@@ -476,8 +468,7 @@ void RedisBackend::release_reduce(const std::string& jobid, const ClaimToken& to
     });
 }
 
-bool RedisBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+bool RedisBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{token};
     constexpr std::string_view what = "confirm a job's reduce";
@@ -489,8 +480,7 @@ bool RedisBackend::confirm_reduce(const std::string& jobid, const ClaimToken& to
     });
 }
 
-std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> RedisBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const std::int64_t now = impl_->now();
     const std::string token = random_hex(16);
@@ -511,8 +501,7 @@ std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid,
     }
 }
 
-std::optional<std::string> RedisBackend::failure_reason(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<std::string> RedisBackend::do_failure_reason(const std::string& jobid) {
     const std::string key = metadata_key(jobid);
     constexpr std::string_view what = "check whether a job failed";
     return impl_->run(what, [&](Connection& c, int) -> std::optional<std::string> {
@@ -528,8 +517,7 @@ std::optional<std::string> RedisBackend::failure_reason(const std::string& jobid
     });
 }
 
-std::int64_t RedisBackend::record_failed_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+std::int64_t RedisBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{std::to_string(partid), std::to_string(impl_->now())};
     constexpr std::string_view what = "record a failed part";
@@ -545,8 +533,7 @@ std::int64_t RedisBackend::record_failed_part(const std::string& jobid, PartId p
     });
 }
 
-std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> RedisBackend::do_list_failed_parts(const std::string& jobid) {
     const std::string metadata = metadata_key(jobid);
     const std::string failed = failed_key(jobid);
     constexpr std::string_view what = "list a job's failed parts";
@@ -567,8 +554,7 @@ std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
     return parts;
 }
 
-void RedisBackend::fail_job(const std::string& jobid, const std::string& reason) {
-    validate_jobid(jobid);
+void RedisBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     const Args keys{metadata_key(jobid)};
     const Args argv{reason};
     constexpr std::string_view what = "mark a job failed";
@@ -579,15 +565,13 @@ void RedisBackend::fail_job(const std::string& jobid, const std::string& reason)
     });
 }
 
-JobStatus RedisBackend::status(const std::string& jobid) {
-    validate_jobid(jobid);
+JobStatus RedisBackend::do_status(const std::string& jobid) {
     std::optional<JobStatus> s = impl_->load_status(jobid);
     if (!s) throw JobDoesNotExist(jobid);
     return std::move(*s);
 }
 
-bool RedisBackend::part_complete(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+bool RedisBackend::do_part_complete(const std::string& jobid, PartId partid) {
     const Args keys{metadata_key(jobid), parts_key(jobid)};
     const Args argv{std::to_string(partid)};
     constexpr std::string_view what = "check a part";
@@ -600,8 +584,7 @@ bool RedisBackend::part_complete(const std::string& jobid, PartId partid) {
     });
 }
 
-std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> RedisBackend::do_list_pending_parts(const std::string& jobid) {
     const std::string metadata = metadata_key(jobid);
     const std::string parts = parts_key(jobid);
     constexpr std::string_view what = "list a job's pending parts";
@@ -645,7 +628,7 @@ std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
     return pending;
 }
 
-void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     constexpr std::string_view what = "list jobs";
     std::unordered_set<std::string> seen;  // SCAN may return a key more than once
     std::string cursor = "0";
@@ -676,8 +659,7 @@ void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit)
     } while (cursor != "0" && !cursor.empty());
 }
 
-bool RedisBackend::delete_job(const std::string& jobid) {
-    validate_jobid(jobid);
+bool RedisBackend::do_delete_job(const std::string& jobid) {
     const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid), failed_key(jobid)}};
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {
