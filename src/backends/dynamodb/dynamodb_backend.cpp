@@ -6,14 +6,13 @@
 #include <mutex>
 #include <random>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
-#include "aws/arn.hpp"
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/url.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
+#include "backends/dynamodb/dynamodb_expression.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -30,22 +29,6 @@ constexpr std::size_t kMetadataKeysPerUpdate = 40;   // keeps UpdateExpression w
 constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
 constexpr std::size_t kMaxCachedLayouts = 4096;
 constexpr std::int64_t kMaxShardSize = 4000;
-
-// Expression attribute names and values, collected as an expression is written: n("total") is
-// "#total" and registers it; v("p", value) is ":p". Only what an expression uses is sent (DynamoDB
-// refuses unused names and values).
-struct Expr {
-    nlohmann::json names = nlohmann::json::object();
-    nlohmann::json values = nlohmann::json::object();
-    std::string n(const std::string& attribute) {
-        names["#" + attribute] = attribute;
-        return "#" + attribute;
-    }
-    std::string v(const std::string& name, nlohmann::json value) {
-        values[":" + name] = std::move(value);
-        return ":" + name;
-    }
-};
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
 
@@ -119,12 +102,6 @@ bool python_marked_sent(const nlohmann::json& item) {
     return b != flag->end() && b->is_boolean() && b->get<bool>();
 }
 
-// A condition: the Python tool has not marked the reduce sent (see python_marked_sent).
-std::string not_marked_by_python(Expr& x) {
-    const std::string flag = x.n(kMetadata) + "." + x.n(kPythonReduceSent);
-    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + x.v("true", aws::bool_value(true)) + ")";
-}
-
 // The fields every layout shares.
 JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     JobStatus s;
@@ -191,13 +168,12 @@ struct DynamoDbBackend::Impl {
     void set_expiry(const std::string& id) {
         const auto at = expires_at();
         if (!at) return;
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(id);
-        request.update = "SET " + x.n(options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-        request.condition = "attribute_exists(" + x.n(kId) + ")";
-        request.names = x.names;
-        request.values = x.values;
+        request.update = UpdateExpression().set(x.name(options.ttl_attribute), x.value("exp", aws::number_value(*at))).str();
+        request.condition = x.exists(kId);
+        x.fill(request);
         try {
             client->update_item(request);
         } catch (const std::exception& e) {
@@ -216,14 +192,12 @@ struct DynamoDbBackend::Impl {
             }
             if (last_touch.size() > kMaxCachedLayouts) last_touch.clear();
         }
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms()));
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND " + x.n(kShardGen) + " = " +
-                            x.v("gen", aws::string_value(tree.gen));
-        request.names = x.names;
-        request.values = x.values;
+        request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", aws::number_value(now_ms()))).str();
+        request.condition = x.exists(kTotal) + " AND " + x.equals(kShardGen, "gen", aws::string_value(tree.gen));
+        x.fill(request);
         try {
             client->update_item(request);
         } catch (const std::exception& e) {
@@ -292,9 +266,9 @@ struct DynamoDbBackend::Impl {
             std::sort(current.begin(), current.end());
             current.erase(std::unique(current.begin(), current.end()), current.end());
             for (std::int64_t index : current) keys.push_back(key_of(tree.item_id(jobid, level, index)));
-            Expr x;
-            const std::string projection = x.n(kId) + ", " + x.n(level == 0 ? kParts : kPendingShards);
-            std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names, options.consistent_reads);
+            Expression x;
+            const std::string projection = x.name(kId) + ", " + x.name(level == 0 ? kParts : kPendingShards);
+            std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names(), options.consistent_reads);
             if (items.size() < keys.size()) throw missing_items(jobid);
             if (level == 0) {
                 for (const auto& item : items) visit(item);
@@ -326,8 +300,8 @@ struct DynamoDbBackend::Impl {
     // The string attribute `name` of the job's item (a strongly consistent read of that one
     // attribute); nullopt when the item or the attribute is missing.
     std::optional<std::string> read_token(const std::string& jobid, const char* name) {
-        Expr x;
-        auto item = client->get_item({key_of(jobid), true, x.n(name), x.names});
+        Expression x;
+        auto item = client->get_item({key_of(jobid), true, x.name(name), x.names()});
         if (!item) return std::nullopt;
         auto it = item->find(name);
         if (it == item->end() || !it->contains("S") || !(*it)["S"].is_string()) return std::nullopt;
@@ -346,16 +320,15 @@ struct DynamoDbBackend::Impl {
     // (condition failed), else whether the set is now empty.
     std::optional<bool> delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
                                         const std::string& extra_condition_attr = "", const std::string& gen = "") {
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(id);
-        request.update = "DELETE " + x.n(attribute) + " " + x.v("c", aws::number_set({child}));
-        request.condition = "attribute_exists(" + x.n(kId) + ")";
+        request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", aws::number_set({child}))).str();
+        request.condition = x.exists(kId);
         if (!extra_condition_attr.empty()) {
-            request.condition += " AND " + x.n(extra_condition_attr) + " = " + x.v("gen", aws::string_value(gen));
+            request.condition += " AND " + x.equals(extra_condition_attr, "gen", aws::string_value(gen));
         }
-        request.names = x.names;
-        request.values = x.values;
+        x.fill(request);
         request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
         WriteResult result = client->update_item(request);
         if (!result.applied) return std::nullopt;
@@ -393,17 +366,17 @@ struct DynamoDbBackend::Impl {
                 forget(jobid);
             } else if (!tree) {
                 // The compatible layout first: one request for the jobs most are.
-                Expr x;
+                Expression x;
                 aws::UpdateItemRequest request;
                 request.key = key_of(jobid);
-                request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
-                                 " DELETE " + x.n(kParts) + " " + x.v("p", aws::number_set({partid}));
-                const std::string n = x.v("n", aws::number_value(partid));
-                request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kLayout) +
-                                    ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND (" + x.n(kTotal) + " > " +
-                                    n + " OR contains(" + x.n(kParts) + ", " + n + "))";
-                request.names = x.names;
-                request.values = x.values;
+                request.update = UpdateExpression()
+                                     .set(x.name(kUpdatedAt), x.value("now", aws::number_value(now_ms())))
+                                     .delete_from_set(x.name(kParts), x.value("p", aws::number_set({partid})))
+                                     .str();
+                const std::string n = x.value("n", aws::number_value(partid));
+                request.condition = x.job_exists() + " AND " + x.not_exists(kLayout) + " AND (" + x.name(kTotal) + " > " +
+                                    n + " OR contains(" + x.name(kParts) + ", " + n + "))";
+                x.fill(request);
                 request.return_values = ReturnValues::kAllNew;
                 WriteResult result = client->update_item(request);
                 if (result.applied) return {aws::set_size(result.attributes, kParts) == 0, Layout::kCompatible, ""};
@@ -438,30 +411,30 @@ struct DynamoDbBackend::Impl {
     // The conditional claim; `completion` (when the caller just completed a part) adds the
     // layout's "no part pending" test. The claim's token when won.
     std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
         const std::string token_value = random_hex(16);
-        const std::string token = x.v("token", aws::string_value(token_value));
-        const std::string rs = x.n(kReduceSent);
-        request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
-                         token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
-                         " REMOVE " + x.n(kReduceConfirmed);
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
-                            ") AND attribute_not_exists(" + x.n(kError) + ") AND (((attribute_not_exists(" + rs +
-                            ") OR " + rs + " = " + x.v("false", aws::bool_value(false)) + ") AND " +
-                            not_marked_by_python(x) + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
+        const std::string token = x.value("token", aws::string_value(token_value));
+        const std::string rs = x.name(kReduceSent);
+        request.update = UpdateExpression()
+                             .set(rs, x.value("true", aws::bool_value(true)))
+                             .set(x.name(kReduceClaim), token)
+                             .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now_ms())))
+                             .remove(x.name(kReduceConfirmed))
+                             .str();
+        request.condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND (((" + x.not_exists(kReduceSent) +
+                            " OR " + rs + " = " + x.value("false", aws::bool_value(false)) + ") AND " +
+                            x.not_marked_sent_by_python() + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
         if (completion != nullptr) {
             if (completion->layout == Layout::kCompatible) {
-                request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +
-                                     x.n(kLayout) + ")";
+                request.condition += " AND " + x.not_exists(kParts) + " AND " + x.not_exists(kLayout);
             } else {
-                request.condition += " AND attribute_not_exists(" + x.n(kPendingShards) + ") AND " + x.n(kShardGen) +
-                                     " = " + x.v("gen", aws::string_value(completion->gen));
+                request.condition += " AND " + x.not_exists(kPendingShards) + " AND " +
+                                     x.equals(kShardGen, "gen", aws::string_value(completion->gen));
             }
         }
-        request.names = x.names;
-        request.values = x.values;
+        x.fill(request);
         if (write_claim(jobid, request, token_value)) return token_value;
         return std::nullopt;
     }
@@ -526,10 +499,25 @@ struct DynamoDbBackend::Impl {
         return found && *found == token;
     }
 
+    // What an overwrite resets on either layout, after the layout's own SETs: the reduce flag, the
+    // time, an empty metadata map where there is none (metadata is kept), the call's createToken;
+    // the failure, the claim, the expiry and the failed parts go.
+    void reset_job(Expression& x, UpdateExpression& update, const std::string& token) const {
+        const std::string m = x.name(kMetadata);
+        update.set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+            .set(x.name(kUpdatedAt), x.value("now", aws::number_value(now_ms())))
+            .set(m, "if_not_exists(" + m + ", " + x.value("empty", {{"M", nlohmann::json::object()}}) + ")")
+            .set(x.name(kCreateToken), x.value("createtoken", aws::string_value(token)));
+        for (const std::string& attribute : {std::string(kError), std::string(kReduceClaim), std::string(kReduceClaimedAt),
+                                             std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts)}) {
+            update.remove(x.name(attribute));
+        }
+    }
+
     void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
         const std::string token = random_hex(16);
         if (!overwrite) {
-            Expr x;
+            Expression x;
             aws::PutItemRequest request;
             request.item = {
                 {kId, aws::string_value(jobid)},
@@ -540,36 +528,33 @@ struct DynamoDbBackend::Impl {
                 {kUpdatedAt, aws::number_value(now_ms())},
                 {kCreateToken, aws::string_value(token)},
             };
-            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-            request.names = x.names;
+            request.condition = x.id_is_free();
+            x.fill(request);
             if (!client->put_item(request).applied && !created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
             forget(jobid);
             return;
         }
-        Expr x;
-        const std::string m = x.n(kMetadata);
-        const std::string update =
-            "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " + x.n(kTotal) + " = " +
-            x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) +
-            ", " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m +
-            ", " + x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
-            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
-            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
-            x.n(kFailedParts) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " +
-            x.n(kShardGen) + ", " + x.n(kPendingShards);
-        replace_job(jobid, x, update, token);
+        Expression x;
+        UpdateExpression update;
+        update.set(x.name(kParts), x.value("parts", aws::number_set_range(0, total)))
+            .set(x.name(kTotal), x.value("total", aws::number_value(total)));
+        reset_job(x, update, token);
+        for (const char* sharded_only : {kLayout, kShardSize, kShardLevels, kShardGen, kPendingShards}) {
+            update.remove(x.name(sharded_only));
+        }
+        replace_job(jobid, x, update.str(), token);
         forget(jobid);
     }
 
     // The job item's identity and layout attributes as they are now (a strongly consistent read),
     // or nullopt when there is no item.
     std::optional<nlohmann::json> read_layout(const std::string& jobid) {
-        Expr x;
+        Expression x;
         std::string projection;
         for (const char* name : {kId, kTotal, kShardOf, kLayout, kShardSize, kShardLevels, kShardGen, kCreateToken}) {
-            projection += (projection.empty() ? "" : ", ") + x.n(name);
+            projection += (projection.empty() ? "" : ", ") + x.name(name);
         }
-        return client->get_item({key_of(jobid), true, projection, x.names});
+        return client->get_item({key_of(jobid), true, projection, x.names()});
     }
 
     // Whether `item` (read by read_layout) carries `token` as its createToken: the call holding it
@@ -587,9 +572,9 @@ struct DynamoDbBackend::Impl {
         std::optional<ShardTree> tree;  // a sharded job's tree
         bool unreadable = false;        // a sharded job item whose layout attributes are damaged
         // The condition that the job item is still as seen.
-        std::string unchanged(Expr& x) const {
-            if (tree) return x.n(kShardGen) + " = " + x.v("oldgen", aws::string_value(tree->gen));
-            return std::string(unreadable ? "attribute_exists(" : "attribute_not_exists(") + x.n(kLayout) + ")";
+        std::string unchanged(Expression& x) const {
+            if (tree) return x.name(kShardGen) + " = " + x.value("oldgen", aws::string_value(tree->gen));
+            return unreadable ? x.exists(kLayout) : x.not_exists(kLayout);
         }
     };
     OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
@@ -613,20 +598,19 @@ struct DynamoDbBackend::Impl {
     // fails, the job item is read again: our own token means the answer of an earlier attempt was
     // lost after it was applied (done); anything else means the job changed meanwhile (start
     // again with what is there now). Never deletes the items the job item refers to afterwards.
-    void replace_job(const std::string& jobid, const Expr& base, const std::string& update, const std::string& token) {
+    void replace_job(const std::string& jobid, const Expression& base, const std::string& update, const std::string& token) {
         for (int attempt = 0; attempt < 5; ++attempt) {
             const std::optional<nlohmann::json> item = read_layout(jobid);
             if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
             if (attempt > 0 && created_with(item, token)) return;  // our switch; its answer was lost
             const OldTree old = old_tree(jobid, item);
             if (old.tree) delete_replaced_items(jobid, *old.tree);
-            Expr x = base;
+            Expression x = base;
             aws::UpdateItemRequest request;
             request.key = key_of(jobid);
             request.update = update;
-            request.condition = "attribute_not_exists(" + x.n(kShardOf) + ") AND " + old.unchanged(x);
-            request.names = x.names;
-            request.values = x.values;
+            request.condition = x.not_exists(kShardOf) + " AND " + old.unchanged(x);
+            x.fill(request);
             try {
                 if (client->update_item(request).applied) return;
             } catch (const BackendError& e) {
@@ -696,14 +680,14 @@ struct DynamoDbBackend::Impl {
 
     void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
         if (!overwrite) {
-            Expr x;
-            auto existing = client->get_item({key_of(jobid), true, x.n(kTotal) + ", " + x.n(kShardOf), x.names});
+            Expression x;
+            auto existing = client->get_item({key_of(jobid), true, x.name(kTotal) + ", " + x.name(kShardOf), x.names()});
             if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
         }
         const ShardTree tree = ShardTree::plan(total, options.shard_size, random_hex(8));
         write_tree(jobid, tree);  // first: the job item below makes them reachable
 
-        Expr x;
+        Expression x;
         const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
         const std::string token = random_hex(16);
         if (!overwrite) {
@@ -722,8 +706,8 @@ struct DynamoDbBackend::Impl {
                 {kUpdatedAt, aws::number_value(now_ms())},
                 {kCreateToken, aws::string_value(token)},
             };
-            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-            request.names = x.names;
+            request.condition = x.id_is_free();
+            x.fill(request);
             // Refused: another job of that id, unless this very write was made by an attempt whose
             // answer was lost (then deleting "its" tree would damage the job just created).
             if (!client->put_item(request).applied && !created_by(jobid, token)) {
@@ -733,22 +717,17 @@ struct DynamoDbBackend::Impl {
             remember(jobid, tree);
             return;
         }
-        const std::string m = x.n(kMetadata);
-        const std::string update =
-            "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) + " = " +
-            x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
-            x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
-            x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
-            x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " + x.v("pending", pending) + ", " +
-            x.n(kParts) + " = " + x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) +
-            " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-            x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-            x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
-            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
-            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
-            x.n(kFailedParts);
+        UpdateExpression update;
+        update.set(x.name(kTotal), x.value("total", aws::number_value(total)))
+            .set(x.name(kLayout), x.value("layout", aws::string_value(kShardedLayout)))
+            .set(x.name(kShardSize), x.value("size", aws::number_value(tree.shard_size)))
+            .set(x.name(kShardLevels), x.value("levels", aws::number_value(tree.levels())))
+            .set(x.name(kShardGen), x.value("gen", aws::string_value(tree.gen)))
+            .set(x.name(kPendingShards), x.value("pending", pending))
+            .set(x.name(kParts), x.value("sentinel", aws::number_set({kShardedPartsSentinel})));
+        reset_job(x, update, token);
         try {
-            replace_job(jobid, x, update, token);
+            replace_job(jobid, x, update.str(), token);
         } catch (...) {
             // The new items are deleted only when the job item certainly does not refer to them
             // (unreachable items only take space; deleting a tree in use would damage the job).
@@ -773,13 +752,11 @@ struct DynamoDbBackend::Impl {
             if (!is_job_item(item)) return attempt > 0;  // no job: none at the first look, or deleted since
             const OldTree old = old_tree(jobid, item);
             if (old.tree) delete_replaced_items(jobid, *old.tree);
-            Expr x;
+            Expression x;
             aws::DeleteItemRequest request;
             request.key = key_of(jobid);
-            request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
-                                ") AND " + old.unchanged(x);
-            request.names = x.names;
-            request.values = x.values;
+            request.condition = x.job_exists() + " AND " + old.unchanged(x);
+            x.fill(request);
             bool applied = false;
             try {
                 applied = client->delete_item(request).applied;
@@ -903,20 +880,18 @@ void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::
 
     for (std::size_t begin = 0; begin < entries.size(); begin += kMetadataKeysPerUpdate) {
         const std::size_t end = std::min(entries.size(), begin + kMetadataKeysPerUpdate);
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string m = x.n(kMetadata);
-        std::string update;
+        const std::string m = x.name(kMetadata);
+        UpdateExpression update;
         for (std::size_t i = begin; i < end; ++i) {
-            const std::string k = "#k" + std::to_string(i - begin);
-            x.names[k] = entries[i].first;
-            update += (update.empty() ? "SET " : ", ") + m + "." + k + " = " + x.v("v" + std::to_string(i - begin), entries[i].second);
+            const std::string n = std::to_string(i - begin);
+            update.set(m + "." + x.name_as("k" + n, entries[i].first), x.value("v" + n, entries[i].second));
         }
-        request.update = update;
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
+        request.update = update.str();
+        request.condition = x.job_exists();
+        x.fill(request);
         for (int attempt = 0;; ++attempt) {
             try {
                 if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
@@ -925,16 +900,14 @@ void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::
                 // SET metadata.k on an item without a metadata map is a ValidationException:
                 // create the map (only where there is none), then write the keys again.
                 if (e.code() != "ValidationException" || attempt > 0) throw;
-                Expr y;
-                const std::string ym = y.n(kMetadata);
+                Expression y;
+                const std::string ym = y.name(kMetadata);
                 aws::UpdateItemRequest create;
                 create.key = key_of(jobid);
-                create.update = "SET " + ym + " = " + y.v("empty", {{"M", nlohmann::json::object()}});
-                create.condition = "attribute_exists(" + y.n(kTotal) + ") AND attribute_not_exists(" + y.n(kShardOf) +
-                                   ") AND (attribute_not_exists(" + ym + ") OR NOT attribute_type(" + ym + ", " +
-                                   y.v("map", aws::string_value("M")) + "))";
-                create.names = y.names;
-                create.values = y.values;
+                create.update = UpdateExpression().set(ym, y.value("empty", {{"M", nlohmann::json::object()}})).str();
+                create.condition = y.job_exists() + " AND (" + y.not_exists(kMetadata) + " OR NOT attribute_type(" + ym +
+                                   ", " + y.value("map", aws::string_value("M")) + "))";
+                y.fill(create);
                 if (!impl_->client->update_item(create).applied) {
                     auto item = impl_->read_job(jobid);
                     if (!item) throw JobDoesNotExist(jobid);
@@ -965,68 +938,67 @@ std::optional<ClaimToken> DynamoDbBackend::do_claim_reduce(const std::string& jo
 }
 
 void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " +
-                     x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceClaim) + " = " + x.v("token", aws::string_value(token));
-    request.names = x.names;
-    request.values = x.values;
+    request.update = UpdateExpression()
+                         .set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+                         .remove(x.name(kReduceClaim))
+                         .remove(x.name(kReduceClaimedAt))
+                         .remove(x.name(kReduceConfirmed))
+                         .str();
+    request.condition = x.job_exists() + " AND " + x.equals(kReduceClaim, "token", aws::string_value(token));
+    x.fill(request);
     // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do; also
     // what the retry of an attempt whose answer was lost finds).
     if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);
 }
 
 bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kReduceConfirmed) + " = " + x.v("true", aws::bool_value(true));
-    if (const auto at = impl_->expires_at()) {
-        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-    }
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true)) + " AND " + x.n(kReduceClaim) +
-                        " = " + x.v("token", aws::string_value(token));
-    request.names = x.names;
-    request.values = x.values;
+    UpdateExpression update;
+    update.set(x.name(kReduceConfirmed), x.value("true", aws::bool_value(true)));
+    if (const auto at = impl_->expires_at()) update.set(x.name(impl_->options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+    request.update = update.str();
+    request.condition = x.job_exists() + " AND " + x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " +
+                        x.equals(kReduceClaim, "token", aws::string_value(token));
+    x.fill(request);
     if (impl_->client->update_item(request).applied) return true;
     impl_->require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
     return false;
 }
 
 std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     const std::int64_t now = impl_->now_ms();
     const std::string token_value = random_hex(16);
-    const std::string token = x.v("token", aws::string_value(token_value));
-    request.update = "SET " + x.n(kReduceClaim) + " = " + token + ", " + x.n(kReduceClaimedAt) + " = " +
-                     x.v("now", aws::number_value(now));
+    const std::string token = x.value("token", aws::string_value(token_value));
+    request.update = UpdateExpression()
+                         .set(x.name(kReduceClaim), token)
+                         .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)))
+                         .str();
     // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
-    const std::string complete = "((attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" + x.n(kLayout) +
-                                 ")) OR (attribute_exists(" + x.n(kLayout) + ") AND attribute_not_exists(" +
-                                 x.n(kPendingShards) + ")))";
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND ((" +
-                        "attribute_not_exists(" + x.n(kError) + ") AND " + x.n(kReduceSent) + " = " +
-                        x.v("true", aws::bool_value(true)) + " AND attribute_not_exists(" + x.n(kReduceConfirmed) +
-                        ") AND " + not_marked_by_python(x) + " AND " + x.n(kReduceClaimedAt) + " <= " +
-                        x.v("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
-                        complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
-    request.names = x.names;
-    request.values = x.values;
+    const std::string complete = "((" + x.not_exists(kParts) + " AND " + x.not_exists(kLayout) + ") OR (" +
+                                 x.exists(kLayout) + " AND " + x.not_exists(kPendingShards) + "))";
+    request.condition = x.job_exists() + " AND ((" + x.not_exists(kError) + " AND " +
+                        x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " + x.not_exists(kReduceConfirmed) +
+                        " AND " + x.not_marked_sent_by_python() + " AND " + x.name(kReduceClaimedAt) + " <= " +
+                        x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
+                        complete + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
+    x.fill(request);
     if (impl_->write_claim(jobid, request, token_value)) return token_value;
     impl_->require_job(jobid);  // JobDoesNotExist, else: not eligible
     return std::nullopt;
 }
 
 std::optional<std::string> DynamoDbBackend::do_failure_reason(const std::string& jobid) {
-    Expr x;
-    const std::string projection = x.n(kTotal) + ", " + x.n(kShardOf) + ", " + x.n(kError);
-    const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names});
+    Expression x;
+    const std::string projection = x.name(kTotal) + ", " + x.name(kShardOf) + ", " + x.name(kError);
+    const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names()});
     if (!is_job_item(item)) throw JobDoesNotExist(jobid);
     const auto error = item->find(kError);
     if (error == item->end()) return std::nullopt;
@@ -1035,15 +1007,15 @@ std::optional<std::string> DynamoDbBackend::do_failure_reason(const std::string&
 
 std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "ADD " + x.n(kFailedParts) + " " + x.v("p", aws::number_set({partid})) + " SET " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kTotal) + " > " + x.v("n", aws::number_value(partid));
-    request.names = x.names;
-    request.values = x.values;
+    request.update = UpdateExpression()
+                         .add(x.name(kFailedParts), x.value("p", aws::number_set({partid})))
+                         .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->now_ms())))
+                         .str();
+    request.condition = x.job_exists() + " AND " + x.name(kTotal) + " > " + x.value("n", aws::number_value(partid));
+    x.fill(request);
     request.return_values = ReturnValues::kUpdatedNew;
     const auto result = impl_->client->update_item(request);
     if (!result.applied) {
@@ -1063,17 +1035,16 @@ std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& job
 }
 
 void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason)) + ", " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
-    if (const auto at = impl_->expires_at()) {
-        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-    }
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
-    request.values = x.values;
+    UpdateExpression update;
+    update.set(x.name(kError), x.value("reason", aws::string_value(reason)))
+        .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->now_ms())));
+    if (const auto at = impl_->expires_at()) update.set(x.name(impl_->options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+    request.update = update.str();
+    request.condition = x.job_exists();
+    x.fill(request);
     if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
 }
 
@@ -1086,9 +1057,9 @@ bool DynamoDbBackend::do_part_complete(const std::string& jobid, PartId partid) 
     const std::int64_t total = *aws::get_int(item, kTotal);
     if (auto tree = impl_->tree_of(jobid, item)) {
         validate_partid(jobid, partid, total);
-        Expr x;
+        Expression x;
         auto shard = impl_->client->get_item({key_of(tree->item_id(jobid, 0, partid / tree->shard_size)),
-                                              impl_->options.consistent_reads, x.n(kParts), x.names});
+                                              impl_->options.consistent_reads, x.name(kParts), x.names()});
         if (!shard) {
             throw BackendError("the shard item of part " + std::to_string(partid) + " of job '" + jobid +
                                    "' is missing: the job was damaged or is being replaced; try again, or delete and "
@@ -1120,10 +1091,10 @@ std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jo
 }
 
 void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
-    Expr x;
+    Expression x;
     aws::ScanRequest request;
-    request.filter = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
+    request.filter = x.job_exists();
+    x.fill(request);
     request.limit = impl_->options.scan_page_limit;
     request.consistent_read = impl_->options.consistent_reads;
     nlohmann::json start = nullptr;
@@ -1144,91 +1115,6 @@ void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& 
 
 bool DynamoDbBackend::do_delete_job(const std::string& jobid) {
     return impl_->delete_job(jobid);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
-    if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");
-    const ResolvedTable resolved = resolve_table(table);
-    ClientSettings settings;
-    settings.region = options.region;
-    settings.endpoint = options.endpoint;
-    settings.access_key_id = options.access_key_id;
-    settings.secret_access_key = options.secret_access_key;
-    settings.session_token = options.session_token;
-    aws::DynamoDbClient client(make_client_config(resolved, settings), resolved.name);
-
-    ProgressTableInfo info;
-    info.name = resolved.name;
-    info.created = true;
-    aws::CreateTableRequest request;
-    request.on_demand = options.on_demand;
-    request.read_capacity = options.read_capacity_units;
-    request.write_capacity = options.write_capacity_units;
-    if (!options.on_demand && (options.read_capacity_units < 1 || options.write_capacity_units < 1)) {
-        throw InvalidInput("provisioned capacity units must be at least 1");
-    }
-    try {
-        client.create_table(request);
-    } catch (const BackendError& e) {
-        if (e.code() != "ResourceInUseException") throw;
-        if (!options.exist_ok) {
-            throw ConfigError("DynamoDB table '" + resolved.name + "' already exists: use it, or choose another name");
-        }
-        info.created = false;
-    }
-
-    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    for (;;) {
-        nlohmann::json description;
-        try {
-            description = client.describe_table();
-        } catch (const BackendError& e) {
-            if (e.code() != "ResourceNotFoundException") throw;  // not visible yet right after creation
-        }
-        info.status = description.value("TableStatus", "");
-        if (info.status == "ACTIVE") {
-            const nlohmann::json expected_key = nlohmann::json::array({{{"AttributeName", kId}, {"KeyType", "HASH"}}});
-            bool id_is_string = false;
-            for (const auto& d : description.value("AttributeDefinitions", nlohmann::json::array())) {
-                if (d.value("AttributeName", "") == kId && d.value("AttributeType", "") == "S") id_is_string = true;
-            }
-            if (description.value("KeySchema", nlohmann::json::array()) != expected_key || !id_is_string) {
-                throw ConfigError("DynamoDB table '" + resolved.name + "' exists with key schema " +
-                                  description.value("KeySchema", nlohmann::json::array()).dump() +
-                                  ": a progress table needs a hash key `id` of type S and no sort key; choose "
-                                  "another name");
-            }
-            // The ARN as DynamoDB reports it, in the region the request was signed for: emulators
-            // such as dynalite report one fixed region whatever the client asked for.
-            info.arn = description.value("TableArn", "");
-            const std::string& region = client.aws().config().region;
-            try {
-                aws::Arn arn = aws::parse_arn(info.arn);
-                if (arn.region != region) {
-                    arn.region = region;
-                    info.arn = arn.to_string();
-                }
-            } catch (const InvalidInput&) {
-                info.arn = resolved.arn ? resolved.arn->to_string() : "";
-            }
-            if (info.arn.empty()) {
-                throw BackendError("DynamoDB DescribeTable gave no ARN for table '" + resolved.name +
-                                       "': check that the endpoint is a DynamoDB service",
-                                   "InvalidResponse", false);
-            }
-            return info;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            throw BackendError("DynamoDB table '" + resolved.name + "' is still " +
-                                   (info.status.empty() ? std::string("not visible") : info.status) + " after " +
-                                   std::to_string(options.timeout.count()) +
-                                   " ms: wait and check it with DescribeTable, or raise the timeout",
-                               "TableNotActive", true);
-        }
-        std::this_thread::sleep_for(options.poll_interval);
-    }
 }
 
 }  // namespace watchbot_progress
