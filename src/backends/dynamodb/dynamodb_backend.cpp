@@ -13,7 +13,7 @@
 
 namespace watchbot_progress {
 
-using namespace dynamodb;  // attribute names, the table, the layouts
+using namespace dynamodb_detail;  // attribute names, the table, the layouts
 using aws::ReturnValues;
 
 namespace {

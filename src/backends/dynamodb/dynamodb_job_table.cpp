@@ -6,7 +6,7 @@
 
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 
-namespace watchbot_progress::dynamodb {
+namespace watchbot_progress::dynamodb_detail {
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
 
@@ -245,4 +245,4 @@ bool JobTable::write_claim(const std::string& jobid, const aws::UpdateItemReques
     }
 }
 
-}  // namespace watchbot_progress::dynamodb
+}  // namespace watchbot_progress::dynamodb_detail

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace watchbot_progress::dynamodb {
+namespace watchbot_progress::dynamodb_detail {
 
 using aws::BatchWrite;
 using aws::ReturnValues;
@@ -353,4 +353,4 @@ bool ShardedLayout::part_complete(const std::string& jobid, const nlohmann::json
     return !set_contains(*shard, kParts, partid);
 }
 
-}  // namespace watchbot_progress::dynamodb
+}  // namespace watchbot_progress::dynamodb_detail
