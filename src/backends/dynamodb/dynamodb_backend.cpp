@@ -100,7 +100,7 @@ struct DynamoDbBackend::Impl {
         Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string token_value = random_hex(16);
+        const std::string token_value = detail::new_claim_token();
         const std::string token = x.value("token", aws::string_value(token_value));
         const std::string rs = x.name(kReduceSent);
         request.update = UpdateExpression()
@@ -344,7 +344,7 @@ std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& 
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     const std::int64_t now = impl_->table.now_ms();
-    const std::string token_value = random_hex(16);
+    const std::string token_value = detail::new_claim_token();
     const std::string token = x.value("token", aws::string_value(token_value));
     request.update = UpdateExpression()
                          .set(x.name(kReduceClaim), token)

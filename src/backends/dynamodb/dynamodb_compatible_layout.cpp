@@ -5,7 +5,7 @@
 namespace watchbot_progress::dynamodb_detail {
 
 void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    const std::string token = random_hex(16);
+    const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
         Expression x;
         aws::PutItemRequest request;

@@ -2,28 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 
 namespace watchbot_progress::dynamodb_detail {
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
-
-std::string random_hex(std::size_t bytes) {
-    thread_local std::mt19937_64 rng = [] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd()};
-        return std::mt19937_64(seq);
-    }();
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    while (out.size() < bytes * 2) {
-        std::uint64_t r = rng();
-        for (int i = 0; i < 16 && out.size() < bytes * 2; ++i, r >>= 4) out.push_back(kHex[r & 0xF]);
-    }
-    return out;
-}
 
 bool has(const nlohmann::json& item, const char* name) { return item.is_object() && item.contains(name); }
 

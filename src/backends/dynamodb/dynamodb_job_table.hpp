@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/dynamodb/dynamodb_client.hpp"
+#include "core/claim_token.hpp"
+#include "core/secure_random.hpp"
 #include "backends/dynamodb/dynamodb_expression.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
@@ -24,8 +26,6 @@ namespace watchbot_progress::dynamodb_detail {
 
 // The key of the item with this id.
 nlohmann::json key_of(const std::string& id);
-// `bytes` random bytes as lowercase hex (claim and creation tokens, generations).
-std::string random_hex(std::size_t bytes);
 // Whether the item has the attribute.
 bool has(const nlohmann::json& item, const char* name);
 // Whether the number set attribute `name` of the item holds `value`.

@@ -21,12 +21,12 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
         auto existing = table_.client->get_item({key_of(jobid), true, x.name(kTotal) + ", " + x.name(kShardOf), x.names()});
         if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
     }
-    const ShardTree tree = ShardTree::plan(total, table_.options.shard_size, random_hex(8));
+    const ShardTree tree = ShardTree::plan(total, table_.options.shard_size, detail::secure_random_hex(8));
     write_tree(jobid, tree);  // first: the job item below makes them reachable
 
     Expression x;
     const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
-    const std::string token = random_hex(16);
+    const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
         aws::PutItemRequest request;
         request.item = {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <random>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -12,6 +11,8 @@
 #include "backends/redis/redis_reply.hpp"
 #include "backends/redis/redis_script_status.hpp"
 #include "backends/redis/redis_scripts.hpp"
+#include "core/claim_token.hpp"
+#include "core/secure_random.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -39,23 +40,6 @@ std::string metadata_key(const std::string& jobid) { return jobid + std::string(
 std::string parts_key(const std::string& jobid) { return jobid + "-parts"; }
 std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"; }
 std::string failed_key(const std::string& jobid) { return jobid + "-failed-parts"; }
-
-std::string random_hex(std::size_t bytes) {
-    thread_local std::mt19937_64 generator = [] {
-        std::random_device device;
-        std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
-        return std::mt19937_64(seed);
-    }();
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes * 2);
-    for (std::size_t i = 0; i < bytes; ++i) {
-        const auto byte = static_cast<unsigned>(generator() & 0xFF);
-        out.push_back(kDigits[byte >> 4]);
-        out.push_back(kDigits[byte & 0xF]);
-    }
-    return out;
-}
 
 std::optional<std::int64_t> to_int64(std::string_view s) {
     std::int64_t value = 0;
@@ -222,7 +206,7 @@ struct RedisBackend::Impl {
     CompletionResult complete(const std::string& jobid, PartId partid, bool want_claim) {
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         // The same token on every attempt: a retry recognises a claim its lost first attempt won.
-        const std::string token = want_claim ? random_hex(16) : std::string();
+        const std::string token = want_claim ? detail::new_claim_token() : std::string();
         const Args argv{std::to_string(partid), want_claim ? "1" : "0", token, ttl_argument(), std::to_string(now())};
         constexpr std::string_view what = "complete a part";
         try {
@@ -348,7 +332,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
     // 1. The parts, under a temporary key nobody reads, SADD by SADD (each at most kIdsPerCommand
     //    ids), pipelined kCommandsPerPipeline at a time. Repeating a SADD is harmless. The temporary
     //    key expires in case this process dies before step 2.
-    const std::string temporary = parts_key(jobid) + "-tmp-" + random_hex(8);
+    const std::string temporary = parts_key(jobid) + "-tmp-" + detail::secure_random_hex(8);
     try {
         std::int64_t next = 0;
         while (next < total) {
@@ -437,7 +421,7 @@ CompletionResult RedisBackend::do_complete_part_and_claim_reduce(const std::stri
 std::optional<ClaimToken> RedisBackend::do_claim_reduce(const std::string& jobid) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     // The same token on every attempt: a retry recognises a claim its lost first attempt won.
-    const std::string token = random_hex(16);
+    const std::string token = detail::new_claim_token();
     const Args argv{token, impl_->ttl_argument(), std::to_string(impl_->now())};
     constexpr std::string_view what = "claim a job's reduce";
     try {
@@ -478,7 +462,7 @@ bool RedisBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken&
 std::optional<ClaimToken> RedisBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const std::int64_t now = impl_->now();
-    const std::string token = random_hex(16);
+    const std::string token = detail::new_claim_token();
     const Args argv{token, std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
     constexpr std::string_view what = "take over a job's reduce claim";
     try {
