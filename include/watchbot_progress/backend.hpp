@@ -88,6 +88,13 @@ struct BackendStats {
     std::uint64_t bytes_received = 0;  // response bytes received from the store
 };
 
+// The contract's checks live here, once: every public call below is non-virtual, checks its
+// arguments (the job id with validate_jobid, a total with validate_total, metadata with
+// check_metadata), then calls the protected virtual `do_` method of the same name, which a backend
+// implements. So a backend's `do_` methods receive only a valid job id, a total in 1 .. kMaxParts
+// and metadata check_metadata accepted. A part id is checked against the job's total
+// (validate_partid) by the backend, which alone knows the total and reads it in the same atomic
+// step that completes the part.
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -95,46 +102,44 @@ public:
     // Creates the job with parts 0 .. total-1 pending, not failed, reduce not sent.
     // 1 <= total <= kMaxParts, else InvalidInput (validate_total). If the job already exists: InvalidInput, unless overwrite is
     // true, in which case the job's parts, failure and reduce flag are reset (metadata is kept).
-    // Overrides must keep the default argument false.
-    virtual void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) = 0;
+    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false);
 
     // Merges the top-level keys of `metadata` (a JSON object, else InvalidInput) into the job's
-    // metadata; other keys are kept.
-    virtual void set_metadata(const std::string& jobid, const nlohmann::json& metadata) = 0;
+    // metadata; other keys are kept. `metadata` is checked with check_metadata first.
+    void set_metadata(const std::string& jobid, const nlohmann::json& metadata);
 
     // Throws InvalidInput when set_metadata would refuse `metadata` for what it holds (not a JSON
     // object, a string that is not valid UTF-8, a key or value this store cannot keep), without
     // touching the store. create_job calls it before writing anything, so that metadata a backend
-    // refuses never leaves a job behind without it. The default checks what every backend needs (an
-    // object, valid UTF-8); a backend with rules of its own overrides it, calls the default, and
-    // calls it from set_metadata too. Thread-safe; sends no request.
-    virtual void check_metadata(const nlohmann::json& metadata) const;
+    // refuses never leaves a job behind without it. Checks what every backend needs (an object,
+    // valid UTF-8), then the store's own rules (do_check_metadata). Thread-safe; sends no request.
+    void check_metadata(const nlohmann::json& metadata) const;
 
     // Marks the part complete and returns whether no part is pending any more. Idempotent:
     // completing a part twice is not an error and never counts twice. partid outside
     // 0 .. total-1: InvalidInput.
-    virtual bool complete_part(const std::string& jobid, PartId partid) = 0;
+    bool complete_part(const std::string& jobid, PartId partid);
 
     // Atomically marks the reduce as claimed. Returns the claim's token for exactly one caller per
     // job however many race (until the claim is released), nullopt when it was already claimed (by
     // this library, or by the Python tool's `metadata.reduce_message_sent` on DynamoDB, or by the
     // Redis field the Python tool reads) or the job has failed. The token is what release_reduce and
     // confirm_reduce need.
-    virtual std::optional<ClaimToken> claim_reduce(const std::string& jobid) = 0;
+    std::optional<ClaimToken> claim_reduce(const std::string& jobid);
 
     // Gives a claimed reduce back, so that the next completion of any part (a redelivered message)
     // can claim it again. Called by the Part guard when sending the reduce failed. Acts only while
     // `token` still holds the claim: once the claim was taken over (reclaim_reduce), released or
     // reset by an overwrite, it changes nothing (a late release never undoes another's claim).
-    virtual void release_reduce(const std::string& jobid, const ClaimToken& token) = 0;
+    void release_reduce(const std::string& jobid, const ClaimToken& token);
 
     // Records that the claimed reduce was sent. The Part guard calls it once the reduce message is
     // published (or on_reduce returned). Returns true when `token` holds the claim (it is confirmed
     // now, or was already); false, changing nothing, when it does not (the claim was taken over,
     // released or never made): then another holder may send the reduce too.
-    // The default does nothing and returns true: such a backend cannot tell a crashed claimer from a
-    // finished one, and reclaim_reduce never succeeds on it.
-    virtual bool confirm_reduce(const std::string& jobid, const ClaimToken& token);
+    // The default do_confirm_reduce does nothing and returns true: such a backend cannot tell a
+    // crashed claimer from a finished one, and reclaim_reduce never succeeds on it.
+    bool confirm_reduce(const std::string& jobid, const ClaimToken& token);
 
     // Takes over a reduce claim that was never confirmed and was taken at least `lease` ago (its
     // claimer crashed between claiming and confirming, or is still trying to send). Atomic: returns
@@ -144,52 +149,76 @@ public:
     // confirmed, was claimed less than `lease` ago, or was claimed by a tool that records no claim
     // time (the Python and Node tools). A duplicate reduce is possible only when the first claimer
     // did send but did not confirm within the lease.
-    // The default returns nullopt (for backends that record no claim time).
-    virtual std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
+    // The default do_reclaim_reduce returns nullopt (for backends that record no claim time).
+    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
 
     // Whether the job failed: its reason when it did ("" when none was recorded), nullopt when it
     // has not. What the Part guard reads before every delivery when fail_job_on is set, so backends
-    // make it one small read (no pending-part count). The default calls status().
-    virtual std::optional<std::string> failure_reason(const std::string& jobid);
+    // make it one small read (no pending-part count). The default do_failure_reason calls status().
+    std::optional<std::string> failure_reason(const std::string& jobid);
 
     // complete_part and, when the job is then complete, claim_reduce (reduce_claim holds the token
-    // when this caller won). Backends override this to do both in one atomic round trip; this
-    // default calls the two methods in turn, which is also correct (the claim alone decides who
-    // sends the reduce).
-    virtual CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
+    // when this caller won). Backends override do_complete_part_and_claim_reduce to do both in one
+    // atomic round trip; the default calls the two in turn, which is also correct (the claim alone
+    // decides who sends the reduce).
+    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
 
     // Failure tolerance (PartOptions::failure_tolerance): records that the part failed for good
     // (its message goes to the dead-letter queue) and returns how many distinct parts of the job are
     // recorded so. Idempotent; does not complete the part. set_total with overwrite forgets them.
-    // The default throws ConfigError (the backend cannot tolerate failures).
-    virtual std::int64_t record_failed_part(const std::string& jobid, PartId partid);
+    // The default do_record_failed_part throws ConfigError (the backend cannot tolerate failures).
+    std::int64_t record_failed_part(const std::string& jobid, PartId partid);
 
     // The part ids recorded by record_failed_part, ascending. The default returns none.
-    virtual std::vector<PartId> list_failed_parts(const std::string& jobid);
+    std::vector<PartId> list_failed_parts(const std::string& jobid);
 
     // Marks the job failed with a reason. Failing a failed job replaces the reason.
-    virtual void fail_job(const std::string& jobid, const std::string& reason) = 0;
+    void fail_job(const std::string& jobid, const std::string& reason);
 
-    virtual JobStatus status(const std::string& jobid) = 0;
+    JobStatus status(const std::string& jobid);
 
     // Whether that one part is complete. partid outside 0 .. total-1: InvalidInput.
-    virtual bool part_complete(const std::string& jobid, PartId partid) = 0;
+    bool part_complete(const std::string& jobid, PartId partid);
 
     // The pending part ids, ascending.
-    virtual std::vector<PartId> list_pending_parts(const std::string& jobid) = 0;
+    std::vector<PartId> list_pending_parts(const std::string& jobid);
 
     // Calls `visit` once for every job in the backend, following pagination to the end. Order is
     // unspecified. Jobs created or deleted during the walk may or may not be visited.
-    virtual void list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
+    void list_jobs(const std::function<void(const JobStatus&)>& visit);
 
     // Removes every record of the job. Returns false (and does nothing) when there was no job.
-    virtual bool delete_job(const std::string& jobid) = 0;
+    bool delete_job(const std::string& jobid);
 
     // Where the backend points, for messages: a URI without password or credentials.
     virtual std::string describe() const = 0;
 
     // Traffic since the backend was made. Thread-safe. The default reports zeros.
     virtual BackendStats stats() const { return {}; }
+
+protected:
+    // What a backend implements: each is called by the public method of the same name without
+    // `do_`, after that method's checks (see above), and has that method's contract.
+    virtual void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) = 0;
+    virtual void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) = 0;
+    // The store's own rules for metadata, called by check_metadata after the checks every backend
+    // needs. The default accepts everything. Must not touch the store.
+    virtual void do_check_metadata(const nlohmann::json& metadata) const;
+    virtual bool do_complete_part(const std::string& jobid, PartId partid) = 0;
+    virtual std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) = 0;
+    virtual void do_release_reduce(const std::string& jobid, const ClaimToken& token) = 0;
+    virtual bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token);
+    virtual std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
+    virtual std::optional<std::string> do_failure_reason(const std::string& jobid);
+    virtual CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
+    virtual std::int64_t do_record_failed_part(const std::string& jobid, PartId partid);
+    virtual std::vector<PartId> do_list_failed_parts(const std::string& jobid);
+    virtual void do_fail_job(const std::string& jobid, const std::string& reason) = 0;
+    virtual JobStatus do_status(const std::string& jobid) = 0;
+    virtual bool do_part_complete(const std::string& jobid, PartId partid) = 0;
+    virtual std::vector<PartId> do_list_pending_parts(const std::string& jobid) = 0;
+    virtual void do_list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
+    virtual bool do_delete_job(const std::string& jobid) = 0;
 };
 
 // Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 (no overlong forms, surrogates or code

@@ -133,6 +133,15 @@ public:
     DynamoDbBackend(const DynamoDbBackend&) = delete;
     DynamoDbBackend& operator=(const DynamoDbBackend&) = delete;
 
+    // "dynamodb:<table ARN or name> at <endpoint>" — no credentials.
+    std::string describe() const override;
+    // Every HTTP round trip (retries included) and the request/response body bytes.
+    BackendStats stats() const override;
+
+    // The resolved table name.
+    const std::string& table_name() const noexcept;
+
+protected:
     // The Backend contract (backend.hpp), with these DynamoDB specifics:
     //
     // set_total: compatible layout: one conditional PutItem (refused when the job exists, unless
@@ -147,55 +156,48 @@ public:
     //   first answer was lost recognises it). No item of a replaced generation outlives the switch,
     //   so a process still caching the old tree has its completions refused, never lost. If the
     //   old items cannot be deleted: BackendError, the job item unchanged (repeat the overwrite).
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
     // set_metadata: SET metadata.#k = :v per top-level key (so other keys are kept, unlike the
     //   Python tool's set_metadata), after creating an empty metadata map when the item has none.
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
     // check_metadata: the default checks, plus what DynamoDB would refuse with a ValidationException:
     //   an empty top-level key, nesting deeper than 32 levels (the metadata map being the first), and
     //   numbers that are not finite or outside DynamoDB's range (magnitudes 1E-130 to 9.99E+125).
-    void check_metadata(const nlohmann::json& metadata) const override;
+    void do_check_metadata(const nlohmann::json& metadata) const override;
     // complete_part: compatible layout: one UpdateItem. Sharded: one UpdateItem on the part's
     //   shard, plus one per tree level only when the shard became empty (plus, the first time a
     //   process meets a sharded job, one failed conditional write and one GetItem to learn its
     //   layout). A crash between those steps is repaired by the message's redelivery.
-    bool complete_part(const std::string& jobid, PartId partid) override;
+    bool do_complete_part(const std::string& jobid, PartId partid) override;
     // claim_reduce: one conditional UpdateItem (SET reduceSent, reduceClaim = the token); nullopt
     //   when already claimed (reduceSent true, or the Python tool's metadata.reduce_message_sent
     //   true) or failed. When every attempt's answer was lost, one GetItem of reduceClaim tells
     //   whether the claim is the caller's.
-    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) override;
     // release_reduce / confirm_reduce: one UpdateItem conditional on reduceClaim = token.
-    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    void do_release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
     // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
     // taken over; a job the Python tool marked sent (metadata.reduce_message_sent) neither.
-    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
-    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     // failure_reason: one GetItem projecting total, shardOf and error (either layout).
-    std::optional<std::string> failure_reason(const std::string& jobid) override;
-    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
     // complete_part, then, only when the job became complete, one conditional claim UpdateItem.
-    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
-    void fail_job(const std::string& jobid, const std::string& reason) override;
+    CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    void do_fail_job(const std::string& jobid, const std::string& reason) override;
     // status: one GetItem; sharded jobs also read their pending shard items (BatchGetItem).
-    JobStatus status(const std::string& jobid) override;
-    bool part_complete(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
+    JobStatus do_status(const std::string& jobid) override;
+    bool do_part_complete(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards.
-    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     // delete_job: one GetItem, a sharded job's other items (BatchWriteItem), then the job item
     //   (conditional on the generation seen); a retry whose first answer was lost reports the job
     //   deleted. If the items cannot be deleted, BackendError and the job item stays (try again).
-    bool delete_job(const std::string& jobid) override;
-    // "dynamodb:<table ARN or name> at <endpoint>" — no credentials.
-    std::string describe() const override;
-    // Every HTTP round trip (retries included) and the request/response body bytes.
-    BackendStats stats() const override;
-
-    // The resolved table name.
-    const std::string& table_name() const noexcept;
+    bool do_delete_job(const std::string& jobid) override;
 
 private:
     struct Impl;

@@ -1,6 +1,6 @@
 #pragma once
 // Forwarding wrappers: a Backend / Notifier that passes every call to another one. Derive from them
-// and override just the calls to observe or break (fault injection in tests, counting in benchmarks).
+// and override just the calls to observe or break (for a Backend, its protected `do_` methods) (fault injection in tests, counting in benchmarks).
 // Thread safety is that of the wrapped object.
 
 #include <memory>
@@ -14,28 +14,33 @@ class ForwardingBackend : public Backend {
 public:
     explicit ForwardingBackend(std::shared_ptr<Backend> target);
 
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
-    void check_metadata(const nlohmann::json& metadata) const override;
-    bool complete_part(const std::string& jobid, PartId partid) override;
-    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
-    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
-    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
-    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
-    std::optional<std::string> failure_reason(const std::string& jobid) override;
-    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
-    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
-    void fail_job(const std::string& jobid, const std::string& reason) override;
-    JobStatus status(const std::string& jobid) override;
-    bool part_complete(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
-    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
-    bool delete_job(const std::string& jobid) override;
     std::string describe() const override;
     BackendStats stats() const override;
 
     const std::shared_ptr<Backend>& target() const noexcept { return target_; }
+
+protected:
+    // Each passes the call to the target's public method of the same name (which checks the
+    // arguments again: cheap, and the target may be used directly too). Override the ones to observe
+    // or break and call these to pass the call on.
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    void do_check_metadata(const nlohmann::json& metadata) const override;
+    bool do_complete_part(const std::string& jobid, PartId partid) override;
+    std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) override;
+    void do_release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
+    CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    void do_fail_job(const std::string& jobid, const std::string& reason) override;
+    JobStatus do_status(const std::string& jobid) override;
+    bool do_part_complete(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
+    void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    bool do_delete_job(const std::string& jobid) override;
 
 private:
     std::shared_ptr<Backend> target_;

@@ -114,58 +114,60 @@ public:
     RedisBackend(const RedisBackend&) = delete;
     RedisBackend& operator=(const RedisBackend&) = delete;
 
+    // redis://host:port/db — never the username or password.
+    std::string describe() const override;
+
+    const RedisOptions& options() const noexcept;
+
+protected:
     // The methods follow the Backend contract (backend.hpp); Redis specifics:
     //
     // set_total: writes the parts set, then (atomically) refuses an existing job unless overwrite,
     //   renames the set into place and writes `total`. Overwrite deletes the parts set and the
     //   `failed`, `error` and `reduce_message_sent` fields, keeps user metadata, cancels any expiry.
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
     // set_metadata: HSETs one field per top-level key (see the encoding above). Keys named `total`,
     //   `failed`, `error` or `reduce_message_sent` are refused with InvalidInput (they would corrupt
     //   the job's bookkeeping), as are values that are not valid UTF-8.
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
     // check_metadata: the default checks plus the reserved keys above.
-    void check_metadata(const nlohmann::json& metadata) const override;
-    bool complete_part(const std::string& jobid, PartId partid) override;
+    void do_check_metadata(const nlohmann::json& metadata) const override;
+    bool do_complete_part(const std::string& jobid, PartId partid) override;
     // claim_reduce: HSETNX reduce_message_sent True, refused (nullopt) when the job failed or the
     //   field is there already (the Python tool's mark of a sent reduce included); the token goes
     //   to the claim record. With delete_when_done, a successful claim on a complete job sets the
     //   keys' expiry. When every attempt's connection failed (a reply lost after the script ran),
     //   one HGET of the record's token tells whether the claim is the caller's.
-    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
+    std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) override;
     // release_reduce: while the record holds `token`: HDEL reduce_message_sent and the record's
     //   token, and cancels a delete_when_done expiry. Otherwise nothing.
-    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    void do_release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: the claim record `<jobid>-reduce-claim` (a hash: token, at,
     // confirmed). Claims set by the Python tool have no record: they are never taken over, and no
     // token confirms or releases them.
-    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
-    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     // failure_reason: one HMGET of total, failed and error.
-    std::optional<std::string> failure_reason(const std::string& jobid) override;
-    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
     // One Lua script, one round trip: existence and range check, SREM, SCARD and, when no part is
     //   pending and the job has not failed, the HSETNX claim.
-    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
     // fail_job: HSET failed "1" and error <reason>, atomically.
-    void fail_job(const std::string& jobid, const std::string& reason) override;
+    void do_fail_job(const std::string& jobid, const std::string& reason) override;
     // status: HGETALL and SCARD in one script. `failed` counts when the field is present and not
     //   "", "0", "false" or "False"; reduce_sent when `reduce_message_sent` is present.
-    JobStatus status(const std::string& jobid) override;
-    bool part_complete(const std::string& jobid, PartId partid) override;
+    JobStatus do_status(const std::string& jobid) override;
+    bool do_part_complete(const std::string& jobid, PartId partid) override;
     // list_pending_parts: SSCAN over the set (one round trip for small sets), sorted numerically.
-    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
+    std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     // list_jobs: SCAN MATCH *-metadata COUNT 100 to the end; keys that are not jobs (no `total`,
     //   not a hash) or that vanish during the walk are skipped, each job is visited once.
-    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     // delete_job: DEL of the job's keys. If the connection drops after the server deleted them, the
     //   retry finds nothing and returns false.
-    bool delete_job(const std::string& jobid) override;
-    // redis://host:port/db — never the username or password.
-    std::string describe() const override;
-
-    const RedisOptions& options() const noexcept;
+    bool do_delete_job(const std::string& jobid) override;
 
 private:
     struct Impl;

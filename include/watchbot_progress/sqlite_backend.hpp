@@ -65,37 +65,40 @@ public:
     static SqliteOptions parse_uri(std::string_view uri) { return parse_sqlite_uri(uri); }
     ~SqliteBackend() override;
 
-    // The Backend contract (backend.hpp). Besides it: set_total refuses a total over
-    // kMaxTotal (one row per pending part) with InvalidInput.
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override;
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
-    bool complete_part(const std::string& jobid, PartId partid) override;
-    // The claim's token is kept in wp_jobs.reduce_claim_token; release and confirm compare it.
-    std::optional<ClaimToken> claim_reduce(const std::string& jobid) override;
-    void release_reduce(const std::string& jobid, const ClaimToken& token) override;
-    bool confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
-    std::optional<ClaimToken> reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
-    // One query of the job's row (failed, reason).
-    std::optional<std::string> failure_reason(const std::string& jobid) override;
-    std::int64_t record_failed_part(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_failed_parts(const std::string& jobid) override;
-    // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
-    // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
-    CompletionResult complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
-    void fail_job(const std::string& jobid, const std::string& reason) override;
-    JobStatus status(const std::string& jobid) override;
-    bool part_complete(const std::string& jobid, PartId partid) override;
-    std::vector<PartId> list_pending_parts(const std::string& jobid) override;
-    // Reads the jobs in pages (by insertion order) and calls `visit` outside any transaction, so the
-    // visitor may call back into the backend.
-    void list_jobs(const std::function<void(const JobStatus&)>& visit) override;
-    bool delete_job(const std::string& jobid) override;
     // "sqlite:///path/to/file.db"
     std::string describe() const override;
 
     const SqliteOptions& options() const noexcept;
 
-    static constexpr std::int64_t kMaxTotal = 1'000'000'000;
+    // The most parts a job may have here: Backend's kMaxParts (set_total checks it), under the name
+    // this class gave it first.
+    static constexpr std::int64_t kMaxTotal = kMaxParts;
+
+protected:
+    // The Backend contract (backend.hpp).
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override;
+    bool do_complete_part(const std::string& jobid, PartId partid) override;
+    // The claim's token is kept in wp_jobs.reduce_claim_token; release and confirm compare it.
+    std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) override;
+    void do_release_reduce(const std::string& jobid, const ClaimToken& token) override;
+    bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
+    std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
+    // One query of the job's row (failed, reason).
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
+    // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
+    // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
+    CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
+    void do_fail_job(const std::string& jobid, const std::string& reason) override;
+    JobStatus do_status(const std::string& jobid) override;
+    bool do_part_complete(const std::string& jobid, PartId partid) override;
+    std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
+    // Reads the jobs in pages (by insertion order) and calls `visit` outside any transaction, so the
+    // visitor may call back into the backend.
+    void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
+    bool do_delete_job(const std::string& jobid) override;
 
 private:
     struct Impl;

@@ -68,29 +68,29 @@ class CountingBackend final : public wp::ForwardingBackend {
 public:
     using ForwardingBackend::ForwardingBackend;
 
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override {
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override {
         ++calls;
-        ForwardingBackend::set_total(jobid, total, overwrite);
+        ForwardingBackend::do_set_total(jobid, total, overwrite);
     }
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
         ++calls;
-        ForwardingBackend::set_metadata(jobid, metadata);
+        ForwardingBackend::do_set_metadata(jobid, metadata);
     }
-    wp::CompletionResult complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
+    wp::CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
         ++calls;
-        return ForwardingBackend::complete_part_and_claim_reduce(jobid, partid);
+        return ForwardingBackend::do_complete_part_and_claim_reduce(jobid, partid);
     }
-    wp::JobStatus status(const std::string& jobid) override {
+    wp::JobStatus do_status(const std::string& jobid) override {
         ++calls;
-        return ForwardingBackend::status(jobid);
+        return ForwardingBackend::do_status(jobid);
     }
-    std::optional<std::string> failure_reason(const std::string& jobid) override {
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override {
         ++calls;
-        return ForwardingBackend::failure_reason(jobid);
+        return ForwardingBackend::do_failure_reason(jobid);
     }
-    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+    void do_release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         ++calls;
-        ForwardingBackend::release_reduce(jobid, token);
+        ForwardingBackend::do_release_reduce(jobid, token);
     }
 
     std::atomic<std::uint64_t> calls{0};

@@ -44,50 +44,53 @@ public:
         description_ = driver_->attr("describe")().cast<std::string>();
     }
 
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite) override {
+    std::string describe() const override { return description_; }
+
+protected:
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override {
         py::gil_scoped_acquire gil;
         call("set_total", jobid, total, overwrite);
     }
-    void set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
+    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
         py::gil_scoped_acquire gil;
         call("set_metadata", jobid, from_json(metadata));
     }
-    bool complete_part(const std::string& jobid, wp::PartId partid) override {
+    bool do_complete_part(const std::string& jobid, wp::PartId partid) override {
         py::gil_scoped_acquire gil;
         return call("complete_part", jobid, partid).cast<bool>();
     }
     // The driver answers the winner's claim token (a str), or None.
-    std::optional<wp::ClaimToken> claim_reduce(const std::string& jobid) override {
+    std::optional<wp::ClaimToken> do_claim_reduce(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
         const py::object token = call("claim_reduce", jobid);
         if (token.is_none()) return std::nullopt;
         return token.cast<std::string>();
     }
-    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+    void do_release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         py::gil_scoped_acquire gil;
         call("release_reduce", jobid, token);
     }
-    bool confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+    bool do_confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         py::gil_scoped_acquire gil;
         return call("confirm_reduce", jobid, token).cast<bool>();
     }
-    void fail_job(const std::string& jobid, const std::string& reason) override {
+    void do_fail_job(const std::string& jobid, const std::string& reason) override {
         py::gil_scoped_acquire gil;
         call("fail_job", jobid, reason);
     }
-    wp::JobStatus status(const std::string& jobid) override {
+    wp::JobStatus do_status(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
         return status_from_dict(call("status", jobid));
     }
-    bool part_complete(const std::string& jobid, wp::PartId partid) override {
+    bool do_part_complete(const std::string& jobid, wp::PartId partid) override {
         py::gil_scoped_acquire gil;
         return call("part_complete", jobid, partid).cast<bool>();
     }
-    std::vector<wp::PartId> list_pending_parts(const std::string& jobid) override {
+    std::vector<wp::PartId> do_list_pending_parts(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
         return call("list_pending_parts", jobid).cast<std::vector<wp::PartId>>();
     }
-    void list_jobs(const std::function<void(const wp::JobStatus&)>& visit) override {
+    void do_list_jobs(const std::function<void(const wp::JobStatus&)>& visit) override {
         py::gil_scoped_acquire gil;
         for (const py::handle item : call("list_jobs")) {
             const wp::JobStatus status = status_from_dict(item);
@@ -95,12 +98,10 @@ public:
             visit(status);
         }
     }
-    bool delete_job(const std::string& jobid) override {
+    bool do_delete_job(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
         return call("delete_job", jobid).cast<bool>();
     }
-    std::string describe() const override { return description_; }
-
 private:
     template <class... Args>
     py::object call(const char* method, Args&&... args) {

@@ -14,6 +14,20 @@ nlohmann::json JobStatus::to_json() const {
     return out;
 }
 
+// ---- the public calls: the contract's checks, then the backend's implementation ----------------
+
+void Backend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    validate_jobid(jobid);
+    validate_total(total);
+    do_set_total(jobid, total, overwrite);
+}
+
+void Backend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+    validate_jobid(jobid);
+    check_metadata(metadata);
+    do_set_metadata(jobid, metadata);
+}
+
 void Backend::check_metadata(const nlohmann::json& metadata) const {
     if (!metadata.is_object()) throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
     try {
@@ -21,32 +35,109 @@ void Backend::check_metadata(const nlohmann::json& metadata) const {
     } catch (const nlohmann::json::type_error&) {
         throw InvalidInput("metadata holds a key or string that is not valid UTF-8: give UTF-8 text");
     }
+    do_check_metadata(metadata);
+}
+
+bool Backend::complete_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return do_complete_part(jobid, partid);
+}
+
+std::optional<ClaimToken> Backend::claim_reduce(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_claim_reduce(jobid);
+}
+
+void Backend::release_reduce(const std::string& jobid, const ClaimToken& token) {
+    validate_jobid(jobid);
+    do_release_reduce(jobid, token);
+}
+
+bool Backend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
+    validate_jobid(jobid);
+    return do_confirm_reduce(jobid, token);
+}
+
+std::optional<ClaimToken> Backend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    validate_jobid(jobid);
+    return do_reclaim_reduce(jobid, lease);
+}
+
+std::optional<std::string> Backend::failure_reason(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_failure_reason(jobid);
 }
 
 CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return do_complete_part_and_claim_reduce(jobid, partid);
+}
+
+std::int64_t Backend::record_failed_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return do_record_failed_part(jobid, partid);
+}
+
+std::vector<PartId> Backend::list_failed_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_list_failed_parts(jobid);
+}
+
+void Backend::fail_job(const std::string& jobid, const std::string& reason) {
+    validate_jobid(jobid);
+    do_fail_job(jobid, reason);
+}
+
+JobStatus Backend::status(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_status(jobid);
+}
+
+bool Backend::part_complete(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    return do_part_complete(jobid, partid);
+}
+
+std::vector<PartId> Backend::list_pending_parts(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_list_pending_parts(jobid);
+}
+
+void Backend::list_jobs(const std::function<void(const JobStatus&)>& visit) { do_list_jobs(visit); }
+
+bool Backend::delete_job(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_delete_job(jobid);
+}
+
+// ---- the defaults of the optional implementations ------------------------------------------------
+
+void Backend::do_check_metadata(const nlohmann::json&) const {}
+
+CompletionResult Backend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     CompletionResult result;
-    result.job_complete = complete_part(jobid, partid);
-    if (result.job_complete) result.reduce_claim = claim_reduce(jobid);
+    result.job_complete = do_complete_part(jobid, partid);
+    if (result.job_complete) result.reduce_claim = do_claim_reduce(jobid);
     return result;
 }
 
-bool Backend::confirm_reduce(const std::string&, const ClaimToken&) { return true; }
+bool Backend::do_confirm_reduce(const std::string&, const ClaimToken&) { return true; }
 
-std::optional<ClaimToken> Backend::reclaim_reduce(const std::string&, std::chrono::milliseconds) { return std::nullopt; }
+std::optional<ClaimToken> Backend::do_reclaim_reduce(const std::string&, std::chrono::milliseconds) { return std::nullopt; }
 
-std::optional<std::string> Backend::failure_reason(const std::string& jobid) {
-    JobStatus s = status(jobid);
+std::optional<std::string> Backend::do_failure_reason(const std::string& jobid) {
+    JobStatus s = do_status(jobid);
     if (!s.failed) return std::nullopt;
     return s.reason.value_or(std::string());
 }
 
-std::int64_t Backend::record_failed_part(const std::string& jobid, PartId) {
+std::int64_t Backend::do_record_failed_part(const std::string& jobid, PartId) {
     throw ConfigError("the backend " + describe() + " cannot record failed parts (job '" + jobid +
-                      "'): use a backend that implements Backend::record_failed_part, or no failure tolerance");
+                      "'): use a backend that implements Backend::do_record_failed_part, or no failure tolerance");
 }
 
-std::vector<PartId> Backend::list_failed_parts(const std::string& jobid) {
-    status(jobid);  // JobDoesNotExist
+std::vector<PartId> Backend::do_list_failed_parts(const std::string& jobid) {
+    do_status(jobid);  // JobDoesNotExist
     return {};
 }
 

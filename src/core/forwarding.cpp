@@ -7,44 +7,44 @@ namespace watchbot_progress {
 ForwardingBackend::ForwardingBackend(std::shared_ptr<Backend> target) : target_(std::move(target)) {
     if (!target_) throw InvalidInput("ForwardingBackend needs a backend to forward to");
 }
-void ForwardingBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+void ForwardingBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     target_->set_total(jobid, total, overwrite);
 }
-void ForwardingBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
+void ForwardingBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     target_->set_metadata(jobid, metadata);
 }
-void ForwardingBackend::check_metadata(const nlohmann::json& metadata) const { target_->check_metadata(metadata); }
-bool ForwardingBackend::complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
-std::optional<ClaimToken> ForwardingBackend::claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
-void ForwardingBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
+void ForwardingBackend::do_check_metadata(const nlohmann::json& metadata) const { target_->check_metadata(metadata); }
+bool ForwardingBackend::do_complete_part(const std::string& jobid, PartId partid) { return target_->complete_part(jobid, partid); }
+std::optional<ClaimToken> ForwardingBackend::do_claim_reduce(const std::string& jobid) { return target_->claim_reduce(jobid); }
+void ForwardingBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     target_->release_reduce(jobid, token);
 }
-bool ForwardingBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
+bool ForwardingBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     return target_->confirm_reduce(jobid, token);
 }
-std::optional<ClaimToken> ForwardingBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> ForwardingBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     return target_->reclaim_reduce(jobid, lease);
 }
-std::optional<std::string> ForwardingBackend::failure_reason(const std::string& jobid) {
+std::optional<std::string> ForwardingBackend::do_failure_reason(const std::string& jobid) {
     return target_->failure_reason(jobid);
 }
-std::int64_t ForwardingBackend::record_failed_part(const std::string& jobid, PartId partid) {
+std::int64_t ForwardingBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     return target_->record_failed_part(jobid, partid);
 }
-std::vector<PartId> ForwardingBackend::list_failed_parts(const std::string& jobid) {
+std::vector<PartId> ForwardingBackend::do_list_failed_parts(const std::string& jobid) {
     return target_->list_failed_parts(jobid);
 }
-CompletionResult ForwardingBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult ForwardingBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return target_->complete_part_and_claim_reduce(jobid, partid);
 }
-void ForwardingBackend::fail_job(const std::string& jobid, const std::string& reason) { target_->fail_job(jobid, reason); }
-JobStatus ForwardingBackend::status(const std::string& jobid) { return target_->status(jobid); }
-bool ForwardingBackend::part_complete(const std::string& jobid, PartId partid) { return target_->part_complete(jobid, partid); }
-std::vector<PartId> ForwardingBackend::list_pending_parts(const std::string& jobid) {
+void ForwardingBackend::do_fail_job(const std::string& jobid, const std::string& reason) { target_->fail_job(jobid, reason); }
+JobStatus ForwardingBackend::do_status(const std::string& jobid) { return target_->status(jobid); }
+bool ForwardingBackend::do_part_complete(const std::string& jobid, PartId partid) { return target_->part_complete(jobid, partid); }
+std::vector<PartId> ForwardingBackend::do_list_pending_parts(const std::string& jobid) {
     return target_->list_pending_parts(jobid);
 }
-void ForwardingBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) { target_->list_jobs(visit); }
-bool ForwardingBackend::delete_job(const std::string& jobid) { return target_->delete_job(jobid); }
+void ForwardingBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) { target_->list_jobs(visit); }
+bool ForwardingBackend::do_delete_job(const std::string& jobid) { return target_->delete_job(jobid); }
 std::string ForwardingBackend::describe() const { return target_->describe(); }
 BackendStats ForwardingBackend::stats() const { return target_->stats(); }
 

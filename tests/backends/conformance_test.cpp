@@ -86,6 +86,45 @@ TYPED_TEST(Conformance, SetTotalRejectsBadJobIds) {
     EXPECT_THROW(this->backend->set_total(std::string(2000, 'x'), 1), wp::InvalidInput);
 }
 
+// The contract's checks are the Backend base class's, so every backend answers a bad job id with
+// InvalidInput on every call, before it asks its store (the memory backend used to answer
+// JobDoesNotExist), and metadata that is not an object likewise.
+template <class Factory>
+class ContractChecks : public Conformance<Factory> {};
+
+TYPED_TEST_SUITE(ContractChecks, wp_test::AllBackends, wp_test::BackendNames);
+
+TYPED_TEST(ContractChecks, BadJobIdsAreInvalidInputOnEveryCall) {
+    wp::Backend& b = *this->backend;
+    for (const std::string& bad : {std::string(), std::string("bad\nid"), std::string(1025, 'x'), std::string("\xff\xfe")}) {
+        SCOPED_TRACE(::testing::PrintToString(bad.substr(0, 8)));
+        EXPECT_THROW(b.set_total(bad, 1), wp::InvalidInput);
+        EXPECT_THROW(b.set_metadata(bad, {{"a", 1}}), wp::InvalidInput);
+        EXPECT_THROW(b.complete_part(bad, 0), wp::InvalidInput);
+        EXPECT_THROW(b.complete_part_and_claim_reduce(bad, 0), wp::InvalidInput);
+        EXPECT_THROW(b.claim_reduce(bad), wp::InvalidInput);
+        EXPECT_THROW(b.release_reduce(bad, "token"), wp::InvalidInput);
+        EXPECT_THROW(b.confirm_reduce(bad, "token"), wp::InvalidInput);
+        EXPECT_THROW(b.reclaim_reduce(bad, std::chrono::milliseconds(0)), wp::InvalidInput);
+        EXPECT_THROW(b.failure_reason(bad), wp::InvalidInput);
+        EXPECT_THROW(b.record_failed_part(bad, 0), wp::InvalidInput);
+        EXPECT_THROW(b.list_failed_parts(bad), wp::InvalidInput);
+        EXPECT_THROW(b.fail_job(bad, "x"), wp::InvalidInput);
+        EXPECT_THROW(b.status(bad), wp::InvalidInput);
+        EXPECT_THROW(b.part_complete(bad, 0), wp::InvalidInput);
+        EXPECT_THROW(b.list_pending_parts(bad), wp::InvalidInput);
+        EXPECT_THROW(b.delete_job(bad), wp::InvalidInput);
+    }
+}
+
+TYPED_TEST(ContractChecks, MetadataThatIsNotAnObjectIsInvalidInputBeforeTheJobIsRead) {
+    const std::string unknown = "conformance-unknown-" + wp::new_jobid();
+    EXPECT_THROW(this->backend->set_metadata(unknown, nlohmann::json::array({1})), wp::InvalidInput);
+    EXPECT_THROW(this->backend->set_metadata(unknown, "text"), wp::InvalidInput);
+    EXPECT_THROW(this->backend->check_metadata(nlohmann::json(3)), wp::InvalidInput);
+    EXPECT_THROW(this->backend->status(unknown), wp::JobDoesNotExist);
+}
+
 TYPED_TEST(Conformance, SetTotalRefusesAnExistingJobUnlessOverwriting) {
     const auto jobid = this->new_job(3);
     this->backend->set_metadata(jobid, {{"name", "kept"}});

@@ -27,17 +27,17 @@ namespace {
 class CountingBackend final : public wp::ForwardingBackend {
 public:
     CountingBackend() : wp::ForwardingBackend(std::make_shared<wp::MemoryBackend>()) {}
-    void set_total(const std::string& jobid, std::int64_t total, bool overwrite = false) override {
+    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override {
         ++writes;
-        wp::ForwardingBackend::set_total(jobid, total, overwrite);
+        wp::ForwardingBackend::do_set_total(jobid, total, overwrite);
     }
-    void set_metadata(const std::string& jobid, const json& metadata) override {
+    void do_set_metadata(const std::string& jobid, const json& metadata) override {
         ++writes;
-        wp::ForwardingBackend::set_metadata(jobid, metadata);
+        wp::ForwardingBackend::do_set_metadata(jobid, metadata);
     }
     // Refuses metadata keys named "forbidden", as a store with rules of its own would.
-    void check_metadata(const json& metadata) const override {
-        wp::ForwardingBackend::check_metadata(metadata);
+    void do_check_metadata(const json& metadata) const override {
+        wp::ForwardingBackend::do_check_metadata(metadata);
         if (metadata.contains("forbidden")) throw wp::InvalidInput("metadata key 'forbidden' is reserved: rename it");
     }
     int writes = 0;

@@ -2,337 +2,48 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <mutex>
-#include <random>
-#include <set>
-#include <thread>
-#include <unordered_map>
 
-#include "aws/arn.hpp"
-#include "backends/dynamodb/dynamodb_attribute_value.hpp"
-#include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/url.hpp"
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_compatible_layout.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_job_table.hpp"
+#include "backends/dynamodb/dynamodb_sharded_layout.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
 
-using namespace dynamodb;  // attribute names, ShardTree
-using aws::BatchWrite;
+using namespace dynamodb_detail;  // attribute names, the table, the layouts
 using aws::ReturnValues;
-using aws::WriteResult;
 
 namespace {
 
-constexpr std::size_t kMetadataKeysPerUpdate = 40;   // keeps UpdateExpression well under its 4 KB limit
-constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
-constexpr std::size_t kMaxCachedLayouts = 4096;
+constexpr std::size_t kMetadataKeysPerUpdate = 40;  // keeps UpdateExpression well under its 4 KB limit
 constexpr std::int64_t kMaxShardSize = 4000;
-constexpr std::int64_t kMaxTotal = 1'000'000'000;
-
-// Expression attribute names and values, collected as an expression is written: n("total") is
-// "#total" and registers it; v("p", value) is ":p". Only what an expression uses is sent (DynamoDB
-// refuses unused names and values).
-struct Expr {
-    nlohmann::json names = nlohmann::json::object();
-    nlohmann::json values = nlohmann::json::object();
-    std::string n(const std::string& attribute) {
-        names["#" + attribute] = attribute;
-        return "#" + attribute;
-    }
-    std::string v(const std::string& name, nlohmann::json value) {
-        values[":" + name] = std::move(value);
-        return ":" + name;
-    }
-};
-
-nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
-
-std::string random_hex(std::size_t bytes) {
-    thread_local std::mt19937_64 rng = [] {
-        std::random_device rd;
-        std::seed_seq seq{rd(), rd(), rd(), rd()};
-        return std::mt19937_64(seq);
-    }();
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    while (out.size() < bytes * 2) {
-        std::uint64_t r = rng();
-        for (int i = 0; i < 16 && out.size() < bytes * 2; ++i, r >>= 4) out.push_back(kHex[r & 0xF]);
-    }
-    return out;
-}
-
-bool has(const nlohmann::json& item, const char* name) { return item.is_object() && item.contains(name); }
-
-bool set_contains(const nlohmann::json& item, const char* name, std::int64_t value) {
-    const auto numbers = aws::get_number_set(item, name);
-    return std::find(numbers.begin(), numbers.end(), value) != numbers.end();
-}
-
-bool is_job_item(const std::optional<nlohmann::json>& item) {
-    return item && has(*item, kTotal) && !has(*item, kShardOf) && aws::get_int(*item, kTotal).has_value();
-}
-
-bool is_sharded(const std::string& jobid, const nlohmann::json& item) {
-    auto it = item.find(kLayout);
-    if (it == item.end()) return false;
-    if (it->contains("S") && (*it)["S"] == kShardedLayout) return true;
-    throw BackendError("job '" + jobid + "' has a layout this version of the library does not know (" + it->dump() +
-                           "): upgrade watchbot-progress",
-                       "UnknownLayout", false);
-}
-
-std::string render_error(const nlohmann::json& attribute) {
-    if (attribute.contains("S") && attribute["S"].is_string()) return attribute["S"].get<std::string>();
-    if (attribute.contains("N") && attribute["N"].is_string()) return attribute["N"].get<std::string>();
-    try {
-        const nlohmann::json value = aws::from_attribute_value(attribute);
-        return value.is_string() ? value.get<std::string>() : value.dump();
-    } catch (const InvalidInput&) {
-        return attribute.dump();
-    }
-}
-
-bool read_flag(const nlohmann::json& item, const char* name) {
-    auto it = item.find(name);
-    if (it == item.end() || !it->is_object()) return false;
-    if (auto b = it->find("BOOL"); b != it->end() && b->is_boolean()) return b->get<bool>();
-    if (auto n = it->find("N"); n != it->end() && n->is_string()) return *n != "0";
-    if (auto s = it->find("S"); s != it->end() && s->is_string()) {
-        const std::string& t = s->get_ref<const std::string&>();
-        return t == "true" || t == "True" || t == "1";
-    }
-    return false;
-}
-
-// Whether the Python tool marked the reduce sent: metadata.reduce_message_sent is BOOL true.
-bool python_marked_sent(const nlohmann::json& item) {
-    auto it = item.find(kMetadata);
-    if (it == item.end() || !it->is_object()) return false;
-    auto m = it->find("M");
-    if (m == it->end() || !m->is_object()) return false;
-    auto flag = m->find(kPythonReduceSent);
-    if (flag == m->end() || !flag->is_object()) return false;
-    auto b = flag->find("BOOL");
-    return b != flag->end() && b->is_boolean() && b->get<bool>();
-}
-
-// A condition: the Python tool has not marked the reduce sent (see python_marked_sent).
-std::string not_marked_by_python(Expr& x) {
-    const std::string flag = x.n(kMetadata) + "." + x.n(kPythonReduceSent);
-    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + x.v("true", aws::bool_value(true)) + ")";
-}
-
-// The fields every layout shares.
-JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
-    JobStatus s;
-    s.jobid = jobid;
-    s.total = aws::get_int(item, kTotal).value_or(0);
-    if (auto it = item.find(kError); it != item.end()) {
-        s.failed = true;
-        s.reason = render_error(*it);
-    }
-    if (auto it = item.find(kMetadata); it != item.end() && it->contains("M")) {
-        try {
-            s.metadata = aws::from_attribute_map((*it)["M"]);
-        } catch (const InvalidInput& e) {
-            throw BackendError("job '" + jobid + "' has metadata this library cannot read: " + e.what(),
-                               "InvalidJobItem", false);
-        }
-    }
-    s.updated_at_ms = aws::get_int(item, kUpdatedAt);
-    // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
-    const bool python_sent = python_marked_sent(item);
-    s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
-    if (s.reduce_sent) {
-        s.reduce_confirmed = read_flag(item, kReduceConfirmed) || python_sent;
-        s.reduce_claimed_at_ms = aws::get_int(item, kReduceClaimedAt);
-    }
-    return s;
-}
-
-void finish_status(JobStatus& s) {
-    s.remaining = std::clamp<std::int64_t>(s.remaining, 0, std::max<std::int64_t>(s.total, s.remaining));
-    s.progress = s.total > 0 ? std::clamp(static_cast<double>(s.total - s.remaining) / static_cast<double>(s.total), 0.0, 1.0)
-                             : 0.0;
-}
-
-void warn(const std::string& message) { std::fprintf(stderr, "watchbot-progress: %s\n", message.c_str()); }
-
-std::string already_exists(const std::string& jobid) {
-    return "job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose";
-}
 
 }  // namespace
 
+// The backend's state: the table, the two layouts (dynamodb_job_layout.hpp), and what coordinates
+// them: completing a part (a job's layout is known only once its item is read, so the layout the
+// job is remembered to have is tried first, else the compatible layout's one request) and the
+// claim that follows.
 struct DynamoDbBackend::Impl {
-    DynamoDbOptions options;
-    std::shared_ptr<aws::DynamoDbClient> client;
+    JobTable table;
+    ShardedLayout sharded{table};
+    CompatibleLayout compatible{table, sharded};
     std::string description;
 
-    // The client's clock (DynamoDbOptions::clock), in ms since the Unix epoch: claim times are
-    // compared with it (reclaim_reduce).
-    std::int64_t now_ms() const { return read_clock(options.clock); }
-
-    std::mutex cache_mutex;
-    std::unordered_map<std::string, ShardTree> sharded_cache;  // jobid -> tree, for sharded jobs only
-    std::mutex touch_mutex;
-    std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_touch;  // sharded jobs
-
-    // ---- updatedAt and expiry -----------------------------------------------------------------
-    // The expiry time for items of a job finished now, when done_ttl is set.
-    std::optional<std::int64_t> expires_at() const {
-        if (options.done_ttl.count() <= 0) return std::nullopt;
-        return now_ms() / 1000 + static_cast<std::int64_t>(options.done_ttl.count());
-    }
-    // Sets the expiry attribute of one item, when done_ttl is set. Best effort: the job is done.
-    void set_expiry(const std::string& id) {
-        const auto at = expires_at();
-        if (!at) return;
-        Expr x;
-        aws::UpdateItemRequest request;
-        request.key = key_of(id);
-        request.update = "SET " + x.n(options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-        request.condition = "attribute_exists(" + x.n(kId) + ")";
-        request.names = x.names;
-        request.values = x.values;
-        try {
-            client->update_item(request);
-        } catch (const std::exception& e) {
-            warn("could not set the expiry of item '" + id + "': " + e.what());
-        }
-    }
-    // Sharded jobs: refreshes the job item's updatedAt at most every touch_interval per process.
-    void touch_sharded(const std::string& jobid, const ShardTree& tree) {
-        const auto now = std::chrono::steady_clock::now();
-        {
-            std::lock_guard lock(touch_mutex);
-            auto [it, inserted] = last_touch.try_emplace(jobid, now);
-            if (!inserted) {
-                if (now - it->second < options.touch_interval) return;
-                it->second = now;
-            }
-            if (last_touch.size() > kMaxCachedLayouts) last_touch.clear();
-        }
-        Expr x;
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
-        request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms()));
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND " + x.n(kShardGen) + " = " +
-                            x.v("gen", aws::string_value(tree.gen));
-        request.names = x.names;
-        request.values = x.values;
-        try {
-            client->update_item(request);
-        } catch (const std::exception& e) {
-            warn("could not record the progress time of job '" + jobid + "': " + e.what());
-        }
-    }
-
-    // ---- layout cache -------------------------------------------------------------------------
-    std::optional<ShardTree> cached(const std::string& jobid) {
-        std::lock_guard lock(cache_mutex);
-        auto it = sharded_cache.find(jobid);
-        if (it == sharded_cache.end()) return std::nullopt;
-        return it->second;
-    }
-    void remember(const std::string& jobid, const ShardTree& tree) {
-        std::lock_guard lock(cache_mutex);
-        if (sharded_cache.size() >= kMaxCachedLayouts) sharded_cache.clear();
-        sharded_cache.insert_or_assign(jobid, tree);
-    }
-    void forget(const std::string& jobid) {
-        std::lock_guard lock(cache_mutex);
-        sharded_cache.erase(jobid);
-    }
-
-    // ---- reads --------------------------------------------------------------------------------
-    // The job item, or nullopt when there is no job (no item, or an item without total).
-    std::optional<nlohmann::json> read_job(const std::string& jobid) {
-        std::optional<nlohmann::json> item = client->get_item({key_of(jobid), options.consistent_reads});
-        if (!is_job_item(item)) return std::nullopt;
-        return item;
-    }
-    nlohmann::json require_job(const std::string& jobid) {
-        auto item = read_job(jobid);
-        if (!item) throw JobDoesNotExist(jobid);
-        return std::move(*item);
-    }
-    std::optional<ShardTree> tree_of(const std::string& jobid, const nlohmann::json& item) {
-        if (!is_sharded(jobid, item)) {
-            forget(jobid);
-            return std::nullopt;
-        }
-        ShardTree tree = tree_from_job_item(jobid, item);
-        remember(jobid, tree);
-        return tree;
-    }
-
-    // An item of the job's current generation is missing: the job is being overwritten or deleted
-    // right now (its items go first), or they were deleted by hand.
-    static BackendError missing_items(const std::string& jobid) {
-        return BackendError("items of sharded job '" + jobid +
-                                "' are missing although the job item refers to them: the job is being overwritten or "
-                                "deleted right now (try again in a moment), or its items were deleted by hand (then "
-                                "delete the job and create it again)",
-                            "ConcurrentModification", true);
-    }
-
-    // Visits the pending shard items (level 0) of a sharded job, walking down from the job item.
-    // Throws missing_items when an item the level above lists is not there.
-    void visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
-                              const std::function<void(const nlohmann::json&)>& visit) {
-        std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
-        for (int level = tree.levels() - 1; level >= 0; --level) {
-            if (current.empty()) return;
-            std::vector<nlohmann::json> keys;
-            keys.reserve(current.size());
-            std::sort(current.begin(), current.end());
-            current.erase(std::unique(current.begin(), current.end()), current.end());
-            for (std::int64_t index : current) keys.push_back(key_of(tree.item_id(jobid, level, index)));
-            Expr x;
-            const std::string projection = x.n(kId) + ", " + x.n(level == 0 ? kParts : kPendingShards);
-            std::vector<nlohmann::json> items = client->batch_get(keys, projection, x.names, options.consistent_reads);
-            if (items.size() < keys.size()) throw missing_items(jobid);
-            if (level == 0) {
-                for (const auto& item : items) visit(item);
-                return;
-            }
-            std::vector<std::int64_t> next;
-            for (const auto& item : items) {
-                for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
-            }
-            current = std::move(next);
-        }
+    // The layout of the job whose item is `item` (a sharded job's tree is remembered).
+    JobLayout& layout_of(const std::string& jobid, const nlohmann::json& item) {
+        if (sharded.tree_of(jobid, item)) return sharded;
+        return compatible;
     }
 
     JobStatus status_from_item(const std::string& jobid, const nlohmann::json& item) {
         JobStatus s = base_status(jobid, item);
-        if (auto tree = tree_of(jobid, item)) {
-            std::int64_t remaining = 0;
-            visit_pending_shards(jobid, *tree, item, [&](const nlohmann::json& shard) {
-                remaining += static_cast<std::int64_t>(aws::set_size(shard, kParts));
-            });
-            s.remaining = remaining;
-        } else {
-            s.remaining = static_cast<std::int64_t>(aws::set_size(item, kParts));
-        }
+        s.remaining = layout_of(jobid, item).remaining(jobid, item);
         finish_status(s);
         return s;
-    }
-
-    // The string attribute `name` of the job's item (a strongly consistent read of that one
-    // attribute); nullopt when the item or the attribute is missing.
-    std::optional<std::string> read_token(const std::string& jobid, const char* name) {
-        Expr x;
-        auto item = client->get_item({key_of(jobid), true, x.n(name), x.names});
-        if (!item) return std::nullopt;
-        auto it = item->find(name);
-        if (it == item->end() || !it->contains("S") || !(*it)["S"].is_string()) return std::nullopt;
-        return (*it)["S"].get<std::string>();
     }
 
     // ---- completion ---------------------------------------------------------------------------
@@ -343,81 +54,27 @@ struct DynamoDbBackend::Impl {
         std::string gen;  // sharded: the generation completed against
     };
 
-    // One DELETE of `child` from the set `attribute` of item `id`; nullopt when the item is gone
-    // (condition failed), else whether the set is now empty.
-    std::optional<bool> delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
-                                        const std::string& extra_condition_attr = "", const std::string& gen = "") {
-        Expr x;
-        aws::UpdateItemRequest request;
-        request.key = key_of(id);
-        request.update = "DELETE " + x.n(attribute) + " " + x.v("c", aws::number_set({child}));
-        request.condition = "attribute_exists(" + x.n(kId) + ")";
-        if (!extra_condition_attr.empty()) {
-            request.condition += " AND " + x.n(extra_condition_attr) + " = " + x.v("gen", aws::string_value(gen));
-        }
-        request.names = x.names;
-        request.values = x.values;
-        request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
-        WriteResult result = client->update_item(request);
-        if (!result.applied) return std::nullopt;
-        return aws::set_size(result.attributes, attribute) == 0;
-    }
-
-    // Completes `partid` in a sharded job; nullopt when an item of `tree` is gone (the job was
-    // deleted or replaced: the caller reads the job item again).
-    std::optional<bool> complete_sharded(const std::string& jobid, const ShardTree& tree, PartId partid) {
-        validate_partid(jobid, partid, tree.total);
-        std::int64_t child = partid;
-        std::int64_t index = partid / tree.shard_size;
-        touch_sharded(jobid, tree);
-        for (int level = 0; level < tree.levels(); ++level) {
-            const std::string id = tree.item_id(jobid, level, index);
-            auto empty = delete_from_set(id, level == 0 ? kParts : kPendingShards, child);
-            if (!empty) return std::nullopt;
-            if (!*empty) return false;
-            set_expiry(id);  // an empty shard or index item is finished
-            child = index;
-            index = index / tree.shard_size;
-        }
-        // The top level's item `child` is empty: take it out of the job item's pending set.
-        return delete_from_set(jobid, kPendingShards, child, kShardGen, tree.gen);
-    }
-
     Completion complete(const std::string& jobid, PartId partid) {
-        validate_jobid(jobid);
         if (partid < 0) {
             throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
         }
         for (int attempt = 0; attempt < 4; ++attempt) {
-            auto tree = cached(jobid);
+            auto tree = sharded.cached(jobid);
             if (tree && partid < tree->total) {
-                if (auto done = complete_sharded(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
-                forget(jobid);
+                if (auto done = sharded.complete(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
+                sharded.forget(jobid);
             } else if (!tree) {
                 // The compatible layout first: one request for the jobs most are.
-                Expr x;
-                aws::UpdateItemRequest request;
-                request.key = key_of(jobid);
-                request.update = "SET " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
-                                 " DELETE " + x.n(kParts) + " " + x.v("p", aws::number_set({partid}));
-                const std::string n = x.v("n", aws::number_value(partid));
-                request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kLayout) +
-                                    ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND (" + x.n(kTotal) + " > " +
-                                    n + " OR contains(" + x.n(kParts) + ", " + n + "))";
-                request.names = x.names;
-                request.values = x.values;
-                request.return_values = ReturnValues::kAllNew;
-                WriteResult result = client->update_item(request);
-                if (result.applied) return {aws::set_size(result.attributes, kParts) == 0, Layout::kCompatible, ""};
+                if (auto done = compatible.try_complete(jobid, partid)) return {*done, Layout::kCompatible, ""};
             }
             // Rare path: tell why the write was refused.
-            const nlohmann::json item = require_job(jobid);
-            if (auto tree = tree_of(jobid, item)) {
-                if (auto done = complete_sharded(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
-                auto again = read_job(jobid);
+            const nlohmann::json item = table.require_job(jobid);
+            if (auto tree = sharded.tree_of(jobid, item)) {
+                if (auto done = sharded.complete(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
+                auto again = table.read_job(jobid);
                 if (!again) throw JobDoesNotExist(jobid);
                 if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) {
-                    throw missing_items(jobid);
+                    throw ShardedLayout::missing_items(jobid);
                 }
                 continue;  // replaced meanwhile: start again
             }
@@ -440,67 +97,37 @@ struct DynamoDbBackend::Impl {
     // The conditional claim; `completion` (when the caller just completed a part) adds the
     // layout's "no part pending" test. The claim's token when won.
     std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string token_value = random_hex(16);
-        const std::string token = x.v("token", aws::string_value(token_value));
-        const std::string rs = x.n(kReduceSent);
-        request.update = "SET " + rs + " = " + x.v("true", aws::bool_value(true)) + ", " + x.n(kReduceClaim) + " = " +
-                         token + ", " + x.n(kReduceClaimedAt) + " = " + x.v("now", aws::number_value(now_ms())) +
-                         " REMOVE " + x.n(kReduceConfirmed);
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
-                            ") AND attribute_not_exists(" + x.n(kError) + ") AND (((attribute_not_exists(" + rs +
-                            ") OR " + rs + " = " + x.v("false", aws::bool_value(false)) + ") AND " +
-                            not_marked_by_python(x) + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
+        const std::string token_value = detail::new_claim_token();
+        const std::string token = x.value("token", aws::string_value(token_value));
+        const std::string rs = x.name(kReduceSent);
+        request.update = UpdateExpression()
+                             .set(rs, x.value("true", aws::bool_value(true)))
+                             .set(x.name(kReduceClaim), token)
+                             .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(table.now_ms())))
+                             .remove(x.name(kReduceConfirmed))
+                             .str();
+        request.condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND (((" + x.not_exists(kReduceSent) +
+                            " OR " + rs + " = " + x.value("false", aws::bool_value(false)) + ") AND " +
+                            x.not_marked_sent_by_python() + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
         if (completion != nullptr) {
             if (completion->layout == Layout::kCompatible) {
-                request.condition += " AND attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" +
-                                     x.n(kLayout) + ")";
+                request.condition += " AND " + x.not_exists(kParts) + " AND " + x.not_exists(kLayout);
             } else {
-                request.condition += " AND attribute_not_exists(" + x.n(kPendingShards) + ") AND " + x.n(kShardGen) +
-                                     " = " + x.v("gen", aws::string_value(completion->gen));
+                request.condition += " AND " + x.not_exists(kPendingShards) + " AND " +
+                                     x.equals(kShardGen, "gen", aws::string_value(completion->gen));
             }
         }
-        request.names = x.names;
-        request.values = x.values;
-        if (write_claim(jobid, request, token_value)) return token_value;
+        x.fill(request);
+        if (table.write_claim(jobid, request, token_value)) return token_value;
         return std::nullopt;
-    }
-
-    // Sends a conditional claim write (claim or reclaim) that sets reduceClaim to `token`, and
-    // whose condition also accepts `reduceClaim = token` (so that the AWS layer's retry of an
-    // attempt whose answer was lost recognises the claim it made). Whether the claim is the
-    // caller's.
-    bool write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token) {
-        try {
-            return client->update_item(request).applied;
-        } catch (const BackendError& e) {
-            // Retries ran out (or the error cannot be retried). When no answer was definite — the
-            // last attempts' answers lost, cut off, timed out or 5xx — the claim may have been
-            // made with this token by an attempt whose answer never came: then it is this
-            // caller's, and saying otherwise would leave it held by nobody (no reduce, ever).
-            // One strongly consistent read tells. (A definite refusal — validation, access — made
-            // no claim; an unreadable 2xx answer, InvalidResponse, may have.)
-            if (!e.retryable() && e.code() != "InvalidResponse") throw;
-            std::optional<std::string> holder;
-            try {
-                holder = read_token(jobid, kReduceClaim);
-            } catch (const std::exception& read_error) {
-                warn("job " + jobid + ": the reduce claim failed (" + e.code() +
-                     ") and reading who holds it failed too (" + read_error.what() +
-                     "); if the job never gets its reduce, a delivery after the claim's lease or `watchbot-progress-cpp "
-                     "sweep` sends it");
-                throw e;
-            }
-            if (holder && *holder == token) return true;
-            throw;
-        }
     }
 
     // ---- creation -----------------------------------------------------------------------------
     bool use_sharded(const std::string& jobid, std::int64_t total) const {
-        switch (options.layout) {
+        switch (table.options.layout) {
             case DynamoDbLayout::kSharded: return true;
             case DynamoDbLayout::kCompatible: {
                 const std::int64_t max = max_compatible_parts(jobid);
@@ -517,291 +144,7 @@ struct DynamoDbBackend::Impl {
             }
             case DynamoDbLayout::kAuto: break;
         }
-        return total > options.sharded_threshold || total > max_compatible_parts(jobid);
-    }
-
-    // After a refused conditional creation: whether the job item is the one this set_total wrote
-    // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
-    // random token it carries.
-    bool created_by(const std::string& jobid, const std::string& token) {
-        const std::optional<std::string> found = read_token(jobid, kCreateToken);
-        return found && *found == token;
-    }
-
-    void set_total_compatible(const std::string& jobid, std::int64_t total, bool overwrite) {
-        const std::string token = random_hex(16);
-        if (!overwrite) {
-            Expr x;
-            aws::PutItemRequest request;
-            request.item = {
-                {kId, aws::string_value(jobid)},
-                {kParts, aws::number_set_range(0, total)},
-                {kTotal, aws::number_value(total)},
-                {kReduceSent, aws::bool_value(false)},
-                {kMetadata, {{"M", nlohmann::json::object()}}},
-                {kUpdatedAt, aws::number_value(now_ms())},
-                {kCreateToken, aws::string_value(token)},
-            };
-            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-            request.names = x.names;
-            if (!client->put_item(request).applied && !created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
-            forget(jobid);
-            return;
-        }
-        Expr x;
-        const std::string m = x.n(kMetadata);
-        const std::string update =
-            "SET " + x.n(kParts) + " = " + x.v("parts", aws::number_set_range(0, total)) + ", " + x.n(kTotal) + " = " +
-            x.v("total", aws::number_value(total)) + ", " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) +
-            ", " + x.n(kUpdatedAt) + " = " + x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m +
-            ", " + x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
-            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
-            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
-            x.n(kFailedParts) + ", " + x.n(kLayout) + ", " + x.n(kShardSize) + ", " + x.n(kShardLevels) + ", " +
-            x.n(kShardGen) + ", " + x.n(kPendingShards);
-        replace_job(jobid, x, update, token);
-        forget(jobid);
-    }
-
-    // The job item's identity and layout attributes as they are now (a strongly consistent read),
-    // or nullopt when there is no item.
-    std::optional<nlohmann::json> read_layout(const std::string& jobid) {
-        Expr x;
-        std::string projection;
-        for (const char* name : {kId, kTotal, kShardOf, kLayout, kShardSize, kShardLevels, kShardGen, kCreateToken}) {
-            projection += (projection.empty() ? "" : ", ") + x.n(name);
-        }
-        return client->get_item({key_of(jobid), true, projection, x.names});
-    }
-
-    // Whether `item` (read by read_layout) carries `token` as its createToken: the call holding it
-    // created or overwrote the job.
-    static bool created_with(const std::optional<nlohmann::json>& item, const std::string& token) {
-        if (!item || !item->is_object()) return false;
-        auto found = item->find(kCreateToken);
-        if (found == item->end() || !found->is_object()) return false;
-        auto text = found->find("S");
-        return text != found->end() && text->is_string() && text->get_ref<const std::string&>() == token;
-    }
-
-    // What replace_job and delete_job find in the job item read by read_layout.
-    struct OldTree {
-        std::optional<ShardTree> tree;  // a sharded job's tree
-        bool unreadable = false;        // a sharded job item whose layout attributes are damaged
-        // The condition that the job item is still as seen.
-        std::string unchanged(Expr& x) const {
-            if (tree) return x.n(kShardGen) + " = " + x.v("oldgen", aws::string_value(tree->gen));
-            return std::string(unreadable ? "attribute_exists(" : "attribute_not_exists(") + x.n(kLayout) + ")";
-        }
-    };
-    OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
-        if (!is_job_item(item) || !has(*item, kLayout) || !is_sharded(jobid, *item)) return {};
-        try {
-            return {tree_from_job_item(jobid, *item), false};
-        } catch (const BackendError& e) {
-            if (e.code() != "InvalidJobItem") throw;
-            warn("job " + jobid + ": its item's layout attributes are damaged, so its shard items cannot be found "
-                 "and stay behind (unreachable; they only take space)");
-            return {std::nullopt, true};
-        }
-    }
-
-    // Overwrite: applies `update` (which sets createToken to `token`) to the job item, replacing
-    // whatever job is there. A sharded job's items are deleted first, and the update is
-    // conditional on the generation (or the compatible layout) just seen: so no item of a replaced
-    // generation exists once the job item stops referring to it, and a process that still holds
-    // the old tree in its cache has its completions refused (the item is gone) and reads the job
-    // item again, instead of completing parts of a generation nobody reads. When the condition
-    // fails, the job item is read again: our own token means the answer of an earlier attempt was
-    // lost after it was applied (done); anything else means the job changed meanwhile (start
-    // again with what is there now). Never deletes the items the job item refers to afterwards.
-    void replace_job(const std::string& jobid, const Expr& base, const std::string& update, const std::string& token) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            const std::optional<nlohmann::json> item = read_layout(jobid);
-            if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
-            if (attempt > 0 && created_with(item, token)) return;  // our switch; its answer was lost
-            const OldTree old = old_tree(jobid, item);
-            if (old.tree) delete_replaced_items(jobid, *old.tree);
-            Expr x = base;
-            aws::UpdateItemRequest request;
-            request.key = key_of(jobid);
-            request.update = update;
-            request.condition = "attribute_not_exists(" + x.n(kShardOf) + ") AND " + old.unchanged(x);
-            request.names = x.names;
-            request.values = x.values;
-            try {
-                if (client->update_item(request).applied) return;
-            } catch (const BackendError& e) {
-                // No definite answer (every attempt's answer lost, cut off, timed out or 5xx): the
-                // switch may have been applied. One read tells; if it fails too, the error stands.
-                if (!e.retryable() && e.code() != "InvalidResponse") throw;
-                if (created_with(read_layout(jobid), token)) return;
-                throw;
-            }
-        }
-        throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
-                           "concurrently?); try again",
-                           "ConcurrentModification", true);
-    }
-
-    // Deletes the items of a generation about to be replaced or deleted. Throws BackendError when
-    // that fails: the job item still refers to the generation, part of whose items may be gone.
-    void delete_replaced_items(const std::string& jobid, const ShardTree& old) {
-        try {
-            delete_tree(jobid, old);
-        } catch (const BackendError& e) {
-            throw BackendError("job '" + jobid + "': deleting the " + std::to_string(old.item_count()) +
-                                   " shard items of the job being replaced or deleted failed (" + e.what() +
-                                   "); nothing else was changed, but the job cannot be used until this is done: "
-                                   "repeat the overwrite or the deletion",
-                               e.code(), e.retryable());
-        }
-    }
-
-    // Writes the items of `tree` (every part pending), kCreateWritesPerRound at a time.
-    void write_tree(const std::string& jobid, const ShardTree& tree) {
-        std::vector<BatchWrite> writes;
-        for (int level = 0; level < tree.levels(); ++level) {
-            for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
-                writes.push_back(BatchWrite::put(tree.make_item(jobid, level, i)));
-                if (writes.size() >= kCreateWritesPerRound) {
-                    client->batch_write(writes, options.write_parallelism);
-                    writes.clear();
-                }
-            }
-        }
-        client->batch_write(writes, options.write_parallelism);
-    }
-
-    void delete_tree(const std::string& jobid, const ShardTree& tree) {
-        std::vector<BatchWrite> writes;
-        for (int level = 0; level < tree.levels(); ++level) {
-            for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
-                writes.push_back(BatchWrite::remove(key_of(tree.item_id(jobid, level, i))));
-                if (writes.size() >= kCreateWritesPerRound) {
-                    client->batch_write(writes, options.write_parallelism);
-                    writes.clear();
-                }
-            }
-        }
-        client->batch_write(writes, options.write_parallelism);
-    }
-
-    void delete_tree_quietly(const std::string& jobid, const ShardTree& tree, const char* what) noexcept {
-        try {
-            delete_tree(jobid, tree);
-        } catch (const std::exception& e) {
-            warn("job " + jobid + ": could not delete the " + std::to_string(tree.item_count()) + " shard items of " +
-                 what + " (they are unreachable and only take space): " + e.what());
-        }
-    }
-
-    void set_total_sharded(const std::string& jobid, std::int64_t total, bool overwrite) {
-        if (total > kMaxTotal) {
-            throw InvalidInput("job '" + jobid + "' has " + std::to_string(total) + " parts; the limit is " +
-                               std::to_string(kMaxTotal) + ": split the job");
-        }
-        if (!overwrite) {
-            Expr x;
-            auto existing = client->get_item({key_of(jobid), true, x.n(kTotal) + ", " + x.n(kShardOf), x.names});
-            if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
-        }
-        const ShardTree tree = ShardTree::plan(total, options.shard_size, random_hex(8));
-        write_tree(jobid, tree);  // first: the job item below makes them reachable
-
-        Expr x;
-        const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
-        const std::string token = random_hex(16);
-        if (!overwrite) {
-            aws::PutItemRequest request;
-            request.item = {
-                {kId, aws::string_value(jobid)},
-                {kTotal, aws::number_value(total)},
-                {kLayout, aws::string_value(kShardedLayout)},
-                {kShardSize, aws::number_value(tree.shard_size)},
-                {kShardLevels, aws::number_value(tree.levels())},
-                {kShardGen, aws::string_value(tree.gen)},
-                {kPendingShards, pending},
-                {kParts, aws::number_set({kShardedPartsSentinel})},
-                {kReduceSent, aws::bool_value(false)},
-                {kMetadata, {{"M", nlohmann::json::object()}}},
-                {kUpdatedAt, aws::number_value(now_ms())},
-                {kCreateToken, aws::string_value(token)},
-            };
-            request.condition = "attribute_not_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-            request.names = x.names;
-            // Refused: another job of that id, unless this very write was made by an attempt whose
-            // answer was lost (then deleting "its" tree would damage the job just created).
-            if (!client->put_item(request).applied && !created_by(jobid, token)) {
-                delete_tree_quietly(jobid, tree, "a job that lost a creation race");
-                throw InvalidInput(already_exists(jobid));
-            }
-            remember(jobid, tree);
-            return;
-        }
-        const std::string m = x.n(kMetadata);
-        const std::string update =
-            "SET " + x.n(kTotal) + " = " + x.v("total", aws::number_value(total)) + ", " + x.n(kLayout) + " = " +
-            x.v("layout", aws::string_value(kShardedLayout)) + ", " + x.n(kShardSize) + " = " +
-            x.v("size", aws::number_value(tree.shard_size)) + ", " + x.n(kShardLevels) + " = " +
-            x.v("levels", aws::number_value(tree.levels())) + ", " + x.n(kShardGen) + " = " +
-            x.v("gen", aws::string_value(tree.gen)) + ", " + x.n(kPendingShards) + " = " + x.v("pending", pending) + ", " +
-            x.n(kParts) + " = " + x.v("sentinel", aws::number_set({kShardedPartsSentinel})) + ", " + x.n(kReduceSent) +
-            " = " + x.v("false", aws::bool_value(false)) + ", " + x.n(kUpdatedAt) + " = " +
-            x.v("now", aws::number_value(now_ms())) + ", " + m + " = if_not_exists(" + m + ", " +
-            x.v("empty", {{"M", nlohmann::json::object()}}) + "), " + x.n(kCreateToken) + " = " +
-            x.v("createtoken", aws::string_value(token)) + " REMOVE " + x.n(kError) + ", " + x.n(kReduceClaim) + ", " +
-            x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed) + ", " + x.n(options.ttl_attribute) + ", " +
-            x.n(kFailedParts);
-        try {
-            replace_job(jobid, x, update, token);
-        } catch (...) {
-            // The new items are deleted only when the job item certainly does not refer to them
-            // (unreachable items only take space; deleting a tree in use would damage the job).
-            bool unused = false;
-            try {
-                unused = !created_with(read_layout(jobid), token);
-            } catch (const std::exception&) {
-            }
-            if (unused) delete_tree_quietly(jobid, tree, "a job that could not be written");
-            throw;
-        }
-        remember(jobid, tree);
-    }
-
-    // delete_job: the job's items first (see replace_job: a cached tree must never find them
-    // after the job item is gone), then the job item, conditional on the generation just seen.
-    // When that condition fails, the job item is read again: gone means deleted (by an attempt of
-    // ours whose answer was lost, or concurrently), anything else starts again.
-    bool delete_job(const std::string& jobid) {
-        for (int attempt = 0; attempt < 5; ++attempt) {
-            const std::optional<nlohmann::json> item = read_layout(jobid);
-            if (!is_job_item(item)) return attempt > 0;  // no job: none at the first look, or deleted since
-            const OldTree old = old_tree(jobid, item);
-            if (old.tree) delete_replaced_items(jobid, *old.tree);
-            Expr x;
-            aws::DeleteItemRequest request;
-            request.key = key_of(jobid);
-            request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) +
-                                ") AND " + old.unchanged(x);
-            request.names = x.names;
-            request.values = x.values;
-            bool applied = false;
-            try {
-                applied = client->delete_item(request).applied;
-            } catch (const BackendError& e) {
-                // No definite answer: the deletion may have been applied. One read tells.
-                if (!e.retryable() && e.code() != "InvalidResponse") throw;
-                forget(jobid);
-                if (!is_job_item(read_layout(jobid))) return true;
-                throw;
-            }
-            forget(jobid);
-            if (applied) return true;
-        }
-        throw BackendError("job '" + jobid + "' kept changing while it was being deleted (replaced concurrently?); try "
-                           "again",
-                           "ConcurrentModification", true);
+        return total > table.options.sharded_threshold || total > max_compatible_parts(jobid);
     }
 };
 
@@ -848,52 +191,46 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_uniq
     settings.max_attempts = options.max_attempts;
     settings.connect_timeout = options.connect_timeout;
     settings.request_timeout = options.request_timeout;
-    impl_->client = std::make_shared<aws::DynamoDbClient>(make_client_config(table, settings), table.name);
-    impl_->description = make_description(table.display, impl_->client->aws().config().endpoint);
+    impl_->table.client = std::make_shared<aws::DynamoDbClient>(make_client_config(table, settings), table.name);
+    impl_->description = make_description(table.display, impl_->table.client->aws().config().endpoint);
     // Never keep secrets longer than needed: the credentials provider has them now.
     options.secret_access_key.clear();
     options.session_token.clear();
     options.table = table.display;
-    impl_->options = std::move(options);
+    impl_->table.options = std::move(options);
 }
 
 DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client)
     : impl_(std::make_unique<Impl>()) {
     check_layout_options(options);
     if (!client) throw ConfigError("DynamoDbBackend needs a client");
-    impl_->client = std::move(client);
-    impl_->description = make_description(options.table.empty() ? impl_->client->table() : options.table,
-                                          impl_->client->aws().config().endpoint);
+    impl_->table.client = std::move(client);
+    impl_->description = make_description(options.table.empty() ? impl_->table.client->table() : options.table,
+                                          impl_->table.client->aws().config().endpoint);
     options.secret_access_key.clear();
     options.session_token.clear();
-    impl_->options = std::move(options);
+    impl_->table.options = std::move(options);
 }
 
 DynamoDbBackend::~DynamoDbBackend() = default;
 
 std::shared_ptr<DynamoDbBackend> DynamoDbBackend::from_env() { return std::make_shared<DynamoDbBackend>(DynamoDbOptions{}); }
 
-const std::string& DynamoDbBackend::table_name() const noexcept { return impl_->client->table(); }
+const std::string& DynamoDbBackend::table_name() const noexcept { return impl_->table.client->table(); }
 
 std::string DynamoDbBackend::describe() const { return impl_->description; }
 
 BackendStats DynamoDbBackend::stats() const {
-    const aws::DynamoDbTraffic t = impl_->client->traffic();
+    const aws::DynamoDbTraffic t = impl_->table.client->traffic();
     return {t.requests, t.bytes_sent, t.bytes_received};
 }
 
-void DynamoDbBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
-    if (impl_->use_sharded(jobid, total)) {
-        impl_->set_total_sharded(jobid, total, overwrite);
-    } else {
-        impl_->set_total_compatible(jobid, total, overwrite);
-    }
+void DynamoDbBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    JobLayout& layout = impl_->use_sharded(jobid, total) ? static_cast<JobLayout&>(impl_->sharded) : impl_->compatible;
+    layout.set_total(jobid, total, overwrite);
 }
 
-void DynamoDbBackend::check_metadata(const nlohmann::json& metadata) const {
-    Backend::check_metadata(metadata);
+void DynamoDbBackend::do_check_metadata(const nlohmann::json& metadata) const {
     for (const auto& [key, value] : metadata.items()) {
         if (key.empty()) throw InvalidInput("metadata has an empty key, which DynamoDB cannot store: name every key");
     }
@@ -902,11 +239,9 @@ void DynamoDbBackend::check_metadata(const nlohmann::json& metadata) const {
     (void)aws::to_attribute_value(metadata);
 }
 
-void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    check_metadata(metadata);
-    validate_jobid(jobid);
+void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     if (metadata.empty()) {
-        impl_->require_job(jobid);
+        impl_->table.require_job(jobid);
         return;
     }
     std::vector<std::pair<std::string, nlohmann::json>> entries;
@@ -914,40 +249,36 @@ void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::jso
 
     for (std::size_t begin = 0; begin < entries.size(); begin += kMetadataKeysPerUpdate) {
         const std::size_t end = std::min(entries.size(), begin + kMetadataKeysPerUpdate);
-        Expr x;
+        Expression x;
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
-        const std::string m = x.n(kMetadata);
-        std::string update;
+        const std::string m = x.name(kMetadata);
+        UpdateExpression update;
         for (std::size_t i = begin; i < end; ++i) {
-            const std::string k = "#k" + std::to_string(i - begin);
-            x.names[k] = entries[i].first;
-            update += (update.empty() ? "SET " : ", ") + m + "." + k + " = " + x.v("v" + std::to_string(i - begin), entries[i].second);
+            const std::string n = std::to_string(i - begin);
+            update.set(m + "." + x.name_as("k" + n, entries[i].first), x.value("v" + n, entries[i].second));
         }
-        request.update = update;
-        request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-        request.names = x.names;
-        request.values = x.values;
+        request.update = update.str();
+        request.condition = x.job_exists();
+        x.fill(request);
         for (int attempt = 0;; ++attempt) {
             try {
-                if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+                if (!impl_->table.client->update_item(request).applied) throw JobDoesNotExist(jobid);
                 break;
             } catch (const BackendError& e) {
                 // SET metadata.k on an item without a metadata map is a ValidationException:
                 // create the map (only where there is none), then write the keys again.
                 if (e.code() != "ValidationException" || attempt > 0) throw;
-                Expr y;
-                const std::string ym = y.n(kMetadata);
+                Expression y;
+                const std::string ym = y.name(kMetadata);
                 aws::UpdateItemRequest create;
                 create.key = key_of(jobid);
-                create.update = "SET " + ym + " = " + y.v("empty", {{"M", nlohmann::json::object()}});
-                create.condition = "attribute_exists(" + y.n(kTotal) + ") AND attribute_not_exists(" + y.n(kShardOf) +
-                                   ") AND (attribute_not_exists(" + ym + ") OR NOT attribute_type(" + ym + ", " +
-                                   y.v("map", aws::string_value("M")) + "))";
-                create.names = y.names;
-                create.values = y.values;
-                if (!impl_->client->update_item(create).applied) {
-                    auto item = impl_->read_job(jobid);
+                create.update = UpdateExpression().set(ym, y.value("empty", {{"M", nlohmann::json::object()}})).str();
+                create.condition = y.job_exists() + " AND (" + y.not_exists(kMetadata) + " OR NOT attribute_type(" + ym +
+                                   ", " + y.value("map", aws::string_value("M")) + "))";
+                y.fill(create);
+                if (!impl_->table.client->update_item(create).applied) {
+                    auto item = impl_->table.read_job(jobid);
                     if (!item) throw JobDoesNotExist(jobid);
                     auto it = item->find(kMetadata);
                     if (it == item->end() || !it->contains("M")) throw;  // not the missing map: the original error
@@ -957,11 +288,11 @@ void DynamoDbBackend::set_metadata(const std::string& jobid, const nlohmann::jso
     }
 }
 
-bool DynamoDbBackend::complete_part(const std::string& jobid, PartId partid) {
+bool DynamoDbBackend::do_complete_part(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid).complete;
 }
 
-CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult DynamoDbBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     const Impl::Completion completion = impl_->complete(jobid, partid);
     CompletionResult result;
     result.job_complete = completion.complete;
@@ -969,102 +300,95 @@ CompletionResult DynamoDbBackend::complete_part_and_claim_reduce(const std::stri
     return result;
 }
 
-std::optional<ClaimToken> DynamoDbBackend::claim_reduce(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> DynamoDbBackend::do_claim_reduce(const std::string& jobid) {
     if (auto token = impl_->try_claim(jobid, nullptr)) return token;
-    impl_->require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
+    impl_->table.require_job(jobid);  // JobDoesNotExist, else: claimed already or failed
     return std::nullopt;
 }
 
-void DynamoDbBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
-    Expr x;
+void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kReduceSent) + " = " + x.v("false", aws::bool_value(false)) + " REMOVE " +
-                     x.n(kReduceClaim) + ", " + x.n(kReduceClaimedAt) + ", " + x.n(kReduceConfirmed);
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceClaim) + " = " + x.v("token", aws::string_value(token));
-    request.names = x.names;
-    request.values = x.values;
+    request.update = UpdateExpression()
+                         .set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+                         .remove(x.name(kReduceClaim))
+                         .remove(x.name(kReduceClaimedAt))
+                         .remove(x.name(kReduceConfirmed))
+                         .str();
+    request.condition = x.job_exists() + " AND " + x.equals(kReduceClaim, "token", aws::string_value(token));
+    x.fill(request);
     // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do; also
     // what the retry of an attempt whose answer was lost finds).
-    if (!impl_->client->update_item(request).applied) impl_->require_job(jobid);
+    if (!impl_->table.client->update_item(request).applied) impl_->table.require_job(jobid);
 }
 
-bool DynamoDbBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
-    Expr x;
+bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kReduceConfirmed) + " = " + x.v("true", aws::bool_value(true));
-    if (const auto at = impl_->expires_at()) {
-        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-    }
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kReduceSent) + " = " + x.v("true", aws::bool_value(true)) + " AND " + x.n(kReduceClaim) +
-                        " = " + x.v("token", aws::string_value(token));
-    request.names = x.names;
-    request.values = x.values;
-    if (impl_->client->update_item(request).applied) return true;
-    impl_->require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
+    UpdateExpression update;
+    update.set(x.name(kReduceConfirmed), x.value("true", aws::bool_value(true)));
+    if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+    request.update = update.str();
+    request.condition = x.job_exists() + " AND " + x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " +
+                        x.equals(kReduceClaim, "token", aws::string_value(token));
+    x.fill(request);
+    if (impl_->table.client->update_item(request).applied) return true;
+    impl_->table.require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
     return false;
 }
 
-std::optional<ClaimToken> DynamoDbBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
-    Expr x;
+std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    const std::int64_t now = impl_->now_ms();
-    const std::string token_value = random_hex(16);
-    const std::string token = x.v("token", aws::string_value(token_value));
-    request.update = "SET " + x.n(kReduceClaim) + " = " + token + ", " + x.n(kReduceClaimedAt) + " = " +
-                     x.v("now", aws::number_value(now));
+    const std::int64_t now = impl_->table.now_ms();
+    const std::string token_value = detail::new_claim_token();
+    const std::string token = x.value("token", aws::string_value(token_value));
+    request.update = UpdateExpression()
+                         .set(x.name(kReduceClaim), token)
+                         .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)))
+                         .str();
     // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
-    const std::string complete = "((attribute_not_exists(" + x.n(kParts) + ") AND attribute_not_exists(" + x.n(kLayout) +
-                                 ")) OR (attribute_exists(" + x.n(kLayout) + ") AND attribute_not_exists(" +
-                                 x.n(kPendingShards) + ")))";
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND ((" +
-                        "attribute_not_exists(" + x.n(kError) + ") AND " + x.n(kReduceSent) + " = " +
-                        x.v("true", aws::bool_value(true)) + " AND attribute_not_exists(" + x.n(kReduceConfirmed) +
-                        ") AND " + not_marked_by_python(x) + " AND " + x.n(kReduceClaimedAt) + " <= " +
-                        x.v("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
-                        complete + ") OR " + x.n(kReduceClaim) + " = " + token + ")";
-    request.names = x.names;
-    request.values = x.values;
-    if (impl_->write_claim(jobid, request, token_value)) return token_value;
-    impl_->require_job(jobid);  // JobDoesNotExist, else: not eligible
+    const std::string complete = "((" + x.not_exists(kParts) + " AND " + x.not_exists(kLayout) + ") OR (" +
+                                 x.exists(kLayout) + " AND " + x.not_exists(kPendingShards) + "))";
+    request.condition = x.job_exists() + " AND ((" + x.not_exists(kError) + " AND " +
+                        x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " + x.not_exists(kReduceConfirmed) +
+                        " AND " + x.not_marked_sent_by_python() + " AND " + x.name(kReduceClaimedAt) + " <= " +
+                        x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
+                        complete + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
+    x.fill(request);
+    if (impl_->table.write_claim(jobid, request, token_value)) return token_value;
+    impl_->table.require_job(jobid);  // JobDoesNotExist, else: not eligible
     return std::nullopt;
 }
 
-std::optional<std::string> DynamoDbBackend::failure_reason(const std::string& jobid) {
-    validate_jobid(jobid);
-    Expr x;
-    const std::string projection = x.n(kTotal) + ", " + x.n(kShardOf) + ", " + x.n(kError);
-    const auto item = impl_->client->get_item({key_of(jobid), impl_->options.consistent_reads, projection, x.names});
+std::optional<std::string> DynamoDbBackend::do_failure_reason(const std::string& jobid) {
+    Expression x;
+    const std::string projection = x.name(kTotal) + ", " + x.name(kShardOf) + ", " + x.name(kError);
+    const auto item = impl_->table.client->get_item({key_of(jobid), impl_->table.options.consistent_reads, projection, x.names()});
     if (!is_job_item(item)) throw JobDoesNotExist(jobid);
     const auto error = item->find(kError);
     if (error == item->end()) return std::nullopt;
     return render_error(*error);
 }
 
-std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
-    Expr x;
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "ADD " + x.n(kFailedParts) + " " + x.v("p", aws::number_set({partid})) + " SET " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ") AND " +
-                        x.n(kTotal) + " > " + x.v("n", aws::number_value(partid));
-    request.names = x.names;
-    request.values = x.values;
+    request.update = UpdateExpression()
+                         .add(x.name(kFailedParts), x.value("p", aws::number_set({partid})))
+                         .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->table.now_ms())))
+                         .str();
+    request.condition = x.job_exists() + " AND " + x.name(kTotal) + " > " + x.value("n", aws::number_value(partid));
+    x.fill(request);
     request.return_values = ReturnValues::kUpdatedNew;
-    const auto result = impl_->client->update_item(request);
+    const auto result = impl_->table.client->update_item(request);
     if (!result.applied) {
-        const nlohmann::json item = impl_->require_job(jobid);  // JobDoesNotExist
+        const nlohmann::json item = impl_->table.require_job(jobid);  // JobDoesNotExist
         validate_partid(jobid, partid, aws::get_int(item, kTotal).value_or(0));  // InvalidInput
         throw BackendError("job '" + jobid + "' changed while part " + std::to_string(partid) +
                                " was recorded as failed; try again",
@@ -1073,84 +397,50 @@ std::int64_t DynamoDbBackend::record_failed_part(const std::string& jobid, PartI
     return static_cast<std::int64_t>(aws::set_size(result.attributes, kFailedParts));
 }
 
-std::vector<PartId> DynamoDbBackend::list_failed_parts(const std::string& jobid) {
-    validate_jobid(jobid);
-    std::vector<PartId> parts = aws::get_number_set(impl_->require_job(jobid), kFailedParts);
+std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& jobid) {
+    std::vector<PartId> parts = aws::get_number_set(impl_->table.require_job(jobid), kFailedParts);
     std::sort(parts.begin(), parts.end());
     return parts;
 }
 
-void DynamoDbBackend::fail_job(const std::string& jobid, const std::string& reason) {
-    validate_jobid(jobid);
-    Expr x;
+void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
+    Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = "SET " + x.n(kError) + " = " + x.v("reason", aws::string_value(reason)) + ", " + x.n(kUpdatedAt) +
-                     " = " + x.v("now", aws::number_value(impl_->now_ms()));
-    if (const auto at = impl_->expires_at()) {
-        request.update += ", " + x.n(impl_->options.ttl_attribute) + " = " + x.v("exp", aws::number_value(*at));
-    }
-    request.condition = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
-    request.values = x.values;
-    if (!impl_->client->update_item(request).applied) throw JobDoesNotExist(jobid);
+    UpdateExpression update;
+    update.set(x.name(kError), x.value("reason", aws::string_value(reason)))
+        .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->table.now_ms())));
+    if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+    request.update = update.str();
+    request.condition = x.job_exists();
+    x.fill(request);
+    if (!impl_->table.client->update_item(request).applied) throw JobDoesNotExist(jobid);
 }
 
-JobStatus DynamoDbBackend::status(const std::string& jobid) {
-    validate_jobid(jobid);
-    return impl_->status_from_item(jobid, impl_->require_job(jobid));
+JobStatus DynamoDbBackend::do_status(const std::string& jobid) {
+    return impl_->status_from_item(jobid, impl_->table.require_job(jobid));
 }
 
-bool DynamoDbBackend::part_complete(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
-    const nlohmann::json item = impl_->require_job(jobid);
-    const std::int64_t total = *aws::get_int(item, kTotal);
-    if (auto tree = impl_->tree_of(jobid, item)) {
-        validate_partid(jobid, partid, total);
-        Expr x;
-        auto shard = impl_->client->get_item({key_of(tree->item_id(jobid, 0, partid / tree->shard_size)),
-                                              impl_->options.consistent_reads, x.n(kParts), x.names});
-        if (!shard) {
-            throw BackendError("the shard item of part " + std::to_string(partid) + " of job '" + jobid +
-                                   "' is missing: the job was damaged or is being replaced; try again, or delete and "
-                                   "recreate the job",
-                               "InvalidJobItem", false);
-        }
-        return !set_contains(*shard, kParts, partid);
-    }
-    if (partid >= 0 && partid == total && !set_contains(item, kParts, 0)) {
-        return !set_contains(item, kParts, partid);  // the last part of a Node-tool job (parts 1 .. total)
-    }
-    validate_partid(jobid, partid, total);
-    return !set_contains(item, kParts, partid);
+bool DynamoDbBackend::do_part_complete(const std::string& jobid, PartId partid) {
+    const nlohmann::json item = impl_->table.require_job(jobid);
+    return impl_->layout_of(jobid, item).part_complete(jobid, item, partid);
 }
 
-std::vector<PartId> DynamoDbBackend::list_pending_parts(const std::string& jobid) {
-    validate_jobid(jobid);
-    const nlohmann::json item = impl_->require_job(jobid);
-    std::vector<PartId> parts;
-    if (auto tree = impl_->tree_of(jobid, item)) {
-        impl_->visit_pending_shards(jobid, *tree, item, [&](const nlohmann::json& shard) {
-            for (std::int64_t p : aws::get_number_set(shard, kParts)) parts.push_back(p);
-        });
-    } else {
-        parts = aws::get_number_set(item, kParts);
-    }
-    std::sort(parts.begin(), parts.end());
-    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
-    return parts;
+std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jobid) {
+    const nlohmann::json item = impl_->table.require_job(jobid);
+    return impl_->layout_of(jobid, item).pending_parts(jobid, item);
 }
 
-void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
-    Expr x;
+void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
+    Expression x;
     aws::ScanRequest request;
-    request.filter = "attribute_exists(" + x.n(kTotal) + ") AND attribute_not_exists(" + x.n(kShardOf) + ")";
-    request.names = x.names;
-    request.limit = impl_->options.scan_page_limit;
-    request.consistent_read = impl_->options.consistent_reads;
+    request.filter = x.job_exists();
+    x.fill(request);
+    request.limit = impl_->table.options.scan_page_limit;
+    request.consistent_read = impl_->table.options.consistent_reads;
     nlohmann::json start = nullptr;
     do {
-        aws::ScanPage page = impl_->client->scan_page(request, start);
+        aws::ScanPage page = impl_->table.client->scan_page(request, start);
         for (const auto& item : page.items) {
             if (!is_job_item(item)) continue;
             // An item without a string id is not a job of ours (never a crash: `item` is const).
@@ -1164,94 +454,8 @@ void DynamoDbBackend::list_jobs(const std::function<void(const JobStatus&)>& vis
     } while (!start.is_null());
 }
 
-bool DynamoDbBackend::delete_job(const std::string& jobid) {
-    validate_jobid(jobid);
-    return impl_->delete_job(jobid);
-}
-
-// ---------------------------------------------------------------------------------------------
-
-ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
-    if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");
-    const ResolvedTable resolved = resolve_table(table);
-    ClientSettings settings;
-    settings.region = options.region;
-    settings.endpoint = options.endpoint;
-    settings.access_key_id = options.access_key_id;
-    settings.secret_access_key = options.secret_access_key;
-    settings.session_token = options.session_token;
-    aws::DynamoDbClient client(make_client_config(resolved, settings), resolved.name);
-
-    ProgressTableInfo info;
-    info.name = resolved.name;
-    info.created = true;
-    aws::CreateTableRequest request;
-    request.on_demand = options.on_demand;
-    request.read_capacity = options.read_capacity_units;
-    request.write_capacity = options.write_capacity_units;
-    if (!options.on_demand && (options.read_capacity_units < 1 || options.write_capacity_units < 1)) {
-        throw InvalidInput("provisioned capacity units must be at least 1");
-    }
-    try {
-        client.create_table(request);
-    } catch (const BackendError& e) {
-        if (e.code() != "ResourceInUseException") throw;
-        if (!options.exist_ok) {
-            throw ConfigError("DynamoDB table '" + resolved.name + "' already exists: use it, or choose another name");
-        }
-        info.created = false;
-    }
-
-    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    for (;;) {
-        nlohmann::json description;
-        try {
-            description = client.describe_table();
-        } catch (const BackendError& e) {
-            if (e.code() != "ResourceNotFoundException") throw;  // not visible yet right after creation
-        }
-        info.status = description.value("TableStatus", "");
-        if (info.status == "ACTIVE") {
-            const nlohmann::json expected_key = nlohmann::json::array({{{"AttributeName", kId}, {"KeyType", "HASH"}}});
-            bool id_is_string = false;
-            for (const auto& d : description.value("AttributeDefinitions", nlohmann::json::array())) {
-                if (d.value("AttributeName", "") == kId && d.value("AttributeType", "") == "S") id_is_string = true;
-            }
-            if (description.value("KeySchema", nlohmann::json::array()) != expected_key || !id_is_string) {
-                throw ConfigError("DynamoDB table '" + resolved.name + "' exists with key schema " +
-                                  description.value("KeySchema", nlohmann::json::array()).dump() +
-                                  ": a progress table needs a hash key `id` of type S and no sort key; choose "
-                                  "another name");
-            }
-            // The ARN as DynamoDB reports it, in the region the request was signed for: emulators
-            // such as dynalite report one fixed region whatever the client asked for.
-            info.arn = description.value("TableArn", "");
-            const std::string& region = client.aws().config().region;
-            try {
-                aws::Arn arn = aws::parse_arn(info.arn);
-                if (arn.region != region) {
-                    arn.region = region;
-                    info.arn = arn.to_string();
-                }
-            } catch (const InvalidInput&) {
-                info.arn = resolved.arn ? resolved.arn->to_string() : "";
-            }
-            if (info.arn.empty()) {
-                throw BackendError("DynamoDB DescribeTable gave no ARN for table '" + resolved.name +
-                                       "': check that the endpoint is a DynamoDB service",
-                                   "InvalidResponse", false);
-            }
-            return info;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            throw BackendError("DynamoDB table '" + resolved.name + "' is still " +
-                                   (info.status.empty() ? std::string("not visible") : info.status) + " after " +
-                                   std::to_string(options.timeout.count()) +
-                                   " ms: wait and check it with DescribeTable, or raise the timeout",
-                               "TableNotActive", true);
-        }
-        std::this_thread::sleep_for(options.poll_interval);
-    }
+bool DynamoDbBackend::do_delete_job(const std::string& jobid) {
+    return impl_->sharded.delete_job(jobid);
 }
 
 }  // namespace watchbot_progress

@@ -5,7 +5,7 @@
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::dynamodb {
+namespace watchbot_progress::dynamodb_detail {
 
 namespace {
 
@@ -97,4 +97,4 @@ ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& ite
     return tree;
 }
 
-}  // namespace watchbot_progress::dynamodb
+}  // namespace watchbot_progress::dynamodb_detail

@@ -81,9 +81,7 @@ MemoryBackend::MemoryBackend() : state_(std::make_unique<State>()) {}
 MemoryBackend::MemoryBackend(WallClock clock) : state_(std::make_unique<State>()) { state_->clock = std::move(clock); }
 MemoryBackend::~MemoryBackend() = default;
 
-void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
+void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     std::lock_guard lock(state_->mutex);
     auto [it, inserted] = state_->jobs.try_emplace(jobid);
     if (!inserted && !overwrite) {
@@ -100,15 +98,14 @@ void MemoryBackend::set_total(const std::string& jobid, std::int64_t total, bool
     job.updated_at_ms = state_->now();
 }
 
-void MemoryBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    check_metadata(metadata);
+void MemoryBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     for (const auto& [key, value] : metadata.items()) job.metadata[key] = value;
     job.updated_at_ms = state_->now();
 }
 
-bool MemoryBackend::complete_part(const std::string& jobid, PartId partid) {
+bool MemoryBackend::do_complete_part(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
@@ -116,20 +113,20 @@ bool MemoryBackend::complete_part(const std::string& jobid, PartId partid) {
     return job.pending.empty();
 }
 
-std::optional<ClaimToken> MemoryBackend::claim_reduce(const std::string& jobid) {
+std::optional<ClaimToken> MemoryBackend::do_claim_reduce(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     if (job.reduce_sent || job.failed) return std::nullopt;
     return take_claim(job, state_->now());
 }
 
-void MemoryBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
+void MemoryBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     if (holds_claim(job, token)) drop_claim(job);
 }
 
-std::int64_t MemoryBackend::record_failed_part(const std::string& jobid, PartId partid) {
+std::int64_t MemoryBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
@@ -137,13 +134,13 @@ std::int64_t MemoryBackend::record_failed_part(const std::string& jobid, PartId 
     return static_cast<std::int64_t>(job.failed_parts.size());
 }
 
-std::vector<PartId> MemoryBackend::list_failed_parts(const std::string& jobid) {
+std::vector<PartId> MemoryBackend::do_list_failed_parts(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     const Job& job = state_->find(jobid);
     return {job.failed_parts.begin(), job.failed_parts.end()};
 }
 
-bool MemoryBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
+bool MemoryBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     if (!holds_claim(job, token)) return false;
@@ -151,7 +148,7 @@ bool MemoryBackend::confirm_reduce(const std::string& jobid, const ClaimToken& t
     return true;
 }
 
-std::optional<ClaimToken> MemoryBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
+std::optional<ClaimToken> MemoryBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     if (job.failed || !job.pending.empty() || !job.reduce_sent || job.reduce_confirmed) return std::nullopt;
@@ -160,14 +157,14 @@ std::optional<ClaimToken> MemoryBackend::reclaim_reduce(const std::string& jobid
     return take_claim(job, now);
 }
 
-std::optional<std::string> MemoryBackend::failure_reason(const std::string& jobid) {
+std::optional<std::string> MemoryBackend::do_failure_reason(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     const Job& job = state_->find(jobid);
     if (!job.failed) return std::nullopt;
     return job.reason;
 }
 
-CompletionResult MemoryBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult MemoryBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
@@ -178,7 +175,7 @@ CompletionResult MemoryBackend::complete_part_and_claim_reduce(const std::string
     return result;
 }
 
-void MemoryBackend::fail_job(const std::string& jobid, const std::string& reason) {
+void MemoryBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     job.failed = true;
@@ -186,25 +183,25 @@ void MemoryBackend::fail_job(const std::string& jobid, const std::string& reason
     job.updated_at_ms = state_->now();
 }
 
-JobStatus MemoryBackend::status(const std::string& jobid) {
+JobStatus MemoryBackend::do_status(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     return make_status(jobid, state_->find(jobid));
 }
 
-bool MemoryBackend::part_complete(const std::string& jobid, PartId partid) {
+bool MemoryBackend::do_part_complete(const std::string& jobid, PartId partid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
     validate_partid(jobid, partid, job.total);
     return job.pending.count(partid) == 0;
 }
 
-std::vector<PartId> MemoryBackend::list_pending_parts(const std::string& jobid) {
+std::vector<PartId> MemoryBackend::do_list_pending_parts(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     const Job& job = state_->find(jobid);
     return {job.pending.begin(), job.pending.end()};
 }
 
-void MemoryBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+void MemoryBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     std::vector<JobStatus> snapshot;
     {
         std::lock_guard lock(state_->mutex);
@@ -214,7 +211,7 @@ void MemoryBackend::list_jobs(const std::function<void(const JobStatus&)>& visit
     for (const auto& s : snapshot) visit(s);  // outside the lock: the visitor may call back in
 }
 
-bool MemoryBackend::delete_job(const std::string& jobid) {
+bool MemoryBackend::do_delete_job(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     return state_->jobs.erase(jobid) > 0;
 }

@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <random>
 #include <thread>
 #include <unordered_set>
 #include <utility>
 
 #include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_reply.hpp"
+#include "backends/redis/redis_script_status.hpp"
 #include "backends/redis/redis_scripts.hpp"
+#include "core/claim_token.hpp"
+#include "core/secure_random.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -19,6 +22,11 @@ using redis_detail::Connection;
 using redis_detail::ConnectionLost;
 using redis_detail::Pool;
 using redis_detail::Reply;
+using redis_detail::ScriptReply;
+using redis_detail::ScriptStatus;
+using redis_detail::script_source;
+
+namespace scripts = redis_detail::scripts;
 
 namespace {
 
@@ -32,23 +40,6 @@ std::string metadata_key(const std::string& jobid) { return jobid + std::string(
 std::string parts_key(const std::string& jobid) { return jobid + "-parts"; }
 std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"; }
 std::string failed_key(const std::string& jobid) { return jobid + "-failed-parts"; }
-
-std::string random_hex(std::size_t bytes) {
-    thread_local std::mt19937_64 generator = [] {
-        std::random_device device;
-        std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
-        return std::mt19937_64(seed);
-    }();
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes * 2);
-    for (std::size_t i = 0; i < bytes; ++i) {
-        const auto byte = static_cast<unsigned>(generator() & 0xFF);
-        out.push_back(kDigits[byte >> 4]);
-        out.push_back(kDigits[byte & 0xF]);
-    }
-    return out;
-}
 
 std::optional<std::int64_t> to_int64(std::string_view s) {
     std::int64_t value = 0;
@@ -81,8 +72,6 @@ struct Script {
     std::string sha;  // from SCRIPT LOAD; empty until first used
 };
 
-std::string concat(std::string_view a, std::string_view b) { return std::string(a) + std::string(b); }
-
 }  // namespace
 
 struct RedisBackend::Impl {
@@ -90,17 +79,17 @@ struct RedisBackend::Impl {
 
     const RedisOptions options;
     Pool pool;
-    Script complete_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kComplete)};
-    Script claim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kClaim)};
-    Script reclaim_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kReclaim)};
-    Script confirm_script{std::string(redis_detail::scripts::kConfirm)};
-    Script record_failed_script{concat(redis_detail::scripts::kPrelude, redis_detail::scripts::kRecordFailed)};
-    Script release_script{std::string(redis_detail::scripts::kRelease)};
-    Script fail_script{std::string(redis_detail::scripts::kFail)};
-    Script set_metadata_script{std::string(redis_detail::scripts::kSetMetadata)};
-    Script status_script{std::string(redis_detail::scripts::kStatus)};
-    Script part_pending_script{std::string(redis_detail::scripts::kPartPending)};
-    Script commit_total_script{std::string(redis_detail::scripts::kCommitTotal)};
+    Script complete_script{script_source(scripts::kPrelude, scripts::kComplete)};
+    Script claim_script{script_source(scripts::kPrelude, scripts::kClaim)};
+    Script reclaim_script{script_source(scripts::kPrelude, scripts::kReclaim)};
+    Script confirm_script{script_source(scripts::kConfirm)};
+    Script record_failed_script{script_source(scripts::kPrelude, scripts::kRecordFailed)};
+    Script release_script{script_source(scripts::kRelease)};
+    Script fail_script{script_source(scripts::kFail)};
+    Script set_metadata_script{script_source(scripts::kSetMetadata)};
+    Script status_script{script_source(scripts::kStatus)};
+    Script part_pending_script{script_source(scripts::kPartPending)};
+    Script commit_total_script{script_source(scripts::kCommitTotal)};
 
     // The client's clock (RedisOptions::clock), in ms since the Unix epoch: claim times are
     // compared with it (reclaim_reduce).
@@ -149,8 +138,8 @@ struct RedisBackend::Impl {
 
     // EVALSHA, loading the script first when this backend has not yet, and again after NOSCRIPT (a
     // SCRIPT FLUSH or a restarted server: nothing ran, so repeating is safe). Returns the script's
-    // array reply, whose first element is an integer status code.
-    Reply eval(Connection& connection, Script& script, const Args& keys, const Args& argv, std::string_view what) {
+    // array reply, whose first element is its status.
+    ScriptReply eval(Connection& connection, Script& script, const Args& keys, const Args& argv, std::string_view what) {
         std::string sha;
         {
             std::lock_guard lock(script.mutex);
@@ -169,39 +158,36 @@ struct RedisBackend::Impl {
             command[1] = load(connection, script, what);
             reply = connection.command(command);
         }
-        redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, options, what);
-        if (reply->elements == 0 || reply->element[0]->type != REDIS_REPLY_INTEGER) unexpected(what);
-        return reply;
+        return ScriptReply(std::move(reply), options, what);
     }
 
-    [[noreturn]] void unexpected(std::string_view what) const {
-        throw BackendError("Redis at " + redis_detail::endpoint(options) + " sent an unexpected reply to " + std::string(what),
-                           "UnexpectedReply", false);
+    BackendError total_not_a_number(const std::string& jobid) const {
+        return BackendError("job '" + jobid + "' in Redis at " + redis_detail::endpoint(options) +
+                                " has a `total` that is not a number: its hash was not written by watchbot-progress",
+                            "InvalidData", false);
     }
 
-    long long integer_at(const Reply& reply, std::size_t i, std::string_view what) const {
-        if (reply->elements <= i || reply->element[i]->type != REDIS_REPLY_INTEGER) unexpected(what);
-        return reply->element[i]->integer;
-    }
-
-    // Raises the error a script's status code stands for (codes common to the scripts).
-    [[noreturn]] void raise_code(long long code, const std::string& jobid, const Reply& reply, std::string_view what) const {
-        switch (code) {
-            case -1:
+    // Raises the error a script's status stands for (the statuses common to the scripts).
+    [[noreturn]] void raise_status(const ScriptReply& reply, const std::string& jobid) const {
+        switch (reply.status()) {
+            case ScriptStatus::kJobDoesNotExist:
                 throw JobDoesNotExist(jobid);
-            case -3:
-                throw BackendError("job '" + jobid + "' in Redis at " + redis_detail::endpoint(options) +
-                                       " has a `total` that is not a number: its hash was not written by watchbot-progress",
-                                   "InvalidData", false);
-            case -4: {
-                std::string type = reply->elements > 1 ? redis_detail::as_string(*reply->element[1]) : std::string("?");
+            case ScriptStatus::kTotalNotANumber:
+                throw total_not_a_number(jobid);
+            case ScriptStatus::kMetadataNotAHash: {
+                const std::string type = reply.reader().size() > 1 ? reply.reader().text(1) : std::string("?");
                 throw BackendError("key '" + metadata_key(jobid) + "' in Redis at " + redis_detail::endpoint(options) +
                                        " is a " + type + ", not the hash of a watchbot-progress job",
                                    "WRONGTYPE", false);
             }
             default:
-                unexpected(what);
+                reply.unexpected();
         }
+    }
+
+    // Returns when the script succeeded, else raises what its status stands for.
+    void expect_ok(const ScriptReply& reply, const std::string& jobid) const {
+        if (reply.status() != ScriptStatus::kOk) raise_status(reply, jobid);
     }
 
     // Deletes set_total's temporary key after a failure; one attempt, errors ignored (it expires).
@@ -218,24 +204,22 @@ struct RedisBackend::Impl {
     }
 
     CompletionResult complete(const std::string& jobid, PartId partid, bool want_claim) {
-        validate_jobid(jobid);
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         // The same token on every attempt: a retry recognises a claim its lost first attempt won.
-        const std::string token = want_claim ? random_hex(16) : std::string();
+        const std::string token = want_claim ? detail::new_claim_token() : std::string();
         const Args argv{std::to_string(partid), want_claim ? "1" : "0", token, ttl_argument(), std::to_string(now())};
         constexpr std::string_view what = "complete a part";
         try {
             return run(what, [&](Connection& c, int) {
-                Reply reply = eval(c, complete_script, keys, argv, what);
-                const long long code = integer_at(reply, 0, what);
-                if (code == -2) {
-                    validate_partid(jobid, partid, integer_at(reply, 1, what));  // throws InvalidInput
-                    unexpected(what);                                            // the server disagrees
+                const ScriptReply reply = eval(c, complete_script, keys, argv, what);
+                if (reply.status() == ScriptStatus::kPartOutOfRange) {
+                    validate_partid(jobid, partid, reply.integer(1));  // throws InvalidInput
+                    reply.unexpected();                                // the server disagrees
                 }
-                if (code != 0) raise_code(code, jobid, reply, what);
+                expect_ok(reply, jobid);
                 CompletionResult result;
-                result.job_complete = integer_at(reply, 1, what) == 0;
-                if (integer_at(reply, 2, what) == 1) result.reduce_claim = token;
+                result.job_complete = reply.integer(1) == 0;
+                if (reply.integer(2) == 1) result.reduce_claim = token;
                 return result;
             });
         } catch (const BackendError& e) {
@@ -272,23 +256,22 @@ struct RedisBackend::Impl {
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         constexpr std::string_view what = "read a job's status";
         return run(what, [&](Connection& c, int) -> std::optional<JobStatus> {
-            Reply reply = eval(c, status_script, keys, {}, what);
-            const long long code = integer_at(reply, 0, what);
-            if (code == -1) return std::nullopt;
-            if (code != 0) raise_code(code, jobid, reply, what);
-            if (reply->elements < 3 || reply->element[1]->type != REDIS_REPLY_ARRAY) unexpected(what);
-            const redisReply& fields = *reply->element[1];
+            const ScriptReply reply = eval(c, status_script, keys, {}, what);
+            if (reply.status() == ScriptStatus::kJobDoesNotExist) return std::nullopt;
+            expect_ok(reply, jobid);
+            // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or nil)}
+            const redis_detail::ReplyReader fields = reply.reader().array(1);
             JobStatus s;
             s.jobid = jobid;
-            s.remaining = integer_at(reply, 2, what);
+            s.remaining = reply.integer(2);
             std::optional<std::string> failed, error;
             std::optional<std::int64_t> total;
-            for (std::size_t i = 0; i + 1 < fields.elements; i += 2) {
-                const std::string name = redis_detail::as_string(*fields.element[i]);
-                std::string value = redis_detail::as_string(*fields.element[i + 1]);
+            for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+                const std::string name = fields.text(i);
+                std::string value = fields.text(i + 1);
                 if (name == "total") {
                     total = to_int64(value);
-                    if (!total) raise_code(-3, jobid, reply, what);
+                    if (!total) throw total_not_a_number(jobid);
                 } else if (name == "failed") {
                     failed = std::move(value);
                 } else if (name == "error") {
@@ -300,15 +283,15 @@ struct RedisBackend::Impl {
                 }
             }
             if (!total) return std::nullopt;
-            if (s.reduce_sent && reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_ARRAY &&
-                reply->element[3]->elements == 3) {
-                const redisReply& record = *reply->element[3];
-                if (record.element[0]->type == REDIS_REPLY_STRING) s.reduce_claimed_at_ms = to_int64(redis_detail::as_string(*record.element[0]));
-                s.reduce_confirmed = record.element[1]->type == REDIS_REPLY_STRING && redis_detail::as_string(*record.element[1]) == "1";
-            }
-            if (reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_ARRAY && reply->element[3]->elements == 3 &&
-                reply->element[3]->element[2]->type == REDIS_REPLY_STRING) {
-                s.updated_at_ms = to_int64(redis_detail::as_string(*reply->element[3]->element[2]));
+            if (const auto record = reply.reader().optional_array(3, 3)) {  // the claim record
+                const std::optional<std::string> claimed_at = record->optional_string(0);
+                const std::optional<std::string> confirmed = record->optional_string(1);
+                const std::optional<std::string> updated = record->optional_string(2);
+                if (s.reduce_sent) {
+                    if (claimed_at) s.reduce_claimed_at_ms = to_int64(*claimed_at);
+                    s.reduce_confirmed = confirmed == "1";
+                }
+                if (updated) s.updated_at_ms = to_int64(*updated);
             }
             s.total = *total;
             s.failed = failed && failed_flag(*failed);
@@ -332,9 +315,7 @@ std::string RedisBackend::describe() const {
     return "redis://" + redis_detail::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
 }
 
-void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
+void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     const std::string metadata = metadata_key(jobid);
 
     // Do not write a large parts set only to find the job exists (the commit below checks again,
@@ -351,7 +332,7 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
     // 1. The parts, under a temporary key nobody reads, SADD by SADD (each at most kIdsPerCommand
     //    ids), pipelined kCommandsPerPipeline at a time. Repeating a SADD is harmless. The temporary
     //    key expires in case this process dies before step 2.
-    const std::string temporary = parts_key(jobid) + "-tmp-" + random_hex(8);
+    const std::string temporary = parts_key(jobid) + "-tmp-" + detail::secure_random_hex(8);
     try {
         std::int64_t next = 0;
         while (next < total) {
@@ -380,11 +361,10 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
         const Args argv{std::to_string(total), overwrite ? "1" : "0", std::to_string(impl_->now())};
         constexpr std::string_view what = "create a job";
         impl_->run(what, [&](Connection& c, int attempt) {
-            Reply reply = impl_->eval(c, impl_->commit_total_script, keys, argv, what);
-            const long long code = impl_->integer_at(reply, 0, what);
-            if (code == 0) return;
-            if (code == -6) throw already_exists(jobid);
-            if (code == -5) {
+            const ScriptReply reply = impl_->eval(c, impl_->commit_total_script, keys, argv, what);
+            if (reply.status() == ScriptStatus::kOk) return;
+            if (reply.status() == ScriptStatus::kJobExists) throw already_exists(jobid);
+            if (reply.status() == ScriptStatus::kTemporaryKeyMissing) {
                 // The temporary key is gone: when an earlier attempt's reply was lost, that attempt
                 // renamed it, and the job now has our total.
                 if (attempt > 0) {
@@ -395,7 +375,7 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
                                        " before they were put in place (expired or deleted meanwhile): try again",
                                    "TemporaryKeyLost", true);
             }
-            impl_->unexpected(what);
+            reply.unexpected();
         });
     } catch (const InvalidInput&) {
         throw;  // the commit already deleted the temporary key
@@ -405,9 +385,7 @@ void RedisBackend::set_total(const std::string& jobid, std::int64_t total, bool 
     }
 }
 
-void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    validate_jobid(jobid);
-    check_metadata(metadata);
+void RedisBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     Args argv;
     argv.reserve(metadata.size() * 2);
     for (const auto& [key, value] : metadata.items()) {
@@ -417,14 +395,12 @@ void RedisBackend::set_metadata(const std::string& jobid, const nlohmann::json& 
     const Args keys{metadata_key(jobid)};
     constexpr std::string_view what = "set a job's metadata";
     impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->set_metadata_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        const ScriptReply reply = impl_->eval(c, impl_->set_metadata_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
     });
 }
 
-void RedisBackend::check_metadata(const nlohmann::json& metadata) const {
-    Backend::check_metadata(metadata);
+void RedisBackend::do_check_metadata(const nlohmann::json& metadata) const {
     for (const auto& [key, value] : metadata.items()) {
         if (std::find(kReservedFields.begin(), kReservedFields.end(), key) != kReservedFields.end()) {
             throw InvalidInput("metadata key '" + key +
@@ -434,27 +410,25 @@ void RedisBackend::check_metadata(const nlohmann::json& metadata) const {
     }
 }
 
-bool RedisBackend::complete_part(const std::string& jobid, PartId partid) {
+bool RedisBackend::do_complete_part(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid, /*want_claim=*/false).job_complete;
 }
 
-CompletionResult RedisBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
+CompletionResult RedisBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return impl_->complete(jobid, partid, /*want_claim=*/true);
 }
 
-std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> RedisBackend::do_claim_reduce(const std::string& jobid) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     // The same token on every attempt: a retry recognises a claim its lost first attempt won.
-    const std::string token = random_hex(16);
+    const std::string token = detail::new_claim_token();
     const Args argv{token, impl_->ttl_argument(), std::to_string(impl_->now())};
     constexpr std::string_view what = "claim a job's reduce";
     try {
         const bool claimed = impl_->run(what, [&](Connection& c, int) {
-            Reply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
-            const long long code = impl_->integer_at(reply, 0, what);
-            if (code != 0) impl_->raise_code(code, jobid, reply, what);
-            return impl_->integer_at(reply, 1, what) == 1;
+            const ScriptReply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
+            impl_->expect_ok(reply, jobid);
+            return reply.integer(1) == 1;
         });
         if (claimed) return token;
         return std::nullopt;
@@ -464,44 +438,38 @@ std::optional<ClaimToken> RedisBackend::claim_reduce(const std::string& jobid) {
     }
 }
 
-void RedisBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+void RedisBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{token};
     constexpr std::string_view what = "release a job's reduce claim";
     impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->release_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        const ScriptReply reply = impl_->eval(c, impl_->release_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
     });
 }
 
-bool RedisBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+bool RedisBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{token};
     constexpr std::string_view what = "confirm a job's reduce";
     return impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->confirm_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        return impl_->integer_at(reply, 1, what) == 1;
+        const ScriptReply reply = impl_->eval(c, impl_->confirm_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
+        return reply.integer(1) == 1;
     });
 }
 
-std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> RedisBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const std::int64_t now = impl_->now();
-    const std::string token = random_hex(16);
+    const std::string token = detail::new_claim_token();
     const Args argv{token, std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
     constexpr std::string_view what = "take over a job's reduce claim";
     try {
         const bool claimed = impl_->run(what, [&](Connection& c, int) {
-            Reply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
-            const long long code = impl_->integer_at(reply, 0, what);
-            if (code != 0) impl_->raise_code(code, jobid, reply, what);
-            return impl_->integer_at(reply, 1, what) == 1;
+            const ScriptReply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
+            impl_->expect_ok(reply, jobid);
+            return reply.integer(1) == 1;
         });
         if (claimed) return token;
         return std::nullopt;
@@ -511,42 +479,39 @@ std::optional<ClaimToken> RedisBackend::reclaim_reduce(const std::string& jobid,
     }
 }
 
-std::optional<std::string> RedisBackend::failure_reason(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<std::string> RedisBackend::do_failure_reason(const std::string& jobid) {
     const std::string key = metadata_key(jobid);
     constexpr std::string_view what = "check whether a job failed";
     return impl_->run(what, [&](Connection& c, int) -> std::optional<std::string> {
         Reply reply = c.command({"HMGET", key, "total", "failed", "error"});
         redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);  // WRONGTYPE: not a hash
-        if (reply->elements != 3) impl_->unexpected(what);
-        if (reply->element[0]->type != REDIS_REPLY_STRING) throw JobDoesNotExist(jobid);
-        if (!to_int64(redis_detail::as_string(*reply->element[0]))) impl_->raise_code(-3, jobid, reply, what);
-        if (reply->element[1]->type != REDIS_REPLY_STRING || !failed_flag(redis_detail::as_string(*reply->element[1]))) {
-            return std::nullopt;
-        }
-        return reply->element[2]->type == REDIS_REPLY_STRING ? redis_detail::as_string(*reply->element[2]) : std::string();
+        const redis_detail::ReplyReader fields(*reply, impl_->options, what);
+        if (fields.size() != 3) fields.unexpected();
+        const std::optional<std::string> total = fields.optional_string(0);
+        if (!total) throw JobDoesNotExist(jobid);
+        if (!to_int64(*total)) throw impl_->total_not_a_number(jobid);
+        const std::optional<std::string> failed = fields.optional_string(1);
+        if (!failed || !failed_flag(*failed)) return std::nullopt;
+        return fields.optional_string(2).value_or(std::string());
     });
 }
 
-std::int64_t RedisBackend::record_failed_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+std::int64_t RedisBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
     const Args argv{std::to_string(partid), std::to_string(impl_->now())};
     constexpr std::string_view what = "record a failed part";
     return impl_->run(what, [&](Connection& c, int) -> std::int64_t {
-        Reply reply = impl_->eval(c, impl_->record_failed_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code == -2) {
-            validate_partid(jobid, partid, impl_->integer_at(reply, 1, what));  // throws InvalidInput
-            impl_->unexpected(what);
+        const ScriptReply reply = impl_->eval(c, impl_->record_failed_script, keys, argv, what);
+        if (reply.status() == ScriptStatus::kPartOutOfRange) {
+            validate_partid(jobid, partid, reply.integer(1));  // throws InvalidInput
+            reply.unexpected();
         }
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        return impl_->integer_at(reply, 1, what);
+        impl_->expect_ok(reply, jobid);
+        return reply.integer(1);
     });
 }
 
-std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> RedisBackend::do_list_failed_parts(const std::string& jobid) {
     const std::string metadata = metadata_key(jobid);
     const std::string failed = failed_key(jobid);
     constexpr std::string_view what = "list a job's failed parts";
@@ -557,9 +522,10 @@ std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
         }
         if (replies[0]->type != REDIS_REPLY_INTEGER || replies[0]->integer == 0) throw JobDoesNotExist(jobid);
         std::vector<PartId> ids;
-        if (replies[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
-        for (std::size_t i = 0; i < replies[1]->elements; ++i) {
-            if (auto id = to_int64(redis_detail::as_string(*replies[1]->element[i]))) ids.push_back(*id);
+        const redis_detail::ReplyReader members(*replies[1], impl_->options, what);
+        if (replies[1]->type != REDIS_REPLY_ARRAY) members.unexpected();
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            if (auto id = to_int64(members.text(i))) ids.push_back(*id);
         }
         return ids;
     });
@@ -567,41 +533,35 @@ std::vector<PartId> RedisBackend::list_failed_parts(const std::string& jobid) {
     return parts;
 }
 
-void RedisBackend::fail_job(const std::string& jobid, const std::string& reason) {
-    validate_jobid(jobid);
+void RedisBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     const Args keys{metadata_key(jobid)};
     const Args argv{reason};
     constexpr std::string_view what = "mark a job failed";
     impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->fail_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
+        const ScriptReply reply = impl_->eval(c, impl_->fail_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
     });
 }
 
-JobStatus RedisBackend::status(const std::string& jobid) {
-    validate_jobid(jobid);
+JobStatus RedisBackend::do_status(const std::string& jobid) {
     std::optional<JobStatus> s = impl_->load_status(jobid);
     if (!s) throw JobDoesNotExist(jobid);
     return std::move(*s);
 }
 
-bool RedisBackend::part_complete(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+bool RedisBackend::do_part_complete(const std::string& jobid, PartId partid) {
     const Args keys{metadata_key(jobid), parts_key(jobid)};
     const Args argv{std::to_string(partid)};
     constexpr std::string_view what = "check a part";
     return impl_->run(what, [&](Connection& c, int) {
-        Reply reply = impl_->eval(c, impl_->part_pending_script, keys, argv, what);
-        const long long code = impl_->integer_at(reply, 0, what);
-        if (code != 0) impl_->raise_code(code, jobid, reply, what);
-        validate_partid(jobid, partid, impl_->integer_at(reply, 1, what));
-        return impl_->integer_at(reply, 2, what) == 0;
+        const ScriptReply reply = impl_->eval(c, impl_->part_pending_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
+        validate_partid(jobid, partid, reply.integer(1));
+        return reply.integer(2) == 0;
     });
 }
 
-std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> RedisBackend::do_list_pending_parts(const std::string& jobid) {
     const std::string metadata = metadata_key(jobid);
     const std::string parts = parts_key(jobid);
     constexpr std::string_view what = "list a job's pending parts";
@@ -619,13 +579,14 @@ std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
                 redis_detail::expect_type(*replies.front(), REDIS_REPLY_INTEGER, impl_->options, what);
                 if (replies.front()->integer == 0) throw JobDoesNotExist(jobid);
             }
-            const redisReply& scan = *replies.back();
-            redis_detail::expect_type(scan, REDIS_REPLY_ARRAY, impl_->options, what);
-            if (scan.elements != 2 || scan.element[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
+            redis_detail::expect_type(*replies.back(), REDIS_REPLY_ARRAY, impl_->options, what);
+            const redis_detail::ReplyReader scan(*replies.back(), impl_->options, what);  // {cursor, {member, ...}}
+            if (scan.size() != 2) scan.unexpected();
+            const redis_detail::ReplyReader members = scan.array(1);
             std::vector<PartId> found;
-            found.reserve(scan.element[1]->elements);
-            for (std::size_t i = 0; i < scan.element[1]->elements; ++i) {
-                const std::string member = redis_detail::as_string(*scan.element[1]->element[i]);
+            found.reserve(members.size());
+            for (std::size_t i = 0; i < members.size(); ++i) {
+                const std::string member = members.text(i);
                 const std::optional<std::int64_t> id = to_int64(member);
                 if (!id) {
                     throw BackendError("the pending parts of job '" + jobid + "' in Redis at " + redis_detail::endpoint(impl_->options) +
@@ -634,7 +595,7 @@ std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
                 }
                 found.push_back(*id);
             }
-            return std::pair{redis_detail::as_string(*scan.element[0]), std::move(found)};
+            return std::pair{scan.text(0), std::move(found)};
         });
         first = false;
         cursor = std::move(next);
@@ -645,7 +606,7 @@ std::vector<PartId> RedisBackend::list_pending_parts(const std::string& jobid) {
     return pending;
 }
 
-void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     constexpr std::string_view what = "list jobs";
     std::unordered_set<std::string> seen;  // SCAN may return a key more than once
     std::string cursor = "0";
@@ -653,12 +614,13 @@ void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit)
         auto [next, keys] = impl_->run(what, [&](Connection& c, int) {
             Reply reply = c.command({"SCAN", cursor, "MATCH", "*" + std::string(kMetadataSuffix), "COUNT", "100"});
             redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);
-            if (reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) impl_->unexpected(what);
+            const redis_detail::ReplyReader scan(*reply, impl_->options, what);  // {cursor, {key, ...}}
+            if (scan.size() != 2) scan.unexpected();
+            const redis_detail::ReplyReader matches = scan.array(1);
             std::vector<std::string> found;
-            for (std::size_t i = 0; i < reply->element[1]->elements; ++i) {
-                found.push_back(redis_detail::as_string(*reply->element[1]->element[i]));
-            }
-            return std::pair{redis_detail::as_string(*reply->element[0]), std::move(found)};
+            found.reserve(matches.size());
+            for (std::size_t i = 0; i < matches.size(); ++i) found.push_back(matches.text(i));
+            return std::pair{scan.text(0), std::move(found)};
         });
         cursor = std::move(next);
         // Outside run(): no connection is held while the visitor runs.
@@ -676,8 +638,7 @@ void RedisBackend::list_jobs(const std::function<void(const JobStatus&)>& visit)
     } while (cursor != "0" && !cursor.empty());
 }
 
-bool RedisBackend::delete_job(const std::string& jobid) {
-    validate_jobid(jobid);
+bool RedisBackend::do_delete_job(const std::string& jobid) {
     const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid), failed_key(jobid)}};
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {

@@ -1,13 +1,9 @@
 #pragma once
 // Private to the Redis backend: the Lua scripts. Each runs atomically on the server and returns an
-// array whose first element is a status code:
-//    0 ok
-//   -1 the job does not exist (`<jobid>-metadata` has no `total`); nothing was written
-//   -2 the part id is out of range; second element: total
-//   -3 `total` is not a number (the hash was not written by a watchbot-progress tool)
-//   -4 `<jobid>-metadata` is not a hash; second element: its type
-//   -5 set_total's temporary parts key is missing (already renamed by a lost earlier attempt?)
-//   -6 set_total: the job already exists and overwrite was not asked for
+// array whose first element is a status code, one of ScriptStatus (redis_script_status.hpp), whose
+// names (OK, JOB_DOES_NOT_EXIST, PART_OUT_OF_RANGE, ...) script_source() defines in every script:
+// run a script as script_source(kPrelude, kComplete), or script_source(kFail) for one without the
+// prelude.
 //
 // Only commands that exist since Redis 2.6 are required (UNLINK is tried, with RENAME as the
 // fallback), and every script may be run twice with the same arguments with the same outcome: the
@@ -22,7 +18,7 @@ namespace watchbot_progress::redis_detail::scripts {
 
 // Helpers prepended to the scripts that complete or fail parts and claim the reduce:
 //  part_error(meta, partid): nil when partid names a part of the job, else the status reply to return
-//    ({-1}, {-3} or {-2, total}).
+//    ({JOB_DOES_NOT_EXIST}, {TOTAL_NOT_A_NUMBER} or {PART_OUT_OF_RANGE, total}).
 //  touch(claimkey, now): records `now` as the job's last progress in the claim record hash.
 //  failed(meta): `failed` present and not a false-looking value.
 //  expire_if_done(meta, parts, claimkey, failedkey, ttl): with ttl > 0 (delete_when_done), when no part is
@@ -37,11 +33,11 @@ namespace watchbot_progress::redis_detail::scripts {
 inline constexpr std::string_view kPrelude = R"lua(
 local function part_error(meta, partid)
   local total = redis.call('HGET', meta, 'total')
-  if not total then return {-1} end
+  if not total then return {JOB_DOES_NOT_EXIST} end
   local n = tonumber(total)
-  if not n then return {-3} end
+  if not n then return {TOTAL_NOT_A_NUMBER} end
   local p = tonumber(partid)
-  if p < 0 or p >= n then return {-2, n} end
+  if p < 0 or p >= n then return {PART_OUT_OF_RANGE, n} end
   return nil
 end
 local function touch(claimkey, now)
@@ -75,7 +71,7 @@ end
 )lua";
 
 // complete_part / complete_part_and_claim_reduce.
-// ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl, now (ms). Returns {0, remaining, claimed}.
+// ARGV: partid (decimal), want_claim ("1"/"0"), token, ttl, now (ms). Returns {OK, remaining, claimed}.
 inline constexpr std::string_view kComplete = R"lua(
 local err = part_error(KEYS[1], ARGV[1])
 if err then return err end
@@ -86,60 +82,60 @@ if remaining == 0 then
   if ARGV[2] == '1' then claimed = claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[4], ARGV[5]) end
   expire_if_done(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[4])
 end
-return {0, remaining, claimed}
+return {OK, remaining, claimed}
 )lua";
 
-// claim_reduce. ARGV: token, ttl, now (ms). Returns {0, claimed}.
+// claim_reduce. ARGV: token, ttl, now (ms). Returns {OK, claimed}.
 inline constexpr std::string_view kClaim = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
-return {0, claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])}
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
+return {OK, claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])}
 )lua";
 
 // reclaim_reduce. ARGV: token, now (ms), cutoff (ms: claims taken at or before it are stale).
-// Takes over an unconfirmed claim with a recorded time at or before cutoff. Returns {0, claimed}.
+// Takes over an unconfirmed claim with a recorded time at or before cutoff. Returns {OK, claimed}.
 inline constexpr std::string_view kReclaim = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
-if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return {0, 0} end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
+if redis.call('TYPE', KEYS[3])['ok'] ~= 'hash' then return {OK, 0} end
 local record = redis.call('HMGET', KEYS[3], 'token', 'at', 'confirmed')
-if record[1] == ARGV[1] then return {0, 1} end
+if record[1] == ARGV[1] then return {OK, 1} end
 if failed(KEYS[1]) or redis.call('SCARD', KEYS[2]) > 0
    or redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 0 or record[3] == '1' then
-  return {0, 0}
+  return {OK, 0}
 end
 local at = tonumber(record[2])
-if not at or at > tonumber(ARGV[3]) then return {0, 0} end
+if not at or at > tonumber(ARGV[3]) then return {OK, 0} end
 redis.call('HMSET', KEYS[3], 'token', ARGV[1], 'at', ARGV[2], 'confirmed', '0')
-return {0, 1}
+return {OK, 1}
 )lua";
 
-// record_failed_part. ARGV: partid, now (ms). Returns {0, failed parts} or {-2, total}.
+// record_failed_part. ARGV: partid, now (ms). Returns {OK, failed parts} or {PART_OUT_OF_RANGE, total}.
 inline constexpr std::string_view kRecordFailed = R"lua(
 local err = part_error(KEYS[1], ARGV[1])
 if err then return err end
 if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then touch(KEYS[3], ARGV[2]) end
-return {0, redis.call('SCARD', KEYS[4])}
+return {OK, redis.call('SCARD', KEYS[4])}
 )lua";
 
-// confirm_reduce. ARGV: token. Returns {0, 1} when the claim record holds `token` (now confirmed),
-// else {0, 0} and changes nothing.
+// confirm_reduce. ARGV: token. Returns {OK, 1} when the claim record holds `token` (now confirmed),
+// else {OK, 0} and changes nothing.
 inline constexpr std::string_view kConfirm = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
 if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 1 and redis.call('TYPE', KEYS[3])['ok'] == 'hash'
    and redis.call('HGET', KEYS[3], 'token') == ARGV[1] then
   redis.call('HSET', KEYS[3], 'confirmed', '1')
-  return {0, 1}
+  return {OK, 1}
 end
-return {0, 0}
+return {OK, 0}
 )lua";
 
 // release_reduce. ARGV: token. Only while the claim record holds `token`: deletes the claim (the
 // field and the record's token, time and confirmation) and cancels a delete_when_done expiry.
-// Returns {0, 1} when it released, {0, 0} when the token does not hold the claim.
+// Returns {OK, 1} when it released, {OK, 0} when the token does not hold the claim.
 inline constexpr std::string_view kRelease = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
 if redis.call('HEXISTS', KEYS[1], 'reduce_message_sent') == 0 or redis.call('TYPE', KEYS[3])['ok'] ~= 'hash'
    or redis.call('HGET', KEYS[3], 'token') ~= ARGV[1] then
-  return {0, 0}
+  return {OK, 0}
 end
 redis.call('HDEL', KEYS[1], 'reduce_message_sent')
 redis.call('HDEL', KEYS[3], 'token', 'at', 'confirmed')
@@ -147,60 +143,60 @@ redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('PERSIST', KEYS[3])
 redis.call('PERSIST', KEYS[4])
-return {0, 1}
+return {OK, 1}
 )lua";
 
-// fail_job. ARGV: reason. Returns {0}.
+// fail_job. ARGV: reason. Returns {OK}.
 inline constexpr std::string_view kFail = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
 redis.call('HSET', KEYS[1], 'failed', '1')
 redis.call('HSET', KEYS[1], 'error', ARGV[1])
-return {0}
+return {OK}
 )lua";
 
-// set_metadata. ARGV: field, value, field, value, ... Returns {0}.
+// set_metadata. ARGV: field, value, field, value, ... Returns {OK}.
 inline constexpr std::string_view kSetMetadata = R"lua(
-if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
 for i = 1, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
-return {0}
+return {OK}
 )lua";
 
-// status. Returns {0, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or false)}.
+// status. Returns {OK, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or false)}.
 inline constexpr std::string_view kStatus = R"lua(
 local t = redis.call('TYPE', KEYS[1])['ok']
-if t == 'none' then return {-1} end
-if t ~= 'hash' then return {-4, t} end
+if t == 'none' then return {JOB_DOES_NOT_EXIST} end
+if t ~= 'hash' then return {METADATA_NOT_A_HASH, t} end
 local h = redis.call('HGETALL', KEYS[1])
 for i = 1, #h, 2 do
   if h[i] == 'total' then
     local record = {false, false, false}
     if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated') end
-    return {0, h, redis.call('SCARD', KEYS[2]), record}
+    return {OK, h, redis.call('SCARD', KEYS[2]), record}
   end
 end
-return {-1}
+return {JOB_DOES_NOT_EXIST}
 )lua";
 
-// part_complete. ARGV: partid. Returns {0, total, is_pending}; the caller checks the range.
+// part_complete. ARGV: partid. Returns {OK, total, is_pending}; the caller checks the range.
 inline constexpr std::string_view kPartPending = R"lua(
 local total = redis.call('HGET', KEYS[1], 'total')
-if not total then return {-1} end
+if not total then return {JOB_DOES_NOT_EXIST} end
 local n = tonumber(total)
-if not n then return {-3} end
-return {0, n, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
+if not n then return {TOTAL_NOT_A_NUMBER} end
+return {OK, n, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
 )lua";
 
 // The last step of set_total. KEYS[5]: the temporary parts key. ARGV: total, overwrite ("1"/"0"), now (ms).
 // Refuses an existing job unless overwrite (deleting the temporary key); else resets the failure and
 // the reduce claim, moves the parts into place, writes `total` last and cancels any expiry. User
-// metadata is kept. Returns {0}.
+// metadata is kept. Returns {OK}.
 inline constexpr std::string_view kCommitTotal = R"lua(
-if redis.call('EXISTS', KEYS[5]) == 0 then return {-5} end
+if redis.call('EXISTS', KEYS[5]) == 0 then return {TEMPORARY_KEY_MISSING} end
 if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], 'total') == 1 then
   redis.call('DEL', KEYS[5])
-  return {-6}
+  return {JOB_EXISTS}
 end
 redis.call('HDEL', KEYS[1], 'failed', 'error', 'reduce_message_sent')
 redis.call('DEL', KEYS[3])
@@ -211,7 +207,7 @@ redis.call('RENAME', KEYS[5], KEYS[2])
 redis.call('PERSIST', KEYS[2])
 redis.call('HSET', KEYS[1], 'total', ARGV[1])
 redis.call('PERSIST', KEYS[1])
-return {0}
+return {OK}
 )lua";
 
 }  // namespace watchbot_progress::redis_detail::scripts

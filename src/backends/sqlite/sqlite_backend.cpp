@@ -194,13 +194,7 @@ const SqliteOptions& SqliteBackend::options() const noexcept { return impl_->db.
 
 std::string SqliteBackend::describe() const { return sqlite_uri(options().path); }
 
-void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
-    validate_jobid(jobid);
-    validate_total(total);
-    if (total > kMaxTotal) {
-        throw InvalidInput("total " + std::to_string(total) + " is over the SQLite backend's limit of " +
-                           std::to_string(kMaxTotal) + " parts (it stores one row per pending part): split the job");
-    }
+void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     impl_->db.write([&](Connection& c) {
         const std::int64_t now = impl_->now();
         std::int64_t id = 0;
@@ -240,12 +234,7 @@ void SqliteBackend::set_total(const std::string& jobid, std::int64_t total, bool
     });
 }
 
-void SqliteBackend::set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
-    validate_jobid(jobid);
-    if (!metadata.is_object()) {
-        throw InvalidInput(std::string("metadata must be a JSON object, not ") + metadata.type_name());
-    }
-    dump_metadata(metadata);  // InvalidInput before touching the database
+void SqliteBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
     impl_->db.write([&](Connection& c) {
         std::int64_t id = 0;
         nlohmann::json merged;
@@ -265,19 +254,16 @@ void SqliteBackend::set_metadata(const std::string& jobid, const nlohmann::json&
     });
 }
 
-bool SqliteBackend::complete_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+bool SqliteBackend::do_complete_part(const std::string& jobid, PartId partid) {
     return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, false, impl_->now()); })
         .job_complete;
 }
 
-CompletionResult SqliteBackend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+CompletionResult SqliteBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return impl_->db.write([&](Connection& c) { return complete_in_transaction(c, jobid, partid, true, impl_->now()); });
 }
 
-std::optional<ClaimToken> SqliteBackend::claim_reduce(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> SqliteBackend::do_claim_reduce(const std::string& jobid) {
     return impl_->db.write([&](Connection& c) -> std::optional<ClaimToken> {
         ClaimToken token = detail::new_claim_token();
         c.statement(
@@ -293,8 +279,7 @@ std::optional<ClaimToken> SqliteBackend::claim_reduce(const std::string& jobid) 
     });
 }
 
-void SqliteBackend::release_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+void SqliteBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     impl_->db.write([&](Connection& c) {
         c.statement(
              "UPDATE wp_jobs SET reduce_sent = 0, reduce_confirmed = 0, reduce_claimed_at = NULL, "
@@ -308,8 +293,7 @@ void SqliteBackend::release_reduce(const std::string& jobid, const ClaimToken& t
     });
 }
 
-std::int64_t SqliteBackend::record_failed_part(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+std::int64_t SqliteBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     return impl_->db.write([&](Connection& c) {
         const JobCore job = require_core(c, jobid);
         validate_partid(jobid, partid, job.total);
@@ -324,8 +308,7 @@ std::int64_t SqliteBackend::record_failed_part(const std::string& jobid, PartId 
     });
 }
 
-std::vector<PartId> SqliteBackend::list_failed_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> SqliteBackend::do_list_failed_parts(const std::string& jobid) {
     return impl_->db.read([&](Connection& c) {
         const JobCore job = require_core(c, jobid);
         std::vector<PartId> parts;
@@ -336,8 +319,7 @@ std::vector<PartId> SqliteBackend::list_failed_parts(const std::string& jobid) {
     });
 }
 
-bool SqliteBackend::confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    validate_jobid(jobid);
+bool SqliteBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     return impl_->db.write([&](Connection& c) {
         c.statement(
              "UPDATE wp_jobs SET reduce_confirmed = 1 WHERE jobid = ?1 AND reduce_sent = 1 AND reduce_claim_token = ?2")
@@ -350,8 +332,7 @@ bool SqliteBackend::confirm_reduce(const std::string& jobid, const ClaimToken& t
     });
 }
 
-std::optional<ClaimToken> SqliteBackend::reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    validate_jobid(jobid);
+std::optional<ClaimToken> SqliteBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
     return impl_->db.write([&](Connection& c) -> std::optional<ClaimToken> {
         const std::int64_t now = impl_->now();
         ClaimToken token = detail::new_claim_token();
@@ -370,8 +351,7 @@ std::optional<ClaimToken> SqliteBackend::reclaim_reduce(const std::string& jobid
     });
 }
 
-std::optional<std::string> SqliteBackend::failure_reason(const std::string& jobid) {
-    validate_jobid(jobid);
+std::optional<std::string> SqliteBackend::do_failure_reason(const std::string& jobid) {
     return impl_->db.read([&](Connection& c) -> std::optional<std::string> {
         auto s = c.statement("SELECT failed, reason FROM wp_jobs WHERE jobid = ?1");
         s.bind(1, jobid);
@@ -381,8 +361,7 @@ std::optional<std::string> SqliteBackend::failure_reason(const std::string& jobi
     });
 }
 
-void SqliteBackend::fail_job(const std::string& jobid, const std::string& reason) {
-    validate_jobid(jobid);
+void SqliteBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     impl_->db.write([&](Connection& c) {
         c.statement("UPDATE wp_jobs SET failed = 1, reason = ?2, updated_at = ?3 WHERE jobid = ?1")
             .bind(1, jobid)
@@ -393,8 +372,7 @@ void SqliteBackend::fail_job(const std::string& jobid, const std::string& reason
     });
 }
 
-JobStatus SqliteBackend::status(const std::string& jobid) {
-    validate_jobid(jobid);
+JobStatus SqliteBackend::do_status(const std::string& jobid) {
     return impl_->db.read([&](Connection& c) {
         auto s = c.statement(kSelectFull + " WHERE jobid = ?1");
         s.bind(1, jobid);
@@ -403,8 +381,7 @@ JobStatus SqliteBackend::status(const std::string& jobid) {
     });
 }
 
-bool SqliteBackend::part_complete(const std::string& jobid, PartId partid) {
-    validate_jobid(jobid);
+bool SqliteBackend::do_part_complete(const std::string& jobid, PartId partid) {
     return impl_->db.read([&](Connection& c) {
         const JobCore job = require_core(c, jobid);
         validate_partid(jobid, partid, job.total);
@@ -414,8 +391,7 @@ bool SqliteBackend::part_complete(const std::string& jobid, PartId partid) {
     });
 }
 
-std::vector<PartId> SqliteBackend::list_pending_parts(const std::string& jobid) {
-    validate_jobid(jobid);
+std::vector<PartId> SqliteBackend::do_list_pending_parts(const std::string& jobid) {
     return impl_->db.read([&](Connection& c) {
         const JobCore job = require_core(c, jobid);
         std::vector<PartId> parts;
@@ -427,7 +403,7 @@ std::vector<PartId> SqliteBackend::list_pending_parts(const std::string& jobid) 
     });
 }
 
-void SqliteBackend::list_jobs(const std::function<void(const JobStatus&)>& visit) {
+void SqliteBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     constexpr std::int64_t kPageSize = 256;
     std::int64_t after = 0;  // wp_jobs.id is positive
     for (;;) {
@@ -444,8 +420,7 @@ void SqliteBackend::list_jobs(const std::function<void(const JobStatus&)>& visit
     }
 }
 
-bool SqliteBackend::delete_job(const std::string& jobid) {
-    validate_jobid(jobid);
+bool SqliteBackend::do_delete_job(const std::string& jobid) {
     return impl_->db.write([&](Connection& c) {
         const auto job = find_core(c, jobid);
         if (!job) return false;

@@ -21,7 +21,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
-namespace ddb = watchbot_progress::dynamodb;
+namespace ddb = watchbot_progress::dynamodb_detail;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -80,8 +80,8 @@ class CompletionTally final : public wp::ForwardingBackend {
 public:
     using ForwardingBackend::ForwardingBackend;
 
-    wp::CompletionResult complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
-        const wp::CompletionResult result = ForwardingBackend::complete_part_and_claim_reduce(jobid, partid);
+    wp::CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
+        const wp::CompletionResult result = ForwardingBackend::do_complete_part_and_claim_reduce(jobid, partid);
         ++completions;
         if (result.job_complete) ++answered_complete;
         if (result.reduce_claimed()) ++claims_won;

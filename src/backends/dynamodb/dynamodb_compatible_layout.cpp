@@ -1,0 +1,77 @@
+#include "backends/dynamodb/dynamodb_compatible_layout.hpp"
+
+#include <algorithm>
+
+namespace watchbot_progress::dynamodb_detail {
+
+void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    const std::string token = detail::secure_random_hex(16);
+    if (!overwrite) {
+        Expression x;
+        aws::PutItemRequest request;
+        request.item = {
+            {kId, aws::string_value(jobid)},
+            {kParts, aws::number_set_range(0, total)},
+            {kTotal, aws::number_value(total)},
+            {kReduceSent, aws::bool_value(false)},
+            {kMetadata, {{"M", nlohmann::json::object()}}},
+            {kUpdatedAt, aws::number_value(table_.now_ms())},
+            {kCreateToken, aws::string_value(token)},
+        };
+        request.condition = x.id_is_free();
+        x.fill(request);
+        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
+        sharded_.forget(jobid);
+        return;
+    }
+    Expression x;
+    UpdateExpression update;
+    update.set(x.name(kParts), x.value("parts", aws::number_set_range(0, total)))
+        .set(x.name(kTotal), x.value("total", aws::number_value(total)));
+    table_.reset_job(x, update, token);
+    for (const char* sharded_only : {kLayout, kShardSize, kShardLevels, kShardGen, kPendingShards}) {
+        update.remove(x.name(sharded_only));
+    }
+    sharded_.replace_job(jobid, x, update.str(), token);
+    sharded_.forget(jobid);
+}
+
+std::optional<bool> CompatibleLayout::try_complete(const std::string& jobid, PartId partid) {
+    Expression x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression()
+                         .set(x.name(kUpdatedAt), x.value("now", aws::number_value(table_.now_ms())))
+                         .delete_from_set(x.name(kParts), x.value("p", aws::number_set({partid})))
+                         .str();
+    const std::string n = x.value("n", aws::number_value(partid));
+    request.condition = x.job_exists() + " AND " + x.not_exists(kLayout) + " AND (" + x.name(kTotal) + " > " + n +
+                        " OR contains(" + x.name(kParts) + ", " + n + "))";
+    x.fill(request);
+    request.return_values = aws::ReturnValues::kAllNew;
+    const aws::WriteResult result = table_.client->update_item(request);
+    if (!result.applied) return std::nullopt;
+    return aws::set_size(result.attributes, kParts) == 0;
+}
+
+std::int64_t CompatibleLayout::remaining(const std::string&, const nlohmann::json& job_item) {
+    return static_cast<std::int64_t>(aws::set_size(job_item, kParts));
+}
+
+std::vector<PartId> CompatibleLayout::pending_parts(const std::string&, const nlohmann::json& job_item) {
+    std::vector<PartId> parts = aws::get_number_set(job_item, kParts);
+    std::sort(parts.begin(), parts.end());
+    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+    return parts;
+}
+
+bool CompatibleLayout::part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) {
+    const std::int64_t total = *aws::get_int(job_item, kTotal);
+    if (partid >= 0 && partid == total && !set_contains(job_item, kParts, 0)) {
+        return !set_contains(job_item, kParts, partid);  // the last part of a Node-tool job (parts 1 .. total)
+    }
+    validate_partid(jobid, partid, total);
+    return !set_contains(job_item, kParts, partid);
+}
+
+}  // namespace watchbot_progress::dynamodb_detail

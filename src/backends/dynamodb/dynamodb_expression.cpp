@@ -1,0 +1,79 @@
+#include "backends/dynamodb/dynamodb_expression.hpp"
+
+#include <cstring>
+
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_layout.hpp"
+
+namespace watchbot_progress::dynamodb_detail {
+
+std::string Expression::name(const std::string& attribute) {
+    names_["#" + attribute] = attribute;
+    return "#" + attribute;
+}
+
+std::string Expression::name_as(const std::string& placeholder, const std::string& attribute) {
+    names_["#" + placeholder] = attribute;
+    return "#" + placeholder;
+}
+
+std::string Expression::value(const std::string& placeholder, nlohmann::json attribute_value) {
+    values_[":" + placeholder] = std::move(attribute_value);
+    return ":" + placeholder;
+}
+
+std::string Expression::exists(const std::string& attribute) { return "attribute_exists(" + name(attribute) + ")"; }
+
+std::string Expression::not_exists(const std::string& attribute) {
+    return "attribute_not_exists(" + name(attribute) + ")";
+}
+
+std::string Expression::equals(const std::string& attribute, const std::string& placeholder, nlohmann::json attribute_value) {
+    return name(attribute) + " = " + value(placeholder, std::move(attribute_value));
+}
+
+std::string Expression::job_exists() { return exists(kTotal) + " AND " + not_exists(kShardOf); }
+
+std::string Expression::id_is_free() { return not_exists(kTotal) + " AND " + not_exists(kShardOf); }
+
+std::string Expression::not_marked_sent_by_python() {
+    const std::string flag = name(kMetadata) + "." + name(kPythonReduceSent);
+    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + value("true", aws::bool_value(true)) + ")";
+}
+
+UpdateExpression& UpdateExpression::action(const char* keyword, std::string text) {
+    for (auto& [clause, actions] : clauses_) {
+        if (std::strcmp(clause, keyword) == 0) {
+            actions.push_back(std::move(text));
+            return *this;
+        }
+    }
+    clauses_.push_back({keyword, {std::move(text)}});
+    return *this;
+}
+
+UpdateExpression& UpdateExpression::set(const std::string& path, const std::string& operand) {
+    return action("SET", path + " = " + operand);
+}
+
+UpdateExpression& UpdateExpression::remove(const std::string& path) { return action("REMOVE", path); }
+
+UpdateExpression& UpdateExpression::add(const std::string& path, const std::string& operand) {
+    return action("ADD", path + " " + operand);
+}
+
+UpdateExpression& UpdateExpression::delete_from_set(const std::string& path, const std::string& operand) {
+    return action("DELETE", path + " " + operand);
+}
+
+std::string UpdateExpression::str() const {
+    std::string out;
+    for (const auto& [clause, actions] : clauses_) {
+        if (!out.empty()) out += ' ';
+        out += clause;
+        for (std::size_t i = 0; i < actions.size(); ++i) out += (i == 0 ? " " : ", ") + actions[i];
+    }
+    return out;
+}
+
+}  // namespace watchbot_progress::dynamodb_detail

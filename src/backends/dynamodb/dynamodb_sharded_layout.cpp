@@ -1,0 +1,356 @@
+#include "backends/dynamodb/dynamodb_sharded_layout.hpp"
+
+#include <algorithm>
+
+namespace watchbot_progress::dynamodb_detail {
+
+using aws::BatchWrite;
+using aws::ReturnValues;
+using aws::WriteResult;
+
+namespace {
+
+constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
+constexpr std::size_t kMaxCachedLayouts = 4096;
+
+}  // namespace
+
+void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
+    if (!overwrite) {
+        Expression x;
+        auto existing = table_.client->get_item({key_of(jobid), true, x.name(kTotal) + ", " + x.name(kShardOf), x.names()});
+        if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
+    }
+    const ShardTree tree = ShardTree::plan(total, table_.options.shard_size, detail::secure_random_hex(8));
+    write_tree(jobid, tree);  // first: the job item below makes them reachable
+
+    Expression x;
+    const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
+    const std::string token = detail::secure_random_hex(16);
+    if (!overwrite) {
+        aws::PutItemRequest request;
+        request.item = {
+            {kId, aws::string_value(jobid)},
+            {kTotal, aws::number_value(total)},
+            {kLayout, aws::string_value(kShardedLayout)},
+            {kShardSize, aws::number_value(tree.shard_size)},
+            {kShardLevels, aws::number_value(tree.levels())},
+            {kShardGen, aws::string_value(tree.gen)},
+            {kPendingShards, pending},
+            {kParts, aws::number_set({kShardedPartsSentinel})},
+            {kReduceSent, aws::bool_value(false)},
+            {kMetadata, {{"M", nlohmann::json::object()}}},
+            {kUpdatedAt, aws::number_value(table_.now_ms())},
+            {kCreateToken, aws::string_value(token)},
+        };
+        request.condition = x.id_is_free();
+        x.fill(request);
+        // Refused: another job of that id, unless this very write was made by an attempt whose
+        // answer was lost (then deleting "its" tree would damage the job just created).
+        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) {
+            delete_tree_quietly(jobid, tree, "a job that lost a creation race");
+            throw InvalidInput(already_exists(jobid));
+        }
+        remember(jobid, tree);
+        return;
+    }
+    UpdateExpression update;
+    update.set(x.name(kTotal), x.value("total", aws::number_value(total)))
+        .set(x.name(kLayout), x.value("layout", aws::string_value(kShardedLayout)))
+        .set(x.name(kShardSize), x.value("size", aws::number_value(tree.shard_size)))
+        .set(x.name(kShardLevels), x.value("levels", aws::number_value(tree.levels())))
+        .set(x.name(kShardGen), x.value("gen", aws::string_value(tree.gen)))
+        .set(x.name(kPendingShards), x.value("pending", pending))
+        .set(x.name(kParts), x.value("sentinel", aws::number_set({kShardedPartsSentinel})));
+    table_.reset_job(x, update, token);
+    try {
+        replace_job(jobid, x, update.str(), token);
+    } catch (...) {
+        // The new items are deleted only when the job item certainly does not refer to them
+        // (unreachable items only take space; deleting a tree in use would damage the job).
+        bool unused = false;
+        try {
+            unused = !JobTable::created_with(table_.read_layout(jobid), token);
+        } catch (const std::exception&) {
+        }
+        if (unused) delete_tree_quietly(jobid, tree, "a job that could not be written");
+        throw;
+    }
+    remember(jobid, tree);
+}
+
+std::optional<ShardTree> ShardedLayout::cached(const std::string& jobid) {
+    std::lock_guard lock(cache_mutex_);
+    auto it = cache_.find(jobid);
+    if (it == cache_.end()) return std::nullopt;
+    return it->second;
+}
+
+void ShardedLayout::remember(const std::string& jobid, const ShardTree& tree) {
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() >= kMaxCachedLayouts) cache_.clear();
+    cache_.insert_or_assign(jobid, tree);
+}
+
+void ShardedLayout::forget(const std::string& jobid) {
+    std::lock_guard lock(cache_mutex_);
+    cache_.erase(jobid);
+}
+
+std::optional<ShardTree> ShardedLayout::tree_of(const std::string& jobid, const nlohmann::json& item) {
+    if (!is_sharded(jobid, item)) {
+        forget(jobid);
+        return std::nullopt;
+    }
+    ShardTree tree = tree_from_job_item(jobid, item);
+    remember(jobid, tree);
+    return tree;
+}
+
+BackendError ShardedLayout::missing_items(const std::string& jobid) {
+    return BackendError("items of sharded job '" + jobid +
+                            "' are missing although the job item refers to them: the job is being overwritten or "
+                            "deleted right now (try again in a moment), or its items were deleted by hand (then "
+                            "delete the job and create it again)",
+                        "ConcurrentModification", true);
+}
+
+void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
+                          const std::function<void(const nlohmann::json&)>& visit) {
+    std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
+    for (int level = tree.levels() - 1; level >= 0; --level) {
+        if (current.empty()) return;
+        std::vector<nlohmann::json> keys;
+        keys.reserve(current.size());
+        std::sort(current.begin(), current.end());
+        current.erase(std::unique(current.begin(), current.end()), current.end());
+        for (std::int64_t index : current) keys.push_back(key_of(tree.item_id(jobid, level, index)));
+        Expression x;
+        const std::string projection = x.name(kId) + ", " + x.name(level == 0 ? kParts : kPendingShards);
+        std::vector<nlohmann::json> items = table_.client->batch_get(keys, projection, x.names(), table_.options.consistent_reads);
+        if (items.size() < keys.size()) throw missing_items(jobid);
+        if (level == 0) {
+            for (const auto& item : items) visit(item);
+            return;
+        }
+        std::vector<std::int64_t> next;
+        for (const auto& item : items) {
+            for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
+        }
+        current = std::move(next);
+    }
+}
+
+void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(touch_mutex_);
+        auto [it, inserted] = last_touch_.try_emplace(jobid, now);
+        if (!inserted) {
+            if (now - it->second < table_.options.touch_interval) return;
+            it->second = now;
+        }
+        if (last_touch_.size() > kMaxCachedLayouts) last_touch_.clear();
+    }
+    Expression x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", aws::number_value(table_.now_ms()))).str();
+    request.condition = x.exists(kTotal) + " AND " + x.equals(kShardGen, "gen", aws::string_value(tree.gen));
+    x.fill(request);
+    try {
+        table_.client->update_item(request);
+    } catch (const std::exception& e) {
+        warn("could not record the progress time of job '" + jobid + "': " + e.what());
+    }
+}
+
+std::optional<bool> ShardedLayout::delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
+                                    const std::string& extra_condition_attr, const std::string& gen) {
+    Expression x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(id);
+    request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", aws::number_set({child}))).str();
+    request.condition = x.exists(kId);
+    if (!extra_condition_attr.empty()) {
+        request.condition += " AND " + x.equals(extra_condition_attr, "gen", aws::string_value(gen));
+    }
+    x.fill(request);
+    request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
+    WriteResult result = table_.client->update_item(request);
+    if (!result.applied) return std::nullopt;
+    return aws::set_size(result.attributes, attribute) == 0;
+}
+
+std::optional<bool> ShardedLayout::complete(const std::string& jobid, const ShardTree& tree, PartId partid) {
+    validate_partid(jobid, partid, tree.total);
+    std::int64_t child = partid;
+    std::int64_t index = partid / tree.shard_size;
+    touch(jobid, tree);
+    for (int level = 0; level < tree.levels(); ++level) {
+        const std::string id = tree.item_id(jobid, level, index);
+        auto empty = delete_from_set(id, level == 0 ? kParts : kPendingShards, child);
+        if (!empty) return std::nullopt;
+        if (!*empty) return false;
+        table_.set_expiry(id);  // an empty shard or index item is finished
+        child = index;
+        index = index / tree.shard_size;
+    }
+    // The top level's item `child` is empty: take it out of the job item's pending set.
+    return delete_from_set(jobid, kPendingShards, child, kShardGen, tree.gen);
+}
+
+ShardedLayout::OldTree ShardedLayout::old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
+    if (!is_job_item(item) || !has(*item, kLayout) || !is_sharded(jobid, *item)) return {};
+    try {
+        return {tree_from_job_item(jobid, *item), false};
+    } catch (const BackendError& e) {
+        if (e.code() != "InvalidJobItem") throw;
+        warn("job " + jobid + ": its item's layout attributes are damaged, so its shard items cannot be found "
+             "and stay behind (unreachable; they only take space)");
+        return {std::nullopt, true};
+    }
+}
+
+void ShardedLayout::replace_job(const std::string& jobid, const Expression& base, const std::string& update, const std::string& token) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        const std::optional<nlohmann::json> item = table_.read_layout(jobid);
+        if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
+        if (attempt > 0 && JobTable::created_with(item, token)) return;  // our switch; its answer was lost
+        const OldTree old = old_tree(jobid, item);
+        if (old.tree) delete_replaced_items(jobid, *old.tree);
+        Expression x = base;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        request.update = update;
+        request.condition = x.not_exists(kShardOf) + " AND " + old.unchanged(x);
+        x.fill(request);
+        try {
+            if (table_.client->update_item(request).applied) return;
+        } catch (const BackendError& e) {
+            // No definite answer (every attempt's answer lost, cut off, timed out or 5xx): the
+            // switch may have been applied. One read tells; if it fails too, the error stands.
+            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            if (JobTable::created_with(table_.read_layout(jobid), token)) return;
+            throw;
+        }
+    }
+    throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
+                       "concurrently?); try again",
+                       "ConcurrentModification", true);
+}
+
+void ShardedLayout::delete_replaced_items(const std::string& jobid, const ShardTree& old) {
+    try {
+        delete_tree(jobid, old);
+    } catch (const BackendError& e) {
+        throw BackendError("job '" + jobid + "': deleting the " + std::to_string(old.item_count()) +
+                               " shard items of the job being replaced or deleted failed (" + e.what() +
+                               "); nothing else was changed, but the job cannot be used until this is done: "
+                               "repeat the overwrite or the deletion",
+                           e.code(), e.retryable());
+    }
+}
+
+void ShardedLayout::write_tree(const std::string& jobid, const ShardTree& tree) {
+    std::vector<BatchWrite> writes;
+    for (int level = 0; level < tree.levels(); ++level) {
+        for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
+            writes.push_back(BatchWrite::put(tree.make_item(jobid, level, i)));
+            if (writes.size() >= kCreateWritesPerRound) {
+                table_.client->batch_write(writes, table_.options.write_parallelism);
+                writes.clear();
+            }
+        }
+    }
+    table_.client->batch_write(writes, table_.options.write_parallelism);
+}
+
+void ShardedLayout::delete_tree(const std::string& jobid, const ShardTree& tree) {
+    std::vector<BatchWrite> writes;
+    for (int level = 0; level < tree.levels(); ++level) {
+        for (std::int64_t i = 0; i < tree.counts[static_cast<std::size_t>(level)]; ++i) {
+            writes.push_back(BatchWrite::remove(key_of(tree.item_id(jobid, level, i))));
+            if (writes.size() >= kCreateWritesPerRound) {
+                table_.client->batch_write(writes, table_.options.write_parallelism);
+                writes.clear();
+            }
+        }
+    }
+    table_.client->batch_write(writes, table_.options.write_parallelism);
+}
+
+void ShardedLayout::delete_tree_quietly(const std::string& jobid, const ShardTree& tree, const char* what) noexcept {
+    try {
+        delete_tree(jobid, tree);
+    } catch (const std::exception& e) {
+        warn("job " + jobid + ": could not delete the " + std::to_string(tree.item_count()) + " shard items of " +
+             what + " (they are unreachable and only take space): " + e.what());
+    }
+}
+
+bool ShardedLayout::delete_job(const std::string& jobid) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        const std::optional<nlohmann::json> item = table_.read_layout(jobid);
+        if (!is_job_item(item)) return attempt > 0;  // no job: none at the first look, or deleted since
+        const OldTree old = old_tree(jobid, item);
+        if (old.tree) delete_replaced_items(jobid, *old.tree);
+        Expression x;
+        aws::DeleteItemRequest request;
+        request.key = key_of(jobid);
+        request.condition = x.job_exists() + " AND " + old.unchanged(x);
+        x.fill(request);
+        bool applied = false;
+        try {
+            applied = table_.client->delete_item(request).applied;
+        } catch (const BackendError& e) {
+            // No definite answer: the deletion may have been applied. One read tells.
+            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            forget(jobid);
+            if (!is_job_item(table_.read_layout(jobid))) return true;
+            throw;
+        }
+        forget(jobid);
+        if (applied) return true;
+    }
+    throw BackendError("job '" + jobid + "' kept changing while it was being deleted (replaced concurrently?); try "
+                       "again",
+                       "ConcurrentModification", true);
+}
+
+std::int64_t ShardedLayout::remaining(const std::string& jobid, const nlohmann::json& job_item) {
+    const ShardTree tree = tree_from_job_item(jobid, job_item);
+    std::int64_t remaining = 0;
+    visit_pending_shards(jobid, tree, job_item, [&](const nlohmann::json& shard) {
+        remaining += static_cast<std::int64_t>(aws::set_size(shard, kParts));
+    });
+    return remaining;
+}
+
+std::vector<PartId> ShardedLayout::pending_parts(const std::string& jobid, const nlohmann::json& job_item) {
+    const ShardTree tree = tree_from_job_item(jobid, job_item);
+    std::vector<PartId> parts;
+    visit_pending_shards(jobid, tree, job_item, [&](const nlohmann::json& shard) {
+        for (std::int64_t p : aws::get_number_set(shard, kParts)) parts.push_back(p);
+    });
+    std::sort(parts.begin(), parts.end());
+    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+    return parts;
+}
+
+bool ShardedLayout::part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) {
+    const ShardTree tree = tree_from_job_item(jobid, job_item);
+    validate_partid(jobid, partid, tree.total);
+    Expression x;
+    auto shard = table_.client->get_item({key_of(tree.item_id(jobid, 0, partid / tree.shard_size)),
+                                          table_.options.consistent_reads, x.name(kParts), x.names()});
+    if (!shard) {
+        throw BackendError("the shard item of part " + std::to_string(partid) + " of job '" + jobid +
+                               "' is missing: the job was damaged or is being replaced; try again, or delete and "
+                               "recreate the job",
+                           "InvalidJobItem", false);
+    }
+    return !set_contains(*shard, kParts, partid);
+}
+
+}  // namespace watchbot_progress::dynamodb_detail

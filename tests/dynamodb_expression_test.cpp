@@ -1,0 +1,51 @@
+// The DynamoDB backend's expression builder (src/backends/dynamodb/dynamodb_expression.hpp): the
+// names and values an expression uses are gathered as it is written, and update clauses keep the
+// order they were first used in.
+
+#include <gtest/gtest.h>
+
+#include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "backends/dynamodb/dynamodb_client.hpp"
+#include "backends/dynamodb/dynamodb_expression.hpp"
+
+namespace aws = watchbot_progress::aws;
+namespace ddb = watchbot_progress::dynamodb_detail;
+using nlohmann::json;
+
+TEST(DynamoDbExpression, GathersTheNamesAndValuesItUses) {
+    ddb::Expression x;
+    EXPECT_EQ(x.job_exists(), "attribute_exists(#total) AND attribute_not_exists(#shardOf)");
+    EXPECT_EQ(x.equals("reduceClaim", "token", aws::string_value("t")), "#reduceClaim = :token");
+    EXPECT_EQ(x.name_as("k0", "a key with spaces"), "#k0");
+    EXPECT_EQ(x.names(), json({{"#total", "total"}, {"#shardOf", "shardOf"}, {"#reduceClaim", "reduceClaim"},
+                               {"#k0", "a key with spaces"}}));
+    EXPECT_EQ(x.values(), json({{":token", aws::string_value("t")}}));
+}
+
+TEST(DynamoDbExpression, CreationAndPythonMarkConditions) {
+    ddb::Expression x;
+    EXPECT_EQ(x.id_is_free(), "attribute_not_exists(#total) AND attribute_not_exists(#shardOf)");
+    EXPECT_EQ(x.not_marked_sent_by_python(),
+              "(attribute_not_exists(#metadata.#reduce_message_sent) OR #metadata.#reduce_message_sent <> :true)");
+    EXPECT_EQ(x.values(), json({{":true", aws::bool_value(true)}}));
+}
+
+TEST(DynamoDbExpression, UpdateClausesKeepTheOrderTheyWereFirstUsedIn) {
+    ddb::UpdateExpression update;
+    EXPECT_TRUE(update.empty());
+    update.set("#a", ":a").delete_from_set("#p", ":p").set("#b", ":b").remove("#c").remove("#d").add("#n", ":one");
+    EXPECT_FALSE(update.empty());
+    EXPECT_EQ(update.str(), "SET #a = :a, #b = :b DELETE #p :p REMOVE #c, #d ADD #n :one");
+}
+
+TEST(DynamoDbExpression, FillsARequestWithWhatItGathered) {
+    ddb::Expression x;
+    aws::UpdateItemRequest update;
+    update.condition = x.equals("total", "n", aws::number_value(3));
+    x.fill(update);
+    EXPECT_EQ(update.names, json({{"#total", "total"}}));
+    EXPECT_EQ(update.values, json({{":n", aws::number_value(3)}}));
+    aws::GetItemRequest get;  // names only
+    x.fill(get);
+    EXPECT_EQ(get.names, json({{"#total", "total"}}));
+}
