@@ -44,14 +44,15 @@ public:
     bool fail_confirm = false;
     int releases = 0;
 
-    void release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+protected:
+    void do_release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         ++releases;
         if (fail_release) throw wp::BackendError("release refused", "TestRelease", true);
-        ForwardingBackend::release_reduce(jobid, token);
+        ForwardingBackend::do_release_reduce(jobid, token);
     }
-    bool confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+    bool do_confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         if (fail_confirm) throw wp::BackendError("confirm refused", "TestConfirm", true);
-        return ForwardingBackend::confirm_reduce(jobid, token);
+        return ForwardingBackend::do_confirm_reduce(jobid, token);
     }
 };
 
