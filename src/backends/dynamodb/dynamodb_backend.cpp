@@ -221,7 +221,7 @@ const std::string& DynamoDbBackend::table_name() const noexcept { return impl_->
 std::string DynamoDbBackend::describe() const { return impl_->description; }
 
 BackendStats DynamoDbBackend::stats() const {
-    const aws::DynamoDbTraffic t = impl_->table.client->traffic();
+    const aws::HttpTraffic t = impl_->table.client->traffic();
     return {t.requests, t.bytes_sent, t.bytes_received};
 }
 

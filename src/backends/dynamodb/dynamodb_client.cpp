@@ -22,19 +22,6 @@ std::string_view to_string(ReturnValues value) {
     return "NONE";
 }
 
-HttpResponse DynamoDbCountingHttpClient::send(const HttpRequest& request) {
-    requests_.fetch_add(1, std::memory_order_relaxed);
-    bytes_sent_.fetch_add(request.body.size(), std::memory_order_relaxed);
-    HttpResponse response = inner_->send(request);
-    bytes_received_.fetch_add(response.body.size(), std::memory_order_relaxed);
-    return response;
-}
-
-DynamoDbTraffic DynamoDbCountingHttpClient::traffic() const {
-    return {requests_.load(std::memory_order_relaxed), bytes_sent_.load(std::memory_order_relaxed),
-            bytes_received_.load(std::memory_order_relaxed)};
-}
-
 namespace {
 
 // DynamoDB leaves writes/keys of a batch unprocessed when they exceed the table's throughput: when
@@ -55,9 +42,7 @@ void add_expression_attributes(nlohmann::json& request, const nlohmann::json& na
 
 DynamoDbClient::DynamoDbClient(AwsClientConfig config, std::string table) : table_(std::move(table)) {
     if (table_.empty()) throw ConfigError("DynamoDbClient needs a table name");
-    if (!config.http) config.http = std::make_shared<CurlHttpClient>(config.http_options);
-    counter_ = std::make_shared<DynamoDbCountingHttpClient>(std::move(config.http));
-    config.http = counter_;
+    counter_ = count_traffic(config);
     aws_ = std::make_unique<AwsClient>(std::move(config));
 }
 

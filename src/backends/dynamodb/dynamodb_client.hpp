@@ -24,7 +24,6 @@
 //
 // Thread safety: every method may be called concurrently from any number of threads.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/aws_client.hpp"
+#include "aws/counting_http_client.hpp"
 #include "aws/http_client.hpp"
 
 namespace watchbot_progress::aws {
@@ -118,27 +118,6 @@ struct CreateTableRequest {
     std::int64_t write_capacity = 5;
 };
 
-// Traffic of one client: HTTP round trips (attempts, retries included) and body bytes.
-struct DynamoDbTraffic {
-    std::uint64_t requests = 0;
-    std::uint64_t bytes_sent = 0;
-    std::uint64_t bytes_received = 0;
-};
-
-// An HttpClient that counts what passes through another one. Thread-safe.
-class DynamoDbCountingHttpClient final : public HttpClient {
-public:
-    explicit DynamoDbCountingHttpClient(std::shared_ptr<HttpClient> inner) : inner_(std::move(inner)) {}
-    HttpResponse send(const HttpRequest& request) override;
-    DynamoDbTraffic traffic() const;
-
-private:
-    std::shared_ptr<HttpClient> inner_;
-    std::atomic<std::uint64_t> requests_{0};
-    std::atomic<std::uint64_t> bytes_sent_{0};
-    std::atomic<std::uint64_t> bytes_received_{0};
-};
-
 class DynamoDbClient {
 public:
     // `config` is an AwsClient configuration for service "dynamodb" (AwsClient::config_from_env);
@@ -148,7 +127,7 @@ public:
 
     const std::string& table() const noexcept { return table_; }
     const AwsClient& aws() const noexcept { return *aws_; }
-    DynamoDbTraffic traffic() const { return counter_->traffic(); }
+    HttpTraffic traffic() const { return counter_->traffic(); }
 
     // GetItem: the item, or nullopt when there is none with that key.
     std::optional<nlohmann::json> get_item(const GetItemRequest& request) const;
@@ -194,7 +173,7 @@ private:
     void batch_write_chunk(const std::vector<BatchWrite>& writes, std::size_t begin, std::size_t end) const;
     void backoff(int round) const;
 
-    std::shared_ptr<DynamoDbCountingHttpClient> counter_;
+    std::shared_ptr<CountingHttpClient> counter_;
     std::unique_ptr<AwsClient> aws_;
     std::string table_;
 };

@@ -9,27 +9,13 @@
 #include <string>
 
 #include "aws/aws_client.hpp"
+#include "aws/counting_http_client.hpp"
 #include "aws/env.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry.hpp"
 #include "watchbot_progress/sns_notifier.hpp"
 
 namespace watchbot_progress::aws {
-
-// Counts what goes through another HttpClient: requests (every attempt, failed ones too) and body
-// bytes. Thread-safe.
-class SnsCountingHttpClient final : public HttpClient {
-public:
-    explicit SnsCountingHttpClient(std::shared_ptr<HttpClient> inner) : inner_(std::move(inner)) {}
-    HttpResponse send(const HttpRequest& request) override;
-
-    std::atomic<std::uint64_t> requests{0};
-    std::atomic<std::uint64_t> bytes_sent{0};
-    std::atomic<std::uint64_t> bytes_received{0};
-
-private:
-    std::shared_ptr<HttpClient> inner_;
-};
 
 // The topic ARN the options name, else the WorkTopic variable of `env`. Throws ConfigError when
 // neither is set, or when the ARN is not an SNS topic ARN.
@@ -47,13 +33,13 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
 namespace watchbot_progress {
 
 struct SnsNotifier::Impl {
-    // `config.http` (or a CurlHttpClient) is wrapped in a SnsCountingHttpClient.
+    // `config.http` (or a CurlHttpClient) is wrapped in a CountingHttpClient (count_traffic).
     Impl(std::string topic_arn, const SnsOptions& options, aws::AwsClientConfig config);
 
     std::string topic_arn;
     int batch_attempts;
     aws::RetryPolicy batch_retry;  // backoff between PublishBatch rounds
-    std::shared_ptr<aws::SnsCountingHttpClient> http;
+    std::shared_ptr<aws::CountingHttpClient> http;
     aws::AwsClient client;
 
     std::atomic<std::uint64_t> messages_published{0};

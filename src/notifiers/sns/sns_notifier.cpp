@@ -14,14 +14,6 @@ namespace watchbot_progress {
 
 namespace aws {
 
-HttpResponse SnsCountingHttpClient::send(const HttpRequest& request) {
-    ++requests;
-    bytes_sent += request.body.size();
-    HttpResponse response = inner_->send(request);
-    bytes_received += response.body.size();
-    return response;
-}
-
 std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env) {
     if (!options.topic_arn.empty()) {
         parse_sns_topic_arn(options.topic_arn, "the topic");
@@ -80,10 +72,9 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
 }
 
 namespace {
-AwsClientConfig with_counting_http(AwsClientConfig config, std::shared_ptr<SnsCountingHttpClient>& counting) {
-    std::shared_ptr<HttpClient> inner = config.http ? config.http : std::make_shared<CurlHttpClient>(config.http_options);
-    counting = std::make_shared<SnsCountingHttpClient>(std::move(inner));
-    config.http = counting;
+// `config` with its requests counted by `counting` (set here), for the Impl's member initializers.
+AwsClientConfig with_counting_http(AwsClientConfig config, std::shared_ptr<CountingHttpClient>& counting) {
+    counting = count_traffic(config);
     return config;
 }
 }  // namespace
@@ -166,9 +157,10 @@ const std::string& SnsNotifier::topic_arn() const { return impl_->topic_arn; }
 
 SnsStats SnsNotifier::stats() const {
     SnsStats s;
-    s.requests = impl_->http->requests.load();
-    s.bytes_sent = impl_->http->bytes_sent.load();
-    s.bytes_received = impl_->http->bytes_received.load();
+    const aws::HttpTraffic traffic = impl_->http->traffic();
+    s.requests = traffic.requests;
+    s.bytes_sent = traffic.bytes_sent;
+    s.bytes_received = traffic.bytes_received;
     s.messages_published = impl_->messages_published.load();
     s.messages_failed = impl_->messages_failed.load();
     s.entries_retried = impl_->entries_retried.load();
