@@ -16,6 +16,7 @@
 #include "aws/aws_client.hpp"
 #include "aws/clock.hpp"
 #include "aws/credentials.hpp"
+#include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/http_client.hpp"
 #include "fuzz_check.hpp"
@@ -76,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     wp::DynamoDbOptions options;
     options.table = "tbl";
     options.scan_page_limit = 10;
-    wp::DynamoDbBackend backend(options, client);
+    const auto owned = wp::detail::DynamoDbBackendAccess::over_client(options, client);
+    wp::DynamoDbBackend& backend = *owned;
 
     try {
         switch (method) {
@@ -97,8 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 // A sharded job's completion walks index items: force that layout.
                 options.layout = wp::DynamoDbLayout::kSharded;
                 options.shard_size = 2;
-                wp::DynamoDbBackend sharded(options, client);
-                (void)sharded.complete_part_and_claim_reduce("j", 5);
+                const auto sharded = wp::detail::DynamoDbBackendAccess::over_client(options, client);
+                (void)sharded->complete_part_and_claim_reduce("j", 5);
             }
         }
     } catch (const wp::Error& e) {

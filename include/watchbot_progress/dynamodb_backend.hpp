@@ -54,6 +54,9 @@ namespace watchbot_progress {
 namespace aws {
 class DynamoDbClient;  // the library's own DynamoDB client (private header src/backends/dynamodb/dynamodb_client.hpp)
 }
+namespace detail {
+struct DynamoDbBackendAccess;  // src/backends/dynamodb/dynamodb_backend_access.hpp
+}
 
 enum class DynamoDbLayout {
     kAuto,        // compatible up to sharded_threshold parts, sharded above
@@ -120,10 +123,6 @@ public:
     // ARN is not a DynamoDB table ARN or the name is not a valid table name, when no region can be
     // found, or when the endpoint is not an http(s) URL; InvalidInput for bad layout options.
     explicit DynamoDbBackend(DynamoDbOptions options = {});
-    // For tests and custom transports: a backend over an existing client (see
-    // src/backends/dynamodb/dynamodb_client.hpp). options.table/region/endpoint/credentials are not used except
-    // in describe().
-    DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
     ~DynamoDbBackend() override;
 
     // DynamoDbBackend(DynamoDbOptions{}): the table from ProgressTable, everything else from the
@@ -200,6 +199,11 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
 
 private:
+    // The library's (and its tests') way to a backend over an existing client:
+    // detail::DynamoDbBackendAccess (src/backends/dynamodb/dynamodb_backend_access.hpp).
+    friend struct detail::DynamoDbBackendAccess;
+    DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

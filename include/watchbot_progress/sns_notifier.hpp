@@ -72,6 +72,10 @@ struct SnsStats {
     std::uint64_t entries_retried = 0;     // batch entries sent again after a partial batch failure
 };
 
+namespace detail {
+struct SnsNotifierAccess;  // src/notifiers/sns/sns_internal.hpp
+}  // namespace detail
+
 class SnsNotifier final : public Notifier {
 public:
     static constexpr std::size_t kMaxMessageBytes = 262'144;
@@ -117,12 +121,14 @@ public:
     const std::string& topic_arn() const;
     SnsStats stats() const;
 
-    // Internal: the library builds notifiers on an explicit AWS client configuration through this
-    // (src/notifiers/sns/sns_internal.hpp); users cannot make an Impl.
-    struct Impl;
-    explicit SnsNotifier(std::unique_ptr<Impl> impl);
+    struct Impl;  // src/notifiers/sns/sns_internal.hpp
 
 private:
+    // The library builds notifiers on an explicit AWS client configuration through
+    // detail::SnsNotifierAccess (src/notifiers/sns/sns_internal.hpp, used by tests too).
+    friend struct detail::SnsNotifierAccess;
+    explicit SnsNotifier(std::unique_ptr<Impl> impl);
+
     std::unique_ptr<Impl> impl_;
 };
 

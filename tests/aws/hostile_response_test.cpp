@@ -15,6 +15,7 @@
 
 #include "aws/aws_test_util.hpp"
 #include "aws/credentials.hpp"
+#include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/env.hpp"
 #include "notifiers/sns/sns_internal.hpp"
@@ -88,7 +89,7 @@ struct ScriptedDynamoBackend {
         auto client = std::make_shared<aws::DynamoDbClient>(std::move(config), "tbl");
         wp::DynamoDbOptions options;
         options.table = "tbl";
-        backend = std::make_shared<wp::DynamoDbBackend>(options, client);
+        backend = wp::detail::DynamoDbBackendAccess::over_client(options, client);
     }
     void answer_always(ScriptedResponse response) {
         server.set_handler([response](const wp_test::RecordedRequest&) { return response; });

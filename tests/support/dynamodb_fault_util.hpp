@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/fault_proxy.hpp"
 #include "dynamodb_test_util.hpp"
@@ -32,7 +33,7 @@ inline std::shared_ptr<watchbot_progress::DynamoDbBackend> proxied_backend(const
         ++retries;
         std::this_thread::sleep_for(delay);
     };
-    return std::make_shared<watchbot_progress::DynamoDbBackend>(options, std::make_shared<aws::DynamoDbClient>(config, table));
+    return watchbot_progress::detail::DynamoDbBackendAccess::over_client(options, std::make_shared<aws::DynamoDbClient>(config, table));
 }
 
 // Proxy options towards the test's dynalite: `kinds` at `rate`, optionally aimed (`match`: only

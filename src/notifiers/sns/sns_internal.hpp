@@ -47,6 +47,20 @@ struct SnsNotifier::Impl {
     std::atomic<std::uint64_t> entries_retried{0};
 };
 
+namespace detail {
+
+// The library's way to an SnsNotifier on an explicit AWS client configuration (SnsNotifier's
+// constructor from an Impl is private: users cannot make one).
+struct SnsNotifierAccess {
+    static std::shared_ptr<SnsNotifier> make(std::string topic_arn, const SnsOptions& options,
+                                             aws::AwsClientConfig config) {
+        return std::shared_ptr<SnsNotifier>(
+            new SnsNotifier(std::make_unique<SnsNotifier::Impl>(std::move(topic_arn), options, std::move(config))));
+    }
+};
+
+}  // namespace detail
+
 }  // namespace watchbot_progress
 
 namespace watchbot_progress::aws {

@@ -85,7 +85,7 @@ std::shared_ptr<SnsNotifier> make_sns_notifier(const SnsOptions& options,
     std::string topic = sns_topic_arn(options, env);
     AwsClientConfig config = sns_client_config(options, topic, env);
     if (customize) customize(config);
-    return std::make_shared<SnsNotifier>(std::make_unique<SnsNotifier::Impl>(std::move(topic), options, std::move(config)));
+    return detail::SnsNotifierAccess::make(std::move(topic), options, std::move(config));
 }
 
 }  // namespace aws

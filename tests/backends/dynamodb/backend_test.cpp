@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "aws/test_http_server.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
@@ -690,7 +691,8 @@ TEST(DynamoDbLayout, AClaimWhoseAnswerWasLostIsStillWonByItsCaller) {
     config.hooks.sleep = [](std::chrono::milliseconds) {};
     auto client = std::make_shared<aws::DynamoDbClient>(config, kTable);
     wp_test::ensure_dynamodb_test_table(kTable);
-    wp::DynamoDbBackend backend(wp::DynamoDbOptions{}, client);
+    const auto owned = wp::detail::DynamoDbBackendAccess::over_client(wp::DynamoDbOptions{}, client);
+    wp::DynamoDbBackend& backend = *owned;
     const std::string jobid = new_id("lost");
     backend.set_total(jobid, 1);
     const auto r = backend.complete_part_and_claim_reduce(jobid, 0);
