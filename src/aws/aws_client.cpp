@@ -8,6 +8,7 @@
 #include "aws/error_classification.hpp"
 #include "aws/error_parsing.hpp"
 #include "aws/sigv4.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -203,7 +204,7 @@ nlohmann::json AwsClient::json_call(std::string_view target, const nlohmann::jso
                                (doc.is_discarded() ? "not JSON (or cut short)" : "not a JSON object") +
                                "; check that the endpoint " + redact_url(config_.endpoint) + " is a " +
                                config_.service + " service",
-                           "InvalidResponse", false);
+                           std::string(error_code::kInvalidResponse), false);
     }
     return doc;
 }
@@ -231,7 +232,7 @@ pugi::xml_document AwsClient::query_call(std::string_view action, const QueryPar
         throw BackendError(config_.service + " " + std::string(action) +
                                " returned a body that is not XML; check that the endpoint " +
                                redact_url(config_.endpoint) + " is a " + config_.service + " service",
-                           "InvalidResponse", false);
+                           std::string(error_code::kInvalidResponse), false);
     }
     return doc;
 }

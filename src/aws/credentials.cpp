@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "watchbot_progress/error_codes.hpp"
+
 namespace watchbot_progress::aws {
 
 Credentials EnvironmentCredentialsProvider::get_credentials() {
@@ -27,7 +29,7 @@ Credentials credentials_from_json(std::string_view body, std::string_view source
     auto fail = [&](const std::string& why) -> BackendError {
         return BackendError(std::string(source) + " returned unusable credentials (" + why +
                                 "); check the credentials endpoint and the role it serves",
-                            "InvalidCredentialsResponse", false);
+                            std::string(error_code::kInvalidCredentialsResponse), false);
     };
     nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) throw fail("the answer is not a JSON object");

@@ -8,11 +8,13 @@
 
 #include <string_view>
 
+#include "watchbot_progress/error_codes.hpp"
+
 namespace watchbot_progress::aws {
 
 // Error codes the HTTP client uses for failures that have no HTTP response (http_status 0).
 namespace transport_error {
-inline constexpr std::string_view kConnection = "ConnectionError";     // refused, reset, DNS, broken pipe
+inline constexpr std::string_view kConnection = error_code::kConnection;  // refused, reset, DNS, broken pipe
 inline constexpr std::string_view kTimeout = "TimeoutError";           // connect or total timeout
 inline constexpr std::string_view kTls = "TlsError";                   // certificate verification failed
 inline constexpr std::string_view kInvalidEndpoint = "InvalidEndpoint";

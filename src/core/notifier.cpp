@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -20,7 +21,7 @@ void Notifier::check_message(const std::string& /*subject*/, const std::string& 
 void Notifier::publish_batch(std::span<const OutgoingMessage> messages) {
     std::vector<std::size_t> failed;
     std::string first_error;
-    std::string code = "PublishFailed";
+    std::string code = std::string(error_code::kPublishFailed);
     bool retryable = true;
     for (std::size_t i = 0; i < messages.size(); ++i) {
         try {

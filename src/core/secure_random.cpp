@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::detail {
@@ -30,7 +31,7 @@ void secure_random_bytes(std::span<std::uint8_t> out) {
             if (errno == EINTR) continue;
             throw BackendError(std::string("the kernel's random source (getrandom) failed: ") + std::strerror(errno) +
                                    "; run on Linux 3.17 or later",
-                               "RANDOM_UNAVAILABLE", false);
+                               std::string(error_code::kRandomUnavailable), false);
         }
         filled += static_cast<std::size_t>(n);
     }

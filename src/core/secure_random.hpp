@@ -3,7 +3,7 @@
 // message ids and receipt handles. Bytes come from the kernel's CSPRNG (getrandom(2)), so they are
 // unpredictable, never repeat across threads or fork()ed processes, and need no seeding.
 //
-// Thread-safe. Throws BackendError("RANDOM_UNAVAILABLE") in the unlikely case the kernel refuses
+// Thread-safe. Throws BackendError (code error_code::kRandomUnavailable) in the unlikely case the kernel refuses
 // (getrandom failing with anything but EINTR, e.g. ENOSYS on a kernel older than 3.17).
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 
 #include "job/batch_publisher.hpp"
 #include "job/map_message_stream.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"
 #include "watchbot_progress/messages.hpp"
@@ -85,7 +86,7 @@ std::string create_job(PartSource& parts, const CreateJobOptions& options) {
                                " of its " + std::to_string(total) + " parts could not be published to " +
                                notifier->describe() + " (parts " + describe_failed(failed) + "): " + first_error +
                                ". Send those parts again, or delete the job and create it anew.",
-                           "PublishFailed", true, std::move(indexes));
+                           std::string(error_code::kPublishFailed), true, std::move(indexes));
     }
     return jobid;
 }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "sqlite/sqlite_error.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::sqlite_detail {
@@ -94,7 +95,7 @@ Connection::Connection(const SqliteOptions& options) : path_(options.path) {
             if (got != "wal") {
                 throw BackendError("SQLite could not switch '" + path_ + "' to WAL journal mode (it is in '" + got +
                                        "' mode): put the database on a local filesystem that supports shared memory",
-                                   "SQLITE_WAL_UNAVAILABLE", false);
+                                   std::string(error_code::kSqliteWalUnavailable), false);
             }
         }
         exec(synchronous_pragma(options.synchronous));

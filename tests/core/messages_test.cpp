@@ -1,10 +1,12 @@
-// The ground floor's message formats (messages.hpp) and job id rules, which every tool shares.
+// The ground floor: message formats (messages.hpp), the job id rules every tool shares, and the
+// library's error codes (error_codes.hpp).
 
 #include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp = watchbot_progress;
@@ -57,4 +59,17 @@ TEST(Messages, MapMessageFromEnv) {
     ::setenv("Message", R"({"jobid":"j","partid":2})", 1);
     EXPECT_EQ(wp::map_message_from_env().partid, 2);
     ::unsetenv("Message");
+}
+
+// The library's own BackendError codes are API: users compare code() with them, so their
+// spellings stay.
+TEST(ErrorCodes, KeepTheirSpellings) {
+    namespace ec = wp::error_code;
+    EXPECT_EQ(ec::kConnection, "ConnectionError");
+    EXPECT_EQ(ec::kInvalidResponse, "InvalidResponse");
+    EXPECT_EQ(ec::kConcurrentModification, "ConcurrentModification");
+    EXPECT_EQ(ec::kInvalidJobItem, "InvalidJobItem");
+    EXPECT_EQ(ec::kUnexpectedReply, "UnexpectedReply");
+    EXPECT_EQ(ec::kSqliteWalUnavailable, "SQLITE_WAL_UNAVAILABLE");
+    EXPECT_EQ(ec::kPublishFailed, "PublishFailed");
 }

@@ -9,6 +9,7 @@
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "backends/dynamodb/dynamodb_job_table.hpp"
 #include "backends/dynamodb/dynamodb_sharded_layout.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -91,7 +92,7 @@ struct DynamoDbBackend::Impl {
         }
         throw BackendError("job '" + jobid + "' kept changing while part " + std::to_string(partid) +
                                " was being completed (replaced concurrently?); try again",
-                           "ConcurrentModification", true);
+                           std::string(error_code::kConcurrentModification), true);
     }
 
     // The conditional claim; `completion` (when the caller just completed a part) adds the
@@ -392,7 +393,7 @@ std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, Pa
         validate_partid(jobid, partid, aws::get_int(item, kTotal).value_or(0));  // InvalidInput
         throw BackendError("job '" + jobid + "' changed while part " + std::to_string(partid) +
                                " was recorded as failed; try again",
-                           "ConcurrentModification", true);
+                           std::string(error_code::kConcurrentModification), true);
     }
     return static_cast<std::int64_t>(aws::set_size(result.attributes, kFailedParts));
 }

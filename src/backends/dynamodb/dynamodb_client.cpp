@@ -7,6 +7,7 @@
 
 #include "aws/error_classification.hpp"
 #include "aws/url.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -69,7 +70,7 @@ nlohmann::json DynamoDbClient::invoke(std::string_view operation, const nlohmann
 void DynamoDbClient::invalid_response(std::string_view operation, const std::string& what) const {
     throw BackendError("DynamoDB " + std::string(operation) + " on table '" + table_ + "' returned an answer whose " + what +
                            "; check that the endpoint " + redact_url(aws_->config().endpoint) + " is a DynamoDB service",
-                       "InvalidResponse", false);
+                       std::string(error_code::kInvalidResponse), false);
 }
 
 WriteResult DynamoDbClient::conditional_write(std::string_view operation, nlohmann::json request,

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "watchbot_progress/error_codes.hpp"
 
 namespace watchbot_progress::dynamodb_detail {
 
@@ -26,7 +27,7 @@ bool is_sharded(const std::string& jobid, const nlohmann::json& item) {
     if (it->contains("S") && (*it)["S"] == kShardedLayout) return true;
     throw BackendError("job '" + jobid + "' has a layout this version of the library does not know (" + it->dump() +
                            "): upgrade watchbot-progress",
-                       "UnknownLayout", false);
+                       std::string(error_code::kUnknownLayout), false);
 }
 
 std::string render_error(const nlohmann::json& attribute) {
@@ -82,7 +83,7 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
             s.metadata = aws::from_attribute_map((*it)["M"]);
         } catch (const InvalidInput& e) {
             throw BackendError("job '" + jobid + "' has metadata this library cannot read: " + e.what(),
-                               "InvalidJobItem", false);
+                               std::string(error_code::kInvalidJobItem), false);
         }
     }
     s.updated_at_ms = aws::get_int(item, kUpdatedAt);
@@ -213,7 +214,7 @@ bool JobTable::write_claim(const std::string& jobid, const aws::UpdateItemReques
         // caller's, and saying otherwise would leave it held by nobody (no reduce, ever).
         // One strongly consistent read tells. (A definite refusal — validation, access — made
         // no claim; an unreadable 2xx answer, InvalidResponse, may have.)
-        if (!e.retryable() && e.code() != "InvalidResponse") throw;
+        if (!e.retryable() && e.code() != error_code::kInvalidResponse) throw;
         std::optional<std::string> holder;
         try {
             holder = read_token(jobid, kReduceClaim);

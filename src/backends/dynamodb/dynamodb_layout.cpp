@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::dynamodb_detail {
@@ -85,14 +86,14 @@ ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& ite
         throw BackendError("the item of sharded job '" + jobid +
                                "' lacks valid total/shardSize/shardLevels/shardGen attributes: it was changed by "
                                "hand or by another tool; delete the job and create it again",
-                           "InvalidJobItem", false);
+                           std::string(error_code::kInvalidJobItem), false);
     }
     ShardTree tree = ShardTree::plan(*total, *shard_size, gen);
     if (tree.levels() != *levels) {
         throw BackendError("the item of sharded job '" + jobid + "' says " + std::to_string(*levels) +
                                " levels where its total and shard size give " + std::to_string(tree.levels()) +
                                ": the item was changed by hand; delete the job and create it again",
-                           "InvalidJobItem", false);
+                           std::string(error_code::kInvalidJobItem), false);
     }
     return tree;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "watchbot_progress/error_codes.hpp"
+
 namespace watchbot_progress::dynamodb_detail {
 
 using aws::BatchWrite;
@@ -112,7 +114,7 @@ BackendError ShardedLayout::missing_items(const std::string& jobid) {
                             "' are missing although the job item refers to them: the job is being overwritten or "
                             "deleted right now (try again in a moment), or its items were deleted by hand (then "
                             "delete the job and create it again)",
-                        "ConcurrentModification", true);
+                        std::string(error_code::kConcurrentModification), true);
 }
 
 void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
@@ -205,7 +207,7 @@ ShardedLayout::OldTree ShardedLayout::old_tree(const std::string& jobid, const s
     try {
         return {tree_from_job_item(jobid, *item), false};
     } catch (const BackendError& e) {
-        if (e.code() != "InvalidJobItem") throw;
+        if (e.code() != error_code::kInvalidJobItem) throw;
         warn("job " + jobid + ": its item's layout attributes are damaged, so its shard items cannot be found "
              "and stay behind (unreachable; they only take space)");
         return {std::nullopt, true};
@@ -230,14 +232,14 @@ void ShardedLayout::replace_job(const std::string& jobid, const Expression& base
         } catch (const BackendError& e) {
             // No definite answer (every attempt's answer lost, cut off, timed out or 5xx): the
             // switch may have been applied. One read tells; if it fails too, the error stands.
-            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            if (!e.retryable() && e.code() != error_code::kInvalidResponse) throw;
             if (JobTable::created_with(table_.read_layout(jobid), token)) return;
             throw;
         }
     }
     throw BackendError("job '" + jobid + "' kept changing while it was being overwritten (replaced or deleted "
                        "concurrently?); try again",
-                       "ConcurrentModification", true);
+                       std::string(error_code::kConcurrentModification), true);
 }
 
 void ShardedLayout::delete_replaced_items(const std::string& jobid, const ShardTree& old) {
@@ -305,7 +307,7 @@ bool ShardedLayout::delete_job(const std::string& jobid) {
             applied = table_.client->delete_item(request).applied;
         } catch (const BackendError& e) {
             // No definite answer: the deletion may have been applied. One read tells.
-            if (!e.retryable() && e.code() != "InvalidResponse") throw;
+            if (!e.retryable() && e.code() != error_code::kInvalidResponse) throw;
             forget(jobid);
             if (!is_job_item(table_.read_layout(jobid))) return true;
             throw;
@@ -315,7 +317,7 @@ bool ShardedLayout::delete_job(const std::string& jobid) {
     }
     throw BackendError("job '" + jobid + "' kept changing while it was being deleted (replaced concurrently?); try "
                        "again",
-                       "ConcurrentModification", true);
+                       std::string(error_code::kConcurrentModification), true);
 }
 
 std::int64_t ShardedLayout::remaining(const std::string& jobid, const nlohmann::json& job_item) {
@@ -348,7 +350,7 @@ bool ShardedLayout::part_complete(const std::string& jobid, const nlohmann::json
         throw BackendError("the shard item of part " + std::to_string(partid) + " of job '" + jobid +
                                "' is missing: the job was damaged or is being replaced; try again, or delete and "
                                "recreate the job",
-                           "InvalidJobItem", false);
+                           std::string(error_code::kInvalidJobItem), false);
     }
     return !set_contains(*shard, kParts, partid);
 }

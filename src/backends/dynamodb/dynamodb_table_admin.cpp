@@ -8,6 +8,7 @@
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -82,7 +83,7 @@ ProgressTableInfo create_progress_table(const std::string& table, const Progress
             if (info.arn.empty()) {
                 throw BackendError("DynamoDB DescribeTable gave no ARN for table '" + resolved.name +
                                        "': check that the endpoint is a DynamoDB service",
-                                   "InvalidResponse", false);
+                                   std::string(error_code::kInvalidResponse), false);
             }
             return info;
         }
@@ -91,7 +92,7 @@ ProgressTableInfo create_progress_table(const std::string& table, const Progress
                                    (info.status.empty() ? std::string("not visible") : info.status) + " after " +
                                    std::to_string(options.timeout.count()) +
                                    " ms: wait and check it with DescribeTable, or raise the timeout",
-                               "TableNotActive", true);
+                               std::string(error_code::kTableNotActive), true);
         }
         std::this_thread::sleep_for(options.poll_interval);
     }

@@ -13,6 +13,7 @@
 #include "backends/redis/redis_scripts.hpp"
 #include "core/claim_token.hpp"
 #include "core/secure_random.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -119,7 +120,7 @@ struct RedisBackend::Impl {
                                            " (" + std::to_string(attempt + 1) + " attempts; last error: " + e.what() +
                                            "): check that redis-server is running and reachable at that address, then try "
                                            "again (RedisOptions: connect_timeout, command_timeout, reconnect_attempts)",
-                                       "ConnectionError", true);
+                                       std::string(error_code::kConnection), true);
                 }
                 const auto backoff = std::min<std::chrono::milliseconds>(options.reconnect_backoff * (1LL << std::min(attempt, 20)),
                                                                          std::chrono::milliseconds(1000));
@@ -164,7 +165,7 @@ struct RedisBackend::Impl {
     BackendError total_not_a_number(const std::string& jobid) const {
         return BackendError("job '" + jobid + "' in Redis at " + redis_detail::endpoint(options) +
                                 " has a `total` that is not a number: its hash was not written by watchbot-progress",
-                            "InvalidData", false);
+                            std::string(error_code::kInvalidData), false);
     }
 
     // Raises the error a script's status stands for (the statuses common to the scripts).
@@ -237,7 +238,7 @@ struct RedisBackend::Impl {
     // error, and when the read fails too (the server is unreachable: the caller's error stands; a
     // claim made meanwhile is taken over after its lease, or by `sweep`).
     bool claim_was_made(const std::string& jobid, const std::string& token, const BackendError& error) noexcept {
-        if (error.code() != "ConnectionError") return false;
+        if (error.code() != error_code::kConnection) return false;
         try {
             constexpr std::string_view what = "read a job's reduce claim";
             return run(what, [&](Connection& c, int) {
@@ -373,7 +374,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
                 }
                 throw BackendError("the parts of job '" + jobid + "' vanished from Redis at " + redis_detail::endpoint(impl_->options) +
                                        " before they were put in place (expired or deleted meanwhile): try again",
-                                   "TemporaryKeyLost", true);
+                                   std::string(error_code::kTemporaryKeyLost), true);
             }
             reply.unexpected();
         });
@@ -591,7 +592,7 @@ std::vector<PartId> RedisBackend::do_list_pending_parts(const std::string& jobid
                 if (!id) {
                     throw BackendError("the pending parts of job '" + jobid + "' in Redis at " + redis_detail::endpoint(impl_->options) +
                                            " hold a member that is not a part id",
-                                       "InvalidData", false);
+                                       std::string(error_code::kInvalidData), false);
                 }
                 found.push_back(*id);
             }
@@ -631,7 +632,7 @@ void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& vis
             try {
                 s = impl_->load_status(jobid);
             } catch (const BackendError& e) {
-                if (e.code() != "WRONGTYPE" && e.code() != "InvalidData") throw;  // not a job: skip
+                if (e.code() != "WRONGTYPE" && e.code() != error_code::kInvalidData) throw;  // not a job: skip
             }
             if (s) visit(*s);  // nullopt: deleted meanwhile, or a hash without `total`
         }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::redis_detail {
@@ -107,7 +108,7 @@ void expect_type(const redisReply& reply, int type, const RedisOptions& options,
     if (reply.type != type) {
         throw BackendError("Redis at " + endpoint(options) + " sent an unexpected reply (type " + std::to_string(reply.type) +
                                ") to " + std::string(what),
-                           "UnexpectedReply", false);
+                           std::string(error_code::kUnexpectedReply), false);
     }
 }
 

@@ -1,5 +1,6 @@
 #include "backends/redis/redis_reply.hpp"
 
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::redis_detail {
@@ -40,7 +41,7 @@ std::optional<ReplyReader> ReplyReader::optional_array(std::size_t i, std::size_
 
 void ReplyReader::unexpected() const {
     throw BackendError("Redis at " + endpoint(*options_) + " sent an unexpected reply to " + std::string(what_),
-                       "UnexpectedReply", false);
+                       std::string(error_code::kUnexpectedReply), false);
 }
 
 ScriptReply::ScriptReply(Reply reply, const RedisOptions& options, std::string_view what)

@@ -4,6 +4,7 @@
 
 #include "sqlite/sqlite_database.hpp"
 #include "core/claim_token.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -85,7 +86,7 @@ nlohmann::json parse_metadata(const std::string& text, const std::string& jobid,
     }
     throw BackendError("metadata of job '" + jobid + "' in '" + path +
                            "' is not a JSON object: the row was edited by hand; fix or reset it with set-metadata",
-                       "CorruptMetadata", false);
+                       std::string(error_code::kCorruptMetadata), false);
 }
 
 // Reads a kSelectFull row.

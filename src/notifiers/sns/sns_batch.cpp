@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "aws/error_classification.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -197,7 +198,7 @@ std::string parse_publish_response(const pugi::xml_document& doc) {
     if (id.empty()) {
         throw BackendError("sns Publish returned XML without a PublishResult/MessageId, so the message may not have been "
                            "published: check that the endpoint is an SNS service",
-                           "InvalidResponse", false);
+                           std::string(error_code::kInvalidResponse), false);
     }
     return id;
 }
@@ -206,7 +207,7 @@ SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc) {
     const pugi::xml_node result = find_element(doc, "PublishBatchResult");
     if (!result) {
         throw BackendError("sns PublishBatch returned XML without a PublishBatchResult: check that the endpoint is an SNS service",
-                           "InvalidResponse", false);
+                           std::string(error_code::kInvalidResponse), false);
     }
     SnsBatchResult out;
     for (pugi::xml_node list = result.first_child(); list; list = list.next_sibling()) {
