@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -73,6 +74,19 @@ inline void python_dynamodb_mark_reduce_sent(const watchbot_progress::aws::Dynam
     python_dynamodb_set_metadata(client, jobid, {{"reduce_message_sent", true}});
 }
 
+// What the Python tool's Part reads before it sends a job's reduce, on a delivery that found the job
+// complete: metadata.get('reduce_message_sent', False) of the job item (any true value; the Python
+// tool sends the reduce when it is absent or false).
+inline bool python_dynamodb_sees_reduce_sent(const watchbot_progress::aws::DynamoDbClient& client,
+                                             const std::string& jobid) {
+    const auto item = client.get_item({{{"id", {{"S", jobid}}}}, true, "", nlohmann::json::object()});
+    if (!item) throw std::runtime_error("no item " + jobid);
+    const auto m = item->find("metadata");
+    if (m == item->end() || !m->contains("M")) return false;
+    const auto flag = (*m)["M"].find("reduce_message_sent");
+    return flag != (*m)["M"].end() && flag->contains("BOOL") && (*flag)["BOOL"].get<bool>();
+}
+
 // The Node tool's setTotal: parts 1 .. total.
 inline void node_dynamodb_set_total(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
                                     std::int64_t total) {
@@ -92,7 +106,7 @@ public:
 
     void set_total(const std::string& jobid, std::int64_t total) {
         run({"HSET", jobid + "-metadata", "total", std::to_string(total)});
-        watchbot_progress::redis_detail::Args sadd{"SADD", jobid + "-parts"};
+        watchbot_progress::detail::redis::Args sadd{"SADD", jobid + "-parts"};
         for (std::int64_t p = 0; p < total; ++p) sadd.push_back(std::to_string(p));
         run(sadd);
     }
@@ -105,11 +119,11 @@ public:
     void remove(const std::string& jobid) { run({"DEL", jobid + "-metadata", jobid + "-parts"}); }
 
 private:
-    void run(const watchbot_progress::redis_detail::Args& args) {
-        watchbot_progress::redis_detail::Reply reply = connection_.command(args);
-        if (reply->type == REDIS_REPLY_ERROR) throw std::runtime_error("redis: " + watchbot_progress::redis_detail::as_string(*reply));
+    void run(const watchbot_progress::detail::redis::Args& args) {
+        watchbot_progress::detail::redis::Reply reply = connection_.command(args);
+        if (reply->type == REDIS_REPLY_ERROR) throw std::runtime_error("redis: " + watchbot_progress::detail::redis::as_string(*reply));
     }
-    watchbot_progress::redis_detail::Connection connection_;
+    watchbot_progress::detail::redis::Connection connection_;
 };
 
 #endif  // WP_WITH_REDIS

@@ -14,7 +14,7 @@
 
 namespace watchbot_progress {
 
-using namespace dynamodb_detail;  // attribute names, the table, the layouts
+using namespace detail::dynamodb;  // attribute names, the table, the layouts
 using aws::ReturnValues;
 
 namespace {
@@ -38,6 +38,21 @@ struct DynamoDbBackend::Impl {
     JobLayout& layout_of(const std::string& jobid, const nlohmann::json& item) {
         if (sharded.tree_of(jobid, item)) return sharded;
         return compatible;
+    }
+
+    // An overwritten job keeps its metadata but not the reduce mark in it (confirm's, or the Python
+    // tool's): without this the new job would read as reduced. A separate request, after the
+    // layout's reset (the reset sets `metadata` itself, a path that overlaps the mark's); a crash in
+    // between happens before create_job publishes anything, and repeating the overwrite clears it.
+    void forget_python_reduce_mark(const std::string& jobid) {
+        Expression x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        const std::string m = x.name(kMetadata);
+        request.update = UpdateExpression().remove(m + "." + x.name(kPythonReduceSent)).str();
+        request.condition = x.job_exists() + " AND attribute_type(" + m + ", " + x.value("map", aws::string_value("M")) + ")";
+        x.fill(request);
+        table.client->update_item(request);  // not applied: no metadata map, so no mark
     }
 
     JobStatus status_from_item(const std::string& jobid, const nlohmann::json& item) {
@@ -229,11 +244,16 @@ BackendStats DynamoDbBackend::stats() const {
 void DynamoDbBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     JobLayout& layout = impl_->use_sharded(jobid, total) ? static_cast<JobLayout&>(impl_->sharded) : impl_->compatible;
     layout.set_total(jobid, total, overwrite);
+    if (overwrite) impl_->forget_python_reduce_mark(jobid);
 }
 
 void DynamoDbBackend::do_check_metadata(const nlohmann::json& metadata) const {
     for (const auto& [key, value] : metadata.items()) {
         if (key.empty()) throw InvalidInput("metadata has an empty key, which DynamoDB cannot store: name every key");
+        if (key == kPythonReduceSent) {
+            throw InvalidInput("metadata key 'reduce_message_sent' is reserved: it marks a job's reduce as sent (the "
+                               "Python tool's mark, which this library writes too); rename the key");
+        }
     }
     // The whole map, as it is stored (the `metadata` attribute is the first of the 32 levels):
     // InvalidInput for what DynamoDB cannot store.
@@ -324,18 +344,37 @@ void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimTok
     if (!impl_->table.client->update_item(request).applied) impl_->table.require_job(jobid);
 }
 
+// Confirming also writes metadata.reduce_message_sent = true, in the same request: the mark the
+// Python tool's Part reads before it sends a reduce, so that its workers' late deliveries of this job
+// send no second one. A job item without a metadata map (the Python tool writes none until
+// set_metadata) gets a map holding only the mark.
 bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
-    Expression x;
-    aws::UpdateItemRequest request;
-    request.key = key_of(jobid);
-    UpdateExpression update;
-    update.set(x.name(kReduceConfirmed), x.value("true", aws::bool_value(true)));
-    if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
-    request.update = update.str();
-    request.condition = x.job_exists() + " AND " + x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " +
-                        x.equals(kReduceClaim, "token", aws::string_value(token));
-    x.fill(request);
-    if (impl_->table.client->update_item(request).applied) return true;
+    for (const bool metadata_is_map : {true, false}) {
+        Expression x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        UpdateExpression update;
+        update.set(x.name(kReduceConfirmed), x.value("true", aws::bool_value(true)));
+        const std::string m = x.name(kMetadata);
+        if (metadata_is_map) {
+            update.set(m + "." + x.name(kPythonReduceSent), x.value("true", aws::bool_value(true)));
+        } else {
+            const nlohmann::json mark = {{"M", {{kPythonReduceSent, aws::bool_value(true)}}}};
+            update.set(m, "if_not_exists(" + m + ", " + x.value("mark", mark) + ")");
+        }
+        if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+        request.update = update.str();
+        request.condition = x.job_exists() + " AND " + x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " +
+                            x.equals(kReduceClaim, "token", aws::string_value(token));
+        x.fill(request);
+        try {
+            if (impl_->table.client->update_item(request).applied) return true;
+            break;
+        } catch (const BackendError& e) {
+            // SET metadata.k on an item whose metadata is missing or not a map: ValidationException.
+            if (e.code() != "ValidationException" || !metadata_is_map) throw;
+        }
+    }
     impl_->table.require_job(jobid);  // JobDoesNotExist, else: the token does not hold the claim
     return false;
 }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     const std::string token = detail::secure_random_hex(16);
@@ -74,4 +74,4 @@ bool CompatibleLayout::part_complete(const std::string& jobid, const nlohmann::j
     return !set_contains(job_item, kParts, partid);
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

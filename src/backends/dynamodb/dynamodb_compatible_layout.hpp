@@ -9,7 +9,7 @@
 #include "backends/dynamodb/dynamodb_job_table.hpp"
 #include "backends/dynamodb/dynamodb_sharded_layout.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 class CompatibleLayout final : public JobLayout {
 public:
@@ -34,4 +34,4 @@ private:
     ShardedLayout& sharded_;
 };
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

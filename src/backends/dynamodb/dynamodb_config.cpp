@@ -3,7 +3,7 @@
 #include "aws/credentials.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 namespace {
 
@@ -98,4 +98,4 @@ aws::AwsClientConfig make_client_config(const ResolvedTable& table, const Client
     return config;
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

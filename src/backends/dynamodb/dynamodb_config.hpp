@@ -11,7 +11,7 @@
 #include "aws/aws_client.hpp"
 #include "aws/env.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 struct ResolvedTable {
     std::string name;              // the table name
@@ -46,4 +46,4 @@ struct ClientSettings {
 aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
                                         const aws::EnvLookup& env = aws::process_env());
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

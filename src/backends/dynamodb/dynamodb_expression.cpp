@@ -5,7 +5,7 @@
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 std::string Expression::name(const std::string& attribute) {
     names_["#" + attribute] = attribute;
@@ -76,4 +76,4 @@ std::string UpdateExpression::str() const {
     return out;
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 // The names and values of one request's expressions. name("total") is "#total" and registers it;
 // value("p", v) is ":p" and registers v (a later value under the same placeholder replaces it).
@@ -76,4 +76,4 @@ private:
     std::vector<std::pair<const char*, std::vector<std::string>>> clauses_;
 };
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -15,7 +15,7 @@
 
 #include "watchbot_progress/backend.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 class JobLayout {
 public:
@@ -33,4 +33,4 @@ public:
     virtual bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) = 0;
 };
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -6,7 +6,7 @@
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "watchbot_progress/error_codes.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
 
@@ -81,6 +81,7 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     if (auto it = item.find(kMetadata); it != item.end() && it->contains("M")) {
         try {
             s.metadata = aws::from_attribute_map((*it)["M"]);
+            s.metadata.erase(kPythonReduceSent);  // the reduce mark, read below: not the user's
         } catch (const InvalidInput& e) {
             throw BackendError("job '" + jobid + "' has metadata this library cannot read: " + e.what(),
                                std::string(error_code::kInvalidJobItem), false);
@@ -230,4 +231,4 @@ bool JobTable::write_claim(const std::string& jobid, const aws::UpdateItemReques
     }
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -20,7 +20,7 @@
 #include "watchbot_progress/dynamodb_backend.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 // ---- items -----------------------------------------------------------------------------------
 
@@ -89,4 +89,4 @@ struct JobTable {
     bool write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token);
 };
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

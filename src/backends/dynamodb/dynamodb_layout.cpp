@@ -6,7 +6,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 namespace {
 
@@ -98,4 +98,4 @@ ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& ite
     return tree;
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

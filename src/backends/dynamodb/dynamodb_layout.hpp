@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 // Attributes of a job item (both layouts).
 inline constexpr const char* kId = "id";
@@ -82,4 +82,4 @@ struct ShardTree {
 // the layout attributes are missing or malformed.
 ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& item);
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

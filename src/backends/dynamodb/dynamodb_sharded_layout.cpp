@@ -4,7 +4,7 @@
 
 #include "watchbot_progress/error_codes.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 using aws::BatchWrite;
 using aws::ReturnValues;
@@ -355,4 +355,4 @@ bool ShardedLayout::part_complete(const std::string& jobid, const nlohmann::json
     return !set_contains(*shard, kParts, partid);
 }
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -15,7 +15,7 @@
 #include "backends/dynamodb/dynamodb_job_layout.hpp"
 #include "backends/dynamodb/dynamodb_job_table.hpp"
 
-namespace watchbot_progress::dynamodb_detail {
+namespace watchbot_progress::detail::dynamodb {
 
 class ShardedLayout final : public JobLayout {
 public:
@@ -95,4 +95,4 @@ private:
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_touch_;
 };
 
-}  // namespace watchbot_progress::dynamodb_detail
+}  // namespace watchbot_progress::detail::dynamodb

@@ -13,7 +13,7 @@
 
 namespace watchbot_progress {
 
-using namespace dynamodb_detail;  // kId, resolve_table, make_client_config
+using namespace detail::dynamodb;  // kId, resolve_table, make_client_config
 
 ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
     if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "dynamodb_test_util.hpp"
@@ -79,6 +80,80 @@ TEST(DynamoDbOtherTools, AJobThePythonToolCompletedButDidNotReduceIsReducedOnce)
     wp::Part(jobid, 0, {.backend = backend, .notifier = notifier, .reduce_lease = std::chrono::milliseconds(0)}).run([] {});
     EXPECT_EQ(notifier->messages("reduce").size(), 1u);
     EXPECT_TRUE(backend->delete_job(jobid));
+}
+
+// A job this library reduced, on either layout, carries the mark the Python tool's Part reads
+// (metadata.reduce_message_sent), so a Python worker's late delivery of it sends no second reduce;
+// the user's metadata is kept beside the mark, and the mark is not shown as the user's.
+TEST(DynamoDbOtherTools, AJobThisLibraryReducedCarriesThePythonToolsMark) {
+    auto client = wp_test::dynamodb_test_client(kTable);
+    for (const wp::DynamoDbLayout layout : {wp::DynamoDbLayout::kCompatible, wp::DynamoDbLayout::kSharded}) {
+        wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+        options.layout = layout;
+        auto backend = std::make_shared<wp::DynamoDbBackend>(options);
+        auto notifier = std::make_shared<wp::MemoryNotifier>();
+        const std::string jobid = new_id("reduced-here");
+        wp::create_job({json::object(), json::object()},
+                       {.backend = backend, .notifier = notifier, .metadata = {{"bucket", "out"}}, .jobid = jobid});
+        wp::Part(jobid, 0, {.backend = backend, .notifier = notifier}).run([] {});
+        EXPECT_FALSE(wp_test::other_tools::python_dynamodb_sees_reduce_sent(*client, jobid));
+        wp::Part(jobid, 1, {.backend = backend, .notifier = notifier}).run([] {});
+        ASSERT_EQ(notifier->messages("reduce").size(), 1u);
+        EXPECT_TRUE(wp_test::other_tools::python_dynamodb_sees_reduce_sent(*client, jobid))
+            << "a Python worker's late delivery would send a second reduce";
+        EXPECT_EQ(backend->metadata(jobid), json({{"bucket", "out"}}));
+        EXPECT_EQ(json::parse(notifier->messages("reduce")[0].body)["metadata"], json({{"bucket", "out"}}));
+        EXPECT_TRUE(backend->delete_job(jobid));
+    }
+}
+
+// A job the Python tool created has no metadata map until set_metadata; confirming its reduce here
+// writes one holding the mark.
+TEST(DynamoDbOtherTools, AJobThePythonToolCreatedWithoutMetadataGetsTheMarkWhenReducedHere) {
+    auto client = wp_test::dynamodb_test_client(kTable);
+    auto backend = std::make_shared<wp::DynamoDbBackend>(wp_test::dynamodb_test_options(kTable));
+    const std::string jobid = new_id("python-no-metadata");
+    wp_test::other_tools::python_dynamodb_set_total(*client, jobid, 1);
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    wp::Part(jobid, 0, {.backend = backend, .notifier = notifier}).run([] {});
+    ASSERT_EQ(notifier->messages("reduce").size(), 1u);
+    EXPECT_TRUE(wp_test::other_tools::python_dynamodb_sees_reduce_sent(*client, jobid));
+    EXPECT_EQ(backend->metadata(jobid), json::object());
+    EXPECT_TRUE(backend->delete_job(jobid));
+}
+
+// Overwriting a job the Python tool reduced keeps its metadata but not its reduce mark: the new job
+// is reduced once, when its parts complete.
+TEST(DynamoDbOtherTools, OverwritingAJobThePythonToolReducedStartsItsReduceAfresh) {
+    auto client = wp_test::dynamodb_test_client(kTable);
+    auto backend = std::make_shared<wp::DynamoDbBackend>(wp_test::dynamodb_test_options(kTable));
+    const std::string jobid = new_id("python-overwritten");
+    using namespace wp_test::other_tools;
+    python_dynamodb_set_total(*client, jobid, 1);
+    dynamodb_delete_part(*client, jobid, 0);
+    python_dynamodb_set_metadata(*client, jobid, {{"bucket", "out"}, {"reduce_message_sent", true}});
+    ASSERT_TRUE(backend->status(jobid).reduce_sent);
+
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    wp::create_job({json::object()}, {.backend = backend, .notifier = notifier, .jobid = jobid, .overwrite = true});
+    EXPECT_FALSE(backend->status(jobid).reduce_sent);
+    EXPECT_FALSE(python_dynamodb_sees_reduce_sent(*client, jobid));
+    EXPECT_EQ(backend->metadata(jobid), json({{"bucket", "out"}}));
+    wp::Part(jobid, 0, {.backend = backend, .notifier = notifier}).run([] {});
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    EXPECT_TRUE(backend->delete_job(jobid));
+}
+
+// The mark's name is not the user's to set: setting it would mark the job reduced before its parts
+// are done (as on Redis, where the field is reserved too).
+TEST(DynamoDbOtherTools, TheMarksNameIsReservedInMetadata) {
+    auto backend = std::make_shared<wp::DynamoDbBackend>(wp_test::dynamodb_test_options(kTable));
+    try {
+        backend->check_metadata({{"reduce_message_sent", true}});
+        FAIL() << "accepted";
+    } catch (const wp::InvalidInput& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("reserved"));
+    }
 }
 
 // The Python tool's `ls` scans the table and reads every item it finds as a job: GetItem(id), then
