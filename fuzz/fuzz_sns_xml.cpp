@@ -26,7 +26,7 @@
 #include "aws/env.hpp"
 #include "aws/error_parsing.hpp"
 #include "notifiers/sns/sns_batch.hpp"
-#include "notifiers/sns/sns_internal.hpp"
+#include "notifiers/sns/sns_notifier_access.hpp"
 #include "fuzz_check.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sns_notifier.hpp"

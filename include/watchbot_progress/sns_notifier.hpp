@@ -73,7 +73,7 @@ struct SnsStats {
 };
 
 namespace detail {
-struct SnsNotifierAccess;  // src/notifiers/sns/sns_internal.hpp
+struct SnsNotifierAccess;  // src/notifiers/sns/sns_notifier_access.hpp
 }  // namespace detail
 
 class SnsNotifier final : public Notifier {
@@ -121,11 +121,11 @@ public:
     const std::string& topic_arn() const;
     SnsStats stats() const;
 
-    struct Impl;  // src/notifiers/sns/sns_internal.hpp
+    struct Impl;  // src/notifiers/sns/sns_notifier.cpp
 
 private:
     // The library builds notifiers on an explicit AWS client configuration through
-    // detail::SnsNotifierAccess (src/notifiers/sns/sns_internal.hpp, used by tests too).
+    // detail::SnsNotifierAccess (src/notifiers/sns/sns_notifier_access.hpp, for tests and fuzzers).
     friend struct detail::SnsNotifierAccess;
     explicit SnsNotifier(std::unique_ptr<Impl> impl);
 

@@ -1,16 +1,38 @@
 #include "watchbot_progress/sns_notifier.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <functional>
+#include <atomic>
 #include <map>
 #include <vector>
 
 #include "aws/credentials_chain.hpp"
 #include "aws/endpoint.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry.hpp"
+#include "aws/counting_http_client.hpp"
 #include "notifiers/sns/sns_batch.hpp"
-#include "notifiers/sns/sns_internal.hpp"
+#include "notifiers/sns/sns_notifier_config.hpp"
+#include "notifiers/sns/sns_notifier_access.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
+
+struct SnsNotifier::Impl {
+    // `config.http` (or a CurlHttpClient) is wrapped in a CountingHttpClient (count_traffic).
+    Impl(std::string topic_arn, const SnsOptions& options, aws::AwsClientConfig config);
+
+    std::string topic_arn;
+    int batch_attempts;
+    aws::RetryPolicy batch_retry;  // backoff between PublishBatch rounds
+    std::shared_ptr<aws::CountingHttpClient> http;
+    aws::AwsClient client;
+
+    std::atomic<std::uint64_t> messages_published{0};
+    std::atomic<std::uint64_t> messages_failed{0};
+    std::atomic<std::uint64_t> entries_retried{0};
+};
 
 namespace aws {
 
@@ -89,6 +111,12 @@ std::shared_ptr<SnsNotifier> make_sns_notifier(const SnsOptions& options,
 }
 
 }  // namespace aws
+
+std::shared_ptr<SnsNotifier> detail::SnsNotifierAccess::make(std::string topic_arn, const SnsOptions& options,
+                                                             aws::AwsClientConfig config) {
+    return std::shared_ptr<SnsNotifier>(
+        new SnsNotifier(std::make_unique<SnsNotifier::Impl>(std::move(topic_arn), options, std::move(config))));
+}
 
 SnsNotifier::Impl::Impl(std::string topic, const SnsOptions& options, aws::AwsClientConfig config)
     : topic_arn(std::move(topic)),

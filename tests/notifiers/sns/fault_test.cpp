@@ -22,7 +22,7 @@
 #include "aws/credentials.hpp"
 #include "aws/fault_proxy.hpp"
 #include "aws/fauxqs_test_util.hpp"
-#include "notifiers/sns/sns_internal.hpp"
+#include "notifiers/sns/sns_notifier_access.hpp"
 #include "fault_delivery.hpp"
 #include "test_env.hpp"
 #include "watchbot_progress/memory_backend.hpp"

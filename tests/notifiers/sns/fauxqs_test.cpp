@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "aws/fauxqs_test_util.hpp"
-#include "notifiers/sns/sns_internal.hpp"
+#include "notifiers/sns/sns_notifier_access.hpp"
 #include "test_env.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"

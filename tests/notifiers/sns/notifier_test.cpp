@@ -14,7 +14,7 @@
 #include "aws/aws_test_util.hpp"
 #include "aws/fauxqs_test_util.hpp"
 #include "notifiers/sns/sns_batch.hpp"
-#include "notifiers/sns/sns_internal.hpp"
+#include "notifiers/sns/sns_notifier_access.hpp"
 #include "aws/test_http_server.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/job.hpp"
