@@ -23,22 +23,17 @@
 #include <string>
 #include <thread>
 
+#include "loopback_socket.hpp"
+
 namespace wp_test {
 
 class ReplyDropProxy {
 public:
     ReplyDropProxy(int upstream_port, std::string match, int drops)
         : upstream_port_(upstream_port), match_(std::move(match)), drops_left_(drops) {
-        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (listen_fd_ < 0) throw std::runtime_error("ReplyDropProxy: socket() failed");
-        sockaddr_in addr = loopback(0);
-        if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0) {
-            ::close(listen_fd_);
-            throw std::runtime_error("ReplyDropProxy: cannot listen on 127.0.0.1");
-        }
-        socklen_t length = sizeof addr;
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length);
-        port_ = ntohs(addr.sin_port);
+        const LoopbackListener listener = listen_on_loopback("ReplyDropProxy");
+        listen_fd_ = listener.fd;
+        port_ = listener.port;
         acceptor_ = std::thread([this] { accept_loop(); });
     }
     ~ReplyDropProxy() {
@@ -57,14 +52,6 @@ public:
     int dropped() const { return dropped_.load(); }
 
 private:
-    static sockaddr_in loopback(int port) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<std::uint16_t>(port));
-        return addr;
-    }
-
     static bool send_all(int fd, const char* data, std::size_t size) {
         while (size > 0) {
             const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
@@ -97,10 +84,8 @@ private:
     }
 
     void relay(int client) {
-        const int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr = loopback(upstream_port_);
-        if (upstream < 0 || ::connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            if (upstream >= 0) ::close(upstream);
+        const int upstream = connect_to_loopback(upstream_port_);
+        if (upstream < 0) {
             ::close(client);
             return;
         }

@@ -1,5 +1,7 @@
 #include "aws/fault_proxy.hpp"
 
+#include "loopback_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -148,22 +150,6 @@ std::string trim(std::string text) {
     return text;
 }
 
-int connect_to(const std::string& host, int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
-
 }  // namespace
 
 const char* fault_kind_name(FaultKind kind) {
@@ -220,21 +206,9 @@ FaultProxy::FaultProxy(FaultProxyOptions options)
     }
     if (!(options_.rate >= 0.0 && options_.rate <= 1.0)) throw std::runtime_error("fault proxy: rate outside 0 .. 1");
     if (options_.rate > 0.0 && options_.kinds.empty()) throw std::runtime_error("fault proxy: a fault rate without kinds");
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) throw std::runtime_error("fault proxy: socket() failed");
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 128) != 0) {
-        ::close(listen_fd_);
-        throw std::runtime_error("fault proxy: bind/listen on 127.0.0.1 failed");
-    }
-    socklen_t length = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length);
-    port_ = ntohs(addr.sin_port);
+    const LoopbackListener listener = listen_on_loopback("fault proxy", 128);
+    listen_fd_ = listener.fd;
+    port_ = listener.port;
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -378,7 +352,7 @@ void FaultProxy::serve(Connection& c) {
                 reused = false;
             }
             if (c.upstream < 0) {
-                const int fd = connect_to(options_.upstream_host, options_.upstream_port);
+                const int fd = connect_to_loopback(options_.upstream_port, options_.upstream_host.c_str());
                 if (fd < 0) return std::nullopt;
                 std::lock_guard lock(mutex_);
                 c.upstream = fd;

@@ -1,5 +1,7 @@
 #include "aws/test_http_server.hpp"
 
+#include "loopback_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -89,21 +91,9 @@ ScriptedResponse ScriptedResponse::cut_short(int status, std::string body, std::
 }
 
 TestHttpServer::TestHttpServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) throw std::runtime_error("test server: socket() failed");
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0) {
-        ::close(listen_fd_);
-        throw std::runtime_error("test server: bind/listen on 127.0.0.1 failed");
-    }
-    socklen_t length = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length);
-    port_ = ntohs(addr.sin_port);
+    const LoopbackListener listener = listen_on_loopback("test server");
+    listen_fd_ = listener.fd;
+    port_ = listener.port;
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -277,17 +267,9 @@ void TestHttpServer::serve(int fd, int connection_id) {
 }
 
 int unused_local_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t length = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-    int port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
+    const LoopbackListener listener = listen_on_loopback("unused_local_port");
+    ::close(listener.fd);
+    return listener.port;
 }
 
 }  // namespace wp_test
