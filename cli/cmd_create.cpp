@@ -45,9 +45,9 @@ void run_create(const CreateOptions& opt, Context& ctx) {
     }
     if (!opt.jobid.empty()) wp::validate_jobid(opt.jobid);
     if (opt.workers == 0) throw wp::InvalidInput("--workers must be at least 1");
-    const PartReader::Format format = opt.format == "array"   ? PartReader::Format::Array
-                                      : opt.format == "lines" ? PartReader::Format::Lines
-                                                              : PartReader::Format::Auto;
+    const PartReader::Format format = opt.format == "array"   ? PartReader::Format::kArray
+                                      : opt.format == "lines" ? PartReader::Format::kLines
+                                                              : PartReader::Format::kAuto;
 
     wp::CreateJobOptions options;
     options.backend = ctx.open_backend();
@@ -65,7 +65,7 @@ void run_create(const CreateOptions& opt, Context& ctx) {
 
     const bool terminal = stderr_is_terminal();
     const bool show = opt.progress > 0 || (opt.progress == 0 && terminal);
-    const auto style = terminal ? ProgressBar::Style::Terminal : ProgressBar::Style::Lines;
+    const auto style = terminal ? ProgressBar::Style::kTerminal : ProgressBar::Style::kLines;
     std::unique_ptr<ProgressBar> reading;
     std::unique_ptr<ProgressBar> publishing;
     std::mutex mutex;
@@ -73,7 +73,7 @@ void run_create(const CreateOptions& opt, Context& ctx) {
         // Validation reads every part first; a large input gets a count while it does.
         // Created now so that its rate counts from the start; drawn from the first update on.
         reading = std::make_unique<ProgressBar>("reading parts", 0, style,
-                                                std::chrono::milliseconds(style == ProgressBar::Style::Terminal ? 200 : 1000));
+                                                std::chrono::milliseconds(style == ProgressBar::Style::kTerminal ? 200 : 1000));
         reader.on_read([&](std::uint64_t count) {
             if (count >= kLargeJob) reading->update(count);  // small inputs are read in a blink
         });
@@ -83,7 +83,7 @@ void run_create(const CreateOptions& opt, Context& ctx) {
             if (!publishing) {
                 if (reading) reading->finish();
                 publishing = std::make_unique<ProgressBar>("publishing", total, style,
-                                                           std::chrono::milliseconds(style == ProgressBar::Style::Terminal ? 100 : 1000));
+                                                           std::chrono::milliseconds(style == ProgressBar::Style::kTerminal ? 100 : 1000));
                 // The first report comes after the first batch: the rate counts from there.
                 publishing->rebase(published);
             }

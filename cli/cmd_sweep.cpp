@@ -35,13 +35,13 @@ struct SweepOptions {
 // Why the job's reduce counts as lost, in words.
 std::string describe(const wp::SweepEvent& e) {
     switch (e.why) {
-        case wp::LostReduce::never_claimed:
+        case wp::LostReduce::kNeverClaimed:
             return "complete, reduce never claimed";
-        case wp::LostReduce::never_claimed_named:
+        case wp::LostReduce::kNeverClaimedNamed:
             return "complete, reduce never claimed (written by another tool; sent because it was named)";
-        case wp::LostReduce::never_claimed_other_tool:
+        case wp::LostReduce::kNeverClaimedOtherTool:
             return "complete, reduce never claimed (written by another tool; --include-other-tools)";
-        case wp::LostReduce::claim_unconfirmed:
+        case wp::LostReduce::kClaimUnconfirmed:
             return "reduce claimed " + describe_duration(e.claim_age) + " ago and never confirmed sent";
     }
     return {};
@@ -61,25 +61,25 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
     options.on_event = [&](const wp::SweepEvent& e) {
         const std::string& jobid = e.jobid;
         switch (e.kind) {
-            case wp::SweepEvent::Kind::left_alone:
+            case wp::SweepEvent::Kind::kLeftAlone:
                 print_message("job '" + jobid +
                               "': complete and its reduce never claimed, but written by another tool (no record of "
                               "this library's guard), whose users may send the reduce themselves: left alone; to send "
                               "it, name it (sweep " + jobid + ") or pass --include-other-tools");
                 break;
-            case wp::SweepEvent::Kind::would_send:
+            case wp::SweepEvent::Kind::kWouldSend:
                 print_line(jobid);
                 print_message("job '" + jobid + "': " + describe(e) + ": would send its reduce");
                 break;
-            case wp::SweepEvent::Kind::sent:
-                if (e.confirmation == wp::ReduceConfirmation::taken_over) {
+            case wp::SweepEvent::Kind::kSent:
+                if (e.confirmation == wp::ReduceConfirmation::kTakenOver) {
                     print_message("job '" + jobid +
                                   "': its reduce was sent, but the claim was taken over meanwhile: it may be sent twice");
                 }
                 print_line(jobid);
                 print_message("job '" + jobid + "': " + describe(e) + ": sent its reduce");
                 break;
-            case wp::SweepEvent::Kind::would_delete:
+            case wp::SweepEvent::Kind::kWouldDelete:
                 print_message("job '" + jobid + "': finished " + describe_duration(*options.delete_finished_after) +
                               " ago or more: would delete it");
                 break;

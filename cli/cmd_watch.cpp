@@ -42,7 +42,7 @@ void run_watch(const WatchOptions& opt, Context& ctx) {
     std::unique_ptr<ProgressBar> bar;
     if (!opt.quiet) {
         bar = std::make_unique<ProgressBar>(opt.jobid, 0,
-                                            stderr_is_terminal() ? ProgressBar::Style::Terminal : ProgressBar::Style::Lines);
+                                            stderr_is_terminal() ? ProgressBar::Style::kTerminal : ProgressBar::Style::kLines);
     }
     for (bool first = true;; first = false) {
         const auto status = backend->status(opt.jobid);

@@ -99,14 +99,14 @@ void PartReader::start() {
         finished_ = true;  // no parts: create_job says so
         return;
     }
-    Format detected = c == '[' ? Format::Array : Format::Lines;
-    if (requested_format_ == Format::Array && c != '[') {
+    Format detected = c == '[' ? Format::kArray : Format::kLines;
+    if (requested_format_ == Format::kArray && c != '[') {
         fail("expected a JSON array of parts, but the input starts with " + show_char(c) +
              " (use --format lines for JSON Lines)");
     }
-    if (requested_format_ == Format::Lines) detected = Format::Lines;
+    if (requested_format_ == Format::kLines) detected = Format::kLines;
     format_ = detected;
-    if (format_ == Format::Array) {
+    if (format_ == Format::kArray) {
         expect_element_ = true;
     } else {
         unget(c);
@@ -119,7 +119,7 @@ nlohmann::json PartReader::parse_part(const std::string& text, std::uint64_t lin
     } catch (const nlohmann::json::parse_error& e) {
         fail("part " + std::to_string(index_) + " (line " + std::to_string(line) +
              ") is not valid JSON: " + describe_json_error(e) +
-             (format_ == Format::Lines ? " (JSON Lines input needs one whole JSON object per line)" : ""));
+             (format_ == Format::kLines ? " (JSON Lines input needs one whole JSON object per line)" : ""));
     }
 }
 
@@ -218,7 +218,7 @@ bool PartReader::next_line(nlohmann::json& part) {
 bool PartReader::next(nlohmann::json& part) {
     if (!started_) start();
     if (finished_) return false;
-    const bool got = format_ == Format::Array ? next_array(part) : next_line(part);
+    const bool got = format_ == Format::kArray ? next_array(part) : next_line(part);
     if (!got) return false;
     ++index_;
     if (first_pass_ && on_read_) on_read_(index_);
@@ -235,7 +235,7 @@ bool PartReader::rewind() {
     expect_element_ = true;
     line_ = 1;
     index_ = 0;
-    format_ = Format::Auto;
+    format_ = Format::kAuto;
     return true;
 }
 

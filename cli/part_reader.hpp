@@ -22,7 +22,7 @@ namespace wpcli {
 
 class PartReader final : public watchbot_progress::PartSource {
 public:
-    enum class Format { Auto, Array, Lines };
+    enum class Format { kAuto, kArray, kLines };
 
     // path "-": stdin. Throws InvalidInput when the file cannot be opened.
     PartReader(const std::string& path, Format format);
@@ -55,7 +55,7 @@ private:
     bool seekable_ = false;
     long start_offset_ = 0;
     Format requested_format_;
-    Format format_ = Format::Auto;
+    Format format_ = Format::kAuto;
 
     // Scanner state, reset by rewind().
     bool started_ = false;

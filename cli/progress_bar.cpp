@@ -120,7 +120,7 @@ void ProgressBar::update(std::uint64_t done, bool force) {
     const auto now = Clock::now();
     started_ = true;
     if (done > done_ || force) done_ = done;
-    if (style_ == Style::Lines && drawn_ && done_ == drawn_done_) return;  // a log line per change only
+    if (style_ == Style::kLines && drawn_ && done_ == drawn_done_) return;  // a log line per change only
     if (!force && drawn_ && now - last_draw_ < min_redraw_) return;
     draw(false);
 }
@@ -130,7 +130,7 @@ void ProgressBar::finish() {
     if (finished_) return;
     finished_ = true;
     if (!started_) return;
-    if (style_ == Style::Lines && drawn_ && done_ == drawn_done_) return;
+    if (style_ == Style::kLines && drawn_ && done_ == drawn_done_) return;
     draw(true);
 }
 
@@ -138,7 +138,7 @@ void ProgressBar::draw(bool final_draw) {
     last_draw_ = Clock::now();
     drawn_ = true;
     drawn_done_ = done_;
-    if (style_ == Style::Terminal) {
+    if (style_ == Style::kTerminal) {
         std::cerr << '\r' << render(done_, true) << "\x1b[K";
         if (final_draw) std::cerr << '\n';
         std::cerr.flush();

@@ -20,7 +20,7 @@ std::string format_duration(double seconds);
 
 class ProgressBar {
 public:
-    enum class Style { Terminal, Lines };
+    enum class Style { kTerminal, kLines };
 
     // `total` may be 0 when unknown (then only the count and rate are shown).
     ProgressBar(std::string label, std::uint64_t total, Style style,

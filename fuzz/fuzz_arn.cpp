@@ -4,7 +4,7 @@
 //   - parse_arn throws only InvalidInput; an accepted ARN prints back exactly as given;
 //   - parse_sns_topic_arn throws only ConfigError; an accepted one is an "sns" ARN with a region,
 //     an account and a topic name of 1-256 letters, digits, '-' and '_';
-//   - dynamodb_detail::parse_table throws only InvalidInput; the name it returns is 3-255 characters of
+//   - detail::dynamodb::parse_table throws only InvalidInput; the name it returns is 3-255 characters of
 //     a-z A-Z 0-9 _ . -, and a table ARN's resource is "table/" + name;
 //   - resolve_region throws only ConfigError;
 //   - every message is one bounded line.
@@ -56,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(!topic.resource.empty() && topic.resource.size() <= 256);
     }
 
-    wp::dynamodb_detail::ResolvedTable table;
-    if (wp_fuzz::expect_errors<wp::InvalidInput>("parse_table", [&] { table = wp::dynamodb_detail::parse_table(std::string(text), "table"); })) {
+    wp::detail::dynamodb::ResolvedTable table;
+    if (wp_fuzz::expect_errors<wp::InvalidInput>("parse_table", [&] { table = wp::detail::dynamodb::parse_table(std::string(text), "table"); })) {
         FUZZ_CHECK(table.name.size() >= 3 && table.name.size() <= 255);
         FUZZ_CHECK(std::all_of(table.name.begin(), table.name.end(), table_name_char));
         if (table.arn) {

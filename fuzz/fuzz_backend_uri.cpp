@@ -97,8 +97,8 @@ void fuzz_sqlite(std::string_view text) {
     wp::SqliteOptions options;
     if (!wp_fuzz::expect_errors<wp::InvalidInput>("parse_sqlite_uri", [&] { options = wp::parse_sqlite_uri(text); })) return;
     FUZZ_CHECK(!options.path.empty() && options.path.find('\0') == std::string::npos);
-    const char* synchronous = options.synchronous == wp::SqliteSynchronous::off      ? "off"
-                              : options.synchronous == wp::SqliteSynchronous::normal ? "normal"
+    const char* synchronous = options.synchronous == wp::SqliteSynchronous::kOff      ? "off"
+                              : options.synchronous == wp::SqliteSynchronous::kNormal ? "normal"
                                                                                      : "full";
     const std::string uri = wp::sqlite_uri(options.path) + "?busy_timeout_ms=" + std::to_string(options.busy_timeout.count()) +
                             "&retry_timeout_ms=" + std::to_string(options.retry_timeout.count()) + "&synchronous=" + synchronous;

@@ -66,7 +66,7 @@ std::shared_ptr<Backend> open_backend(std::string_view uri) {
         // A malformed ARN is bad input (InvalidInput) like any other bad URI; what the backend's
         // constructor still refuses after this check (no region, a bad endpoint variable) is
         // configuration (ConfigError).
-        dynamodb_detail::parse_table(std::string(uri), "DynamoDB table ARN");
+        detail::dynamodb::parse_table(std::string(uri), "DynamoDB table ARN");
         DynamoDbOptions options;
         options.table = std::string(uri);
         return std::make_shared<DynamoDbBackend>(options);

@@ -33,13 +33,13 @@ struct ReduceSink {
 
 // How a sent reduce was confirmed. The reduce message is out in every case.
 enum class ReduceConfirmation {
-    confirmed,    // the claim was still this caller's: nobody sends the reduce again
-    taken_over,   // the claim's lease had passed and another caller took it over: it may send the reduce again
-    unconfirmed,  // confirm_reduce threw (SentReduce::confirm_error): the reduce may be sent again after the lease
+    kConfirmed,    // the claim was still this caller's: nobody sends the reduce again
+    kTakenOver,    // the claim's lease had passed and another caller took it over: it may send the reduce again
+    kUnconfirmed,  // confirm_reduce threw (SentReduce::confirm_error): the reduce may be sent again after the lease
 };
 
 struct SentReduce {
-    ReduceConfirmation confirmation = ReduceConfirmation::confirmed;
+    ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;
     std::exception_ptr confirm_error;  // what confirm_reduce threw, when unconfirmed
 };
 

@@ -10,9 +10,17 @@
 
 namespace watchbot_progress {
 
-// SQLite's `PRAGMA synchronous` in WAL mode: `normal` survives process crashes but may lose the last
-// transactions on power loss; `full` survives power loss at the cost of an fsync per commit.
-enum class SqliteSynchronous { off, normal, full };
+// SQLite's `PRAGMA synchronous` in WAL mode: kNormal survives process crashes but may lose the last
+// transactions on power loss; kFull survives power loss at the cost of an fsync per commit. The
+// lower-case names are the values' first spellings, kept for code written against them.
+enum class SqliteSynchronous {
+    kOff,
+    kNormal,
+    kFull,
+    off [[deprecated("use SqliteSynchronous::kOff")]] = kOff,
+    normal [[deprecated("use SqliteSynchronous::kNormal")]] = kNormal,
+    full [[deprecated("use SqliteSynchronous::kFull")]] = kFull,
+};
 
 // How to open a SQLite file; shared by SqliteBackend and LocalQueue.
 struct SqliteOptions {
@@ -28,7 +36,7 @@ struct SqliteOptions {
     // `retry_backoff_max`.
     std::chrono::milliseconds retry_backoff_initial{2};
     std::chrono::milliseconds retry_backoff_max{200};
-    SqliteSynchronous synchronous = SqliteSynchronous::normal;
+    SqliteSynchronous synchronous = SqliteSynchronous::kNormal;
     // Idle connections kept open per instance (more may be open while many threads are busy).
     std::size_t max_idle_connections = 8;
 };

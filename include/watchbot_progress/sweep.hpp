@@ -27,25 +27,25 @@ namespace watchbot_progress {
 
 // Why a job's reduce counts as lost.
 enum class LostReduce {
-    never_claimed,               // complete, nobody holds the claim, this library worked the job
-    never_claimed_named,         // the same on a job written only by another tool, named in `jobids`
-    never_claimed_other_tool,    // the same, sent because of `include_other_tools`
-    claim_unconfirmed,           // claimed `claim_age` ago (at least older_than) and never confirmed
+    kNeverClaimed,               // complete, nobody holds the claim, this library worked the job
+    kNeverClaimedNamed,          // the same on a job written only by another tool, named in `jobids`
+    kNeverClaimedOtherTool,      // the same, sent because of `include_other_tools`
+    kClaimUnconfirmed,           // claimed `claim_age` ago (at least older_than) and never confirmed
 };
 
 // What sweep found or did with one job, in the order it happens.
 struct SweepEvent {
     enum class Kind {
-        left_alone,    // complete, never claimed, written by another tool: not sent (see above)
-        would_send,    // dry run: the reduce is lost and would be sent
-        sent,          // the reduce was sent; `confirmation` says how it was confirmed
-        would_delete,  // dry run: finished for delete_finished_after or more, would be deleted
+        kLeftAlone,    // complete, never claimed, written by another tool: not sent (see above)
+        kWouldSend,    // dry run: the reduce is lost and would be sent
+        kSent,         // the reduce was sent; `confirmation` says how it was confirmed
+        kWouldDelete,  // dry run: finished for delete_finished_after or more, would be deleted
     };
     Kind kind;
     std::string jobid;
-    LostReduce why = LostReduce::never_claimed;           // would_send, sent
+    LostReduce why = LostReduce::kNeverClaimed;           // would_send, sent
     std::chrono::milliseconds claim_age{0};                // would_send, sent: for claim_unconfirmed
-    ReduceConfirmation confirmation = ReduceConfirmation::confirmed;  // sent
+    ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;  // sent
 };
 
 struct SweepOptions {

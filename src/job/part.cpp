@@ -70,7 +70,7 @@ void Part::on_success() {
 void Part::send_claimed_reduce(const ClaimToken& claim) {
     const SentReduce sent =
         watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim, {options_.notifier, options_.on_reduce});
-    if (sent.confirmation == ReduceConfirmation::taken_over) {
+    if (sent.confirmation == ReduceConfirmation::kTakenOver) {
         // The lease passed while this guard was sending: another delivery or `sweep` took the claim
         // over and may send the reduce too.
         std::fprintf(stderr,
@@ -78,7 +78,7 @@ void Part::send_claimed_reduce(const ClaimToken& claim) {
                      "(sending outlasted PartOptions::reduce_lease): the new holder may send it again; choose a "
                      "longer reduce_lease\n",
                      jobid_.c_str());
-    } else if (sent.confirmation == ReduceConfirmation::unconfirmed) {
+    } else if (sent.confirmation == ReduceConfirmation::kUnconfirmed) {
         // The reduce is out; the work succeeded. Only `sweep` (or a delivery after the lease) could
         // send it a second time.
         std::fprintf(stderr,

@@ -36,9 +36,9 @@ SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const
     }
     SentReduce sent;
     try {
-        if (!backend.confirm_reduce(jobid, claim)) sent.confirmation = ReduceConfirmation::taken_over;
+        if (!backend.confirm_reduce(jobid, claim)) sent.confirmation = ReduceConfirmation::kTakenOver;
     } catch (...) {
-        sent.confirmation = ReduceConfirmation::unconfirmed;
+        sent.confirmation = ReduceConfirmation::kUnconfirmed;
         sent.confirm_error = std::current_exception();
     }
     return sent;

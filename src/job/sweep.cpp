@@ -33,15 +33,15 @@ std::optional<Lost> lost_reduce(const JobStatus& s, std::chrono::milliseconds ol
                                 bool include_other_tools) {
     if (s.failed || !s.complete()) return std::nullopt;
     if (!s.reduce_sent) {
-        if (written_by_this_library(s)) return Lost{s.jobid, LostReduce::never_claimed};
-        if (named) return Lost{s.jobid, LostReduce::never_claimed_named};
-        if (include_other_tools) return Lost{s.jobid, LostReduce::never_claimed_other_tool};
+        if (written_by_this_library(s)) return Lost{s.jobid, LostReduce::kNeverClaimed};
+        if (named) return Lost{s.jobid, LostReduce::kNeverClaimedNamed};
+        if (include_other_tools) return Lost{s.jobid, LostReduce::kNeverClaimedOtherTool};
         return std::nullopt;
     }
     if (s.reduce_confirmed || !s.reduce_claimed_at_ms) return std::nullopt;
     const std::chrono::milliseconds age(now - *s.reduce_claimed_at_ms);
     if (age < older_than) return std::nullopt;
-    return Lost{s.jobid, LostReduce::claim_unconfirmed, age};
+    return Lost{s.jobid, LostReduce::kClaimUnconfirmed, age};
 }
 
 // Finished: failed, or complete with its reduce sent (confirmed, or claimed by a tool that records
@@ -81,13 +81,13 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
     }
     result.lost = lost.size();
     result.left_alone = left_alone.size();
-    for (const auto& jobid : left_alone) report({SweepEvent::Kind::left_alone, jobid});
+    for (const auto& jobid : left_alone) report({SweepEvent::Kind::kLeftAlone, jobid});
 
     std::optional<ReduceSink> sink;  // opened before the first claim: a bad topic claims nothing
     for (const Lost& job : lost) {
         const std::string& jobid = job.jobid;
         if (options.dry_run) {
-            report({SweepEvent::Kind::would_send, jobid, job.why, job.claim_age});
+            report({SweepEvent::Kind::kWouldSend, jobid, job.why, job.claim_age});
             continue;
         }
         if (!sink) {
@@ -100,15 +100,15 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
             before.reduce_sent ? backend.reclaim_reduce(jobid, options.older_than) : backend.claim_reduce(jobid);
         if (!claim) continue;
         const SentReduce sent = send_claimed_reduce(backend, jobid, *claim, *sink);
-        if (sent.confirmation == ReduceConfirmation::unconfirmed) std::rethrow_exception(sent.confirm_error);
-        report({SweepEvent::Kind::sent, jobid, job.why, job.claim_age, sent.confirmation});
+        if (sent.confirmation == ReduceConfirmation::kUnconfirmed) std::rethrow_exception(sent.confirm_error);
+        report({SweepEvent::Kind::kSent, jobid, job.why, job.claim_age, sent.confirmation});
         ++result.sent;
     }
 
     if (!options.delete_finished_after) return result;
     for (const auto& jobid : finished) {
         if (options.dry_run) {
-            report({SweepEvent::Kind::would_delete, jobid});
+            report({SweepEvent::Kind::kWouldDelete, jobid});
             continue;
         }
         // Read again: the job may have been overwritten (set-total --overwrite) since the listing.

@@ -14,7 +14,7 @@
 
 namespace watchbot_progress {
 
-using sqlite_detail::Connection;
+using detail::sqlite::Connection;
 
 namespace {
 
@@ -118,7 +118,7 @@ struct LocalQueue::Impl {
     std::vector<QueueMessage> receive_once(std::size_t max_messages, std::chrono::milliseconds visibility_timeout);
 
     LocalQueueOptions options;
-    sqlite_detail::Database db;
+    detail::sqlite::Database db;
 };
 
 std::vector<QueueMessage> LocalQueue::Impl::receive_once(std::size_t max_messages,

@@ -8,7 +8,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 namespace {
 
@@ -22,9 +22,9 @@ std::string abbreviated(std::string_view sql) {
 
 const char* synchronous_pragma(SqliteSynchronous s) {
     switch (s) {
-        case SqliteSynchronous::off: return "PRAGMA synchronous=OFF";
-        case SqliteSynchronous::full: return "PRAGMA synchronous=FULL";
-        case SqliteSynchronous::normal: break;
+        case SqliteSynchronous::kOff: return "PRAGMA synchronous=OFF";
+        case SqliteSynchronous::kFull: return "PRAGMA synchronous=FULL";
+        case SqliteSynchronous::kNormal: break;
     }
     return "PRAGMA synchronous=NORMAL";
 }
@@ -140,4 +140,4 @@ bool Connection::in_transaction() const noexcept { return sqlite3_get_autocommit
 
 void Connection::fail(int result_code, std::string_view doing) const { throw_error(result_code, doing, path_, db_); }
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

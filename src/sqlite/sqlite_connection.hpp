@@ -16,7 +16,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 class Connection;
 
@@ -78,4 +78,4 @@ private:
     std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

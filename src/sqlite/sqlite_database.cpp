@@ -8,7 +8,7 @@
 
 #include "sqlite/sqlite_error.hpp"
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 namespace {
 
@@ -114,4 +114,4 @@ bool Database::Retry::again(const BackendError& error) {
     return true;
 }
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

@@ -19,7 +19,7 @@
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sqlite_options.hpp"
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 class Database {
 public:
@@ -127,4 +127,4 @@ private:
     pid_t pid_;
 };
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

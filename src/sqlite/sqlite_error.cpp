@@ -4,7 +4,7 @@
 
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 const char* error_name(int result_code) noexcept {
     switch (result_code & 0xFF) {
@@ -91,4 +91,4 @@ void throw_error(int result_code, std::string_view doing, const std::string& pat
     throw BackendError(message, error_name(result_code), is_retryable(result_code));
 }
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

@@ -10,7 +10,7 @@
 
 struct sqlite3;
 
-namespace watchbot_progress::sqlite_detail {
+namespace watchbot_progress::detail::sqlite {
 
 // "SQLITE_BUSY" for SQLITE_BUSY and all its extended codes; "SQLITE_UNKNOWN" for codes SQLite may
 // add later.
@@ -26,4 +26,4 @@ bool is_retryable_code(std::string_view code) noexcept;
 // 'DELETE ...'"), `path` which database; `db` (may be null) supplies SQLite's own message.
 [[noreturn]] void throw_error(int result_code, std::string_view doing, const std::string& path, sqlite3* db);
 
-}  // namespace watchbot_progress::sqlite_detail
+}  // namespace watchbot_progress::detail::sqlite

@@ -75,9 +75,9 @@ void apply_parameter(std::string_view uri, std::string_view parameter, SqliteOpt
     } else if (key == "retry_timeout_ms") {
         options.retry_timeout = parse_ms(uri, key, value);
     } else if (key == "synchronous") {
-        if (value == "off") options.synchronous = SqliteSynchronous::off;
-        else if (value == "normal") options.synchronous = SqliteSynchronous::normal;
-        else if (value == "full") options.synchronous = SqliteSynchronous::full;
+        if (value == "off") options.synchronous = SqliteSynchronous::kOff;
+        else if (value == "normal") options.synchronous = SqliteSynchronous::kNormal;
+        else if (value == "full") options.synchronous = SqliteSynchronous::kFull;
         else bad(uri, "synchronous must be off, normal or full, not '" + excerpt(value) + "'");
     } else {
         bad(uri, "unknown query parameter '" + excerpt(key) + "'");

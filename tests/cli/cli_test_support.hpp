@@ -179,17 +179,17 @@ inline std::vector<std::string> all_commands() {
 // ---------------------------------------------------------------------------------------------
 // Against each real backend
 
-enum class Kind { Redis, Sqlite, DynamoDb };
+enum class Kind { kRedis, kSqlite, kDynamoDb };
 
 inline void PrintTo(Kind kind, std::ostream* os) {
-    *os << (kind == Kind::Redis ? "Redis" : kind == Kind::Sqlite ? "Sqlite" : "DynamoDb");
+    *os << (kind == Kind::kRedis ? "Redis" : kind == Kind::kSqlite ? "Sqlite" : "DynamoDb");
 }
 
 inline std::string kind_name(const ::testing::TestParamInfo<Kind>& info) {
     switch (info.param) {
-        case Kind::Redis: return "Redis";
-        case Kind::Sqlite: return "Sqlite";
-        case Kind::DynamoDb: return "DynamoDb";
+        case Kind::kRedis: return "Redis";
+        case Kind::kSqlite: return "Sqlite";
+        case Kind::kDynamoDb: return "DynamoDb";
     }
     return "Unknown";
 }
@@ -200,15 +200,15 @@ protected:
     void SetUp() override {
         queue_uri = "sqlite://" + dir.path() + "/queue.db";
         switch (GetParam()) {
-            case Kind::Redis:
+            case Kind::kRedis:
                 uri = wp_test::require_env("WP_TEST_REDIS_URL");
                 backend = wp::open_backend(uri);
                 break;
-            case Kind::Sqlite:
+            case Kind::kSqlite:
                 uri = "sqlite://" + dir.path() + "/jobs.db";
                 backend = wp::open_backend(uri);
                 break;
-            case Kind::DynamoDb:
+            case Kind::kDynamoDb:
 #if WP_CLI_TEST_DYNAMODB
                 uri = dynamodb_test_table_arn();
                 backend = dynamodb_test_backend(uri);
@@ -290,13 +290,13 @@ inline std::vector<wp::QueueMessage> drain(const std::string& queue_uri) {
 inline std::vector<Kind> backend_kinds() {
     std::vector<Kind> kinds;
 #if WP_WITH_REDIS
-    kinds.push_back(Kind::Redis);
+    kinds.push_back(Kind::kRedis);
 #endif
 #if WP_CLI_TEST_SQLITE
-    kinds.push_back(Kind::Sqlite);
+    kinds.push_back(Kind::kSqlite);
 #endif
 #if WP_CLI_TEST_DYNAMODB
-    kinds.push_back(Kind::DynamoDb);
+    kinds.push_back(Kind::kDynamoDb);
 #endif
     return kinds;
 }

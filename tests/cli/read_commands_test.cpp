@@ -114,7 +114,7 @@ TEST_P(CliBackend, LsPrintsOneStatusObjectOrJobIdPerLine) {
 }
 
 TEST_P(CliBackend, LsOfAnEmptyDatabasePrintsNothing) {
-    if (GetParam() == Kind::Redis) {
+    if (GetParam() == Kind::kRedis) {
         // The shared server holds other tests' jobs: use an unused database number.
         const auto r = run_cli({"ls", "-d", uri.substr(0, uri.rfind('/')) + "/15"});
         EXPECT_EQ(r.code, 0) << r;
@@ -122,7 +122,7 @@ TEST_P(CliBackend, LsOfAnEmptyDatabasePrintsNothing) {
         return;
     }
 #if WP_CLI_TEST_DYNAMODB
-    if (GetParam() == Kind::DynamoDb) {
+    if (GetParam() == Kind::kDynamoDb) {
         // A new table, made with create-table.
         const std::string table = "wp-cli-empty-" + wp::new_jobid().substr(0, 8);
         const auto made = run_cli({"create-table", table}, options());

@@ -160,14 +160,14 @@ TEST_P(CliBackend, RefusedCommandsChangeNothing) {
     // Metadata this backend refuses: refused before the job is written.
     json refused_metadata;
     switch (GetParam()) {
-        case Kind::Redis: refused_metadata = {{"total", 9}}; break;  // a field of the job's own hash
-        case Kind::DynamoDb: {
+        case Kind::kRedis: refused_metadata = {{"total", 9}}; break;  // a field of the job's own hash
+        case Kind::kDynamoDb: {
             json deep = 1;
             for (int i = 0; i < 40; ++i) deep = json::array({deep});
             refused_metadata = {{"deep", deep}};
             break;
         }
-        case Kind::Sqlite: break;  // SQLite stores any JSON object
+        case Kind::kSqlite: break;  // SQLite stores any JSON object
     }
     if (!refused_metadata.is_null()) {
         const auto fresh = unique_jobid("refused-metadata");

@@ -62,7 +62,7 @@ TEST(ReduceProtocol, SendsTheMetadataAndConfirms) {
     const auto claim = env.backend->claim_reduce(jobid);
     ASSERT_TRUE(claim);
     const wp::SentReduce sent = wp::send_claimed_reduce(*env.backend, jobid, *claim, env.sink());
-    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::confirmed);
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::kConfirmed);
     EXPECT_FALSE(sent.confirm_error);
     const auto reduces = env.notifier->messages(wp::kReduceSubject);
     ASSERT_EQ(reduces.size(), 1u);
@@ -110,7 +110,7 @@ TEST(ReduceProtocol, AClaimTakenOverWhileSendingIsReportedNotThrown) {
     *env.now += 60'000;
     ASSERT_TRUE(env.backend->reclaim_reduce(jobid, std::chrono::seconds(30)));
     const wp::SentReduce sent = wp::send_claimed_reduce(*env.backend, jobid, first, env.sink());
-    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::taken_over);
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::kTakenOver);
     EXPECT_EQ(env.notifier->messages(wp::kReduceSubject).size(), 1u);
 }
 
@@ -121,7 +121,7 @@ TEST(ReduceProtocol, AFailedConfirmationIsReportedWithItsError) {
     breaking.fail_confirm = true;
     const wp::SentReduce sent =
         wp::send_claimed_reduce(breaking, jobid, breaking.claim_reduce(jobid).value(), env.sink());
-    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::unconfirmed);
+    EXPECT_EQ(sent.confirmation, wp::ReduceConfirmation::kUnconfirmed);
     ASSERT_TRUE(sent.confirm_error);
     EXPECT_THROW(std::rethrow_exception(sent.confirm_error), wp::BackendError);
     EXPECT_EQ(env.notifier->messages(wp::kReduceSubject).size(), 1u);

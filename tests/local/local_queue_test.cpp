@@ -277,7 +277,7 @@ TEST(LocalQueue, SharesAFileWithTheBackend) {
     queue.send("map", "x");
     EXPECT_EQ(backend.status("job").total, 1);
     EXPECT_EQ(queue.receive(1, 1s).size(), 1u);
-    wp::sqlite_detail::Connection c(queue.options().database);
+    wp::detail::sqlite::Connection c(queue.options().database);
     auto s = c.statement("SELECT COUNT(*) FROM wp_schema_versions");
     ASSERT_TRUE(s.step());
     EXPECT_EQ(s.int64(0), 2) << "one row for the jobs, one for the queue";
@@ -459,7 +459,7 @@ TEST(LocalQueueNotifier, LockedFileIsAPublishErrorForTheWholeBatch) {
     options.database.busy_timeout = 10ms;
     options.database.retry_timeout = 50ms;
     wp::LocalQueueNotifier notifier(options);
-    wp::sqlite_detail::Connection locker(options.database);
+    wp::detail::sqlite::Connection locker(options.database);
     locker.exec("BEGIN IMMEDIATE");
     std::vector<wp::OutgoingMessage> batch(3, {"map", "{}"});
     try {

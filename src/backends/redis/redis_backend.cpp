@@ -18,16 +18,16 @@
 
 namespace watchbot_progress {
 
-using redis_detail::Args;
-using redis_detail::Connection;
-using redis_detail::ConnectionLost;
-using redis_detail::Pool;
-using redis_detail::Reply;
-using redis_detail::ScriptReply;
-using redis_detail::ScriptStatus;
-using redis_detail::script_source;
+using detail::redis::Args;
+using detail::redis::Connection;
+using detail::redis::ConnectionLost;
+using detail::redis::Pool;
+using detail::redis::Reply;
+using detail::redis::ScriptReply;
+using detail::redis::ScriptStatus;
+using detail::redis::script_source;
 
-namespace scripts = redis_detail::scripts;
+namespace scripts = detail::redis::scripts;
 
 namespace {
 
@@ -116,7 +116,7 @@ struct RedisBackend::Impl {
                 }
             } catch (const ConnectionLost& e) {
                 if (attempt >= retries) {
-                    throw BackendError("cannot reach Redis at " + redis_detail::endpoint(options) + " to " + std::string(what) +
+                    throw BackendError("cannot reach Redis at " + detail::redis::endpoint(options) + " to " + std::string(what) +
                                            " (" + std::to_string(attempt + 1) + " attempts; last error: " + e.what() +
                                            "): check that redis-server is running and reachable at that address, then try "
                                            "again (RedisOptions: connect_timeout, command_timeout, reconnect_attempts)",
@@ -131,9 +131,9 @@ struct RedisBackend::Impl {
 
     std::string load(Connection& connection, Script& script, std::string_view what) {
         Reply reply = connection.command({"SCRIPT", "LOAD", script.source});
-        redis_detail::expect_type(*reply, REDIS_REPLY_STRING, options, std::string(what) + " (SCRIPT LOAD)");
+        detail::redis::expect_type(*reply, REDIS_REPLY_STRING, options, std::string(what) + " (SCRIPT LOAD)");
         std::lock_guard lock(script.mutex);
-        script.sha = redis_detail::as_string(*reply);
+        script.sha = detail::redis::as_string(*reply);
         return script.sha;
     }
 
@@ -155,7 +155,7 @@ struct RedisBackend::Impl {
         command.insert(command.end(), keys.begin(), keys.end());
         command.insert(command.end(), argv.begin(), argv.end());
         Reply reply = connection.command(command);
-        if (redis_detail::is_error(*reply, "NOSCRIPT")) {
+        if (detail::redis::is_error(*reply, "NOSCRIPT")) {
             command[1] = load(connection, script, what);
             reply = connection.command(command);
         }
@@ -163,7 +163,7 @@ struct RedisBackend::Impl {
     }
 
     BackendError total_not_a_number(const std::string& jobid) const {
-        return BackendError("job '" + jobid + "' in Redis at " + redis_detail::endpoint(options) +
+        return BackendError("job '" + jobid + "' in Redis at " + detail::redis::endpoint(options) +
                                 " has a `total` that is not a number: its hash was not written by watchbot-progress",
                             std::string(error_code::kInvalidData), false);
     }
@@ -177,7 +177,7 @@ struct RedisBackend::Impl {
                 throw total_not_a_number(jobid);
             case ScriptStatus::kMetadataNotAHash: {
                 const std::string type = reply.reader().size() > 1 ? reply.reader().text(1) : std::string("?");
-                throw BackendError("key '" + metadata_key(jobid) + "' in Redis at " + redis_detail::endpoint(options) +
+                throw BackendError("key '" + metadata_key(jobid) + "' in Redis at " + detail::redis::endpoint(options) +
                                        " is a " + type + ", not the hash of a watchbot-progress job",
                                    "WRONGTYPE", false);
             }
@@ -244,7 +244,7 @@ struct RedisBackend::Impl {
             return run(what, [&](Connection& c, int) {
                 Reply reply = c.command({"HGET", claim_key(jobid), "token"});
                 if (reply->type == REDIS_REPLY_ERROR) return false;  // not a claim record: not this caller's claim
-                return reply->type == REDIS_REPLY_STRING && redis_detail::as_string(*reply) == token;
+                return reply->type == REDIS_REPLY_STRING && detail::redis::as_string(*reply) == token;
             });
         } catch (const std::exception&) {
             return false;
@@ -261,7 +261,7 @@ struct RedisBackend::Impl {
             if (reply.status() == ScriptStatus::kJobDoesNotExist) return std::nullopt;
             expect_ok(reply, jobid);
             // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or nil)}
-            const redis_detail::ReplyReader fields = reply.reader().array(1);
+            const detail::redis::ReplyReader fields = reply.reader().array(1);
             JobStatus s;
             s.jobid = jobid;
             s.remaining = reply.integer(2);
@@ -313,7 +313,7 @@ RedisBackend::~RedisBackend() = default;
 const RedisOptions& RedisBackend::options() const noexcept { return impl_->options; }
 
 std::string RedisBackend::describe() const {
-    return "redis://" + redis_detail::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
+    return "redis://" + detail::redis::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
 }
 
 void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
@@ -324,7 +324,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
     if (!overwrite && total > kIdsPerCommand) {
         const bool exists = impl_->run("check whether a job exists", [&](Connection& c, int) {
             Reply reply = c.command({"HEXISTS", metadata, "total"});
-            redis_detail::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, "check whether a job exists");
+            detail::redis::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, "check whether a job exists");
             return reply->integer == 1;
         });
         if (exists) throw already_exists(jobid);
@@ -351,7 +351,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
             }
             impl_->run("write a job's parts", [&](Connection& c, int) {
                 for (const Reply& reply : c.pipeline(batch)) {
-                    if (reply->type == REDIS_REPLY_ERROR) redis_detail::raise_reply_error(*reply, impl_->options, "write a job's parts");
+                    if (reply->type == REDIS_REPLY_ERROR) detail::redis::raise_reply_error(*reply, impl_->options, "write a job's parts");
                 }
             });
         }
@@ -370,9 +370,9 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
                 // renamed it, and the job now has our total.
                 if (attempt > 0) {
                     Reply check = c.command({"HGET", metadata, "total"});
-                    if (redis_detail::as_string(*check) == std::to_string(total)) return;
+                    if (detail::redis::as_string(*check) == std::to_string(total)) return;
                 }
-                throw BackendError("the parts of job '" + jobid + "' vanished from Redis at " + redis_detail::endpoint(impl_->options) +
+                throw BackendError("the parts of job '" + jobid + "' vanished from Redis at " + detail::redis::endpoint(impl_->options) +
                                        " before they were put in place (expired or deleted meanwhile): try again",
                                    std::string(error_code::kTemporaryKeyLost), true);
             }
@@ -485,8 +485,8 @@ std::optional<std::string> RedisBackend::do_failure_reason(const std::string& jo
     constexpr std::string_view what = "check whether a job failed";
     return impl_->run(what, [&](Connection& c, int) -> std::optional<std::string> {
         Reply reply = c.command({"HMGET", key, "total", "failed", "error"});
-        redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);  // WRONGTYPE: not a hash
-        const redis_detail::ReplyReader fields(*reply, impl_->options, what);
+        detail::redis::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);  // WRONGTYPE: not a hash
+        const detail::redis::ReplyReader fields(*reply, impl_->options, what);
         if (fields.size() != 3) fields.unexpected();
         const std::optional<std::string> total = fields.optional_string(0);
         if (!total) throw JobDoesNotExist(jobid);
@@ -519,11 +519,11 @@ std::vector<PartId> RedisBackend::do_list_failed_parts(const std::string& jobid)
     std::vector<PartId> parts = impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline({{"HEXISTS", metadata, "total"}, {"SMEMBERS", failed}});
         for (const Reply& reply : replies) {
-            if (reply->type == REDIS_REPLY_ERROR) redis_detail::raise_reply_error(*reply, impl_->options, what);
+            if (reply->type == REDIS_REPLY_ERROR) detail::redis::raise_reply_error(*reply, impl_->options, what);
         }
         if (replies[0]->type != REDIS_REPLY_INTEGER || replies[0]->integer == 0) throw JobDoesNotExist(jobid);
         std::vector<PartId> ids;
-        const redis_detail::ReplyReader members(*replies[1], impl_->options, what);
+        const detail::redis::ReplyReader members(*replies[1], impl_->options, what);
         if (replies[1]->type != REDIS_REPLY_ARRAY) members.unexpected();
         for (std::size_t i = 0; i < members.size(); ++i) {
             if (auto id = to_int64(members.text(i))) ids.push_back(*id);
@@ -577,20 +577,20 @@ std::vector<PartId> RedisBackend::do_list_pending_parts(const std::string& jobid
             commands.push_back({"SSCAN", parts, cursor, "COUNT", std::to_string(kIdsPerCommand)});
             std::vector<Reply> replies = c.pipeline(commands);
             if (first) {
-                redis_detail::expect_type(*replies.front(), REDIS_REPLY_INTEGER, impl_->options, what);
+                detail::redis::expect_type(*replies.front(), REDIS_REPLY_INTEGER, impl_->options, what);
                 if (replies.front()->integer == 0) throw JobDoesNotExist(jobid);
             }
-            redis_detail::expect_type(*replies.back(), REDIS_REPLY_ARRAY, impl_->options, what);
-            const redis_detail::ReplyReader scan(*replies.back(), impl_->options, what);  // {cursor, {member, ...}}
+            detail::redis::expect_type(*replies.back(), REDIS_REPLY_ARRAY, impl_->options, what);
+            const detail::redis::ReplyReader scan(*replies.back(), impl_->options, what);  // {cursor, {member, ...}}
             if (scan.size() != 2) scan.unexpected();
-            const redis_detail::ReplyReader members = scan.array(1);
+            const detail::redis::ReplyReader members = scan.array(1);
             std::vector<PartId> found;
             found.reserve(members.size());
             for (std::size_t i = 0; i < members.size(); ++i) {
                 const std::string member = members.text(i);
                 const std::optional<std::int64_t> id = to_int64(member);
                 if (!id) {
-                    throw BackendError("the pending parts of job '" + jobid + "' in Redis at " + redis_detail::endpoint(impl_->options) +
+                    throw BackendError("the pending parts of job '" + jobid + "' in Redis at " + detail::redis::endpoint(impl_->options) +
                                            " hold a member that is not a part id",
                                        std::string(error_code::kInvalidData), false);
                 }
@@ -614,10 +614,10 @@ void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& vis
     do {
         auto [next, keys] = impl_->run(what, [&](Connection& c, int) {
             Reply reply = c.command({"SCAN", cursor, "MATCH", "*" + std::string(kMetadataSuffix), "COUNT", "100"});
-            redis_detail::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);
-            const redis_detail::ReplyReader scan(*reply, impl_->options, what);  // {cursor, {key, ...}}
+            detail::redis::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);
+            const detail::redis::ReplyReader scan(*reply, impl_->options, what);  // {cursor, {key, ...}}
             if (scan.size() != 2) scan.unexpected();
-            const redis_detail::ReplyReader matches = scan.array(1);
+            const detail::redis::ReplyReader matches = scan.array(1);
             std::vector<std::string> found;
             found.reserve(matches.size());
             for (std::size_t i = 0; i < matches.size(); ++i) found.push_back(matches.text(i));
@@ -644,7 +644,7 @@ bool RedisBackend::do_delete_job(const std::string& jobid) {
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline(commands);
-        for (const Reply& reply : replies) redis_detail::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, what);
+        for (const Reply& reply : replies) detail::redis::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, what);
         return replies.front()->integer > 0;
     });
 }

@@ -10,7 +10,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::redis_detail {
+namespace watchbot_progress::detail::redis {
 
 namespace {
 
@@ -249,4 +249,4 @@ void Pool::give_back(std::unique_ptr<Connection> connection, bool broken) noexce
     // `connection` (when broken) and `to_close` are freed here, outside the lock.
 }
 
-}  // namespace watchbot_progress::redis_detail
+}  // namespace watchbot_progress::detail::redis

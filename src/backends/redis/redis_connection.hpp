@@ -19,7 +19,7 @@
 
 #include "watchbot_progress/redis_backend.hpp"
 
-namespace watchbot_progress::redis_detail {
+namespace watchbot_progress::detail::redis {
 
 // Frees a hiredis reply. Defined in the library so that users of this header (the tests) need not
 // link hiredis themselves.
@@ -111,4 +111,4 @@ private:
     std::size_t open_ = 0;  // idle plus leased plus being opened
 };
 
-}  // namespace watchbot_progress::redis_detail
+}  // namespace watchbot_progress::detail::redis

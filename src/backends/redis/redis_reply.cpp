@@ -3,7 +3,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::redis_detail {
+namespace watchbot_progress::detail::redis {
 
 std::size_t ReplyReader::size() const noexcept { return reply_->type == REDIS_REPLY_ARRAY ? reply_->elements : 0; }
 
@@ -50,4 +50,4 @@ ScriptReply::ScriptReply(Reply reply, const RedisOptions& options, std::string_v
     (void)reader_.integer(0);
 }
 
-}  // namespace watchbot_progress::redis_detail
+}  // namespace watchbot_progress::detail::redis

@@ -13,7 +13,7 @@
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_script_status.hpp"
 
-namespace watchbot_progress::redis_detail {
+namespace watchbot_progress::detail::redis {
 
 // A view of a reply (which must outlive it). `what` (what the backend was doing, for messages)
 // must outlive it too: callers pass string literals.
@@ -65,4 +65,4 @@ private:
     ReplyReader reader_;
 };
 
-}  // namespace watchbot_progress::redis_detail
+}  // namespace watchbot_progress::detail::redis

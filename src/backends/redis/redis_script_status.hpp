@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace watchbot_progress::redis_detail {
+namespace watchbot_progress::detail::redis {
 
 // The first element of every script's array reply.
 enum class ScriptStatus : long long {
@@ -48,4 +48,4 @@ std::string script_source(Parts... parts) {
     return source;
 }
 
-}  // namespace watchbot_progress::redis_detail
+}  // namespace watchbot_progress::detail::redis

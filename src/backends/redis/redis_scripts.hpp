@@ -14,7 +14,7 @@
 
 #include <string_view>
 
-namespace watchbot_progress::redis_detail::scripts {
+namespace watchbot_progress::detail::redis::scripts {
 
 // Helpers prepended to the scripts that complete or fail parts and claim the reduce:
 //  part_error(meta, partid): nil when partid names a part of the job, else the status reply to return
@@ -210,4 +210,4 @@ redis.call('PERSIST', KEYS[1])
 return {OK}
 )lua";
 
-}  // namespace watchbot_progress::redis_detail::scripts
+}  // namespace watchbot_progress::detail::redis::scripts

@@ -9,7 +9,7 @@
 
 namespace watchbot_progress {
 
-using sqlite_detail::Connection;
+using detail::sqlite::Connection;
 
 namespace {
 
@@ -90,7 +90,7 @@ nlohmann::json parse_metadata(const std::string& text, const std::string& jobid,
 }
 
 // Reads a kSelectFull row.
-JobStatus status_from_row(const sqlite_detail::Statement& s, const std::string& path) {
+JobStatus status_from_row(const detail::sqlite::Statement& s, const std::string& path) {
     JobStatus st;
     st.jobid = s.text(7);
     st.total = s.int64(1);
@@ -179,7 +179,7 @@ struct SqliteBackend::Impl {
     std::int64_t now() const { return read_clock(clock); }
 
     WallClock clock;
-    sqlite_detail::Database db;
+    detail::sqlite::Database db;
 };
 
 SqliteBackend::SqliteBackend(SqliteOptions options, WallClock clock)

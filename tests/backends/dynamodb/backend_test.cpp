@@ -22,7 +22,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
-namespace ddb = watchbot_progress::dynamodb_detail;
+namespace ddb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;

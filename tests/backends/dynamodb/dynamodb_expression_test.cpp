@@ -9,7 +9,7 @@
 #include "backends/dynamodb/dynamodb_expression.hpp"
 
 namespace aws = watchbot_progress::aws;
-namespace ddb = watchbot_progress::dynamodb_detail;
+namespace ddb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 
 TEST(DynamoDbExpression, GathersTheNamesAndValuesItUses) {

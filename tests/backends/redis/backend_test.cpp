@@ -24,7 +24,7 @@
 #include "watchbot_progress/redis_backend.hpp"
 
 namespace wp = watchbot_progress;
-namespace rd = watchbot_progress::redis_detail;
+namespace rd = watchbot_progress::detail::redis;
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include "watchbot_progress/errors.hpp"
 
 namespace wp = watchbot_progress;
-namespace rd = watchbot_progress::redis_detail;
+namespace rd = watchbot_progress::detail::redis;
 using ::testing::HasSubstr;
 
 namespace {

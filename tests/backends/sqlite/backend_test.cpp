@@ -39,7 +39,7 @@ wp::SqliteOptions options_for(const std::string& path) {
 
 // A raw connection to the file, to look at what the backend wrote.
 std::int64_t query_int(const std::string& path, const std::string& sql) {
-    wp::sqlite_detail::Connection c(options_for(path));
+    wp::detail::sqlite::Connection c(options_for(path));
     auto s = c.statement(sql);
     return s.step() ? s.int64(0) : -1;
 }
@@ -61,7 +61,7 @@ TEST(SqliteUri, AbsolutePath) {
     const auto o = wp::parse_sqlite_uri("sqlite:///var/tmp/jobs.db");
     EXPECT_EQ(o.path, "/var/tmp/jobs.db");
     EXPECT_EQ(o.busy_timeout, wp::SqliteOptions{}.busy_timeout);
-    EXPECT_EQ(o.synchronous, wp::SqliteSynchronous::normal);
+    EXPECT_EQ(o.synchronous, wp::SqliteSynchronous::kNormal);
 }
 
 TEST(SqliteUri, RelativePath) {
@@ -76,8 +76,8 @@ TEST(SqliteUri, PercentEscapesAndParameters) {
     EXPECT_EQ(o.path, "/tmp/my jobs?.db");
     EXPECT_EQ(o.busy_timeout, std::chrono::milliseconds(250));
     EXPECT_EQ(o.retry_timeout, std::chrono::milliseconds(0));
-    EXPECT_EQ(o.synchronous, wp::SqliteSynchronous::full);
-    EXPECT_EQ(wp::parse_sqlite_uri("sqlite:///x.db?synchronous=off").synchronous, wp::SqliteSynchronous::off);
+    EXPECT_EQ(o.synchronous, wp::SqliteSynchronous::kFull);
+    EXPECT_EQ(wp::parse_sqlite_uri("sqlite:///x.db?synchronous=off").synchronous, wp::SqliteSynchronous::kOff);
     EXPECT_EQ(wp::parse_sqlite_uri("sqlite:///x.db?").path, "/x.db");
 }
 
@@ -166,7 +166,7 @@ TEST(SqliteBackend, FileIsInWalMode) {
     EXPECT_EQ(std::string(header, 15), "SQLite format 3");
     EXPECT_EQ(header[18], 2);
     EXPECT_EQ(header[19], 2);
-    wp::sqlite_detail::Connection c(options_for(path));
+    wp::detail::sqlite::Connection c(options_for(path));
     auto s = c.statement("PRAGMA journal_mode");
     ASSERT_TRUE(s.step());
     EXPECT_EQ(s.text(0), "wal");
@@ -186,7 +186,7 @@ TEST(SqliteBackend, NewerSchemaVersionIsConfigError) {
     const std::string path = temp_db();
     { wp::SqliteBackend backend(options_for(path)); }
     {
-        wp::sqlite_detail::Connection c(options_for(path));
+        wp::detail::sqlite::Connection c(options_for(path));
         c.exec("UPDATE wp_schema_versions SET version = 99 WHERE component = 'jobs'");
     }
     try {
@@ -201,7 +201,7 @@ TEST(SqliteBackend, VersionOneFileIsUpgradedInPlace) {
     // A file written by version 1 of the schema (before claim times and confirmations).
     const std::string path = temp_db();
     {
-        wp::sqlite_detail::Connection c(options_for(path));
+        wp::detail::sqlite::Connection c(options_for(path));
         c.exec(R"sql(
 CREATE TABLE wp_schema_versions (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL);
 CREATE TABLE wp_jobs (
@@ -234,7 +234,7 @@ TEST(SqliteBackend, VersionTwoFileIsUpgradedInPlace) {
     // unconfirmed: no token holds it, so only a take-over after its lease can finish it.
     const std::string path = temp_db();
     {
-        wp::sqlite_detail::Connection c(options_for(path));
+        wp::detail::sqlite::Connection c(options_for(path));
         c.exec(R"sql(
 CREATE TABLE wp_schema_versions (component TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL);
 CREATE TABLE wp_jobs (
@@ -378,7 +378,7 @@ TEST(SqliteBackend, LockHeldBeyondRetryTimeoutIsRetryableBusy) {
     options.retry_timeout = std::chrono::milliseconds(200);
     wp::SqliteBackend backend(options);
     backend.set_total("job", 3);
-    wp::sqlite_detail::Connection locker(options_for(path));
+    wp::detail::sqlite::Connection locker(options_for(path));
     locker.exec("BEGIN IMMEDIATE");
     const auto start = std::chrono::steady_clock::now();
     try {
@@ -403,7 +403,7 @@ TEST(SqliteBackend, RetriesUntilTheLockIsReleased) {
     options.retry_timeout = std::chrono::milliseconds(10'000);
     wp::SqliteBackend backend(options);
     backend.set_total("job", 1);
-    wp::sqlite_detail::Connection locker(options_for(path));
+    wp::detail::sqlite::Connection locker(options_for(path));
     locker.exec("BEGIN IMMEDIATE");
     std::thread release([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
