@@ -216,44 +216,43 @@ class TlsTransport final : public Transport {
 public:
     TlsTransport(Socket socket, const RedisOptions& options, const TlsContext& tls)
         : socket_(std::move(socket)), timeout_(options.command_timeout) {
-        ssl_ = SSL_new(tls.native().ctx);
-        if (ssl_ == nullptr) throw ConnectionLost("cannot create a TLS session: " + openssl_reason());
-        SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-        if (SSL_set_fd(ssl_, socket_.get()) != 1) throw ConnectionLost("cannot attach TLS to the socket: " + openssl_reason());
+        ssl_.reset(SSL_new(tls.native().ctx));
+        if (!ssl_) throw ConnectionLost("cannot create a TLS session: " + openssl_reason());
+        SSL_set_mode(ssl_.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        if (SSL_set_fd(ssl_.get(), socket_.get()) != 1) throw ConnectionLost("cannot attach TLS to the socket: " + openssl_reason());
         // The certificate must be for the host connected to: its IP address, or its DNS name (also
         // sent as SNI, which may not carry an address).
-        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
         if (is_ip_address(options.host)) {
             X509_VERIFY_PARAM_set1_ip_asc(param, options.host.c_str());
         } else {
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            SSL_set_tlsext_host_name(ssl_, options.host.c_str());
-            SSL_set1_host(ssl_, options.host.c_str());
+            SSL_set_tlsext_host_name(ssl_.get(), options.host.c_str());
+            SSL_set1_host(ssl_.get(), options.host.c_str());
         }
         handshake(options);
     }
-
-    ~TlsTransport() override { SSL_free(ssl_); }
 
     void write_all(std::string_view data) override {
         SigpipeGuard guard;
         while (!data.empty()) {
             ERR_clear_error();
-            const int n = SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
+            const int n = SSL_write(ssl_.get(), data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
             if (n > 0) {
                 data.remove_prefix(static_cast<std::size_t>(n));
                 continue;
             }
-            wait_or_fail(SSL_get_error(ssl_, n), "writing");
+            wait_or_fail(SSL_get_error(ssl_.get(), n), "writing");
         }
     }
 
     std::size_t read_some(char* buf, std::size_t size) override {
+        SigpipeGuard guard;  // SSL_read writes too: alerts, key updates
         for (;;) {
             ERR_clear_error();
-            const int n = SSL_read(ssl_, buf, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+            const int n = SSL_read(ssl_.get(), buf, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
             if (n > 0) return static_cast<std::size_t>(n);
-            wait_or_fail(SSL_get_error(ssl_, n), "waiting for a reply");
+            wait_or_fail(SSL_get_error(ssl_.get(), n), "waiting for a reply");
         }
     }
 
@@ -290,9 +289,9 @@ private:
         for (;;) {
             ERR_clear_error();
             errno = 0;
-            const int rc = SSL_connect(ssl_);
+            const int rc = SSL_connect(ssl_.get());
             if (rc == 1) return;
-            const int error = SSL_get_error(ssl_, rc);
+            const int error = SSL_get_error(ssl_.get(), rc);
             const int saved_errno = errno;
             if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
                 if (!wait_ready(socket_.get(), error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) {
@@ -300,7 +299,7 @@ private:
                 }
                 continue;
             }
-            const long verify = SSL_get_verify_result(ssl_);
+            const long verify = SSL_get_verify_result(ssl_.get());
             if (verify != X509_V_OK) refuse_certificate(options, verify);
             if (error == SSL_ERROR_SSL) {
                 throw BackendError("the TLS handshake with Redis at " + endpoint(options) + " failed: " + openssl_reason() +
@@ -329,7 +328,10 @@ private:
 
     Socket socket_;
     std::chrono::milliseconds timeout_;
-    SSL* ssl_ = nullptr;
+    struct SslDeleter {
+        void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+    };
+    std::unique_ptr<SSL, SslDeleter> ssl_;  // freed also when the constructor throws
 };
 
 [[noreturn]] void bad_tls_file(std::string_view what, const std::string& path) {

@@ -7,6 +7,8 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -121,6 +123,11 @@ public:
 
 private:
     void serve() {
+        // Writing to a client that has gone raises SIGPIPE: blocked in this thread for good.
+        sigset_t sigpipe;
+        sigemptyset(&sigpipe);
+        sigaddset(&sigpipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr);
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) return;
         client_fd_ = fd;
@@ -239,7 +246,7 @@ TEST(RedisTls, WorksAJobAndAuthenticatesAsAnAclUser) {
         EXPECT_TRUE(backend.status(jobid).reduce_sent);
         EXPECT_TRUE(backend.delete_job(jobid));
     }
-    // The same through a URI, with the user name percent-encoded like any other.
+    // The same through a URI.
     const std::string uri = wp_test::require_env("WP_TEST_REDIS_TLS_URL");
     auto from_uri = wp::open_backend("rediss://" + user + ":" + password + "@" + uri.substr(std::string("rediss://").size()));
     EXPECT_THROW(from_uri->status(new_id("none")), wp::JobDoesNotExist);
@@ -329,7 +336,7 @@ TEST(RedisTls, UnusableFilesAreConfigErrorsWhenTheBackendIsMade) {
     EXPECT_THAT(config_error_of(options), HasSubstr("client certificate '/nonexistent/client.crt'"));
     options = tls_options();
     options.tls.key_file = tls_file("server.key");  // not the client certificate's key
-    EXPECT_THAT(config_error_of(options), HasSubstr("does not match"));
+    EXPECT_THAT(config_error_of(options), HasSubstr(tls_file("server.key")));
     options = tls_options();
     options.tls.cert_file.clear();
     EXPECT_THAT(config_error_of(options), HasSubstr("without a client certificate"));
