@@ -8,7 +8,7 @@ WP_DEBIAN_PACKAGES=(
     g++ cmake ninja-build pkg-config make ccache
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
-    redis-server redis-tools ca-certificates
+    redis-server redis-tools ca-certificates openssl
     python3-dev python3-venv pybind11-dev python3-pytest
 )
 

@@ -27,7 +27,7 @@ namespace {
 
 constexpr const char* kBackendForms =
     "expected a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), "
-    "redis://[:password@]host[:port][/db], sqlite:///path/to/file.db or memory://[name]";
+    "redis[s]://[[user]:password@]host[:port][/db], sqlite:///path/to/file.db or memory://[name]";
 constexpr const char* kNotifierForms =
     "expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC), sqlite:///path/to/queue.db or memory://[name]";
 
@@ -51,6 +51,7 @@ std::shared_ptr<T> named_instance(std::string_view name) {
 std::string quoted(std::string_view uri) {
     // Never echo a password: show only the scheme part of URIs that may hold one.
     if (starts_with(uri, "redis://")) return "a redis:// URI";
+    if (starts_with(uri, "rediss://")) return "a rediss:// URI";
     std::string shown(uri.substr(0, 200));
     for (char& c : shown) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // keep the message on one line
@@ -74,7 +75,7 @@ std::shared_ptr<Backend> open_backend(std::string_view uri) {
         not_built("DynamoDB", "WP_WITH_AWS");
 #endif
     }
-    if (starts_with(uri, "redis://")) {
+    if (starts_with(uri, "redis://") || starts_with(uri, "rediss://")) {
 #if WP_WITH_REDIS
         return RedisBackend::from_uri(uri);
 #else

@@ -11,6 +11,9 @@ namespace watchbot_progress::error_code {
 
 // No answer from the server: refused, reset, DNS, broken pipe (Redis, and the AWS transport).
 inline constexpr std::string_view kConnection = "ConnectionError";
+// Redis over TLS (rediss://): the server's certificate was refused (untrusted, expired, for another
+// host) or the TLS handshake failed on the protocol. Not retryable: the settings need changing.
+inline constexpr std::string_view kTls = "TlsError";
 // An AWS answer, or a credentials endpoint's, the library could not read.
 inline constexpr std::string_view kInvalidResponse = "InvalidResponse";
 inline constexpr std::string_view kInvalidCredentialsResponse = "InvalidCredentialsResponse";

@@ -3,7 +3,8 @@
 // `ProgressTable` / `WorkTopic` environment variables give them.
 //
 //   backends:  arn:aws:dynamodb:REGION:ACCOUNT:table/NAME    DynamoDB
-//              redis://[:password@]host[:port][/db][?db=N]   Redis
+//              redis://[[user]:password@]host[:port][/db][?db=N]   Redis
+//              rediss://...[?cacert=PATH&cert=PATH&key=PATH]       Redis over TLS (RedisBackend::parse_uri)
 //              sqlite:///path/to/file.db                     SQLite
 //              memory://[name]                                an in-process memory backend (one per name)
 //   notifiers: arn:aws:sns:REGION:ACCOUNT:TOPIC               SNS

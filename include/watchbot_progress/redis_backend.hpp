@@ -64,6 +64,22 @@
 
 namespace watchbot_progress {
 
+// TLS to the server (rediss://). The server's certificate chain is always verified, and so is that
+// the certificate names the host connected to (RedisOptions::host: a DNS name, matched against the
+// certificate's DNS names and sent as SNI, or an IP address, matched against its IP addresses).
+// Debian 12's hiredis 0.14 has no TLS: the backend runs hiredis's reply parser over an OpenSSL
+// session of its own (TLS 1.2 or newer).
+struct RedisTlsOptions {
+    bool enabled = false;
+    // PEM file of the CAs to trust. Empty: OpenSSL's defaults, i.e. the file in SSL_CERT_FILE and the
+    // directory in SSL_CERT_DIR when set, else the system's store (/etc/ssl/certs on Debian).
+    std::string ca_file;
+    // Client certificate (PEM, may hold the chain) and its unencrypted private key (PEM), for a
+    // server started with tls-auth-clients. An empty key_file reads the key from cert_file.
+    std::string cert_file;
+    std::string key_file;
+};
+
 struct RedisOptions {
     std::string host = "127.0.0.1";
     int port = 6379;
@@ -88,6 +104,8 @@ struct RedisOptions {
     // (capped at 1 s) between attempts.
     int reconnect_attempts = 3;
     std::chrono::milliseconds reconnect_backoff{50};
+    // rediss:// sets tls.enabled. The files are read when the backend is constructed.
+    RedisTlsOptions tls;
     // The client's clock for claim times, leases and updated_at_ms (sent to the scripts as
     // arguments); empty: the system clock. Tests pass their own.
     WallClock clock;
@@ -96,15 +114,19 @@ struct RedisOptions {
 class RedisBackend final : public Backend {
 public:
     // Connects lazily: the first call opens the first connection, so constructing never throws
-    // for an unreachable server.
+    // for an unreachable server. With options.tls.enabled, reads the TLS files now: ConfigError
+    // naming the file when one cannot be used.
     explicit RedisBackend(RedisOptions options = {});
 
-    // redis://[[username]:password@]host[:port][/db][?db=N], e.g. redis://localhost:6379/0,
-    // redis://:secret@10.0.0.5/2, redis://default:secret@cache.local:6380?db=1, redis://[::1]:6379.
-    // Userinfo is percent-decoded. Defaults: host 127.0.0.1, port 6379, db 0. Throws InvalidInput for
-    // a wrong scheme (rediss:// is not supported: hiredis 0.14 has no TLS), a bad port (not 1-65535),
-    // a bad db (not a non-negative integer, or /db and ?db= disagreeing), or an unknown query
-    // parameter. Messages never contain the password.
+    // redis[s]://[[username]:password@]host[:port][/db][?db=N][&cacert=PATH][&cert=PATH][&key=PATH],
+    // e.g. redis://localhost:6379/0, redis://:secret@10.0.0.5/2, redis://default:secret@cache.local:6380?db=1,
+    // redis://[::1]:6379, rediss://app:secret@cache.example.com:6380/0?cacert=/etc/ssl/redis-ca.pem.
+    // rediss:// is TLS (RedisTlsOptions): cacert is the CA file, cert and key the client certificate
+    // and key (percent-decoded paths); they are refused on redis://. A username with a password
+    // authenticates as that ACL user (AUTH username password). Userinfo is percent-decoded. Defaults:
+    // host 127.0.0.1, port 6379, db 0. Throws InvalidInput for a wrong scheme, a bad port (not
+    // 1-65535), a bad db (not a non-negative integer, or /db and ?db= disagreeing), an unknown query
+    // parameter, or a TLS parameter on redis://. Messages never contain the password.
     static RedisOptions parse_uri(std::string_view uri);
     static std::shared_ptr<RedisBackend> from_uri(std::string_view uri);
 
@@ -114,7 +136,7 @@ public:
     RedisBackend(const RedisBackend&) = delete;
     RedisBackend& operator=(const RedisBackend&) = delete;
 
-    // redis://host:port/db — never the username or password.
+    // redis://host:port/db (rediss:// with TLS) — never the username or password.
     std::string describe() const override;
 
     const RedisOptions& options() const noexcept;

@@ -364,7 +364,7 @@ TEST(HostileUris, MalformedDatabaseAndTopicUrisAreInvalidInputOnOneLine) {
     backends.push_back({"redis://h/db", "database path 'db' is not a non-negative integer"});
     backends.push_back({"redis://h/1?db=2", "name different databases"});
     backends.push_back({"redis://h?timeout=1", "unknown parameter 'timeout'"});
-    backends.push_back({"rediss://h", "unsupported database"});
+    backends.push_back({"redis://h?cacert=/ca.pem", "the parameter cacert is for TLS: use rediss://"});
     backends.push_back({"redis://::1:6379", "write an IPv6 host in brackets"});
     backends.push_back({"redis://[::1", "unterminated '['"});
     backends.push_back({"redis://:p%zz@h", "malformed percent-encoding in the password"});

@@ -13,7 +13,8 @@
 #include "factories/memory_factory.hpp"
 #if WP_WITH_REDIS
 #include "factories/redis_factory.hpp"
-#define WP_TEST_REDIS_FACTORY , wp_test::RedisFactory
+#include "factories/redis_tls_factory.hpp"
+#define WP_TEST_REDIS_FACTORY , wp_test::RedisFactory, wp_test::RedisTlsFactory
 #else
 #define WP_TEST_REDIS_FACTORY
 #endif

@@ -39,7 +39,8 @@ class RedisProgress(NativeProgress):
         24 hours, so that late duplicate deliveries still find the job and send no second reduce).
     kwargs: redis-py's connection keywords ``password``, ``username``, ``socket_timeout``,
         ``socket_connect_timeout`` (seconds), ``max_connections`` (connections open at once, default
-        32); ``ssl=True`` is refused until this library's Redis client speaks TLS. Keywords that only
+        32); ``ssl=True`` is refused: the C++ client speaks TLS (rediss:// URIs), but these keywords
+        are not wired to it yet. Keywords that only
         shape redis-py's replies (``decode_responses``, ``encoding``, ...) are accepted and have no
         effect; any other raises TypeError.
     """
@@ -56,8 +57,8 @@ class RedisProgress(NativeProgress):
                     '{}'.format(key, ', '.join(_SUPPORTED)))
         if kwargs.get('ssl'):
             raise ConfigError(
-                'RedisProgress(ssl=True): this build talks to Redis without TLS (Debian 12\'s hiredis has none); '
-                'connect without ssl, or through a TLS tunnel such as stunnel')
+                'RedisProgress(ssl=True): TLS is not wired to RedisProgress\'s keywords yet (the library speaks it with '
+                'rediss:// URIs, as the command-line tool\'s -d takes); connect without ssl, or through a TLS tunnel')
         self.topic = topic_arn if topic_arn else os.environ.get('WorkTopic')
         self.host = host
         self.port = int(port)

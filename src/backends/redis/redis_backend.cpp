@@ -313,7 +313,7 @@ RedisBackend::~RedisBackend() = default;
 const RedisOptions& RedisBackend::options() const noexcept { return impl_->options; }
 
 std::string RedisBackend::describe() const {
-    return "redis://" + detail::redis::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
+    return std::string(impl_->options.tls.enabled ? "rediss://" : "redis://") + detail::redis::endpoint(impl_->options) + "/" + std::to_string(impl_->options.db);
 }
 
 void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {

@@ -1,71 +1,18 @@
 #include "backends/redis/redis_connection.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-#include <sys/time.h>
-
 #include <algorithm>
-#include <cerrno>
 
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::detail::redis {
 
-namespace {
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-    timeval tv{};
-    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
-    tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
-    return tv;
-}
-
-// hiredis 0.14 writes with write(2), so writing to a connection the server has reset raises SIGPIPE,
-// whose default action kills the process. While a Connection does I/O, SIGPIPE is blocked in the
-// calling thread; one raised meanwhile is consumed before unblocking (the write itself fails with
-// EPIPE, which hiredis reports). The process's own SIGPIPE handling is left alone.
-class SigpipeGuard {
-public:
-    SigpipeGuard() {
-        sigemptyset(&sigpipe_);
-        sigaddset(&sigpipe_, SIGPIPE);
-        sigset_t pending;
-        sigemptyset(&pending);
-        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-        blocked_ = pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_) == 0;
-    }
-    ~SigpipeGuard() {
-        if (!blocked_) return;
-        if (!was_pending_) {
-            sigset_t pending;
-            sigemptyset(&pending);
-            if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
-                const timespec no_wait{};
-                while (sigtimedwait(&sigpipe_, nullptr, &no_wait) == -1 && errno == EINTR) {
-                }
-            }
-        }
-        pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-    }
-    SigpipeGuard(const SigpipeGuard&) = delete;
-    SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-
-private:
-    sigset_t sigpipe_;
-    sigset_t previous_;
-    bool was_pending_ = false;
-    bool blocked_ = false;
-};
-
-}  // namespace
-
 void ReplyDeleter::operator()(redisReply* reply) const noexcept {
     if (reply != nullptr) freeReplyObject(reply);
 }
 
-void Connection::ContextDeleter::operator()(redisContext* context) const noexcept {
-    if (context != nullptr) redisFree(context);
+void Connection::ReaderDeleter::operator()(redisReader* reader) const noexcept {
+    if (reader != nullptr) redisReaderFree(reader);
 }
 
 std::string endpoint(const RedisOptions& options) {
@@ -94,6 +41,14 @@ void raise_reply_error(const redisReply& reply, const RedisOptions& options, std
         hint = ": the server requires a password; give it as redis://:PASSWORD@host or RedisOptions::password";
     } else if (code == "WRONGPASS") {
         hint = ": check the username and password";
+    } else if (code == "MOVED" || code == "ASK" || code == "CROSSSLOT" || code == "CLUSTERDOWN") {
+        // A Redis Cluster (an ElastiCache endpoint with cluster mode enabled): a job's keys
+        // (<jobid>-metadata, <jobid>-parts, ...) hash to different slots, and the backend does not
+        // follow redirections.
+        hint = ": the server is a Redis Cluster node (for example an ElastiCache endpoint with cluster mode enabled), "
+               "which the Redis backend does not support: a job's keys live in different hash slots and "
+               "redirections (MOVED/ASK) are not followed; use a Redis server or an ElastiCache replication group "
+               "with cluster mode disabled";
     } else if (code == "WRONGTYPE") {
         hint = ": a key the job uses holds another kind of value (not written by watchbot-progress?)";
     } else if (retryable) {
@@ -119,17 +74,15 @@ std::string as_string(const redisReply& reply) {
     return {};
 }
 
-Connection::Connection(const RedisOptions& options) {
-    // hiredis treats a zero timeout as "give up at once"; 0 means no timeout here.
-    context_.reset(options.connect_timeout.count() > 0
-                       ? redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.connect_timeout))
-                       : redisConnect(options.host.c_str(), options.port));
-    if (!context_) throw ConnectionLost("out of memory allocating a Redis connection");
-    if (context_->err != 0) lost("connect");
-    if (options.command_timeout.count() > 0 &&
-        redisSetTimeout(context_.get(), to_timeval(options.command_timeout)) != REDIS_OK) {
-        lost("set the command timeout");
+Connection::Connection(const RedisOptions& options, const TlsContext* tls) {
+    if (options.tls.enabled && tls == nullptr) throw std::logic_error("Connection: TLS options without a TlsContext");
+    try {
+        transport_ = Transport::open(options, options.tls.enabled ? tls : nullptr);
+    } catch (const ConnectionLost& e) {
+        throw ConnectionLost(std::string("connect: ") + e.what());
     }
+    reader_.reset(redisReaderCreate());
+    if (!reader_) throw std::bad_alloc();
     if (options.password) {
         Args auth{"AUTH"};
         if (options.username && !options.username->empty()) auth.push_back(*options.username);
@@ -145,21 +98,7 @@ Connection::Connection(const RedisOptions& options) {
 
 Connection::~Connection() = default;
 
-void Connection::lost(std::string_view doing) {
-    std::string message = std::string(doing) + ": ";
-    if (context_ && context_->errstr[0] != '\0') {
-        message += context_->errstr;
-        if (context_->err == REDIS_ERR_IO && (std::string_view(context_->errstr).find("temporarily unavailable") != std::string_view::npos)) {
-            message += " (timed out)";
-        }
-    } else {
-        message += "connection failed";
-    }
-    throw ConnectionLost(message);
-}
-
-Reply Connection::command(const Args& args) {
-    SigpipeGuard guard;
+void Connection::append(std::string& out, const Args& args) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     argv.reserve(args.size());
@@ -168,37 +107,63 @@ Reply Connection::command(const Args& args) {
         argv.push_back(a.data());
         lengths.push_back(a.size());
     }
-    void* raw = redisCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(), lengths.data());
-    if (raw == nullptr) lost(args.empty() ? "send a command" : "send " + args.front());
-    return Reply(static_cast<redisReply*>(raw));
+    char* formatted = nullptr;
+    const int length = redisFormatCommandArgv(&formatted, static_cast<int>(args.size()), argv.data(), lengths.data());
+    if (length < 0 || formatted == nullptr) throw std::bad_alloc();
+    out.append(formatted, static_cast<std::size_t>(length));
+    redisFreeCommand(formatted);
+}
+
+Reply Connection::read_reply(std::string_view doing) {
+    char buffer[16 * 1024];
+    for (;;) {
+        void* raw = nullptr;
+        if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+            throw ConnectionLost(std::string(doing) + ": protocol error: " + reader_->errstr);
+        }
+        if (raw != nullptr) return Reply(static_cast<redisReply*>(raw));
+        std::size_t n = 0;
+        try {
+            n = transport_->read_some(buffer, sizeof buffer);
+        } catch (const ConnectionLost& e) {
+            throw ConnectionLost(std::string(doing) + ": " + e.what());
+        }
+        if (redisReaderFeed(reader_.get(), buffer, n) != REDIS_OK) {
+            throw ConnectionLost(std::string(doing) + ": protocol error: " + reader_->errstr);
+        }
+    }
+}
+
+Reply Connection::command(const Args& args) {
+    std::string out;
+    append(out, args);
+    const std::string doing = args.empty() ? "send a command" : "send " + args.front();
+    try {
+        transport_->write_all(out);
+    } catch (const ConnectionLost& e) {
+        throw ConnectionLost(doing + ": " + e.what());
+    }
+    return read_reply(args.empty() ? "read a reply" : "read the reply to " + args.front());
 }
 
 std::vector<Reply> Connection::pipeline(const std::vector<Args>& commands) {
-    SigpipeGuard guard;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const auto& args : commands) {
-        argv.clear();
-        lengths.clear();
-        for (const auto& a : args) {
-            argv.push_back(a.data());
-            lengths.push_back(a.size());
-        }
-        if (redisAppendCommandArgv(context_.get(), static_cast<int>(args.size()), argv.data(), lengths.data()) != REDIS_OK) {
-            lost("queue a command");
-        }
+    std::string out;
+    for (const auto& args : commands) append(out, args);
+    try {
+        transport_->write_all(out);
+    } catch (const ConnectionLost& e) {
+        throw ConnectionLost(std::string("send a pipeline: ") + e.what());
     }
     std::vector<Reply> replies;
     replies.reserve(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        void* raw = nullptr;
-        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) lost("read a pipelined reply");
-        replies.emplace_back(static_cast<redisReply*>(raw));
-    }
+    for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply("read a pipelined reply"));
     return replies;
 }
 
-Pool::Pool(RedisOptions options) : options_(std::move(options)), max_open_(std::max<std::size_t>(1, options_.pool_size)) {}
+Pool::Pool(RedisOptions options)
+    : options_(std::move(options)),
+      tls_(options_.tls.enabled ? std::make_unique<TlsContext>(options_.tls) : nullptr),
+      max_open_(std::max<std::size_t>(1, options_.pool_size)) {}
 
 Pool::~Pool() = default;
 
@@ -217,7 +182,7 @@ Pool::Lease Pool::acquire() {
     ++open_;
     lock.unlock();
     try {
-        return Lease(this, std::make_unique<Connection>(options_));
+        return Lease(this, std::make_unique<Connection>(options_, tls_.get()));
     } catch (...) {
         lock.lock();
         --open_;

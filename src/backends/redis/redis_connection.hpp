@@ -1,5 +1,7 @@
 #pragma once
-// Private to the Redis backend (and its tests): one hiredis connection, and a pool of them.
+// Private to the Redis backend (and its tests): one connection to a Redis server, and a pool of them.
+// A Connection formats commands and parses replies with hiredis (redisFormatCommandArgv, redisReader)
+// and moves the bytes over a Transport of its own (plain TCP or TLS, redis_transport.hpp).
 //
 // A Connection is used by one thread at a time. Any failure of the connection itself (refused,
 // reset, EOF, timeout, protocol error) throws ConnectionLost and leaves the Connection unusable:
@@ -17,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backends/redis/redis_transport.hpp"
 #include "watchbot_progress/redis_backend.hpp"
 
 namespace watchbot_progress::detail::redis {
@@ -29,15 +32,6 @@ struct ReplyDeleter {
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 using Args = std::vector<std::string>;
-
-// The connection failed; it must be discarded. what() is hiredis's description (never a password).
-class ConnectionLost : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// "host:port" for messages (IPv6 hosts in brackets).
-std::string endpoint(const RedisOptions& options);
 
 // The first word of an error reply ("WRONGTYPE", "NOSCRIPT", ...).
 std::string error_code(const redisReply& reply);
@@ -52,9 +46,10 @@ std::string as_string(const redisReply& reply);  // a string or status reply's t
 
 class Connection {
 public:
-    // Connects (connect_timeout), sets the command timeout, AUTHs and SELECTs. Throws
-    // ConnectionLost when the server cannot be reached, BackendError when it refuses AUTH or SELECT.
-    explicit Connection(const RedisOptions& options);
+    // Connects (connect_timeout; with options.tls, over TLS with `tls`, which must then be given and
+    // outlive the Connection), sets the command timeout, AUTHs and SELECTs. Throws ConnectionLost
+    // when the server cannot be reached, BackendError when it refuses TLS, AUTH or SELECT.
+    explicit Connection(const RedisOptions& options, const TlsContext* tls = nullptr);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -65,18 +60,21 @@ public:
     std::vector<Reply> pipeline(const std::vector<Args>& commands);
 
 private:
-    [[noreturn]] void lost(std::string_view doing);
+    void append(std::string& out, const Args& args);
+    Reply read_reply(std::string_view doing);
 
-    struct ContextDeleter {
-        void operator()(redisContext* context) const noexcept;
+    struct ReaderDeleter {
+        void operator()(redisReader* reader) const noexcept;
     };
-    std::unique_ptr<redisContext, ContextDeleter> context_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<redisReader, ReaderDeleter> reader_;
 };
 
 // Up to max_open connections; acquire() hands out an idle one, opens a new one while under the
 // limit (outside the lock), or waits for one to be returned. Thread-safe.
 class Pool {
 public:
+    // With options.tls.enabled, builds the TLS context now: throws ConfigError as TlsContext does.
     explicit Pool(RedisOptions options);
     ~Pool();
 
@@ -104,6 +102,7 @@ private:
     void give_back(std::unique_ptr<Connection> connection, bool broken) noexcept;
 
     const RedisOptions options_;
+    const std::unique_ptr<TlsContext> tls_;  // with options_.tls.enabled
     const std::size_t max_open_;
     std::mutex mutex_;
     std::condition_variable available_;

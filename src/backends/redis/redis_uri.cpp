@@ -1,4 +1,4 @@
-// RedisBackend::parse_uri: redis://[[username]:password@]host[:port][/db][?db=N].
+// RedisBackend::parse_uri: redis[s]://[[username]:password@]host[:port][/db][?db=N][&cacert=PATH][&cert=PATH][&key=PATH].
 // No message may contain the password: errors name the part that is wrong (scheme, port, db,
 // parameter name) and never quote the user info.
 
@@ -14,7 +14,9 @@ namespace watchbot_progress {
 
 namespace {
 
-constexpr const char* kForm = "expected redis://[[username]:password@]host[:port][/db][?db=N]";
+constexpr const char* kForm =
+    "expected redis://[[username]:password@]host[:port][/db][?db=N], or rediss:// (TLS) with optional "
+    "&cacert=PATH&cert=PATH&key=PATH";
 
 [[noreturn]] void bad_uri(const std::string& what) { throw InvalidInput("invalid Redis URI: " + what + " (" + kForm + ")"); }
 
@@ -80,14 +82,11 @@ RedisOptions RedisBackend::parse_uri(std::string_view uri) {
     if (sep == std::string_view::npos) bad_uri("it does not start with redis://");
     std::string scheme(uri.substr(0, sep));
     for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme == "rediss") {
-        bad_uri("rediss:// (TLS) is not supported: hiredis 0.14 has no TLS; reach the server through a TLS tunnel "
-                "(e.g. stunnel) with redis://");
-    }
     // The scheme is not quoted: a mangled URI may have the password in it.
-    if (scheme != "redis") bad_uri("the scheme is not redis://");
+    if (scheme != "redis" && scheme != "rediss") bad_uri("the scheme is not redis:// or rediss://");
 
     RedisOptions options;
+    options.tls.enabled = scheme == "rediss";
     std::string_view rest = uri.substr(sep + 3);
 
     // User info: everything before the last '@', so that an unencoded '@', '/' or '?' in a password
@@ -156,8 +155,14 @@ RedisOptions RedisBackend::parse_uri(std::string_view uri) {
             const int from_query = parse_db(value, "parameter");
             if (db && *db != from_query) bad_uri("the path and the db parameter name different databases");
             db = from_query;
+        } else if (name == "cacert" || name == "cert" || name == "key") {
+            if (!options.tls.enabled) bad_uri("the parameter " + std::string(name) + " is for TLS: use rediss://");
+            auto path = percent_decode(value);
+            if (!path) bad_uri("malformed percent-encoding in the " + std::string(name) + " parameter");
+            if (path->empty()) bad_uri("the " + std::string(name) + " parameter needs a file path");
+            (name == "cacert" ? options.tls.ca_file : name == "cert" ? options.tls.cert_file : options.tls.key_file) = *path;
         } else {
-            bad_uri("unknown parameter " + excerpt(name) + " (supported: db)");
+            bad_uri("unknown parameter " + excerpt(name) + " (supported: db, and with rediss:// cacert, cert, key)");
         }
     }
     if (db) options.db = *db;

@@ -146,7 +146,7 @@ TEST(RedisUri, BracketedIpv6Host) {
 }
 
 TEST(RedisUri, RejectsMalformedUris) {
-    for (const char* uri : {"http://h", "rediss://h", "localhost:6379", "redis:/h", "redis://h:0", "redis://h:65536",
+    for (const char* uri : {"http://h", "rediss://h?cacert=", "localhost:6379", "redis:/h", "redis://h:0", "redis://h:65536",
                             "redis://h:abc", "redis://h:", "redis://h:-1", "redis://h/x", "redis://h/-1", "redis://h/1/2",
                             "redis://h/99999999999", "redis://h?db=x", "redis://h?db=", "redis://h?foo=1",
                             "redis://::1:6379", "redis://[::1", "redis://[::1]x", "redis://:%zz@h", "redis://h o"}) {
@@ -164,7 +164,7 @@ TEST(RedisUri, MessagesNeverContainThePassword) {
     const std::string secret = "hunter2SECRET";
     for (const std::string& uri : {"redis://:" + secret + "@h:notaport", "redis://user:" + secret + "@h/notadb",
                                   "redis://:" + secret + "@h?bogus=1", "redis://:" + secret + "@h:1:2",
-                                  "http://:" + secret + "@h", "rediss://:" + secret + "@h", secret + "://x",
+                                  "http://:" + secret + "@h", "rediss://:" + secret + "@h?cacert=", "redis://:" + secret + "@h?cert=/c.pem", secret + "://x",
                                   "redis://:" + secret + "%g@h"}) {
         SCOPED_TRACE(uri);
         try {
