@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "aws/shared_config.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -63,7 +64,9 @@ std::string resolve_endpoint(std::string_view service, std::string_view region, 
                           service_endpoint_variable(service_name));
     }
     const std::string suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";
-    return "https://" + service_name + "." + std::string(region) + suffix;
+    // The SSO portal's host is not its service name (botocore's endpoint rules for "sso").
+    const std::string host_prefix = service_name == "sso" ? "portal.sso" : service_name;
+    return "https://" + host_prefix + "." + std::string(region) + suffix;
 }
 
 std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) {
@@ -82,8 +85,20 @@ std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) 
             return *value;
         }
     }
-    throw ConfigError("no AWS region configured: set AWS_REGION (e.g. us-east-1), or use a full ARN that names "
-                      "the region");
+    // The profile's `region` (botocore's config_file method of the "region" setting).
+    const SharedConfig config = load_shared_config(env);
+    const std::string profile_name = selected_profile(env);
+    if (auto profile = config.profile(profile_name)) {
+        if (auto value = ini_value(*profile, "region")) {
+            if (!valid_region(*value)) {
+                throw ConfigError("the region '" + *value + "' of profile '" + profile_name + "' in " +
+                                  config.describe_files() + " is not a region name: set it to e.g. us-east-1");
+            }
+            return *value;
+        }
+    }
+    throw ConfigError("no AWS region configured: set AWS_REGION (e.g. us-east-1) or `region` in the profile '" +
+                      profile_name + "' of " + config.config_path + ", or use a full ARN that names the region");
 }
 
 }  // namespace watchbot_progress::aws
