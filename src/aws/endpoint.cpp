@@ -69,13 +69,7 @@ std::string resolve_endpoint(std::string_view service, std::string_view region, 
     return "https://" + host_prefix + "." + std::string(region) + suffix;
 }
 
-std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) {
-    if (arn && !arn->region.empty()) {
-        if (!valid_region(arn->region)) {
-            throw ConfigError("the ARN's region '" + arn->region + "' is malformed: fix the ARN");
-        }
-        return arn->region;
-    }
+std::optional<std::string> configured_region(const EnvLookup& env) {
     for (const char* variable : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
         if (auto value = env_non_empty(env, variable)) {
             if (!valid_region(*value)) {
@@ -97,8 +91,20 @@ std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) 
             return *value;
         }
     }
+    return std::nullopt;
+}
+
+std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) {
+    if (arn && !arn->region.empty()) {
+        if (!valid_region(arn->region)) {
+            throw ConfigError("the ARN's region '" + arn->region + "' is malformed: fix the ARN");
+        }
+        return arn->region;
+    }
+    if (auto region = configured_region(env)) return *region;
     throw ConfigError("no AWS region configured: set AWS_REGION (e.g. us-east-1) or `region` in the profile '" +
-                      profile_name + "' of " + config.config_path + ", or use a full ARN that names the region");
+                      selected_profile(env) + "' of " + config_file_path(env) +
+                      ", or use a full ARN that names the region");
 }
 
 }  // namespace watchbot_progress::aws

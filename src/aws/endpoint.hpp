@@ -30,6 +30,10 @@ std::string resolve_endpoint(std::string_view service, std::string_view region, 
 // when a shared file exists but cannot be read.
 std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env = process_env());
 
+// The region without an ARN: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`; nullopt when
+// none is set. Throws ConfigError as resolve_region does for a malformed one.
+std::optional<std::string> configured_region(const EnvLookup& env = process_env());
+
 // The AWS_ENDPOINT_URL_<SERVICE> variable name for a service.
 std::string service_endpoint_variable(std::string_view service);
 

@@ -65,14 +65,8 @@ Credentials call(AwsClientConfig config, const std::string& action, QueryParams 
 
 StsEndpoint resolve_sts_endpoint(const EnvLookup& env) {
     StsEndpoint out;
-    try {
-        out.region = resolve_region(std::nullopt, env);
-    } catch (const ConfigError&) {
-        // No region anywhere: STS's first region (its global endpoint's signing region). A
-        // malformed region is still an error.
-        if (env_non_empty(env, "AWS_REGION") || env_non_empty(env, "AWS_DEFAULT_REGION")) throw;
-        out.region = "us-east-1";
-    }
+    // No region anywhere: us-east-1, the signing region of STS's global endpoint.
+    out.region = configured_region(env).value_or("us-east-1");
     out.endpoint = resolve_endpoint("sts", out.region, env);
     return out;
 }
