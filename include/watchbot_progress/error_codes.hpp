@@ -14,8 +14,6 @@ inline constexpr std::string_view kConnection = "ConnectionError";
 // An AWS answer, or a credentials endpoint's, the library could not read.
 inline constexpr std::string_view kInvalidResponse = "InvalidResponse";
 inline constexpr std::string_view kInvalidCredentialsResponse = "InvalidCredentialsResponse";
-// A profile's credential_process exited with an error (or was killed by a signal).
-inline constexpr std::string_view kCredentialProcessFailed = "CredentialProcessFailed";
 // Another writer kept changing the job while this call retried; trying again later may succeed.
 inline constexpr std::string_view kConcurrentModification = "ConcurrentModification";
 // A DynamoDB item that is not a job this library can read, or a layout it does not know.

@@ -97,7 +97,7 @@ Credentials ProcessCredentialsProvider::get_credentials() {
         std::string err = stderr_excerpt(output.err);
         throw BackendError(source + " " + how + (err.empty() ? std::string() : ": " + err) +
                                "; run it by hand to see what it needs",
-                           std::string(error_code::kCredentialProcessFailed), false);
+                           std::string(kCredentialProcessFailed), false);
     }
     if (output.out_truncated) {
         throw BackendError(source + " printed more than 1 MiB on its stdout; it must print one JSON object",

@@ -11,11 +11,15 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aws/credentials.hpp"
 #include "aws/env.hpp"
 
 namespace watchbot_progress::aws {
+
+// BackendError::code() of a credential_process that exited with an error or was killed.
+inline constexpr std::string_view kCredentialProcessFailed = "CredentialProcessFailed";
 
 // Reads `credential_process` from the profile (`profile`, else AWS_PROFILE, else "default"; the
 // config file's section with the credentials file's keys over it) on every call, splits it into
