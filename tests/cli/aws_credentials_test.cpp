@@ -76,25 +76,30 @@ protected:
         sandbox_.credentials("[keys]\naws_access_key_id = AKIACLIKEYS\naws_secret_access_key = secret-keys\n");
     }
 
-    // Runs `info JOBID` against the proxy with AWS_PROFILE=profile and nothing from the machine's
-    // or the test runner's own AWS settings; expects success.
+    // The child's environment: AWS_PROFILE=profile, the proxy, STS and the portal, and nothing from
+    // the machine's or the test runner's own AWS settings.
+    std::map<std::string, std::string> child_env(const std::string& profile) const {
+        return sandbox_.env({{"AWS_ENDPOINT_URL_DYNAMODB", proxy_.url()},
+                             {"AWS_ENDPOINT_URL_STS", fake_.url()},
+                             {"AWS_ENDPOINT_URL_SSO", fake_.url()},
+                             {"AWS_ENDPOINT_URL", ""},
+                             {"AWS_PROFILE", profile},
+                             {"AWS_ACCESS_KEY_ID", ""},
+                             {"AWS_SECRET_ACCESS_KEY", ""},
+                             {"AWS_SESSION_TOKEN", ""},
+                             {"AWS_ROLE_ARN", ""},
+                             {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
+                             {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
+                             {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""},
+                             {"AWS_REGION", ""},
+                             {"AWS_DEFAULT_REGION", ""},
+                             {"AWS_MAX_ATTEMPTS", "2"}});
+    }
+
+    // Runs `info JOBID` with child_env(profile) plus `extra`; expects success.
     void run_info(const std::string& profile, std::map<std::string, std::string> extra = {}) {
         RunOptions options;
-        options.env = sandbox_.env({{"AWS_ENDPOINT_URL_DYNAMODB", proxy_.url()},
-                                    {"AWS_ENDPOINT_URL_STS", fake_.url()},
-                                    {"AWS_ENDPOINT_URL_SSO", fake_.url()},
-                                    {"AWS_ENDPOINT_URL", ""},
-                                    {"AWS_PROFILE", profile},
-                                    {"AWS_ACCESS_KEY_ID", ""},
-                                    {"AWS_SECRET_ACCESS_KEY", ""},
-                                    {"AWS_SESSION_TOKEN", ""},
-                                    {"AWS_ROLE_ARN", ""},
-                                    {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
-                                    {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
-                                    {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""},
-                                    {"AWS_REGION", ""},
-                                    {"AWS_DEFAULT_REGION", ""},
-                                    {"AWS_MAX_ATTEMPTS", "2"}});
+        options.env = child_env(profile);
         for (auto& [k, v] : extra) options.env[k] = v;
         const auto r = run_cli({"info", jobid_, "-d", arn_}, options);
         ASSERT_EQ(r.code, 0) << r;
@@ -184,14 +189,7 @@ TEST_F(CliAwsCredentials, AFailingSourceIsAConfigOrBackendErrorWithoutSecrets) {
                     "[profile sso]\nsso_start_url = https://expired.awsapps.com/start\nsso_region = us-east-1\n"
                     "sso_account_id = 1\nsso_role_name = R\n");
     RunOptions options;
-    options.env = sandbox_.env({{"AWS_ENDPOINT_URL_DYNAMODB", proxy_.url()},
-                                {"AWS_ACCESS_KEY_ID", ""},
-                                {"AWS_SECRET_ACCESS_KEY", ""},
-                                {"AWS_ROLE_ARN", ""},
-                                {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
-                                {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
-                                {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""},
-                                {"AWS_PROFILE", "proc"}});
+    options.env = child_env("proc");
     auto r = run_cli({"info", jobid_, "-d", arn_}, options);
     EXPECT_EQ(r.code, wpcli::kExitBackend) << r;
     EXPECT_NE(r.err.find("credential_process"), std::string::npos) << r;
