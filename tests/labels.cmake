@@ -17,6 +17,7 @@ set(_wp_concurrency_suites
   RedisBackend RedisFaults                  # the shared connection pool, reconnects, restarts under a job
   SqliteBackend SqliteWal                   # threads sharing an instance, processes sharing a file
   LocalQueue LocalQueueTest LocalQueueNotifier CliRun   # the queue across threads and processes; run's workers
+  CliAwsCredentials                         # the CLI process against a proxy whose threads share a curl client
   AwsHttpClientTest AwsClientTest CredentialsTest       # the curl handle pool, the retry quota, the credentials cache
   CreateJob SnsNotifierTest SnsFauxqsTest SnsFauxqsCreateJob SnsFaults   # create_job's publisher threads
   DynamoDbClient DynamoDbClientWire DynamoDbEndToEnd DynamoDbFaults DynamoDbAimedFaults)

@@ -27,7 +27,8 @@ void replace_all(std::string& text, const std::string& secret) {
 // What a service said, made safe for an exception message: AWS echoes the canonical request and
 // string to sign (which hold the session token) in signature errors, so that part is cut, and any
 // credential or signature that still appears is replaced.
-std::string sanitize(std::string text, const Credentials& credentials, const std::string& signature) {
+std::string sanitize(std::string text, const Credentials& credentials, const std::string& signature,
+                     const std::vector<std::string>& secrets) {
     for (const char* marker : {"The Canonical String for this request", "The String-to-Sign should have been",
                                "\n\nThe canonical string"}) {
         if (auto pos = text.find(marker); pos != std::string::npos) text.erase(pos);
@@ -35,6 +36,7 @@ std::string sanitize(std::string text, const Credentials& credentials, const std
     replace_all(text, credentials.secret_access_key);
     if (credentials.session_token) replace_all(text, *credentials.session_token);
     replace_all(text, signature);
+    for (const auto& secret : secrets) replace_all(text, secret);
     // One line: a service message may hold line breaks or other control characters.
     for (char& c : text) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
@@ -79,7 +81,7 @@ AwsClient::AwsClient(AwsClientConfig config) : config_(std::move(config)), quota
     }
     while (!config_.endpoint.empty() && config_.endpoint.back() == '/') config_.endpoint.pop_back();
     if (config_.retry.max_attempts < 1) config_.retry.max_attempts = 1;
-    if (!config_.credentials) config_.credentials = shared_default_credentials_chain();
+    if (!config_.credentials && config_.sign_requests) config_.credentials = shared_default_credentials_chain();
     if (!config_.http) config_.http = std::make_shared<CurlHttpClient>(config_.http_options);
     RetryHooks defaults = default_retry_hooks();
     if (!config_.hooks.sleep) config_.hooks.sleep = defaults.sleep;
@@ -119,16 +121,18 @@ HttpResponse AwsClient::send(const AwsRequest& request) const {
     int retry_cost = 0;
     for (int attempt = 1;; ++attempt) {
         // Rebuilt and re-signed on every attempt: fresh credentials, fresh X-Amz-Date.
-        const Credentials credentials = config_.credentials->get_credentials();
+        const Credentials credentials = config_.sign_requests ? config_.credentials->get_credentials() : Credentials{};
         HttpRequest http;
         http.method = request.method;
         http.url = config_.endpoint + request.path + (request.query.empty() ? "" : "?" + request.query);
         http.headers = request.headers;
         http.body = request.body;
-        const SigningResult signature = sign_request(
-            SigningRequest{http.method, http.url, http.headers, http.body},
-            SigningParams{config_.service, config_.region, credentials, config_.clock()});
-        for (const auto& header : signature.headers_to_add) http.headers.push_back(header);
+        SigningResult signature;
+        if (config_.sign_requests) {
+            signature = sign_request(SigningRequest{http.method, http.url, http.headers, http.body},
+                                     SigningParams{config_.service, config_.region, credentials, config_.clock()});
+            for (const auto& header : signature.headers_to_add) http.headers.push_back(header);
+        }
 
         Failure failure;
         try {
@@ -149,6 +153,7 @@ HttpResponse AwsClient::send(const AwsRequest& request) const {
                     replace_all(response.body, credentials.secret_access_key);
                     if (credentials.session_token) replace_all(response.body, *credentials.session_token);
                     replace_all(response.body, signature.signature);
+                    for (const auto& secret : request.secrets) replace_all(response.body, secret);
                     return response;
                 }
             } else {
@@ -157,17 +162,17 @@ HttpResponse AwsClient::send(const AwsRequest& request) const {
                                          : parse_xml_error(response.body, response.headers);
                 // Everything the server says is sanitized: an answer may echo what the request carried.
                 failure.code = error.code.empty() ? "Http" + std::to_string(response.status)
-                                                  : sanitize(error.code, credentials, signature.signature);
-                failure.detail = sanitize(error.message, credentials, signature.signature);
-                failure.request_id = sanitize(error.request_id, credentials, signature.signature);
+                                                  : sanitize(error.code, credentials, signature.signature, request.secrets);
+                failure.detail = sanitize(error.message, credentials, signature.signature, request.secrets);
+                failure.request_id = sanitize(error.request_id, credentials, signature.signature, request.secrets);
             }
         } catch (const BackendError& e) {  // no HTTP response
             failure.status = 0;
             failure.code = e.code();
-            failure.detail = sanitize(e.what(), credentials, signature.signature);
+            failure.detail = sanitize(e.what(), credentials, signature.signature, request.secrets);
         }
 
-        if (failure.code == "ExpiredToken" || failure.code == "ExpiredTokenException") {
+        if (config_.sign_requests && (failure.code == "ExpiredToken" || failure.code == "ExpiredTokenException")) {
             config_.credentials->invalidate();
         }
         if (!is_retryable_error(failure.status, failure.code) || attempt >= max_attempts) {

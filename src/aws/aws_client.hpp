@@ -30,6 +30,7 @@
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aws/arn.hpp"
 #include "aws/clock.hpp"
@@ -46,6 +47,9 @@ struct AwsClientConfig {
     std::string region;    // signing region
     std::string endpoint;  // scheme://host[:port][/path], e.g. from resolve_endpoint()
     std::shared_ptr<CredentialsProvider> credentials;  // null: shared_default_credentials_chain()
+    // false: requests go out unsigned and `credentials` is never asked (STS
+    // AssumeRoleWithWebIdentity and the SSO portal, which authenticate by a token in the request).
+    bool sign_requests = true;
     std::shared_ptr<HttpClient> http;                  // null: a CurlHttpClient with http_options
     HttpOptions http_options;
     RetryPolicy retry;  // see RetryPolicy::from_env() for AWS_MAX_ATTEMPTS
@@ -67,6 +71,9 @@ struct AwsRequest {
     std::string query;    // canonically percent-encoded, without '?'
     HeaderList headers;   // e.g. Content-Type, X-Amz-Target; signed
     std::string body;
+    // Secrets the request carries besides the credentials (a web identity token, an SSO bearer
+    // token): replaced with "[redacted]" in whatever the server says, as the credentials are.
+    std::vector<std::string> secrets;
 };
 
 class AwsClient {

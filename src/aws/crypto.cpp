@@ -30,6 +30,15 @@ std::string sha256(std::string_view data) {
 
 std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
+std::string sha1_hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
+        throw std::runtime_error("OpenSSL SHA-1 failed");
+    }
+    return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

@@ -15,6 +15,10 @@ std::string to_hex(std::string_view bytes);
 std::string sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
 
+// Lowercase hex SHA-1 of the data: only to name files as the AWS CLI does (its SSO token cache,
+// ~/.aws/sso/cache/<sha1>.json), never for security.
+std::string sha1_hex(std::string_view data);
+
 // Raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 

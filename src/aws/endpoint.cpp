@@ -4,6 +4,7 @@
 #include <cctype>
 #include <vector>
 
+#include "aws/shared_config.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -63,16 +64,12 @@ std::string resolve_endpoint(std::string_view service, std::string_view region, 
                           service_endpoint_variable(service_name));
     }
     const std::string suffix = region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com";
-    return "https://" + service_name + "." + std::string(region) + suffix;
+    // The SSO portal's host is not its service name (botocore's endpoint rules for "sso").
+    const std::string host_prefix = service_name == "sso" ? "portal.sso" : service_name;
+    return "https://" + host_prefix + "." + std::string(region) + suffix;
 }
 
-std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) {
-    if (arn && !arn->region.empty()) {
-        if (!valid_region(arn->region)) {
-            throw ConfigError("the ARN's region '" + arn->region + "' is malformed: fix the ARN");
-        }
-        return arn->region;
-    }
+std::optional<std::string> configured_region(const EnvLookup& env) {
     for (const char* variable : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
         if (auto value = env_non_empty(env, variable)) {
             if (!valid_region(*value)) {
@@ -82,8 +79,32 @@ std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) 
             return *value;
         }
     }
-    throw ConfigError("no AWS region configured: set AWS_REGION (e.g. us-east-1), or use a full ARN that names "
-                      "the region");
+    // The profile's `region` (botocore's config_file method of the "region" setting).
+    const SharedConfig config = load_shared_config(env);
+    const std::string profile_name = selected_profile(env);
+    if (auto profile = config.profile(profile_name)) {
+        if (auto value = ini_value(*profile, "region")) {
+            if (!valid_region(*value)) {
+                throw ConfigError("the region '" + *value + "' of profile '" + profile_name + "' in " +
+                                  config.describe_files() + " is not a region name: set it to e.g. us-east-1");
+            }
+            return *value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string resolve_region(const std::optional<Arn>& arn, const EnvLookup& env) {
+    if (arn && !arn->region.empty()) {
+        if (!valid_region(arn->region)) {
+            throw ConfigError("the ARN's region '" + arn->region + "' is malformed: fix the ARN");
+        }
+        return arn->region;
+    }
+    if (auto region = configured_region(env)) return *region;
+    throw ConfigError("no AWS region configured: set AWS_REGION (e.g. us-east-1) or `region` in the profile '" +
+                      selected_profile(env) + "' of " + config_file_path(env) +
+                      ", or use a full ARN that names the region");
 }
 
 }  // namespace watchbot_progress::aws
