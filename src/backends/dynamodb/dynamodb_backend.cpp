@@ -91,7 +91,8 @@ struct DynamoDbBackend::Impl {
                 if (partid == total && !set_contains(item, kParts, 0) && !set_contains(item, kParts, partid)) {
                     return {aws::set_size(item, kParts) == 0, Layout::kCompatible, ""};
                 }
-                validate_partid(jobid, partid, total);
+                // Part `total` still pending (a Node job): the compatible write takes it next.
+                if (!set_contains(item, kParts, partid)) validate_partid(jobid, partid, total);
             }
             // The job was created or replaced between the write and the read: try again.
         }

@@ -924,7 +924,7 @@ TEST(DynamoDbConfig, DescribeNamesTableAndEndpointWithoutSecrets) {
 }
 
 TEST(DynamoDbConfig, StatsCountRequestsAndBytes) {
-    auto backend = make_backend();
+    auto backend = make_backend(compatible_layout);  // one request per call
     const std::string jobid = new_id("stats");
     const auto before = backend->stats();
     backend->set_total(jobid, 3);
