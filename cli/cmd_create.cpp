@@ -135,6 +135,7 @@ void setup_create(CLI::App& app, Context& ctx) {
                                                "Never show progress (default: on a terminal, for jobs of 1000 parts or more)");
     progress->excludes(no_progress);
     add_database_option(*sub, ctx);
+    add_dynamodb_layout_option(*sub, ctx);
     sub->footer(
         "Every part is checked (a JSON object; any \"jobid\"/\"partid\" it carries must match; each message\n"
         "within the topic's size limit) before anything is written. Prints the job id. If some messages\n"

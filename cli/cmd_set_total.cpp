@@ -45,6 +45,7 @@ void setup_set_total(CLI::App& app, Context& ctx) {
                   "Reset an existing job of this id (its parts, failure and reduce flag; metadata is kept) "
                   "instead of refusing it");
     add_database_option(*sub, ctx);
+    add_dynamodb_layout_option(*sub, ctx);
     sub->footer(
         "Prints nothing. Refuses a job that already exists unless --overwrite.\n\n"
         "Example:\n"

@@ -20,13 +20,17 @@ struct Context {
     // -d/--database; empty: the ProgressTable environment variable.
     std::string database;
     bool database_given = false;
+    // --dynamodb-layout (commands that create jobs); empty: the library's default
+    // (WATCHBOT_PROGRESS_DYNAMODB_LAYOUT, else sharded).
+    std::string dynamodb_layout;
     // Set when a backend was opened: where it points (no credentials), for error messages.
     std::string backend_description;
     // The exit code when the subcommand returns normally (e.g. watch sets kExitJobFailed).
     int exit_code = 0;
 
     // Opens the selected backend. A bad -d value: InvalidInput (exit 2) naming the accepted forms;
-    // ProgressTable unset or bad: ConfigError (exit 4).
+    // ProgressTable unset or bad: ConfigError (exit 4). With dynamodb_layout set, the database must
+    // be a DynamoDB table (else InvalidInput, exit 2) and new jobs get that layout.
     std::shared_ptr<watchbot_progress::Backend> open_backend();
 
     // Opens a notifier: `topic` when non-empty (bad value: InvalidInput), else the WorkTopic
@@ -36,6 +40,10 @@ struct Context {
 
 // Adds -d/--database to a subcommand, stored in ctx.database.
 CLI::Option* add_database_option(CLI::App& sub, Context& ctx);
+
+// Adds --dynamodb-layout (sharded, compatible, auto) to a subcommand that creates jobs, stored in
+// ctx.dynamodb_layout.
+CLI::Option* add_dynamodb_layout_option(CLI::App& sub, Context& ctx);
 
 // Adds the JOBID positional (required).
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid);

@@ -77,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     wp::DynamoDbOptions options;
     options.table = "tbl";
     options.scan_page_limit = 10;
+    options.layout = wp::DynamoDbLayout::kAuto;  // both layouts' paths: small jobs compatible (the sharded case below)
     const auto owned = wp::detail::DynamoDbBackendAccess::over_client(options, client);
     wp::DynamoDbBackend& backend = *owned;
 

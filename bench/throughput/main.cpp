@@ -8,7 +8,10 @@
 // Options for measuring one phase or one cost: --input single-pass (create_job from a stream),
 // --topic discard:// (no message store), --create-only, --sample M (only M deliveries),
 // --fail-job-on (the guard's per-delivery check whether the job failed) and the DynamoDB layout
-// (--dynamodb-layout, --sharded-threshold). docs/performance.md has the figures.
+// (--dynamodb-layout, --sharded-threshold, --shard-size). --baseline (DynamoDB) runs the raw
+// UpdateItem loop of baseline.hpp on the same table in rounds alternating with the deliveries, so
+// the ratio of the two comes from one run under one load. docs/performance.md
+// has the figures.
 
 #include <sys/resource.h>
 
@@ -23,6 +26,10 @@
 #include <ranges>
 #include <thread>
 
+#include "watchbot_progress/config.hpp"
+#if WP_WITH_AWS
+#include "baseline.hpp"
+#endif
 #include "counting.hpp"
 #include "inputs.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
@@ -56,26 +63,37 @@ bool starts_with(const std::string& s, const char* prefix) { return s.rfind(pref
 struct DynamoDbChoice {
     std::string layout;              // empty: the backend's default (auto)
     std::int64_t sharded_threshold = 0;  // 0: the backend's default
-    bool given() const { return !layout.empty() || sharded_threshold > 0; }
+    std::int64_t shard_size = 0;         // 0: the backend's default
+    bool given() const { return !layout.empty() || sharded_threshold > 0 || shard_size > 0; }
 };
 
 std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const DynamoDbChoice& dynamodb) {
-    if (!dynamodb.given()) return wp::open_backend(uri);
     if (!starts_with(uri, "arn:")) {
-        throw wp::InvalidInput("--dynamodb-layout and --sharded-threshold apply to a DynamoDB table ARN only, not to " +
+        if (!dynamodb.given()) return wp::open_backend(uri);
+        throw wp::InvalidInput("--dynamodb-layout, --sharded-threshold and --shard-size apply to a DynamoDB table ARN only, not to " +
                                uri.substr(0, uri.find(':')) + ": drop them or pass --backend arn:aws:dynamodb:...");
     }
 #if WP_WITH_AWS
     wp::DynamoDbOptions options;
     options.table = uri;
-    static const std::map<std::string, wp::DynamoDbLayout> layouts = {
-        {"auto", wp::DynamoDbLayout::kAuto}, {"compatible", wp::DynamoDbLayout::kCompatible}, {"sharded", wp::DynamoDbLayout::kSharded}};
-    if (!dynamodb.layout.empty()) options.layout = layouts.at(dynamodb.layout);
+    if (!dynamodb.layout.empty()) options.layout = wp::parse_dynamodb_layout(dynamodb.layout);
     if (dynamodb.sharded_threshold > 0) options.sharded_threshold = dynamodb.sharded_threshold;
+    if (dynamodb.shard_size > 0) options.shard_size = dynamodb.shard_size;
     return std::make_shared<wp::DynamoDbBackend>(options);
 #else
-    throw wp::ConfigError("DynamoDB support is not built into this library: rebuild with -DWP_WITH_AWS=ON");
+    return wp::open_backend(uri);  // says DynamoDB is not built in
 #endif
+}
+
+// The layout a DynamoDB backend gives new jobs ("sharded", "compatible", "auto"); null for others.
+nlohmann::json dynamodb_layout_of(const std::shared_ptr<wp::Backend>& backend) {
+#if WP_WITH_AWS
+    if (auto dynamodb = std::dynamic_pointer_cast<wp::DynamoDbBackend>(backend)) {
+        return std::string(wp::to_string(dynamodb->layout()));
+    }
+#endif
+    (void)backend;
+    return nullptr;
 }
 
 std::shared_ptr<wp::Notifier> open_bench_notifier(const std::string& uri) {
@@ -96,7 +114,7 @@ int main(int argc, char** argv) {
     std::size_t workers = 25, create_workers = 25;
     int duplicates = 1;
     unsigned seed = 1;
-    bool keep = false, create_only = false, fail_job_on = false;
+    bool keep = false, create_only = false, fail_job_on = false, baseline = false;
     DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
     app.add_option("--topic", topic_uri,
@@ -116,13 +134,21 @@ int main(int argc, char** argv) {
                    "run only the first M of the shuffled deliveries and leave the job incomplete (per-completion costs "
                    "at sizes too slow to finish)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
-    app.add_option("--dynamodb-layout", dynamodb.layout, "DynamoDB only: layout of the new job (auto, compatible, sharded)")
+    app.add_option("--dynamodb-layout", dynamodb.layout,
+                   "DynamoDB only: layout of the new job (sharded, compatible, auto); default: the library's "
+                   "(WATCHBOT_PROGRESS_DYNAMODB_LAYOUT, else sharded)")
         ->check(CLI::IsMember({"auto", "compatible", "sharded"}));
     app.add_option("--sharded-threshold", dynamodb.sharded_threshold, "DynamoDB only: auto layout's threshold (default 10000)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000}));
+    app.add_option("--shard-size", dynamodb.shard_size, "DynamoDB only: sharded layout's parts per shard item (default: the library's)")
+        ->check(CLI::Range(std::int64_t{2}, std::int64_t{4'000}));
     app.add_flag("--fail-job-on", fail_job_on,
                  "run the guards with fail_job_on set, so each delivery first checks whether the job failed (one "
                  "small read per delivery)");
+    app.add_flag("--baseline", baseline,
+                 "DynamoDB only: run the raw loop (UpdateItem ADD of a counter, one item per thread, same threads "
+                 "and client) as many times as there are deliveries, in rounds of 1000 alternating with the "
+                 "deliveries (same load for both), and print its requests/s and the ratio beside ours");
     app.add_option("--seed", seed, "shuffle seed");
     app.add_flag("--keep", keep, "keep the job afterwards (deleted by default)");
     app.footer(
@@ -133,16 +159,24 @@ int main(int argc, char** argv) {
         "      --parts 5000 --dynamodb-layout compatible --workers 25\n"
         "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
         "      --parts 1000000 --sample 2000 --fail-job-on\n"
+        "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
+        "      --parts 100000 --workers 25 --baseline\n"
         "Exit status: 0 when the job ended as expected (complete with one reduce, or as --sample/--create-only leave it) "
         "without errors; 1 otherwise.");
     CLI11_PARSE(app, argc, argv);
+    if (baseline && (create_only || !starts_with(backend_uri, "arn:"))) {
+        std::cerr << "watchbot-progress-bench: --baseline needs a DynamoDB table ARN as --backend and a completion "
+                     "phase (not --create-only)\n";
+        return 2;
+    }
     if (create_only && sample > 0) {
         std::cerr << "watchbot-progress-bench: --create-only and --sample exclude each other: pick one\n";
         return 2;
     }
 
     try {
-        auto backend = std::make_shared<wp_bench::CountingBackend>(open_bench_backend(backend_uri, dynamodb));
+        const std::shared_ptr<wp::Backend> target = open_bench_backend(backend_uri, dynamodb);
+        auto backend = std::make_shared<wp_bench::CountingBackend>(target);
         auto notifier = std::make_shared<wp_bench::CountingNotifier>(open_bench_notifier(topic_uri));
         // HTTP requests made to publish the map messages, when the notifier counts them (SNS).
         std::function<std::uint64_t()> publish_requests;
@@ -189,25 +223,53 @@ int main(int argc, char** argv) {
         }
         wp::PartOptions options{.backend = backend, .notifier = notifier};
         if (fail_job_on) options.fail_job_on = wp::fail_on<BenchFatalError>();
+#if WP_WITH_AWS
+        std::unique_ptr<wp_bench::UpdateItemBaseline> raw_loop;
+        if (baseline) raw_loop = std::make_unique<wp_bench::UpdateItemBaseline>(backend_uri, jobid, workers);
+#endif
         const wp::BackendStats before = backend->stats();
         const std::uint64_t calls_before = backend->calls;
-        std::atomic<std::size_t> next{0};
         std::atomic<std::uint64_t> errors{0};
-        const auto complete_start = Clock::now();
-        std::vector<std::thread> threads;
-        for (std::size_t t = 0; t < workers && !deliveries.empty(); ++t) {
-            threads.emplace_back([&] {
-                for (std::size_t i = next++; i < deliveries.size(); i = next++) {
-                    try {
-                        wp::Part(jobid, deliveries[i], options).run([] {});
-                    } catch (const std::exception& e) {
-                        if (errors++ == 0) std::cerr << "watchbot-progress-bench: part " << deliveries[i] << ": " << e.what() << "\n";
+        // With --baseline: rounds of kRound deliveries, each after as many raw-loop requests, so that
+        // both figures are measured under the same load; complete_s counts the deliveries only.
+        constexpr std::size_t kRound = 1000;
+        double complete_s = 0;
+        for (std::size_t begin = 0; begin < deliveries.size();) {
+            const std::size_t end = baseline ? std::min(deliveries.size(), begin + kRound) : deliveries.size();
+#if WP_WITH_AWS
+            if (raw_loop) raw_loop->run(end - begin);
+#endif
+            std::atomic<std::size_t> next{begin};
+            const auto round_start = Clock::now();
+            std::vector<std::thread> threads;
+            for (std::size_t t = 0; t < workers; ++t) {
+                threads.emplace_back([&] {
+                    for (std::size_t i = next++; i < end; i = next++) {
+                        try {
+                            wp::Part(jobid, deliveries[i], options).run([] {});
+                        } catch (const std::exception& e) {
+                            if (errors++ == 0) std::cerr << "watchbot-progress-bench: part " << deliveries[i] << ": " << e.what() << "\n";
+                        }
                     }
-                }
-            });
+                });
+            }
+            for (auto& t : threads) t.join();
+            complete_s += seconds_since(round_start);
+            begin = end;
         }
-        for (auto& t : threads) t.join();
-        const double complete_s = seconds_since(complete_start);
+        nlohmann::json baseline_out = nullptr;
+#if WP_WITH_AWS
+        if (raw_loop) {
+            const wp_bench::BaselineResult b = raw_loop->result();
+            baseline_out = {{"requests", b.requests},
+                            {"http_requests", b.http_requests},
+                            {"seconds", round3(b.seconds)},
+                            {"requests_per_s", std::round(b.requests_per_s)},
+                            {"bytes_per_request", std::round(b.bytes_per_request)},
+                            {"errors", b.errors}};
+            raw_loop.reset();
+        }
+#endif
         const wp::BackendStats after = backend->stats();
         const double n_deliveries = static_cast<double>(deliveries.size());
         const bool counted = after.requests > before.requests;
@@ -222,6 +284,7 @@ int main(int argc, char** argv) {
         nlohmann::json out = {
             {"backend", backend->describe()},
             {"topic", notifier->describe()},
+            {"dynamodb_layout", dynamodb_layout_of(target)},
             {"parts", parts},
             {"input", input},
             {"workers", workers},
@@ -244,6 +307,11 @@ int main(int argc, char** argv) {
             {"errors", errors.load()},
             {"peak_rss_mb", round3(peak_rss_mb())},
         };
+        if (!baseline_out.is_null()) {
+            out["baseline"] = baseline_out;
+            out["deliveries_per_baseline_request"] =
+                round3(n_deliveries / complete_s / baseline_out["requests_per_s"].get<double>());
+        }
         std::cout << out.dump() << std::endl;
         const std::uint64_t expected_reduces = expected_remaining == 0 ? 1 : 0;
         return (status.remaining == expected_remaining && notifier->reduce_messages == expected_reduces && errors == 0) ? 0 : 1;

@@ -2,24 +2,27 @@
 // DynamoDB backend: the default backend of watchbot jobs (table from the `ProgressTable` env var).
 //
 // Two layouts live side by side in one table (hash key `id`, type S); docs/dynamodb-layouts.md
-// describes both with their costs.
+// describes both with their costs. Every method reads jobs of either layout; only the creation of a
+// job (set_total, create_job) chooses one, by DynamoDbOptions::layout:
 //
-// Compatible layout (jobs of at most sharded_threshold parts, and every job the Python or Node
-// tool wrote): one item per job, the format the Python and Node tools read and write:
+// Sharded layout (the default, every job size; written only by this library): the job item keeps
+// id, total, metadata, error and reduceSent, plus layout "sharded", shardSize, shardLevels, shardGen
+// and pendingShards; the pending part ids live in shard items of at most shardSize parts, under a
+// tree of index items, so a completion writes one small item (under 1 KB: one write unit) whatever
+// the job's size. Its `parts` attribute holds the sentinel {-1}, so that the Python and Node tools
+// never take such a job for complete (they cannot read its progress or complete its parts either).
+//
+// Compatible layout (by name: DynamoDbLayout::kCompatible, the CLI's --dynamodb-layout compatible, or
+// WATCHBOT_PROGRESS_DYNAMODB_LAYOUT=compatible; and every job the Python or Node tool wrote): one
+// item per job, the format the Python and Node tools read and write:
 //   id S | parts NS (pending part ids; absent when none) | total N | error S (or N, as the Python
 //   tool writes; present only when failed) | metadata M | reduceSent BOOL
 // plus `reduceClaim` S, the token of the caller that won the reduce claim, and `createToken` S, the
 // token of the set_total call that created the job (other tools ignore both).
 // Completing a part is one UpdateItem (DELETE parts :p) whose cost grows with the job: DynamoDB
 // bills a write by the size of the whole item, about 4 bytes per pending part, and an item holds at
-// most 400 KB, so this layout cannot hold more than about 80,000 parts.
-//
-// Sharded layout (larger jobs; written only by this library): the job item keeps id, total,
-// metadata, error and reduceSent, plus layout "sharded", shardSize, shardLevels, shardGen and
-// pendingShards; the pending part ids live in shard items of at most shardSize parts, under a
-// tree of index items, so a completion writes a few small items whatever the job's size. Its
-// `parts` attribute holds the sentinel {-1}, so that the Python and Node tools never take such a
-// job for complete (they cannot complete its parts either).
+// most 400 KB, so this layout cannot hold more than about 80,000 parts. Choose it only for jobs the
+// Python or Node tools must read or work.
 //
 // Part ids: 0 .. total-1. Jobs created by the Node tool's setTotal number their parts 1 .. total;
 // their part `total` is accepted as long as it is pending, and completing it again once done is a
@@ -46,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "watchbot_progress/backend.hpp"
 
@@ -59,10 +63,22 @@ struct DynamoDbBackendAccess;  // src/backends/dynamodb/dynamodb_backend_access.
 }
 
 enum class DynamoDbLayout {
+    kDefault,     // the environment variable WATCHBOT_PROGRESS_DYNAMODB_LAYOUT (sharded, compatible or
+                  // auto), else kSharded
+    kSharded,     // always the sharded layout: flat cost per completion at every job size
+    kCompatible,  // always the compatible layout, which the Python and Node tools read (jobs over
+                  // ~80,000 parts are refused: InvalidInput)
     kAuto,        // compatible up to sharded_threshold parts, sharded above
-    kCompatible,  // always the compatible layout (jobs over ~80,000 parts are refused: InvalidInput)
-    kSharded,     // always the sharded layout
 };
+
+// The environment variable DynamoDbLayout::kDefault reads.
+inline constexpr const char* kDynamoDbLayoutVariable = "WATCHBOT_PROGRESS_DYNAMODB_LAYOUT";
+
+// "sharded", "compatible" or "auto" (what the CLI's --dynamodb-layout and the environment variable
+// take) to the layout; InvalidInput naming the accepted names otherwise. Pure, thread-safe.
+DynamoDbLayout parse_dynamodb_layout(std::string_view name);
+// The name of a layout ("default" for kDefault).
+std::string_view to_string(DynamoDbLayout layout);
 
 struct DynamoDbOptions {
     // The table: its ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name. Empty: the
@@ -90,8 +106,9 @@ struct DynamoDbOptions {
     std::chrono::milliseconds request_timeout{30'000};
 
     // Layout of new jobs (set_total). Existing jobs are always read in the layout they were
-    // written in.
-    DynamoDbLayout layout = DynamoDbLayout::kAuto;
+    // written in. kDefault: WATCHBOT_PROGRESS_DYNAMODB_LAYOUT when set (a bad value: ConfigError at
+    // construction), else sharded.
+    DynamoDbLayout layout = DynamoDbLayout::kDefault;
     // kAuto: jobs of more parts than this use the sharded layout. 10,000 parts keep a compatible
     // item under about 50 KB (so under about 50 write units per completion).
     std::int64_t sharded_threshold = 10'000;
@@ -118,8 +135,9 @@ struct DynamoDbOptions {
 
 class DynamoDbBackend final : public Backend {
 public:
-    // Resolves the table, region, endpoint and credentials source; sends no request. Throws
-    // ConfigError when no table is given and ProgressTable is unset (naming the variable), when the
+    // Resolves the table, region, endpoint, credentials source and layout; sends no request. Throws
+    // ConfigError when no table is given and ProgressTable is unset (naming the variable), when
+    // WATCHBOT_PROGRESS_DYNAMODB_LAYOUT is read and is not a layout's name, when the
     // ARN is not a DynamoDB table ARN or the name is not a valid table name, when no region can be
     // found, or when the endpoint is not an http(s) URL; InvalidInput for bad layout options.
     explicit DynamoDbBackend(DynamoDbOptions options = {});
@@ -139,6 +157,8 @@ public:
 
     // The resolved table name.
     const std::string& table_name() const noexcept;
+    // The layout new jobs get: options.layout, with kDefault resolved (never kDefault).
+    DynamoDbLayout layout() const noexcept;
 
 protected:
     // The Backend contract (backend.hpp), with these DynamoDB specifics:

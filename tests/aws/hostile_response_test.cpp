@@ -89,6 +89,7 @@ struct ScriptedDynamoBackend {
         auto client = std::make_shared<aws::DynamoDbClient>(std::move(config), "tbl");
         wp::DynamoDbOptions options;
         options.table = "tbl";
+        options.layout = wp::DynamoDbLayout::kCompatible;  // completions try the compatible write first
         backend = wp::detail::DynamoDbBackendAccess::over_client(options, client);
     }
     void answer_always(ScriptedResponse response) {

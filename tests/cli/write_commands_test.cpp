@@ -2,6 +2,9 @@
 // delete, and refused commands that change nothing.
 
 #include "cli_test_support.hpp"
+#if WP_CLI_TEST_DYNAMODB
+#include "dynamodb_test_util.hpp"
+#endif
 
 namespace {
 
@@ -178,5 +181,78 @@ TEST_P(CliBackend, RefusedCommandsChangeNothing) {
         EXPECT_THROW(backend->status(fresh), wp::JobDoesNotExist);
     }
 }
+
+// -- --dynamodb-layout (set-total, create): the layout of a new DynamoDB job
+
+TEST(CliDynamoDbLayout, TheOptionIsForDynamoDbOnly) {
+    for (const std::string command : {"set-total", "create"}) {
+        SCOPED_TRACE(command);
+        std::vector<std::string> args = {command, unique_jobid("layout"), "--dynamodb-layout", "compatible", "-d",
+                                         "memory://"};
+        if (command == "set-total") args.insert(args.end(), {"--total", "2"});
+        else args = {command, "--jobid", unique_jobid("layout"), "--topic", "memory://", "--dynamodb-layout", "compatible", "-d", "memory://"};
+        auto r = run_cli(args, "{\"a\": 1}\n");
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("--dynamodb-layout applies to a DynamoDB table"));
+    }
+    auto r = run_cli({"set-total", "j", "--total", "2", "--dynamodb-layout", "Sharded", "-d", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("--dynamodb-layout"));
+}
+
+#if WP_CLI_TEST_DYNAMODB
+TEST(CliDynamoDbLayout, SetTotalAndCreateWriteTheLayoutAsked) {
+    const std::string arn = dynamodb_test_table_arn();
+    auto client = wp_test::dynamodb_test_client("wp-cli-tests");
+    auto backend = dynamodb_test_backend(arn);
+    const auto layout_of = [&](const std::string& jobid) -> std::string {
+        const auto item = client->get_item({wp_test::dynamodb_key(jobid)});
+        if (!item) return "none";
+        return item->contains("layout") ? "sharded" : "compatible";
+    };
+    RunOptions options;
+    options.env = dynamodb_child_env();
+    options.env[wp::kDynamoDbLayoutVariable] = "";  // unset: the library's default
+    const auto cli = [&](std::vector<std::string> args, const std::string& input = "") {
+        args.insert(args.end(), {"-d", arn});
+        RunOptions o = options;
+        o.input = input;
+        return run_cli(args, o);
+    };
+    std::vector<std::string> jobs;
+    const auto set_total = [&](const std::vector<std::string>& extra) {
+        jobs.push_back(unique_jobid("layout"));
+        std::vector<std::string> args = {"set-total", jobs.back(), "--total", "3"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto r = cli(args);
+        EXPECT_EQ(r.code, 0) << r;
+        return layout_of(jobs.back());
+    };
+
+    EXPECT_EQ(set_total({}), "sharded") << "the default";
+    EXPECT_EQ(set_total({"--dynamodb-layout", "compatible"}), "compatible");
+    EXPECT_EQ(set_total({"--dynamodb-layout", "sharded"}), "sharded");
+    EXPECT_EQ(set_total({"--dynamodb-layout", "auto"}), "compatible") << "3 parts: under the threshold";
+    options.env[wp::kDynamoDbLayoutVariable] = "compatible";
+    EXPECT_EQ(set_total({}), "compatible") << "the environment variable";
+    EXPECT_EQ(set_total({"--dynamodb-layout", "sharded"}), "sharded") << "the option wins";
+
+    jobs.push_back(unique_jobid("layout-create"));
+    options.env[wp::kDynamoDbLayoutVariable] = "";
+    auto r = cli({"create", "--jobid", jobs.back(), "--topic", "memory://", "--dynamodb-layout", "compatible"},
+                 "{\"a\": 1}\n{\"a\": 2}\n");
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(layout_of(jobs.back()), "compatible");
+
+    // Jobs of both layouts are read and worked the same (the worker side never chooses).
+    for (const auto& jobid : jobs) {
+        r = cli({"complete-part", jobid, "-p", "0"});
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_EQ(json::parse(cli({"info", jobid}).out)["remaining"], jobid == jobs.back() ? 1 : 2) << jobid;
+        EXPECT_TRUE(backend->delete_job(jobid));
+    }
+}
+#endif
 
 }  // namespace

@@ -1,9 +1,10 @@
 """``DynamoProgress``: the Python tool's DynamoDB backend, on the C++ library's DynamoDB client.
 
-Same table layout as the Python and Node tools (one item per job: ``id``, ``parts``, ``total``,
-``error``, ``metadata``, ``reduceSent``), so jobs written by any of them are read and worked by the
-others. Jobs of more than 10,000 parts are written in the library's sharded layout, which the
-other tools cannot read (docs/dynamodb-layouts.md).
+Reads and works jobs of the Python and Node tools' layout (one item per job: ``id``, ``parts``,
+``total``, ``error``, ``metadata``, ``reduceSent``) and of the library's sharded layout. New jobs are
+written in the sharded layout (flat cost per completion at every size), which the other tools cannot
+read; with ``WATCHBOT_PROGRESS_DYNAMODB_LAYOUT=compatible`` in the environment they are written in the
+other tools' layout (docs/dynamodb-layouts.md; the README's section on mixing tools says when).
 
 Region, endpoint and credentials come from the usual AWS settings: the table ARN's region,
 ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID`` ..., the shared

@@ -74,13 +74,17 @@ struct DynamoDbBackend::Impl {
         if (partid < 0) {
             throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
         }
+        // A job this process has not met yet is guessed to have the layout this backend writes: a
+        // backend that writes compatible jobs tries the compatible write first (one request when
+        // right); one that writes sharded jobs reads the job item first, instead of paying a refused
+        // write on the job item (billed, and on the job's hottest key) for every process that starts.
+        bool try_compatible = table.options.layout != DynamoDbLayout::kSharded;
         for (int attempt = 0; attempt < 4; ++attempt) {
             auto tree = sharded.cached(jobid);
             if (tree && partid < tree->total) {
                 if (auto done = sharded.complete(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
                 sharded.forget(jobid);
-            } else if (!tree) {
-                // The compatible layout first: one request for the jobs most are.
+            } else if (!tree && try_compatible) {
                 if (auto done = compatible.try_complete(jobid, partid)) return {*done, Layout::kCompatible, ""};
             }
             // Rare path: tell why the write was refused.
@@ -94,6 +98,7 @@ struct DynamoDbBackend::Impl {
                 }
                 continue;  // replaced meanwhile: start again
             }
+            try_compatible = true;  // a compatible job: its write, from now on
             const std::int64_t total = *aws::get_int(item, kTotal);
             if (partid >= total) {
                 // A job of the Node tool numbers its parts 1 .. total. Its last part, once done, is
@@ -101,7 +106,8 @@ struct DynamoDbBackend::Impl {
                 if (partid == total && !set_contains(item, kParts, 0) && !set_contains(item, kParts, partid)) {
                     return {aws::set_size(item, kParts) == 0, Layout::kCompatible, ""};
                 }
-                validate_partid(jobid, partid, total);
+                // Part `total` still pending (a Node job): the compatible write takes it next.
+                if (!set_contains(item, kParts, partid)) validate_partid(jobid, partid, total);
             }
             // The job was created or replaced between the write and the read: try again.
         }
@@ -144,6 +150,7 @@ struct DynamoDbBackend::Impl {
     // ---- creation -----------------------------------------------------------------------------
     bool use_sharded(const std::string& jobid, std::int64_t total) const {
         switch (table.options.layout) {
+            case DynamoDbLayout::kDefault:  // resolved by the constructors: never here
             case DynamoDbLayout::kSharded: return true;
             case DynamoDbLayout::kCompatible: {
                 const std::int64_t max = max_compatible_parts(jobid);
@@ -153,7 +160,7 @@ struct DynamoDbBackend::Impl {
                         " parts, too many for the compatible DynamoDB layout: it keeps every pending part id in the "
                         "job's one item, DynamoDB limits an item to 400 KB, and that holds at most " +
                         std::to_string(max) +
-                        " parts for this job id; use the sharded layout (DynamoDbOptions::layout kAuto or kSharded) "
+                        " parts for this job id; use the sharded layout (the default; DynamoDbOptions::layout kSharded) "
                         "or split the job");
                 }
                 return false;
@@ -197,6 +204,7 @@ std::string make_description(const std::string& table, const std::string& endpoi
 
 DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_unique<Impl>()) {
     check_layout_options(options);
+    options.layout = resolve_layout(options.layout);
     const ResolvedTable table = resolve_table(options.table);
     ClientSettings settings;
     settings.region = options.region;
@@ -219,6 +227,7 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_uniq
 DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client)
     : impl_(std::make_unique<Impl>()) {
     check_layout_options(options);
+    options.layout = resolve_layout(options.layout);
     if (!client) throw ConfigError("DynamoDbBackend needs a client");
     impl_->table.client = std::move(client);
     impl_->description = make_description(options.table.empty() ? impl_->table.client->table() : options.table,
@@ -233,6 +242,8 @@ DynamoDbBackend::~DynamoDbBackend() = default;
 std::shared_ptr<DynamoDbBackend> DynamoDbBackend::from_env() { return std::make_shared<DynamoDbBackend>(DynamoDbOptions{}); }
 
 const std::string& DynamoDbBackend::table_name() const noexcept { return impl_->table.client->table(); }
+
+DynamoDbLayout DynamoDbBackend::layout() const noexcept { return impl_->table.options.layout; }
 
 std::string DynamoDbBackend::describe() const { return impl_->description; }
 

@@ -35,6 +35,34 @@ void validate_table_name(const std::string& name, const std::string& given) {
 
 }  // namespace
 
+}  // namespace watchbot_progress::detail::dynamodb
+
+namespace watchbot_progress {
+
+DynamoDbLayout parse_dynamodb_layout(std::string_view name) {
+    if (name == "sharded") return DynamoDbLayout::kSharded;
+    if (name == "compatible") return DynamoDbLayout::kCompatible;
+    if (name == "auto") return DynamoDbLayout::kAuto;
+    throw InvalidInput("'" + detail::dynamodb::shown(std::string(name.substr(0, 300))) +
+                       "' is not a DynamoDB layout: use sharded (the default: flat cost at every job size), "
+                       "compatible (jobs the Python and Node tools must read) or auto (compatible up to the "
+                       "sharded threshold, sharded above)");
+}
+
+std::string_view to_string(DynamoDbLayout layout) {
+    switch (layout) {
+        case DynamoDbLayout::kDefault: return "default";
+        case DynamoDbLayout::kSharded: return "sharded";
+        case DynamoDbLayout::kCompatible: return "compatible";
+        case DynamoDbLayout::kAuto: return "auto";
+    }
+    return "default";
+}
+
+}  // namespace watchbot_progress
+
+namespace watchbot_progress::detail::dynamodb {
+
 ResolvedTable parse_table(const std::string& text, std::string_view what) {
     ResolvedTable out;
     out.display = text;
@@ -96,6 +124,17 @@ aws::AwsClientConfig make_client_config(const ResolvedTable& table, const Client
     config.http_options.connect_timeout = settings.connect_timeout;
     config.http_options.request_timeout = settings.request_timeout;
     return config;
+}
+
+DynamoDbLayout resolve_layout(DynamoDbLayout given, const aws::EnvLookup& env) {
+    if (given != DynamoDbLayout::kDefault) return given;
+    const auto value = aws::env_non_empty(env, kDynamoDbLayoutVariable);
+    if (!value) return DynamoDbLayout::kSharded;
+    try {
+        return parse_dynamodb_layout(*value);
+    } catch (const InvalidInput& e) {
+        throw ConfigError(std::string("the ") + kDynamoDbLayoutVariable + " environment variable: " + e.what());
+    }
 }
 
 }  // namespace watchbot_progress::detail::dynamodb

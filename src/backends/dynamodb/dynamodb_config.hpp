@@ -10,6 +10,7 @@
 #include "aws/arn.hpp"
 #include "aws/aws_client.hpp"
 #include "aws/env.hpp"
+#include "watchbot_progress/dynamodb_backend.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
 
@@ -45,5 +46,10 @@ struct ClientSettings {
 // static keys is given.
 aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
                                         const aws::EnvLookup& env = aws::process_env());
+
+// The layout new jobs get: `given`, or for kDefault the WATCHBOT_PROGRESS_DYNAMODB_LAYOUT variable
+// (sharded, compatible or auto; unset or empty: sharded). Never returns kDefault. Throws ConfigError
+// naming the variable and the accepted values when it holds anything else.
+DynamoDbLayout resolve_layout(DynamoDbLayout given, const aws::EnvLookup& env = aws::process_env());
 
 }  // namespace watchbot_progress::detail::dynamodb

@@ -79,6 +79,10 @@ private:
     // (condition failed), else whether the set is now empty.
     std::optional<bool> delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
                                         const std::string& extra_condition_attr = "", const std::string& gen = "");
+    // The common step of a completion: DELETE `child` from the set when the set holds more than one
+    // id (so it stays non-empty): false. nullopt when the condition failed (the set is about to
+    // empty, is empty already, or the item is gone): then delete_from_set tells which.
+    std::optional<bool> delete_from_set_if_others_remain(const std::string& id, const char* attribute, std::int64_t child);
     OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item);
     // Deletes the items of a generation about to be replaced or deleted. Throws BackendError when
     // that fails: the job item still refers to the generation, part of whose items may be gone.

@@ -70,8 +70,10 @@ std::vector<json> shard_items(const aws::DynamoDbClient& client, const std::stri
 
 // ---- compatible layout --------------------------------------------------------------------------
 
+void compatible_layout(wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kCompatible; }
+
 TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
-    auto backend = make_backend();
+    auto backend = make_backend(compatible_layout);
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("layout");
     backend->set_total(jobid, 5);
@@ -226,7 +228,10 @@ TEST(DynamoDbLayout, CompatibleLayoutRefusesJobsOver400KB) {
 }
 
 TEST(DynamoDbLayout, AutoLayoutShardsAboveTheThreshold) {
-    auto backend = make_backend([](wp::DynamoDbOptions& o) { o.sharded_threshold = 10; });
+    auto backend = make_backend([](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kAuto;
+        o.sharded_threshold = 10;
+    });
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string small = new_id("small");
     const std::string large = new_id("large");
@@ -246,7 +251,10 @@ std::int64_t epoch_seconds() {
 }
 
 TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
-    auto backend = make_backend([](wp::DynamoDbOptions& o) { o.done_ttl = std::chrono::hours(24); });
+    auto backend = make_backend([](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kCompatible;  // EmptiedShardItemsExpireToo: the sharded layout
+        o.done_ttl = std::chrono::hours(24);
+    });
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("ttl");
     backend->set_total(jobid, 2);
@@ -270,7 +278,7 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     backend->delete_job(jobid);
 
     // Without done_ttl nothing expires.
-    auto plain = make_backend();
+    auto plain = make_backend(compatible_layout);
     const std::string kept = new_id("ttl-off");
     plain->set_total(kept, 1);
     const auto kept_claim = plain->complete_part_and_claim_reduce(kept, 0).reduce_claim;
@@ -451,7 +459,7 @@ TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest)
     auto creator = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
     const std::string jobid = new_id("learn");
     creator->set_total(jobid, 1000);
-    auto worker = make_backend();  // a fresh process: nothing cached
+    auto worker = make_backend(compatible_layout);  // a fresh process: nothing cached
     auto before = worker->stats();
     EXPECT_FALSE(worker->complete_part(jobid, 10));
     auto after = worker->stats();
@@ -468,6 +476,34 @@ TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest)
     EXPECT_EQ(worker->stats().requests - before.requests, 1u);
     creator->delete_job(jobid);
     worker->delete_job(small);
+}
+
+// A process whose backend writes sharded jobs (the default) reads the job item first: no refused
+// write on the job item, which every new worker process would otherwise pay.
+TEST(DynamoDbLayout, AShardedWorkerProcessReadsTheJobItemFirst) {
+    auto creator = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
+    const std::string jobid = new_id("learn-sharded");
+    creator->set_total(jobid, 1000);
+    const std::string small = new_id("learn-sharded-small");
+    make_backend(compatible_layout)->set_total(small, 3);
+
+    auto worker = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
+    auto before = worker->stats();
+    EXPECT_FALSE(worker->complete_part(jobid, 10));
+    EXPECT_EQ(worker->stats().requests - before.requests, 3u) << "GetItem, the job item's updatedAt, shard write";
+    before = worker->stats();
+    EXPECT_FALSE(worker->complete_part(jobid, 11));
+    EXPECT_EQ(worker->stats().requests - before.requests, 1u);
+    // A compatible job: the read, then its one write; the part is completed once.
+    before = worker->stats();
+    EXPECT_FALSE(worker->complete_part(small, 0));
+    EXPECT_EQ(worker->stats().requests - before.requests, 2u);
+    EXPECT_FALSE(worker->complete_part(small, 0)) << "a duplicate";
+    EXPECT_FALSE(worker->complete_part(small, 1));
+    EXPECT_TRUE(worker->complete_part(small, 2));
+    EXPECT_EQ(creator->status(small).remaining, 0);
+    creator->delete_job(jobid);
+    creator->delete_job(small);
 }
 
 TEST(DynamoDbLayout, CompletionCostDoesNotGrowWithTheJob) {
@@ -489,7 +525,7 @@ TEST(DynamoDbLayout, CompletionCostDoesNotGrowWithTheJob) {
     EXPECT_LT(static_cast<double>(large.second), 1.3 * static_cast<double>(small.second)) << "bytes per 20 completions";
 
     // The compatible layout's completion cost grows with the job (the reason for the other).
-    auto compat = make_backend();
+    auto compat = make_backend(compatible_layout);
     auto compat_cost = [&](std::int64_t total) {
         const std::string jobid = new_id("cost-compat");
         compat->set_total(jobid, total);
@@ -507,7 +543,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
         o.layout = wp::DynamoDbLayout::kSharded;
         o.shard_size = 3;
     });
-    auto compat = make_backend();
+    auto compat = make_backend(compatible_layout);
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("switch");
     sharded->set_total(jobid, 10);
@@ -781,6 +817,100 @@ TEST(DynamoDbConfig, FromEnvReadsProgressTableAndTheEndpointVariables) {
     backend->delete_job(jobid);
 }
 
+// ---- the layout of new jobs ----------------------------------------------------------------------
+
+bool is_sharded_item(const aws::DynamoDbClient& client, const std::string& jobid) {
+    const auto item = client.get_item({wp_test::dynamodb_key(jobid)});
+    if (!item) throw std::runtime_error("no item for job " + jobid);
+    return item->contains("layout");
+}
+
+TEST(DynamoDbNewJobLayout, ShardedAtEverySizeByDefault) {
+    EnvGuard env({wp::kDynamoDbLayoutVariable});
+    env.unset(wp::kDynamoDbLayoutVariable);
+    EXPECT_EQ(wp::DynamoDbOptions{}.layout, wp::DynamoDbLayout::kDefault);
+    auto backend = make_backend();
+    EXPECT_EQ(backend->layout(), wp::DynamoDbLayout::kSharded);
+    auto client = wp_test::dynamodb_test_client(kTable);
+    for (std::int64_t total : {1, 250, 1'000, 10'000}) {
+        SCOPED_TRACE(total);
+        const std::string jobid = new_id("default");
+        backend->set_total(jobid, total);
+        EXPECT_TRUE(is_sharded_item(*client, jobid));
+        EXPECT_EQ(backend->status(jobid).remaining, total);
+        EXPECT_TRUE(backend->delete_job(jobid));
+    }
+}
+
+TEST(DynamoDbNewJobLayout, TheEnvironmentVariableChoosesTheDefault) {
+    EnvGuard env({wp::kDynamoDbLayoutVariable});
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const auto layout_of_new_job = [&](std::int64_t total, const std::function<void(wp::DynamoDbOptions&)>& tweak = {}) {
+        auto backend = make_backend(tweak);
+        const std::string jobid = new_id("env-layout");
+        backend->set_total(jobid, total);
+        const bool sharded = is_sharded_item(*client, jobid);
+        backend->delete_job(jobid);
+        return sharded ? "sharded" : "compatible";
+    };
+    env.set(wp::kDynamoDbLayoutVariable, "compatible");
+    EXPECT_EQ(make_backend()->layout(), wp::DynamoDbLayout::kCompatible);
+    EXPECT_STREQ(layout_of_new_job(20'000), "compatible");
+    env.set(wp::kDynamoDbLayoutVariable, "auto");
+    EXPECT_STREQ(layout_of_new_job(10'000), "compatible");
+    EXPECT_STREQ(layout_of_new_job(10'001), "sharded");
+    env.set(wp::kDynamoDbLayoutVariable, "sharded");
+    EXPECT_STREQ(layout_of_new_job(3), "sharded");
+    env.set(wp::kDynamoDbLayoutVariable, "");
+    EXPECT_STREQ(layout_of_new_job(3), "sharded") << "empty is unset";
+    // An explicit option wins over the variable.
+    env.set(wp::kDynamoDbLayoutVariable, "compatible");
+    EXPECT_STREQ(layout_of_new_job(3, [](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; }),
+                 "sharded");
+    // A bad value is a configuration error naming the variable and the accepted values.
+    env.set(wp::kDynamoDbLayoutVariable, "Compatible");
+    try {
+        make_backend();
+        FAIL() << "expected ConfigError";
+    } catch (const wp::ConfigError& e) {
+        EXPECT_THAT(e.what(), HasSubstr(wp::kDynamoDbLayoutVariable));
+        EXPECT_THAT(e.what(), HasSubstr("'Compatible'"));
+        EXPECT_THAT(e.what(), HasSubstr("sharded"));
+        EXPECT_THAT(e.what(), HasSubstr("compatible"));
+    }
+    EXPECT_NO_THROW(make_backend(compatible_layout)) << "not read when the option says";
+}
+
+TEST(DynamoDbNewJobLayout, NamesParseBothWays) {
+    for (auto layout : {wp::DynamoDbLayout::kSharded, wp::DynamoDbLayout::kCompatible, wp::DynamoDbLayout::kAuto}) {
+        EXPECT_EQ(wp::parse_dynamodb_layout(wp::to_string(layout)), layout);
+    }
+    EXPECT_EQ(wp::to_string(wp::DynamoDbLayout::kDefault), "default");
+    EXPECT_THROW(wp::parse_dynamodb_layout("default"), wp::InvalidInput);
+    EXPECT_THROW(wp::parse_dynamodb_layout(""), wp::InvalidInput);
+    EXPECT_THROW(wp::parse_dynamodb_layout("sharded "), wp::InvalidInput);
+}
+
+// Whatever a process writes, it reads and works the jobs of the other layout.
+TEST(DynamoDbNewJobLayout, JobsOfEitherLayoutAreWorkedWhateverTheDefault) {
+    auto sharded = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
+    auto compatible = make_backend(compatible_layout);
+    for (auto* creator : {sharded.get(), compatible.get()}) {
+        wp::DynamoDbBackend* worker = creator == sharded.get() ? compatible.get() : sharded.get();
+        const std::string jobid = new_id("either");
+        creator->set_total(jobid, 3);
+        EXPECT_FALSE(worker->complete_part(jobid, 2));
+        EXPECT_EQ(worker->status(jobid).remaining, 2);
+        EXPECT_EQ(worker->list_pending_parts(jobid), (std::vector<wp::PartId>{0, 1}));
+        EXPECT_FALSE(worker->complete_part_and_claim_reduce(jobid, 0).job_complete);
+        const auto last = worker->complete_part_and_claim_reduce(jobid, 1);
+        EXPECT_TRUE(last.job_complete);
+        EXPECT_TRUE(last.reduce_claimed());
+        EXPECT_TRUE(creator->status(jobid).reduce_sent);
+        EXPECT_TRUE(worker->delete_job(jobid));
+    }
+}
+
 TEST(DynamoDbConfig, DescribeNamesTableAndEndpointWithoutSecrets) {
     wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
     options.session_token = "SESSIONTOKENSHOULDNEVERAPPEAR";
@@ -794,7 +924,7 @@ TEST(DynamoDbConfig, DescribeNamesTableAndEndpointWithoutSecrets) {
 }
 
 TEST(DynamoDbConfig, StatsCountRequestsAndBytes) {
-    auto backend = make_backend();
+    auto backend = make_backend(compatible_layout);  // one request per call
     const std::string jobid = new_id("stats");
     const auto before = backend->stats();
     backend->set_total(jobid, 3);

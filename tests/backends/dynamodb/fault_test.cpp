@@ -65,6 +65,8 @@ TEST_P(DynamoDbFaults, A2000PartJobWithDuplicateDeliveriesCompletesOnceWithOneRe
     if (fault.sharded) {
         direct_options.layout = wp::DynamoDbLayout::kSharded;
         direct_options.shard_size = 20;
+    } else {
+        direct_options.layout = wp::DynamoDbLayout::kCompatible;
     }
     auto direct = std::make_shared<wp::DynamoDbBackend>(direct_options);
 
@@ -190,7 +192,8 @@ INSTANTIATE_TEST_SUITE_P(
 // caller must still recognise its claim (or the claim must be given back): a claim held by nobody
 // means the job never gets its reduce, however often its parts are delivered again.
 TEST(DynamoDbAimedFaults, EveryAnswerToTheReduceClaimLostStillSendsOneReduce) {
-    const wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+    wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+    options.layout = wp::DynamoDbLayout::kCompatible;
     auto direct = std::make_shared<wp::DynamoDbBackend>(options);
     wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0, "#reduceClaim = :token", 3));
     std::atomic<std::uint64_t> retries{0};

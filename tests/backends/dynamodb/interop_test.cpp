@@ -94,6 +94,7 @@ class DynamoDbNodeInterop : public ::testing::Test {
 protected:
     void SetUp() override {
         wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
+        options.layout = wp::DynamoDbLayout::kCompatible;  // the layout the Node tool reads
         backend = std::make_shared<wp::DynamoDbBackend>(options);
         jobid = "interop-" + wp::new_jobid();
     }

@@ -61,6 +61,7 @@ public:
 
 std::shared_ptr<wp::DynamoDbBackend> backend_for(const EchoingServer& echo) {
     wp::DynamoDbOptions options;
+    options.layout = wp::DynamoDbLayout::kAuto;  // small jobs compatible, large ones sharded: both paths
     options.table = wp_test::dynamodb_test_arn("wp-secret-table");
     options.endpoint = echo.server.base_url();
     options.access_key_id = "AKIDSECRETTEST000001";

@@ -2,8 +2,8 @@
 // DynamoDB backends for the conformance suite, on the dynalite server in WP_TEST_DYNAMODB_ENDPOINT
 // (started by tools/services.sh). Tests fail, never skip, when the variable is missing.
 //
-//   DynamoDbFactory         the default options (compatible layout for these small jobs), with a
-//                           small Scan page so that list_jobs has to follow LastEvaluatedKey;
+//   DynamoDbFactory         the compatible layout (the Python and Node tools'), with a small Scan
+//                           page so that list_jobs has to follow LastEvaluatedKey;
 //   DynamoDbShardedFactory  every job in the sharded layout, with 3 parts per shard so that even
 //                           small jobs get several levels of index items.
 //
@@ -65,6 +65,7 @@ struct DynamoDbFactory {
     static constexpr int kStressParts = 400;
     static std::shared_ptr<watchbot_progress::Backend> make(watchbot_progress::WallClock clock = {}) {
         watchbot_progress::DynamoDbOptions options = dynamodb_test_options("wp-conformance");
+        options.layout = watchbot_progress::DynamoDbLayout::kCompatible;
         options.scan_page_limit = 25;
         options.clock = std::move(clock);
         return std::make_shared<watchbot_progress::DynamoDbBackend>(options);
