@@ -6,7 +6,8 @@
 //
 // The command runs with this process's environment plus `environment`, reads `input` (or this
 // process's stdin), and writes to this process's stdout and stderr. It runs in a process group of
-// its own; while it runs, the signals a container's stop or a terminal sends (SIGTERM, SIGINT,
+// its own, and is killed (SIGKILL) should the thread that called run_command die before it (a
+// worker killed by `run --timeout` or the OOM killer leaves no command behind). While it runs, the signals a container's stop or a terminal sends (SIGTERM, SIGINT,
 // SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) that reach this process are forwarded to that group, once each,
 // and do not stop this process. The previous handlers come back when run_command returns.
 

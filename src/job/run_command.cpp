@@ -1,9 +1,10 @@
-// run_command (command.hpp): spawns the command in a process group of its own, feeds its stdin from
+// run_command (command.hpp): forks and execs the command in a process group of its own, feeds its stdin from
 // a memory file, tees its stderr into a bounded tail, forwards stop signals, waits for its end.
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <set>
 
 #include "job/output_tail.hpp"
@@ -129,21 +131,51 @@ int wait_for(pid_t pid) {
     return status;
 }
 
-// posix_spawn's attributes and file actions, destroyed when done.
-struct SpawnSetup {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnSetup() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
+// Where execve may find argv[0]: itself when it holds a '/', else each PATH directory (as execvp).
+std::vector<std::string> candidate_paths(const std::string& name) {
+    if (name.find('/') != std::string::npos) return {name};
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::vector<std::string> out;
+    std::size_t begin = 0;
+    for (;;) {
+        const std::size_t end = dirs.find(':', begin);
+        std::string dir = dirs.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        out.push_back((dir.empty() ? std::string(".") : dir) + "/" + name);
+        if (end == std::string::npos) break;
+        begin = end + 1;
     }
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
+    return out;
+}
+
+// The child between fork and exec: only async-signal-safe calls (other threads may hold locks).
+// Its own process group; killed when this thread dies (so a SIGKILL of the worker does not leave it
+// running); default dispositions and nothing blocked; stdin and stderr redirected; then execve of
+// each candidate. On failure writes errno to `report` and exits 127.
+[[noreturn]] void exec_child(pid_t parent, const std::vector<const char*>& paths, char* const* argv, char* const* envp,
+                             int input, int err, int report) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+    struct sigaction defaults {};
+    defaults.sa_handler = SIG_DFL;
+    sigemptyset(&defaults.sa_mask);
+    for (const int s : detail::kForwardedSignals) ::sigaction(s, &defaults, nullptr);
+    ::sigaction(SIGPIPE, &defaults, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (input >= 0 && ::dup2(input, STDIN_FILENO) < 0) ::_exit(127);
+    if (err >= 0 && ::dup2(err, STDERR_FILENO) < 0) ::_exit(127);
+    int error = ENOENT;
+    for (const char* path : paths) {
+        ::execve(path, argv, envp);
+        if (errno != ENOENT && errno != ENOTDIR) error = errno;  // as execvp: EACCES and the like win
     }
-    SpawnSetup(const SpawnSetup&) = delete;
-    SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
+    while (::write(report, &error, sizeof error) < 0 && errno == EINTR) {
+    }
+    ::_exit(127);
+}
 
 }  // namespace
 
@@ -169,33 +201,44 @@ CommandResult run_command(const CommandOptions& options) {
         err_write = Fd(fds[1]);
     }
 
-    SpawnSetup spawn;
-    if (input.get() >= 0) posix_spawn_file_actions_adddup2(&spawn.actions, input.get(), STDIN_FILENO);
-    if (err_write.get() >= 0) posix_spawn_file_actions_adddup2(&spawn.actions, err_write.get(), STDERR_FILENO);
-    // Its own process group (forwarded signals reach what it starts too), default dispositions for
-    // the signals we handle or ignore, nothing blocked.
-    posix_spawnattr_setflags(&spawn.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    posix_spawnattr_setpgroup(&spawn.attr, 0);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (const int s : detail::kForwardedSignals) sigaddset(&defaults, s);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigdefault(&spawn.attr, &defaults);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&spawn.attr, &none);
+    const std::vector<std::string> paths = candidate_paths(options.argv.front());
+    std::vector<const char*> path_ptrs;
+    for (const auto& p : paths) path_ptrs.push_back(p.c_str());
+    int report_fds[2];
+    if (::pipe2(report_fds, O_CLOEXEC) != 0) throw system_error("cannot create a pipe to start the command");
+    Fd report_read(report_fds[0]), report_write(report_fds[1]);
 
     detail::SignalForwarding forwarding;
     CommandResult result;
-    pid_t pid = 0;
-    const int rc = ::posix_spawnp(&pid, argv[0], &spawn.actions, &spawn.attr, argv.data(), envp.data());
-    if (rc != 0) {
-        result.exit_code = (rc == ENOENT || rc == ENOTDIR) ? 127 : 126;
-        result.start_error = "cannot run '" + options.argv.front() + "': " + std::strerror(rc);
+    const pid_t parent = ::getpid();
+    // The forwarded signals wait (blocked on this thread) until the child has its group and is the
+    // target; the child unblocks them once its handlers are the defaults.
+    sigset_t forwarded, previous_mask;
+    sigemptyset(&forwarded);
+    for (const int s : detail::kForwardedSignals) sigaddset(&forwarded, s);
+    ::pthread_sigmask(SIG_BLOCK, &forwarded, &previous_mask);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        exec_child(parent, path_ptrs, argv.data(), envp.data(), input.get(), err_write.get(), report_write.get());
+    }
+    if (pid > 0) {
+        ::setpgid(pid, pid);  // also here, so the group exists before we signal it (either call may come first)
+        forwarding.forward_to(pid);
+    }
+    ::pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
+    if (pid < 0) throw system_error("cannot start the command (fork)");
+    report_write.reset();
+    int exec_error = 0;
+    ssize_t n = 0;
+    while ((n = ::read(report_read.get(), &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
+    }
+    if (n == sizeof exec_error) {  // exec failed: the child exits 127
+        wait_for(pid);
+        result.exit_code = (exec_error == ENOENT || exec_error == ENOTDIR) ? 127 : 126;
+        result.start_error = "cannot run '" + options.argv.front() + "': " + std::strerror(exec_error);
         result.forwarded_signal = forwarding.last_signal();
         return result;
     }
-    forwarding.forward_to(pid);
     err_write.reset();
     input.reset();
 
