@@ -173,7 +173,6 @@ inline std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
     commands.push_back("sweep");
-    commands.push_back("worker");
     return commands;
 }
 

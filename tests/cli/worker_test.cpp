@@ -73,6 +73,16 @@ TEST(CliWorker, OtherSubjectsRunTheCommandAsItIs) {
     EXPECT_THAT(r.err, HasSubstr("cannot run 'wp-no-such-command'"));
 }
 
+TEST(CliWorker, HelpHasAnExampleAndTheExitCodes) {
+    const auto r = run_cli({"worker", "--help"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr("Usage: watchbot-progress-cpp worker"));
+    EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp worker --fail-job-on-exit 3,4 -- python3 process.py"));
+    EXPECT_THAT(r.out, HasSubstr("-d,--database URI"));
+    EXPECT_THAT(r.out, HasSubstr("128+N"));
+    EXPECT_THAT(run_cli({"--help"}).out, HasSubstr("\n  worker "));
+}
+
 TEST(CliWorker, MalformedMapMessageExits2AndNothingRuns) {
     TempDir dir;
     const std::string marker = dir.path() + "/ran";
@@ -187,22 +197,66 @@ TEST_P(CliWorkerOn, OtherExitCodesPassThroughAndChangeNothing) {
     EXPECT_EQ(reduces_in(queue_uri).size(), 1u);  // part 0 tolerated: the job finished
 }
 
+// Runs the CLI with `args` and `env` added to this environment, sends it SIGTERM once its stderr
+// holds "ready\n" (the command is running), and returns its exit code and stderr.
+CliResult run_and_sigterm(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv_storage = {wp_test::cli_path()};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string entry(*e);
+        if (env.count(entry.substr(0, entry.find('='))) == 0) env_storage.push_back(entry);
+    }
+    for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int err_pipe[2];
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(err_pipe[1], STDERR_FILENO);
+        const int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, STDIN_FILENO);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(err_pipe[1]);
+    CliResult result;
+    bool signalled = false;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(err_pipe[0], buffer, sizeof buffer)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        result.err.append(buffer, static_cast<std::size_t>(n));
+        if (!signalled && result.err.find("ready\n") != std::string::npos) {
+            ::kill(pid, SIGTERM);  // the worker only, as `docker stop` signals a container's first process
+            signalled = true;
+        }
+    }
+    ::close(err_pipe[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
 TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
     const auto jobid = job(1);
-    // The command says it is ready on stderr, then waits; its trap proves the signal reached it.
-    const std::string command = "trap 'echo got-TERM >&2; exit 77' TERM; echo ready >&2; sleep 1000 & wait $!";
-    RunOptions o = options();
-    o.env["Subject"] = "map";
-    o.env["Message"] = map_body(jobid, 0, metadata);
-    o.env["ApproximateReceiveCount"] = "1";
-    std::atomic<bool> ready{false};
-    o.on_stderr = [&](const std::string& err) { ready = err.find("ready\n") != std::string::npos; };
-    o.interrupt_when = [&] { return ready.load(); };
-    o.interrupt_signal = SIGTERM;
-    // The last delivery under a tolerance of 0: an interruption still records nothing.
-    auto r = run_cli({"worker", "--topic", queue_uri, "--failure-tolerance", "0", "--max-receive-count", "1", "-d", uri,
-                      "--", "/bin/sh", "-c", command},
-                     o);
+    std::map<std::string, std::string> env = child_env;
+    env["Subject"] = "map";
+    env["Message"] = map_body(jobid, 0, metadata);
+    env["ApproximateReceiveCount"] = "1";
+    // The command says it is ready on stderr, then waits; its trap proves the signal reached it. The
+    // last delivery under a tolerance of 0: an interrupted command still records nothing.
+    auto r = run_and_sigterm({"worker", "--topic", queue_uri, "--failure-tolerance", "0", "--max-receive-count", "1",
+                              "-d", uri, "--", "/bin/sh", "-c",
+                              "trap 'echo got-TERM >&2; exit 77' TERM; echo ready >&2; sleep 1000 & wait $!"},
+                             env);
     EXPECT_EQ(r.code, 77) << r;
     EXPECT_THAT(r.err, HasSubstr("got-TERM"));
     auto status = backend->status(jobid);
@@ -211,8 +265,8 @@ TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
     EXPECT_TRUE(backend->list_failed_parts(jobid).empty());
 
     // A command that dies of it: 128 + SIGTERM, as a shell reports it.
-    ready = false;
-    r = run_cli({"worker", "--topic", queue_uri, "-d", uri, "--", "/bin/sh", "-c", "echo ready >&2; exec sleep 1000"}, o);
+    r = run_and_sigterm({"worker", "--topic", queue_uri, "-d", uri, "--", "/bin/sh", "-c", "echo ready >&2; exec sleep 1000"},
+                        env);
     EXPECT_EQ(r.code, 128 + SIGTERM) << r;
     EXPECT_EQ(backend->status(jobid).remaining, 1);
 }

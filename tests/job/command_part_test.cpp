@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "watchbot_progress/command_part.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace fs = std::filesystem;

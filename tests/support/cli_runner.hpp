@@ -23,10 +23,9 @@ struct RunOptions {
     std::string input;                          // written to the child's stdin, then closed
     std::map<std::string, std::string> env;     // set in the child's environment
     std::chrono::seconds timeout{120};          // the child is killed after this long
-    // When set, polled about every 100 ms while the child runs; the child gets interrupt_signal the
-    // first time it returns true. Lets a test interrupt at a point the child reached, not after a guess.
+    // When set, polled about every 100 ms while the child runs; the child gets SIGINT the first
+    // time it returns true. Lets a test interrupt at a point the child reached, not after a guess.
     std::function<bool()> interrupt_when;
-    int interrupt_signal = 2;  // SIGINT
     // When set, called on the calling thread with everything the child wrote to stderr so far, each
     // time more arrives: a test can wait for the child to reach a point instead of sleeping.
     std::function<void(const std::string& err_so_far)> on_stderr;
