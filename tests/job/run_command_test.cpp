@@ -101,7 +101,7 @@ TEST_F(RunCommandTest, StderrTailKeepsTheLastLines) {
     options.stderr_tail_bytes = 40;
     const auto r = sh("i=1; while [ $i -le 30 ]; do echo \"problem $i\" >&2; i=$((i+1)); done; exit 3", options);
     EXPECT_EQ(r.exit_code, 3);
-    EXPECT_EQ(r.stderr_tail, "[...]\nproblem 27\nproblem 28\nproblem 29\nproblem 30");
+    EXPECT_EQ(r.stderr_tail, "[...]\nproblem 28\nproblem 29\nproblem 30");  // 40 bytes: three whole lines
     EXPECT_EQ(sh("echo nothing kept >&2").stderr_tail, "");  // no tail asked for
 }
 
