@@ -1,5 +1,7 @@
 // reduce-sent JOBID: marks the job's reduce as sent (claims and confirms it), so neither a worker nor
-// `sweep` sends it.
+// `sweep` sends it. The exit code says whether this call took the claim (0: the caller sends the
+// reduce) or found it taken (kExitAlreadyClaimed: someone else did or does), so that a script can
+// run `reduce-sent JOB && send-the-reduce` from many places and send it once.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -35,6 +37,7 @@ void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
         }
     }
     print_message("the reduce of job '" + opt.jobid + "' was already marked sent");
+    ctx.exit_code = kExitAlreadyClaimed;
 }
 
 }  // namespace
@@ -45,10 +48,11 @@ void setup_reduce_sent(CLI::App& app, Context& ctx) {
     add_jobid_argument(*sub, opt->jobid);
     add_database_option(*sub, ctx);
     sub->footer(
-        "Prints nothing. Marking it twice is not an error (a note goes to stderr); a failed job cannot be\n"
-        "marked (exit 1).\n\n"
+        "Prints nothing. Exit 0 when this call took the claim (send the reduce yourself); exit 8 when the\n"
+        "reduce was already claimed or marked (a note goes to stderr; do not send it); a failed job cannot\n"
+        "be marked (exit 1).\n\n"
         "Example:\n"
-        "  watchbot-progress-cpp reduce-sent my-job -d redis://localhost:6379/0");
+        "  watchbot-progress-cpp reduce-sent my-job -d redis://localhost:6379/0 && ./send-reduce my-job");
     sub->callback([opt, &ctx] { run_reduce_sent(*opt, ctx); });
 }
 

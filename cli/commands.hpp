@@ -29,6 +29,8 @@ void setup_delete(CLI::App& app, Context& ctx);
 void setup_create_table(CLI::App& app, Context& ctx);  // DynamoDB only
 void setup_sweep(CLI::App& app, Context& ctx);
 void setup_failed(CLI::App& app, Context& ctx);
+// The container command of a watchbot worker in any language.
+void setup_worker(CLI::App& app, Context& ctx);
 // The local runner (a SQLite queue standing in for SNS/SQS and watchbot).
 void setup_run(CLI::App& app, Context& ctx);
 void setup_send(CLI::App& app, Context& ctx);

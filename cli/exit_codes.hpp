@@ -8,14 +8,19 @@
 namespace wpcli {
 
 enum ExitCode : int {
-    kExitOk = 0,              // success (also: complete-part printing false, reduce-sent on a claimed job)
+    kExitOk = 0,              // success (also: complete-part printing false)
     kExitJobFailed = 1,       // the job does not exist, or it failed (watch, reduce-sent); run: dead letters
     kExitUsage = 2,           // bad command line or bad input: unknown option, bad JSON, bad part id, bad --database
     kExitBackend = 3,         // the backend (or topic) is unreachable or returned an error
+    kExitWorkerReject = 3,    // worker: the job failed or does not exist: watchbot's "reject" (message deleted)
     kExitConfig = 4,          // configuration: ProgressTable / WorkTopic unset or invalid, backend not built in
     kExitPublishPartial = 5,  // create: the job was written but some map messages could not be published
     kExitTimeout = 6,         // watch: --timeout passed before the job completed or failed
     kExitInternal = 7,        // anything else (I/O error, unexpected exception): a bug or the environment
+    kExitAlreadyClaimed = 8,  // reduce-sent: the reduce was claimed before this call (do not send it)
+    kExitWorkerRetry = 9,     // worker: the database or topic failed or is not configured: retry the message
+    kExitCannotExecute = 126, // worker: the command could not be executed (as a shell reports it)
+    kExitNotFound = 127,      // worker: the command was not found (as a shell reports it)
     kExitInterrupted = 130,   // run: interrupted (Ctrl-C / SIGINT), as shells report 128 + SIGINT
 };
 
@@ -26,19 +31,31 @@ struct ExitCodeInfo {
 };
 
 inline constexpr ExitCodeInfo kExitCodes[] = {
-    {kExitOk, "ok", "success"},
+    {kExitOk, "ok", "success; worker: the command's work is done (or its own exit 0, for subjects other than map)"},
     {kExitJobFailed, "job failed or not found",
      "the job does not exist; watch, reduce-sent: the job failed; run: messages went to the dead letters"},
     {kExitUsage, "usage error",
-     "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value"},
-    {kExitBackend, "backend unreachable", "the database or topic could not be reached or returned an error"},
+     "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value; "
+     "worker: a malformed map message (nothing written)"},
+    {kExitBackend, "backend unreachable",
+     "the database or topic could not be reached or returned an error (worker: 9); worker: the job failed or "
+     "does not exist, so the message is rejected (watchbot deletes it)"},
     {kExitConfig, "configuration error",
      "ProgressTable/WorkTopic unset or invalid, or that backend is not built into this binary"},
     {kExitPublishPartial, "publish failed partially",
      "create: the job was written (its id is printed) but some map messages were not published"},
     {kExitTimeout, "timeout", "watch: --timeout passed before the job completed or failed"},
     {kExitInternal, "internal error", "an unexpected error (I/O, a bug); the message says what happened"},
-    {kExitInterrupted, "interrupted", "run: stopped by Ctrl-C; the workers' messages were returned to the queue"},
+    {kExitAlreadyClaimed, "already claimed",
+     "reduce-sent: the reduce was claimed before this call (by a worker, sweep or an earlier call): do not send it"},
+    {kExitWorkerRetry, "worker: retry",
+     "worker: the database or topic failed or is not configured; watchbot retries the message (3 and 4 would "
+     "reject or drop it)"},
+    {kExitCannotExecute, "cannot execute", "worker: the command could not be executed"},
+    {kExitNotFound, "not found", "worker: the command was not found"},
+    {kExitInterrupted, "interrupted",
+     "run: stopped by Ctrl-C; the workers' messages were returned to the queue. worker: any other code is the "
+     "command's own, 128+N when signal N stopped it"},
 };
 
 // Thrown by a subcommand to end with a given exit code and a one-line message on stderr (empty: no

@@ -34,6 +34,7 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_create_table,
     wpcli::setup_sweep,
     wpcli::setup_failed,
+    wpcli::setup_worker,
 #if WP_WITH_SQLITE
     wpcli::setup_run,
     wpcli::setup_send,

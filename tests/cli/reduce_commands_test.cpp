@@ -19,9 +19,37 @@ TEST_P(CliBackend, ReduceSentClaimsTheReduceOnce) {
     EXPECT_FALSE(backend->claim_reduce(jobid));  // no worker sends it now
 
     r = cli({"reduce-sent", jobid});
-    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.code, wpcli::kExitAlreadyClaimed) << r;  // found it taken: the caller must not send it
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err, "watchbot-progress-cpp: the reduce of job '" + jobid + "' was already marked sent\n");
+}
+
+TEST_P(CliBackend, ReduceSentOnAWorkersUnconfirmedClaimFindsItTaken) {
+    const auto jobid = new_job(1);
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());  // a worker is sending it
+    const auto r = cli({"reduce-sent", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitAlreadyClaimed) << r;
+    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);  // marked: nobody sends it again
+}
+
+// Scripts driving the Node tool's commands: `reduce-sent JOB && send` from many processes at once
+// sends once. (Label: concurrency.)
+TEST_P(CliBackend, ReduceSentRaceExactlyOneCallTakesTheClaim) {
+    const auto jobid = new_job(1);
+    std::vector<std::future<CliResult>> calls;
+    for (int i = 0; i < 8; ++i) {
+        calls.push_back(std::async(std::launch::async, [&] { return cli({"reduce-sent", jobid}); }));
+    }
+    int took = 0;
+    for (auto& call : calls) {
+        const auto r = call.get();
+        if (r.code == 0) {
+            ++took;
+        } else {
+            EXPECT_EQ(r.code, wpcli::kExitAlreadyClaimed) << r;
+        }
+    }
+    EXPECT_EQ(took, 1);
 }
 
 TEST_P(CliBackend, ReduceSentOnAFailedOrUnknownJob) {

@@ -1,0 +1,205 @@
+// worker [options] -- CMD [ARGS...]: the container command of a reduce-mode watchbot service, for
+// workers in any language. One process per message, with watchbot's environment (Subject, Message,
+// ApproximateReceiveCount, ...). A `map` message's part is worked by CMD inside the Part guard (the
+// library's run_part_command, watchbot_progress/command_part.hpp); any other subject runs CMD as it
+// is. This file reads the options and turns outcomes into exit codes; the exit codes watchbot
+// reads (0 done, 3 reject, 4 no-op, other: retry) decide what happens to the message, so errors of
+// the database or topic become kExitWorkerRetry here rather than main()'s 3 and 4.
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "duration.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
+#include "watchbot_progress/command.hpp"
+#include "watchbot_progress/command_part.hpp"
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/messages.hpp"
+
+namespace wp = watchbot_progress;
+
+namespace wpcli {
+
+namespace {
+
+struct WorkerOptions {
+    std::string topic;
+    std::vector<int> fail_job_on_exit;
+    std::string failure_tolerance;  // empty: none
+    int max_receive_count = 10;
+    std::string reduce_lease = "5m";
+    std::vector<std::string> command;
+};
+
+// The variable's value; nullptr when it is unset.
+const char* env_value(const char* name) { return std::getenv(name); }
+
+// --failure-tolerance: a number of parts (3) or a fraction of them (0.05 or 5%).
+wp::FailureTolerance parse_failure_tolerance(const std::string& text, int max_receive_count) {
+    wp::FailureTolerance tolerance;
+    tolerance.max_receive_count = max_receive_count;
+    const auto bad = [&] {
+        return wp::InvalidInput("--failure-tolerance '" + text +
+                                "' is not a number of parts (e.g. 3) or a fraction of them (0.05 or 5%)");
+    };
+    if (text.empty()) throw bad();
+    std::size_t used = 0;
+    try {
+        if (text.back() == '%') {
+            const double percent = std::stod(text.substr(0, text.size() - 1), &used);
+            if (used != text.size() - 1 || percent < 0 || percent > 100) throw bad();
+            tolerance.max_failed_fraction = percent / 100.0;
+        } else if (text.find_first_of(".eE") != std::string::npos) {
+            const double fraction = std::stod(text, &used);
+            if (used != text.size() || fraction < 0 || fraction > 1) throw bad();
+            tolerance.max_failed_fraction = fraction;
+        } else {
+            const long long parts = std::stoll(text, &used);
+            if (used != text.size() || parts < 0) throw bad();
+            tolerance.max_failed_parts = parts;
+        }
+    } catch (const std::logic_error&) {  // stod/stoll: not a number, out of range
+        throw bad();
+    }
+    return tolerance;
+}
+
+// A library error while working the part, as the exit code that makes watchbot retry the message.
+[[noreturn]] void retry_later(const std::exception& e) { throw ExitError(kExitWorkerRetry, e.what()); }
+
+void run_map(const WorkerOptions& opt, Context& ctx) {
+    const char* body = env_value("Message");
+    if (body == nullptr) {
+        throw ExitError(kExitUsage, "Subject is map but Message is not set: run worker as watchbot's container command");
+    }
+    wp::MapMessage message;
+    try {
+        message = wp::parse_map_message(body);
+    } catch (const wp::InvalidInput& e) {
+        throw ExitError(kExitUsage, std::string("the Message environment variable: ") + e.what() +
+                                        " (the message was left alone; nothing was written)");
+    }
+    wp::CommandPartOptions options;
+    options.fail_job_on_exit = opt.fail_job_on_exit;
+    options.part.reduce_lease = parse_duration(opt.reduce_lease, "--reduce-lease");
+    if (!opt.failure_tolerance.empty()) {
+        options.part.failure_tolerance = parse_failure_tolerance(opt.failure_tolerance, opt.max_receive_count);
+    }
+    const std::string part_name = "job '" + message.jobid + "' part " + std::to_string(message.partid);
+
+    wp::CommandPartResult result;
+    try {
+        options.part.backend = ctx.open_backend();
+        options.part.notifier = ctx.open_notifier(opt.topic);
+        result = wp::run_part_command(message, opt.command, std::move(options));
+    } catch (const wp::JobDoesNotExist&) {
+        throw ExitError(kExitWorkerReject, part_name + ": the job does not exist (deleted?) in " +
+                                               ctx.backend_description + ": the message is rejected");
+    } catch (const wp::BackendError& e) {
+        retry_later(e);
+    } catch (const wp::ConfigError& e) {
+        retry_later(e);
+    }
+
+    using Outcome = wp::CommandPartResult::Outcome;
+    const wp::CommandResult& command = result.command;
+    if (!command.start_error.empty()) print_error(command.start_error);
+    switch (result.outcome) {
+        case Outcome::completed:
+            ctx.exit_code = kExitOk;
+            return;
+        case Outcome::job_already_failed:
+            throw ExitError(kExitWorkerReject, part_name + " not run: the job failed (" + result.failure_reason +
+                                                   "); the message is rejected");
+        case Outcome::job_failed:
+            throw ExitError(kExitWorkerReject, part_name + ": the command exited with code " +
+                                                   std::to_string(command.exit_code) +
+                                                   " (--fail-job-on-exit): the job is marked failed");
+        case Outcome::job_failed_unrecorded:
+            throw ExitError(kExitWorkerRetry, part_name + ": the command exited with code " +
+                                                  std::to_string(command.exit_code) +
+                                                  " (--fail-job-on-exit) but the job could not be marked failed: "
+                                                  "retry the message");
+        case Outcome::command_failed:
+        case Outcome::interrupted:
+            ctx.exit_code = command.exit_code;  // the command's own code (128+N for signal N): watchbot decides
+            return;
+    }
+}
+
+void run_other(const WorkerOptions& opt, Context& ctx) {
+    wp::CommandOptions run;
+    run.argv = opt.command;
+    const wp::CommandResult result = wp::run_command(run);
+    if (!result.start_error.empty()) print_error(result.start_error);
+    ctx.exit_code = result.exit_code;
+}
+
+void run_worker(const WorkerOptions& opt, Context& ctx) {
+    const char* subject = env_value("Subject");
+    if (subject == nullptr) {
+        throw ExitError(kExitUsage,
+                        "the Subject environment variable is not set: run worker as watchbot's container command "
+                        "(watchbot sets Subject and Message), or under `watchbot-progress-cpp run`");
+    }
+    if (std::string(subject) == wp::kMapSubject) {
+        run_map(opt, ctx);
+    } else {
+        run_other(opt, ctx);
+    }
+}
+
+}  // namespace
+
+void setup_worker(CLI::App& app, Context& ctx) {
+    auto opt = std::make_shared<WorkerOptions>();
+    auto* sub = app.add_subcommand(
+        "worker", "Run a watchbot worker command for one message, inside the Part guard for map messages");
+    add_database_option(*sub, ctx);
+    sub->add_option("--topic", opt->topic,
+                    "Where the job's reduce message goes: an SNS topic ARN, sqlite:///path/queue.db or memory://. "
+                    "Default: the WorkTopic environment variable")
+        ->type_name("URI");
+    sub->add_option("--fail-job-on-exit", opt->fail_job_on_exit,
+                    "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4)")
+        ->delimiter(',')
+        ->type_name("CODES")
+        ->check(CLI::Range(1, 255));
+    sub->add_option("--failure-tolerance", opt->failure_tolerance,
+                    "Record parts that fail on their last delivery (ApproximateReceiveCount reaching "
+                    "--max-receive-count) and fail the job only when more than this many did: a number of parts "
+                    "(3) or a fraction of them (0.05 or 5%). Default: a part that never succeeds leaves the job "
+                    "incomplete")
+        ->type_name("N|FRACTION");
+    sub->add_option("--max-receive-count", opt->max_receive_count,
+                    "The queue's dead-letter threshold (watchbot's maxReceiveCount), for --failure-tolerance")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    sub->add_option("--reduce-lease", opt->reduce_lease,
+                    "How long a reduce claim may stay unconfirmed before a delivery of the job's parts takes it "
+                    "over (a worker crashed after claiming)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    sub->add_option("command", opt->command, "The worker command and its arguments, after --")->required()->expected(-1);
+    sub->footer(
+        "Subject=map: the map message in Message is parsed (a malformed one: exit 2, nothing written) and the\n"
+        "command runs with WATCHBOT_PROGRESS_JOBID and WATCHBOT_PROGRESS_PARTID added to its environment and\n"
+        "the message's JSON on its stdin. Exit 0 completes the part; the delivery that completes the job\n"
+        "sends its one reduce message. An exit code of --fail-job-on-exit fails the job (the reason quotes\n"
+        "the end of the command's stderr) and later deliveries of its parts exit 3 without running the\n"
+        "command. Other codes are passed through, so watchbot retries the message.\n"
+        "Any other subject: the command runs as it is and its exit code is passed through.\n"
+        "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the command; a command killed\n"
+        "by signal N exits 128+N.\n\n"
+        "Exit codes of its own: 2 malformed message or options, 3 the job failed or does not exist (watchbot's\n"
+        "reject), 9 the database or topic failed (watchbot retries), 126/127 the command cannot run.\n\n"
+        "Example (the container command of a watchbot service; ProgressTable and WorkTopic set):\n"
+        "  watchbot-progress-cpp worker --fail-job-on-exit 3,4 -- python3 process.py");
+    sub->callback([opt, &ctx] { run_worker(*opt, ctx); });
+}
+
+}  // namespace wpcli

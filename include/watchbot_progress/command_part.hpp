@@ -1,0 +1,67 @@
+#pragma once
+// A map message's part worked by an external command, inside the Part guard: what
+// `watchbot-progress-cpp worker -- CMD` does with a `map` message, for workers in any language.
+//
+//   wp::MapMessage message = wp::map_message_from_env();
+//   wp::CommandPartResult r = wp::run_part_command(message, {"python3", "work.py"}, {.fail_job_on_exit = {3}});
+//
+// The steps are Part's (part.hpp), through its begin(), succeed() and fail():
+//   1. When fail_job_on_exit or part.failure_tolerance is set: a job that already failed is not
+//      worked (outcome job_already_failed; the command does not run).
+//   2. The command runs (run_command, command.hpp) with WATCHBOT_PROGRESS_JOBID and
+//      WATCHBOT_PROGRESS_PARTID in its environment and the map message's JSON (the part's fields
+//      plus jobid, partid and metadata) and a line break on its stdin.
+//   3. Exit 0: Part::succeed() completes the part and, when this delivery completes the job and wins
+//      the claim, sends the job's one reduce (the reduce protocol, reduce.hpp) and confirms it.
+//      An exit code in fail_job_on_exit: Part::fail() marks the job failed, with the reason "part N
+//      failed: the command exited with code C; the end of its stderr: ..." (bounded by
+//      stderr_tail_bytes). Any other failure (another code, a signal it did not get from us, a
+//      command that cannot start): Part::fail(), which records it under part.failure_tolerance on the
+//      message's last delivery and otherwise changes nothing. A command stopped by a signal this
+//      process forwarded (an ECS stop) is interrupted: nothing is recorded.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "watchbot_progress/command.hpp"
+#include "watchbot_progress/messages.hpp"
+#include "watchbot_progress/part.hpp"
+
+namespace watchbot_progress {
+
+struct CommandPartOptions {
+    // The guard's options: backend, notifier or on_reduce, reduce_lease, failure_tolerance. Its
+    // fail_job_on is replaced (the exit codes below are what fail the job).
+    PartOptions part;
+    // The command's exit codes (1 to 255) that fail the whole job.
+    std::vector<int> fail_job_on_exit;
+    // How much of the end of the command's stderr a failure reason quotes.
+    std::size_t stderr_tail_bytes = 1000;
+};
+
+struct CommandPartResult {
+    enum class Outcome {
+        completed,           // exit 0: the part is complete (and the reduce sent if this delivery won it)
+        job_failed,          // an exit code of fail_job_on_exit: the job is marked failed
+        job_failed_unrecorded,  // the same, but marking the job failed did not succeed (see stderr): retry
+        job_already_failed,  // the job had failed before: the command did not run (failure_reason)
+        command_failed,      // any other failure of the command: watchbot should retry the message
+        interrupted,         // stopped by a signal forwarded to it (command.forwarded_signal)
+    };
+    Outcome outcome = Outcome::completed;
+    // How the command ended; default (never run) for job_already_failed.
+    CommandResult command;
+    // job_already_failed: the job's failure reason.
+    std::string failure_reason;
+};
+
+// Works the part of `message` with `argv` as described above. Throws what Part's constructor throws
+// (InvalidInput, ConfigError when a default backend or notifier is needed and unset), InvalidInput
+// for an exit code outside 1..255, what run_command throws, and what completing the part or sending
+// the reduce throws (BackendError, JobDoesNotExist, ...; the claim given back, as Part does).
+CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
+                                   CommandPartOptions options);
+
+}  // namespace watchbot_progress

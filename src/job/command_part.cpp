@@ -1,0 +1,105 @@
+#include "watchbot_progress/command_part.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/open_backend.hpp"
+
+namespace watchbot_progress {
+
+namespace {
+
+// What the command's failure is to the Part guard: the exception it hands to Part::fail().
+// CommandFailsJob matches fail_job_on; CommandFailed does not (failure tolerance may count it).
+class CommandFailed : public Error {
+public:
+    using Error::Error;
+};
+class CommandFailsJob : public Error {
+public:
+    using Error::Error;
+};
+
+std::string describe_failure(const CommandResult& r) {
+    std::string text;
+    if (!r.start_error.empty()) {
+        text = r.start_error + " (exit " + std::to_string(r.exit_code) + ")";
+    } else if (r.signal != 0) {
+        text = "the command was killed by signal " + std::to_string(r.signal) + " (exit " +
+               std::to_string(r.exit_code) + ")";
+    } else {
+        text = "the command exited with code " + std::to_string(r.exit_code);
+    }
+    if (!r.stderr_tail.empty()) text += "; the end of its stderr:\n" + r.stderr_tail;
+    return text;
+}
+
+}  // namespace
+
+CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
+                                   CommandPartOptions options) {
+    for (const int code : options.fail_job_on_exit) {
+        if (code < 1 || code > 255) {
+            throw InvalidInput("exit code " + std::to_string(code) +
+                               " cannot fail a job: give exit codes from 1 to 255 (0 is success)");
+        }
+    }
+    if (argv.empty()) throw InvalidInput("no command given: name the program to run and its arguments");
+    const bool may_fail_job = !options.fail_job_on_exit.empty() || options.part.failure_tolerance.has_value();
+    options.part.fail_job_on = may_fail_job ? fail_on<CommandFailsJob>() : ExceptionMatcher{};
+    if (!options.part.backend) options.part.backend = default_backend();
+    const std::shared_ptr<Backend> backend = options.part.backend;
+
+    CommandPartResult result;
+    Part part(message, std::move(options.part));
+    try {
+        part.begin();
+    } catch (const JobFailed& e) {
+        result.outcome = CommandPartResult::Outcome::job_already_failed;
+        result.failure_reason = e.reason();
+        return result;
+    }
+
+    CommandOptions run;
+    run.argv = argv;
+    run.environment = {{"WATCHBOT_PROGRESS_JOBID", message.jobid},
+                       {"WATCHBOT_PROGRESS_PARTID", std::to_string(message.partid)}};
+    run.input = message.body.dump() + "\n";
+    run.stderr_tail_bytes = may_fail_job ? options.stderr_tail_bytes : 0;
+    result.command = run_command(run);
+    const CommandResult& r = result.command;
+
+    if (r.succeeded()) {
+        part.succeed();
+        result.outcome = CommandPartResult::Outcome::completed;
+        return result;
+    }
+    if (r.forwarded_signal != 0) {
+        // Stopped from outside (ECS stops the task): not the part's failure.
+        result.outcome = CommandPartResult::Outcome::interrupted;
+        return result;
+    }
+    const bool fails_job = r.start_error.empty() && r.signal == 0 &&
+                           std::find(options.fail_job_on_exit.begin(), options.fail_job_on_exit.end(),
+                                     r.exit_code) != options.fail_job_on_exit.end();
+    if (!fails_job) {
+        part.fail(std::make_exception_ptr(CommandFailed(describe_failure(r))));
+        result.outcome = CommandPartResult::Outcome::command_failed;
+        return result;
+    }
+    part.fail(std::make_exception_ptr(CommandFailsJob(describe_failure(r))));
+    // Part::fail() never throws: when marking the job failed did not work it said so on stderr and
+    // left the job as it was. Only a job that reads failed lets the message go.
+    bool recorded = false;
+    try {
+        recorded = backend->failure_reason(message.jobid).has_value();
+    } catch (const std::exception&) {
+        recorded = false;
+    }
+    result.outcome = recorded ? CommandPartResult::Outcome::job_failed
+                              : CommandPartResult::Outcome::job_failed_unrecorded;
+    return result;
+}
+
+}  // namespace watchbot_progress

@@ -1,0 +1,418 @@
+// `watchbot-progress-cpp worker -- CMD`: the container command for workers in any language, run as a
+// real process with shell-script workers. Without a server: other subjects pass through, malformed
+// map messages. On each backend (CliBackend, reduces into the local queue): the part completed and
+// one reduce, --fail-job-on-exit, other codes, SIGTERM. CliWorkerRace: every part of a job delivered
+// three times to 25 worker processes at once, the reduce published to SNS (fauxqs): one reduce.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <random>
+
+#include "cli_test_support.hpp"
+#include "test_paths.hpp"
+#include "watchbot_progress/config.hpp"
+#if WP_WITH_AWS
+#include "aws/fauxqs_test_util.hpp"
+#endif
+
+namespace {
+
+using namespace wp_cli_test;
+namespace fs = std::filesystem;
+
+// The map message of each part of `jobid` (parts {"n": i}), built as create_job builds them.
+std::string map_body(const std::string& jobid, wp::PartId partid, const json& metadata) {
+    return wp::map_message_body(json{{"n", partid}}, jobid, partid, metadata.dump());
+}
+
+// A shell worker that records each run in $dir/runs (job id, part id, and whether its stdin held
+// this part's map message), then exits with the code in $dir/exit-<partid> (0 when absent), after
+// writing that file's stderr-<partid> to its stderr.
+std::string shell_worker(const TempDir& dir) {
+    return dir.file("worker.sh",
+                    "#!/bin/sh\n"
+                    "d='" + dir.path() + "'\n"
+                    "stdin=$(cat)\n"
+                    "case \"$stdin\" in *\"\\\"partid\\\":$WATCHBOT_PROGRESS_PARTID\"*) ok=stdin-ok ;; *) ok=stdin-BAD ;; esac\n"
+                    "echo \"$WATCHBOT_PROGRESS_JOBID $WATCHBOT_PROGRESS_PARTID $ok\" >> \"$d/runs\"\n"
+                    "[ -e \"$d/stderr-$WATCHBOT_PROGRESS_PARTID\" ] && cat \"$d/stderr-$WATCHBOT_PROGRESS_PARTID\" >&2\n"
+                    "[ -e \"$d/exit-$WATCHBOT_PROGRESS_PARTID\" ] && exit \"$(cat \"$d/exit-$WATCHBOT_PROGRESS_PARTID\")\"\n"
+                    "exit 0\n");
+}
+
+std::vector<std::string> runs(const TempDir& dir) {
+    std::ifstream in(dir.path() + "/runs");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// -- Without a server
+
+TEST(CliWorker, OtherSubjectsRunTheCommandAsItIs) {
+    RunOptions o;
+    o.env = {{"Subject", "start"}, {"Message", "{\"input\": \"x\"}"}};
+    o.input = "from stdin\n";
+    auto r = run_cli({"worker", "--", "/bin/sh", "-c", "cat; echo \"$Subject $Message\"; echo oops >&2; exit 5"}, o);
+    EXPECT_EQ(r.code, 5) << r;
+    EXPECT_EQ(r.out, "from stdin\nstart {\"input\": \"x\"}\n");
+    EXPECT_EQ(r.err, "oops\n");
+
+    o.env = {{"Subject", "reduce"}, {"Message", "{\"jobid\": \"j\", \"metadata\": {}}"}};
+    o.input = "";
+    r = run_cli({"worker", "--fail-job-on-exit", "3", "--", "/bin/sh", "-c", "exit 3"}, o);
+    EXPECT_EQ(r.code, 3) << r;  // no job is touched: the code passes through
+    EXPECT_EQ(r.err, "");
+    o.env = {{"Subject", "custom-thing"}, {"Message", "not json at all"}};
+    EXPECT_EQ(run_cli({"worker", "--", "/bin/sh", "-c", "exit 0"}, o).code, 0);
+    o.env = {{"Subject", "start"}};
+    r = run_cli({"worker", "--", "wp-no-such-command"}, o);
+    EXPECT_EQ(r.code, wpcli::kExitNotFound) << r;
+    EXPECT_THAT(r.err, HasSubstr("cannot run 'wp-no-such-command'"));
+}
+
+TEST(CliWorker, HelpHasAnExampleAndTheExitCodes) {
+    const auto r = run_cli({"worker", "--help"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, HasSubstr("Usage: watchbot-progress-cpp worker"));
+    EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp worker --fail-job-on-exit 3,4 -- python3 process.py"));
+    EXPECT_THAT(r.out, HasSubstr("-d,--database URI"));
+    EXPECT_THAT(r.out, HasSubstr("128+N"));
+    EXPECT_THAT(run_cli({"--help"}).out, HasSubstr("\n  worker "));
+}
+
+TEST(CliWorker, MalformedMapMessageExits2AndNothingRuns) {
+    TempDir dir;
+    const std::string marker = dir.path() + "/ran";
+    for (const std::string body : {"{\"partid\": 0}", "{\"jobid\": \"j\", \"partid\": -1}", "[1, 2]", "{oops"}) {
+        RunOptions o;
+        o.env = {{"Subject", "map"}, {"Message", body}};
+        const auto r = run_cli({"worker", "-d", "memory://", "--", "/bin/sh", "-c", "touch '" + marker + "'"}, o);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << body << "\n" << r;
+        expect_one_line(r.err);
+        EXPECT_THAT(r.err, HasSubstr("the Message environment variable: "));
+        EXPECT_THAT(r.err, HasSubstr("nothing was written"));
+    }
+    RunOptions unset;
+    unset.env = {{"Subject", "map"}};
+    EXPECT_EQ(run_cli({"worker", "-d", "memory://", "--", "/bin/sh", "-c", "touch '" + marker + "'"}, unset).code,
+              wpcli::kExitUsage);
+    EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST(CliWorker, NoSubjectOrNoCommandIsAUsageError) {
+    auto r = run_cli({"worker", "--", "/bin/true"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("Subject"));
+    RunOptions o;
+    o.env = {{"Subject", "map"}};
+    r = run_cli({"worker"}, o);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    r = run_cli({"worker", "--fail-job-on-exit", "0", "--", "/bin/true"}, o);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    r = run_cli({"worker", "--failure-tolerance", "lots", "--", "/bin/true"}, o);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+}
+
+// -- On each backend
+
+class CliWorkerOn : public CliBackend {
+protected:
+    // Runs the worker for one delivery of `partid` with the shell worker; reduces go to the local queue.
+    CliResult deliver(const std::string& jobid, wp::PartId partid, const std::vector<std::string>& flags = {},
+                      int receive_count = 1) {
+        std::vector<std::string> args = {"worker", "--topic", queue_uri};
+        args.insert(args.end(), flags.begin(), flags.end());
+        args.insert(args.end(), {"-d", uri, "--", "/bin/sh", worker});
+        RunOptions o = this->options();
+        o.env["Subject"] = "map";
+        o.env["Message"] = map_body(jobid, partid, metadata);
+        o.env["ApproximateReceiveCount"] = std::to_string(receive_count);
+        return run_cli(args, o);
+    }
+    std::string job(std::int64_t total) {
+        const auto jobid = new_job(total, "worker");
+        backend->set_metadata(jobid, metadata);
+        return jobid;
+    }
+
+    json metadata = {{"owner", "worker-test"}};
+    std::string worker = shell_worker(dir);
+};
+
+TEST_P(CliWorkerOn, ExitZeroCompletesThePartAndTheLastSendsOneReduce) {
+    const auto jobid = job(2);
+    for (wp::PartId partid : {1, 0, 1, 0}) {
+        const auto r = deliver(jobid, partid);
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_EQ(r.out, "");
+        EXPECT_EQ(r.err, "");
+    }
+    EXPECT_EQ(backend->status(jobid).remaining, 0);
+    EXPECT_THAT(runs(dir), ::testing::ElementsAre(jobid + " 1 stdin-ok", jobid + " 0 stdin-ok", jobid + " 1 stdin-ok",
+                                                  jobid + " 0 stdin-ok"));
+    const auto reduces = reduces_in(queue_uri);
+    ASSERT_EQ(reduces.size(), 1u);
+    EXPECT_EQ(reduces[0], (json{{"jobid", jobid}, {"metadata", metadata}}));
+}
+
+TEST_P(CliWorkerOn, FailJobOnExitFailsTheJobAndStopsLaterParts) {
+    const auto jobid = job(3);
+    dir.file("exit-1", "4");
+    dir.file("stderr-1", "reading tile 1\ntile 1 is corrupt\n");
+    auto r = deliver(jobid, 1, {"--fail-job-on-exit", "3,4"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("reading tile 1\ntile 1 is corrupt\n"));  // passed through
+    EXPECT_THAT(r.err, HasSubstr("exited with code 4 (--fail-job-on-exit): the job is marked failed"));
+    auto status = backend->status(jobid);
+    ASSERT_TRUE(status.failed);
+    EXPECT_THAT(status.reason.value_or(""), HasSubstr("part 1 failed: the command exited with code 4"));
+    EXPECT_THAT(status.reason.value_or(""), HasSubstr("reading tile 1\ntile 1 is corrupt"));
+
+    r = deliver(jobid, 0, {"--fail-job-on-exit", "3,4"});  // a later part: the command does not run
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 0 not run: the job failed"));
+    EXPECT_EQ(runs(dir).size(), 1u);
+    EXPECT_EQ(backend->status(jobid).remaining, 3);
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
+TEST_P(CliWorkerOn, OtherExitCodesPassThroughAndChangeNothing) {
+    const auto jobid = job(2);
+    dir.file("exit-0", "5");
+    auto r = deliver(jobid, 0, {"--fail-job-on-exit", "3,4"});
+    EXPECT_EQ(r.code, 5) << r;
+    auto status = backend->status(jobid);
+    EXPECT_FALSE(status.failed);
+    EXPECT_EQ(status.remaining, 2);
+
+    // Under --failure-tolerance, the message's last delivery records the part as failed for good.
+    r = deliver(jobid, 0, {"--failure-tolerance", "1", "--max-receive-count", "3"}, 3);
+    EXPECT_EQ(r.code, 5) << r;
+    EXPECT_EQ(backend->list_failed_parts(jobid), std::vector<wp::PartId>{0});
+    EXPECT_FALSE(backend->status(jobid).failed);
+    EXPECT_EQ(deliver(jobid, 1).code, 0);
+    EXPECT_EQ(reduces_in(queue_uri).size(), 1u);  // part 0 tolerated: the job finished
+}
+
+// Runs the CLI with `args` and `env` added to this environment, sends it SIGTERM once its stderr
+// holds "ready\n" (the command is running), and returns its exit code and stderr.
+CliResult run_and_sigterm(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> argv_storage = {wp_test::cli_path()};
+    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string entry(*e);
+        if (env.count(entry.substr(0, entry.find('='))) == 0) env_storage.push_back(entry);
+    }
+    for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int err_pipe[2];
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(err_pipe[1], STDERR_FILENO);
+        const int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, STDIN_FILENO);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    ::close(err_pipe[1]);
+    CliResult result;
+    bool signalled = false;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(err_pipe[0], buffer, sizeof buffer)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        result.err.append(buffer, static_cast<std::size_t>(n));
+        if (!signalled && result.err.find("ready\n") != std::string::npos) {
+            ::kill(pid, SIGTERM);  // the worker only, as `docker stop` signals a container's first process
+            signalled = true;
+        }
+    }
+    ::close(err_pipe[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
+    const auto jobid = job(1);
+    std::map<std::string, std::string> env = child_env;
+    env["Subject"] = "map";
+    env["Message"] = map_body(jobid, 0, metadata);
+    env["ApproximateReceiveCount"] = "1";
+    // The command says it is ready on stderr, then waits; its trap proves the signal reached it. The
+    // last delivery under a tolerance of 0: an interrupted command still records nothing.
+    auto r = run_and_sigterm({"worker", "--topic", queue_uri, "--failure-tolerance", "0", "--max-receive-count", "1",
+                              "-d", uri, "--", "/bin/sh", "-c",
+                              "trap 'echo got-TERM >&2; exit 77' TERM; echo ready >&2; sleep 1000 & wait $!"},
+                             env);
+    EXPECT_EQ(r.code, 77) << r;
+    EXPECT_THAT(r.err, HasSubstr("got-TERM"));
+    auto status = backend->status(jobid);
+    EXPECT_FALSE(status.failed);
+    EXPECT_EQ(status.remaining, 1);
+    EXPECT_TRUE(backend->list_failed_parts(jobid).empty());
+
+    // A command that dies of it: 128 + SIGTERM, as a shell reports it.
+    r = run_and_sigterm({"worker", "--topic", queue_uri, "-d", uri, "--", "/bin/sh", "-c", "echo ready >&2; exec sleep 1000"},
+                        env);
+    EXPECT_EQ(r.code, 128 + SIGTERM) << r;
+    EXPECT_EQ(backend->status(jobid).remaining, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, CliWorkerOn, ::testing::ValuesIn(backend_kinds()), kind_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CliWorkerOn);
+
+#if WP_CLI_TEST_QUEUE
+// The demo's variant (scripts/demo --shell): examples/wordcount/worker.sh, a shell worker, through
+// `worker` under `run` (the local queue, 4 at once), unchanged: every word counted, one reduce.
+TEST(CliWorkerRun, ShellWordcountThroughRunCountsEveryWord) {
+    TempDir dir;
+    const std::string data = wp_test::source_dir() + "/examples/wordcount/data";
+    const std::string output = dir.path() + "/out";
+    RunOptions o;
+    o.env = {{"ProgressTable", "sqlite://" + dir.path() + "/jobs.db"},
+             {"WorkTopic", "sqlite://" + dir.path() + "/queue.db"},
+             {"WATCHBOT_PROGRESS_CPP", wp_test::cli_path()}};
+    auto r = run_cli({"send", "--subject", "start", "--message", "{}"}, o);
+    ASSERT_EQ(r.code, 0) << r;
+    r = run_cli({"run", "--concurrency", "4", "--backoff", "0", "-q", "--", wp_test::cli_path(), "worker",
+                 "--fail-job-on-exit", "3", "--", wp_test::source_dir() + "/examples/wordcount/worker.sh", data, output},
+                o);
+    ASSERT_EQ(r.code, 0) << r;
+    const auto summary = json::parse(r.out);
+    const auto files = std::distance(fs::directory_iterator(data), fs::directory_iterator());
+    EXPECT_EQ(summary.at("messages"), files + 2) << r.out;  // start, a map per file, one reduce
+    EXPECT_EQ(summary.at("succeeded"), files + 2) << r.out;
+
+    std::vector<fs::path> jobs(fs::directory_iterator(output), fs::directory_iterator{});
+    ASSERT_EQ(jobs.size(), 1u);
+    const auto backend = wp::open_backend("sqlite://" + dir.path() + "/jobs.db");
+    const auto status = backend->status(jobs[0].filename().string());
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_confirmed);
+
+    std::map<std::string, long> expected;
+    for (const auto& entry : fs::directory_iterator(data)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        std::string word;
+        for (char c; in.get(c);) {
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+                word += static_cast<char>(c | 0x20);
+            } else if (!word.empty()) {
+                ++expected[word];
+                word.clear();
+            }
+        }
+        if (!word.empty()) ++expected[word];
+    }
+    std::map<std::string, long> counted;
+    std::ifstream result(jobs[0] / "result.txt");
+    long count = 0;
+    for (std::string word; result >> count >> word;) counted[word] = count;
+    EXPECT_FALSE(counted.empty());
+    EXPECT_EQ(counted, expected);
+}
+#endif
+
+#if WP_WITH_AWS
+// Every part delivered three times, to 25 worker processes at once: the commands hold at a gate (a
+// FIFO) until every process of the wave runs its command, then all complete together. The reduce
+// goes to an SNS topic of fauxqs; exactly one arrives.
+class CliWorkerRace : public CliBackend {};
+
+TEST_P(CliWorkerRace, EveryPartThreeTimesFrom25ProcessesSendsOneReduce) {
+    constexpr int kParts = 10;
+    constexpr int kDeliveries = 3;
+    constexpr std::size_t kProcesses = 25;
+    const auto fauxqs = wp_test::Fauxqs::from_env();
+    const auto sink = fauxqs.create_topic_with_queue("worker-race");
+    const json metadata = {{"race", true}};
+    const auto jobid = new_job(kParts, "race");
+    backend->set_metadata(jobid, metadata);
+
+    const std::string ready_fifo = dir.path() + "/ready", gate_fifo = dir.path() + "/gate";
+    ASSERT_EQ(::mkfifo(ready_fifo.c_str(), 0600), 0);
+    ASSERT_EQ(::mkfifo(gate_fifo.c_str(), 0600), 0);
+    // Held open for reading and writing by the test: the commands' opens never block, and what the
+    // test writes waits in the pipe for whoever reads it.
+    const int ready_fd = ::open(ready_fifo.c_str(), O_RDWR | O_CLOEXEC);
+    const int gate_fd = ::open(gate_fifo.c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(ready_fd, 0);
+    ASSERT_GE(gate_fd, 0);
+    const std::string worker = dir.file("race.sh",
+                                        "#!/bin/sh\n"
+                                        "cat > /dev/null\n"
+                                        "echo \"$WATCHBOT_PROGRESS_PARTID\" > '" + ready_fifo + "'\n"
+                                        "read go < '" + gate_fifo + "'\n"
+                                        "exit 0\n");
+
+    RunOptions base = options();
+    for (const auto& [name, value] : fauxqs.client_env_vars()) base.env[name] = value.value_or("");
+    for (const auto& [name, value] : child_env) base.env[name] = value;  // DynamoDB: its endpoint (same fake region)
+    base.env["Subject"] = "map";
+
+    std::vector<wp::PartId> deliveries;
+    for (int d = 0; d < kDeliveries; ++d) {
+        for (wp::PartId p = 0; p < kParts; ++p) deliveries.push_back(p);
+    }
+    std::shuffle(deliveries.begin(), deliveries.end(), std::mt19937(17));
+
+    std::vector<CliResult> results;
+    for (std::size_t start = 0; start < deliveries.size(); start += kProcesses) {
+        const std::size_t wave = std::min(kProcesses, deliveries.size() - start);
+        std::atomic<std::size_t> finished{0};
+        std::vector<std::future<CliResult>> running;
+        for (std::size_t i = 0; i < wave; ++i) {
+            RunOptions o = base;
+            o.env["Message"] = map_body(jobid, deliveries[start + i], metadata);
+            running.push_back(std::async(std::launch::async, [&, o] {
+                auto r = run_cli({"worker", "--topic", sink.topic_arn, "-d", uri, "--", "/bin/sh", worker}, o);
+                ++finished;
+                return r;
+            }));
+        }
+        // Every command of the wave at the gate (or its process ended without reaching it), then open it.
+        std::size_t at_gate = 0;
+        while (at_gate + finished.load() < wave) {
+            pollfd p{ready_fd, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char chunk[256];
+            const ssize_t n = ::read(ready_fd, chunk, sizeof chunk);
+            if (n > 0) at_gate += static_cast<std::size_t>(std::count(chunk, chunk + n, '\n'));
+        }
+        std::string lines;
+        for (std::size_t i = 0; i < wave; ++i) lines += "go\n";
+        ASSERT_EQ(::write(gate_fd, lines.data(), lines.size()), static_cast<ssize_t>(lines.size()));
+        for (auto& f : running) results.push_back(f.get());
+    }
+    ::close(ready_fd);
+    ::close(gate_fd);
+
+    for (const auto& r : results) EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(backend->status(jobid).remaining, 0);
+    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);
+    std::vector<wp_test::SnsEnvelope> reduces;
+    for (const auto& m : fauxqs.receive_all(sink.queue_url)) {
+        if (m.subject == std::optional<std::string>("reduce")) reduces.push_back(m);
+    }
+    ASSERT_EQ(reduces.size(), 1u);
+    EXPECT_EQ(json::parse(reduces[0].message), (json{{"jobid", jobid}, {"metadata", metadata}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, CliWorkerRace, ::testing::ValuesIn(backend_kinds()), kind_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CliWorkerRace);
+#endif
+
+}  // namespace

@@ -1,0 +1,155 @@
+// run_part_command (watchbot_progress/command_part.hpp): a map message's part worked by a shell
+// command inside the Part guard, on the memory backend and notifier.
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "watchbot_progress/command_part.hpp"
+#include "watchbot_progress/watchbot_progress.hpp"
+
+namespace fs = std::filesystem;
+namespace wp = watchbot_progress;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using Outcome = wp::CommandPartResult::Outcome;
+
+namespace {
+
+class CommandPart : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::path(::testing::TempDir()) / ("wp-cmdpart-" + wp::new_jobid());
+        fs::create_directories(dir);
+        jobid = wp::create_job(json::array({{{"tile", "a"}}, {{"tile", "b"}}, {{"tile", "c"}}}),
+                               {.backend = backend, .notifier = notifier, .metadata = {{"k", "v"}}});
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    // The map message of `partid`, as the notifier carried it.
+    wp::MapMessage message(wp::PartId partid) const {
+        for (const auto& m : notifier->messages(wp::kMapSubject)) {
+            const wp::MapMessage parsed = wp::parse_map_message(m.body);
+            if (parsed.partid == partid) return parsed;
+        }
+        throw std::runtime_error("no map message for part " + std::to_string(partid));
+    }
+    wp::CommandPartOptions options(std::vector<int> fail_codes = {}) const {
+        wp::CommandPartOptions o;
+        o.part.backend = backend;
+        o.part.notifier = notifier;
+        o.fail_job_on_exit = std::move(fail_codes);
+        return o;
+    }
+    // A command that records that it ran (the file ran-<partid>), then runs `then`.
+    std::vector<std::string> command(const std::string& then) const {
+        return {"/bin/sh", "-c", "touch \"" + dir.string() + "/ran-$WATCHBOT_PROGRESS_PARTID\"; " + then};
+    }
+    bool ran(wp::PartId partid) const { return fs::exists(dir / ("ran-" + std::to_string(partid))); }
+    std::string read(const std::string& name) const {
+        std::ifstream in(dir / name);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+    std::shared_ptr<wp::MemoryBackend> backend = std::make_shared<wp::MemoryBackend>();
+    std::shared_ptr<wp::MemoryNotifier> notifier = std::make_shared<wp::MemoryNotifier>();
+    fs::path dir;
+    std::string jobid;
+};
+
+TEST_F(CommandPart, ExitZeroCompletesThePartAndTheLastDeliverySendsOneReduce) {
+    const std::string save = "cat > \"" + dir.string() + "/stdin-$WATCHBOT_PROGRESS_PARTID\"; echo \"$WATCHBOT_PROGRESS_JOBID\" > \"" +
+                             dir.string() + "/jobid\"";
+    for (int delivery = 0; delivery < 3; ++delivery) {  // every part three times: still one reduce
+        for (wp::PartId partid : {2, 0, 1}) {
+            const auto r = wp::run_part_command(message(partid), command(save), options());
+            EXPECT_EQ(r.outcome, Outcome::completed);
+            EXPECT_EQ(r.command.exit_code, 0);
+        }
+    }
+    EXPECT_EQ(backend->status(jobid).remaining, 0);
+    const auto reduces = notifier->messages(wp::kReduceSubject);
+    ASSERT_EQ(reduces.size(), 1u);
+    EXPECT_EQ(json::parse(reduces[0].body), (json{{"jobid", jobid}, {"metadata", {{"k", "v"}}}}));
+    // The command read the map message on stdin and found the ids in its environment.
+    EXPECT_EQ(read("stdin-1"), message(1).body.dump() + "\n");
+    EXPECT_EQ(json::parse(read("stdin-1")).at("tile"), "b");
+    EXPECT_EQ(read("jobid"), jobid + "\n");
+}
+
+TEST_F(CommandPart, AFailJobExitCodeFailsTheJobAndLaterDeliveriesDoNotRun) {
+    const auto r = wp::run_part_command(
+        message(1), command("echo 'opening tile b' >&2; echo 'tile b is corrupt' >&2; exit 4"), options({3, 4}));
+    EXPECT_EQ(r.outcome, Outcome::job_failed);
+    EXPECT_EQ(r.command.exit_code, 4);
+    const auto status = backend->status(jobid);
+    ASSERT_TRUE(status.failed);
+    const std::string reason = status.reason.value_or("");
+    EXPECT_THAT(reason, HasSubstr("part 1"));
+    EXPECT_THAT(reason, HasSubstr("exited with code 4"));
+    EXPECT_THAT(reason, HasSubstr("opening tile b\ntile b is corrupt"));
+    EXPECT_EQ(status.remaining, 3);
+
+    const auto later = wp::run_part_command(message(0), command("exit 0"), options({3, 4}));
+    EXPECT_EQ(later.outcome, Outcome::job_already_failed);
+    EXPECT_EQ(later.failure_reason, reason);
+    EXPECT_FALSE(ran(0));
+    EXPECT_EQ(backend->status(jobid).remaining, 3);
+    EXPECT_TRUE(notifier->messages(wp::kReduceSubject).empty());
+}
+
+TEST_F(CommandPart, TheFailureReasonQuotesABoundedTail) {
+    auto o = options({3});
+    o.stderr_tail_bytes = 64;
+    wp::run_part_command(message(0), command("i=0; while [ $i -lt 2000 ]; do echo \"noise line $i\" >&2; i=$((i+1)); done; exit 3"), o);
+    const std::string reason = backend->status(jobid).reason.value_or("");
+    EXPECT_THAT(reason, HasSubstr("[...]\n"));
+    EXPECT_THAT(reason, HasSubstr("noise line 1999"));
+    EXPECT_LT(reason.size(), 200u) << reason;
+}
+
+TEST_F(CommandPart, OtherExitCodesChangeNothing) {
+    const auto r = wp::run_part_command(message(0), command("exit 5"), options({3}));
+    EXPECT_EQ(r.outcome, Outcome::command_failed);
+    EXPECT_EQ(r.command.exit_code, 5);
+    const auto status = backend->status(jobid);
+    EXPECT_FALSE(status.failed);
+    EXPECT_EQ(status.remaining, 3);
+    EXPECT_TRUE(ran(0));
+
+    const auto missing = wp::run_part_command(message(0), {"wp-no-such-command-" + wp::new_jobid()}, options({127}));
+    EXPECT_EQ(missing.outcome, Outcome::command_failed);  // a command that cannot start never fails the job
+    EXPECT_EQ(missing.command.exit_code, 127);
+    EXPECT_FALSE(backend->status(jobid).failed);
+}
+
+TEST_F(CommandPart, FailureToleranceCountsAFailureOnTheLastDelivery) {
+    auto o = options();
+    o.part.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 1, .max_receive_count = 3, .receive_count = 2};
+    EXPECT_EQ(wp::run_part_command(message(0), command("exit 1"), o).outcome, Outcome::command_failed);
+    EXPECT_TRUE(backend->list_failed_parts(jobid).empty());  // watchbot delivers it again
+
+    o.part.failure_tolerance->receive_count = 3;  // the last delivery
+    EXPECT_EQ(wp::run_part_command(message(0), command("echo 'gave up' >&2; exit 1"), o).outcome,
+              Outcome::command_failed);
+    EXPECT_EQ(backend->list_failed_parts(jobid), std::vector<wp::PartId>{0});
+    EXPECT_FALSE(backend->status(jobid).failed);  // one tolerated
+
+    wp::run_part_command(message(1), command("exit 0"), o);
+    wp::run_part_command(message(2), command("exit 0"), o);
+    EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);  // the job finished despite part 0
+}
+
+TEST_F(CommandPart, BadExitCodesAreRefusedBeforeAnythingRuns) {
+    EXPECT_THROW(wp::run_part_command(message(0), command("exit 0"), options({0})), wp::InvalidInput);
+    EXPECT_THROW(wp::run_part_command(message(0), command("exit 0"), options({256})), wp::InvalidInput);
+    EXPECT_FALSE(ran(0));
+    EXPECT_EQ(backend->status(jobid).remaining, 3);
+}
+
+}  // namespace
