@@ -26,7 +26,7 @@ void setup_complete_part(CLI::App& app, Context& ctx) {
     auto opt = std::make_shared<CompletePartOptions>();
     auto* sub = app.add_subcommand("complete-part", "Mark one part complete; print true when no part is pending any more");
     add_jobid_argument(*sub, opt->jobid);
-    sub->add_option("-p,--part", opt->part, "The part id (0-based)")->required()->check(integer_in_range())->type_name("N");
+    sub->add_option("-p,--part", opt->part, "The part id (0-based)")->required()->check(integer_in_range("a part id, 0 or more"))->type_name("N");
     add_database_option(*sub, ctx);
     sub->footer(
         "Output: true or false. Completing a part twice is not an error. This does not send the reduce\n"

@@ -50,8 +50,8 @@ void run_create(const CreateOptions& opt, Context& ctx) {
                                                               : PartReader::Format::kAuto;
 
     wp::CreateJobOptions options;
-    options.backend = ctx.open_backend();
-    options.notifier = ctx.open_notifier(opt.topic);
+    options.notifier = ctx.open_notifier(opt.topic);  // first: a refused topic leaves no database file behind
+    options.backend = ctx.open_backend(Context::Missing::kCreate);
     options.metadata = metadata;
     // Chosen here rather than inside create_job, so that it can be printed even when publishing fails.
     options.jobid = opt.jobid.empty() ? wp::new_jobid() : opt.jobid;
@@ -127,7 +127,10 @@ void setup_create(CLI::App& app, Context& ctx) {
     sub->add_option("--format", opt->format, "The input format; auto: '[' first means an array, else JSON Lines")
         ->check(CLI::IsMember({"auto", "array", "lines"}))
         ->capture_default_str();
-    sub->add_option("--workers", opt->workers, "Batches published at once")->capture_default_str()->type_name("N");
+    sub->add_option("--workers", opt->workers, "Batches published at once")
+        ->check(integer_in_range("a number of batches, 1 or more"))
+        ->capture_default_str()
+        ->type_name("N");
     sub->add_flag("--overwrite", opt->overwrite, "Replace an existing job of the same id instead of refusing it");
     auto* progress = sub->add_flag_callback("--progress", [opt] { opt->progress = 1; },
                                             "Show progress on stderr even when it is not a terminal, for any job size");

@@ -31,17 +31,9 @@ struct RunCommandOptions {
 
 std::chrono::milliseconds seconds(double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000.0)); }
 
-// The queue: --queue, else WorkTopic when it names a local queue.
-std::string queue_uri(const std::string& given) {
-    if (!given.empty()) return given;
-    const char* env = std::getenv("WorkTopic");
-    if (env != nullptr && std::string(env).rfind("sqlite://", 0) == 0) return env;
-    throw wp::ConfigError("no queue given: pass --queue sqlite:///path/queue.db or set WorkTopic to one");
-}
-
 void run_run(const RunCommandOptions& opt, Context& ctx) {
     RunnerOptions options;
-    options.queue_uri = queue_uri(opt.queue);
+    options.queue_uri = local_queue_uri(opt.queue);
     options.command = opt.command;
     options.concurrency = opt.concurrency;
     options.max_attempts = opt.max_attempts;
@@ -54,15 +46,16 @@ void run_run(const RunCommandOptions& opt, Context& ctx) {
 
     const RunnerSummary s = run_local_queue(options);
     ordered_json summary = {
-        {"messages", s.messages},   {"succeeded", s.succeeded}, {"rejected", s.rejected},
+        {"messages", s.messages},   {"attempts", s.attempts},   {"succeeded", s.succeeded}, {"rejected", s.rejected},
         {"returned", s.returned},   {"failures", s.failures},   {"timeouts", s.timeouts},
         {"dead_letters", s.dead_letters}, {"interrupted", s.interrupted},
     };
     print_line(summary.dump());
     if (!opt.quiet) {
-        print_message("ran " + std::to_string(s.messages) + " messages: " + std::to_string(s.succeeded) + " ok, " +
-                      std::to_string(s.rejected) + " rejected, " + std::to_string(s.failures) + " failures, " +
-                      std::to_string(s.dead_letters) + " dead letters" + (s.interrupted ? " (interrupted)" : ""));
+        print_message("ran " + counted(s.messages, "message") + " in " + counted(s.attempts, "attempt") + ": " +
+                      std::to_string(s.succeeded) + " succeeded, " + std::to_string(s.rejected) + " rejected, " +
+                      counted(s.dead_letters, "dead letter") + "; " + counted(s.failures, "failed attempt") + ", " +
+                      counted(s.returned, "returned attempt") + (s.interrupted ? " (interrupted)" : ""));
     }
     if (s.interrupted) ctx.exit_code = 130;
     else if (s.dead_letters > 0) ctx.exit_code = kExitJobFailed;
@@ -76,14 +69,22 @@ void setup_run(CLI::App& app, Context& ctx) {
     sub->add_option("--queue", opt->queue, "The local queue (sqlite:///path/queue.db). Default: WorkTopic")->type_name("URI");
     add_database_option(*sub, ctx)->description(
         "The workers' database, passed to them as ProgressTable. Default: the ProgressTable environment variable");
-    sub->add_option("--concurrency", opt->concurrency, "Workers running at once")->check(CLI::Range(1, 1024));
+    sub->add_option("--concurrency", opt->concurrency, "Workers running at once")
+        ->check(integer_in_range("a number of workers, 1 to 1024"))
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str()
+        ->type_name("N");
     sub->add_option("--max-attempts", opt->max_attempts, "Attempts before a failing message goes to the dead letters")
-        ->check(CLI::Range(1, 1000));
+        ->check(integer_in_range("a number of attempts, 1 to 1000"))
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str()
+        ->type_name("N");
     sub->add_option("--timeout", opt->timeout_s, "Kill a worker running longer than this many seconds (0: never)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
     sub->add_option("--backoff", opt->backoff_s, "Seconds before the first retry of a failed message; doubles each attempt")
-        ->check(CLI::NonNegativeNumber);
-    sub->add_option("--max-backoff", opt->max_backoff_s, "Longest retry delay, in seconds")->check(CLI::NonNegativeNumber);
+        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
+    sub->add_option("--max-backoff", opt->max_backoff_s, "Longest retry delay, in seconds")
+        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
     sub->add_flag("--follow", opt->follow, "Keep polling when the queue is drained (stop with Ctrl-C)");
     sub->add_flag("-q,--quiet", opt->quiet, "No progress or summary line on stderr");
     sub->add_option("command", opt->command, "The worker and its arguments, after --")->required()->expected(-1);

@@ -27,7 +27,7 @@ void run_set_total(const SetTotalOptions& opt, Context& ctx) {
                                               " parts per job: split the work into several jobs");
     }
     watchbot_progress::validate_jobid(opt.jobid);
-    const auto backend = ctx.open_backend();
+    const auto backend = ctx.open_backend(Context::Missing::kCreate);
     backend->set_total(opt.jobid, opt.total, opt.overwrite);
 }
 
@@ -39,7 +39,7 @@ void setup_set_total(CLI::App& app, Context& ctx) {
     add_jobid_argument(*sub, opt->jobid);
     sub->add_option("-t,--total", opt->total, "The number of parts (1 to 1,000,000,000)")
         ->required()
-        ->check(integer_in_range())
+        ->check(integer_in_range("the number of parts, 1 or more"))
         ->type_name("N");
     sub->add_flag("--overwrite", opt->overwrite,
                   "Reset an existing job of this id (its parts, failure and reduce flag; metadata is kept) "

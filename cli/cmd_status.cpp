@@ -33,7 +33,7 @@ void setup_status(CLI::App& app, Context& ctx) {
     sub->add_option_function<long long>(
            "-p,--part", [opt](const long long& part) { opt->part = part; },
            "Also tell whether this part (0-based) is complete: adds \"partComplete\"")
-        ->check(integer_in_range())
+        ->check(integer_in_range("a part id, 0 or more"))
         ->type_name("N");
     add_database_option(*sub, ctx);
     sub->footer(

@@ -34,5 +34,8 @@ void setup_worker(CLI::App& app, Context& ctx);
 // The local runner (a SQLite queue standing in for SNS/SQS and watchbot).
 void setup_run(CLI::App& app, Context& ctx);
 void setup_send(CLI::App& app, Context& ctx);
+void setup_dead_letters(CLI::App& app, Context& ctx);
+// Repairing a job.
+void setup_resend(CLI::App& app, Context& ctx);
 
 }  // namespace wpcli

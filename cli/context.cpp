@@ -1,14 +1,22 @@
 #include "context.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
+#include "exit_codes.hpp"
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
 #if WP_WITH_AWS
 #include "watchbot_progress/dynamodb_backend.hpp"
+#endif
+#if WP_WITH_SQLITE
+#include "watchbot_progress/sqlite_options.hpp"
 #endif
 
 namespace wp = watchbot_progress;
@@ -21,6 +29,10 @@ const char* env_value(const char* name) {
     const char* value = std::getenv(name);
     return (value != nullptr && *value != '\0') ? value : nullptr;
 }
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+constexpr const char* kNoDatabase = "check the path, or create a job there first with `create` or `set-total`";
 
 // open_backend(uri), or with --dynamodb-layout a DynamoDB backend writing new jobs in that layout.
 std::shared_ptr<wp::Backend> open_with_layout(const std::string& uri, const std::string& layout) {
@@ -42,9 +54,31 @@ std::shared_ptr<wp::Backend> open_with_layout(const std::string& uri, const std:
 
 }  // namespace
 
-std::shared_ptr<wp::Backend> Context::open_backend() {
+// A malformed `uri` returns: open_backend (or the queue) then says what is wrong with it.
+void refuse_missing_sqlite(const std::string& uri, const std::string& what_to_do) {
+#if WP_WITH_SQLITE
+    if (!starts_with(uri, "sqlite://")) return;
+    wp::SqliteOptions options;
+    try {
+        options = wp::parse_sqlite_uri(uri);
+    } catch (const wp::InvalidInput&) {
+        return;  // open_backend says what is wrong with it
+    }
+    struct stat st {};
+    if (::stat(options.path.c_str(), &st) == 0) return;
+    if (errno != ENOENT) return;  // e.g. no permission: SQLite's own error says more
+    throw ExitError(kExitJobFailed,
+                    "SQLite database '" + options.path + "' does not exist (nothing was created): " + what_to_do);
+#else
+    (void)uri;
+    (void)what_to_do;
+#endif
+}
+
+std::shared_ptr<wp::Backend> Context::open_backend(Missing missing) {
     std::shared_ptr<wp::Backend> backend;
     if (database_given) {
+        if (missing == Missing::kRefuse) refuse_missing_sqlite(database, kNoDatabase);
         try {
             backend = open_with_layout(database, dynamodb_layout);
         } catch (const wp::InvalidInput& e) {
@@ -62,6 +96,7 @@ std::shared_ptr<wp::Backend> Context::open_backend() {
                 "--dynamodb-layout applies to a DynamoDB table, and ProgressTable names another database: drop the "
                 "option or pass -d arn:aws:dynamodb:...");
         }
+        if (missing == Missing::kRefuse) refuse_missing_sqlite(env, kNoDatabase);
         try {
             backend = open_with_layout(env, dynamodb_layout);
         } catch (const wp::InvalidInput& e) {
@@ -73,7 +108,17 @@ std::shared_ptr<wp::Backend> Context::open_backend() {
 }
 
 std::shared_ptr<wp::Notifier> Context::open_notifier(const std::string& topic) {
+    // A memory:// topic beside a database that outlives this command: messages for nobody.
+    const char* env_database = env_value("ProgressTable");
+    const std::string selected = database_given ? database : (env_database != nullptr ? env_database : "");
+    const bool memory_database = starts_with(selected, "memory://");
+    const auto memory_topic_refused = [](const std::string& where) {
+        return where + " is memory://, an in-process topic that ends with this command: its messages would reach "
+                       "no worker while the job stays in the database. Give an SNS topic ARN or a local queue "
+                       "(sqlite:///path/queue.db)";
+    };
     if (!topic.empty()) {
+        if (starts_with(topic, "memory://") && !memory_database) throw wp::InvalidInput(memory_topic_refused("--topic"));
         try {
             return wp::open_notifier(topic);
         } catch (const wp::InvalidInput& e) {
@@ -86,11 +131,21 @@ std::shared_ptr<wp::Notifier> Context::open_notifier(const std::string& topic) {
             "no topic given: pass --topic (an SNS topic ARN or sqlite:///path/queue.db) or set the WorkTopic "
             "environment variable");
     }
+    if (starts_with(env, "memory://") && !memory_database) {
+        throw wp::ConfigError(memory_topic_refused("the WorkTopic environment variable"));
+    }
     try {
         return wp::open_notifier(env);
     } catch (const wp::InvalidInput& e) {
         throw wp::ConfigError(std::string("the WorkTopic environment variable: ") + e.what());
     }
+}
+
+std::string local_queue_uri(const std::string& given) {
+    if (!given.empty()) return given;
+    const char* env = env_value("WorkTopic");
+    if (env != nullptr && starts_with(env, "sqlite://")) return env;
+    throw wp::ConfigError("no queue given: pass --queue sqlite:///path/queue.db or set WorkTopic to one");
 }
 
 CLI::Option* add_database_option(CLI::App& sub, Context& ctx) {
@@ -119,17 +174,24 @@ CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid) {
     return sub.add_option("jobid", jobid, "The job id")->required()->type_name("JOBID");
 }
 
-CLI::Validator integer_in_range() {
+CLI::Validator integer_in_range(const std::string& expected) {
     return CLI::Validator(
-        [](std::string& text) -> std::string {
+        [expected](std::string& text) -> std::string {
             std::string_view digits = text;
             if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
             long long value = 0;
             const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-            if (ec == std::errc::result_out_of_range) {
-                return "'" + text.substr(0, 40) + "' is out of range (-9223372036854775808 to 9223372036854775807)";
+            std::string shown = text.substr(0, 40);
+            for (char& c : shown) {
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // one line
             }
-            return {};  // anything else is converted (and refused when malformed) by CLI11
+            if (ec == std::errc::result_out_of_range) {
+                return "'" + shown + "' is out of range (-9223372036854775808 to 9223372036854775807): expected " + expected;
+            }
+            if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+                return "'" + shown + "' is not a whole number: expected " + expected;
+            }
+            return {};
         },
         "");
 }

@@ -28,15 +28,37 @@ struct Context {
     // The exit code when the subcommand returns normally (e.g. watch sets kExitJobFailed).
     int exit_code = 0;
 
+    // What a command does with a database that is not there yet.
+    enum class Missing {
+        kRefuse,  // commands that read or change existing jobs: a sqlite:// file that does not exist is
+                 // an error (exit 1) and is not created (SQLite would create an empty database)
+        kCreate,  // commands that create jobs (create, set-total): the file is created
+    };
+
     // Opens the selected backend. A bad -d value: InvalidInput (exit 2) naming the accepted forms;
-    // ProgressTable unset or bad: ConfigError (exit 4). With dynamodb_layout set, the database must
-    // be a DynamoDB table (else InvalidInput, exit 2) and new jobs get that layout.
-    std::shared_ptr<watchbot_progress::Backend> open_backend();
+    // ProgressTable unset or bad: ConfigError (exit 4); with Missing::kRefuse, a sqlite:// file that
+    // does not exist: ExitError(kExitJobFailed), nothing created. With dynamodb_layout set, the
+    // database must be a DynamoDB table (else InvalidInput, exit 2) and new jobs get that layout.
+    std::shared_ptr<watchbot_progress::Backend> open_backend(Missing missing = Missing::kRefuse);
 
     // Opens a notifier: `topic` when non-empty (bad value: InvalidInput), else the WorkTopic
-    // environment variable (unset or bad: ConfigError).
+    // environment variable (unset or bad: ConfigError). A memory:// topic lives only as long as this
+    // command, so its messages would reach no worker: it is refused (InvalidInput for --topic,
+    // ConfigError for WorkTopic) unless the selected database is a memory:// one too (then the whole job
+    // lives in this process: a dry run that checks the input). Call it before open_backend when
+    // both are needed, so that a refused topic leaves no database file behind.
     std::shared_ptr<watchbot_progress::Notifier> open_notifier(const std::string& topic);
 };
+
+// The local queue of run, send and dead-letters: `given` (--queue) when non-empty, else WorkTopic
+// when it names a sqlite:// queue; ConfigError otherwise.
+std::string local_queue_uri(const std::string& given);
+
+// A sqlite:// URI naming a file that does not exist: ExitError(kExitJobFailed), "SQLite database
+// 'PATH' does not exist (nothing was created): <what_to_do>", for commands that must not create one
+// (opening a SQLite file creates it). Anything else (another scheme, a malformed URI, which the
+// opener then refuses with its own message): returns.
+void refuse_missing_sqlite(const std::string& uri, const std::string& what_to_do);
 
 // Adds -d/--database to a subcommand, stored in ctx.database.
 CLI::Option* add_database_option(CLI::App& sub, Context& ctx);
@@ -48,9 +70,11 @@ CLI::Option* add_dynamodb_layout_option(CLI::App& sub, Context& ctx);
 // Adds the JOBID positional (required).
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid);
 
-// A check for integer options: CLI11 turns a number too large for the type into the type's limit
-// without a word; this refuses it instead (a usage error saying it is out of range).
-CLI::Validator integer_in_range();
+// A check for integer options: refuses what is not a whole number ("--part: 'abc' is not a whole
+// number: expected a part id, 0 or more") instead of CLI11's bare "could not convert", and a number
+// too large for the type, which CLI11 turns into the type's limit without a word. `expected` says
+// what the option takes, e.g. "a part id, 0 or more".
+CLI::Validator integer_in_range(const std::string& expected);
 
 // A part id option value check: a non-negative integer. Throws InvalidInput naming the option.
 void check_part_id(long long partid, const char* option);

@@ -33,7 +33,8 @@ struct ExitCodeInfo {
 inline constexpr ExitCodeInfo kExitCodes[] = {
     {kExitOk, "ok", "success; worker: the command's work is done (or its own exit 0, for subjects other than map)"},
     {kExitJobFailed, "job failed or not found",
-     "the job does not exist; watch, reduce-sent: the job failed; run: messages went to the dead letters"},
+     "the job (or the sqlite:// file) does not exist; watch, reduce-sent, resend: the job failed; run: messages went "
+     "to the dead letters"},
     {kExitUsage, "usage error",
      "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value; "
      "worker: a malformed map message (nothing written)"},
@@ -43,7 +44,8 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
     {kExitConfig, "configuration error",
      "ProgressTable/WorkTopic unset or invalid, or that backend is not built into this binary"},
     {kExitPublishPartial, "publish failed partially",
-     "create: the job was written (its id is printed) but some map messages were not published"},
+     "create: the job was written (its id is printed) but some map messages were not published; resend: some were "
+     "not published"},
     {kExitTimeout, "timeout", "watch: --timeout passed before the job completed or failed"},
     {kExitInternal, "internal error", "an unexpected error (I/O, a bug); the message says what happened"},
     {kExitAlreadyClaimed, "already claimed",

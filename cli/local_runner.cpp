@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "output.hpp"
@@ -186,8 +187,9 @@ private:
     }
 
     void finish(const Running& r, int status) {
-        ++summary_.messages;
+        ++summary_.attempts;
         const auto& m = r.message;
+        if (seen_.insert(m.message_id).second) ++summary_.messages;
         const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         if (!r.timed_out && code == 0) {
             ++summary_.succeeded;
@@ -283,6 +285,7 @@ private:
     std::shared_ptr<wp::LocalQueue> queue_;
     std::map<pid_t, Running> running_;
     RunnerSummary summary_;
+    std::set<std::string> seen_;  // ids of the messages run so far (summary_.messages)
     bool progress_ = false;
 };
 

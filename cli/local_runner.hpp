@@ -38,7 +38,8 @@ struct RunnerOptions {
 };
 
 struct RunnerSummary {
-    std::uint64_t messages = 0;     // worker runs that ended
+    std::uint64_t messages = 0;     // distinct messages whose worker ran at least once
+    std::uint64_t attempts = 0;     // worker runs that ended (a retried message counts each run)
     std::uint64_t succeeded = 0;    // exit 0
     std::uint64_t rejected = 0;     // exit 3
     std::uint64_t returned = 0;     // exit 4

@@ -35,9 +35,11 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_sweep,
     wpcli::setup_failed,
     wpcli::setup_worker,
+    wpcli::setup_resend,
 #if WP_WITH_SQLITE
     wpcli::setup_run,
     wpcli::setup_send,
+    wpcli::setup_dead_letters,
 #endif
 };
 
@@ -107,6 +109,11 @@ int main(int argc, char** argv) {
         std::string where = ctx.backend_description.empty() ? std::string() : " in " + ctx.backend_description;
         wpcli::print_error("job '" + e.jobid() + "' does not exist" + where);
         return wpcli::kExitJobFailed;
+    } catch (const wp::JobAlreadyExists& e) {
+        std::string where = ctx.backend_description.empty() ? std::string() : " in " + ctx.backend_description;
+        wpcli::print_error("job '" + e.jobid() + "' already exists" + where +
+                           ": choose another job id, or pass --overwrite to replace it");
+        return wpcli::kExitUsage;
     } catch (const wp::JobFailed& e) {
         wpcli::print_error(e.what());
         return wpcli::kExitJobFailed;

@@ -125,6 +125,10 @@ nlohmann::json parse_json_argument(const std::string& text, const std::string& w
     }
 }
 
+std::string counted(std::uint64_t n, const std::string& singular, const std::string& plural) {
+    return std::to_string(n) + " " + (n == 1 ? singular : plural.empty() ? singular + "s" : plural);
+}
+
 void print_line(const std::string& line) {
     std::cout << line << '\n';
 }

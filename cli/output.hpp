@@ -38,6 +38,10 @@ nlohmann::json parse_json_argument(const std::string& text, const std::string& w
 // nlohmann's parse error text without its "[json.exception.parse_error.101] " prefix.
 std::string describe_json_error(const std::exception& e);
 
+// "1 message", "2 messages", "0 messages": the count and the noun in the number it needs.
+// `plural` defaults to singular + "s".
+std::string counted(std::uint64_t n, const std::string& singular, const std::string& plural = "");
+
 // Writes `line` and a newline to stdout.
 void print_line(const std::string& line);
 

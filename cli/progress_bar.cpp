@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -14,6 +15,25 @@ int terminal_columns() {
     struct winsize ws {};
     if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
     return 80;
+}
+
+// Code points in UTF-8 text (what a terminal shows, wide characters aside).
+std::size_t columns_of(const std::string& text) {
+    std::size_t n = 0;
+    for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
+}
+
+// The first `columns` code points of `text`.
+std::string first_columns(const std::string& text, std::size_t columns) {
+    std::size_t seen = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+            if (seen == columns) return text.substr(0, i);
+            ++seen;
+        }
+    }
+    return text;
 }
 
 std::string format_rate(double per_second) {
@@ -100,10 +120,14 @@ std::string ProgressBar::render(std::uint64_t done, bool for_terminal) const {
     if (!percent.empty()) tail += "  " + percent;
     tail += "  " + rate_text;
     if (!eta.empty()) tail += "  " + eta;
+    // The line must fit in the terminal's width minus one column: a line that wraps cannot be
+    // redrawn in place ('\r' returns to the start of its last row only), and writing the last column
+    // wraps on some terminals. So the bar shrinks, then goes; then the label is cut ("..."); then
+    // the counts themselves.
+    const std::size_t fit = static_cast<std::size_t>(std::max(terminal_columns(), 2) - 1);
     std::string line = label_;
     if (total_ > 0) {
-        const int columns = terminal_columns();
-        int width = columns - 1 - static_cast<int>(label_.size()) - 3 - static_cast<int>(tail.size());
+        int width = static_cast<int>(fit) - static_cast<int>(columns_of(label_)) - 3 - static_cast<int>(tail.size());
         if (width > 40) width = 40;
         if (width >= 10) {
             const int filled = static_cast<int>(fraction * width);
@@ -111,7 +135,11 @@ std::string ProgressBar::render(std::uint64_t done, bool for_terminal) const {
                     std::string(static_cast<std::size_t>(width - filled), '.') + "]";
         }
     }
-    return line + tail;
+    line += tail;
+    if (columns_of(line) <= fit) return line;
+    const std::size_t tail_columns = columns_of(tail);
+    if (tail_columns + 4 <= fit) return first_columns(label_, fit - tail_columns - 3) + "..." + tail;
+    return first_columns(line, fit);
 }
 
 void ProgressBar::update(std::uint64_t done, bool force) {

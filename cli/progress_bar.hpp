@@ -38,7 +38,9 @@ public:
     // Draws the last state (terminal: then moves to a new line). Further updates are ignored.
     void finish();
 
-    // The line as it would be drawn now (for tests and the Lines style).
+    // The line as it would be drawn now (for tests and the Lines style). For a terminal it fits in
+    // the terminal's width minus one column (a wrapped line cannot be redrawn in place): the bar
+    // shrinks or goes, then the label is cut short with "...", then the counts.
     std::string render(std::uint64_t done, bool for_terminal) const;
 
 private:

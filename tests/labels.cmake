@@ -19,14 +19,14 @@ set(_wp_concurrency_suites
   LocalQueue LocalQueueTest LocalQueueNotifier CliRun   # the queue across threads and processes; run's workers
   CliAwsCredentials                         # the CLI process against a proxy whose threads share a curl client
   AwsHttpClientTest AwsClientTest CredentialsTest       # the curl handle pool, the retry quota, the credentials cache
-  CreateJob SnsNotifierTest SnsFauxqsTest SnsFauxqsCreateJob SnsFaults   # create_job's publisher threads
+  CreateJob ResendParts SnsNotifierTest SnsFauxqsTest SnsFauxqsCreateJob SnsFaults   # create_job's publisher threads
   DynamoDbClient DynamoDbClientWire DynamoDbEndToEnd DynamoDbFaults DynamoDbAimedFaults
   RunCommandSignals CliWorkerRace CliWorkerRun   # signals from a helper thread; 25 worker processes; run's workers
   )
 list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
-# The CLI's create calls its progress callback from the publisher threads; reduce-sent's race runs
-# processes at once.
-set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.(Create|ReduceSentRace)|^CliBasics\\.Create")
+# The CLI's create and resend call their progress callback from the publisher threads; reduce-sent's
+# race runs processes at once.
+set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.(Create|Resend|ReduceSentRace)|^CliBasics\\.Create")
 set(_wp_full_size_regex "^RedisScale\\.|^SqliteBackend\\.MillionPart|^DynamoDbLayout\\.MillionPart")
 
 # Every test executable's discovered tests (WP_TEST_TARGETS: tests/CMakeLists.txt, one per folder).

@@ -61,6 +61,11 @@ struct JobStatus {
     // the reduce of a complete job nobody claimed only then (the Python and Node tools record no
     // time, and their users may send the reduce themselves and mark it later).
     std::optional<std::int64_t> updated_at_ms;
+    // When the job was created (set_total; an overwrite creates it anew), in milliseconds since the
+    // Unix epoch. Every backend shipped with the library records it for the jobs it creates; absent
+    // for jobs written by the Python and Node tools, which record no time (and by backends that
+    // record none).
+    std::optional<std::int64_t> created_at_ms;
 
     bool complete() const noexcept { return remaining == 0; }
     // The status as the CLI prints it: {"jobid", "total", "remaining", "progress", "failed",

@@ -44,6 +44,18 @@ public:
     using Error::Error;
 };
 
+// set_total (and so create_job) without overwrite on a job that already exists. An InvalidInput,
+// so code catching that still does; jobid() lets a caller name its own way to overwrite (the CLI
+// names --overwrite).
+class JobAlreadyExists : public InvalidInput {
+public:
+    explicit JobAlreadyExists(std::string jobid);
+    const std::string& jobid() const noexcept { return jobid_; }
+
+private:
+    std::string jobid_;
+};
+
 // A backend or AWS service failed. code() is the service's error code (e.g. "ThrottlingException",
 // "NOSCRIPT", "ConnectionError"); retryable() tells whether trying again may succeed.
 class BackendError : public Error {

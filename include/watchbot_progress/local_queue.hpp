@@ -137,6 +137,12 @@ public:
     QueueCounts counts();
     // Every dead letter, oldest first.
     std::vector<DeadLetter> list_dead_letters();
+    // Moves dead letters back into the queue, visible at once, with their message id, subject, body
+    // and sent time, and a receive count of 0 (as a fresh message: it gets max_receive_count receives
+    // again). `message_ids` names them (DeadLetter::message_id); empty: every dead letter. All or
+    // none, in one transaction: a message id that is not a dead letter is InvalidInput naming it,
+    // and nothing is moved. Returns the message ids moved, oldest dead letter first.
+    std::vector<std::string> redrive_dead_letters(std::span<const std::string> message_ids = {});
 
     // "sqlite:///path/to/queue.db"
     std::string describe() const;

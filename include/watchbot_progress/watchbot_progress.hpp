@@ -13,6 +13,7 @@
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/part.hpp"
 #include "watchbot_progress/reduce.hpp"
+#include "watchbot_progress/resend.hpp"
 #include "watchbot_progress/sweep.hpp"
 #include "watchbot_progress/version.hpp"
 #if WP_WITH_REDIS

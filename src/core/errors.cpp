@@ -8,6 +8,10 @@ JobDoesNotExist::JobDoesNotExist(std::string jobid)
     : Error("job '" + jobid + "' does not exist: create it first (create_job or set_total), or check the job id and the backend"),
       jobid_(std::move(jobid)) {}
 
+JobAlreadyExists::JobAlreadyExists(std::string jobid)
+    : InvalidInput("job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose"),
+      jobid_(std::move(jobid)) {}
+
 JobFailed::JobFailed(std::string jobid, std::string reason)
     : Error("job '" + jobid + "' already failed: " + reason), jobid_(std::move(jobid)), reason_(std::move(reason)) {}
 

@@ -356,4 +356,44 @@ std::vector<DeadLetter> LocalQueue::list_dead_letters() {
     });
 }
 
+std::vector<std::string> LocalQueue::redrive_dead_letters(std::span<const std::string> message_ids) {
+    return impl_->db.write([&](Connection& c) {
+        // The rows to move, oldest first: every dead letter, or the named ones (each must be one).
+        std::vector<std::pair<std::int64_t, std::string>> rows;  // (row id, message id)
+        if (message_ids.empty()) {
+            auto s = c.statement("SELECT id, message_id FROM wp_queue_dead_letters ORDER BY id");
+            while (s.step()) rows.emplace_back(s.int64(0), s.text(1));
+        } else {
+            for (const auto& message_id : message_ids) {
+                auto s = c.statement("SELECT id FROM wp_queue_dead_letters WHERE message_id = ?1 ORDER BY id LIMIT 1");
+                s.bind(1, message_id);
+                if (!s.step()) {
+                    throw InvalidInput("'" + message_id.substr(0, 80) + "' is not the message id of a dead letter in " +
+                                       sqlite_uri(impl_->options.database.path) +
+                                       ": nothing was redriven (list them with `dead-letters ls`)");
+                }
+                const std::int64_t row = s.int64(0);
+                if (std::none_of(rows.begin(), rows.end(), [&](const auto& r) { return r.first == row; })) {
+                    rows.emplace_back(row, message_id);
+                }
+            }
+            std::sort(rows.begin(), rows.end());
+        }
+        const std::int64_t t = impl_->now();
+        std::vector<std::string> moved;
+        moved.reserve(rows.size());
+        for (const auto& [row, message_id] : rows) {
+            c.statement(
+                 "INSERT INTO wp_queue_messages (message_id, subject, body, sent_timestamp, receive_count, visible_at) "
+                 "SELECT message_id, subject, body, sent_timestamp, 0, ?2 FROM wp_queue_dead_letters WHERE id = ?1")
+                .bind(1, row)
+                .bind(2, t)
+                .run();
+            c.statement("DELETE FROM wp_queue_dead_letters WHERE id = ?1").bind(1, row).run();
+            moved.push_back(message_id);
+        }
+        return moved;
+    });
+}
+
 }  // namespace watchbot_progress

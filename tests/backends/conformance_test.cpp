@@ -324,6 +324,38 @@ TYPED_TEST(Conformance, UpdatedAtRecordsCreationAndProgress) {
     EXPECT_GT(*progressed, *created);
 }
 
+// created_at_ms: set when set_total creates the job, kept through progress, failure and metadata,
+// set anew by an overwrite (the job is created again). The backend's clock is moved by hand.
+TYPED_TEST(Conformance, CreatedAtRecordsCreationAndOnlyCreation) {
+    std::atomic<std::int64_t> now{1'700'000'000'000};
+    const auto backend = TypeParam::make([&now] { return now.load(); });
+    const std::string jobid = "conformance-" + wp::new_jobid();
+    backend->set_total(jobid, 3);
+    EXPECT_EQ(backend->status(jobid).created_at_ms, std::optional<std::int64_t>(1'700'000'000'000));
+    now += 5000;
+    backend->complete_part(jobid, 1);
+    backend->set_metadata(jobid, {{"k", "v"}});
+    backend->record_failed_part(jobid, 2);
+    auto s = backend->status(jobid);
+    EXPECT_EQ(s.created_at_ms, std::optional<std::int64_t>(1'700'000'000'000)) << "progress moved the creation time";
+    now += 5000;
+    EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).job_complete);
+    backend->fail_job(jobid, "stop");
+    EXPECT_EQ(backend->status(jobid).created_at_ms, std::optional<std::int64_t>(1'700'000'000'000));
+    bool listed = false;
+    backend->list_jobs([&](const wp::JobStatus& st) {
+        if (st.jobid != jobid) return;
+        listed = true;
+        EXPECT_EQ(st.created_at_ms, std::optional<std::int64_t>(1'700'000'000'000)) << "list_jobs";
+    });
+    EXPECT_TRUE(listed);
+    now += 5000;
+    backend->set_total(jobid, 2, /*overwrite=*/true);
+    EXPECT_EQ(backend->status(jobid).created_at_ms, std::optional<std::int64_t>(1'700'000'015'000))
+        << "an overwrite creates the job anew";
+    backend->delete_job(jobid);
+}
+
 TYPED_TEST(Conformance, FailedPartsAreRecordedOnceAndListed) {
     const auto jobid = this->new_job(5);
     EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty());

@@ -179,6 +179,10 @@ TEST(CliBasics, BadValuesAreUsageErrors) {
         {{"set-total", "job", "--total", "1000000001"}, "--total 1000000001 is over the limit of 1000000000 parts"},
         {{"set-total", "job", "--total", "99999999999999999999"}, "'99999999999999999999' is out of range"},
         {{"complete-part", "job", "--part", "99999999999999999999"}, "'99999999999999999999' is out of range"},
+        {{"complete-part", "job", "--part", "abc"}, "--part: 'abc' is not a whole number: expected a part id, 0 or more"},
+        {{"status", "job", "-p", "1.5"}, "--part: '1.5' is not a whole number: expected a part id, 0 or more"},
+        {{"set-total", "job", "--total", "ten"}, "--total: 'ten' is not a whole number: expected the number of parts"},
+        {{"create", "--workers", "x"}, "--workers: 'x' is not a whole number: expected a number of batches"},
         {{"watch", "job", "--interval", "0"}, "--interval must be a positive number"},
         {{"watch", "job", "--timeout", "-1"}, "--timeout must be a non-negative number"},
     };
@@ -290,6 +294,73 @@ TEST(CliBasics, CreateWithoutTopicIsAConfigurationError) {
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "from-env\n");
 }
+
+#if WP_CLI_TEST_SQLITE
+// Commands that read or change existing jobs never create a SQLite database: a path that does not
+// exist (a typo) is an error, exit 1, and leaves no file behind; set-total, which creates jobs, may.
+TEST(CliBasics, CommandsOnAMissingSqliteFileFailAndCreateNothing) {
+    TempDir dir;
+    const std::string path = dir.path() + "/missing.db";
+    const std::string uri = "sqlite://" + path;
+    const std::vector<std::vector<std::string>> commands = {
+        {"info", "job"},          {"ls"},
+        {"ls", "--format", "table"}, {"pending", "job"},
+        {"failed", "job"},        {"status", "job"},
+        {"watch", "job"},         {"delete", "job"},
+        {"complete-part", "job", "-p", "0"}, {"fail-job", "job", "-r", "x"},
+        {"set-metadata", "job", "-m", "{}"}, {"reduce-sent", "job"},
+        {"sweep", "--dry-run"},
+    };
+    for (const auto& command : commands) {
+        auto args = command;
+        args.insert(args.end(), {"-d", uri});
+        const auto r = run_cli(args);
+        EXPECT_EQ(r.code, wpcli::kExitJobFailed) << command[0] << "\n" << r;
+        EXPECT_EQ(r.out, "") << command[0];
+        EXPECT_EQ(r.err, "watchbot-progress-cpp: error: SQLite database '" + path +
+                             "' does not exist (nothing was created): check the path, or create a job there first "
+                             "with `create` or `set-total`\n")
+            << command[0];
+        EXPECT_FALSE(std::filesystem::exists(path)) << command[0];
+    }
+    // The same through ProgressTable.
+    RunOptions env;
+    env.env["ProgressTable"] = uri;
+    auto r = run_cli({"info", "job"}, env);
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;
+    EXPECT_FALSE(std::filesystem::exists(path));
+
+    r = run_cli({"set-total", "job", "-t", "2", "-d", uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(std::filesystem::exists(path));
+    r = run_cli({"pending", "job", "-d", uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "0\n1\n");
+}
+
+// A memory:// topic ends with the command: beside a database that outlives it, create would leave a
+// job whose map messages reached nobody. Refused before anything is written.
+TEST(CliBasics, CreateRefusesAMemoryTopicBesideADatabaseThatOutlivesTheCommand) {
+    TempDir dir;
+    const std::string path = dir.path() + "/jobs.db";
+    auto r = run_cli({"create", "--jobid", "j", "-d", "sqlite://" + path, "--topic", "memory://"}, "{\"a\": 1}\n");
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("--topic is memory://, an in-process topic that ends with this command"));
+    EXPECT_FALSE(std::filesystem::exists(path));
+
+    RunOptions env;
+    env.input = "{\"a\": 1}\n";
+    env.env["WorkTopic"] = "memory://";
+    env.env["ProgressTable"] = "sqlite://" + path;
+    r = run_cli({"create", "--jobid", "j"}, env);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("the WorkTopic environment variable is memory://"));
+    EXPECT_FALSE(std::filesystem::exists(path));
+}
+#endif
 
 TEST(CliBasics, CreateIsQuietWhenStderrIsNotATerminal) {
     std::string input;

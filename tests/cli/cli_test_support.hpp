@@ -168,11 +168,15 @@ inline std::shared_ptr<wp::Backend> dynamodb_test_backend(const std::string& arn
 
 inline const std::vector<std::string> kJobCommands = {"info",          "ls",       "pending",     "failed",      "status",
                                                "set-total",     "set-metadata", "complete-part", "fail-job",
-                                               "reduce-sent",   "create",   "watch",       "delete"};
+                                               "reduce-sent",   "create",   "watch",       "delete",
+                                               "resend"};
 inline std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
     commands.push_back("sweep");
+#if WP_CLI_TEST_QUEUE
+    commands.push_back("dead-letters");
+#endif
     return commands;
 }
 

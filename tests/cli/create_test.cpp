@@ -42,7 +42,7 @@ TEST_P(CliBackend, CreateFromAJsonArrayFile) {
 }
 
 TEST_P(CliBackend, CreateFromJsonLinesOnStdinWithANewJobId) {
-    const auto r = cli({"create", "-", "--topic", "memory://"}, "{\"n\": 0}\n{\"n\": 1}\n");
+    const auto r = cli({"create", "-", "--topic", queue_uri}, "{\"n\": 0}\n{\"n\": 1}\n");
     EXPECT_EQ(r.code, 0) << r;
     ASSERT_TRUE(std::regex_match(r.out, kUuidLine)) << r.out;
     const std::string jobid = r.out.substr(0, r.out.size() - 1);
@@ -120,14 +120,15 @@ TEST_P(CliBackend, CreateValidatesEverythingBeforeWriting) {
 TEST_P(CliBackend, CreateRefusesAnExistingJobUnlessOverwrite) {
     const auto jobid = new_job(5);
     backend->set_metadata(jobid, {{"kept", true}});
-    auto r = cli({"create", "--jobid", jobid, "--topic", "memory://"}, "{\"a\": 1}\n");
+    auto r = cli({"create", "--jobid", jobid, "--topic", queue_uri}, "{\"a\": 1}\n");
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
     EXPECT_EQ(r.out, "");
     expect_one_line(r.err);
     EXPECT_THAT(r.err, HasSubstr("already exists"));
+    EXPECT_THAT(r.err, HasSubstr("pass --overwrite to replace it"));
     EXPECT_EQ(backend->status(jobid).total, 5);
 
-    r = cli({"create", "--jobid", jobid, "--topic", "memory://", "--overwrite", "--metadata", R"({"new": 1})"},
+    r = cli({"create", "--jobid", jobid, "--topic", queue_uri, "--overwrite", "--metadata", R"({"new": 1})"},
             "{\"a\": 1}\n{\"a\": 2}\n");
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, jobid + "\n");

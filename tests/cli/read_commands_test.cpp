@@ -41,6 +41,55 @@ TEST_P(CliBackend, InfoEscapesNonAsciiAsThePythonToolDoes) {
     EXPECT_THAT(r.out, StartsWith("{\"metadata\": {\"city\": \"Z\\u00fcrich\"}, "));
 }
 
+// --format table: a header and one row, times relative to now (the job was made just before).
+TEST_P(CliBackend, InfoAndLsAsATable) {
+    const auto jobid = new_job(4, "table");
+    backend->complete_part(jobid, 1);
+    auto r = cli({"info", jobid, "--format", "table"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.err, "");
+    auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 2u) << r.out;
+    EXPECT_THAT(lines[0], ::testing::MatchesRegex("JOB ID +STATE +DONE/TOTAL +AGE +LAST PROGRESS +REDUCE SENT"));
+    EXPECT_THAT(lines[1], ::testing::MatchesRegex(jobid + "  running  1/4 +[0-9]+s +[0-9]+s ago +no"));
+    // The columns line up: each header starts where its cells do.
+    EXPECT_EQ(lines[0].find("STATE"), lines[1].find("running"));
+    EXPECT_EQ(lines[0].find("DONE/TOTAL"), lines[1].find("1/4"));
+
+    const auto failed = new_job(2, "table-failed");
+    backend->fail_job(failed, "broken");
+    const auto complete = new_job(1, "table-complete");
+    ASSERT_TRUE(backend->complete_part_and_claim_reduce(complete, 0).reduce_claimed());
+    for (const auto& [id, row] : std::vector<std::pair<std::string, std::string>>{
+             {failed, " +failed +0/2 +"}, {complete, " +complete +1/1 +[0-9]+s +[0-9]+s ago +yes"}}) {
+        r = cli({"info", id, "--format", "table"});
+        EXPECT_EQ(r.code, 0) << r;
+        EXPECT_THAT(r.out, ::testing::ContainsRegex(id + row)) << r.out;
+    }
+
+    // ls: the same rows, sorted by job id, after one header.
+    r = cli({"ls", "--format", "table"});
+    EXPECT_EQ(r.code, 0) << r;
+    lines = lines_of(r.out);
+    ASSERT_GE(lines.size(), 4u);
+    EXPECT_THAT(lines[0], StartsWith("JOB ID "));
+    std::vector<std::string> mine;  // this test's job ids, in the table's order
+    for (const auto& line : lines) {
+        for (const auto& id : {jobid, failed, complete}) {
+            if (line.rfind(id + " ", 0) == 0) mine.push_back(id);
+        }
+    }
+    std::vector<std::string> sorted = {jobid, failed, complete};
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(mine, sorted);
+    r = cli({"ls", "--format", "table", "--jobid"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    r = cli({"info", jobid, "--format", "yaml"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    expect_one_line(r.err);
+    for (const auto& id : {jobid, failed, complete}) backend->delete_job(id);
+}
+
 TEST_P(CliBackend, InfoUnknownJob) {
     const auto jobid = unique_jobid("missing");
     const auto r = cli({"info", jobid});

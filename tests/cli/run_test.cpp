@@ -98,7 +98,10 @@ TEST_F(CliRun, SuccessDeletesTheMessageAndTheWorkerGetsWatchbotsEnvironment) {
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["messages"], 2);
+    EXPECT_EQ(s["attempts"], 2);
     EXPECT_EQ(s["succeeded"], 2);
+    EXPECT_THAT(r.err, HasSubstr("ran 2 messages in 2 attempts: 2 succeeded, 0 rejected, 0 dead letters; "
+                                 "0 failed attempts, 0 returned attempts\n"));
     EXPECT_EQ(s["failures"], 0);
     EXPECT_EQ(s["dead_letters"], 0);
     const auto lines = log_lines(log);
@@ -130,6 +133,8 @@ TEST_F(CliRun, ExitFourReturnsTheMessageWithoutCountingAnAttempt) {
     const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.05", "--max-attempts", "1", "--", worker()});
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
+    EXPECT_EQ(s["messages"], 1);
+    EXPECT_EQ(s["attempts"], 2);
     EXPECT_EQ(s["returned"], 1);
     EXPECT_EQ(s["succeeded"], 1);
     EXPECT_EQ(s["dead_letters"], 0);
@@ -144,8 +149,12 @@ TEST_F(CliRun, FailuresAreRetriedWithBackoffThenDeadLettered) {
     const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.1", "--max-attempts", "3", "--", worker()});
     EXPECT_EQ(r.code, 1) << r;
     const json s = summary_of(r);
+    EXPECT_EQ(s["messages"], 1);  // one message ...
+    EXPECT_EQ(s["attempts"], 3);  // ... run three times
     EXPECT_EQ(s["failures"], 3);
     EXPECT_EQ(s["dead_letters"], 1);
+    EXPECT_THAT(r.err, HasSubstr("ran 1 message in 3 attempts: 0 succeeded, 0 rejected, 1 dead letter; "
+                                 "3 failed attempts, 0 returned attempts\n"));
     EXPECT_THAT(r.err, HasSubstr("dead letter"));
     const auto lines = log_lines(log);
     ASSERT_EQ(lines.size(), 3u);
@@ -219,6 +228,69 @@ TEST_F(CliRun, SendRefusesBadJsonAndRunNeedsAQueue) {
     EXPECT_THAT(r.err, HasSubstr("--queue"));
     r = run_cli({"run", "--queue", queue_uri});
     EXPECT_EQ(r.code, 2) << r;
+}
+
+TEST_F(CliRun, DeadLettersAreListedAndRedriven) {
+    send("fail", R"({"n": 7})");
+    auto r = run_cli({"run", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
+    ASSERT_EQ(r.code, 1) << r;
+    r = run_cli({"dead-letters", "ls", "--queue", queue_uri});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.err, "");
+    ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    const json letter = json::parse(r.out);
+    EXPECT_EQ(letter.at("subject"), "fail");
+    EXPECT_EQ(letter.at("message"), R"({"n":7})");
+    EXPECT_EQ(letter.at("receive_count"), 1);
+    EXPECT_THAT(letter.at("reason").get<std::string>(), HasSubstr("exit 1 on attempt 1"));
+    EXPECT_THAT(letter.at("dead_lettered").get<std::string>(), ::testing::MatchesRegex("20[0-9][0-9]-.*Z"));
+    const std::string id = letter.at("id");
+
+    // An id that is not a dead letter: nothing moves.
+    r = run_cli({"dead-letters", "redrive", id, "no-such-id", "--queue", queue_uri});
+    EXPECT_EQ(r.code, 2) << r;
+    EXPECT_THAT(r.err, HasSubstr("'no-such-id' is not the message id of a dead letter"));
+    EXPECT_EQ(counts().dead_letters, 1);
+
+    r = run_cli({"dead-letters", "redrive", id, "--queue", queue_uri});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, id + "\n");
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: redrove 1 dead letter into " + queue_uri + "\n");
+    EXPECT_EQ(counts().dead_letters, 0);
+    EXPECT_EQ(counts().visible, 1);
+    r = run_cli({"dead-letters", "ls", "--queue", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "");
+
+    // The message runs again, with a fresh count of attempts.
+    r = run_cli({"run", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
+    EXPECT_EQ(r.code, 1) << r;
+    const auto lines = log_lines(log);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_THAT(lines[1], HasSubstr("id=" + id));
+    EXPECT_THAT(lines[1], HasSubstr("count=1"));
+    r = run_cli({"dead-letters", "redrive", "--queue", queue_uri});  // every one
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, id + "\n");
+
+    // A queue file that does not exist is not created.
+    const std::string missing = (dir / "missing.db").string();
+    r = run_cli({"dead-letters", "ls", "--queue", "sqlite://" + missing});
+    EXPECT_EQ(r.code, 1) << r;
+    EXPECT_THAT(r.err, HasSubstr("SQLite database '" + missing + "' does not exist (nothing was created)"));
+    EXPECT_FALSE(fs::exists(missing));
+    r = run_cli({"dead-letters"});
+    EXPECT_EQ(r.code, 2) << r;
+}
+
+TEST_F(CliRun, HelpShowsTheDefaults) {
+    const auto r = run_cli({"run", "--help"});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(--concurrency N \[1\])"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(--max-attempts N \[10\])"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(--timeout SECONDS \[0\])"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(--backoff SECONDS \[1\])"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(--max-backoff SECONDS \[900\])"));
 }
 
 // ---------------------------------------------------------------------------------------------

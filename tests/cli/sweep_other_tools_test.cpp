@@ -112,6 +112,15 @@ void sweep_leaves_other_tools_jobs_alone(const Database& db) {
     db.backend->set_total(ours, 1);
     db.backend->complete_part(ours, 0);  // this library's job, complete, its reduce never claimed
 
+    // The table of `info` shows no times for the other tools' jobs, which record none.
+    wp_test::RunOptions table_options;
+    table_options.env = db.env;
+    auto table = wp_test::run_cli({"info", foreign, "--format", "table", "-d", db.uri}, table_options);
+    EXPECT_EQ(table.code, 0) << table;
+    EXPECT_THAT(table.out, ::testing::ContainsRegex(foreign + " +complete +2/2 +- +- +no\n"));
+    table = wp_test::run_cli({"info", python, "--format", "table", "-d", db.uri}, table_options);
+    EXPECT_THAT(table.out, ::testing::ContainsRegex(python + " +complete +2/2 +- +- +yes\n"));
+
     // Every job of the database: only this library's job is reduced; the others are left alone,
     // and the output says so.
     auto r = sweep({});

@@ -1,6 +1,9 @@
 // watch on each backend, and a job end to end through the CLI alone.
 
+#include <sys/ioctl.h>
+
 #include "cli_test_support.hpp"
+#include "test_paths.hpp"
 
 namespace {
 
@@ -89,7 +92,7 @@ TEST_P(CliBackend, WatchQuietAndAlreadyCompleteAndUnknown) {
 // A whole job through the CLI alone: create, work, watch, clean up.
 TEST_P(CliBackend, EndToEndThroughTheCli) {
     const auto jobid = unique_jobid("e2e");
-    auto r = cli({"create", "--jobid", jobid, "--topic", "memory://"}, "[{\"a\": 0}, {\"a\": 1}]");
+    auto r = cli({"create", "--jobid", jobid, "--topic", queue_uri}, "[{\"a\": 0}, {\"a\": 1}]");
     ASSERT_EQ(r.code, 0) << r;
     EXPECT_EQ(cli({"pending", jobid}).out, "0\n1\n");
     EXPECT_EQ(cli({"complete-part", jobid, "-p", "0"}).out, "false\n");
@@ -101,6 +104,92 @@ TEST_P(CliBackend, EndToEndThroughTheCli) {
     EXPECT_EQ(cli({"delete", jobid}).code, 0);
     EXPECT_EQ(cli({"info", jobid}).code, wpcli::kExitJobFailed);
 }
+
+#if WP_CLI_TEST_SQLITE
+// Runs the CLI with stderr on a pseudo-terminal `columns` wide (stdin and stdout on /dev/null) and
+// returns everything written to the terminal and the exit code.
+std::pair<std::string, int> run_on_terminal(const std::vector<std::string>& args, unsigned short columns) {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) throw std::runtime_error("no pseudo-terminal");
+    const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    if (slave < 0) throw std::runtime_error("cannot open the pseudo-terminal's slave");
+    struct winsize size {};
+    size.ws_row = 24;
+    size.ws_col = columns;
+    ::ioctl(slave, TIOCSWINSZ, &size);
+    std::vector<std::string> argv_text = {wp_test::cli_path()};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(slave, 2);
+        ::close(master);
+        ::unsetenv("ProgressTable");
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(slave);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n > 0) {
+            out.append(buf, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            break;  // EIO once the child closed the terminal
+        }
+    }
+    ::close(master);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return {out, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)};
+}
+
+// On a terminal narrower than the display line, every redraw still fits on one row (a line that
+// wraps cannot be redrawn in place): the bar goes and the long job id is cut short.
+TEST(CliWatchTerminal, RedrawsFitATerminalNarrowerThanTheLine) {
+    TempDir dir;
+    const std::string uri = "sqlite://" + dir.path() + "/jobs.db";
+    const std::string jobid = "a-job-id-much-longer-than-the-terminal-is-wide-" + wp::new_jobid();
+    auto backend = wp::open_backend(uri);
+    backend->set_total(jobid, 2);
+    backend->complete_part(jobid, 0);
+    constexpr unsigned short kColumns = 40;
+    const auto [terminal, code] =
+        run_on_terminal({"watch", jobid, "--interval", "0.05", "--timeout", "0.2", "-d", uri}, kColumns);
+    EXPECT_EQ(code, wpcli::kExitTimeout) << terminal;
+    // Split into what each redraw left on the row: '\r' starts a redraw, "\x1b[K" clears the rest.
+    std::vector<std::string> draws;
+    std::string current;
+    for (std::size_t i = 0; i < terminal.size(); ++i) {
+        if (terminal.compare(i, 3, "\x1b[K") == 0) {
+            i += 2;
+        } else if (terminal[i] == '\r' || terminal[i] == '\n') {
+            if (!current.empty()) draws.push_back(current);
+            current.clear();
+        } else {
+            current += terminal[i];
+        }
+    }
+    if (!current.empty()) draws.push_back(current);
+    std::size_t bars = 0;
+    for (const auto& draw : draws) {
+        if (draw.rfind("watchbot-progress-cpp: ", 0) == 0) continue;  // the timeout message, a line of its own
+        ++bars;
+        EXPECT_LT(draw.size(), kColumns) << "a redraw wider than the terminal: '" << draw << "'";
+        EXPECT_THAT(draw, HasSubstr("...  1/2  50.0%")) << draw;
+        EXPECT_THAT(draw, StartsWith("a-job-")) << draw;
+    }
+    EXPECT_GE(bars, 1u) << terminal;
+}
+#endif
 
 // Every refused command leaves the job exactly as it was.
 

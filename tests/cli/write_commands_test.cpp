@@ -25,7 +25,8 @@ TEST_P(CliBackend, SetTotalCreatesAJobAndRefusesAnExistingOne) {
     r = cli({"set-total", jobid, "-t", "5"});
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
     expect_one_line(r.err);
-    EXPECT_THAT(r.err, HasSubstr("already exists"));
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: job '" + jobid + "' already exists in " + backend->describe() +
+                         ": choose another job id, or pass --overwrite to replace it\n");
     EXPECT_EQ(backend->status(jobid).total, 3);
 
     r = cli({"set-total", jobid, "-t", "5", "--overwrite"});
@@ -150,7 +151,7 @@ TEST_P(CliBackend, RefusedCommandsChangeNothing) {
         {"set-total", jobid, "--total", "5"},
         {"set-total", jobid, "--total", "0"},
         {"fail-job", jobid + "\t", "--reason", "x"},
-        {"create", "--jobid", jobid, "--topic", "memory://"},
+        {"create", "--jobid", jobid, "--topic", queue_uri},
     };
     for (const auto& args : refused) {
         const auto r = cli(args, "{\"a\": 1}\n");
@@ -174,7 +175,7 @@ TEST_P(CliBackend, RefusedCommandsChangeNothing) {
     }
     if (!refused_metadata.is_null()) {
         const auto fresh = unique_jobid("refused-metadata");
-        const auto r = cli({"create", "--jobid", fresh, "--topic", "memory://", "--metadata", refused_metadata.dump()},
+        const auto r = cli({"create", "--jobid", fresh, "--topic", queue_uri, "--metadata", refused_metadata.dump()},
                            "{\"a\": 1}\n");
         EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
         expect_one_line(r.err);

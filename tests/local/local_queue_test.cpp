@@ -195,6 +195,57 @@ TEST_F(LocalQueueTest, DeadLetterMovesTheMessage) {
     EXPECT_EQ(counts.visible + counts.in_flight + counts.delayed, 0);
 }
 
+// Dead-letters three messages (subjects a, b, c, in that order); returns their message ids.
+std::vector<std::string> dead_letter_three(wp::LocalQueue& queue, FakeClock& clock) {
+    std::vector<std::string> ids;
+    for (const std::string subject : {"a", "b", "c"}) {
+        ids.push_back(queue.send(subject, "{\"s\":\"" + subject + "\"}"));
+        clock.advance(1ms);
+    }
+    for (const auto& m : queue.receive(10, 1min)) EXPECT_TRUE(queue.dead_letter(m.receipt_handle, "exit 1"));
+    return ids;
+}
+
+TEST_F(LocalQueueTest, RedriveNamedDeadLettersPutsThemBackAsFreshMessages) {
+    const auto ids = dead_letter_three(queue, clock);
+    ASSERT_EQ(queue.list_dead_letters().size(), 3u);
+    const std::vector<std::string> named = {ids[2], ids[0]};
+    EXPECT_EQ(queue.redrive_dead_letters(named), (std::vector<std::string>{ids[0], ids[2]}));  // oldest first
+    const auto left = queue.list_dead_letters();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].message_id, ids[1]);
+    const auto back = queue.receive(10, 1min);
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0].message_id, ids[0]);
+    EXPECT_EQ(back[0].subject, "a");
+    EXPECT_EQ(back[0].body, R"({"s":"a"})");
+    EXPECT_EQ(back[0].receive_count, 1) << "a redriven message starts its receive count again";
+    EXPECT_EQ(back[0].sent_timestamp, std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000)));
+    EXPECT_EQ(back[1].message_id, ids[2]);
+}
+
+TEST_F(LocalQueueTest, RedriveWithoutIdsMovesEveryDeadLetter) {
+    const auto ids = dead_letter_three(queue, clock);
+    EXPECT_EQ(queue.redrive_dead_letters(), ids);
+    EXPECT_TRUE(queue.list_dead_letters().empty());
+    EXPECT_EQ(queue.counts().visible, 3);
+    EXPECT_TRUE(queue.redrive_dead_letters().empty()) << "nothing left to redrive";
+}
+
+TEST_F(LocalQueueTest, RedriveOfAnUnknownIdMovesNothing) {
+    const auto ids = dead_letter_three(queue, clock);
+    const std::vector<std::string> named = {ids[0], "not-a-dead-letter"};
+    try {
+        queue.redrive_dead_letters(named);
+        FAIL() << "an unknown id was accepted";
+    } catch (const wp::InvalidInput& e) {
+        EXPECT_THAT(e.what(), HasSubstr("'not-a-dead-letter' is not the message id of a dead letter"));
+        EXPECT_THAT(e.what(), HasSubstr("nothing was redriven"));
+    }
+    EXPECT_EQ(queue.list_dead_letters().size(), 3u);
+    EXPECT_EQ(queue.counts().visible, 0);
+}
+
 TEST(LocalQueue, MaxReceiveCountDeadLettersExhaustedMessages) {
     FakeClock clock;
     auto options = queue_options(temp_queue_path(), &clock);

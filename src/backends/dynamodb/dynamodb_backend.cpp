@@ -186,7 +186,7 @@ void check_layout_options(const DynamoDbOptions& options) {
     if (options.scan_page_limit < 0) throw InvalidInput("DynamoDbOptions::scan_page_limit must not be negative");
     if (options.done_ttl.count() < 0) throw InvalidInput("DynamoDbOptions::done_ttl must not be negative");
     for (const char* taken : {kId, kParts, kTotal, kError, kMetadata, kReduceSent, kReduceClaim, kReduceClaimedAt,
-                              kReduceConfirmed, kUpdatedAt, kFailedParts, kLayout, kShardSize, kShardLevels, kShardGen,
+                              kReduceConfirmed, kUpdatedAt, kCreatedAt, kFailedParts, kLayout, kShardSize, kShardLevels, kShardGen,
                               kPendingShards, kShardOf}) {
         if (options.ttl_attribute == taken) {
             throw InvalidInput("DynamoDbOptions::ttl_attribute '" + options.ttl_attribute +

@@ -9,18 +9,20 @@ void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, b
     if (!overwrite) {
         Expression x;
         aws::PutItemRequest request;
+        const std::int64_t now = table_.now_ms();
         request.item = {
             {kId, aws::string_value(jobid)},
             {kParts, aws::number_set_range(0, total)},
             {kTotal, aws::number_value(total)},
             {kReduceSent, aws::bool_value(false)},
             {kMetadata, {{"M", nlohmann::json::object()}}},
-            {kUpdatedAt, aws::number_value(table_.now_ms())},
+            {kUpdatedAt, aws::number_value(now)},
+            {kCreatedAt, aws::number_value(now)},
             {kCreateToken, aws::string_value(token)},
         };
         request.condition = x.id_is_free();
         x.fill(request);
-        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) throw InvalidInput(already_exists(jobid));
+        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) throw already_exists(jobid);
         sharded_.forget(jobid);
         return;
     }

@@ -88,6 +88,7 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
         }
     }
     s.updated_at_ms = aws::get_int(item, kUpdatedAt);
+    s.created_at_ms = aws::get_int(item, kCreatedAt);
     // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
     const bool python_sent = python_marked_sent(item);
     s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
@@ -106,9 +107,7 @@ void finish_status(JobStatus& s) {
 
 void warn(const std::string& message) { std::fprintf(stderr, "watchbot-progress: %s\n", message.c_str()); }
 
-std::string already_exists(const std::string& jobid) {
-    return "job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose";
-}
+JobAlreadyExists already_exists(const std::string& jobid) { return JobAlreadyExists(jobid); }
 
 // The expiry time for items of a job finished now, when done_ttl is set.
 std::optional<std::int64_t> JobTable::expires_at() const {
@@ -166,12 +165,14 @@ bool JobTable::created_by(const std::string& jobid, const std::string& token) {
 }
 
 // What an overwrite resets on either layout, after the layout's own SETs: the reduce flag, the
-// time, an empty metadata map where there is none (metadata is kept), the call's createToken;
+// times (updatedAt and createdAt: the job is created anew), an empty metadata map where there is none (metadata is kept), the call's createToken;
 // the failure, the claim, the expiry and the failed parts go.
 void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::string& token) const {
     const std::string m = x.name(kMetadata);
+    const std::string now = x.value("now", aws::number_value(now_ms()));
     update.set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
-        .set(x.name(kUpdatedAt), x.value("now", aws::number_value(now_ms())))
+        .set(x.name(kUpdatedAt), now)
+        .set(x.name(kCreatedAt), now)
         .set(m, "if_not_exists(" + m + ", " + x.value("empty", {{"M", nlohmann::json::object()}}) + ")")
         .set(x.name(kCreateToken), x.value("createtoken", aws::string_value(token)));
     for (const std::string& attribute : {std::string(kError), std::string(kReduceClaim), std::string(kReduceClaimedAt),

@@ -43,8 +43,8 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item);
 void finish_status(JobStatus& s);
 // One line on stderr: what a best-effort step could not do.
 void warn(const std::string& message);
-// The message of InvalidInput for a job that exists already.
-std::string already_exists(const std::string& jobid);
+// The error for a job that exists already (set_total without overwrite).
+JobAlreadyExists already_exists(const std::string& jobid);
 
 // ---- the table ---------------------------------------------------------------------------------
 

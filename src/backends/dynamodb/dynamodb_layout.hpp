@@ -23,6 +23,7 @@ inline constexpr const char* kReduceClaimedAt = "reduceClaimedAt";  // N: claim 
 inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the claimer sent the reduce
 inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
+inline constexpr const char* kCreatedAt = "createdAt";  // N: when set_total created (or overwrote) the job, ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job
 // Key in the `metadata` map: the Python tool's Part sets metadata.reduce_message_sent = true (BOOL)
 // after publishing a reduce (and never writes reduceSent). Read as "reduce sent" everywhere.

@@ -21,7 +21,7 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
     if (!overwrite) {
         Expression x;
         auto existing = table_.client->get_item({key_of(jobid), true, x.name(kTotal) + ", " + x.name(kShardOf), x.names()});
-        if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw InvalidInput(already_exists(jobid));
+        if (existing && (has(*existing, kTotal) || has(*existing, kShardOf))) throw already_exists(jobid);
     }
     const ShardTree tree = ShardTree::plan(total, table_.options.shard_size, detail::secure_random_hex(8));
     write_tree(jobid, tree);  // first: the job item below makes them reachable
@@ -31,6 +31,7 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
     const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
         aws::PutItemRequest request;
+        const std::int64_t now = table_.now_ms();
         request.item = {
             {kId, aws::string_value(jobid)},
             {kTotal, aws::number_value(total)},
@@ -42,7 +43,8 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
             {kParts, aws::number_set({kShardedPartsSentinel})},
             {kReduceSent, aws::bool_value(false)},
             {kMetadata, {{"M", nlohmann::json::object()}}},
-            {kUpdatedAt, aws::number_value(table_.now_ms())},
+            {kUpdatedAt, aws::number_value(now)},
+            {kCreatedAt, aws::number_value(now)},
             {kCreateToken, aws::string_value(token)},
         };
         request.condition = x.id_is_free();
@@ -51,7 +53,7 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
         // answer was lost (then deleting "its" tree would damage the job just created).
         if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) {
             delete_tree_quietly(jobid, tree, "a job that lost a creation race");
-            throw InvalidInput(already_exists(jobid));
+            throw already_exists(jobid);
         }
         remember(jobid, tree);
         return;
@@ -236,7 +238,7 @@ ShardedLayout::OldTree ShardedLayout::old_tree(const std::string& jobid, const s
 void ShardedLayout::replace_job(const std::string& jobid, const Expression& base, const std::string& update, const std::string& token) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         const std::optional<nlohmann::json> item = table_.read_layout(jobid);
-        if (item && has(*item, kShardOf)) throw InvalidInput(already_exists(jobid));  // a shard item's id
+        if (item && has(*item, kShardOf)) throw already_exists(jobid);  // a shard item's id
         if (attempt > 0 && JobTable::created_with(item, token)) return;  // our switch; its answer was lost
         const OldTree old = old_tree(jobid, item);
         if (old.tree) delete_replaced_items(jobid, *old.tree);

@@ -24,6 +24,7 @@ struct Job {
     ClaimToken claim_token;  // the holder of the claim, while reduce_sent
     std::int64_t reduce_claimed_at_ms = 0;
     std::int64_t updated_at_ms = 0;
+    std::int64_t created_at_ms = 0;
 };
 
 ClaimToken take_claim(Job& job, std::int64_t now) {
@@ -59,6 +60,7 @@ JobStatus make_status(const std::string& jobid, const Job& job) {
     s.reduce_confirmed = job.reduce_confirmed;
     if (job.reduce_sent) s.reduce_claimed_at_ms = job.reduce_claimed_at_ms;
     s.updated_at_ms = job.updated_at_ms;
+    s.created_at_ms = job.created_at_ms;
     return s;
 }
 
@@ -85,7 +87,7 @@ void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, b
     std::lock_guard lock(state_->mutex);
     auto [it, inserted] = state_->jobs.try_emplace(jobid);
     if (!inserted && !overwrite) {
-        throw InvalidInput("job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose");
+        throw JobAlreadyExists(jobid);
     }
     Job& job = it->second;
     job.total = total;
@@ -96,6 +98,7 @@ void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, b
     job.failed_parts.clear();
     drop_claim(job);
     job.updated_at_ms = state_->now();
+    job.created_at_ms = job.updated_at_ms;
 }
 
 void MemoryBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {

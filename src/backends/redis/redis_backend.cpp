@@ -62,9 +62,7 @@ std::string encode_metadata_value(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-InvalidInput already_exists(const std::string& jobid) {
-    return InvalidInput("job '" + jobid + "' already exists: choose another job id, or overwrite it on purpose");
-}
+JobAlreadyExists already_exists(const std::string& jobid) { return JobAlreadyExists(jobid); }
 
 struct Script {
     explicit Script(std::string text) : source(std::move(text)) {}
@@ -260,7 +258,7 @@ struct RedisBackend::Impl {
             const ScriptReply reply = eval(c, status_script, keys, {}, what);
             if (reply.status() == ScriptStatus::kJobDoesNotExist) return std::nullopt;
             expect_ok(reply, jobid);
-            // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or nil)}
+            // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated, created} (each or nil)}
             const detail::redis::ReplyReader fields = reply.reader().array(1);
             JobStatus s;
             s.jobid = jobid;
@@ -284,10 +282,12 @@ struct RedisBackend::Impl {
                 }
             }
             if (!total) return std::nullopt;
-            if (const auto record = reply.reader().optional_array(3, 3)) {  // the claim record
+            if (const auto record = reply.reader().optional_array(3, 4)) {  // the claim record
                 const std::optional<std::string> claimed_at = record->optional_string(0);
                 const std::optional<std::string> confirmed = record->optional_string(1);
                 const std::optional<std::string> updated = record->optional_string(2);
+                const std::optional<std::string> created = record->optional_string(3);
+                if (created) s.created_at_ms = to_int64(*created);
                 if (s.reduce_sent) {
                     if (claimed_at) s.reduce_claimed_at_ms = to_int64(*claimed_at);
                     s.reduce_confirmed = confirmed == "1";

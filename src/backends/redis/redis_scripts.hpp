@@ -29,7 +29,8 @@ namespace watchbot_progress::detail::redis::scripts {
 //    record `claimkey` is a hash: token (the winner's), at (claim time, ms since the epoch, the
 //    client's clock), confirmed ("1" once confirm_reduce ran). A claim written by the Python tool
 //    (`reduce_message_sent` without a claim record) has no time and is never taken over. The same
-//    hash keeps `updated`: when a part was last completed (or the job created), in ms.
+//    hash keeps `updated`: when a part was last completed (or the job created), in ms, and `created`:
+//    when set_total created the job, in ms.
 inline constexpr std::string_view kPrelude = R"lua(
 local function part_error(meta, partid)
   local total = redis.call('HGET', meta, 'total')
@@ -163,7 +164,7 @@ end
 return {OK}
 )lua";
 
-// status. Returns {OK, {field, value, ...}, remaining, {claim time, confirmed, updated} (each or false)}.
+// status. Returns {OK, {field, value, ...}, remaining, {claim time, confirmed, updated, created} (each or false)}.
 inline constexpr std::string_view kStatus = R"lua(
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'none' then return {JOB_DOES_NOT_EXIST} end
@@ -171,8 +172,8 @@ if t ~= 'hash' then return {METADATA_NOT_A_HASH, t} end
 local h = redis.call('HGETALL', KEYS[1])
 for i = 1, #h, 2 do
   if h[i] == 'total' then
-    local record = {false, false, false}
-    if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated') end
+    local record = {false, false, false, false}
+    if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated', 'created') end
     return {OK, h, redis.call('SCARD', KEYS[2]), record}
   end
 end
@@ -200,7 +201,7 @@ if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], 'total') == 1 then
 end
 redis.call('HDEL', KEYS[1], 'failed', 'error', 'reduce_message_sent')
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'updated', ARGV[3])
+redis.call('HMSET', KEYS[3], 'updated', ARGV[3], 'created', ARGV[3])
 redis.pcall('UNLINK', KEYS[2])
 redis.call('DEL', KEYS[4])
 redis.call('RENAME', KEYS[5], KEYS[2])

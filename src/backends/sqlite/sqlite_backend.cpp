@@ -63,7 +63,7 @@ struct JobCore {
 const std::string kSelectCore = "SELECT id, total, remaining, failed, reduce_sent FROM wp_jobs WHERE jobid = ?1";
 const std::string kSelectFull =
     "SELECT id, total, remaining, failed, reduce_sent, reason, metadata, jobid, reduce_confirmed, reduce_claimed_at, "
-    "updated_at FROM wp_jobs";
+    "updated_at, created_at FROM wp_jobs";
 
 std::optional<JobCore> find_core(Connection& c, const std::string& jobid) {
     auto s = c.statement(kSelectCore);
@@ -103,6 +103,7 @@ JobStatus status_from_row(const detail::sqlite::Statement& s, const std::string&
     st.reduce_confirmed = st.reduce_sent && s.int64(8) != 0;
     if (st.reduce_sent && !s.is_null(9)) st.reduce_claimed_at_ms = s.int64(9);
     st.updated_at_ms = s.int64(10);
+    st.created_at_ms = s.int64(11);
     return st;
 }
 
@@ -201,16 +202,15 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
         std::int64_t id = 0;
         if (auto existing = find_core(c, jobid)) {
             if (!overwrite) {
-                throw InvalidInput("job '" + jobid +
-                                   "' already exists: choose another job id, or overwrite it on purpose");
+                throw JobAlreadyExists(jobid);
             }
             id = existing->id;
             c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
-                 "reduce_confirmed = 0, reduce_claimed_at = NULL, reduce_claim_token = NULL, updated_at = ?3 "
-                 "WHERE id = ?1")
+                 "reduce_confirmed = 0, reduce_claimed_at = NULL, reduce_claim_token = NULL, updated_at = ?3, "
+                 "created_at = ?3 WHERE id = ?1")
                 .bind(1, id)
                 .bind(2, total)
                 .bind(3, now)

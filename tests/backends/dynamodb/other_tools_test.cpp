@@ -44,6 +44,7 @@ TEST(DynamoDbOtherTools, AJobThePythonToolReducedCountsAsReduced) {
     EXPECT_TRUE(s.reduce_confirmed) << "the Python tool marks the reduce once it is published";
     EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
     EXPECT_FALSE(s.updated_at_ms.has_value());
+    EXPECT_FALSE(s.created_at_ms.has_value()) << "the other tools record no creation time";
     EXPECT_EQ(s.to_json()["reduceSent"], true);  // what `info` prints
 
     EXPECT_FALSE(backend->claim_reduce(jobid));

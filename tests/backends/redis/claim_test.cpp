@@ -132,6 +132,7 @@ TEST(RedisClaim, AJobThePythonToolReducedCountsAsReduced) {
     EXPECT_TRUE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_claimed_at_ms.has_value());
     EXPECT_FALSE(s.updated_at_ms.has_value());
+    EXPECT_FALSE(s.created_at_ms.has_value()) << "the other tools record no creation time";
     EXPECT_EQ(s.to_json()["reduceSent"], true);
     EXPECT_FALSE(backend->claim_reduce(jobid));
     EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
