@@ -29,6 +29,7 @@ void setup_delete(CLI::App& app, Context& ctx);
 void setup_create_table(CLI::App& app, Context& ctx);  // DynamoDB only
 void setup_sweep(CLI::App& app, Context& ctx);
 void setup_failed(CLI::App& app, Context& ctx);
+void setup_serve(CLI::App& app, Context& ctx);  // the web dashboard (built with WP_WITH_DASHBOARD)
 // The local runner (a SQLite queue standing in for SNS/SQS and watchbot).
 void setup_run(CLI::App& app, Context& ctx);
 void setup_send(CLI::App& app, Context& ctx);

@@ -34,6 +34,9 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_create_table,
     wpcli::setup_sweep,
     wpcli::setup_failed,
+#if WP_CLI_DASHBOARD
+    wpcli::setup_serve,
+#endif
 #if WP_WITH_SQLITE
     wpcli::setup_run,
     wpcli::setup_send,
