@@ -1,5 +1,6 @@
 # Writes OUTPUT, a C++ file defining wpcli::dashboard::find_asset (cli/dashboard/assets.hpp) over the
-# files of FILES, a list of "URL_PATH|CONTENT_TYPE|FILE" entries. Run with cmake -P at build time, so
+# files of FILES, a list of "URL_PATH|CONTENT_TYPE|FILE" entries (text files in UTF-8: each is served as
+# "CONTENT_TYPE; charset=utf-8"). Run with cmake -P at build time, so
 # the page's files are compiled into the binary and a change to one rebuilds it.
 #   cmake -DOUTPUT=out.cpp "-DFILES=/index.html|text/html|/abs/index.html;..." -P embed_files.cmake
 set(_arrays "")
@@ -15,7 +16,7 @@ foreach(_entry IN LISTS FILES)
   math(EXPR _size "${_hex_length} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," _bytes "${_hex}")
   string(APPEND _arrays "const char kAsset${_index}[] = {${_bytes} 0};\n")
-  string(APPEND _entries "    {\"${_path}\", \"${_type}\", std::string_view(kAsset${_index}, ${_size})},\n")
+  string(APPEND _entries "    {\"${_path}\", \"${_type}; charset=utf-8\", std::string_view(kAsset${_index}, ${_size})},\n")
   math(EXPR _index "${_index} + 1")
 endforeach()
 file(WRITE "${OUTPUT}.tmp"
