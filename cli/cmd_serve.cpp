@@ -97,16 +97,16 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     monitor_options.stale_after = parse_duration(opt.stale, "--stale");
     if (monitor_options.stale_after.count() <= 0) throw wp::InvalidInput("--stale must be longer than 0");
 
-    const auto backend = ctx.open_backend();
-
     // SIGINT and SIGTERM go to one thread, which stops the server; blocked before any thread starts
-    // so that every thread inherits the mask.
+    // so that every thread (the backend's too) inherits the mask.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGUSR1);  // serve() ended by itself: wakes the signal thread
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    const auto backend = ctx.open_backend();
 
     dashboard::JobMonitor monitor(backend, monitor_options);
     dashboard::ApiOptions api_options;
