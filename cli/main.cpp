@@ -34,7 +34,7 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_create_table,
     wpcli::setup_sweep,
     wpcli::setup_failed,
-#if WP_CLI_DASHBOARD
+#if defined(WP_CLI_DASHBOARD) && WP_CLI_DASHBOARD  // set by CMakeLists.txt with WP_WITH_DASHBOARD
     wpcli::setup_serve,
 #endif
 #if WP_WITH_SQLITE

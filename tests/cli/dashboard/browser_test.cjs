@@ -106,7 +106,7 @@ async function main() {
     await page.setViewport({ width: 1280, height: 520 });
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('dialog', (d) => d.accept());  // the confirmation (and the reason prompt, with its default)
+    page.on('dialog', (d) => d.accept(d.defaultValue()));  // the confirmation, and the reason prompt with its default
     let navigations = 0;
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
 
