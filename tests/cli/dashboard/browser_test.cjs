@@ -29,7 +29,7 @@ const puppeteer = require(path.join(__dirname, '../../../tools/node_modules/pupp
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wp-browser-'));
 const db = `sqlite://${dir}/jobs.db`;
-const run = (...args) => execFileSync(cli, [...args, '-d', db], { encoding: 'utf8' });
+const run = (...args) => execFileSync(cli, [...args, '-d', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const status = (jobid) => JSON.parse(run('info', jobid));
 
 const HOSTILE_ID = '<img src=x onerror="window.__pwned=1">';
@@ -107,12 +107,9 @@ async function main() {
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     page.on('dialog', (d) => d.accept(d.defaultValue()));  // the confirmation, and the reason prompt with its default
-    let navigations = 0;
-    page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
 
     await page.goto(url);
     await page.waitForFunction(`(${rowOf})('tiles-z12') !== undefined`);
-    const loads = navigations;
 
     await check('actions are refused without the token', async () => {
       await page.evaluate(`(${rowOf})('tiles-z12').querySelector('button[data-action=fail]').click()`);
@@ -132,7 +129,6 @@ async function main() {
       const row = await page.evaluate(`(() => { const r = (${rowOf})('tiles-z12'); return { state: r.dataset.state, parts: r.querySelector('.parts').textContent, width: r.querySelector('.fill').style.width }; })()`);
       assert(row.state === 'complete' && row.parts === '4 / 4' && row.width === '100%', JSON.stringify(row));
       assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
-      assert(navigations === loads, 'the page navigated');
     });
 
     await check('hostile job ids and metadata are shown as text', async () => {
@@ -158,7 +154,7 @@ async function main() {
         document.getElementById('job-id').textContent === 'ingest-failed' && !document.getElementById('reason-box').hidden);
       const reason = await page.$eval('#reason', (r) => ({ text: r.textContent, children: r.children.length }));
       assert(reason.text === REASON && reason.children === 0, JSON.stringify(reason));
-      assert(navigations === loads, 'moving to a job reloaded the page');
+      assert(await page.evaluate(() => window.__sameDocument === true), 'moving to a job reloaded the page');
     });
 
     await check('the chart follows completions while a job page is open', async () => {
