@@ -162,9 +162,11 @@ async function main() {
       await page.waitForFunction(() => document.getElementById('chart').dataset.samples === '1' &&
         document.getElementById('job-id').textContent === 'reproject-2026');
       run('complete-part', 'reproject-2026', '--part', '4');
-      await page.waitForFunction(() => document.getElementById('chart').dataset.samples === '2');
-      const pending = await page.$eval('#pending-parts', (p) => p.textContent);
-      assert(pending === '5, 6, 7, 8, 9', `pending: ${pending}`);
+      // The chart gains a point, and the pending parts (read after it) lose part 4.
+      await page.waitForFunction(() => document.getElementById('chart').dataset.samples === '2' &&
+        document.getElementById('pending-parts').textContent === '5, 6, 7, 8, 9');
+      const bar = await page.$eval('#job-bar-row .bar', (b) => b.getAttribute('aria-valuenow'));
+      assert(bar === '50', `bar: ${bar}`);
     });
 
     await check('an action with the token, after confirmation, is done', async () => {
