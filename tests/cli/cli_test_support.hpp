@@ -173,6 +173,9 @@ inline std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
     commands.push_back("sweep");
+#if defined(WP_CLI_TEST_DASHBOARD) && WP_CLI_TEST_DASHBOARD  // tests/CMakeLists.txt, with WP_WITH_DASHBOARD
+    commands.push_back("serve");
+#endif
     return commands;
 }
 

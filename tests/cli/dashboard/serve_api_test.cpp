@@ -343,6 +343,15 @@ TEST_F(ServeApi, EventsTellThePageWhenAJobChanges) {
     EXPECT_EQ(complete["matching"], 2);
 }
 
+TEST(ServeUsage, HelpHasTheOptionsAndAnExample) {
+    const auto r = wp_test::run_cli({"serve", "--help"});
+    EXPECT_EQ(r.code, 0) << r;
+    for (const char* option : {"--listen", "--allow-actions", "--interval", "--stale", "--topic", "-d,--database"}) {
+        EXPECT_THAT(r.out, HasSubstr(option));
+    }
+    EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db"));
+}
+
 TEST(ServeUsage, BadListenAddressIsAUsageError) {
     auto result = wp_test::run_cli({"serve", "-d", "memory://", "--listen", "localhost"});
     EXPECT_EQ(result.code, 2) << result;
