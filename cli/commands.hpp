@@ -31,6 +31,7 @@ void setup_sweep(CLI::App& app, Context& ctx);
 void setup_failed(CLI::App& app, Context& ctx);
 // The container command of a watchbot worker in any language.
 void setup_worker(CLI::App& app, Context& ctx);
+void setup_serve(CLI::App& app, Context& ctx);  // the web dashboard (built with WP_WITH_DASHBOARD)
 // The local runner (a SQLite queue standing in for SNS/SQS and watchbot).
 void setup_run(CLI::App& app, Context& ctx);
 void setup_send(CLI::App& app, Context& ctx);

@@ -36,6 +36,9 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_failed,
     wpcli::setup_worker,
     wpcli::setup_resend,
+#if defined(WP_CLI_DASHBOARD) && WP_CLI_DASHBOARD  // set by CMakeLists.txt with WP_WITH_DASHBOARD
+    wpcli::setup_serve,
+#endif
 #if WP_WITH_SQLITE
     wpcli::setup_run,
     wpcli::setup_send,

@@ -6,6 +6,9 @@
 #                 belongs here: add its suite below.
 #   full_size     a test of size (a million-part job); the ordinary build runs it, the sanitized
 #                 builds leave it out (the same code runs there in smaller tests).
+#   browser       the dashboard's page in headless chromium (DashboardBrowser, labelled in
+#                 tests/CMakeLists.txt); the sanitized builds leave it out: the page's checks do not
+#                 depend on instrumenting serve, whose API tests (ServeApi) do run there.
 #   python        the Python package's pytest suite (ctest tests Python.*, labelled in
 #                 python/CMakeLists.txt); the sanitized builds leave it out (an uninstrumented
 #                 interpreter cannot load a sanitized extension module).
@@ -22,7 +25,8 @@ set(_wp_concurrency_suites
   CreateJob ResendParts SnsNotifierTest SnsFauxqsTest SnsFauxqsCreateJob SnsFaults   # create_job's publisher threads
   DynamoDbClient DynamoDbClientWire DynamoDbEndToEnd DynamoDbFaults DynamoDbAimedFaults
   RunCommandSignals CliWorkerRace CliWorkerRun   # signals from a helper thread; 25 worker processes; run's workers
-  )
+  ServeApi                                  # serve: HTTP threads, event streams and the job monitor's thread
+  DashboardMonitor)
 list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
 # The CLI's create and resend call their progress callback from the publisher threads; reduce-sent's
 # race runs processes at once.

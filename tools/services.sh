@@ -63,7 +63,7 @@ free_port() {
 start() {
     mkdir -p "$state"
     if [ ! -d "$here/node_modules/dynalite" ] || [ ! -d "$here/node_modules/fauxqs" ] || \
-       [ ! -d "$here/node_modules/@mapbox/watchbot-progress" ]; then
+       [ ! -d "$here/node_modules/@mapbox/watchbot-progress" ] || [ ! -d "$here/node_modules/puppeteer-core" ]; then
         log "installing the pinned npm test services (npm ci in tools/)"
         (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
     fi

@@ -93,7 +93,7 @@ def _build_module():
     configure = ['cmake', '-S', SOURCE_DIR, '-B', build,
                  '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=OFF', '-DCMAKE_POSITION_INDEPENDENT_CODE=ON',
                  '-DWP_BUILD_PYTHON=ON', '-DWP_BUILD_TESTS=OFF', '-DWP_BUILD_BENCH_TOOL=OFF',
-                 '-DWP_BUILD_EXAMPLES=OFF', '-DPython3_EXECUTABLE=' + sys.executable]
+                 '-DWP_BUILD_EXAMPLES=OFF', '-DWP_WITH_DASHBOARD=OFF', '-DPython3_EXECUTABLE=' + sys.executable]
     if not os.path.exists(os.path.join(build, 'CMakeCache.txt')) and shutil.which('ninja'):
         configure += ['-G', 'Ninja']
     if shutil.which('ccache'):

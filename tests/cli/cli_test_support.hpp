@@ -176,6 +176,8 @@ inline std::vector<std::string> all_commands() {
     commands.push_back("sweep");
 #if WP_CLI_TEST_QUEUE
     commands.push_back("dead-letters");
+#if defined(WP_CLI_TEST_DASHBOARD) && WP_CLI_TEST_DASHBOARD  // tests/CMakeLists.txt, with WP_WITH_DASHBOARD
+    commands.push_back("serve");
 #endif
     return commands;
 }

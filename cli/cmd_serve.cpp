@@ -1,0 +1,182 @@
+// serve: a live web dashboard of the jobs in a database — the page and its JSON API from this binary
+// (cli/dashboard/). Read-only unless --allow-actions, which prints a token every action must carry.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "commands.hpp"
+#include "dashboard/dashboard_api.hpp"
+#include "dashboard/dashboard_server.hpp"
+#include "dashboard/job_monitor.hpp"
+#include "duration.hpp"
+#include "output.hpp"
+#include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/version.hpp"
+
+namespace wp = watchbot_progress;
+
+namespace wpcli {
+
+namespace {
+
+struct ServeOptions {
+    std::string listen = "127.0.0.1:8080";
+    bool allow_actions = false;
+    double interval = 2.0;  // seconds between reads of the job list
+    std::string stale = "1h";
+    std::string topic;  // where sweep sends a lost reduce; empty: WorkTopic
+};
+
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+
+// "HOST:PORT" or "[IPv6]:PORT"; InvalidInput otherwise.
+ListenAddress parse_listen(const std::string& text) {
+    const auto bad = [&] {
+        return wp::InvalidInput("--listen must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:0 for any free port), not '" +
+                                text + "'");
+    };
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad();
+    std::string host = text.substr(0, colon);
+    if (host.front() == '[') {
+        if (host.size() < 3 || host.back() != ']') throw bad();
+        host = host.substr(1, host.size() - 2);
+    }
+    const std::string port_text = text.substr(colon + 1);
+    if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    const int port = std::stoi(port_text);
+    if (port > 65535) throw bad();
+    return {host, port};
+}
+
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// 32 random bytes from the kernel as hex.
+std::string new_token() {
+    unsigned char bytes[32];
+    std::size_t got = 0;
+    while (got < sizeof bytes) {
+        const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("cannot make the action token: the kernel's random source failed");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    static const char* digits = "0123456789abcdef";
+    std::string token;
+    for (unsigned char b : bytes) {
+        token += digits[b >> 4];
+        token += digits[b & 15];
+    }
+    return token;
+}
+
+std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
+
+void run_serve(const ServeOptions& opt, Context& ctx) {
+    const ListenAddress address = parse_listen(opt.listen);
+    if (!(opt.interval > 0.0) || !std::isfinite(opt.interval) || opt.interval > 3600.0) {
+        throw wp::InvalidInput("--interval must be a number of seconds above 0 and at most 3600");
+    }
+    dashboard::MonitorOptions monitor_options;
+    monitor_options.interval = std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(opt.interval * 1000)));
+    monitor_options.stale_after = parse_duration(opt.stale, "--stale");
+    if (monitor_options.stale_after.count() <= 0) throw wp::InvalidInput("--stale must be longer than 0");
+
+    // SIGINT and SIGTERM go to one thread, which stops the server; blocked before any thread starts
+    // so that every thread (the backend's too) inherits the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGUSR1);  // serve() ended by itself: wakes the signal thread
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    const auto backend = ctx.open_backend();
+
+    dashboard::JobMonitor monitor(backend, monitor_options);
+    dashboard::ApiOptions api_options;
+    api_options.allow_actions = opt.allow_actions;
+    if (opt.allow_actions) api_options.token = new_token();
+    api_options.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
+    api_options.version = wp::version();
+    dashboard::DashboardApi api(backend, monitor, api_options);
+    dashboard::DashboardServer server(api, monitor);
+    const int port = server.bind(address.host, address.port);
+    monitor.start();
+
+    const std::string url = "http://" + url_host(address.host) + ":" + std::to_string(port) + "/";
+    print_message("dashboard of " + backend->describe() + " on " + url);
+    if (is_loopback(address.host)) {
+        print_message("listening on " + address.host + " only: other machines cannot connect (--listen 0.0.0.0:" +
+                      std::to_string(port) + " to allow them)");
+    } else {
+        print_message("listening on " + address.host + ": other machines may connect, over plain HTTP");
+    }
+    if (opt.allow_actions) {
+        print_message("actions allowed (fail, sweep, delete) with the token " + api_options.token + ": open " + url +
+                      "#token=" + api_options.token);
+    } else {
+        print_message("read-only (--allow-actions to fail, sweep or delete jobs from the page)");
+    }
+
+    std::thread signal_thread([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        monitor.stop();
+        server.stop();
+    });
+    server.serve();
+    pthread_kill(signal_thread.native_handle(), SIGUSR1);
+    signal_thread.join();
+    monitor.stop();
+    print_message("stopped");
+}
+
+}  // namespace
+
+void setup_serve(CLI::App& app, Context& ctx) {
+    auto opt = std::make_shared<ServeOptions>();
+    auto* sub = app.add_subcommand("serve", "A live web dashboard of the jobs (page and JSON API)");
+    add_database_option(*sub, ctx);
+    sub->add_option("--listen", opt->listen, "Address and port to listen on (port 0: any free one)")
+        ->type_name("HOST:PORT")
+        ->capture_default_str();
+    sub->add_flag("--allow-actions", opt->allow_actions,
+                  "Allow failing, sweeping and deleting jobs from the page, with a token printed at start-up");
+    sub->add_option("--interval", opt->interval, "Seconds between two reads of the job list")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+    sub->add_option("--stale", opt->stale, "Running jobs with no progress for this long show as stale (e.g. 30m, 2h)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    sub->add_option("--topic", opt->topic, "Where the sweep action sends a lost reduce (default: WorkTopic)")
+        ->type_name("URI");
+    sub->footer(
+        "Serves a page (the jobs with their state, progress, rate and time to finish; one job's metadata,\n"
+        "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
+        "the JSON API behind it (docs/cli.md). Pages are updated by server-sent events, without reloading.\n"
+        "Listens on 127.0.0.1 unless --listen says otherwise. Read-only unless --allow-actions: then each\n"
+        "action (fail, sweep one job, delete) asks for confirmation in the page and every action request\n"
+        "must carry the token printed at start-up. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
+        "Examples:\n"
+        "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db\n"
+        "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions");
+    sub->callback([opt, &ctx] { run_serve(*opt, ctx); });
+}
+
+}  // namespace wpcli
