@@ -10,6 +10,7 @@ WP_DEBIAN_PACKAGES=(
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
     redis-server redis-tools ca-certificates
     python3-dev python3-venv pybind11-dev python3-pytest
+    help2man
 )
 
 # What scripts/install-python needs to build the Python package (python/): the library's build
@@ -19,6 +20,15 @@ WP_PYTHON_DEBIAN_PACKAGES=(
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev
     python3-dev python3-venv pybind11-dev
+)
+
+# What scripts/package-test needs: the build's packages, help2man (the man pages), dpkg-dev
+# (dpkg-shlibdeps computes the package's runtime dependencies), debootstrap (the fresh Debian 12 root).
+WP_PACKAGE_DEBIAN_PACKAGES=(
+    g++ cmake ninja-build pkg-config make ccache
+    nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+    libcli11-dev libpugixml-dev ca-certificates
+    help2man dpkg-dev debootstrap
 )
 
 # What scripts/fuzz adds: clang with libFuzzer and the sanitizer runtimes.
