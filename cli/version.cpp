@@ -1,6 +1,6 @@
 #include "version.hpp"
 
-#include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/built_in_support.hpp"
 #include "watchbot_progress/version.hpp"
 
 namespace wp = watchbot_progress;

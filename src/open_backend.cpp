@@ -1,4 +1,5 @@
 #include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/built_in_support.hpp"
 
 #include <cstdlib>
 #include <map>

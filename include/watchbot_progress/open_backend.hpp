@@ -13,7 +13,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/notifier.hpp"
@@ -31,18 +30,5 @@ std::shared_ptr<Notifier> open_notifier(std::string_view uri);
 // it is unset, empty or malformed.
 std::shared_ptr<Backend> default_backend();
 std::shared_ptr<Notifier> default_notifier();
-
-// What this build of the library opens (the optional parts are chosen when it is built:
-// WP_WITH_AWS, WP_WITH_REDIS, WP_WITH_SQLITE). Each list holds the names of the kinds open_backend /
-// open_notifier accept, in the order above: backends "dynamodb", "redis", "sqlite", "memory";
-// notifiers "sns", "local-queue" (sqlite://), "memory". `local_queue` says whether the local queue
-// (local_queue.hpp, the CLI's run and send) is built in. A kind that is absent gives ConfigError
-// from open_backend / open_notifier.
-struct BuiltInSupport {
-    std::vector<std::string> backends;
-    std::vector<std::string> notifiers;
-    bool local_queue = false;
-};
-BuiltInSupport built_in_support();
 
 }  // namespace watchbot_progress

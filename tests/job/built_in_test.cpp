@@ -12,6 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "watchbot_progress/built_in_support.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp = watchbot_progress;
