@@ -3,15 +3,17 @@
 # the Debian package's settings. Included from CMakeLists.txt after the targets are defined.
 
 # ---------------------------------------------------------------------------------------------
-# pkg-config: watchbot_progress.pc. The private requirements are what a static library needs.
+# pkg-config: watchbot_progress.pc. The private requirements are what a static library needs; a shared
+# one lists none (pkg-config would demand their -dev packages even for dynamic linking).
 set(WP_PC_REQUIRES_PRIVATE "")
-if(WP_WITH_REDIS)
+if(BUILD_SHARED_LIBS)
+elseif(WP_WITH_REDIS)
   list(APPEND WP_PC_REQUIRES_PRIVATE hiredis)
 endif()
-if(WP_WITH_AWS)
+if(WP_WITH_AWS AND NOT BUILD_SHARED_LIBS)
   list(APPEND WP_PC_REQUIRES_PRIVATE libcurl libcrypto libssl pugixml)
 endif()
-if(WP_WITH_SQLITE)
+if(WP_WITH_SQLITE AND NOT BUILD_SHARED_LIBS)
   list(APPEND WP_PC_REQUIRES_PRIVATE sqlite3)
 endif()
 list(JOIN WP_PC_REQUIRES_PRIVATE ", " WP_PC_REQUIRES_PRIVATE)

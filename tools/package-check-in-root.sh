@@ -19,8 +19,8 @@ watchbot-progress-cpp --version
 watchbot-progress-cpp --version | grep -qx 'local queue (run, send): yes'
 printf '{"n": 1}\n{"n": 2}\n' >parts.jsonl
 jobid=$(watchbot-progress-cpp create parts.jsonl -d sqlite:///tmp/check/jobs.db --topic sqlite:///tmp/check/queue.db)
-watchbot-progress-cpp complete-part "$jobid" 0 -d sqlite:///tmp/check/jobs.db >/dev/null
-watchbot-progress-cpp info "$jobid" -d sqlite:///tmp/check/jobs.db | grep -q '"remaining": 1' ||
+watchbot-progress-cpp complete-part "$jobid" -p 0 -d sqlite:///tmp/check/jobs.db >/dev/null
+watchbot-progress-cpp info "$jobid" -d sqlite:///tmp/check/jobs.db | grep -Eq '"remaining": ?1[,}]' ||
     { say "info did not show one remaining part"; exit 1; }
 say "the CLI created a job on SQLite and completed a part"
 
