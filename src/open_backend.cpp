@@ -1,4 +1,5 @@
 #include "watchbot_progress/open_backend.hpp"
+#include "watchbot_progress/built_in_support.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -144,6 +145,25 @@ std::shared_ptr<Notifier> default_notifier() {
     } catch (const InvalidInput& e) {
         throw ConfigError(std::string("the WorkTopic environment variable: ") + e.what());
     }
+}
+
+BuiltInSupport built_in_support() {
+    BuiltInSupport support;
+#if WP_WITH_AWS
+    support.backends.emplace_back("dynamodb");
+    support.notifiers.emplace_back("sns");
+#endif
+#if WP_WITH_REDIS
+    support.backends.emplace_back("redis");
+#endif
+#if WP_WITH_SQLITE
+    support.backends.emplace_back("sqlite");
+    support.notifiers.emplace_back("local-queue");
+    support.local_queue = true;
+#endif
+    support.backends.emplace_back("memory");
+    support.notifiers.emplace_back("memory");
+    return support;
 }
 
 }  // namespace watchbot_progress

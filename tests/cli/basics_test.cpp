@@ -7,11 +7,22 @@ namespace {
 
 using namespace wp_cli_test;
 
-TEST(CliBasics, VersionPrintsTheLibraryVersion) {
+TEST(CliBasics, VersionPrintsTheLibraryVersionAndWhatIsBuiltIn) {
     const auto r = run_cli({"--version"});
     EXPECT_EQ(r.code, 0) << r;
-    EXPECT_EQ(r.out, std::string("watchbot-progress-cpp ") + wp::version() + "\n");
     EXPECT_EQ(r.err, "");
+    // This build's parts, spelled out from the build configuration rather than from the function
+    // the CLI prints, so that a list that forgets a part fails here.
+    std::string backends, notifiers;
+    if (WP_WITH_AWS) backends += "dynamodb ", notifiers += "sns ";
+    if (WP_WITH_REDIS) backends += "redis ";
+    if (WP_WITH_SQLITE) backends += "sqlite ", notifiers += "local-queue ";
+    backends += "memory", notifiers += "memory";
+    EXPECT_EQ(r.out, std::string("watchbot-progress-cpp ") + wp::version() + "\n" +
+                         "backends: " + backends + "\n" +
+                         "notifiers: " + notifiers + "\n" +
+                         "local queue (run, send): " + (WP_WITH_SQLITE ? "yes" : "no (built without WP_WITH_SQLITE)") +
+                         "\n");
 }
 
 TEST(CliBasics, HelpListsEveryCommandAndTheExitCodeTable) {
