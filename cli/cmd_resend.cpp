@@ -41,7 +41,7 @@ void run_resend(const ResendCommandOptions& opt, Context& ctx) {
                                       : opt.format == "lines" ? PartReader::Format::kLines
                                                               : PartReader::Format::kAuto;
     wp::ResendOptions options;
-    options.which = opt.pending ? wp::ResendOptions::Which::pending : wp::ResendOptions::Which::failed;
+    options.which = opt.pending ? wp::ResendOptions::Which::kPending : wp::ResendOptions::Which::kFailed;
     options.notifier = ctx.open_notifier(opt.topic);
     options.backend = ctx.open_backend();
     options.workers = opt.workers;

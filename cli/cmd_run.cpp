@@ -71,20 +71,20 @@ void setup_run(CLI::App& app, Context& ctx) {
         "The workers' database, passed to them as ProgressTable. Default: the ProgressTable environment variable");
     sub->add_option("--concurrency", opt->concurrency, "Workers running at once")
         ->check(integer_in_range("a number of workers, 1 to 1024"))
-        ->check(CLI::Range(1, 1024))
+        ->check(CLI::Range(1, 1024).description(""))
         ->capture_default_str()
         ->type_name("N");
     sub->add_option("--max-attempts", opt->max_attempts, "Attempts before a failing message goes to the dead letters")
         ->check(integer_in_range("a number of attempts, 1 to 1000"))
-        ->check(CLI::Range(1, 1000))
+        ->check(CLI::Range(1, 1000).description(""))
         ->capture_default_str()
         ->type_name("N");
     sub->add_option("--timeout", opt->timeout_s, "Kill a worker running longer than this many seconds (0: never)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
+        ->check(CLI::NonNegativeNumber.description(""))->capture_default_str()->type_name("SECONDS");
     sub->add_option("--backoff", opt->backoff_s, "Seconds before the first retry of a failed message; doubles each attempt")
-        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
+        ->check(CLI::NonNegativeNumber.description(""))->capture_default_str()->type_name("SECONDS");
     sub->add_option("--max-backoff", opt->max_backoff_s, "Longest retry delay, in seconds")
-        ->check(CLI::NonNegativeNumber)->capture_default_str()->type_name("SECONDS");
+        ->check(CLI::NonNegativeNumber.description(""))->capture_default_str()->type_name("SECONDS");
     sub->add_flag("--follow", opt->follow, "Keep polling when the queue is drained (stop with Ctrl-C)");
     sub->add_flag("-q,--quiet", opt->quiet, "No progress or summary line on stderr");
     sub->add_option("command", opt->command, "The worker and its arguments, after --")->required()->expected(-1);

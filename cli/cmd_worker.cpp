@@ -5,6 +5,8 @@
 // is. This file reads the options and turns outcomes into exit codes; the exit codes watchbot
 // reads (0 done, 3 reject, 4 no-op, other: retry) decide what happens to the message, so errors of
 // the database or topic become kExitWorkerRetry here rather than main()'s 3 and 4.
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -28,7 +30,7 @@ namespace {
 
 struct WorkerOptions {
     std::string topic;
-    std::vector<int> fail_job_on_exit;
+    std::string fail_job_on_exit;   // comma-separated exit codes; empty: none
     std::string failure_tolerance;  // empty: none
     int max_receive_count = 10;
     std::string reduce_lease = "5m";
@@ -37,6 +39,27 @@ struct WorkerOptions {
 
 // The variable's value; nullptr when it is unset.
 const char* env_value(const char* name) { return std::getenv(name); }
+
+// --fail-job-on-exit: exit codes 1 to 255, comma-separated ("3,4"); empty: none. Throws InvalidInput
+// naming the option and the bad code. (One string rather than CLI11's list option, which would take
+// the `--` that ends worker's options as a value when the option comes right before it.)
+std::vector<int> parse_exit_codes(const std::string& text) {
+    std::vector<int> codes;
+    std::size_t start = 0;
+    while (start <= text.size() && !text.empty()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        int code = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || code < 1 || code > 255) {
+            throw wp::InvalidInput("--fail-job-on-exit '" + text.substr(0, 60) + "': '" + item.substr(0, 20) +
+                                   "' is not an exit code from 1 to 255 (expected e.g. 3 or 3,4)");
+        }
+        codes.push_back(code);
+        start = comma + 1;
+    }
+    return codes;
+}
 
 // --failure-tolerance: a number of parts (3) or a fraction of them (0.05 or 5%).
 wp::FailureTolerance parse_failure_tolerance(const std::string& text, int max_receive_count) {
@@ -84,7 +107,7 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
                                         " (the message was left alone; nothing was written)");
     }
     wp::CommandPartOptions options;
-    options.fail_job_on_exit = opt.fail_job_on_exit;
+    options.fail_job_on_exit = parse_exit_codes(opt.fail_job_on_exit);
     options.part.reduce_lease = parse_duration(opt.reduce_lease, "--reduce-lease");
     if (!opt.failure_tolerance.empty()) {
         options.part.failure_tolerance = parse_failure_tolerance(opt.failure_tolerance, opt.max_receive_count);
@@ -109,23 +132,23 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
     const wp::CommandResult& command = result.command;
     if (!command.start_error.empty()) print_error(command.start_error);
     switch (result.outcome) {
-        case Outcome::completed:
+        case Outcome::kCompleted:
             ctx.exit_code = kExitOk;
             return;
-        case Outcome::job_already_failed:
+        case Outcome::kJobAlreadyFailed:
             throw ExitError(kExitWorkerReject, part_name + " not run: the job failed (" + result.failure_reason +
                                                    "); the message is rejected");
-        case Outcome::job_failed:
+        case Outcome::kJobFailed:
             throw ExitError(kExitWorkerReject, part_name + ": the command exited with code " +
                                                    std::to_string(command.exit_code) +
                                                    " (--fail-job-on-exit): the job is marked failed");
-        case Outcome::job_failed_unrecorded:
+        case Outcome::kJobFailedUnrecorded:
             throw ExitError(kExitWorkerRetry, part_name + ": the command exited with code " +
                                                   std::to_string(command.exit_code) +
                                                   " (--fail-job-on-exit) but the job could not be marked failed: "
                                                   "retry the message");
-        case Outcome::command_failed:
-        case Outcome::interrupted:
+        case Outcome::kCommandFailed:
+        case Outcome::kInterrupted:
             ctx.exit_code = command.exit_code;  // the command's own code (128+N for signal N): watchbot decides
             return;
     }
@@ -165,10 +188,18 @@ void setup_worker(CLI::App& app, Context& ctx) {
                     "Default: the WorkTopic environment variable")
         ->type_name("URI");
     sub->add_option("--fail-job-on-exit", opt->fail_job_on_exit,
-                    "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4)")
-        ->delimiter(',')
+                    "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4), each 1 to 255")
         ->type_name("CODES")
-        ->check(CLI::Range(1, 255));
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                try {
+                    parse_exit_codes(text);
+                } catch (const wp::InvalidInput& e) {
+                    return e.what();
+                }
+                return {};
+            },
+            ""));
     sub->add_option("--failure-tolerance", opt->failure_tolerance,
                     "Record parts that fail on their last delivery (ApproximateReceiveCount reaching "
                     "--max-receive-count) and fail the job only when more than this many did: a number of parts "
@@ -177,7 +208,7 @@ void setup_worker(CLI::App& app, Context& ctx) {
         ->type_name("N|FRACTION");
     sub->add_option("--max-receive-count", opt->max_receive_count,
                     "The queue's dead-letter threshold (watchbot's maxReceiveCount), for --failure-tolerance")
-        ->check(CLI::Range(1, 1000))
+        ->check(CLI::Range(1, 1000).description(""))
         ->capture_default_str();
     sub->add_option("--reduce-lease", opt->reduce_lease,
                     "How long a reduce claim may stay unconfirmed before a delivery of the job's parts takes it "

@@ -145,7 +145,7 @@ ApiResponse DashboardApi::job(const Params& params) const {
     for (const auto& j : snap->jobs) {
         if (j.status.jobid != jobid) continue;
         summary.rate = j.rate;
-        if (summary.state == JobState::running && j.state == JobState::stale) summary.state = JobState::stale;
+        if (summary.state == JobState::kRunning && j.state == JobState::kStale) summary.state = JobState::kStale;
         break;
     }
     const auto failed = backend_->list_failed_parts(jobid);

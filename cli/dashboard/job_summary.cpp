@@ -6,26 +6,26 @@ namespace wpcli::dashboard {
 
 const char* state_name(JobState state) {
     switch (state) {
-        case JobState::running: return "running";
-        case JobState::complete: return "complete";
-        case JobState::failed: return "failed";
-        case JobState::stale: return "stale";
+        case JobState::kRunning: return "running";
+        case JobState::kComplete: return "complete";
+        case JobState::kFailed: return "failed";
+        case JobState::kStale: return "stale";
     }
     return "running";
 }
 
 std::optional<JobState> parse_state(const std::string& name) {
-    for (const JobState s : {JobState::running, JobState::complete, JobState::failed, JobState::stale}) {
+    for (const JobState s : {JobState::kRunning, JobState::kComplete, JobState::kFailed, JobState::kStale}) {
         if (name == state_name(s)) return s;
     }
     return std::nullopt;
 }
 
 JobState classify(const watchbot_progress::JobStatus& status, std::int64_t now_ms, std::int64_t stale_after_ms) {
-    if (status.failed) return JobState::failed;
-    if (status.complete()) return JobState::complete;
-    if (status.updated_at_ms && now_ms - *status.updated_at_ms >= stale_after_ms) return JobState::stale;
-    return JobState::running;
+    if (status.failed) return JobState::kFailed;
+    if (status.complete()) return JobState::kComplete;
+    if (status.updated_at_ms && now_ms - *status.updated_at_ms >= stale_after_ms) return JobState::kStale;
+    return JobState::kRunning;
 }
 
 nlohmann::json summary_json(const JobSummary& summary, std::int64_t now_ms, bool with_metadata) {
@@ -46,7 +46,7 @@ nlohmann::json summary_json(const JobSummary& summary, std::int64_t now_ms, bool
     if (s.failed) j["reason"] = s.reason.value_or("");
     if (summary.rate && std::isfinite(*summary.rate)) {
         j["rate"] = *summary.rate;
-        const bool moving = summary.state == JobState::running || summary.state == JobState::stale;
+        const bool moving = summary.state == JobState::kRunning || summary.state == JobState::kStale;
         if (moving && *summary.rate > 0.0) j["etaSeconds"] = static_cast<double>(s.remaining) / *summary.rate;
     }
     if (s.updated_at_ms) {

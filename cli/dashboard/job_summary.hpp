@@ -12,7 +12,7 @@
 
 namespace wpcli::dashboard {
 
-enum class JobState { running, complete, failed, stale };
+enum class JobState { kRunning, kComplete, kFailed, kStale };
 
 // "running", "complete", "failed", "stale".
 const char* state_name(JobState state);
@@ -27,7 +27,7 @@ JobState classify(const watchbot_progress::JobStatus& status, std::int64_t now_m
 
 struct JobSummary {
     watchbot_progress::JobStatus status;
-    JobState state = JobState::running;
+    JobState state = JobState::kRunning;
     std::optional<double> rate;  // parts per second over the recent window; nullopt: not measured yet
 };
 

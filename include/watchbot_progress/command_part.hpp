@@ -7,7 +7,7 @@
 //
 // The steps are Part's (part.hpp), through its begin(), succeed() and fail():
 //   1. When fail_job_on_exit or part.failure_tolerance is set: a job that already failed is not
-//      worked (outcome job_already_failed; the command does not run).
+//      worked (outcome kJobAlreadyFailed; the command does not run).
 //   2. The command runs (run_command, command.hpp) with WATCHBOT_PROGRESS_JOBID and
 //      WATCHBOT_PROGRESS_PARTID in its environment and the map message's JSON (the part's fields
 //      plus jobid, partid and metadata) and a line break on its stdin.
@@ -43,17 +43,17 @@ struct CommandPartOptions {
 
 struct CommandPartResult {
     enum class Outcome {
-        completed,           // exit 0: the part is complete (and the reduce sent if this delivery won it)
-        job_failed,          // an exit code of fail_job_on_exit: the job is marked failed
-        job_failed_unrecorded,  // the same, but marking the job failed did not succeed (see stderr): retry
-        job_already_failed,  // the job had failed before: the command did not run (failure_reason)
-        command_failed,      // any other failure of the command: watchbot should retry the message
-        interrupted,         // stopped by a signal forwarded to it (command.forwarded_signal)
+        kCompleted,            // exit 0: the part is complete (and the reduce sent if this delivery won it)
+        kJobFailed,            // an exit code of fail_job_on_exit: the job is marked failed
+        kJobFailedUnrecorded,  // the same, but marking the job failed did not succeed (see stderr): retry
+        kJobAlreadyFailed,     // the job had failed before: the command did not run (failure_reason)
+        kCommandFailed,        // any other failure of the command: watchbot should retry the message
+        kInterrupted,          // stopped by a signal forwarded to it (command.forwarded_signal)
     };
-    Outcome outcome = Outcome::completed;
-    // How the command ended; default (never run) for job_already_failed.
+    Outcome outcome = Outcome::kCompleted;
+    // How the command ended; default (never run) for kJobAlreadyFailed.
     CommandResult command;
-    // job_already_failed: the job's failure reason.
+    // kJobAlreadyFailed: the job's failure reason.
     std::string failure_reason;
 };
 

@@ -18,10 +18,10 @@ namespace watchbot_progress {
 struct ResendOptions {
     // Which parts' messages go out again.
     enum class Which {
-        pending,  // every part not yet complete (list_pending_parts)
-        failed,   // the parts recorded failed for good (list_failed_parts, PartOptions::failure_tolerance)
+        kPending,  // every part not yet complete (list_pending_parts)
+        kFailed,   // the parts recorded failed for good (list_failed_parts, PartOptions::failure_tolerance)
     };
-    Which which = Which::pending;
+    Which which = Which::kPending;
     // The job's backend. Null: default_backend() (the `ProgressTable` env var).
     std::shared_ptr<Backend> backend;
     // Where the map messages go. Null: default_notifier() (the `WorkTopic` env var).

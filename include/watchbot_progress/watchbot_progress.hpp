@@ -3,6 +3,9 @@
 
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/command.hpp"
+#include "watchbot_progress/command_part.hpp"
+#include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/forwarding.hpp"
 #include "watchbot_progress/job.hpp"

@@ -56,7 +56,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     try {
         part.begin();
     } catch (const JobFailed& e) {
-        result.outcome = CommandPartResult::Outcome::job_already_failed;
+        result.outcome = CommandPartResult::Outcome::kJobAlreadyFailed;
         result.failure_reason = e.reason();
         return result;
     }
@@ -72,12 +72,12 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
 
     if (r.succeeded()) {
         part.succeed();
-        result.outcome = CommandPartResult::Outcome::completed;
+        result.outcome = CommandPartResult::Outcome::kCompleted;
         return result;
     }
     if (r.forwarded_signal != 0) {
         // Stopped from outside (ECS stops the task): not the part's failure.
-        result.outcome = CommandPartResult::Outcome::interrupted;
+        result.outcome = CommandPartResult::Outcome::kInterrupted;
         return result;
     }
     const bool fails_job = r.start_error.empty() && r.signal == 0 &&
@@ -85,7 +85,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
                                      r.exit_code) != options.fail_job_on_exit.end();
     if (!fails_job) {
         part.fail(std::make_exception_ptr(CommandFailed(describe_failure(r))));
-        result.outcome = CommandPartResult::Outcome::command_failed;
+        result.outcome = CommandPartResult::Outcome::kCommandFailed;
         return result;
     }
     part.fail(std::make_exception_ptr(CommandFailsJob(describe_failure(r))));
@@ -97,8 +97,8 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     } catch (const std::exception&) {
         recorded = false;
     }
-    result.outcome = recorded ? CommandPartResult::Outcome::job_failed
-                              : CommandPartResult::Outcome::job_failed_unrecorded;
+    result.outcome = recorded ? CommandPartResult::Outcome::kJobFailed
+                              : CommandPartResult::Outcome::kJobFailedUnrecorded;
     return result;
 }
 

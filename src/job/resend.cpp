@@ -35,7 +35,7 @@ std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, co
 
     const JobStatus status = backend->status(jobid);
     if (status.failed) throw JobFailed(jobid, status.reason.value_or(""));
-    std::vector<PartId> selected = options.which == ResendOptions::Which::pending ? backend->list_pending_parts(jobid)
+    std::vector<PartId> selected = options.which == ResendOptions::Which::kPending ? backend->list_pending_parts(jobid)
                                                                                  : backend->list_failed_parts(jobid);
     std::sort(selected.begin(), selected.end());
     selected.erase(std::unique(selected.begin(), selected.end()), selected.end());

@@ -110,8 +110,12 @@ TEST(CliWorker, NoSubjectOrNoCommandIsAUsageError) {
     o.env = {{"Subject", "map"}};
     r = run_cli({"worker"}, o);
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
-    r = run_cli({"worker", "--fail-job-on-exit", "0", "--", "/bin/true"}, o);
-    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    for (const char* codes : {"0", "256", "3,", ",3", "3,x", "-1", "3 4"}) {
+        r = run_cli({"worker", "--fail-job-on-exit", codes, "--", "/bin/true"}, o);
+        EXPECT_EQ(r.code, wpcli::kExitUsage) << codes << ": " << r;
+        EXPECT_THAT(r.err, HasSubstr("--fail-job-on-exit")) << codes;
+        EXPECT_THAT(r.err, HasSubstr("from 1 to 255")) << codes;
+    }
     r = run_cli({"worker", "--failure-tolerance", "lots", "--", "/bin/true"}, o);
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
 }

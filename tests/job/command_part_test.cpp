@@ -68,7 +68,7 @@ TEST_F(CommandPart, ExitZeroCompletesThePartAndTheLastDeliverySendsOneReduce) {
     for (int delivery = 0; delivery < 3; ++delivery) {  // every part three times: still one reduce
         for (wp::PartId partid : {2, 0, 1}) {
             const auto r = wp::run_part_command(message(partid), command(save), options());
-            EXPECT_EQ(r.outcome, Outcome::completed);
+            EXPECT_EQ(r.outcome, Outcome::kCompleted);
             EXPECT_EQ(r.command.exit_code, 0);
         }
     }
@@ -85,7 +85,7 @@ TEST_F(CommandPart, ExitZeroCompletesThePartAndTheLastDeliverySendsOneReduce) {
 TEST_F(CommandPart, AFailJobExitCodeFailsTheJobAndLaterDeliveriesDoNotRun) {
     const auto r = wp::run_part_command(
         message(1), command("echo 'opening tile b' >&2; echo 'tile b is corrupt' >&2; exit 4"), options({3, 4}));
-    EXPECT_EQ(r.outcome, Outcome::job_failed);
+    EXPECT_EQ(r.outcome, Outcome::kJobFailed);
     EXPECT_EQ(r.command.exit_code, 4);
     const auto status = backend->status(jobid);
     ASSERT_TRUE(status.failed);
@@ -96,7 +96,7 @@ TEST_F(CommandPart, AFailJobExitCodeFailsTheJobAndLaterDeliveriesDoNotRun) {
     EXPECT_EQ(status.remaining, 3);
 
     const auto later = wp::run_part_command(message(0), command("exit 0"), options({3, 4}));
-    EXPECT_EQ(later.outcome, Outcome::job_already_failed);
+    EXPECT_EQ(later.outcome, Outcome::kJobAlreadyFailed);
     EXPECT_EQ(later.failure_reason, reason);
     EXPECT_FALSE(ran(0));
     EXPECT_EQ(backend->status(jobid).remaining, 3);
@@ -115,7 +115,7 @@ TEST_F(CommandPart, TheFailureReasonQuotesABoundedTail) {
 
 TEST_F(CommandPart, OtherExitCodesChangeNothing) {
     const auto r = wp::run_part_command(message(0), command("exit 5"), options({3}));
-    EXPECT_EQ(r.outcome, Outcome::command_failed);
+    EXPECT_EQ(r.outcome, Outcome::kCommandFailed);
     EXPECT_EQ(r.command.exit_code, 5);
     const auto status = backend->status(jobid);
     EXPECT_FALSE(status.failed);
@@ -123,7 +123,7 @@ TEST_F(CommandPart, OtherExitCodesChangeNothing) {
     EXPECT_TRUE(ran(0));
 
     const auto missing = wp::run_part_command(message(0), {"wp-no-such-command-" + wp::new_jobid()}, options({127}));
-    EXPECT_EQ(missing.outcome, Outcome::command_failed);  // a command that cannot start never fails the job
+    EXPECT_EQ(missing.outcome, Outcome::kCommandFailed);  // a command that cannot start never fails the job
     EXPECT_EQ(missing.command.exit_code, 127);
     EXPECT_FALSE(backend->status(jobid).failed);
 }
@@ -131,12 +131,12 @@ TEST_F(CommandPart, OtherExitCodesChangeNothing) {
 TEST_F(CommandPart, FailureToleranceCountsAFailureOnTheLastDelivery) {
     auto o = options();
     o.part.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 1, .max_receive_count = 3, .receive_count = 2};
-    EXPECT_EQ(wp::run_part_command(message(0), command("exit 1"), o).outcome, Outcome::command_failed);
+    EXPECT_EQ(wp::run_part_command(message(0), command("exit 1"), o).outcome, Outcome::kCommandFailed);
     EXPECT_TRUE(backend->list_failed_parts(jobid).empty());  // watchbot delivers it again
 
     o.part.failure_tolerance->receive_count = 3;  // the last delivery
     EXPECT_EQ(wp::run_part_command(message(0), command("echo 'gave up' >&2; exit 1"), o).outcome,
-              Outcome::command_failed);
+              Outcome::kCommandFailed);
     EXPECT_EQ(backend->list_failed_parts(jobid), std::vector<wp::PartId>{0});
     EXPECT_FALSE(backend->status(jobid).failed);  // one tolerated
 

@@ -52,7 +52,7 @@ struct Job {
         created = notifier->messages();
         notifier->clear();
     }
-    wp::ResendOptions options(wp::ResendOptions::Which which = wp::ResendOptions::Which::pending) const {
+    wp::ResendOptions options(wp::ResendOptions::Which which = wp::ResendOptions::Which::kPending) const {
         wp::ResendOptions o;
         o.which = which;
         o.backend = backend;
@@ -84,7 +84,7 @@ TEST(ResendParts, SendsTheFailedParts) {
     job.backend->record_failed_part(job.jobid, 4);
     job.backend->record_failed_part(job.jobid, 1);
     VectorSource source(make_parts(6));
-    EXPECT_EQ(wp::resend_parts(job.jobid, source, job.options(wp::ResendOptions::Which::failed)),
+    EXPECT_EQ(wp::resend_parts(job.jobid, source, job.options(wp::ResendOptions::Which::kFailed)),
               (std::vector<wp::PartId>{1, 4}));
     const auto sent = job.notifier->messages();
     ASSERT_EQ(sent.size(), 2u);
@@ -156,7 +156,7 @@ TEST(ResendParts, NothingToSendSendsNothing) {
     for (int p = 0; p < 3; ++p) job.backend->complete_part(job.jobid, p);
     VectorSource source(make_parts(3));
     EXPECT_TRUE(wp::resend_parts(job.jobid, source, job.options()).empty());
-    EXPECT_TRUE(wp::resend_parts(job.jobid, source, job.options(wp::ResendOptions::Which::failed)).empty());
+    EXPECT_TRUE(wp::resend_parts(job.jobid, source, job.options(wp::ResendOptions::Which::kFailed)).empty());
     EXPECT_TRUE(job.notifier->messages().empty());
 }
 

@@ -59,17 +59,17 @@ wp::JobStatus status_of(std::int64_t total, std::int64_t remaining, bool failed 
 }
 
 TEST(DashboardSummary, StatesFromTheStatus) {
-    EXPECT_EQ(classify(status_of(4, 0), 0, 1000), JobState::complete);
-    EXPECT_EQ(classify(status_of(4, 0, true), 0, 1000), JobState::failed);
-    EXPECT_EQ(classify(status_of(4, 2, false, 10'000), 10'999, 1000), JobState::running);
-    EXPECT_EQ(classify(status_of(4, 2, false, 10'000), 11'000, 1000), JobState::stale);
-    EXPECT_EQ(classify(status_of(4, 2), 1'000'000, 1000), JobState::running) << "no change time: never stale";
-    EXPECT_EQ(parse_state("stale"), JobState::stale);
+    EXPECT_EQ(classify(status_of(4, 0), 0, 1000), JobState::kComplete);
+    EXPECT_EQ(classify(status_of(4, 0, true), 0, 1000), JobState::kFailed);
+    EXPECT_EQ(classify(status_of(4, 2, false, 10'000), 10'999, 1000), JobState::kRunning);
+    EXPECT_EQ(classify(status_of(4, 2, false, 10'000), 11'000, 1000), JobState::kStale);
+    EXPECT_EQ(classify(status_of(4, 2), 1'000'000, 1000), JobState::kRunning) << "no change time: never stale";
+    EXPECT_EQ(parse_state("stale"), JobState::kStale);
     EXPECT_FALSE(parse_state("Stale"));
 }
 
 TEST(DashboardSummary, JsonHasRateEtaAndReason) {
-    JobSummary running{status_of(100, 40, false, 5'000), JobState::running, 2.0};
+    JobSummary running{status_of(100, 40, false, 5'000), JobState::kRunning, 2.0};
     const auto j = summary_json(running, 8'000, false);
     EXPECT_EQ(j["done"], 60);
     EXPECT_EQ(j["state"], "running");
@@ -79,14 +79,14 @@ TEST(DashboardSummary, JsonHasRateEtaAndReason) {
     EXPECT_FALSE(j.contains("metadata"));
     EXPECT_FALSE(j.contains("reason"));
 
-    JobSummary failed{status_of(100, 40, true), JobState::failed, 2.0};
+    JobSummary failed{status_of(100, 40, true), JobState::kFailed, 2.0};
     const auto f = summary_json(failed, 8'000, true);
     EXPECT_EQ(f["reason"], "boom");
     EXPECT_TRUE(f["etaSeconds"].is_null()) << "a failed job does not finish";
     EXPECT_TRUE(f["lastChangeMs"].is_null());
     EXPECT_TRUE(f["metadata"].is_object());
 
-    JobSummary unmeasured{status_of(100, 40), JobState::running, std::nullopt};
+    JobSummary unmeasured{status_of(100, 40), JobState::kRunning, std::nullopt};
     EXPECT_TRUE(summary_json(unmeasured, 0, false)["rate"].is_null());
 }
 
