@@ -102,7 +102,7 @@ TEST(DynamoDbOtherTools, AJobThisLibraryReducedCarriesThePythonToolsMark) {
         ASSERT_EQ(notifier->messages("reduce").size(), 1u);
         EXPECT_TRUE(wp_test::other_tools::python_dynamodb_sees_reduce_sent(*client, jobid))
             << "a Python worker's late delivery would send a second reduce";
-        EXPECT_EQ(backend->metadata(jobid), json({{"bucket", "out"}}));
+        EXPECT_EQ(backend->status(jobid).metadata, json({{"bucket", "out"}}));
         EXPECT_EQ(json::parse(notifier->messages("reduce")[0].body)["metadata"], json({{"bucket", "out"}}));
         EXPECT_TRUE(backend->delete_job(jobid));
     }
@@ -119,7 +119,7 @@ TEST(DynamoDbOtherTools, AJobThePythonToolCreatedWithoutMetadataGetsTheMarkWhenR
     wp::Part(jobid, 0, {.backend = backend, .notifier = notifier}).run([] {});
     ASSERT_EQ(notifier->messages("reduce").size(), 1u);
     EXPECT_TRUE(wp_test::other_tools::python_dynamodb_sees_reduce_sent(*client, jobid));
-    EXPECT_EQ(backend->metadata(jobid), json::object());
+    EXPECT_EQ(backend->status(jobid).metadata, json::object());
     EXPECT_TRUE(backend->delete_job(jobid));
 }
 
@@ -139,7 +139,7 @@ TEST(DynamoDbOtherTools, OverwritingAJobThePythonToolReducedStartsItsReduceAfres
     wp::create_job({json::object()}, {.backend = backend, .notifier = notifier, .jobid = jobid, .overwrite = true});
     EXPECT_FALSE(backend->status(jobid).reduce_sent);
     EXPECT_FALSE(python_dynamodb_sees_reduce_sent(*client, jobid));
-    EXPECT_EQ(backend->metadata(jobid), json({{"bucket", "out"}}));
+    EXPECT_EQ(backend->status(jobid).metadata, json({{"bucket", "out"}}));
     wp::Part(jobid, 0, {.backend = backend, .notifier = notifier}).run([] {});
     EXPECT_EQ(notifier->messages("reduce").size(), 1u);
     EXPECT_TRUE(backend->delete_job(jobid));
