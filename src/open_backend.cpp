@@ -34,7 +34,7 @@ constexpr const char* kNotifierForms =
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-[[noreturn]] void not_built(std::string_view what, std::string_view option) {
+[[noreturn, maybe_unused]] void not_built(std::string_view what, std::string_view option) {
     throw ConfigError(std::string(what) + " support is not built into this library: rebuild with -D" + std::string(option) + "=ON");
 }
 

@@ -16,6 +16,7 @@ job ended as expected without errors, 1 otherwise.
 
 import argparse
 import json
+import os
 import random
 import resource
 import sys
@@ -151,6 +152,10 @@ def main(argv=None):
     out = {
         'backend': backend.describe(),
         'topic': counter.notifier.describe(),
+        # The layout new DynamoDB jobs get (the Python API takes it from the environment only); None for
+        # other backends, as in the C++ bench's output.
+        'dynamodb_layout': (os.environ.get('WATCHBOT_PROGRESS_DYNAMODB_LAYOUT') or 'sharded')
+        if backend.describe().startswith('dynamodb') else None,
         'parts': args.parts,
         'input': args.input,
         'workers': args.workers,

@@ -49,7 +49,7 @@ def test_a_job_created_by_the_cli_worked_from_python(side, tmp_path):
     jobid = unique('cli')
     parts = tmp_path / 'parts.jsonl'
     parts.write_text(''.join(json.dumps({'tile': i}) + '\n' for i in range(4)))
-    queue = 'memory://' + unique('cli-topic')
+    queue = 'sqlite://' + str(tmp_path / 'queue.db')  # a local queue: the CLI refuses memory:// beside a lasting database
     run_cli('create', str(parts), '--jobid', jobid, '--metadata', '{"origin": "cli"}', '--topic', queue,
             '-d', database)
 

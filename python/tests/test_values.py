@@ -100,7 +100,7 @@ def test_exception_classes_keep_the_python_tools_bases():
 def test_unknown_uri_and_missing_topic():
     with pytest.raises(errors.InvalidInput) as e:
         NativeProgress('mysql://db')
-    assert 'redis://' in str(e.value)
+    assert 'redis[s]://' in str(e.value)
     p = NativeProgress('memory://' + unique('no-topic'))
     assert p.topic is None
     jobid = unique('job')

@@ -131,7 +131,7 @@ TEST(CliBasics, BadDatabaseValueSaysWhichFormsAreAccepted) {
         expect_one_line(r.err);
         EXPECT_THAT(r.err, HasSubstr("--database"));
         EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb:REGION:ACCOUNT:table/NAME"));
-        EXPECT_THAT(r.err, HasSubstr("redis://"));
+        EXPECT_THAT(r.err, HasSubstr("redis[s]://"));
         EXPECT_THAT(r.err, HasSubstr("sqlite://"));
     }
 }

@@ -174,8 +174,12 @@ inline std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
     commands.push_back("sweep");
+    commands.push_back("worker");
 #if WP_CLI_TEST_QUEUE
+    commands.push_back("run");
+    commands.push_back("send");
     commands.push_back("dead-letters");
+#endif
 #if defined(WP_CLI_TEST_DASHBOARD) && WP_CLI_TEST_DASHBOARD  // tests/CMakeLists.txt, with WP_WITH_DASHBOARD
     commands.push_back("serve");
 #endif

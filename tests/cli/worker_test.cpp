@@ -255,11 +255,13 @@ TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
     env["Subject"] = "map";
     env["Message"] = map_body(jobid, 0, metadata);
     env["ApproximateReceiveCount"] = "1";
-    // The command says it is ready on stderr, then waits; its trap proves the signal reached it. The
-    // last delivery under a tolerance of 0: an interrupted command still records nothing.
+    // The command starts its child, says it is ready on stderr, then waits; its trap proves the signal
+    // reached it and stops the child, whose output goes nowhere (a child left running must not hold the
+    // test's output open). The last delivery under a tolerance of 0: an interrupted command still
+    // records nothing.
     auto r = run_and_sigterm({"worker", "--topic", queue_uri, "--failure-tolerance", "0", "--max-receive-count", "1",
                               "-d", uri, "--", "/bin/sh", "-c",
-                              "trap 'echo got-TERM >&2; exit 77' TERM; echo ready >&2; sleep 1000 & wait $!"},
+                              "trap 'kill $p 2>/dev/null; echo got-TERM >&2; exit 77' TERM; sleep 1000 </dev/null >/dev/null 2>&1 & p=$!; echo ready >&2; wait $p"},
                              env);
     EXPECT_EQ(r.code, 77) << r;
     EXPECT_THAT(r.err, HasSubstr("got-TERM"));

@@ -279,7 +279,7 @@ TEST(OpenBackend, UnknownFormsSayWhatIsAccepted) {
         wp::open_backend("postgres://x");
         FAIL();
     } catch (const wp::InvalidInput& e) {
-        EXPECT_THAT(e.what(), HasSubstr("redis://"));
+        EXPECT_THAT(e.what(), HasSubstr("redis[s]://"));
         EXPECT_THAT(e.what(), HasSubstr("arn:aws:dynamodb"));
     }
     EXPECT_THROW(wp::open_notifier("http://x"), wp::InvalidInput);

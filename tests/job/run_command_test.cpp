@@ -142,7 +142,7 @@ protected:
 
 TEST_F(RunCommandSignals, SigtermIsForwardedToTheCommandAndNotFatalToUs) {
     const auto r = run_and_signal(
-        "trap 'echo got TERM > \"" + path("trapped") + "\"; exit 42' TERM; echo ready > \"$READY\"; sleep 1000 & wait $!",
+        "trap 'kill $p 2>/dev/null; echo got TERM > \"" + path("trapped") + "\"; exit 42' TERM; sleep 1000 </dev/null >/dev/null 2>&1 & p=$!; echo ready > \"$READY\"; wait $p",
         SIGTERM);
     EXPECT_EQ(r.exit_code, 42);  // its trap ran: it got the signal, and we are still here
     EXPECT_EQ(r.signal, 0);

@@ -338,21 +338,33 @@ std::optional<ClaimToken> DynamoDbBackend::do_claim_reduce(const std::string& jo
     return std::nullopt;
 }
 
+// Releasing also removes metadata.reduce_message_sent, in the same request: a confirmed claim wrote
+// it (do_confirm_reduce), and the released job must read as not reduced to the Python tool too. A
+// job item without a metadata map has no mark; REMOVE of a path inside it is a ValidationException,
+// so that item is released without it.
 void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
-    Expression x;
-    aws::UpdateItemRequest request;
-    request.key = key_of(jobid);
-    request.update = UpdateExpression()
-                         .set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
-                         .remove(x.name(kReduceClaim))
-                         .remove(x.name(kReduceClaimedAt))
-                         .remove(x.name(kReduceConfirmed))
-                         .str();
-    request.condition = x.job_exists() + " AND " + x.equals(kReduceClaim, "token", aws::string_value(token));
-    x.fill(request);
-    // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do; also
-    // what the retry of an attempt whose answer was lost finds).
-    if (!impl_->table.client->update_item(request).applied) impl_->table.require_job(jobid);
+    for (const bool metadata_is_map : {true, false}) {
+        Expression x;
+        aws::UpdateItemRequest request;
+        request.key = key_of(jobid);
+        UpdateExpression update;
+        update.set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+            .remove(x.name(kReduceClaim))
+            .remove(x.name(kReduceClaimedAt))
+            .remove(x.name(kReduceConfirmed));
+        if (metadata_is_map) update.remove(x.name(kMetadata) + "." + x.name(kPythonReduceSent));
+        request.update = update.str();
+        request.condition = x.job_exists() + " AND " + x.equals(kReduceClaim, "token", aws::string_value(token));
+        x.fill(request);
+        try {
+            // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do;
+            // also what the retry of an attempt whose answer was lost finds).
+            if (!impl_->table.client->update_item(request).applied) impl_->table.require_job(jobid);
+            return;
+        } catch (const BackendError& e) {
+            if (e.code() != "ValidationException" || !metadata_is_map) throw;
+        }
+    }
 }
 
 // Confirming also writes metadata.reduce_message_sent = true, in the same request: the mark the

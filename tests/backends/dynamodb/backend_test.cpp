@@ -80,9 +80,9 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item.has_value());
     // createToken: the creating call's random token, so that a retry whose first attempt's answer
-    // was lost recognises the job it wrote (other tools ignore the attribute).
+    // was lost recognises the job it wrote; createdAt: when it was created (other tools ignore both).
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken", "createdAt"}));
     EXPECT_TRUE((*item)["createToken"].contains("S"));
     EXPECT_EQ((*item)["id"], (json{{"S", jobid}}));
     ASSERT_TRUE((*item)["parts"].contains("NS"));
@@ -114,7 +114,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     EXPECT_TRUE((*item)["reduceClaim"].contains("S"));
     EXPECT_EQ(attribute_names(*item),
               (std::set<std::string>{"id", "total", "reduceSent", "reduceClaim", "reduceClaimedAt", "metadata", "error",
-                                     "updatedAt", "createToken"}));
+                                     "updatedAt", "createToken", "createdAt"}));
 
     backend->release_reduce(jobid, *claim);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
@@ -125,7 +125,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     backend->set_total(jobid, 2, /*overwrite=*/true);
     item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken", "createdAt"}));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 2));
     EXPECT_EQ(aws::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
     EXPECT_TRUE(backend->delete_job(jobid));
@@ -334,7 +334,7 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     ASSERT_TRUE(item.has_value());
     EXPECT_EQ(attribute_names(*item),
               (std::set<std::string>{"id", "total", "layout", "shardSize", "shardLevels", "shardGen", "pendingShards",
-                                     "parts", "reduceSent", "metadata", "updatedAt", "createToken"}));
+                                     "parts", "reduceSent", "metadata", "updatedAt", "createToken", "createdAt"}));
     EXPECT_EQ((*item)["total"], (json{{"N", "100"}}));
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "4"}}));
@@ -554,7 +554,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     compat->set_total(jobid, 3, /*overwrite=*/true);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ(attribute_names(*item),
-              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken"}));
+              (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken", "createdAt"}));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
     // The sharded backend cached the old tree: it must notice the change.
     EXPECT_FALSE(sharded->complete_part(jobid, 0));

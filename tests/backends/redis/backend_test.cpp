@@ -356,10 +356,11 @@ TEST(RedisLayout, OverwriteResetsBookkeepingKeepsMetadata) {
     backend->set_total(jobid, 5, /*overwrite=*/true);
     EXPECT_EQ(raw.hgetall(jobid + "-metadata"), (std::map<std::string, std::string>{{"total", "5"}, {"keep", "me"}}));
     EXPECT_EQ(raw.smembers(jobid + "-parts"), (std::set<std::string>{"0", "1", "2", "3", "4"}));
-    // The claim record keeps only the progress time: no token, claim time or confirmation.
+    // The claim record keeps only the progress and creation times: no token, claim time or confirmation.
     const auto record = raw.hgetall(jobid + "-reduce-claim");
-    EXPECT_EQ(record.size(), 1u);
+    EXPECT_EQ(record.size(), 2u);
     EXPECT_EQ(record.count("updated"), 1u);
+    EXPECT_EQ(record.count("created"), 1u);
     const wp::JobStatus s = backend->status(jobid);
     EXPECT_FALSE(s.failed);
     EXPECT_FALSE(s.reduce_sent);
