@@ -31,6 +31,7 @@
 
 namespace wp = watchbot_progress;
 namespace rd = watchbot_progress::detail::redis;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -314,7 +315,10 @@ TEST(RedisTls, ServerThatRequiresAClientCertificateRefusesAConnectionWithout) {
     options.reconnect_backoff = std::chrono::milliseconds(1);
     wp::RedisBackend backend(options);
     const wp::BackendError e = backend_error_of([&] { backend.status("some-job"); });
-    EXPECT_THAT(e.what(), HasSubstr("client certificate")) << e.what();
+    // Under TLS 1.3 the server checks the certificate after the handshake: the client reads its alert
+    // (named), or, when the server has already closed, finds the connection reset on its next write.
+    // Which one comes first depends on the scheduler, so either is accepted.
+    EXPECT_THAT(e.what(), AnyOf(HasSubstr("client certificate"), HasSubstr("Connection reset by peer"))) << e.what();
     EXPECT_THAT(e.what(), Not(HasSubstr("hunter2SECRET")));
 }
 
