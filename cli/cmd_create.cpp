@@ -124,13 +124,7 @@ void setup_create(CLI::App& app, Context& ctx) {
                     "Where the map messages go: an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC) or "
                     "sqlite:///path/to/queue.db. Default: the WorkTopic environment variable")
         ->type_name("URI");
-    sub->add_option("--format", opt->format, "The input format; auto: '[' first means an array, else JSON Lines")
-        ->check(CLI::IsMember({"auto", "array", "lines"}))
-        ->capture_default_str();
-    sub->add_option("--workers", opt->workers, "Batches published at once")
-        ->check(integer_in_range("a number of batches, 1 or more"))
-        ->capture_default_str()
-        ->type_name("N");
+    add_parts_input_options(*sub, opt->format, opt->workers);
     sub->add_flag("--overwrite", opt->overwrite, "Replace an existing job of the same id instead of refusing it");
     auto* progress = sub->add_flag_callback("--progress", [opt] { opt->progress = 1; },
                                             "Show progress on stderr even when it is not a terminal, for any job size");

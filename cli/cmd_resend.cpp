@@ -97,13 +97,7 @@ void setup_resend(CLI::App& app, Context& ctx) {
     sub->add_option("--topic", opt->topic,
                     "Where the map messages go: an SNS topic ARN or sqlite:///path/to/queue.db. Default: WorkTopic")
         ->type_name("URI");
-    sub->add_option("--format", opt->format, "The input format; auto: '[' first means an array, else JSON Lines")
-        ->check(CLI::IsMember({"auto", "array", "lines"}))
-        ->capture_default_str();
-    sub->add_option("--workers", opt->workers, "Batches published at once")
-        ->check(integer_in_range("a number of batches, 1 or more"))
-        ->capture_default_str()
-        ->type_name("N");
+    add_parts_input_options(*sub, opt->format, opt->workers);
     auto* progress = sub->add_flag_callback("--progress", [opt] { opt->progress = 1; },
                                             "Show progress on stderr even when it is not a terminal");
     auto* no_progress = sub->add_flag_callback("--no-progress", [opt] { opt->progress = -1; },

@@ -170,6 +170,16 @@ CLI::Option* add_dynamodb_layout_option(CLI::App& sub, Context& ctx) {
         ->type_name("LAYOUT");
 }
 
+void add_parts_input_options(CLI::App& sub, std::string& format, std::size_t& workers) {
+    sub.add_option("--format", format, "The input format; auto: '[' first means an array, else JSON Lines")
+        ->check(CLI::IsMember({"auto", "array", "lines"}))
+        ->capture_default_str();
+    sub.add_option("--workers", workers, "Batches published at once")
+        ->check(integer_in_range("a number of batches, 1 or more"))
+        ->capture_default_str()
+        ->type_name("N");
+}
+
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid) {
     return sub.add_option("jobid", jobid, "The job id")->required()->type_name("JOBID");
 }

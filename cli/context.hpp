@@ -70,6 +70,10 @@ CLI::Option* add_dynamodb_layout_option(CLI::App& sub, Context& ctx);
 // Adds the JOBID positional (required).
 CLI::Option* add_jobid_argument(CLI::App& sub, std::string& jobid);
 
+// The options of the commands that read a parts file and publish its map messages (create, resend):
+// --format auto|array|lines and --workers N (batches published at once).
+void add_parts_input_options(CLI::App& sub, std::string& format, std::size_t& workers);
+
 // A check for integer options: refuses what is not a whole number ("--part: 'abc' is not a whole
 // number: expected a part id, 0 or more") instead of CLI11's bare "could not convert", and a number
 // too large for the type, which CLI11 turns into the type's limit without a word. `expected` says
