@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,41 +93,43 @@ void write_all(int fd, const char* data, std::size_t size) {
     }
 }
 
-// Copies the command's stderr to ours and into `tail` until it closes or, once the command has
-// exited, until nothing more is waiting (a process it left behind may hold the pipe open).
-int relay_stderr_and_wait(pid_t pid, int from, detail::OutputTail& tail) {
+// Waits for the command `pid` to exit and returns its wait status. Meanwhile, when `from` >= 0,
+// copies the command's stderr to ours and into `tail`; after the exit, only what is already waiting
+// (a process the command left behind may hold the pipe open). The wait is a poll() on a pidfd (where
+// the kernel has none, a poll every 100 ms): a forwarded signal's handler runs during it under every
+// runtime, ThreadSanitizer's included, which runs handlers only inside the calls it knows to block
+// (poll, not waitpid).
+int wait_for_command(pid_t pid, int from, detail::OutputTail* tail) {
+    const Fd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     char buffer[4096];
-    bool open = true;
-    int status = 0;
+    bool output_open = from >= 0;
     bool exited = false;
-    while (open) {
-        pollfd p{from, POLLIN, 0};
-        const int ready = ::poll(&p, 1, exited ? 0 : 100);
-        if (ready < 0 && errno != EINTR) throw system_error("poll on the command's stderr");
-        if (ready > 0) {
+    int status = 0;
+    for (;;) {
+        if (!exited) {
+            const pid_t r = ::waitpid(pid, &status, WNOHANG);
+            if (r == pid) exited = true;
+            if (r < 0 && errno != EINTR) throw system_error("waitpid on the command");
+        }
+        if (exited && !output_open) break;
+        pollfd fds[2];
+        nfds_t count = 0;
+        if (output_open) fds[count++] = pollfd{from, POLLIN, 0};
+        if (!exited && exit_fd.get() >= 0) fds[count++] = pollfd{exit_fd.get(), POLLIN, 0};
+        const int timeout_ms = exited ? 0 : (exit_fd.get() >= 0 ? -1 : 100);
+        const int ready = ::poll(fds, count, timeout_ms);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) throw system_error("poll on the command");
+        if (ready == 0 && exited) break;  // drained
+        if (output_open && fds[0].revents != 0) {
             const ssize_t n = ::read(from, buffer, sizeof buffer);
             if (n > 0) {
                 write_all(STDERR_FILENO, buffer, static_cast<std::size_t>(n));
-                tail.append(std::string_view(buffer, static_cast<std::size_t>(n)));
-                continue;
+                tail->append(std::string_view(buffer, static_cast<std::size_t>(n)));
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                output_open = false;
             }
-            if (n == 0 || (errno != EINTR && errno != EAGAIN)) open = false;
-            continue;
         }
-        if (ready == 0 && exited) break;  // drained; what a leftover process writes later is not ours
-        if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
-    }
-    if (!exited) {
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    return status;
-}
-
-int wait_for(pid_t pid) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) throw system_error("waitpid on the command");
     }
     return status;
 }
@@ -233,7 +236,7 @@ CommandResult run_command(const CommandOptions& options) {
     while ((n = ::read(report_read.get(), &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
     }
     if (n == sizeof exec_error) {  // exec failed: the child exits 127
-        wait_for(pid);
+        wait_for_command(pid, -1, nullptr);
         result.exit_code = (exec_error == ENOENT || exec_error == ENOTDIR) ? 127 : 126;
         result.start_error = "cannot run '" + options.argv.front() + "': " + std::strerror(exec_error);
         result.forwarded_signal = forwarding.last_signal();
@@ -242,14 +245,9 @@ CommandResult run_command(const CommandOptions& options) {
     err_write.reset();
     input.reset();
 
-    int status = 0;
-    if (err_read.get() >= 0) {
-        detail::OutputTail tail(options.stderr_tail_bytes);
-        status = relay_stderr_and_wait(pid, err_read.get(), tail);
-        result.stderr_tail = tail.text();
-    } else {
-        status = wait_for(pid);
-    }
+    detail::OutputTail tail(options.stderr_tail_bytes);
+    const int status = wait_for_command(pid, err_read.get(), &tail);
+    if (err_read.get() >= 0) result.stderr_tail = tail.text();
     result.forwarded_signal = forwarding.last_signal();
     if (WIFSIGNALED(status)) {
         result.signal = WTERMSIG(status);

@@ -3,6 +3,7 @@
 // small /bin/sh scripts; the signal tests synchronise on a FIFO the command writes to once it runs.
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,7 +119,10 @@ TEST_F(RunCommandTest, OneCommandAtATimePerProcess) {
 }
 
 // The signal tests: the command writes a line to a FIFO once its trap is set; a helper thread reads
-// it and sends the signal to this process, which run_command forwards.
+// it and sends the signal to this process, which run_command forwards. The helper blocks the
+// forwarded signals for itself, so that the signal is handled by the thread waiting in run_command,
+// as in the CLI (under ThreadSanitizer a handler deferred on a thread that is about to end may never
+// run).
 class RunCommandSignals : public RunCommandTest {
 protected:
     // Runs `script` (which must write a line to "$READY" once ready) and sends `signal` to this
@@ -127,6 +131,10 @@ protected:
         const std::string fifo = path("ready");
         EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
         std::thread signaller([fifo, signal] {
+            sigset_t forwarded;
+            sigemptyset(&forwarded);
+            for (const int s : wp::detail::kForwardedSignals) sigaddset(&forwarded, s);
+            ::pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
             std::ifstream in(fifo);  // blocks until the command opens it
             std::string line;
             std::getline(in, line);
