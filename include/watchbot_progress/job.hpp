@@ -98,7 +98,9 @@ std::string create_job(Range&& parts, const CreateJobOptions& options = {}) {
 std::string create_job(const nlohmann::json& parts, const CreateJobOptions& options = {});
 
 inline std::string create_job(std::initializer_list<nlohmann::json> parts, const CreateJobOptions& options = {}) {
-    return create_job(std::ranges::subrange(parts.begin(), parts.end()), options);
+    // Not through std::ranges::subrange: clang before 15 cannot instantiate it with libstdc++ 12.
+    detail::RangePartSource<const std::initializer_list<nlohmann::json>> source(parts);
+    return create_job(static_cast<PartSource&>(source), options);
 }
 
 // A new random UUID v4 string.
