@@ -119,23 +119,18 @@ ENV
 }
 
 stop() {
-    local f pid
-    if [ -f "$state/redis.pid" ]; then
-        pid=$(cat "$state/redis.pid"); kill "$pid" 2>/dev/null || true
-    fi
-    for f in dynalite fauxqs; do
-        if [ -f "$state/$f.pid" ]; then
-            pid=$(cat "$state/$f.pid"); kill "$pid" 2>/dev/null || true
-        fi
-    done
-    # wait briefly so ports are free for the next run
+    # The pids are read once, before any is stopped: redis-server removes its pidfile as it exits.
+    local f pid pids=()
     for f in redis dynalite fauxqs; do
-        if [ -f "$state/$f.pid" ]; then
-            pid=$(cat "$state/$f.pid")
-            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -9 "$pid" 2>/dev/null || true
-            rm -f "$state/$f.pid"
-        fi
+        pid=$(cat "$state/$f.pid" 2>/dev/null) && [ -n "$pid" ] && pids+=("$pid")
+        rm -f "$state/$f.pid"
+    done
+    [ ${#pids[@]} -gt 0 ] || return 0
+    kill "${pids[@]}" 2>/dev/null || true
+    # wait briefly so ports are free for the next run
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
     done
 }
 
