@@ -51,8 +51,9 @@ wp_install_debian_packages() {
         echo "deps: installing ${missing[*]}" >&2
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq >&2
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+        # Another apt run (a second scripts/test at once) holds dpkg's lock for a while: wait for it.
+        $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
     fi
     [ "${WP_DEPS_NO_NODE:-0}" = 1 ] && return 0
     wp_node_setup
