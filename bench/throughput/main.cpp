@@ -14,16 +14,19 @@
 // has the figures.
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <ranges>
+#include <sstream>
 #include <thread>
 
 #include "watchbot_progress/config.hpp"
@@ -51,6 +54,48 @@ double peak_rss_mb() {
 }
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+// CPU seconds (user + system, every thread) used so far by this process.
+double own_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU seconds used so far by process `pid` (fields 14 and 15 of /proc/PID/stat); throws when it
+// cannot be read, so that a wrong --server-pid is told at once.
+double process_cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    if (!in || !std::getline(in, stat)) {
+        throw wp::InvalidInput("--server-pid " + std::to_string(pid) + ": no such process (give the pid of the server process, e.g. dynalite's node)");
+    }
+    // The command name (field 2) may hold spaces: the fields after it start after its ')'.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::stod(field);
+        if (i == 15) stime = std::stod(field);
+    }
+    return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU used by this process and, when a pid is given, by the server, between two points.
+struct CpuMeter {
+    pid_t server = 0;
+    double own = 0, of_server = 0;
+    struct Mark {
+        double own, server;
+    };
+    Mark mark() const { return {own_cpu_seconds(), server > 0 ? process_cpu_seconds(server) : 0}; }
+    void add_since(const Mark& start) {
+        const Mark now = mark();
+        own += now.own - start.own;
+        of_server += now.server - start.server;
+    }
+};
 
 // The exception type of --fail-job-on: never thrown, so the job never fails; what is measured is the
 // guard's check before every delivery (Backend::failure_reason).
@@ -114,6 +159,7 @@ int main(int argc, char** argv) {
     std::size_t workers = 25, create_workers = 25;
     int duplicates = 1;
     unsigned seed = 1;
+    pid_t server_pid = 0;
     bool keep = false, create_only = false, fail_job_on = false, baseline = false;
     DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
@@ -149,6 +195,10 @@ int main(int argc, char** argv) {
                  "DynamoDB only: run the raw loop (UpdateItem ADD of a counter, one item per thread, same threads "
                  "and client) as many times as there are deliveries, in rounds of 1000 alternating with the "
                  "deliveries (same load for both), and print its requests/s and the ratio beside ours");
+    app.add_option("--server-pid", server_pid,
+                   "pid of the server process (e.g. dynalite's node): also print its CPU time per delivery (and per "
+                   "raw-loop request with --baseline), read from /proc")
+        ->check(CLI::PositiveNumber);
     app.add_option("--seed", seed, "shuffle seed");
     app.add_flag("--keep", keep, "keep the job afterwards (deleted by default)");
     app.footer(
@@ -234,11 +284,17 @@ int main(int argc, char** argv) {
         // both figures are measured under the same load; complete_s counts the deliveries only.
         constexpr std::size_t kRound = 1000;
         double complete_s = 0;
+        CpuMeter deliveries_cpu{.server = server_pid}, baseline_cpu{.server = server_pid};
         for (std::size_t begin = 0; begin < deliveries.size();) {
             const std::size_t end = baseline ? std::min(deliveries.size(), begin + kRound) : deliveries.size();
 #if WP_WITH_AWS
-            if (raw_loop) raw_loop->run(end - begin);
+            if (raw_loop) {
+                const CpuMeter::Mark baseline_start = baseline_cpu.mark();
+                raw_loop->run(end - begin);
+                baseline_cpu.add_since(baseline_start);
+            }
 #endif
+            const CpuMeter::Mark round_cpu_start = deliveries_cpu.mark();
             std::atomic<std::size_t> next{begin};
             const auto round_start = Clock::now();
             std::vector<std::thread> threads;
@@ -255,6 +311,7 @@ int main(int argc, char** argv) {
             }
             for (auto& t : threads) t.join();
             complete_s += seconds_since(round_start);
+            deliveries_cpu.add_since(round_cpu_start);
             begin = end;
         }
         nlohmann::json baseline_out = nullptr;
@@ -266,7 +323,9 @@ int main(int argc, char** argv) {
                             {"seconds", round3(b.seconds)},
                             {"requests_per_s", std::round(b.requests_per_s)},
                             {"bytes_per_request", std::round(b.bytes_per_request)},
-                            {"errors", b.errors}};
+                            {"errors", b.errors},
+                            {"client_cpu_ms_per_request", round3(1000.0 * baseline_cpu.own / static_cast<double>(b.requests))}};
+            if (server_pid > 0) baseline_out["server_cpu_ms_per_request"] = round3(1000.0 * baseline_cpu.of_server / static_cast<double>(b.requests));
             raw_loop.reset();
         }
 #endif
@@ -306,7 +365,9 @@ int main(int argc, char** argv) {
             {"remaining", status.remaining},
             {"errors", errors.load()},
             {"peak_rss_mb", round3(peak_rss_mb())},
+            {"client_cpu_ms_per_delivery", per_completion(round3(1000.0 * deliveries_cpu.own / n_deliveries))},
         };
+        if (server_pid > 0) out["server_cpu_ms_per_delivery"] = per_completion(round3(1000.0 * deliveries_cpu.of_server / n_deliveries));
         if (!baseline_out.is_null()) {
             out["baseline"] = baseline_out;
             out["deliveries_per_baseline_request"] =

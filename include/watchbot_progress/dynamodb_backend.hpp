@@ -112,9 +112,11 @@ struct DynamoDbOptions {
     // kAuto: jobs of more parts than this use the sharded layout. 10,000 parts keep a compatible
     // item under about 50 KB (so under about 50 write units per completion).
     std::int64_t sharded_threshold = 10'000;
-    // Sharded layout: parts per shard item, and shards per index item (2 .. 4,000). 250 keeps
-    // every item of the tree near or under 1 KB, so a completion costs one or two write units.
-    std::int64_t shard_size = 250;
+    // Sharded layout: parts per shard item, and shards per index item (2 .. 4,000). 50 keeps
+    // every item of the tree under 0.5 KB at any job size, so a completion costs one write unit
+    // (1.02 on average: one completion in 50 also empties its shard and writes an index item),
+    // and keeps the item DynamoDB rewrites and returns per completion small (docs/performance.md).
+    std::int64_t shard_size = 50;
     // Concurrent BatchWriteItem requests when writing or deleting a sharded job's items.
     std::size_t write_parallelism = 4;
 

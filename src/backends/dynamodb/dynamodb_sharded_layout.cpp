@@ -169,40 +169,50 @@ void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
     }
 }
 
-std::optional<bool> ShardedLayout::delete_from_set_if_others_remain(const std::string& id, const char* attribute,
-                                                                    std::int64_t child) {
-    Expression x;
-    aws::UpdateItemRequest request;
-    request.key = key_of(id);
-    const std::string set = x.name(attribute);
-    request.update = UpdateExpression().delete_from_set(set, x.value("c", aws::number_set({child}))).str();
-    // More than one id before the deletion: at least one remains after it, whether `child` was one
-    // of them or not. So nothing needs to come back (ReturnValues NONE).
-    request.condition = "size(" + set + ") > " + x.value("one", aws::number_value(1));
-    x.fill(request);
-    if (table_.client->update_item(request).applied) return false;
-    return std::nullopt;
-}
-
-std::optional<bool> ShardedLayout::delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
-                                    const std::string& extra_condition_attr, const std::string& gen) {
-    if (extra_condition_attr.empty()) {
-        // The common case first: one request with an empty answer.
-        if (auto not_empty = delete_from_set_if_others_remain(id, attribute, child)) return not_empty;
-    }
+std::optional<bool> ShardedLayout::delete_from_tree_item(const std::string& id, const char* attribute, std::int64_t child) {
     Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(id);
     request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", aws::number_set({child}))).str();
-    request.condition = x.exists(kId);
-    if (!extra_condition_attr.empty()) {
-        request.condition += " AND " + x.equals(extra_condition_attr, "gen", aws::string_value(gen));
+    // No condition: the item as it is after the deletion tells everything (a condition would cost
+    // more than the answer it saves: docs/performance.md). Without a condition, a missing item is
+    // created, holding its key only; such an item lacks shardOf, so it is told apart and removed.
+    x.fill(request);
+    request.return_values = ReturnValues::kAllNew;
+    const WriteResult result = table_.client->update_item(request);
+    if (!has(result.attributes, kShardOf)) {
+        remove_recreated_item(id);
+        return std::nullopt;
     }
+    return aws::set_size(result.attributes, attribute) == 0;
+}
+
+void ShardedLayout::remove_recreated_item(const std::string& id) {
+    Expression x;
+    aws::DeleteItemRequest request;
+    request.key = key_of(id);
+    request.condition = x.not_exists(kShardOf) + " AND " + x.not_exists(kTotal);  // never a shard or job item
+    x.fill(request);
+    try {
+        table_.client->delete_item(request);
+    } catch (const std::exception& e) {
+        warn("a completion found item '" + id + "' gone (its job was replaced or deleted) and could not remove "
+             "the key-only item its write left in its place (" + e.what() + "); it holds no data and can be "
+             "deleted by hand");
+    }
+}
+
+std::optional<bool> ShardedLayout::delete_from_job_item(const std::string& jobid, std::int64_t child, const std::string& gen) {
+    Expression x;
+    aws::UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression().delete_from_set(x.name(kPendingShards), x.value("c", aws::number_set({child}))).str();
+    request.condition = x.exists(kId) + " AND " + x.equals(kShardGen, "gen", aws::string_value(gen));
     x.fill(request);
     request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
-    WriteResult result = table_.client->update_item(request);
+    const WriteResult result = table_.client->update_item(request);
     if (!result.applied) return std::nullopt;
-    return aws::set_size(result.attributes, attribute) == 0;
+    return aws::set_size(result.attributes, kPendingShards) == 0;
 }
 
 std::optional<bool> ShardedLayout::complete(const std::string& jobid, const ShardTree& tree, PartId partid) {
@@ -212,7 +222,7 @@ std::optional<bool> ShardedLayout::complete(const std::string& jobid, const Shar
     touch(jobid, tree);
     for (int level = 0; level < tree.levels(); ++level) {
         const std::string id = tree.item_id(jobid, level, index);
-        auto empty = delete_from_set(id, level == 0 ? kParts : kPendingShards, child);
+        auto empty = delete_from_tree_item(id, level == 0 ? kParts : kPendingShards, child);
         if (!empty) return std::nullopt;
         if (!*empty) return false;
         table_.set_expiry(id);  // an empty shard or index item is finished
@@ -220,7 +230,7 @@ std::optional<bool> ShardedLayout::complete(const std::string& jobid, const Shar
         index = index / tree.shard_size;
     }
     // The top level's item `child` is empty: take it out of the job item's pending set.
-    return delete_from_set(jobid, kPendingShards, child, kShardGen, tree.gen);
+    return delete_from_job_item(jobid, child, tree.gen);
 }
 
 ShardedLayout::OldTree ShardedLayout::old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {

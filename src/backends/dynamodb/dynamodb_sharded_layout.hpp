@@ -75,14 +75,18 @@ private:
                               const std::function<void(const nlohmann::json&)>& visit);
     // Refreshes the job item's updatedAt at most every touch_interval per process.
     void touch(const std::string& jobid, const ShardTree& tree);
-    // One DELETE of `child` from the set `attribute` of item `id`; nullopt when the item is gone
-    // (condition failed), else whether the set is now empty.
-    std::optional<bool> delete_from_set(const std::string& id, const char* attribute, std::int64_t child,
-                                        const std::string& extra_condition_attr = "", const std::string& gen = "");
-    // The common step of a completion: DELETE `child` from the set when the set holds more than one
-    // id (so it stays non-empty): false. nullopt when the condition failed (the set is about to
-    // empty, is empty already, or the item is gone): then delete_from_set tells which.
-    std::optional<bool> delete_from_set_if_others_remain(const std::string& id, const char* attribute, std::int64_t child);
+    // A completion's step in a shard or index item `id`: one unconditioned DELETE of `child` from
+    // its set `attribute`, answered with the item as it is now (ALL_NEW). Whether the set is now
+    // empty; nullopt when the item was gone (its generation was replaced or deleted), after
+    // removing the key-only item the write created in its place.
+    std::optional<bool> delete_from_tree_item(const std::string& id, const char* attribute, std::int64_t child);
+    // Deletes an item that holds neither shardOf nor total (what an unconditioned write to a
+    // missing item leaves); a failure is warned about, not thrown (the item holds no data).
+    void remove_recreated_item(const std::string& id);
+    // The last step: DELETE `child` from the job item's pendingShards, conditional on generation
+    // `gen`. Whether the set is now empty (the job is complete); nullopt when the job item is gone
+    // or holds another generation.
+    std::optional<bool> delete_from_job_item(const std::string& jobid, std::int64_t child, const std::string& gen);
     OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item);
     // Deletes the items of a generation about to be replaced or deleted. Throws BackendError when
     // that fails: the job item still refers to the generation, part of whose items may be gone.

@@ -68,6 +68,18 @@ std::vector<json> shard_items(const aws::DynamoDbClient& client, const std::stri
     return items;
 }
 
+// The ids of every item of the table whose id starts with `prefix`.
+std::set<std::string> ids_starting_with(const aws::DynamoDbClient& client, const std::string& prefix) {
+    std::set<std::string> ids;
+    aws::ScanRequest scan;
+    scan.consistent_read = true;
+    scan.filter = "begins_with(#i, :p)";
+    scan.names = {{"#i", "id"}};
+    scan.values = {{":p", {{"S", prefix}}}};
+    client.scan(scan, [&](const json& item) { ids.insert(item.at("id").at("S").get<std::string>()); });
+    return ids;
+}
+
 // ---- compatible layout --------------------------------------------------------------------------
 
 void compatible_layout(wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kCompatible; }
@@ -433,6 +445,37 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     backend->delete_job(jobid);
 }
 
+// A shard step is one unconditioned UpdateItem, which creates an item that is gone (the key
+// alone). A process whose cached tree belongs to a deleted generation must neither count its
+// completion there nor leave such an item behind.
+TEST(DynamoDbLayout, ACompletionFromAStaleTreeLeavesNoItemBehind) {
+    auto sharded = [](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 4;
+    };
+    auto admin = make_backend(sharded);
+    auto worker = make_backend(sharded);  // another process
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("stale-tree");
+    admin->set_total(jobid, 40);
+    EXPECT_FALSE(worker->complete_part(jobid, 5));  // the worker caches the tree
+    const std::set<std::string> first_generation = ids_starting_with(*client, jobid);
+    ASSERT_EQ(first_generation.size(), 1u + 10u + 3u) << "the job item, 10 shard items, 3 index items";
+
+    EXPECT_TRUE(admin->delete_job(jobid));
+    admin->set_total(jobid, 40);  // a new generation under the same id
+    const std::set<std::string> second_generation = ids_starting_with(*client, jobid);
+    EXPECT_FALSE(worker->complete_part(jobid, 7));
+    EXPECT_EQ(ids_starting_with(*client, jobid), second_generation) << "an item of the deleted generation came back";
+    EXPECT_TRUE(admin->part_complete(jobid, 7)) << "the completion counts in the job as it is now";
+    EXPECT_FALSE(admin->part_complete(jobid, 5));
+    EXPECT_EQ(admin->status(jobid).remaining, 39);
+
+    EXPECT_TRUE(admin->delete_job(jobid));
+    EXPECT_THROW(worker->complete_part(jobid, 9), wp::JobDoesNotExist);
+    EXPECT_TRUE(ids_starting_with(*client, jobid).empty()) << "a completion of a deleted job left an item";
+}
+
 // With fail_job_on set, the guard asks before every delivery whether the job failed: one GetItem
 // of the job item's error, however many shards are pending (not a status walk of every one).
 TEST(DynamoDbLayout, TheFailJobOnCheckIsOneSmallRead) {
@@ -582,7 +625,7 @@ TEST(DynamoDbLayout, ShardedCreationRefusesAnExistingJobWithoutTouchingIt) {
     sharded->complete_part(jobid, 1);
     EXPECT_THROW(sharded->set_total(jobid, 600), wp::InvalidInput);
     EXPECT_EQ(sharded->status(jobid).remaining, 599);
-    EXPECT_EQ(shard_items(*client, jobid).size(), 3u);
+    EXPECT_EQ(shard_items(*client, jobid).size(), 12u);  // F = 50, the default: 12 shard items
     sharded->delete_job(jobid);
 }
 
@@ -597,14 +640,14 @@ TEST(DynamoDbLayout, HundredThousandPartJobIsShardedWithSmallItems) {
     std::printf("[ info ] created a 100,000-part sharded job in %.2f s\n", seconds);  // a figure, not a check
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
-    EXPECT_EQ((*item)["shardSize"], (json{{"N", "250"}}));
-    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "2"}}));  // 400 shards under 2 index items
+    EXPECT_EQ((*item)["shardSize"], (json{{"N", "50"}}));
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "2"}}));  // 2,000 shards under 40 index items
     EXPECT_LT(item->dump().size(), 1'000u);
     const auto shards = shard_items(*client, jobid);
-    EXPECT_EQ(shards.size(), 402u);
+    EXPECT_EQ(shards.size(), 2'040u);
     std::size_t largest = 0;
     for (const auto& shard : shards) largest = std::max(largest, shard.dump().size());
-    EXPECT_LT(largest, 4'500u) << "wire JSON of the largest shard item (its DynamoDB size is under half that)";
+    EXPECT_LT(largest, 1'024u) << "wire JSON of the largest shard item (its DynamoDB size is under half that)";
     EXPECT_EQ(backend->status(jobid).remaining, 100'000);
     EXPECT_FALSE(backend->complete_part(jobid, 99'999));
     EXPECT_TRUE(backend->part_complete(jobid, 99'999));
@@ -623,10 +666,10 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
     const double create_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("[ info ] created a 1,000,000-part sharded job in %.2f s\n", create_seconds);  // a figure, not a check
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
-    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "2"}}));  // 4,000 shards under 16 index items
-    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 16));
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "3"}}));  // 20,000 shards under 400, under 8 index items
+    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 8));
     const std::string gen = (*item)["shardGen"]["S"].get<std::string>();
-    // Sizes by DynamoDB's rules: the largest shard item (ids 999,750 .. 999,999) and index item.
+    // Sizes by DynamoDB's rules: the largest shard item (ids 999,950 .. 999,999) and index item.
     auto size_of = [](const json& it) {
         std::size_t bytes = 0;
         for (const auto& [name, value] : it.items()) {
@@ -639,16 +682,16 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
         }
         return bytes;
     };
-    auto last_shard = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#3999")});
-    auto last_index = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#1#15")});
+    auto last_shard = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#19999")});
+    auto last_index = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#1#399")});
     ASSERT_TRUE(last_shard && last_index);
     const std::size_t shard_bytes = size_of(*last_shard);
     const std::size_t index_bytes = size_of(*last_index);
     const std::size_t job_bytes = size_of(*item);
     std::printf("[ info ] item sizes at 1,000,000 parts: shard %zu B, index %zu B, job %zu B\n", shard_bytes, index_bytes,
                 job_bytes);
-    EXPECT_LT(shard_bytes, 1'400u);
-    EXPECT_LT(index_bytes, 1'400u);
+    EXPECT_LT(shard_bytes, 1'024u) << "one write unit per completion";
+    EXPECT_LT(index_bytes, 1'024u);
     EXPECT_LT(job_bytes, 400u);
 
     start = std::chrono::steady_clock::now();

@@ -29,7 +29,8 @@ using wp_test::FaultKind;
 namespace {
 
 constexpr const char* kTable = "wp-test-sharded-faults";
-constexpr std::int64_t kParts = 10'400;  // over the default sharded_threshold: 42 shard items
+constexpr std::int64_t kParts = 10'400;  // over the default sharded_threshold
+constexpr std::size_t kTreeItems = 208 + 5;  // F = 50 (the default): 208 shard items under 5 index items
 
 std::string new_id(const char* prefix) { return std::string("sharded-faults-") + prefix + "-" + wp::new_jobid(); }
 
@@ -86,7 +87,7 @@ TEST(DynamoDbShardedFaults, AnOverwriteWhoseAnswerWasLostKeepsTheItemsTheJobUses
     EXPECT_EQ(s.total, kParts);
     ASSERT_EQ(s.remaining, kParts) << "the overwritten job lost its items";
     EXPECT_EQ(s.metadata, (json{{"kept", true}}));
-    EXPECT_EQ(shard_items(jobid).size(), 42u) << "the replaced generation's items were not all deleted";
+    EXPECT_EQ(shard_items(jobid).size(), kTreeItems) << "the replaced generation's items were not all deleted";
 
     // Every part once, through the guard: the job completes with one reduce.
     auto notifier = std::make_shared<wp::MemoryNotifier>();
@@ -116,7 +117,7 @@ TEST(DynamoDbShardedFaults, AnOverwriteWhoseEveryAnswerWasLostSucceedsAndKeepsIt
     EXPECT_EQ(proxy.counts().total_faults(), 3u);
     auto fresh = direct_backend();
     EXPECT_EQ(fresh->status(jobid).remaining, kParts) << "the overwritten job lost its items";
-    EXPECT_EQ(shard_items(jobid).size(), 42u);
+    EXPECT_EQ(shard_items(jobid).size(), kTreeItems);
     EXPECT_FALSE(fresh->complete_part(jobid, kParts - 1));
     EXPECT_TRUE(fresh->part_complete(jobid, kParts - 1));
     EXPECT_TRUE(fresh->delete_job(jobid));
@@ -129,7 +130,7 @@ void deletion_with_lost_answers(int lost) {
     auto direct = direct_backend();
     const std::string jobid = new_id("delete-lost");
     direct->set_total(jobid, kParts);
-    ASSERT_EQ(shard_items(jobid).size(), 42u);
+    ASSERT_EQ(shard_items(jobid).size(), kTreeItems);
     wp_test::FaultProxy proxy(wp_test::proxy_to_dynalite({FaultKind::kTruncateAfterForward}, 1.0,
                                                          "DynamoDB_20120810.DeleteItem", static_cast<std::uint64_t>(lost)));
     std::atomic<std::uint64_t> retries{0};
