@@ -13,6 +13,7 @@ using aws::WriteResult;
 namespace {
 
 constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
+constexpr std::size_t kStatusItemsPerRound = 1000;   // items read and held at once when walking a sharded job
 constexpr std::size_t kMaxCachedLayouts = 4096;
 
 }  // namespace
@@ -124,22 +125,28 @@ void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTr
     std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
     for (int level = tree.levels() - 1; level >= 0; --level) {
         if (current.empty()) return;
-        std::vector<nlohmann::json> keys;
-        keys.reserve(current.size());
         std::sort(current.begin(), current.end());
         current.erase(std::unique(current.begin(), current.end()), current.end());
-        for (std::int64_t index : current) keys.push_back(key_of(tree.item_id(jobid, level, index)));
         Expression x;
         const std::string projection = x.name(kId) + ", " + x.name(level == 0 ? kParts : kPendingShards);
-        std::vector<nlohmann::json> items = table_.client->batch_get(keys, projection, x.names(), table_.options.consistent_reads);
-        if (items.size() < keys.size()) throw missing_items(jobid);
-        if (level == 0) {
-            for (const auto& item : items) visit(item);
-            return;
-        }
         std::vector<std::int64_t> next;
-        for (const auto& item : items) {
-            for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
+        // A round of items at a time, so that memory stays bounded at any job size (the parsed
+        // shard items of a 1,000,000-part job would take about 100 MB).
+        for (std::size_t first = 0; first < current.size(); first += kStatusItemsPerRound) {
+            const std::size_t end = std::min(current.size(), first + kStatusItemsPerRound);
+            std::vector<nlohmann::json> keys;
+            keys.reserve(end - first);
+            for (std::size_t i = first; i < end; ++i) keys.push_back(key_of(tree.item_id(jobid, level, current[i])));
+            const std::vector<nlohmann::json> items =
+                table_.client->batch_get(keys, projection, x.names(), table_.options.consistent_reads);
+            if (items.size() < keys.size()) throw missing_items(jobid);
+            for (const auto& item : items) {
+                if (level == 0) {
+                    visit(item);
+                } else {
+                    for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
+                }
+            }
         }
         current = std::move(next);
     }

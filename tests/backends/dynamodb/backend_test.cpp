@@ -5,6 +5,8 @@
 #include "watchbot_progress/config.hpp"
 #if WP_WITH_AWS  // the DynamoDB backend is part of the AWS layer
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -694,10 +696,21 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
     EXPECT_LT(index_bytes, 1'024u);
     EXPECT_LT(job_bytes, 400u);
 
+    // The status walk reads the 20,408 items a round at a time: holding them all parsed took
+    // about 85 MB. (A memory figure, not a time: the process's peak resident set, which only grows.)
+    const auto peak_rss_mb = [] {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        return static_cast<double>(usage.ru_maxrss) / 1024.0;
+    };
+    const double peak_before = peak_rss_mb();
     start = std::chrono::steady_clock::now();
     EXPECT_EQ(backend->status(jobid).remaining, 1'000'000);
     std::printf("[ info ] status of the 1,000,000-part job in %.2f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    EXPECT_EQ(backend->list_pending_parts(jobid).size(), 1'000'000u);
+    std::printf("[ info ] peak RSS %.1f MB before status and list_pending_parts, %.1f MB after\n", peak_before, peak_rss_mb());
+    EXPECT_LT(peak_rss_mb() - peak_before, 30.0) << "MB added by walking the job's items";
     auto worker = make_backend();
     EXPECT_FALSE(worker->complete_part(jobid, 999'999));
     const auto before = worker->stats();
