@@ -31,6 +31,18 @@ def peak_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 3)
 
 
+def process_cpu_seconds(pid):
+    """CPU seconds (user + system) used so far by process ``pid`` (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            stat = f.read()
+    except OSError:
+        raise SystemExit('throughput.py: --server-pid %d: no such process (give the pid of the server process, '
+                         'e.g. dynalite\'s node)' % pid)
+    fields = stat[stat.rindex(')') + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def open_progress(uri, topic):
     if uri.startswith('redis'):
         from watchbot_progress.backends.redis import RedisProgress
@@ -72,6 +84,8 @@ def main(argv=None):
     parser.add_argument('--duplicates', type=int, default=1, help='deliveries of each part (K)')
     parser.add_argument('--input', choices=('forward', 'single-pass'), default='forward',
                         help='the parts as a list (forward) or a generator (single-pass)')
+    parser.add_argument('--server-pid', type=int, default=0,
+                        help="pid of the server process (e.g. dynalite's node): also print its CPU time per delivery")
     parser.add_argument('--seed', type=int, default=1, help='shuffle seed')
     parser.add_argument('--keep', action='store_true', help='keep the job afterwards (deleted by default)')
     parser.add_argument('--fail-job-on', action='store_true',
@@ -129,9 +143,13 @@ def main(argv=None):
         t.start()
     begin.wait()
     start = time.perf_counter()
+    cpu_start = time.process_time()  # every thread of this process
+    server_cpu_start = process_cpu_seconds(args.server_pid) if args.server_pid else 0
     for t in threads:
         t.join()
     complete_s = time.perf_counter() - start
+    client_cpu_s = time.process_time() - cpu_start
+    server_cpu_s = (process_cpu_seconds(args.server_pid) - server_cpu_start) if args.server_pid else 0
     stats_after = backend.stats()
     status = progress.status(jobid)
     if not args.keep:
@@ -177,7 +195,10 @@ def main(argv=None):
         'remaining': status['remaining'],
         'errors': len(errors),
         'peak_rss_mb': peak_rss_mb(),
+        'client_cpu_ms_per_delivery': round(1000 * client_cpu_s / n, 3),
     }
+    if args.server_pid:
+        out['server_cpu_ms_per_delivery'] = round(1000 * server_cpu_s / n, 3)
     print(json.dumps(out, separators=(',', ':')))
     return 0 if (status['remaining'] == 0 and out['reduce_messages'] in (1, None) and not errors) else 1
 

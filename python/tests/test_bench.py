@@ -27,6 +27,13 @@ def test_same_fields_as_the_cpp_tool():
         cpp = subprocess.run([bench, '--backend', 'memory://', '--topic', 'memory://', '--parts', '300'],
                              capture_output=True, text=True, check=True)
         assert set(py) == set(json.loads(cpp.stdout))
+        # --server-pid (any live process stands in for the server here: this one) adds the same field.
+        server = ['--server-pid', str(os.getpid())]
+        py = run_python_bench('--backend', name, '--topic', name, '--parts', '300', *server)
+        cpp = subprocess.run([bench, '--backend', 'memory://', '--topic', 'memory://', '--parts', '300', *server],
+                             capture_output=True, text=True, check=True)
+        assert 'server_cpu_ms_per_delivery' in py
+        assert set(py) == set(json.loads(cpp.stdout))
 
 
 def test_redis_and_sns(redis_url, topic):
