@@ -100,15 +100,15 @@ Database::Retry::Retry(const SqliteOptions& options)
 bool Database::Retry::again(const BackendError& error) {
     if (!is_retryable_code(error.code())) return false;
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
-    const auto wait = jitter(backoff_);
-    if (elapsed + wait >= options_.retry_timeout) {
+    if (elapsed >= options_.retry_timeout) {
         throw BackendError("SQLite database '" + options_.path + "' stayed locked by other connections for " +
                                std::to_string(elapsed.count()) + " ms over " + std::to_string(attempts_) +
                                " attempts: retry later, raise retry_timeout, or run fewer writers (last error: " +
                                error.what() + ")",
                            error.code(), true);
     }
-    std::this_thread::sleep_for(wait);
+    // The last wait ends at the deadline, so the last attempt runs then: never give up early.
+    std::this_thread::sleep_for(std::min(jitter(backoff_), options_.retry_timeout - elapsed));
     backoff_ = std::min(options_.retry_backoff_max, std::max(backoff_ * 2, std::chrono::milliseconds(1)));
     ++attempts_;
     return true;

@@ -73,8 +73,9 @@ private:
     class Retry {
     public:
         explicit Retry(const SqliteOptions& options);
-        // For a retryable error: sleeps and returns true, or throws a BackendError saying how long
-        // the file stayed locked once retry_timeout has passed. Other errors: returns false.
+        // For a retryable error: sleeps (never past the deadline) and returns true, or, once
+        // retry_timeout has passed since the first attempt, throws a retryable BackendError saying
+        // how long the file stayed locked. Other errors: returns false.
         bool again(const BackendError& error);
 
     private:

@@ -389,11 +389,33 @@ TEST(SqliteBackend, LockHeldBeyondRetryTimeoutIsRetryableBusy) {
         EXPECT_TRUE(e.retryable());
         EXPECT_THAT(e.what(), HasSubstr("stayed locked"));
     }
-    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+    // A lower bound only: the backend never gives up before retry_timeout, however the sleeps fall.
+    EXPECT_GE(std::chrono::steady_clock::now() - start, options.retry_timeout);
     // Readers are not blocked by the writer (WAL).
     EXPECT_EQ(backend.status("job").remaining, 3);
     locker.exec("ROLLBACK");
     EXPECT_FALSE(backend.complete_part("job", 0));
+}
+
+// A backoff longer than the whole retry_timeout is cut at the deadline: the last attempt runs when
+// retry_timeout has passed, not when the next full wait would have passed it. (Giving up as soon as
+// "elapsed + next wait" reached the deadline failed here nearly every run, after about 20 ms.)
+TEST(SqliteBackend, LongBackoffStillRetriesUntilTheDeadline) {
+    const std::string path = temp_db();
+    auto options = options_for(path);
+    options.busy_timeout = std::chrono::milliseconds(5);
+    options.retry_timeout = std::chrono::milliseconds(300);
+    options.retry_backoff_initial = std::chrono::milliseconds(60'000);
+    options.retry_backoff_max = std::chrono::milliseconds(60'000);
+    wp::SqliteBackend backend(options);
+    backend.set_total("job", 1);
+    wp::detail::sqlite::Connection locker(options_for(path));
+    locker.exec("BEGIN IMMEDIATE");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(backend.complete_part("job", 0), wp::BackendError);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, options.retry_timeout);
+    locker.exec("ROLLBACK");
+    EXPECT_TRUE(backend.complete_part_and_claim_reduce("job", 0).reduce_claimed());
 }
 
 TEST(SqliteBackend, RetriesUntilTheLockIsReleased) {
