@@ -214,7 +214,7 @@ std::optional<bool> ShardedLayout::delete_from_job_item(const std::string& jobid
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = UpdateExpression().delete_from_set(x.name(kPendingShards), x.value("c", aws::number_set({child}))).str();
-    request.condition = x.exists(kId) + " AND " + x.equals(kShardGen, "gen", aws::string_value(gen));
+    request.condition = x.equals(kShardGen, "gen", aws::string_value(gen));  // false too when the item is gone
     x.fill(request);
     request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
     const WriteResult result = table_.client->update_item(request);
