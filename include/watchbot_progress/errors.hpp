@@ -69,6 +69,25 @@ private:
     bool retryable_;
 };
 
+// A delivery completed the last part (or found the job complete) while another delivery holds the
+// job's reduce claim unconfirmed, and that claim is younger than the lease (PartOptions::reduce_lease).
+// This delivery cannot prove that the reduce is or will be sent: the claimer may have died after
+// claiming. The work itself is done and recorded; report the delivery as failed so that the queue
+// delivers the message again (watchbot retries a message whose worker fails), and a delivery after
+// the lease takes the claim over and sends the reduce. Never report it as success: a queue deletes
+// a message after a success, and with it the last chance of the reduce. Retryable, code
+// "ReducePending"; retry_after_ms() is how long the claim's lease still runs (0 when unknown).
+class ReducePending : public BackendError {
+public:
+    ReducePending(std::string jobid, std::int64_t retry_after_ms);
+    const std::string& jobid() const noexcept { return jobid_; }
+    std::int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
+
+private:
+    std::string jobid_;
+    std::int64_t retry_after_ms_;
+};
+
 // Some messages could not be published even after retries. failed_indexes() are the indexes,
 // in the batch handed to the notifier, of the messages that were not published; create_job
 // reports them as part ids.
