@@ -9,6 +9,8 @@
 #   browser       the dashboard's page in headless chromium (DashboardBrowser, labelled in
 #                 tests/CMakeLists.txt); the sanitized builds leave it out: the page's checks do not
 #                 depend on instrumenting serve, whose API tests (ServeApi) do run there.
+#   crash         the crash matrix (tests/crash): worker processes killed with SIGKILL at each step of
+#                 the reduce protocol on every backend, then redelivered as watchbot does.
 #   python        the Python package's pytest suite (ctest tests Python.*, labelled in
 #                 python/CMakeLists.txt); the sanitized builds leave it out (an uninstrumented
 #                 interpreter cannot load a sanitized extension module).
@@ -45,6 +47,9 @@ foreach(_wp_test IN LISTS _wp_all_tests)
   endif()
   if(_wp_test MATCHES "${_wp_full_size_regex}")
     list(APPEND _wp_labels full_size)
+  endif()
+  if(_wp_test MATCHES "^([A-Za-z]+/)?CrashMatrix[./]")
+    list(APPEND _wp_labels crash)
   endif()
   if(_wp_labels)
     set_tests_properties("${_wp_test}" PROPERTIES LABELS "${_wp_labels}")

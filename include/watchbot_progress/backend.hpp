@@ -86,6 +86,17 @@ struct CompletionResult {
     bool reduce_claimed() const noexcept { return reduce_claim.has_value(); }
 };
 
+// A job's reduce claim, as Backend::reduce_claim_state reads it: what a delivery that found the job
+// complete without winning the claim needs to decide whether it may report success.
+struct ReduceClaimState {
+    bool failed = false;     // the job failed: it gets no reduce
+    bool claimed = false;    // JobStatus::reduce_sent
+    bool confirmed = false;  // JobStatus::reduce_confirmed
+    // JobStatus::reduce_claimed_at_ms: absent for a claim made by a tool that records no time (the
+    // Python and Node tools mark a reduce they have sent).
+    std::optional<std::int64_t> claimed_at_ms;
+};
+
 // Traffic counters of a backend, for benchmarks and diagnostics. Backends that cannot count report 0.
 struct BackendStats {
     std::uint64_t requests = 0;        // round trips to the store
@@ -125,11 +136,12 @@ public:
     // 0 .. total-1: InvalidInput.
     bool complete_part(const std::string& jobid, PartId partid);
 
-    // Atomically marks the reduce as claimed. Returns the claim's token for exactly one caller per
-    // job however many race (until the claim is released), nullopt when it was already claimed (by
-    // this library, or by the Python tool's `metadata.reduce_message_sent` on DynamoDB, or by the
-    // Redis field the Python tool reads) or the job has failed. The token is what release_reduce and
-    // confirm_reduce need.
+    // Atomically marks the reduce as claimed, on condition that no part of the job is pending, in
+    // the same atomic step (so a job overwritten after it was seen complete is never claimed).
+    // Returns the claim's token for exactly one caller per job however many race (until the claim is
+    // released), nullopt when it was already claimed (by this library, or by the Python tool's
+    // `metadata.reduce_message_sent` on DynamoDB, or by the Redis field the Python tool reads), the
+    // job has failed, or a part is pending. The token is what release_reduce and confirm_reduce need.
     std::optional<ClaimToken> claim_reduce(const std::string& jobid);
 
     // Gives a claimed reduce back, so that the next completion of any part (a redelivered message)
@@ -161,6 +173,11 @@ public:
     // has not. What the Part guard reads before every delivery when fail_job_on is set, so backends
     // make it one small read (no pending-part count). The default do_failure_reason calls status().
     std::optional<std::string> failure_reason(const std::string& jobid);
+
+    // The job's reduce claim (see ReduceClaimState) as one small read: the Part guard reads it for a
+    // delivery that found the job complete and did not win the claim. The default calls status();
+    // backends whose status() is costly (DynamoDB's sharded layout) override do_reduce_claim_state.
+    ReduceClaimState reduce_claim_state(const std::string& jobid);
 
     // complete_part and, when the job is then complete, claim_reduce (reduce_claim holds the token
     // when this caller won). Backends override do_complete_part_and_claim_reduce to do both in one
@@ -215,6 +232,7 @@ protected:
     virtual bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token);
     virtual std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease);
     virtual std::optional<std::string> do_failure_reason(const std::string& jobid);
+    virtual ReduceClaimState do_reduce_claim_state(const std::string& jobid);
     virtual CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
     virtual std::int64_t do_record_failed_part(const std::string& jobid, PartId partid);
     virtual std::vector<PartId> do_list_failed_parts(const std::string& jobid);

@@ -204,6 +204,8 @@ protected:
     std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     // failure_reason: one GetItem projecting total, shardOf and error (either layout).
     std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    // reduce_claim_state: one GetItem of the job item's claim attributes (either layout).
+    ReduceClaimState do_reduce_claim_state(const std::string& jobid) override;
     std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
     // complete_part, then, only when the job became complete, one conditional claim UpdateItem.

@@ -32,6 +32,7 @@ protected:
     bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
     std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     std::optional<std::string> do_failure_reason(const std::string& jobid) override;
+    ReduceClaimState do_reduce_claim_state(const std::string& jobid) override;
     std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
     CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

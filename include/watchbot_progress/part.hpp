@@ -9,10 +9,13 @@
 // last part and wins the reduce claim sends the one "reduce" message (or calls on_reduce). If fn
 // throws, the exception is re-thrown unchanged (same object, same type); when its type matches
 // fail_job_on, the job is first marked failed with a reason naming the part and the what() text.
-// If sending the reduce fails, the claim is released so a redelivery of the message sends it, and
-// the error propagates (watchbot then retries the message). Once sent, the reduce is confirmed in
-// the backend; a claim left unconfirmed (the worker crashed) is taken over after reduce_lease by a
-// later delivery, or by `watchbot-progress-cpp sweep`.
+// If sending the reduce fails for certain (a refusal), the claim is released so a redelivery of the
+// message sends it; when the send's outcome is unknown (a timeout, a 5xx) the claim is kept; the
+// error propagates either way (watchbot then retries the message). Once sent, the reduce is
+// confirmed in the backend. A delivery that finds the job complete but another delivery's claim
+// unconfirmed never reports success: it throws ReducePending (retryable) while the claim is younger
+// than reduce_lease, and takes the claim over and sends the reduce once it is older, so that a
+// worker killed between its claim and its confirmation never loses the reduce (docs/reliability.md).
 
 #include <chrono>
 #include <exception>
@@ -98,11 +101,16 @@ struct PartOptions {
     // Called instead of publishing the reduce message, once per job: (jobid, job metadata).
     std::function<void(const std::string&, const nlohmann::json&)> on_reduce;
     // How long a worker's reduce claim stands unconfirmed before a later delivery of any of the
-    // job's parts takes it over and sends the reduce (Backend::reclaim_reduce): the claimer crashed
-    // between claiming and confirming. Make it longer than sending the reduce can take (retries
-    // included); a shorter lease risks a second reduce from a slow but live claimer. Negative: never
-    // take a claim over on the hot path (`watchbot-progress-cpp sweep` still can).
-    std::chrono::milliseconds reduce_lease = std::chrono::minutes(5);
+    // job's parts takes it over and sends the reduce (Backend::reclaim_reduce): the claimer died
+    // between claiming and confirming. Until then a delivery that finds the job complete and the
+    // claim unconfirmed throws ReducePending, so that the queue delivers its message again.
+    // Two bounds (docs/reliability.md): longer than sending the reduce can take, retries included (a
+    // shorter lease risks a second reduce from a slow but live claimer), and shorter than the gaps
+    // of watchbot's retries before the dead-letter queue (2, 4, ... 512 s over 10 attempts), so that
+    // some delivery comes after the lease. The default, 3 minutes, is taken over by the 8th attempt
+    // at the latest, when the claim was made on the 1st. Negative: never take a claim over and
+    // never throw ReducePending (the old behaviour: only `watchbot-progress-cpp sweep` recovers).
+    std::chrono::milliseconds reduce_lease = std::chrono::minutes(3);
     // Tolerate parts that fail for good (see FailureTolerance). Empty: any part that never
     // succeeds leaves the job incomplete (the behaviour of the Python and Node tools).
     std::optional<FailureTolerance> failure_tolerance;
@@ -162,6 +170,11 @@ private:
     void on_success();
     void on_failure(const std::exception_ptr& error) noexcept;
     void tolerate_failure(const std::exception_ptr& error);
+    // This delivery completed its part and found the job complete without winning the claim:
+    // returns when the reduce is out (claim confirmed, or marked by another tool) or the job failed;
+    // claims or takes over the claim and sends the reduce when it may; else throws ReducePending
+    // (another delivery's unconfirmed claim is younger than reduce_lease).
+    void settle_complete_job();
     // Sends the reduce this guard claimed (holding `claim`) and confirms it; on a failed send
     // releases the claim and rethrows.
     void send_claimed_reduce(const ClaimToken& claim);

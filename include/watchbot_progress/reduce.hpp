@@ -6,8 +6,10 @@
 //            caller a ClaimToken; at most one caller holds a job's claim;
 //   read     the job's metadata (status());
 //   send     the reduce message to the notifier, or on_reduce;
-//   release  when reading or sending failed: the claim is given back, so that a later delivery (or
-//            sweep) sends it;
+//   release  when reading failed, or sending was refused for certain (publish_outcome_unknown is
+//            false, or on_reduce threw): the claim is given back, so that a later delivery (or
+//            sweep) sends it; when the send's outcome is unknown the claim is kept, and a delivery
+//            after its lease takes it over (Part, ReducePending);
 //   confirm  confirm_reduce: nobody sends it again.
 //
 // send_claimed_reduce runs the steps after the claim.
@@ -43,10 +45,19 @@ struct SentReduce {
     std::exception_ptr confirm_error;  // what confirm_reduce threw, when unconfirmed
 };
 
+// Whether a notifier's publish error leaves it unknown if the message went out: true for a
+// retryable BackendError (a timeout, a dropped connection, a 5xx, throttling after retries: some
+// attempt may have been taken) and for exceptions outside the library's hierarchy; false for
+// InvalidInput, ConfigError and a BackendError that is not retryable (the service refused it). A
+// notifier of your own that knows nothing went out throws a non-retryable BackendError.
+bool publish_outcome_unknown(const std::exception_ptr& error);
+
 // Sends the reduce of `jobid`, whose claim `claim` the caller holds: reads the job's metadata, sends
-// it to `sink`, confirms the claim. Throws what reading the job or sending threw (the reduce is not
-// out), after giving the claim back; when giving it back fails too, says so on stderr (a later
-// delivery or sweep takes the claim over once its lease ends) and still throws the sending error.
+// it to `sink`, confirms the claim. Throws what reading the job or sending threw (the reduce may not
+// be out). Gives the claim back first when nothing can have gone out (reading failed, on_reduce
+// threw, or the notifier's error is a refusal: publish_outcome_unknown false); keeps it when the
+// publish's outcome is unknown. When giving it back fails, says so on stderr (a later delivery or
+// sweep takes the claim over once its lease ends) and still throws the sending error.
 // Throws InvalidInput when `sink` has neither a notifier nor on_reduce. Never throws once the reduce
 // is out: a failed confirmation is the result's `unconfirmed`.
 SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const ClaimToken& claim,

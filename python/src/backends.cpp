@@ -88,6 +88,10 @@ public:
         ++calls;
         return ForwardingBackend::do_failure_reason(jobid);
     }
+    wp::ReduceClaimState do_reduce_claim_state(const std::string& jobid) override {
+        ++calls;
+        return ForwardingBackend::do_reduce_claim_state(jobid);
+    }
     void do_release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         ++calls;
         ForwardingBackend::do_release_reduce(jobid, token);

@@ -27,6 +27,10 @@ void translate(std::exception_ptr error) {
         raise("JobDoesNotExist", e.what(), py::dict(py::arg("jobid") = e.jobid()));
     } catch (const wp::JobFailed& e) {
         raise("JobFailed", e.what(), py::dict(py::arg("jobid") = e.jobid(), py::arg("reason") = e.reason()));
+    } catch (const wp::ReducePending& e) {
+        raise("ReducePending", e.what(),
+              py::dict(py::arg("code") = e.code(), py::arg("retryable") = e.retryable(), py::arg("jobid") = e.jobid(),
+                       py::arg("retry_after") = static_cast<double>(e.retry_after_ms()) / 1000.0));
     } catch (const wp::PublishError& e) {
         raise("PublishError", e.what(),
               py::dict(py::arg("code") = e.code(), py::arg("retryable") = e.retryable(),

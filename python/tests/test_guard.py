@@ -164,3 +164,28 @@ def test_the_reduce_message_goes_to_the_backends_topic(memory_progress):
     with Part(jobid, '0', progress=memory_progress):  # a part id given as text is accepted
         pass
     assert memory_messages(memory_progress, 'reduce') == [{'jobid': jobid, 'metadata': {'k': [1, 2]}}]
+
+
+def test_a_delivery_during_another_deliverys_unconfirmed_reduce_raises_reduce_pending(progress):
+    """A duplicate delivery that finds the job complete while the reduce's claimer has not confirmed
+    it must not report success (watchbot would delete its message): it raises ReducePending, a
+    retryable BackendError, and the same delivery succeeds once the reduce is confirmed."""
+    from watchbot_progress.errors import BackendError, ReducePending
+    jobid = new_job(progress, n=1)
+    raised = []
+
+    def reduce_while_a_duplicate_arrives(message, topic, subject='reduce'):
+        with pytest.raises(ReducePending) as pending:
+            with Part(jobid, 0, progress=progress):
+                pass
+        raised.append(pending.value)
+
+    with Part(jobid, 0, progress=progress, on_reduce=reduce_while_a_duplicate_arrives):
+        pass
+    assert len(raised) == 1
+    error = raised[0]
+    assert isinstance(error, BackendError)
+    assert error.retryable is True and error.code == 'ReducePending'
+    assert error.jobid == jobid and error.retry_after > 0
+    with Part(jobid, 0, progress=progress, on_reduce=lambda *a, **k: pytest.fail('a second reduce')):
+        pass

@@ -61,6 +61,20 @@ class PublishError(BackendError):
     failed_indexes = ()
 
 
+class ReducePending(BackendError):
+    """The part is done, and the job is complete, but another delivery holds the job's reduce claim
+    unconfirmed and younger than the lease: it may still be sending, or it died after claiming.
+
+    Let it propagate so that the worker exits non-zero and watchbot delivers the message again; a
+    delivery after the lease takes the claim over and sends the reduce. Never swallow it: a message
+    whose worker exits 0 is deleted, and with it the reduce's last chance. ``jobid``: the job;
+    ``retry_after``: seconds the claim's lease still runs (0 when unknown); ``retryable`` is True.
+    """
+
+    jobid = None
+    retry_after = 0.0
+
+
 class ConfigError(WatchbotProgressError, RuntimeError):
     """Missing or malformed configuration: ProgressTable / WorkTopic unset or not an ARN, a feature
     not built in."""
@@ -68,4 +82,4 @@ class ConfigError(WatchbotProgressError, RuntimeError):
 
 __all__ = [
     'WatchbotProgressError', 'JobDoesNotExist', 'JobFailed', 'ProgressTypeError',
-    'InvalidInput', 'BackendError', 'PublishError', 'ConfigError']
+    'InvalidInput', 'BackendError', 'PublishError', 'ReducePending', 'ConfigError']

@@ -68,6 +68,11 @@ std::optional<std::string> Backend::failure_reason(const std::string& jobid) {
     return do_failure_reason(jobid);
 }
 
+ReduceClaimState Backend::reduce_claim_state(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_reduce_claim_state(jobid);
+}
+
 CompletionResult Backend::complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     validate_jobid(jobid);
     return do_complete_part_and_claim_reduce(jobid, partid);
@@ -129,6 +134,16 @@ std::optional<std::string> Backend::do_failure_reason(const std::string& jobid) 
     JobStatus s = do_status(jobid);
     if (!s.failed) return std::nullopt;
     return s.reason.value_or(std::string());
+}
+
+ReduceClaimState Backend::do_reduce_claim_state(const std::string& jobid) {
+    const JobStatus s = do_status(jobid);
+    ReduceClaimState state;
+    state.failed = s.failed;
+    state.claimed = s.reduce_sent;
+    state.confirmed = s.reduce_confirmed;
+    state.claimed_at_ms = s.reduce_claimed_at_ms;
+    return state;
 }
 
 std::int64_t Backend::do_record_failed_part(const std::string& jobid, PartId) {

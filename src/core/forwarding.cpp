@@ -28,6 +28,9 @@ std::optional<ClaimToken> ForwardingBackend::do_reclaim_reduce(const std::string
 std::optional<std::string> ForwardingBackend::do_failure_reason(const std::string& jobid) {
     return target_->failure_reason(jobid);
 }
+ReduceClaimState ForwardingBackend::do_reduce_claim_state(const std::string& jobid) {
+    return target_->reduce_claim_state(jobid);
+}
 std::int64_t ForwardingBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     return target_->record_failed_part(jobid, partid);
 }

@@ -58,13 +58,51 @@ void Part::before() {
 
 void Part::on_success() {
     const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
-    std::optional<ClaimToken> claim = result.reduce_claim;
-    // A late delivery of any part of a complete job takes over a claim whose worker never
-    // confirmed the reduce within the lease (it crashed after claiming).
-    if (!claim && result.job_complete && options_.reduce_lease.count() >= 0) {
-        claim = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease);
+    if (result.reduce_claim) {
+        send_claimed_reduce(*result.reduce_claim);
+    } else if (result.job_complete) {
+        settle_complete_job();
     }
-    if (claim) send_claimed_reduce(*claim);
+}
+
+void Part::settle_complete_job() {
+    // A few rounds, because the state can move between the read and the conditional write that
+    // follows it (another delivery claims, confirms or takes over meanwhile); each round either
+    // returns, sends, or reads again. Throwing ReducePending is always safe: the message comes back.
+    constexpr int kRounds = 3;
+    bool claim_refused = false;
+    for (int round = 0; round < kRounds; ++round) {
+        const ReduceClaimState state = options_.backend->reduce_claim_state(jobid_);
+        if (state.failed) return;                            // a failed job gets no reduce
+        if (state.claimed && state.confirmed) return;        // the reduce is out
+        if (state.claimed && !state.claimed_at_ms) return;   // another tool's mark: it has sent it
+        if (!state.claimed) {
+            // A backend that refused the claim and still reads unclaimed does not report its claims
+            // (a user's backend whose status() leaves reduce_sent out): it cannot tell a crashed
+            // claimer from a finished one either, so the delivery succeeds, as it always did there.
+            if (claim_refused) return;
+            // Complete and unclaimed: the claimer gave the claim back (its send was refused), or the
+            // completion was written by a delivery that died before claiming. Claim it now.
+            if (auto claim = options_.backend->claim_reduce(jobid_)) {
+                send_claimed_reduce(*claim);
+                return;
+            }
+            claim_refused = true;
+            continue;
+        }
+        // Claimed by another delivery, not confirmed: it is sending, or it died.
+        if (options_.reduce_lease.count() < 0) return;  // takeovers left to sweep (PartOptions::reduce_lease)
+        if (auto claim = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease)) {
+            send_claimed_reduce(*claim);
+            return;
+        }
+        const std::int64_t age = system_time_ms() - *state.claimed_at_ms;
+        const std::int64_t lease = options_.reduce_lease.count();
+        if (age < lease) throw ReducePending(jobid_, lease - age);
+        // Older than the lease by this machine's clock, yet not taken over: another delivery took
+        // it over (or confirmed it) just now, or the clocks disagree. Read again.
+    }
+    throw ReducePending(jobid_, 0);
 }
 
 void Part::send_claimed_reduce(const ClaimToken& claim) {

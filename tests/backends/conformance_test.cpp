@@ -200,6 +200,44 @@ TYPED_TEST(Conformance, ClaimReduceHasExactlyOneWinner) {
     EXPECT_TRUE(this->backend->status(jobid).reduce_sent);
 }
 
+// The claim's condition includes "no part pending", in the same atomic step: a job that was seen
+// complete and then overwritten (sweep's listing, then set_total with overwrite) is not claimed.
+TYPED_TEST(Conformance, ClaimRequiresEveryPartComplete) {
+    const auto jobid = this->new_job(2);
+    EXPECT_FALSE(this->backend->claim_reduce(jobid)) << "a job with every part pending was claimed";
+    this->backend->complete_part(jobid, 0);
+    EXPECT_FALSE(this->backend->claim_reduce(jobid)) << "a job with a part pending was claimed";
+    EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
+    this->backend->complete_part(jobid, 1);
+    ASSERT_TRUE(this->backend->status(jobid).complete());  // seen complete ...
+    this->backend->set_total(jobid, 3, /*overwrite=*/true);  // ... then overwritten
+    EXPECT_FALSE(this->backend->claim_reduce(jobid));
+    EXPECT_FALSE(this->backend->status(jobid).reduce_sent);
+    for (wp::PartId p = 0; p < 3; ++p) this->backend->complete_part(jobid, p);
+    EXPECT_TRUE(this->backend->claim_reduce(jobid));
+}
+
+TYPED_TEST(Conformance, ReduceClaimStateFollowsTheClaim) {
+    const auto jobid = this->new_job(1);
+    auto state = this->backend->reduce_claim_state(jobid);
+    EXPECT_FALSE(state.claimed);
+    EXPECT_FALSE(state.confirmed);
+    EXPECT_FALSE(state.failed);
+    const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
+    ASSERT_TRUE(claim);
+    state = this->backend->reduce_claim_state(jobid);
+    EXPECT_TRUE(state.claimed);
+    EXPECT_FALSE(state.confirmed);
+    EXPECT_TRUE(state.claimed_at_ms.has_value());
+    ASSERT_TRUE(this->backend->confirm_reduce(jobid, *claim));
+    state = this->backend->reduce_claim_state(jobid);
+    EXPECT_TRUE(state.claimed);
+    EXPECT_TRUE(state.confirmed);
+    this->backend->fail_job(jobid, "x");
+    EXPECT_TRUE(this->backend->reduce_claim_state(jobid).failed);
+    EXPECT_THROW(this->backend->reduce_claim_state("conformance-unknown-" + wp::new_jobid()), wp::JobDoesNotExist);
+}
+
 TYPED_TEST(Conformance, ReleasedReduceCanBeClaimedAgain) {
     const auto jobid = this->new_job(1);
     const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
@@ -435,7 +473,10 @@ TYPED_TEST(Conformance, FailureReasonTellsWhetherAndWhyTheJobFailed) {
 
 TYPED_TEST(Conformance, ReclaimRefusesIncompleteFailedUnclaimedAndUnknownJobs) {
     const auto incomplete = this->new_job(2);
-    ASSERT_TRUE(this->backend->claim_reduce(incomplete));  // a claim on an incomplete job (CLI reduce-sent)
+    EXPECT_FALSE(this->backend->claim_reduce(incomplete));  // an incomplete job is never claimed
+    EXPECT_FALSE(this->backend->reclaim_reduce(incomplete, std::chrono::milliseconds(0)));
+    this->backend->complete_part(incomplete, 0);
+    EXPECT_FALSE(this->backend->claim_reduce(incomplete));
     EXPECT_FALSE(this->backend->reclaim_reduce(incomplete, std::chrono::milliseconds(0)));
 
     const auto unclaimed = this->new_job(1);
@@ -568,7 +609,10 @@ template <class Factory>
 class GuardConformance : public Conformance<Factory> {};
 TYPED_TEST_SUITE(GuardConformance, wp_test::AllBackends, wp_test::BackendNames);
 
-// 25 threads complete a job where every part is delivered 3 times in random order.
+// 25 threads complete a job where every part is delivered 3 times in random order. A delivery that
+// fails with ReducePending (it found the job complete while another delivery's claim was still
+// unconfirmed) is delivered again, as watchbot redelivers a message whose worker failed, until one
+// succeeds: none may be dropped.
 template <class Options>
 void run_duplicated_job(wp::Backend& backend, const std::string& jobid, std::int64_t total, unsigned seed,
                         const Options& options) {
@@ -580,17 +624,25 @@ void run_duplicated_job(wp::Backend& backend, const std::string& jobid, std::int
     std::shuffle(deliveries.begin(), deliveries.end(), rng);
     std::atomic<std::size_t> next{0};
     std::atomic<int> ran{0};
+    std::mutex redeliver_mutex;
+    std::vector<wp::PartId> redeliver;
     std::vector<std::thread> threads;
     for (int t = 0; t < 25; ++t) {
         threads.emplace_back([&] {
             for (std::size_t i = next++; i < deliveries.size(); i = next++) {
-                wp::Part part(jobid, deliveries[i], options);
-                part.run([&] { ++ran; });
+                try {
+                    wp::Part(jobid, deliveries[i], options).run([&] { ++ran; });
+                } catch (const wp::ReducePending&) {
+                    std::lock_guard lock(redeliver_mutex);
+                    redeliver.push_back(deliveries[i]);
+                }
             }
         });
     }
     for (auto& t : threads) t.join();
     EXPECT_EQ(ran.load(), static_cast<int>(deliveries.size()));
+    // Every thread is done, so every claim is confirmed: each redelivery succeeds at once.
+    for (const wp::PartId p : redeliver) EXPECT_NO_THROW(wp::Part(jobid, p, options).run([] {}));
     (void)backend;
 }
 
@@ -688,12 +740,16 @@ TYPED_TEST(GuardConformance, WithoutFailJobOnNoExceptionFailsTheJob) {
     EXPECT_FALSE(this->backend->status(jobid).failed);
 }
 
-// A notifier that fails its first `failures` publishes.
+// A notifier that fails its first `failures` publishes, with a refusal (not retryable: nothing went
+// out) or with an error that leaves the outcome unknown (retryable: a timeout, a 5xx).
 class FlakyNotifier final : public wp::Notifier {
 public:
-    explicit FlakyNotifier(int failures) : failures_(failures) {}
+    explicit FlakyNotifier(int failures, bool refusal = true) : failures_(failures), refusal_(refusal) {}
     void publish(const std::string& subject, const std::string& body) override {
-        if (failures_-- > 0) throw wp::BackendError("injected publish failure", "InternalError", true);
+        if (failures_-- > 0) {
+            if (refusal_) throw wp::BackendError("injected publish refusal", "AuthorizationError", false);
+            throw wp::BackendError("injected publish timeout", "TimeoutError", true);
+        }
         inner.publish(subject, body);
     }
     std::string describe() const override { return "flaky://"; }
@@ -701,9 +757,10 @@ public:
 
 private:
     std::atomic<int> failures_;
+    bool refusal_;
 };
 
-TYPED_TEST(GuardConformance, FailedReduceIsReleasedAndSentOnRedelivery) {
+TYPED_TEST(GuardConformance, RefusedReduceIsReleasedAndSentOnRedelivery) {
     auto notifier = std::make_shared<FlakyNotifier>(1);
     const auto jobid = this->new_job(2);
     const wp::PartOptions options{.backend = this->backend, .notifier = notifier};
@@ -715,6 +772,24 @@ TYPED_TEST(GuardConformance, FailedReduceIsReleasedAndSentOnRedelivery) {
     EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
     wp::Part(jobid, 0, options).run([] {});
     EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+}
+
+// A publish whose outcome is unknown (it timed out: SNS may have taken it) keeps the claim: a
+// redelivery within the lease fails retryably, one after the lease takes the claim over and sends.
+TYPED_TEST(GuardConformance, ReduceOfUnknownOutcomeKeepsItsClaimUntilTheLease) {
+    auto notifier = std::make_shared<FlakyNotifier>(1, /*refusal=*/false);
+    const auto jobid = this->new_job(1);
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] {}), wp::BackendError);
+    auto s = this->backend->status(jobid);
+    EXPECT_TRUE(s.reduce_sent) << "the claim of a send of unknown outcome was given back";
+    EXPECT_FALSE(s.reduce_confirmed);
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] {}), wp::ReducePending);
+    EXPECT_TRUE(notifier->inner.messages("reduce").empty());
+    options.reduce_lease = std::chrono::milliseconds(0);
+    wp::Part(jobid, 0, options).run([] {});
+    EXPECT_EQ(notifier->inner.messages("reduce").size(), 1u);
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
 }
 
 // Publishes nothing on its first call: waits there until `release_first` is called, then fails.
@@ -796,8 +871,19 @@ TYPED_TEST(GuardConformance, ClaimOfACrashedWorkerIsTakenOverAfterTheLease) {
     wp::Part(jobid, 0, options).run([] {});
     // The worker of part 1 completes it and wins the claim, then dies before publishing.
     ASSERT_TRUE(this->backend->complete_part_and_claim_reduce(jobid, 1).reduce_claimed());
-    // Redelivered within the lease: the claim stands, nothing is sent.
-    wp::Part(jobid, 1, options).run([] {});
+    // Redelivered within the lease: the claim stands, nothing is sent, and the delivery must not
+    // report success (the queue would delete the message, and no delivery would come after the
+    // lease): it fails retryably.
+    try {
+        wp::Part(jobid, 1, options).run([] {});
+        FAIL() << "a delivery within another's unconfirmed claim reported success";
+    } catch (const wp::ReducePending& e) {
+        EXPECT_EQ(e.jobid(), jobid);
+        EXPECT_TRUE(e.retryable());
+        EXPECT_EQ(e.code(), "ReducePending");
+        EXPECT_GT(e.retry_after_ms(), 0);
+    }
+    EXPECT_THROW(wp::Part(jobid, 0, options).run([] {}), wp::ReducePending) << "any part's late delivery";
     EXPECT_TRUE(notifier->messages("reduce").empty());
     // Redelivered after the lease: this delivery takes the claim over and sends the reduce, once.
     options.reduce_lease = std::chrono::milliseconds(0);
@@ -807,6 +893,31 @@ TYPED_TEST(GuardConformance, ClaimOfACrashedWorkerIsTakenOverAfterTheLease) {
     EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
     wp::Part(jobid, 0, options).run([] {});
     EXPECT_EQ(notifier->messages("reduce").size(), 1u) << "a confirmed reduce was sent again";
+}
+
+// The last part's completion was written, and its worker died before it claimed (or its claim was
+// given back): the redelivery claims and sends.
+TYPED_TEST(GuardConformance, CompletionWithoutAClaimIsClaimedByTheRedelivery) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(2);
+    const wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    wp::Part(jobid, 0, options).run([] {});
+    ASSERT_TRUE(this->backend->complete_part(jobid, 1));
+    wp::Part(jobid, 0, options).run([] {});  // a late duplicate of another part
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    wp::Part(jobid, 1, options).run([] {});
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    EXPECT_TRUE(this->backend->status(jobid).reduce_confirmed);
+}
+
+// A failed job gets no reduce, and its late deliveries succeed (nothing to wait for).
+TYPED_TEST(GuardConformance, LateDeliveryOfACompleteFailedJobSucceedsWithoutAReduce) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(1);
+    ASSERT_TRUE(this->backend->complete_part(jobid, 0));
+    this->backend->fail_job(jobid, "given up");
+    wp::Part(jobid, 0, {.backend = this->backend, .notifier = notifier}).run([] {});
+    EXPECT_TRUE(notifier->messages("reduce").empty());
 }
 
 TYPED_TEST(GuardConformance, NegativeLeaseNeverTakesAClaimOver) {

@@ -93,6 +93,57 @@ TEST(ReduceProtocol, AFailedSendGivesTheClaimBackAndThrowsTheSendError) {
     EXPECT_TRUE(env.backend->claim_reduce(jobid));  // the next delivery can claim it
 }
 
+// A notifier that throws the error it is given.
+class ThrowingNotifier final : public wp::Notifier {
+public:
+    explicit ThrowingNotifier(std::exception_ptr error) : error_(std::move(error)) {}
+    void publish(const std::string&, const std::string&) override { std::rethrow_exception(error_); }
+    std::string describe() const override { return "throwing://"; }
+
+private:
+    std::exception_ptr error_;
+};
+
+TEST(ReduceProtocol, APublishRefusedForCertainGivesTheClaimBack) {
+    for (const auto& error : {std::make_exception_ptr(wp::BackendError("denied", "AuthorizationError", false)),
+                              std::make_exception_ptr(wp::InvalidInput("too big")),
+                              std::make_exception_ptr(wp::ConfigError("no topic"))}) {
+        ReduceEnv env;
+        const auto jobid = env.complete_job();
+        const wp::ReduceSink sink{std::make_shared<ThrowingNotifier>(error), {}};
+        EXPECT_ANY_THROW(wp::send_claimed_reduce(*env.backend, jobid, env.backend->claim_reduce(jobid).value(), sink));
+        EXPECT_FALSE(env.backend->status(jobid).reduce_sent) << "a refused publish kept its claim";
+    }
+}
+
+// A publish that timed out (or got a 5xx, or lost its connection) may have gone through: its claim
+// stays, so that no delivery sends the reduce again before the lease has passed.
+TEST(ReduceProtocol, APublishOfUnknownOutcomeKeepsTheClaim) {
+    for (const auto& error : {std::make_exception_ptr(wp::BackendError("timed out", "TimeoutError", true)),
+                              std::make_exception_ptr(wp::BackendError("HTTP 500", "InternalError", true)),
+                              std::make_exception_ptr(wp::BackendError("reset", "ConnectionError", true)),
+                              std::make_exception_ptr(std::runtime_error("a notifier of the user's"))}) {
+        ReduceEnv env;
+        const auto jobid = env.complete_job();
+        const wp::ReduceSink sink{std::make_shared<ThrowingNotifier>(error), {}};
+        EXPECT_ANY_THROW(wp::send_claimed_reduce(*env.backend, jobid, env.backend->claim_reduce(jobid).value(), sink));
+        const auto s = env.backend->status(jobid);
+        EXPECT_TRUE(s.reduce_sent) << "a publish of unknown outcome gave its claim back";
+        EXPECT_FALSE(s.reduce_confirmed);
+        EXPECT_FALSE(env.backend->reclaim_reduce(jobid, std::chrono::seconds(30)));
+        *env.now += 30'000;
+        EXPECT_TRUE(env.backend->reclaim_reduce(jobid, std::chrono::seconds(30))) << "the lease decides";
+    }
+}
+
+TEST(ReduceProtocol, PublishOutcomeUnknownTellsRefusalsFromTimeouts) {
+    EXPECT_FALSE(wp::publish_outcome_unknown(std::make_exception_ptr(wp::BackendError("x", "InvalidParameter", false))));
+    EXPECT_FALSE(wp::publish_outcome_unknown(std::make_exception_ptr(wp::InvalidInput("x"))));
+    EXPECT_TRUE(wp::publish_outcome_unknown(std::make_exception_ptr(wp::BackendError("x", "TimeoutError", true))));
+    EXPECT_TRUE(wp::publish_outcome_unknown(std::make_exception_ptr(wp::BackendError("x", "Throttling", true))));
+    EXPECT_TRUE(wp::publish_outcome_unknown(std::make_exception_ptr(42)));
+}
+
 TEST(ReduceProtocol, AFailedReleaseStillThrowsTheSendError) {
     ReduceEnv env;
     const auto jobid = env.complete_job();

@@ -26,7 +26,7 @@ std::ostream& operator<<(std::ostream& os, const CliResult& r) {
 // only calls async-signal-safe functions (other threads of this process may be running).
 CliResult run_cli(const std::vector<std::string>& args, const RunOptions& options) {
     std::vector<std::string> argv_storage;
-    argv_storage.push_back(cli_path());
+    argv_storage.push_back(options.program.empty() ? cli_path() : options.program);
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_storage) argv.push_back(a.data());

@@ -29,6 +29,8 @@ struct RunOptions {
     // When set, called on the calling thread with everything the child wrote to stderr so far, each
     // time more arrives: a test can wait for the child to reach a point instead of sleeping.
     std::function<void(const std::string& err_so_far)> on_stderr;
+    // When set, this program runs instead of the CLI (a test's own worker program).
+    std::string program;
 };
 
 // Runs the CLI with `args`. ProgressTable and WorkTopic are removed from the child's environment

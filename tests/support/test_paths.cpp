@@ -17,6 +17,15 @@ const std::string& cli_path() {
     return path;
 }
 
+const std::string& crash_worker_path() {
+#ifdef WP_CRASH_WORKER_PATH
+    static const std::string path = WP_CRASH_WORKER_PATH;
+#else
+    static const std::string path;
+#endif
+    return path;
+}
+
 const std::string& wordcount_worker_path() {
 #ifdef WP_EXAMPLE_WORDCOUNT_PATH
     static const std::string path = WP_EXAMPLE_WORDCOUNT_PATH;

@@ -13,6 +13,8 @@ const std::string& source_dir();
 const std::string& test_data_dir();
 // The command-line tool built with the tests.
 const std::string& cli_path();
+// The crash matrix's worker program (tests/crash/worker).
+const std::string& crash_worker_path();
 // The wordcount example's worker; empty when examples are not built (WP_BUILD_EXAMPLES=OFF).
 const std::string& wordcount_worker_path();
 

@@ -94,9 +94,11 @@ class Driver(object):
                 return None
             return _UNNAMED_CLAIM if token is True else str(token)
         with _default_claim_lock:
-            status = normalise_status(self.progress.status(jobid), jobid)
-            if status['failed'] or status['reduce_sent']:
-                return None
+            raw = self.progress.status(jobid)
+            status = normalise_status(raw, jobid)
+            pending = status['remaining'] > 0 or (raw.get('progress') is not None and float(raw['progress']) < 1)
+            if status['failed'] or status['reduce_sent'] or pending:
+                return None  # claimed, failed, or a part pending: no claim
             self.progress.set_metadata(jobid, {_REDUCE_FLAG: True})
             return uuid.uuid4().hex
 

@@ -25,7 +25,9 @@ Optional:
 ``claim_reduce(jobid)`` -> token, ``release_reduce(jobid, token)``, ``confirm_reduce(jobid, token)``
     the reduce claim: ``claim_reduce`` must return a token (a new random str; True also works,
     for a claim without owner) for exactly one caller per job, however many race, and None
-    (or False) once the job is claimed or failed; ``release_reduce`` gives the claim back when
+    (or False) once the job is claimed or failed, and while any part is pending: check "no part
+    pending" in the same atomic operation as the claim (a job overwritten after it was seen complete
+    must not be claimed); ``release_reduce`` gives the claim back when
     sending the reduce failed, ``confirm_reduce`` records that it was sent (and returns False
     when the token no longer holds the claim); both must do nothing unless ``token`` still holds
     the claim (another worker may have taken over a claim whose worker stalled). Implement

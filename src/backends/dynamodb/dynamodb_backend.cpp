@@ -437,6 +437,24 @@ std::optional<std::string> DynamoDbBackend::do_failure_reason(const std::string&
     return render_error(*error);
 }
 
+ReduceClaimState DynamoDbBackend::do_reduce_claim_state(const std::string& jobid) {
+    // The job item alone, either layout: status() of a sharded job would read every shard.
+    Expression x;
+    const std::string projection = x.name(kTotal) + ", " + x.name(kShardOf) + ", " + x.name(kError) + ", " +
+                                   x.name(kReduceSent) + ", " + x.name(kReduceConfirmed) + ", " +
+                                   x.name(kReduceClaimedAt) + ", " + x.name(kReduceClaim) + ", " +
+                                   x.name(kMetadata) + "." + x.name(kPythonReduceSent);
+    const auto item = impl_->table.client->get_item({key_of(jobid), impl_->table.options.consistent_reads, projection, x.names()});
+    if (!is_job_item(item)) throw JobDoesNotExist(jobid);
+    const JobStatus s = base_status(jobid, *item);
+    ReduceClaimState state;
+    state.failed = s.failed;
+    state.claimed = s.reduce_sent;
+    state.confirmed = s.reduce_confirmed;
+    state.claimed_at_ms = s.reduce_claimed_at_ms;
+    return state;
+}
+
 std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
     Expression x;

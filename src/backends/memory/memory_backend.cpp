@@ -119,7 +119,7 @@ bool MemoryBackend::do_complete_part(const std::string& jobid, PartId partid) {
 std::optional<ClaimToken> MemoryBackend::do_claim_reduce(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     Job& job = state_->find(jobid);
-    if (job.reduce_sent || job.failed) return std::nullopt;
+    if (job.reduce_sent || job.failed || !job.pending.empty()) return std::nullopt;
     return take_claim(job, state_->now());
 }
 

@@ -25,7 +25,8 @@ namespace watchbot_progress::detail::redis::scripts {
 //    pending and the reduce is claimed, makes the job's keys expire after ttl seconds, unless they
 //    already expire (so late duplicates do not push the expiry back).
 //  claim(meta, parts, claimkey, failedkey, token, ttl, now): 1 when the caller with `token` holds the reduce
-//    claim (it just won it, or a lost earlier attempt with the same token did), else 0. The claim
+//    claim (it just won it, or a lost earlier attempt with the same token did), else 0. A claim is
+//    made only while no part is pending and the job has not failed. The claim
 //    record `claimkey` is a hash: token (the winner's), at (claim time, ms since the epoch, the
 //    client's clock), confirmed ("1" once confirm_reduce ran). A claim written by the Python tool
 //    (`reduce_message_sent` without a claim record) has no time and is never taken over. The same
@@ -61,7 +62,7 @@ local function claim(meta, parts, claimkey, failedkey, token, ttl, now)
   if redis.call('TYPE', claimkey)['ok'] == 'hash' and redis.call('HGET', claimkey, 'token') == token then
     return 1
   end
-  if failed(meta) then return 0 end
+  if failed(meta) or redis.call('SCARD', parts) > 0 then return 0 end
   if redis.call('HSETNX', meta, 'reduce_message_sent', 'True') == 0 then return 0 end
   local t = redis.call('TYPE', claimkey)['ok']
   if t ~= 'hash' and t ~= 'none' then redis.call('DEL', claimkey) end

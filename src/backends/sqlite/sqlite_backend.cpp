@@ -269,7 +269,7 @@ std::optional<ClaimToken> SqliteBackend::do_claim_reduce(const std::string& jobi
         ClaimToken token = detail::new_claim_token();
         c.statement(
              "UPDATE wp_jobs SET reduce_sent = 1, reduce_confirmed = 0, reduce_claimed_at = ?2, updated_at = ?2, "
-             "reduce_claim_token = ?3 WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0")
+             "reduce_claim_token = ?3 WHERE jobid = ?1 AND reduce_sent = 0 AND failed = 0 AND remaining = 0")
             .bind(1, jobid)
             .bind(2, impl_->now())
             .bind(3, token)
