@@ -625,10 +625,12 @@ TEST(RedisBackend, DeleteWhenDoneExpiresTheKeysOnceTheReduceIsClaimed) {
     EXPECT_GT(raw.integer({"TTL", meta}), 0);
     backend->set_total(jobid, 1, /*overwrite=*/true);  // a rewritten job no longer expires
     EXPECT_EQ(raw.integer({"TTL", meta}), -1);
-    // Claimed before the last part completes: the expiry starts with the completion.
-    EXPECT_TRUE(backend->claim_reduce(jobid));
-    EXPECT_EQ(raw.integer({"TTL", meta}), -1);
+    // No claim before the last part completes; completed without a claim, the job does not expire
+    // yet (its reduce is still to be sent); the claim starts the expiry.
+    EXPECT_FALSE(backend->claim_reduce(jobid));
     EXPECT_TRUE(backend->complete_part(jobid, 0));
+    EXPECT_EQ(raw.integer({"TTL", meta}), -1);
+    EXPECT_TRUE(backend->claim_reduce(jobid));
     EXPECT_GT(raw.integer({"TTL", meta}), 0);
     backend->delete_job(jobid);
 }
