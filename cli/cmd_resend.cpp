@@ -1,5 +1,7 @@
 // resend JOBID FILE --pending | --failed: publishes again the map messages of a job's pending (or
 // recorded failed) parts, from the parts file `create` read, after checking the file is the job's.
+// --failed refuses a job whose reduce was already claimed or sent: its failed parts were counted
+// done, the reduce went out without them, and running them again would redo their work for nothing.
 #include <unistd.h>
 
 #include <memory>
@@ -7,6 +9,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "output.hpp"
 #include "part_reader.hpp"
 #include "progress_bar.hpp"
@@ -45,6 +48,17 @@ void run_resend(const ResendCommandOptions& opt, Context& ctx) {
     options.notifier = ctx.open_notifier(opt.topic);
     options.backend = ctx.open_backend();
     options.workers = opt.workers;
+    if (opt.failed) {
+        const wp::JobStatus status = options.backend->status(opt.jobid);
+        if (!status.failed && status.reduce_sent) {
+            throw ExitError(kExitUsage,
+                            "job '" + opt.jobid + "' already sent its reduce (" +
+                                (status.reduce_confirmed ? "confirmed" : "claimed, not yet confirmed") +
+                                "): its failed parts were counted done and cannot take part in another reduce, so "
+                                "running them again would redo their work for nothing; nothing was sent (to run "
+                                "them anyway, create a job of those parts)");
+        }
+    }
 
     PartReader reader(opt.file, format);
     if (opt.file == "-" && ::isatty(STDIN_FILENO) == 1) {
@@ -109,7 +123,9 @@ void setup_resend(CLI::App& app, Context& ctx) {
         "matching; it is read and checked whole before anything is published (exit 2, nothing sent, when it\n"
         "does not match). Messages carry the job's metadata as it is now. A part whose message is still\n"
         "queued runs twice, which workers tolerate (completions are idempotent, one reduce is sent). Prints\n"
-        "nothing on stdout; a summary line on stderr. Exit 5 when some messages could not be published.\n\n"
+        "nothing on stdout; a summary line on stderr. Exit 5 when some messages could not be published.\n"
+        "--failed refuses a job whose reduce was already sent (exit 2, nothing sent): its failed parts were\n"
+        "counted done and the reduce went out without them; running them again cannot send another one.\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp resend my-job parts.jsonl --pending -d redis://localhost:6379/0 --topic arn:aws:sns:us-east-1:123456789012:work\n"
         "  watchbot-progress-cpp resend my-job parts.json --failed");

@@ -3,8 +3,13 @@
 // ApproximateReceiveCount, ...). A `map` message's part is worked by CMD inside the Part guard (the
 // library's run_part_command, watchbot_progress/command_part.hpp); any other subject runs CMD as it
 // is. This file reads the options and turns outcomes into exit codes; the exit codes watchbot
-// reads (0 done, 3 reject, 4 no-op, other: retry) decide what happens to the message, so errors of
-// the database or topic become kExitWorkerRetry here rather than main()'s 3 and 4.
+// reads (0 done, 3 reject: delete, 4 no-op: return, other: retry) decide what happens to the
+// message, so errors of the database or topic become kExitWorkerRetry here rather than main()'s 3
+// and 4, and no map delivery ends with 3 unless the job is recorded failed: a command's own 3 fails
+// the job (it is always one of the fail-job codes), and a 3 from a command stopped by a forwarded
+// signal becomes kExitWorkerRetry.
+#include <signal.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -94,6 +99,18 @@ wp::FailureTolerance parse_failure_tolerance(const std::string& text, int max_re
 // A library error while working the part, as the exit code that makes watchbot retry the message.
 [[noreturn]] void retry_later(const std::exception& e) { throw ExitError(kExitWorkerRetry, e.what()); }
 
+std::string signal_name(int signal) {
+    switch (signal) {
+        case SIGTERM: return "SIGTERM";
+        case SIGINT: return "SIGINT";
+        case SIGHUP: return "SIGHUP";
+        case SIGQUIT: return "SIGQUIT";
+        case SIGUSR1: return "SIGUSR1";
+        case SIGUSR2: return "SIGUSR2";
+        default: return "signal " + std::to_string(signal);
+    }
+}
+
 void run_map(const WorkerOptions& opt, Context& ctx) {
     const char* body = env_value("Message");
     if (body == nullptr) {
@@ -108,11 +125,20 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
     }
     wp::CommandPartOptions options;
     options.fail_job_on_exit = parse_exit_codes(opt.fail_job_on_exit);
+    // A command's 3 asks watchbot to reject (delete) the message: the part would never complete, so
+    // the job fails, as if 3 were listed.
+    const bool reject_listed = std::find(options.fail_job_on_exit.begin(), options.fail_job_on_exit.end(),
+                                         kExitWorkerReject) != options.fail_job_on_exit.end();
+    if (!reject_listed) options.fail_job_on_exit.push_back(kExitWorkerReject);
     options.part.reduce_lease = parse_duration(opt.reduce_lease, "--reduce-lease");
     if (!opt.failure_tolerance.empty()) {
         options.part.failure_tolerance = parse_failure_tolerance(opt.failure_tolerance, opt.max_receive_count);
     }
     const std::string part_name = "job '" + message.jobid + "' part " + std::to_string(message.partid);
+    const auto why_fails = [&](int code) -> std::string {
+        if (code == kExitWorkerReject && !reject_listed) return "watchbot's reject: a rejected part fails the job";
+        return "--fail-job-on-exit";
+    };
 
     wp::CommandPartResult result;
     try {
@@ -122,6 +148,11 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
     } catch (const wp::JobDoesNotExist&) {
         throw ExitError(kExitWorkerReject, part_name + ": the job does not exist (deleted?) in " +
                                                ctx.backend_description + ": the message is rejected");
+    } catch (const wp::ReducePending&) {
+        throw ExitError(kExitWorkerRetry,
+                        part_name + ": the job is complete but another delivery's reduce claim is unconfirmed and "
+                                    "younger than --reduce-lease: the message is retried, so that a delivery after "
+                                    "the lease sends the reduce should that claimer have died");
     } catch (const wp::BackendError& e) {
         retry_later(e);
     } catch (const wp::ConfigError& e) {
@@ -131,6 +162,10 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
     using Outcome = wp::CommandPartResult::Outcome;
     const wp::CommandResult& command = result.command;
     if (!command.start_error.empty()) print_error(command.start_error);
+    if (result.deferred_signal != 0) {
+        print_message(part_name + ": received " + signal_name(result.deferred_signal) +
+                      " after the command exited: recorded the part's outcome first");
+    }
     switch (result.outcome) {
         case Outcome::kCompleted:
             ctx.exit_code = kExitOk;
@@ -140,16 +175,27 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
                                                    "); the message is rejected");
         case Outcome::kJobFailed:
             throw ExitError(kExitWorkerReject, part_name + ": the command exited with code " +
-                                                   std::to_string(command.exit_code) +
-                                                   " (--fail-job-on-exit): the job is marked failed");
+                                                   std::to_string(command.exit_code) + " (" + why_fails(command.exit_code) +
+                                                   "): the job is marked failed");
         case Outcome::kJobFailedUnrecorded:
             throw ExitError(kExitWorkerRetry, part_name + ": the command exited with code " +
-                                                  std::to_string(command.exit_code) +
-                                                  " (--fail-job-on-exit) but the job could not be marked failed: "
-                                                  "retry the message");
+                                                  std::to_string(command.exit_code) + " (" +
+                                                  why_fails(command.exit_code) +
+                                                  ") but the job could not be marked failed: retry the message");
         case Outcome::kCommandFailed:
+            // The command's own code (never 3: it fails the job; 128+N for signal N): watchbot retries
+            // the message (4: returns it without counting a failure).
+            ctx.exit_code = command.exit_code;
+            return;
         case Outcome::kInterrupted:
-            ctx.exit_code = command.exit_code;  // the command's own code (128+N for signal N): watchbot decides
+            // Stopped by a forwarded signal: nothing recorded, so the message must come back. A 3
+            // (reject) would delete it, and a 0 here is impossible (a 0 completes the part).
+            if (command.exit_code == kExitWorkerReject) {
+                throw ExitError(kExitWorkerRetry, part_name + ": the command exited with code 3 after a " +
+                                                      signal_name(command.forwarded_signal) +
+                                                      " it was sent: nothing was recorded and the message is retried");
+            }
+            ctx.exit_code = command.exit_code;
             return;
     }
 }
@@ -188,7 +234,8 @@ void setup_worker(CLI::App& app, Context& ctx) {
                     "Default: the WorkTopic environment variable")
         ->type_name("URI");
     sub->add_option("--fail-job-on-exit", opt->fail_job_on_exit,
-                    "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4), each 1 to 255")
+                    "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4), each 1 to 255; 3 "
+                    "(watchbot's reject) always does")
         ->type_name("CODES")
         ->check(CLI::Validator(
             [](std::string& text) -> std::string {
@@ -222,12 +269,23 @@ void setup_worker(CLI::App& app, Context& ctx) {
         "the message's JSON on its stdin. Exit 0 completes the part; the delivery that completes the job\n"
         "sends its one reduce message. An exit code of --fail-job-on-exit fails the job (the reason quotes\n"
         "the end of the command's stderr) and later deliveries of its parts exit 3 without running the\n"
-        "command. Other codes are passed through, so watchbot retries the message.\n"
+        "command. Exit 3 (watchbot's reject) always does so: a deleted message would leave its part pending\n"
+        "for good. Other codes are passed through: watchbot retries the message (4: returns it, no failure\n"
+        "counted); under --failure-tolerance the last delivery's failure is counted.\n"
         "Any other subject: the command runs as it is and its exit code is passed through.\n"
         "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the command; a command killed\n"
-        "by signal N exits 128+N.\n\n"
-        "Exit codes of its own: 2 malformed message or options, 3 the job failed or does not exist (watchbot's\n"
-        "reject), 9 the database or topic failed (watchbot retries), 126/127 the command cannot run.\n\n"
+        "by signal N exits 128+N and records nothing. A signal that arrives after the command exited waits\n"
+        "until the part's outcome is recorded (the part completed, the reduce sent and confirmed).\n\n"
+        "Exit codes of a map message:\n"
+        "  0        the part is complete (and the reduce sent, when this delivery completed the job)\n"
+        "  2        a malformed message or bad options; nothing was written\n"
+        "  3        the job is failed (the command exited 3 or a --fail-job-on-exit code, or it had failed\n"
+        "           before) or does not exist: watchbot deletes the message\n"
+        "  9        retry: the database or topic failed, the job's reduce waits on another delivery's\n"
+        "           unconfirmed claim, or a command stopped by a forwarded signal exited 3\n"
+        "  126/127  the command cannot be executed / was not found\n"
+        "  128+N    the command was killed by signal N\n"
+        "  other    the command's own code: watchbot retries the message (4: returns it)\n\n"
         "Example (the container command of a watchbot service; ProgressTable and WorkTopic set):\n"
         "  watchbot-progress-cpp worker --fail-job-on-exit 3,4 -- python3 process.py");
     sub->callback([opt, &ctx] { run_worker(*opt, ctx); });

@@ -12,13 +12,15 @@ enum ExitCode : int {
     kExitJobFailed = 1,       // the job does not exist, or it failed (watch, reduce-sent); run: dead letters
     kExitUsage = 2,           // bad command line or bad input: unknown option, bad JSON, bad part id, bad --database
     kExitBackend = 3,         // the backend (or topic) is unreachable or returned an error
-    kExitWorkerReject = 3,    // worker: the job failed or does not exist: watchbot's "reject" (message deleted)
+    kExitWorkerReject = 3,    // worker: the job is failed or does not exist: watchbot's "reject" (message deleted);
+                              // a command's own 3 fails the job first, so no map message is deleted unrecorded
     kExitConfig = 4,          // configuration: ProgressTable / WorkTopic unset or invalid, backend not built in
     kExitPublishPartial = 5,  // create: the job was written but some map messages could not be published
     kExitTimeout = 6,         // watch: --timeout passed before the job completed or failed
     kExitInternal = 7,        // anything else (I/O error, unexpected exception): a bug or the environment
     kExitAlreadyClaimed = 8,  // reduce-sent: the reduce was claimed before this call (do not send it)
-    kExitWorkerRetry = 9,     // worker: the database or topic failed or is not configured: retry the message
+    kExitWorkerRetry = 9,     // worker: the database or topic failed or is not configured, the reduce waits on another's
+                              // unconfirmed claim (ReducePending), or an interrupted command exited 3: retry the message
     kExitCannotExecute = 126, // worker: the command could not be executed (as a shell reports it)
     kExitNotFound = 127,      // worker: the command was not found (as a shell reports it)
     kExitInterrupted = 130,   // run: interrupted (Ctrl-C / SIGINT), as shells report 128 + SIGINT
@@ -37,10 +39,12 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
      "to the dead letters"},
     {kExitUsage, "usage error",
      "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value; "
-     "worker: a malformed map message (nothing written)"},
+     "reduce-sent: the job has pending parts; resend --failed: the job's reduce was sent; worker: a malformed map "
+     "message (nothing written)"},
     {kExitBackend, "backend unreachable",
-     "the database or topic could not be reached or returned an error (worker: 9); worker: the job failed or "
-     "does not exist, so the message is rejected (watchbot deletes it)"},
+     "the database or topic could not be reached or returned an error (worker: 9); worker: the job is failed "
+     "(the command exited 3 or a --fail-job-on-exit code, or the job had failed before) or does not exist, so "
+     "the message is rejected (watchbot deletes it)"},
     {kExitConfig, "configuration error",
      "ProgressTable/WorkTopic unset or invalid, or that backend is not built into this binary"},
     {kExitPublishPartial, "publish failed partially",
@@ -49,15 +53,17 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
     {kExitTimeout, "timeout", "watch: --timeout passed before the job completed or failed"},
     {kExitInternal, "internal error", "an unexpected error (I/O, a bug); the message says what happened"},
     {kExitAlreadyClaimed, "already claimed",
-     "reduce-sent: the reduce was claimed before this call (by a worker, sweep or an earlier call): do not send it"},
+     "reduce-sent: the reduce was claimed before this call (by a worker, sweep or an earlier call), or taken over "
+     "by sweep before this call confirmed it: do not send it"},
     {kExitWorkerRetry, "worker: retry",
-     "worker: the database or topic failed or is not configured; watchbot retries the message (3 and 4 would "
-     "reject or drop it)"},
+     "worker: the database or topic failed or is not configured, the job's reduce waits on another delivery's "
+     "unconfirmed claim, or a command stopped by a forwarded signal exited 3; watchbot retries the message (the "
+     "other commands' 3 would make watchbot delete it)"},
     {kExitCannotExecute, "cannot execute", "worker: the command could not be executed"},
     {kExitNotFound, "not found", "worker: the command was not found"},
     {kExitInterrupted, "interrupted",
      "run: stopped by Ctrl-C; the workers' messages were returned to the queue. worker: any other code is the "
-     "command's own, 128+N when signal N stopped it"},
+     "command's own (never 3 for a map message), 128+N when signal N stopped it"},
 };
 
 // Thrown by a subcommand to end with a given exit code and a one-line message on stderr (empty: no

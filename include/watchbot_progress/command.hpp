@@ -10,6 +10,8 @@
 // worker killed by `run --timeout` or the OOM killer leaves no command behind). While it runs, the signals a container's stop or a terminal sends (SIGTERM, SIGINT,
 // SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) that reach this process are forwarded to that group, once each,
 // and do not stop this process. The previous handlers come back when run_command returns.
+// (Inside run_part_command, command_part.hpp, they stay held back until the part's outcome is
+// recorded.)
 
 #include <cstddef>
 #include <optional>

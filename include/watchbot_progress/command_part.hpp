@@ -19,6 +19,20 @@
 //      command that cannot start): Part::fail(), which records it under part.failure_tolerance on the
 //      message's last delivery and otherwise changes nothing. A command stopped by a signal this
 //      process forwarded (an ECS stop) is interrupted: nothing is recorded.
+//
+// Stop signals (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) never stop this process while
+// run_part_command runs: while the command runs they are forwarded to it (run_command); one that
+// arrives before the command starts is forwarded to it as soon as it starts; one that arrives
+// after the command exited is held until step 3 is done (the part completed, the reduce claimed,
+// sent and confirmed, or the job marked failed), then reported in deferred_signal, so that an ECS
+// stop cannot cut those steps in two. The previous handlers come back when it returns; the held
+// signal is not raised again (the caller decides: `worker` exits with the outcome's code). One
+// run_part_command or run_command at a time per process.
+//
+// Mapping the outcome to watchbot's exit codes (0 delete, 3 reject: delete, 4 no-op: return,
+// other: retry) is the caller's: never pass a command's 3 through as it is, or the message of a
+// part neither completed nor failed is deleted and the job never completes (`worker` fails the job
+// on a 3: it is always one of its fail_job_on_exit codes).
 
 #include <cstddef>
 #include <optional>
@@ -55,6 +69,9 @@ struct CommandPartResult {
     CommandResult command;
     // kJobAlreadyFailed: the job's failure reason.
     std::string failure_reason;
+    // A stop signal that arrived after the command exited and was held until the outcome was
+    // recorded (the last one, when several did); 0: none.
+    int deferred_signal = 0;
 };
 
 // Works the part of `message` with `argv` as described above. Throws what Part's constructor throws

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "job/signal_forwarding.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
 
@@ -51,6 +52,11 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     if (!options.part.backend) options.part.backend = default_backend();
     const std::shared_ptr<Backend> backend = options.part.backend;
 
+    // From here to the return, a stop signal does not stop this process: while the command runs it
+    // is forwarded to it (one received before it started, as soon as it starts); once the command
+    // has exited it waits until the outcome is recorded (the part completed, the reduce claimed,
+    // sent and confirmed; the job failed), so that an ECS stop cannot cut those steps in two.
+    detail::SignalDeferral deferral;
     CommandPartResult result;
     Part part(message, std::move(options.part));
     try {
@@ -69,15 +75,21 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     run.stderr_tail_bytes = may_fail_job ? options.stderr_tail_bytes : 0;
     result.command = run_command(run);
     const CommandResult& r = result.command;
+    const int received_while_running = deferral.received();
+    const auto deferred = [&] {
+        return deferral.received() != received_while_running ? deferral.last_signal() : 0;
+    };
 
     if (r.succeeded()) {
         part.succeed();
         result.outcome = CommandPartResult::Outcome::kCompleted;
+        result.deferred_signal = deferred();
         return result;
     }
     if (r.forwarded_signal != 0) {
         // Stopped from outside (ECS stops the task): not the part's failure.
         result.outcome = CommandPartResult::Outcome::kInterrupted;
+        result.deferred_signal = deferred();
         return result;
     }
     const bool fails_job = r.start_error.empty() && r.signal == 0 &&
@@ -86,6 +98,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     if (!fails_job) {
         part.fail(std::make_exception_ptr(CommandFailed(describe_failure(r))));
         result.outcome = CommandPartResult::Outcome::kCommandFailed;
+        result.deferred_signal = deferred();
         return result;
     }
     part.fail(std::make_exception_ptr(CommandFailsJob(describe_failure(r))));
@@ -99,6 +112,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     }
     result.outcome = recorded ? CommandPartResult::Outcome::kJobFailed
                               : CommandPartResult::Outcome::kJobFailedUnrecorded;
+    result.deferred_signal = deferred();
     return result;
 }
 

@@ -11,6 +11,7 @@ using namespace wp_cli_test;
 
 TEST_P(CliBackend, ReduceSentClaimsTheReduceOnce) {
     const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
     auto r = cli({"reduce-sent", jobid});
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "");
@@ -36,6 +37,7 @@ TEST_P(CliBackend, ReduceSentOnAWorkersUnconfirmedClaimFindsItTaken) {
 // sends once. (Label: concurrency.)
 TEST_P(CliBackend, ReduceSentRaceExactlyOneCallTakesTheClaim) {
     const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
     std::vector<std::future<CliResult>> calls;
     for (int i = 0; i < 8; ++i) {
         calls.push_back(std::async(std::launch::async, [&] { return cli({"reduce-sent", jobid}); }));
@@ -50,6 +52,23 @@ TEST_P(CliBackend, ReduceSentRaceExactlyOneCallTakesTheClaim) {
         }
     }
     EXPECT_EQ(took, 1);
+}
+
+// Before every part is complete the reduce is not the user's to mark: the delivery that completes the
+// last part sends it. Refused with the pending count; nothing is marked, so that delivery still can.
+TEST_P(CliBackend, ReduceSentRefusesAnIncompleteJob) {
+    const auto jobid = new_job(3);
+    backend->complete_part(jobid, 1);
+    auto r = cli({"reduce-sent", jobid});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: job '" + jobid +
+                         "' has 2 of its 3 parts pending: its reduce cannot be marked sent before every part is "
+                         "complete (the delivery that completes the last part sends it); nothing was marked\n");
+    EXPECT_FALSE(backend->status(jobid).reduce_sent);
+    backend->complete_part(jobid, 0);
+    const auto completion = backend->complete_part_and_claim_reduce(jobid, 2);
+    EXPECT_TRUE(completion.reduce_claimed());  // the last part's delivery still sends the reduce
 }
 
 TEST_P(CliBackend, ReduceSentOnAFailedOrUnknownJob) {

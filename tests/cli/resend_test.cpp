@@ -92,6 +92,41 @@ TEST_P(CliBackend, ResendRefusesAFileThatIsNotTheJobsAndSendsNothing) {
     EXPECT_TRUE(drain(queue_uri).empty());
     backend->delete_job(jobid);
 }
+
+// A tolerated failed part counts as done, so its job can complete and send its reduce without it.
+// Once that reduce is claimed or sent, running the failed parts again cannot take part in any
+// reduce: resend --failed refuses (nothing sent) rather than redo their work for nothing.
+TEST_P(CliBackend, ResendFailedRefusesAJobWhoseReduceWasSent) {
+    const auto jobid = unique_jobid("resend-reduced");
+    const auto file = dir.file("parts.json", "[{\"a\": 0}, {\"a\": 1}, {\"a\": 2}]");
+    auto r = cli({"create", file, "--jobid", jobid, "--topic", queue_uri});
+    ASSERT_EQ(r.code, 0) << r;
+    drain(queue_uri);
+    backend->record_failed_part(jobid, 1);  // failed for good, tolerated: counted done
+    for (const wp::PartId p : {0, 1}) backend->complete_part(jobid, p);
+    const auto claim = backend->complete_part_and_claim_reduce(jobid, 2).reduce_claim;
+    ASSERT_TRUE(claim.has_value());  // the last delivery is sending the reduce
+
+    const std::string refusal = "job '" + jobid + "' already sent its reduce (";
+    r = cli({"resend", jobid, file, "--failed", "--topic", queue_uri});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.out, "");
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr(refusal + "claimed, not yet confirmed): its failed parts were counted done"));
+    EXPECT_TRUE(drain(queue_uri).empty());
+
+    ASSERT_TRUE(backend->confirm_reduce(jobid, *claim));
+    r = cli({"resend", jobid, file, "--failed", "--topic", queue_uri});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr(refusal + "confirmed)"));
+    EXPECT_TRUE(drain(queue_uri).empty());
+
+    // --pending of the same job: nothing pending, nothing sent, as before.
+    r = cli({"resend", jobid, file, "--pending", "--topic", queue_uri});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(drain(queue_uri).empty());
+    backend->delete_job(jobid);
+}
 #endif
 
 }  // namespace

@@ -1,20 +1,25 @@
 // `watchbot-progress-cpp worker -- CMD`: the container command for workers in any language, run as a
 // real process with shell-script workers. Without a server: other subjects pass through, malformed
 // map messages. On each backend (CliBackend, reduces into the local queue): the part completed and
-// one reduce, --fail-job-on-exit, other codes, SIGTERM. CliWorkerRace: every part of a job delivered
+// one reduce, --fail-job-on-exit, other codes, a command's 3 and 4, SIGTERM while the command runs and
+// after it exited, a reduce claim pending elsewhere. CliWorkerRace: every part of a job delivered
 // three times to 25 worker processes at once, the reduce published to SNS (fauxqs): one reduce.
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <random>
+#include <thread>
 
 #include "cli_test_support.hpp"
 #include "test_paths.hpp"
 #include "watchbot_progress/config.hpp"
 #if WP_WITH_AWS
 #include "aws/fauxqs_test_util.hpp"
+#include "aws/test_http_server.hpp"
 #endif
 
 namespace {
@@ -201,9 +206,14 @@ TEST_P(CliWorkerOn, OtherExitCodesPassThroughAndChangeNothing) {
     EXPECT_EQ(reduces_in(queue_uri).size(), 1u);  // part 0 tolerated: the job finished
 }
 
-// Runs the CLI with `args` and `env` added to this environment, sends it SIGTERM once its stderr
-// holds "ready\n" (the command is running), and returns its exit code and stderr.
-CliResult run_and_sigterm(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+// The CLI started as a process of its own (stdin /dev/null, stdout inherited, stderr a pipe).
+struct Spawned {
+    pid_t pid = -1;
+    int err_fd = -1;  // the read end of its stderr
+};
+
+// Starts the CLI with `args` and `env` added to this environment.
+Spawned spawn_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
     std::vector<std::string> argv_storage = {wp_test::cli_path()};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -229,24 +239,39 @@ CliResult run_and_sigterm(const std::vector<std::string>& args, const std::map<s
         ::_exit(127);
     }
     ::close(err_pipe[1]);
+    return {pid, err_pipe[0]};
+}
+
+// Reads the process's stderr to its end (calling `on_stderr` with all of it so far after each
+// read), waits for it, and returns its exit code and stderr.
+CliResult finish(const Spawned& spawned, const std::function<void(const std::string&)>& on_stderr = {}) {
     CliResult result;
-    bool signalled = false;
     char buffer[4096];
-    for (ssize_t n; (n = ::read(err_pipe[0], buffer, sizeof buffer)) != 0;) {
+    for (ssize_t n; (n = ::read(spawned.err_fd, buffer, sizeof buffer)) != 0;) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         result.err.append(buffer, static_cast<std::size_t>(n));
-        if (!signalled && result.err.find("ready\n") != std::string::npos) {
-            ::kill(pid, SIGTERM);  // the worker only, as `docker stop` signals a container's first process
-            signalled = true;
-        }
+        if (on_stderr) on_stderr(result.err);
     }
-    ::close(err_pipe[0]);
+    ::close(spawned.err_fd);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
     }
     result.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+// Runs the CLI with `args` and `env` added to this environment, sends it SIGTERM once its stderr
+// holds "ready\n" (the command is running), and returns its exit code and stderr.
+CliResult run_and_sigterm(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    const Spawned spawned = spawn_cli(args, env);
+    bool signalled = false;
+    return finish(spawned, [&](const std::string& err) {
+        if (!signalled && err.find("ready\n") != std::string::npos) {
+            ::kill(spawned.pid, SIGTERM);  // the worker only, as `docker stop` signals a container's first process
+            signalled = true;
+        }
+    });
 }
 
 TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
@@ -276,6 +301,162 @@ TEST_P(CliWorkerOn, SigtermIsForwardedToTheCommand) {
     EXPECT_EQ(r.code, 128 + SIGTERM) << r;
     EXPECT_EQ(backend->status(jobid).remaining, 1);
 }
+
+// A command's 3 is watchbot's reject: the message would be deleted with its part neither complete
+// nor failed, and the job would never complete. Without --fail-job-on-exit it fails the job (the
+// worker exits 3 only once the job reads failed), and later parts are not run.
+TEST_P(CliWorkerOn, CommandExit3FailsTheJobNeverDeletesAnUnrecordedPart) {
+    const auto jobid = job(2);
+    dir.file("exit-0", "3");
+    dir.file("stderr-0", "tile 0 is not a tile\n");
+    auto r = deliver(jobid, 0);
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("exited with code 3 (watchbot's reject: a rejected part fails the job): the job is "
+                                 "marked failed"));
+    auto status = backend->status(jobid);
+    ASSERT_TRUE(status.failed);
+    EXPECT_THAT(status.reason.value_or(""), HasSubstr("part 0 failed: the command exited with code 3"));
+    EXPECT_THAT(status.reason.value_or(""), HasSubstr("tile 0 is not a tile"));
+
+    r = deliver(jobid, 1);  // a later part: the command does not run
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 1 not run: the job failed"));
+    EXPECT_EQ(runs(dir).size(), 1u);
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+
+    // With --fail-job-on-exit listing other codes, 3 still fails the job; listed, it says so.
+    const auto other = job(1);
+    r = deliver(other, 0, {"--fail-job-on-exit", "5"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_TRUE(backend->status(other).failed);
+    const auto listed = job(1);
+    r = deliver(listed, 0, {"--fail-job-on-exit", "3"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("exited with code 3 (--fail-job-on-exit)"));
+    EXPECT_TRUE(backend->status(listed).failed);
+}
+
+// A command's 4 is watchbot's no-op: the message comes back (no failure counted), the part stays
+// pending and nothing is recorded: the state a returned message needs. Under --failure-tolerance its
+// last delivery counts as the part's failure, as any other failing code.
+TEST_P(CliWorkerOn, CommandExit4ReturnsTheMessageWithThePartPending) {
+    const auto jobid = job(2);
+    dir.file("exit-0", "4");
+    auto r = deliver(jobid, 0);
+    EXPECT_EQ(r.code, 4) << r;
+    auto status = backend->status(jobid);
+    EXPECT_FALSE(status.failed);
+    EXPECT_EQ(status.remaining, 2);
+    EXPECT_TRUE(backend->list_failed_parts(jobid).empty());
+
+    r = deliver(jobid, 0, {"--failure-tolerance", "1", "--max-receive-count", "2"}, 2);
+    EXPECT_EQ(r.code, 4) << r;
+    EXPECT_EQ(backend->list_failed_parts(jobid), std::vector<wp::PartId>{0});
+    EXPECT_FALSE(backend->status(jobid).failed);
+}
+
+// A command stopped by a forwarded SIGTERM whose trap exits 3 recorded nothing: the message must come
+// back, so the worker exits kExitWorkerRetry rather than 3 (which would delete it).
+TEST_P(CliWorkerOn, InterruptedCommandExiting3IsRetriedNotRejected) {
+    const auto jobid = job(1);
+    std::map<std::string, std::string> env = child_env;
+    env["Subject"] = "map";
+    env["Message"] = map_body(jobid, 0, metadata);
+    env["ApproximateReceiveCount"] = "1";
+    const auto r = run_and_sigterm({"worker", "--topic", queue_uri, "-d", uri, "--", "/bin/sh", "-c",
+                                    "trap 'kill $p 2>/dev/null; exit 3' TERM; sleep 1000 </dev/null >/dev/null 2>&1 & p=$!; echo ready >&2; wait $p"},
+                                   env);
+    EXPECT_EQ(r.code, wpcli::kExitWorkerRetry) << r;
+    EXPECT_THAT(r.err, HasSubstr("exited with code 3 after a SIGTERM it was sent: nothing was recorded and the "
+                                 "message is retried"));
+    const auto status = backend->status(jobid);
+    EXPECT_FALSE(status.failed);
+    EXPECT_EQ(status.remaining, 1);
+}
+
+// The job is complete and another delivery's reduce claim is unconfirmed and younger than the lease:
+// this delivery cannot prove the reduce goes out, so it exits kExitWorkerRetry (the message comes
+// back; a delivery after the lease sends the reduce if the claimer died), never 0 (the message
+// deleted, and with it the last chance of the reduce). Needs the Part guard's ReducePending.
+TEST_P(CliWorkerOn, ReducePendingOnAnothersUnconfirmedClaimIsRetried) {
+    const auto jobid = job(1);
+    backend->complete_part(jobid, 0);
+    ASSERT_TRUE(backend->claim_reduce(jobid).has_value());  // a delivery that claimed, then died or is sending
+    const auto r = deliver(jobid, 0, {"--reduce-lease", "1h"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerRetry) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("another delivery's reduce claim is unconfirmed"));
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+    EXPECT_FALSE(backend->status(jobid).reduce_confirmed);
+}
+
+#if WP_WITH_AWS
+// Whether `signal` is still pending for process `pid` (not yet handled by any of its threads). False
+// once the process is a zombie or gone.
+bool signal_pending(pid_t pid, int signal) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    const unsigned long long bit = 1ull << (signal - 1);
+    bool pending = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("State:", 0) == 0 && line.find('Z') != std::string::npos) return false;
+        if (line.rfind("ShdPnd:", 0) == 0 || line.rfind("SigPnd:", 0) == 0) {
+            if (std::stoull(line.substr(line.find(':') + 1), nullptr, 16) & bit) pending = true;
+        }
+    }
+    return pending;
+}
+
+// SIGTERM after the command exited, while the worker publishes the reduce (to an SNS endpoint of the
+// test's that answers only once the worker has handled the signal): the worker finishes publishing
+// and confirming, then exits with the outcome's code (0), instead of dying between the send and the
+// confirmation (which would leave the claim unconfirmed, for a second reduce after the lease).
+TEST_P(CliWorkerOn, SigtermAfterTheCommandWaitsUntilTheReduceIsConfirmed) {
+    const auto jobid = job(1);
+    wp_test::TestHttpServer sns;
+    std::atomic<pid_t> worker_pid{0};
+    std::atomic<int> publishes{0};
+    std::atomic<bool> handled{false};
+    sns.set_handler([&](const wp_test::RecordedRequest& request) {
+        if (request.body.find("Action=Publish") == std::string::npos) {
+            return wp_test::ScriptedResponse::xml(400, "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>");
+        }
+        ++publishes;
+        pid_t pid = 0;
+        while ((pid = worker_pid.load()) == 0) std::this_thread::yield();  // set right after the fork
+        ::kill(pid, SIGTERM);  // the command exited long ago: the worker is in the reduce's publish
+        while (signal_pending(pid, SIGTERM)) std::this_thread::yield();  // handled (or fatal) before we answer
+        handled = true;
+        return wp_test::ScriptedResponse::xml(
+            200, "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult><MessageId>"
+                 "6f0c1a2b-0000-4000-8000-000000000001</MessageId></PublishResult><ResponseMetadata><RequestId>r"
+                 "</RequestId></ResponseMetadata></PublishResponse>");
+    });
+    std::map<std::string, std::string> env = child_env;
+    env["Subject"] = "map";
+    env["Message"] = map_body(jobid, 0, metadata);
+    env["ApproximateReceiveCount"] = "1";
+    env["AWS_ENDPOINT_URL_SNS"] = sns.base_url();
+    env["AWS_ACCESS_KEY_ID"] = "AKIDWPWORKERTEST0001";
+    env["AWS_SECRET_ACCESS_KEY"] = "wpWorkerTestSecretNeverLogged/0123456789";
+    env["AWS_SESSION_TOKEN"] = "";
+    env["AWS_REGION"] = "us-east-1";
+    env["AWS_PROFILE"] = "";
+    env["AWS_EC2_METADATA_DISABLED"] = "true";
+    const Spawned spawned = spawn_cli({"worker", "--topic", "arn:aws:sns:us-east-1:123456789012:wp-worker-reduce", "-d",
+                                       uri, "--", "/bin/sh", "-c", "exit 0"},
+                                      env);
+    worker_pid = spawned.pid;
+    const auto r = finish(spawned);
+    EXPECT_TRUE(handled.load());
+    EXPECT_EQ(publishes.load(), 1);
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.err, HasSubstr("received SIGTERM after the command exited: recorded the part's outcome first"));
+    const auto status = backend->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_sent);
+    EXPECT_TRUE(status.reduce_confirmed);  // the worker was not stopped between the send and the confirmation
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Cli, CliWorkerOn, ::testing::ValuesIn(backend_kinds()), kind_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CliWorkerOn);

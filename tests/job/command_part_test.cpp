@@ -1,5 +1,9 @@
 // run_part_command (watchbot_progress/command_part.hpp): a map message's part worked by a shell
-// command inside the Part guard, on the memory backend and notifier.
+// command inside the Part guard, on the memory backend and notifier. Stop signals around the command:
+// raised in this thread by a backend step (deterministic: a raised signal is handled before raise
+// returns).
+
+#include <signal.h>
 
 #include <filesystem>
 #include <fstream>
@@ -143,6 +147,70 @@ TEST_F(CommandPart, FailureToleranceCountsAFailureOnTheLastDelivery) {
     wp::run_part_command(message(1), command("exit 0"), o);
     wp::run_part_command(message(2), command("exit 0"), o);
     EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);  // the job finished despite part 0
+}
+
+// The memory backend, raising a signal in this thread when a chosen step begins.
+class SignallingBackend : public wp::ForwardingBackend {
+public:
+    using ForwardingBackend::ForwardingBackend;
+    int on_failure_reason = 0;  // raised before Backend::failure_reason (the guard's first step)
+    int on_confirm = 0;         // raised before Backend::confirm_reduce (the reduce is out)
+
+protected:
+    std::optional<std::string> do_failure_reason(const std::string& jobid) override {
+        if (on_failure_reason != 0) ::raise(on_failure_reason);
+        return ForwardingBackend::do_failure_reason(jobid);
+    }
+    bool do_confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        if (on_confirm != 0) ::raise(on_confirm);
+        return ForwardingBackend::do_confirm_reduce(jobid, token);
+    }
+};
+
+// What SIGTERM's handler is now.
+void (*sigterm_handler())(int) {
+    struct sigaction now {};
+    ::sigaction(SIGTERM, nullptr, &now);
+    return now.sa_handler;
+}
+
+// An ECS stop between sending the reduce and confirming it must not cut the two apart (the claim left
+// unconfirmed is sent again after the lease): the signal waits until the outcome is recorded, then is
+// reported; this process was not stopped, and the handlers are back.
+TEST_F(CommandPart, AStopSignalAfterTheCommandWaitsUntilTheReduceIsConfirmed) {
+    backend->complete_part(jobid, 1);
+    backend->complete_part(jobid, 2);
+    const auto signalling = std::make_shared<SignallingBackend>(backend);
+    signalling->on_confirm = SIGTERM;
+    auto o = options();
+    o.part.backend = signalling;
+    const auto before = sigterm_handler();
+    const auto r = wp::run_part_command(message(0), command("exit 0"), o);
+    EXPECT_EQ(r.outcome, Outcome::kCompleted);
+    EXPECT_EQ(r.deferred_signal, SIGTERM);
+    EXPECT_EQ(r.command.forwarded_signal, 0);
+    const auto status = backend->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_confirmed);
+    EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);
+    EXPECT_EQ(sigterm_handler(), before);
+}
+
+// A stop signal before the command started (during the guard's first read) is forwarded to it as it
+// starts: it does not run to completion, and nothing is recorded.
+TEST_F(CommandPart, AStopSignalBeforeTheCommandStartsIsForwardedToIt) {
+    const auto signalling = std::make_shared<SignallingBackend>(backend);
+    signalling->on_failure_reason = SIGTERM;
+    auto o = options({5});  // fail codes: the guard reads the job's failure first
+    o.part.backend = signalling;
+    const auto r = wp::run_part_command(message(0), command("exit 0"), o);
+    EXPECT_EQ(r.outcome, Outcome::kInterrupted);
+    EXPECT_EQ(r.command.signal, SIGTERM);
+    EXPECT_EQ(r.command.exit_code, 128 + SIGTERM);
+    EXPECT_EQ(r.command.forwarded_signal, SIGTERM);
+    EXPECT_EQ(r.deferred_signal, 0);
+    EXPECT_FALSE(ran(0));
+    EXPECT_EQ(backend->status(jobid).remaining, 3);
 }
 
 TEST_F(CommandPart, BadExitCodesAreRefusedBeforeAnythingRuns) {
