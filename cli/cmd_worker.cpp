@@ -38,7 +38,7 @@ struct WorkerOptions {
     std::string fail_job_on_exit;   // comma-separated exit codes; empty: none
     std::string failure_tolerance;  // empty: none
     int max_receive_count = 10;
-    std::string reduce_lease = "5m";
+    std::string reduce_lease = "3m";
     std::vector<std::string> command;
 };
 
