@@ -29,6 +29,15 @@ void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
         throw ExitError(kExitJobFailed, "job '" + opt.jobid + "' has failed (" + status.reason.value_or("") +
                                             "): its reduce was not marked sent");
     }
+    // Parts pending: the reduce is claimed only once every part is complete (by the worker of the
+    // last part), so it cannot be marked sent before; the caller must not send it either.
+    if (!status.complete() && !status.reduce_sent) {
+        print_message("job '" + opt.jobid + "' has " + std::to_string(status.remaining) +
+                      " pending part" + (status.remaining == 1 ? "" : "s") +
+                      ": its reduce is claimed once every part is complete, not before; not marked sent");
+        ctx.exit_code = kExitAlreadyClaimed;
+        return;
+    }
     // Claimed but unconfirmed (a worker is sending it, or crashed): the user says it was sent, so
     // take the claim over at once and confirm it, and neither a later delivery nor sweep sends it.
     if (status.reduce_sent && !status.reduce_confirmed) {
@@ -49,8 +58,8 @@ void setup_reduce_sent(CLI::App& app, Context& ctx) {
     add_database_option(*sub, ctx);
     sub->footer(
         "Prints nothing. Exit 0 when this call took the claim (send the reduce yourself); exit 8 when the\n"
-        "reduce was already claimed or marked (a note goes to stderr; do not send it); a failed job cannot\n"
-        "be marked (exit 1).\n\n"
+        "reduce was already claimed or marked, or the job still has pending parts (a note goes to stderr;\n"
+        "do not send it); a failed job cannot be marked (exit 1).\n\n"
         "Example:\n"
         "  watchbot-progress-cpp reduce-sent my-job -d redis://localhost:6379/0 && ./send-reduce my-job");
     sub->callback([opt, &ctx] { run_reduce_sent(*opt, ctx); });

@@ -11,6 +11,7 @@ using namespace wp_cli_test;
 
 TEST_P(CliBackend, ReduceSentClaimsTheReduceOnce) {
     const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
     auto r = cli({"reduce-sent", jobid});
     EXPECT_EQ(r.code, 0) << r;
     EXPECT_EQ(r.out, "");
@@ -36,6 +37,7 @@ TEST_P(CliBackend, ReduceSentOnAWorkersUnconfirmedClaimFindsItTaken) {
 // sends once. (Label: concurrency.)
 TEST_P(CliBackend, ReduceSentRaceExactlyOneCallTakesTheClaim) {
     const auto jobid = new_job(1);
+    backend->complete_part(jobid, 0);
     std::vector<std::future<CliResult>> calls;
     for (int i = 0; i < 8; ++i) {
         calls.push_back(std::async(std::launch::async, [&] { return cli({"reduce-sent", jobid}); }));
