@@ -1,7 +1,7 @@
 // `sweep` over a whole DynamoDB table (one of its own on dynalite) holding jobs this library cannot
 // read, one of each kind (tests/support/dynamodb_damaged_jobs.hpp), and a job whose reduce cannot be
 // sent, among good jobs: the good jobs' reduces are sent, the bad jobs are reported, and the command
-// exits non-zero at the end. Run as a real process; the test fails when dynalite is missing.
+// exits non-zero at the end; `ls` lists the readable jobs. Run as a real process; the test fails when dynalite is missing.
 
 #include "watchbot_progress/config.hpp"
 #if WP_WITH_SQLITE && WP_WITH_AWS  // the reduces go to a local queue; the table is DynamoDB's
@@ -86,6 +86,16 @@ TEST(CliSweepDynamoDb, SendsTheGoodJobsReducesPastBadJobsAndAFailedSendThenExits
     EXPECT_FALSE(backend->status(unsendable).reduce_sent) << "the failed send's claim was not given back";
     for (const auto& jobid : bad) EXPECT_THAT(r.err, HasSubstr("skipped job '" + jobid + "'")) << r;
     EXPECT_THAT(r.err, Not(HasSubstr(wp_test::kDynamoDbTestSecretKey)));
+
+    // `ls` lists the readable jobs of the same table and says which it skipped.
+    const auto ls = wp_test::run_cli({"ls", "-d", wp_test::dynamodb_test_arn(table)}, run);
+    EXPECT_EQ(ls.code, 0) << ls;
+    for (const auto& jobid : good) EXPECT_THAT(ls.out, HasSubstr("\"" + jobid + "\"")) << ls;
+    EXPECT_THAT(ls.out, HasSubstr("\"" + unsendable + "\"")) << ls;
+    for (const auto& jobid : bad) {
+        EXPECT_THAT(ls.out, Not(HasSubstr("\"" + jobid + "\""))) << ls;
+        EXPECT_THAT(ls.err, HasSubstr("skipped job '" + jobid + "'")) << ls;
+    }
 
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
