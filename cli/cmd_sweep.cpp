@@ -6,6 +6,8 @@
 // The finding and sending is the library's sweep (watchbot_progress/sweep.hpp); this file reads the
 // options and prints what happens.
 #include <chrono>
+#include <cstddef>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +33,17 @@ struct SweepOptions {
     bool dry_run = false;
     bool include_other_tools = false;  // also complete, unclaimed jobs without this library's record
 };
+
+// What an event's error says.
+std::string what_of(const std::exception_ptr& error) {
+    try {
+        if (error) std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+    }
+    return "unknown error";
+}
 
 // Why the job's reduce counts as lost, in words.
 std::string describe(const wp::SweepEvent& e) {
@@ -58,6 +71,8 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
     options.dry_run = opt.dry_run;
     const auto backend = ctx.open_backend();
     options.open_sink = [&] { return wp::ReduceSink{ctx.open_notifier(opt.topic), {}}; };
+    std::size_t sent = 0;
+    std::size_t failed = 0;
     options.on_event = [&](const wp::SweepEvent& e) {
         const std::string& jobid = e.jobid;
         switch (e.kind) {
@@ -72,6 +87,7 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
                 print_message("job '" + jobid + "': " + describe(e) + ": would send its reduce");
                 break;
             case wp::SweepEvent::Kind::kSent:
+                ++sent;
                 if (e.confirmation == wp::ReduceConfirmation::kTakenOver) {
                     print_message("job '" + jobid +
                                   "': its reduce was sent, but the claim was taken over meanwhile: it may be sent twice");
@@ -83,9 +99,36 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
                 print_message("job '" + jobid + "': finished " + describe_duration(*options.delete_finished_after) +
                               " ago or more: would delete it");
                 break;
+            case wp::SweepEvent::Kind::kReduceFailed:
+                ++failed;
+                if (e.confirmation == wp::ReduceConfirmation::kUnconfirmed) {
+                    ++sent;
+                    print_line(jobid);
+                    print_message("job '" + jobid + "': " + describe(e) + ": sent its reduce, but confirming it failed (" +
+                                  what_of(e.error) + "): it may be sent again once --older-than has passed");
+                } else {
+                    print_message("job '" + jobid + "': " + describe(e) + ": sending its reduce failed (" +
+                                  what_of(e.error) + "); its claim was given back: a later sweep sends it");
+                }
+                break;
+            case wp::SweepEvent::Kind::kDeleteFailed:
+                ++failed;
+                print_message("job '" + jobid + "': deleting it failed (" + what_of(e.error) + ")");
+                break;
         }
     };
-    const wp::SweepResult result = wp::sweep(*backend, options);
+    // One job's failure does not stop the sweep: the library goes on with the others and throws the
+    // first error at the end, which main() reports and turns into the exit code.
+    wp::SweepResult result;
+    try {
+        result = wp::sweep(*backend, options);
+    } catch (...) {
+        if (failed > 0) {
+            print_message("sent " + std::to_string(sent) + " lost reduce" + (sent == 1 ? "" : "s") + "; " +
+                          std::to_string(failed) + " job" + (failed == 1 ? "" : "s") + " failed (above); the first error:");
+        }
+        throw;
+    }
     if (opt.dry_run) return;
     print_message("sent " + std::to_string(result.sent) + " lost reduce" + (result.sent == 1 ? "" : "s") + " (" +
                   std::to_string(result.lost) + " found)" +
@@ -120,7 +163,9 @@ void setup_sweep(CLI::App& app, Context& ctx) {
         "or when sending failed, the claim was given back and the message was never delivered again. sweep\n"
         "finds those jobs (complete, not failed; claim unconfirmed for --older-than, or never claimed),\n"
         "takes the claim over atomically (so two sweeps, or a sweep and a worker, send it once), sends the\n"
-        "reduce message and confirms it. Prints the job ids whose reduce it sent, one per line.\n\n"
+        "reduce message and confirms it. Prints the job ids whose reduce it sent, one per line. A job whose\n"
+        "reduce cannot be sent or confirmed (or that cannot be deleted) is reported and the sweep goes on\n"
+        "with the others; it then exits non-zero, with the code of the first error.\n\n"
         "Jobs of the Python and Node tools: a reduce they sent (reduceSent, or the Python tool's\n"
         "metadata.reduce_message_sent) counts as sent, and their claims record no time, so they are never\n"
         "taken over. A complete job that nobody claimed is a lost reduce only when this library created or\n"

@@ -9,8 +9,11 @@
 // id, total, metadata, error and reduceSent, plus layout "sharded", shardSize, shardLevels, shardGen
 // and pendingShards; the pending part ids live in shard items of at most shardSize parts, under a
 // tree of index items, so a completion writes one small item (under 1 KB: one write unit) whatever
-// the job's size. Its `parts` attribute holds the sentinel {-1}, so that the Python and Node tools
-// never take such a job for complete (they cannot read its progress or complete its parts either).
+// the job's size. Its `parts` attribute is a map holding a note where those tools expect a number
+// set, so that the Python and Node tools' writes fail loudly on such a job (DynamoDB refuses their
+// completion, `DELETE parts :p`, with a ValidationException) instead of vanishing, and they never take
+// it for complete. Sharded jobs written by older versions hold the number set {-1} there; both forms
+// are read alike (nothing reads that attribute of a sharded job item).
 //
 // Compatible layout (by name: DynamoDbLayout::kCompatible, the CLI's --dynamodb-layout compatible, or
 // WATCHBOT_PROGRESS_DYNAMODB_LAYOUT=compatible; and every job the Python or Node tool wrote): one
@@ -190,16 +193,22 @@ protected:
     //   process meets a sharded job, one failed conditional write and one GetItem to learn its
     //   layout). A crash between those steps is repaired by the message's redelivery.
     bool do_complete_part(const std::string& jobid, PartId partid) override;
-    // claim_reduce: one conditional UpdateItem (SET reduceSent, reduceClaim = the token); nullopt
-    //   when already claimed (reduceSent true, or the Python tool's metadata.reduce_message_sent
-    //   true) or failed. When every attempt's answer was lost, one GetItem of reduceClaim tells
-    //   whether the claim is the caller's.
+    // claim_reduce: one conditional UpdateItem (SET reduceSent, reduceClaim = the token, and the
+    //   Python tool's mark metadata.reduce_message_sent = "claimed"), conditional on the job being
+    //   complete as its item records it (compatible: no `parts`; sharded: no `pendingShards`), so a
+    //   job that is not complete, or was overwritten since it was seen complete, is never claimed;
+    //   nullopt then, and when already claimed (reduceSent true, or the Python tool's
+    //   metadata.reduce_message_sent true) or failed. On an item without a metadata map, a second
+    //   UpdateItem writes a map holding only the mark. When every attempt's answer was lost, one
+    //   GetItem of reduceClaim tells whether the claim is the caller's.
     std::optional<ClaimToken> do_claim_reduce(const std::string& jobid) override;
     // release_reduce / confirm_reduce: one UpdateItem conditional on reduceClaim = token.
     void do_release_reduce(const std::string& jobid, const ClaimToken& token) override;
     // confirm_reduce / reclaim_reduce: attributes reduceConfirmed (BOOL) and reduceClaimedAt (N, ms)
-    // on the job item. Claims set by the Python/Node tools have no reduceClaimedAt and are never
-    // taken over; a job the Python tool marked sent (metadata.reduce_message_sent) neither.
+    // on the job item; confirm turns the claim's mark into metadata.reduce_message_sent = true,
+    // reclaim writes the mark as the claim does and has the same completeness condition. Claims set
+    // by the Python/Node tools have no reduceClaimedAt and are never taken over; a job the Python
+    // tool marked sent (metadata.reduce_message_sent = true) neither.
     bool do_confirm_reduce(const std::string& jobid, const ClaimToken& token) override;
     std::optional<ClaimToken> do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) override;
     // failure_reason: one GetItem projecting total, shardOf and error (either layout).
@@ -215,7 +224,10 @@ protected:
     JobStatus do_status(const std::string& jobid) override;
     bool do_part_complete(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
-    // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards.
+    // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards. A
+    //   job that cannot be read (a layout this version does not know, damaged layout attributes,
+    //   metadata it cannot read, missing shard items) is skipped with a warning on stderr naming it,
+    //   and the walk goes on; errors of the table itself end it.
     void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     // delete_job: one GetItem, a sharded job's other items (BatchWriteItem), then the job item
     //   (conditional on the generation seen); a retry whose first answer was lost reports the job

@@ -12,9 +12,14 @@
 // whose users may send the reduce themselves and mark it later: it proves nothing and is left alone,
 // unless it is named in `jobids` or `include_other_tools` is set. The claim decides in every case,
 // so two sweeps, or a sweep and a worker, send a reduce once.
+//
+// One job's failure (its claim, its sending, its confirmation, its deletion) does not stop the
+// sweep: it is reported (SweepEvent kReduceFailed / kDeleteFailed), the sweep goes on with the other
+// jobs, and throws the first such error once every job was tried.
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,12 +45,18 @@ struct SweepEvent {
         kWouldSend,    // dry run: the reduce is lost and would be sent
         kSent,         // the reduce was sent; `confirmation` says how it was confirmed
         kWouldDelete,  // dry run: finished for delete_finished_after or more, would be deleted
+        // Claiming, sending or confirming the lost reduce threw `error`. confirmation kUnconfirmed:
+        // the reduce was sent and only its confirmation failed (it may be sent again once the claim's
+        // lease has passed); else it was not sent, and its claim (if taken) was given back.
+        kReduceFailed,
+        kDeleteFailed,  // deleting the finished job threw `error`
     };
     Kind kind;
     std::string jobid;
-    LostReduce why = LostReduce::kNeverClaimed;           // would_send, sent
-    std::chrono::milliseconds claim_age{0};                // would_send, sent: for claim_unconfirmed
-    ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;  // sent
+    LostReduce why = LostReduce::kNeverClaimed;           // would_send, sent, reduce_failed
+    std::chrono::milliseconds claim_age{0};                // would_send, sent, reduce_failed: for claim_unconfirmed
+    ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;  // sent, reduce_failed
+    std::exception_ptr error;                              // reduce_failed, delete_failed
 };
 
 struct SweepOptions {
@@ -76,11 +87,16 @@ struct SweepResult {
     std::size_t sent = 0;        // reduces sent (lost ones whose claim this sweep won)
     std::size_t left_alone = 0;  // complete, never-claimed jobs of other tools left alone
     std::size_t deleted = 0;     // finished jobs deleted
+    std::size_t failed = 0;      // jobs whose claim, sending, confirmation or deletion threw
 };
 
-// Runs one sweep over `backend`. Throws what the backend or the sink throws (the reduce whose
-// sending failed has its claim given back, see send_claimed_reduce), including what confirming a
-// sent reduce threw; InvalidInput when a reduce is to be sent and `open_sink` is empty.
+// Runs one sweep over `backend`. A job whose claim, sending (its claim is given back: see
+// send_claimed_reduce), confirmation or deletion throws is reported (on_event) and counted, and the
+// sweep goes on with the next job; once every job was tried, the first such error is thrown again.
+// Thrown at once, before anything more is done: what listing the jobs or reading a named job throws
+// (JobDoesNotExist for an unknown name), what open_sink throws (nothing was claimed), and
+// InvalidInput when a reduce is to be sent and `open_sink` is empty. A job deleted since the
+// listing is skipped.
 SweepResult sweep(Backend& backend, const SweepOptions& options);
 
 }  // namespace watchbot_progress

@@ -1,6 +1,7 @@
 #include "watchbot_progress/sweep.hpp"
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <utility>
 
@@ -83,6 +84,13 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
     result.left_alone = left_alone.size();
     for (const auto& jobid : left_alone) report({SweepEvent::Kind::kLeftAlone, jobid});
 
+    std::exception_ptr first_error;  // thrown once every job was tried
+    const auto failed = [&](SweepEvent event) {
+        if (!first_error) first_error = event.error;
+        ++result.failed;
+        report(std::move(event));
+    };
+
     std::optional<ReduceSink> sink;  // opened before the first claim: a bad topic claims nothing
     for (const Lost& job : lost) {
         const std::string& jobid = job.jobid;
@@ -94,31 +102,49 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
             if (!options.open_sink) throw InvalidInput("sweep found lost reduces but has nowhere to send them: give open_sink");
             sink = options.open_sink();
         }
-        // The claim decides: a worker or another sweep may have sent it since the listing.
-        const JobStatus before = backend.status(jobid);
-        const std::optional<ClaimToken> claim =
-            before.reduce_sent ? backend.reclaim_reduce(jobid, options.older_than) : backend.claim_reduce(jobid);
-        if (!claim) continue;
-        const SentReduce sent = send_claimed_reduce(backend, jobid, *claim, *sink);
-        if (sent.confirmation == ReduceConfirmation::kUnconfirmed) std::rethrow_exception(sent.confirm_error);
-        report({SweepEvent::Kind::kSent, jobid, job.why, job.claim_age, sent.confirmation});
+        SentReduce sent;
+        try {
+            // The claim decides: a worker or another sweep may have sent it since the listing.
+            const JobStatus before = backend.status(jobid);
+            const std::optional<ClaimToken> claim =
+                before.reduce_sent ? backend.reclaim_reduce(jobid, options.older_than) : backend.claim_reduce(jobid);
+            if (!claim) continue;
+            sent = send_claimed_reduce(backend, jobid, *claim, *sink);
+        } catch (const JobDoesNotExist&) {
+            continue;  // deleted since the listing: nothing to send
+        } catch (...) {
+            failed({SweepEvent::Kind::kReduceFailed, jobid, job.why, job.claim_age, ReduceConfirmation::kConfirmed,
+                    std::current_exception()});
+            continue;
+        }
         ++result.sent;
+        if (sent.confirmation == ReduceConfirmation::kUnconfirmed) {
+            failed({SweepEvent::Kind::kReduceFailed, jobid, job.why, job.claim_age, sent.confirmation, sent.confirm_error});
+            continue;
+        }
+        report({SweepEvent::Kind::kSent, jobid, job.why, job.claim_age, sent.confirmation});
     }
 
-    if (!options.delete_finished_after) return result;
-    for (const auto& jobid : finished) {
-        if (options.dry_run) {
-            report({SweepEvent::Kind::kWouldDelete, jobid});
-            continue;
+    if (options.delete_finished_after) {
+        for (const auto& jobid : finished) {
+            if (options.dry_run) {
+                report({SweepEvent::Kind::kWouldDelete, jobid});
+                continue;
+            }
+            try {
+                // Read again: the job may have been overwritten (set-total --overwrite) since the listing.
+                if (!expired(backend.status(jobid), *options.delete_finished_after, read_clock(options.clock))) continue;
+                if (backend.delete_job(jobid)) ++result.deleted;
+            } catch (const JobDoesNotExist&) {
+                continue;
+            } catch (...) {
+                SweepEvent event{SweepEvent::Kind::kDeleteFailed, jobid};
+                event.error = std::current_exception();
+                failed(std::move(event));
+            }
         }
-        // Read again: the job may have been overwritten (set-total --overwrite) since the listing.
-        try {
-            if (!expired(backend.status(jobid), *options.delete_finished_after, read_clock(options.clock))) continue;
-        } catch (const JobDoesNotExist&) {
-            continue;
-        }
-        if (backend.delete_job(jobid)) ++result.deleted;
     }
+    if (first_error) std::rethrow_exception(first_error);
     return result;
 }
 

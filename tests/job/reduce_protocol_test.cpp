@@ -56,6 +56,22 @@ protected:
     }
 };
 
+// Fails confirm_reduce of one job.
+class BreakingConfirm : public wp::ForwardingBackend {
+public:
+    BreakingConfirm(std::shared_ptr<wp::Backend> target, std::string jobid)
+        : ForwardingBackend(std::move(target)), jobid_(std::move(jobid)) {}
+
+protected:
+    bool do_confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
+        if (jobid == jobid_) throw wp::BackendError("confirm refused", "TestConfirm", true);
+        return ForwardingBackend::do_confirm_reduce(jobid, token);
+    }
+
+private:
+    std::string jobid_;
+};
+
 TEST(ReduceProtocol, SendsTheMetadataAndConfirms) {
     ReduceEnv env;
     const auto jobid = env.complete_job();
@@ -201,7 +217,8 @@ struct SweepEnv : ReduceEnv {
             return sink();
         };
         o.on_event = [this](const wp::SweepEvent& e) {
-            static const char* const kKinds[] = {"left_alone", "would_send", "sent", "would_delete"};
+            static const char* const kKinds[] = {"left_alone", "would_send",    "sent",
+                                                 "would_delete", "reduce_failed", "delete_failed"};
             events.push_back(std::string(kKinds[static_cast<int>(e.kind)]) + " " + e.jobid);
         };
         return o;
@@ -299,6 +316,51 @@ TEST(Sweep, ASendThatFailsGivesTheClaimBackAndThrows) {
     };
     EXPECT_THROW(wp::sweep(*env.backend, options), SinkDown);
     EXPECT_TRUE(env.backend->claim_reduce("unclaimed"));
+}
+
+// One job whose reduce cannot be sent, and one whose confirmation fails, among good ones: the sweep
+// sends every other job's reduce, reports each failure, and throws the first error at the end.
+TEST(Sweep, GoesOnAfterAFailedSendOrConfirmationAndThrowsTheFirstErrorAtTheEnd) {
+    SweepEnv env;
+    const std::vector<std::string> jobids = {"a-good", "b-unsendable", "c-good", "d-unconfirmable", "e-good"};
+    for (const auto& jobid : jobids) env.complete_job(jobid);
+    BreakingConfirm breaking(env.backend, "d-unconfirmable");
+    auto options = env.options();
+    options.jobids = jobids;  // in this order
+    options.open_sink = [&] {
+        return wp::ReduceSink{nullptr, [&](const std::string& jobid, const json& metadata) {
+                                  if (jobid == "b-unsendable") throw SinkDown("queue down for " + jobid);
+                                  env.notifier->publish(wp::kReduceSubject, wp::reduce_message_body(jobid, metadata));
+                              }};
+    };
+    std::vector<std::string> errors;
+    const auto on_event = options.on_event;
+    options.on_event = [&](const wp::SweepEvent& e) {
+        on_event(e);
+        if (e.error) {
+            try {
+                std::rethrow_exception(e.error);
+            } catch (const std::exception& error) {
+                errors.push_back(e.jobid + ": " + error.what() +
+                                 (e.confirmation == wp::ReduceConfirmation::kUnconfirmed ? " (sent)" : ""));
+            }
+        }
+    };
+    try {
+        wp::sweep(breaking, options);
+        ADD_FAILURE() << "no error";
+    } catch (const std::exception& e) {
+        EXPECT_STREQ(e.what(), "queue down for b-unsendable");
+    }
+    EXPECT_THAT(env.events, ElementsAre("sent a-good", "reduce_failed b-unsendable", "sent c-good",
+                                        "reduce_failed d-unconfirmable", "sent e-good"));
+    EXPECT_THAT(errors, ElementsAre("b-unsendable: queue down for b-unsendable",
+                                                        "d-unconfirmable: confirm refused (sent)"));
+    std::vector<std::string> sent;
+    for (const auto& m : env.notifier->messages(wp::kReduceSubject)) sent.push_back(json::parse(m.body)["jobid"]);
+    EXPECT_THAT(sent, ::testing::UnorderedElementsAre("a-good", "c-good", "d-unconfirmable", "e-good"));
+    EXPECT_FALSE(env.backend->status("b-unsendable").reduce_sent) << "its claim was given back";
+    EXPECT_FALSE(env.backend->status("d-unconfirmable").reduce_confirmed);
 }
 
 }  // namespace

@@ -16,8 +16,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -74,9 +76,21 @@ inline void python_dynamodb_mark_reduce_sent(const watchbot_progress::aws::Dynam
     python_dynamodb_set_metadata(client, jobid, {{"reduce_message_sent", true}});
 }
 
+// Python's truth value of an attribute value as boto3 reads it: BOOL as it is, NULL false, a number
+// true unless 0, a string, binary, set, list or map true unless empty.
+inline bool python_truthy(const nlohmann::json& attribute) {
+    if (!attribute.is_object() || attribute.size() != 1) throw std::runtime_error("not an attribute value: " + attribute.dump());
+    const std::string type = attribute.begin().key();
+    const nlohmann::json& value = attribute.begin().value();
+    if (type == "BOOL") return value.get<bool>();
+    if (type == "NULL") return false;
+    if (type == "N") return std::stod(value.get<std::string>()) != 0.0;
+    return !value.empty();  // S, B: the text; SS, NS, BS, L: the array; M: the object
+}
+
 // What the Python tool's Part reads before it sends a job's reduce, on a delivery that found the job
-// complete: metadata.get('reduce_message_sent', False) of the job item (any true value; the Python
-// tool sends the reduce when it is absent or false).
+// complete: `metadata.get('reduce_message_sent', False)` of the job item, then `if already_sent:`
+// (any true value in Python's sense; it sends the reduce when the key is absent or false).
 inline bool python_dynamodb_sees_reduce_sent(const watchbot_progress::aws::DynamoDbClient& client,
                                              const std::string& jobid) {
     const auto item = client.get_item({{{"id", {{"S", jobid}}}}, true, "", nlohmann::json::object()});
@@ -84,7 +98,53 @@ inline bool python_dynamodb_sees_reduce_sent(const watchbot_progress::aws::Dynam
     const auto m = item->find("metadata");
     if (m == item->end() || !m->contains("M")) return false;
     const auto flag = (*m)["M"].find("reduce_message_sent");
-    return flag != (*m)["M"].end() && flag->contains("BOOL") && (*flag)["BOOL"].get<bool>();
+    return flag != (*m)["M"].end() && python_truthy(*flag);
+}
+
+// The Python tool's `len(item['parts'])` (status, ls, info: remaining = that when present, else 0):
+// the elements of a set or list, the entries of a map, the characters of a string; nullopt where
+// Python's len() raises TypeError (a number, a boolean, NULL).
+inline std::optional<std::size_t> python_len(const nlohmann::json& attribute) {
+    if (!attribute.is_object() || attribute.size() != 1) throw std::runtime_error("not an attribute value: " + attribute.dump());
+    const std::string type = attribute.begin().key();
+    const nlohmann::json& value = attribute.begin().value();
+    if (type == "N" || type == "BOOL" || type == "NULL") return std::nullopt;
+    return value.size();  // S: bytes, which is characters for the ASCII this library writes
+}
+
+// The Python tool's list_pending_parts (its `pending` command): `[int(p) for p in item.get('parts',
+// [])]`. Iterating a map yields its keys, a string its characters; int() of a text that is no
+// integer raises ValueError. nullopt where the tool raises instead of listing.
+inline std::optional<std::vector<std::int64_t>> python_dynamodb_pending(const watchbot_progress::aws::DynamoDbClient& client,
+                                                                        const std::string& jobid) {
+    const auto item = client.get_item({{{"id", {{"S", jobid}}}}, true, "", nlohmann::json::object()});
+    if (!item) throw std::runtime_error("no item " + jobid);
+    const auto parts = item->find("parts");
+    if (parts == item->end()) return std::vector<std::int64_t>{};
+    const std::string type = parts->begin().key();
+    const nlohmann::json& value = parts->begin().value();
+    std::vector<std::string> texts;
+    if (type == "NS" || type == "SS") {
+        for (const auto& v : value) texts.push_back(v.get<std::string>());
+    } else if (type == "M") {
+        for (const auto& [key, ignored] : value.items()) texts.push_back(key);
+    } else if (type == "S") {
+        for (char c : value.get<std::string>()) texts.emplace_back(1, c);
+    } else {
+        return std::nullopt;  // not iterable: TypeError
+    }
+    std::vector<std::int64_t> out;
+    for (const auto& t : texts) {
+        std::size_t used = 0;
+        try {
+            const double d = std::stod(t, &used);
+            if (used != t.size() || d != static_cast<double>(static_cast<std::int64_t>(d))) return std::nullopt;
+            out.push_back(static_cast<std::int64_t>(d));
+        } catch (const std::exception&) {
+            return std::nullopt;  // int('sharded'): ValueError
+        }
+    }
+    return out;
 }
 
 // The Node tool's setTotal: parts 1 .. total.

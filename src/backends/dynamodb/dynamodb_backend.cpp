@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "aws/url.hpp"
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
@@ -18,6 +19,15 @@ using namespace detail::dynamodb;  // attribute names, the table, the layouts
 using aws::ReturnValues;
 
 namespace {
+
+// An error that concerns one job's items only, so that a listing skips that job: a layout this
+// version does not know, damaged layout attributes or metadata it cannot read (InvalidJobItem),
+// items the job item refers to that are missing (ConcurrentModification: the job is being
+// overwritten or deleted right now, or its items were deleted by hand).
+bool unreadable_job(const BackendError& e) {
+    return e.code() == error_code::kUnknownLayout || e.code() == error_code::kInvalidJobItem ||
+           e.code() == error_code::kConcurrentModification;
+}
 
 constexpr std::size_t kMetadataKeysPerUpdate = 40;  // keeps UpdateExpression well under its 4 KB limit
 constexpr std::int64_t kMaxShardSize = 4000;
@@ -116,34 +126,78 @@ struct DynamoDbBackend::Impl {
                            std::string(error_code::kConcurrentModification), true);
     }
 
-    // The conditional claim; `completion` (when the caller just completed a part) adds the
-    // layout's "no part pending" test. The claim's token when won.
-    std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
-        Expression x;
-        aws::UpdateItemRequest request;
-        request.key = key_of(jobid);
-        const std::string token_value = detail::new_claim_token();
-        const std::string token = x.value("token", aws::string_value(token_value));
-        const std::string rs = x.name(kReduceSent);
-        request.update = UpdateExpression()
-                             .set(rs, x.value("true", aws::bool_value(true)))
-                             .set(x.name(kReduceClaim), token)
-                             .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(table.now_ms())))
-                             .remove(x.name(kReduceConfirmed))
-                             .str();
-        request.condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND (((" + x.not_exists(kReduceSent) +
-                            " OR " + rs + " = " + x.value("false", aws::bool_value(false)) + ") AND " +
-                            x.not_marked_sent_by_python() + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
-        if (completion != nullptr) {
-            if (completion->layout == Layout::kCompatible) {
-                request.condition += " AND " + x.not_exists(kParts) + " AND " + x.not_exists(kLayout);
+    // The claim's parts that differ between claim_reduce (and the claim after a completion) and
+    // reclaim_reduce: what the request sets besides the mark, and its condition. `token` is the
+    // ":token" placeholder; the condition must accept `reduceClaim = :token` (write_claim).
+    using ClaimRequest = std::function<void(Expression& x, UpdateExpression& update, std::string& condition, const std::string& token)>;
+
+    // Sends a reduce claim built by `build`, with the Python tool's mark in the same request:
+    // metadata.reduce_message_sent = "claimed" (kClaimedReduceMark), so that a worker of the Python
+    // tool that finds the job complete sends no reduce of its own while this claim holds, and the
+    // mark is there exactly when the claim is (release_reduce removes it with the claim, confirm
+    // turns it into BOOL true). SET of a path inside `metadata` is a ValidationException on an item
+    // without a metadata map (a job the Python tool created and never gave metadata): the claim is
+    // then sent again with a new map holding only the mark, conditional on there being no map (a
+    // map written meanwhile is never replaced: that refusal sends the first form again). Whether
+    // the claim was won, with `token_value`.
+    bool write_marked_claim(const std::string& jobid, const std::string& token_value, const ClaimRequest& build) {
+        bool metadata_is_map = true;
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            Expression x;
+            UpdateExpression update;
+            std::string condition;
+            build(x, update, condition, x.value("token", aws::string_value(token_value)));
+            const std::string m = x.name(kMetadata);
+            if (metadata_is_map) {
+                update.set(m + "." + x.name(kPythonReduceSent), x.value("mark", aws::string_value(kClaimedReduceMark)));
             } else {
-                request.condition += " AND " + x.not_exists(kPendingShards) + " AND " +
-                                     x.equals(kShardGen, "gen", aws::string_value(completion->gen));
+                const nlohmann::json map = {{"M", {{kPythonReduceSent, aws::string_value(kClaimedReduceMark)}}}};
+                update.set(m, x.value("markmap", map));
+                condition = "(" + condition + ") AND NOT attribute_type(" + m + ", " + x.value("map", aws::string_value("M")) + ")";
             }
+            aws::UpdateItemRequest request;
+            request.key = key_of(jobid);
+            request.update = update.str();
+            request.condition = condition;
+            x.fill(request);
+            try {
+                if (table.write_claim(jobid, request, token_value)) return true;
+            } catch (const BackendError& e) {
+                if (e.code() != "ValidationException" || !metadata_is_map) throw;
+                metadata_is_map = false;  // no metadata map to write the mark into
+                continue;
+            }
+            // Refused. With the map form: the condition is false, for good. Without: the claim is
+            // not free, or a map was written meanwhile; the map form tells which.
+            if (metadata_is_map) return false;
+            metadata_is_map = true;
         }
-        x.fill(request);
-        if (table.write_claim(jobid, request, token_value)) return token_value;
+        throw BackendError("job '" + jobid + "': its metadata kept appearing and disappearing while its reduce was "
+                               "being claimed (changed by hand or by another tool?); try again",
+                           std::string(error_code::kConcurrentModification), true);
+    }
+
+    // The conditional claim, conditional on the job being complete (Expression::job_complete), in
+    // the same request: a job overwritten or never complete is never claimed. `completion` (when the
+    // caller just completed a part of a sharded job) adds the generation completed against. The
+    // claim's token when won.
+    std::optional<ClaimToken> try_claim(const std::string& jobid, const Completion* completion) {
+        const std::string token_value = detail::new_claim_token();
+        const bool won = write_marked_claim(jobid, token_value, [&](Expression& x, UpdateExpression& update, std::string& condition,
+                                                                    const std::string& token) {
+            const std::string rs = x.name(kReduceSent);
+            update.set(rs, x.value("true", aws::bool_value(true)))
+                .set(x.name(kReduceClaim), token)
+                .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(table.now_ms())))
+                .remove(x.name(kReduceConfirmed));
+            condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND " + x.job_complete() + " AND (((" +
+                        x.not_exists(kReduceSent) + " OR " + rs + " = " + x.value("false", aws::bool_value(false)) +
+                        ") AND " + x.not_marked_sent_by_python() + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
+            if (completion != nullptr && completion->layout == Layout::kSharded) {
+                condition += " AND " + x.equals(kShardGen, "gen", aws::string_value(completion->gen));
+            }
+        });
+        if (won) return token_value;
         return std::nullopt;
     }
 
@@ -403,26 +457,18 @@ bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimTok
 }
 
 std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& jobid, std::chrono::milliseconds lease) {
-    Expression x;
-    aws::UpdateItemRequest request;
-    request.key = key_of(jobid);
     const std::int64_t now = impl_->table.now_ms();
     const std::string token_value = detail::new_claim_token();
-    const std::string token = x.value("token", aws::string_value(token_value));
-    request.update = UpdateExpression()
-                         .set(x.name(kReduceClaim), token)
-                         .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)))
-                         .str();
-    // Complete on either layout: no pending part ids (compatible) / no pending shard (sharded).
-    const std::string complete = "((" + x.not_exists(kParts) + " AND " + x.not_exists(kLayout) + ") OR (" +
-                                 x.exists(kLayout) + " AND " + x.not_exists(kPendingShards) + "))";
-    request.condition = x.job_exists() + " AND ((" + x.not_exists(kError) + " AND " +
-                        x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " + x.not_exists(kReduceConfirmed) +
-                        " AND " + x.not_marked_sent_by_python() + " AND " + x.name(kReduceClaimedAt) + " <= " +
-                        x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + " AND " +
-                        complete + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
-    x.fill(request);
-    if (impl_->table.write_claim(jobid, request, token_value)) return token_value;
+    const bool won = impl_->write_marked_claim(jobid, token_value, [&](Expression& x, UpdateExpression& update,
+                                                                       std::string& condition, const std::string& token) {
+        update.set(x.name(kReduceClaim), token).set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)));
+        condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND " + x.job_complete() + " AND ((" +
+                    x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " + x.not_exists(kReduceConfirmed) +
+                    " AND " + x.not_marked_sent_by_python() + " AND " + x.name(kReduceClaimedAt) + " <= " +
+                    x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + ") OR " +
+                    x.name(kReduceClaim) + " = " + token + ")";
+    });
+    if (won) return token_value;
     impl_->table.require_job(jobid);  // JobDoesNotExist, else: not eligible
     return std::nullopt;
 }
@@ -529,7 +575,18 @@ void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& 
             if (id == item.end() || !id->is_object()) continue;
             const auto text = id->find("S");
             if (text == id->end() || !text->is_string()) continue;
-            visit(impl_->status_from_item(text->get<std::string>(), item));
+            const std::string jobid = text->get<std::string>();
+            // One bad job must not hide the others (from sweep, ls, serve): a job this library cannot
+            // read is skipped and reported, and the walk goes on. Errors of the table itself
+            // (throttling, connections, access) end it.
+            std::optional<JobStatus> status;
+            try {
+                status = impl_->status_from_item(jobid, item);
+            } catch (const BackendError& e) {
+                if (!unreadable_job(e)) throw;
+                warn("listing the jobs of " + impl_->description + ": skipped job '" + jobid + "': " + e.what());
+            }
+            if (status) visit(*status);
         }
         start = std::move(page.last_evaluated_key);
     } while (!start.is_null());

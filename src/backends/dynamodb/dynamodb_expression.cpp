@@ -41,6 +41,11 @@ std::string Expression::not_marked_sent_by_python() {
     return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + value("true", aws::bool_value(true)) + ")";
 }
 
+std::string Expression::job_complete() {
+    return "((" + not_exists(kLayout) + " AND " + not_exists(kParts) + ") OR (" + name(kLayout) + " = " +
+           value("sharded", aws::string_value(kShardedLayout)) + " AND " + not_exists(kPendingShards) + "))";
+}
+
 UpdateExpression& UpdateExpression::action(const char* keyword, std::string text) {
     for (auto& [clause, actions] : clauses_) {
         if (std::strcmp(clause, keyword) == 0) {

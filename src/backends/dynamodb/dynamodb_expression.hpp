@@ -34,8 +34,14 @@ public:
     std::string job_exists();
     // No job and no shard item has this id: the condition of a job's creation.
     std::string id_is_free();
-    // The Python tool has not marked the reduce sent (metadata.reduce_message_sent is not true).
+    // The Python tool has not marked the reduce sent (metadata.reduce_message_sent is not BOOL true;
+    // the string this library's claim writes there is no such mark).
     std::string not_marked_sent_by_python();
+    // No part of the job is pending, as the job item itself records it (so a conditional write on
+    // the job item tests it atomically): a compatible job item (no `layout`) without `parts`, or a
+    // sharded one without `pendingShards` (the job item's set empties only after every shard below
+    // it did). Any other layout is never complete.
+    std::string job_complete();
 
     const nlohmann::json& names() const noexcept { return names_; }
     const nlohmann::json& values() const noexcept { return values_; }

@@ -14,6 +14,8 @@ std::size_t attribute_name_bytes(const char* name) { return std::strlen(name); }
 
 }  // namespace
 
+nlohmann::json sharded_parts_note() { return {{"M", {{kShardedPartsKey, aws::string_value(kShardedPartsNote)}}}}; }
+
 std::size_t compatible_item_bytes(const std::string& jobid, std::int64_t total) {
     std::size_t bytes = attribute_name_bytes(kId) + jobid.size();
     bytes += attribute_name_bytes(kParts);

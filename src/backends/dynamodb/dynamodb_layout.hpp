@@ -13,7 +13,7 @@ namespace watchbot_progress::detail::dynamodb {
 
 // Attributes of a job item (both layouts).
 inline constexpr const char* kId = "id";
-inline constexpr const char* kParts = "parts";            // NS: pending part ids (compatible); {-1} (sharded)
+inline constexpr const char* kParts = "parts";            // NS: pending part ids (compatible); M: a note (sharded)
 inline constexpr const char* kTotal = "total";            // N: the job has this many parts; a job exists iff set
 inline constexpr const char* kError = "error";            // S (or N from the Python tool): failure reason
 inline constexpr const char* kMetadata = "metadata";      // M
@@ -26,8 +26,15 @@ inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creat
 inline constexpr const char* kCreatedAt = "createdAt";  // N: when set_total created (or overwrote) the job, ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job
 // Key in the `metadata` map: the Python tool's Part sets metadata.reduce_message_sent = true (BOOL)
-// after publishing a reduce (and never writes reduceSent). Read as "reduce sent" everywhere.
+// after publishing a reduce (and never writes reduceSent), and sends no reduce while the key holds a
+// true value (in Python's sense: any non-empty string is one). BOOL true is read as "reduce sent and
+// confirmed" everywhere; this library's confirm_reduce writes it too.
 inline constexpr const char* kPythonReduceSent = "reduce_message_sent";
+// What this library's reduce claim (claim_reduce, reclaim_reduce) writes under that key, in the
+// claim's own request: a string, so true to the Python tool's Part (it sends no reduce meanwhile)
+// and told apart from its BOOL true by this library (a claim, not yet confirmed, that may be taken
+// over once its lease has passed).
+inline constexpr const char* kClaimedReduceMark = "claimed";
 // Sharded job item only.
 inline constexpr const char* kLayout = "layout";              // S: "sharded"; absent: compatible
 inline constexpr const char* kShardSize = "shardSize";        // N: parts per shard, children per index item
@@ -38,8 +45,17 @@ inline constexpr const char* kPendingShards = "pendingShards";  // NS: the job i
 inline constexpr const char* kShardOf = "shardOf";  // S: the job id (items with it are never jobs)
 
 inline constexpr const char* kShardedLayout = "sharded";
-// The sentinel kept in a sharded job item's `parts`, so that other tools never see it complete.
-inline constexpr std::int64_t kShardedPartsSentinel = -1;
+// A sharded job item's `parts`: a map (M) of one entry, this key and note, where the Python and Node
+// tools expect a number set. Their completion (`DELETE parts :p`) is then refused by DynamoDB (a
+// ValidationException: a set cannot be deleted from a map), their part listings fail (the key is no
+// part id), and the Python tool's progress, which counts the map's one entry, never reaches 1. Jobs
+// written before held the number set {-1} there instead; nothing reads the attribute of a sharded
+// job item, so both forms work.
+inline constexpr const char* kShardedPartsKey = "sharded";
+inline constexpr const char* kShardedPartsNote =
+    "a sharded job of watchbot-progress-cpp: its parts are in other items, which only watchbot-progress-cpp reads";
+// The sharded job item's `parts` (above), as written.
+nlohmann::json sharded_parts_note();
 
 // DynamoDB's item size limit, and what the compatible layout leaves free for metadata, error text
 // and the claim and creation tokens when it decides whether a job fits.

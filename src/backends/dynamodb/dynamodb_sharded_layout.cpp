@@ -41,7 +41,7 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
             {kShardLevels, aws::number_value(tree.levels())},
             {kShardGen, aws::string_value(tree.gen)},
             {kPendingShards, pending},
-            {kParts, aws::number_set({kShardedPartsSentinel})},
+            {kParts, sharded_parts_note()},
             {kReduceSent, aws::bool_value(false)},
             {kMetadata, {{"M", nlohmann::json::object()}}},
             {kUpdatedAt, aws::number_value(now)},
@@ -66,7 +66,7 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
         .set(x.name(kShardLevels), x.value("levels", aws::number_value(tree.levels())))
         .set(x.name(kShardGen), x.value("gen", aws::string_value(tree.gen)))
         .set(x.name(kPendingShards), x.value("pending", pending))
-        .set(x.name(kParts), x.value("sentinel", aws::number_set({kShardedPartsSentinel})));
+        .set(x.name(kParts), x.value("note", sharded_parts_note()));
     table_.reset_job(x, update, token);
     try {
         replace_job(jobid, x, update.str(), token);

@@ -20,6 +20,7 @@
 #include "aws/test_http_server.hpp"
 #include "backends/dynamodb/dynamodb_layout.hpp"
 #include "dynamodb_test_util.hpp"
+#include "other_tools.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp = watchbot_progress;
@@ -354,7 +355,7 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "4"}}));
     EXPECT_EQ((*item)["shardLevels"], (json{{"N", "3"}}));
     EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 2));
-    EXPECT_EQ(sorted_set(*item, "parts"), (std::vector<std::int64_t>{-1})) << "the sentinel for other tools";
+    EXPECT_EQ((*item)["parts"], ddb::sharded_parts_note()) << "a map where the other tools expect a number set";
     const std::string gen = (*item)["shardGen"]["S"].get<std::string>();
     EXPECT_EQ(gen.size(), 16u);
 
@@ -395,21 +396,69 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_TRUE(shard_items(*client, jobid).empty());
 }
 
-TEST(DynamoDbLayout, ShardedJobLooksUnfinishedToOtherTools) {
-    // What the Node tool computes: progress (total - |parts|) / total, complete when parts is empty.
-    auto backend = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
+// The Python and Node tools' completion (DELETE parts :p, ReturnValues ALL_NEW) on a sharded job:
+// DynamoDB refuses it (the job item's `parts` is a map, not a number set), so their worker fails
+// loudly instead of returning normally with the completion lost; the job is unchanged. Their
+// readers show an error, never a made-up part.
+TEST(DynamoDbLayout, TheOtherToolsCompletionOfAShardedJobIsRefused) {
+    auto backend = make_backend();  // the default layout: sharded
+    ASSERT_EQ(backend->layout(), wp::DynamoDbLayout::kSharded);
     auto client = wp_test::dynamodb_test_client(kTable);
-    const std::string jobid = new_id("sentinel");
+    const std::string jobid = new_id("refused");
     backend->set_total(jobid, 3);
-    for (wp::PartId p = 0; p < 3; ++p) backend->complete_part(jobid, p);
+    backend->complete_part(jobid, 0);
+    const json before = *client->get_item({wp_test::dynamodb_key(jobid), true});
+    try {
+        wp_test::other_tools::dynamodb_delete_part(*client, jobid, 2);  // the exact request of either tool
+        ADD_FAILURE() << "DynamoDB accepted the other tool's completion of a sharded job";
+    } catch (const wp::BackendError& e) {
+        EXPECT_EQ(e.code(), "ValidationException") << e.what();
+    }
+    EXPECT_EQ(*client->get_item({wp_test::dynamodb_key(jobid), true}), before);
+    EXPECT_EQ(wp_test::other_tools::python_dynamodb_pending(*client, jobid), std::nullopt)
+        << "the Python tool's `pending` listed parts of a sharded job";
+    EXPECT_EQ(backend->list_pending_parts(jobid), (std::vector<wp::PartId>{1, 2}));
+    for (wp::PartId p : {1, 2}) backend->complete_part(jobid, p);
     EXPECT_TRUE(backend->status(jobid).complete());
-    // A Node/Python completePart: DELETE parts :p, ReturnValues ALL_NEW.
-    auto r = client->update_item({wp_test::dynamodb_key(jobid), "DELETE #p :p", "", {{"#p", "parts"}},
-                                  {{":p", aws::number_set({2})}}, aws::ReturnValues::kAllNew});
-    EXPECT_EQ(aws::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{-1}))
-        << "another tool never sees a sharded job complete, so never sends its reduce";
-    EXPECT_TRUE(backend->status(jobid).complete());
+    EXPECT_EQ(wp_test::other_tools::python_len((*client->get_item({wp_test::dynamodb_key(jobid), true}))["parts"]), 1u)
+        << "the Python tool's progress of the job stays below 1";
     backend->delete_job(jobid);
+}
+
+// A sharded job written before the job item's `parts` became a map held the number set {-1} there.
+// Such a job (written here raw) is still read, completed and reduced once, and overwritten.
+TEST(DynamoDbLayout, AShardedJobWithTheOldSentinelStillWorks) {
+    auto writer = make_backend([](wp::DynamoDbOptions& o) { o.shard_size = 2; });
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("old-sentinel");
+    writer->set_total(jobid, 5);
+    writer->set_metadata(jobid, {{"bucket", "out"}});
+    client->update_item({wp_test::dynamodb_key(jobid), "SET #p = :p", "", {{"#p", "parts"}},
+                         {{":p", aws::number_set({-1})}}});
+    ASSERT_EQ(sorted_set(*client->get_item({wp_test::dynamodb_key(jobid), true}), "parts"), (std::vector<std::int64_t>{-1}));
+
+    auto backend = make_backend();  // a process that never met the job
+    wp::JobStatus s = backend->status(jobid);
+    EXPECT_EQ(s.total, 5);
+    EXPECT_EQ(s.remaining, 5);
+    EXPECT_EQ(s.metadata, json({{"bucket", "out"}}));
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const wp::PartOptions options{.backend = backend, .notifier = notifier};
+    for (int round = 0; round < 2; ++round) {  // every part delivered twice
+        for (wp::PartId p = 0; p < 5; ++p) wp::Part(jobid, p, options).run([] {});
+    }
+    EXPECT_EQ(notifier->messages("reduce").size(), 1u);
+    s = backend->status(jobid);
+    EXPECT_TRUE(s.complete());
+    EXPECT_TRUE(s.reduce_confirmed);
+    bool listed = false;
+    backend->list_jobs([&](const wp::JobStatus& j) { listed = listed || j.jobid == jobid; });
+    EXPECT_TRUE(listed);
+
+    backend->set_total(jobid, 2, /*overwrite=*/true);  // now in the new form
+    EXPECT_EQ((*client->get_item({wp_test::dynamodb_key(jobid), true}))["parts"], ddb::sharded_parts_note());
+    EXPECT_EQ(backend->status(jobid).remaining, 2);
+    EXPECT_TRUE(backend->delete_job(jobid));
 }
 
 TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {

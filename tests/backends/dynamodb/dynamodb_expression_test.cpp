@@ -30,6 +30,15 @@ TEST(DynamoDbExpression, CreationAndPythonMarkConditions) {
     EXPECT_EQ(x.values(), json({{":true", aws::bool_value(true)}}));
 }
 
+// Completeness as the job item records it, for either layout: what every reduce claim requires.
+TEST(DynamoDbExpression, TheCompletenessCondition) {
+    ddb::Expression x;
+    EXPECT_EQ(x.job_complete(),
+              "((attribute_not_exists(#layout) AND attribute_not_exists(#parts)) OR (#layout = :sharded AND "
+              "attribute_not_exists(#pendingShards)))");
+    EXPECT_EQ(x.values(), json({{":sharded", aws::string_value("sharded")}}));
+}
+
 TEST(DynamoDbExpression, UpdateClausesKeepTheOrderTheyWereFirstUsedIn) {
     ddb::UpdateExpression update;
     EXPECT_TRUE(update.empty());

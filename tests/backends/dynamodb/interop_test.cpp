@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "dynamodb_test_util.hpp"
@@ -33,10 +34,14 @@ constexpr const char* kTable = "wp-test-interop";
 // ccache with base_dir rewrite paths), and ctest runs tests from another directory.
 std::string interop_dir() { return wp_test::source_dir() + "/tests/interop"; }
 
-// Runs `node <tests/interop/script> args...` with exactly the environment the Node tool needs and
-// returns its stdout parsed as JSON (the scripts print one JSON line). Fails the test on a non-zero
-// exit or unparsable output.
-json run_node(const std::string& script, const std::vector<std::string>& args) {
+struct NodeRun {
+    int exit_code = -1;  // -1: killed by a signal
+    std::string output;  // stdout, with stderr too when asked for
+};
+
+// Runs `node <tests/interop/script> args...` with exactly the environment the Node tool needs.
+// `with_stderr`: stderr goes into `output` too (else it is the test's).
+NodeRun run_node_process(const std::string& script, const std::vector<std::string>& args, bool with_stderr) {
     const std::map<std::string, std::string> env = {
         {"PATH", std::getenv("PATH") ? std::getenv("PATH") : "/usr/local/bin:/usr/bin:/bin"},
         {"HOME", "/nonexistent"},  // no ~/.aws
@@ -64,6 +69,7 @@ json run_node(const std::string& script, const std::vector<std::string>& args) {
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
         ::dup2(out[1], STDOUT_FILENO);
+        if (with_stderr) ::dup2(out[1], STDERR_FILENO);
         ::close(out[0]);
         ::close(out[1]);
         ::execv("/usr/bin/env", argv.data());
@@ -81,8 +87,15 @@ json run_node(const std::string& script, const std::vector<std::string>& args) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        ADD_FAILURE() << "node " << script << " exited with status " << status << "; output: " << output;
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::move(output)};
+}
+
+// run_node_process, stdout parsed as JSON (the scripts print one JSON line). Fails the test on a
+// non-zero exit or unparsable output.
+json run_node(const std::string& script, const std::vector<std::string>& args) {
+    const auto [code, output] = run_node_process(script, args, false);
+    if (code != 0) {
+        ADD_FAILURE() << "node " << script << " exited with status " << code << "; output: " << output;
         return nullptr;
     }
     json parsed = json::parse(output, nullptr, false);
@@ -204,16 +217,28 @@ TEST_F(DynamoDbNodeInterop, FailureAndMetadataWrittenByNodeAreReadByUs) {
     EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());
 }
 
-TEST_F(DynamoDbNodeInterop, NodeNeverSeesAShardedJobComplete) {
-    wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
-    options.layout = wp::DynamoDbLayout::kSharded;
-    auto sharded = std::make_shared<wp::DynamoDbBackend>(options);
+// The Node tool on a job of the default (sharded) layout: its completePart is refused (the promise
+// is rejected: a non-zero exit), never a silent success that loses the completion; its status
+// fails too rather than show a made-up progress. The job itself is unharmed.
+TEST_F(DynamoDbNodeInterop, NodesCompletionOfAShardedJobFailsLoudly) {
+    auto sharded = std::make_shared<wp::DynamoDbBackend>(wp_test::dynamodb_test_options(kTable));
+    ASSERT_EQ(sharded->layout(), wp::DynamoDbLayout::kSharded) << "the default layout";
     sharded->set_total(jobid, 4);
-    for (wp::PartId p = 0; p < 4; ++p) sharded->complete_part(jobid, p);
-    EXPECT_TRUE(sharded->status(jobid).complete());
-    EXPECT_EQ(run_node("complete_part.js", {jobid, "3"}), (json{{"complete", false}}))
-        << "a Node worker must never send the reduce of a job it cannot track";
-    EXPECT_LT(run_node("status.js", {jobid})["progress"].get<double>(), 1.0);
+    for (wp::PartId p = 0; p < 3; ++p) sharded->complete_part(jobid, p);
+
+    const NodeRun completion = run_node_process("complete_part.js", {jobid, "3"}, true);
+    EXPECT_NE(completion.exit_code, 0) << "the Node tool's completePart returned normally: " << completion.output;
+    EXPECT_THAT(completion.output, ::testing::HasSubstr("ValidationException"));
+    EXPECT_FALSE(sharded->part_complete(jobid, 3));
+
+    const NodeRun status = run_node_process("status.js", {jobid}, true);
+    EXPECT_NE(status.exit_code, 0) << "the Node tool's status read a sharded job: " << status.output;
+
+    const wp::CompletionResult last = sharded->complete_part_and_claim_reduce(jobid, 3);
+    EXPECT_TRUE(last.job_complete);
+    EXPECT_TRUE(last.reduce_claimed());
+    EXPECT_NE(run_node_process("complete_part.js", {jobid, "3"}, true).exit_code, 0)
+        << "a Node worker must never see a sharded job complete (it would send the reduce)";
 }
 
 }  // namespace
