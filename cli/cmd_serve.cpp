@@ -1,5 +1,7 @@
 // serve: a live web dashboard of the jobs in a database — the page and its JSON API from this binary
 // (cli/dashboard/). Read-only unless --allow-actions, which prints a token every action must carry.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "commands.hpp"
 #include "dashboard/dashboard_api.hpp"
@@ -33,6 +36,8 @@ struct ServeOptions {
     double interval = 2.0;  // seconds between reads of the job list
     std::string stale = "1h";
     std::string topic;  // where sweep sends a lost reduce; empty: WorkTopic
+    std::vector<std::string> allow_hosts;  // Host header names accepted beside loopback and the listen address
+    int max_streams = 16;                  // open event streams (pages) at once
 };
 
 struct ListenAddress {
@@ -61,7 +66,9 @@ ListenAddress parse_listen(const std::string& text) {
 }
 
 bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    in_addr v4{};
+    return host == "localhost" || host == "::1" ||
+           (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24U) == 127U);
 }
 
 // 32 random bytes from the kernel as hex.
@@ -96,6 +103,12 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     monitor_options.interval = std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(opt.interval * 1000)));
     monitor_options.stale_after = parse_duration(opt.stale, "--stale");
     if (monitor_options.stale_after.count() <= 0) throw wp::InvalidInput("--stale must be longer than 0");
+    if (opt.max_streams < 1 || opt.max_streams > 1000) {
+        throw wp::InvalidInput("--max-streams must be a whole number from 1 to 1000");
+    }
+    dashboard::ServerOptions server_options;
+    server_options.max_event_streams = opt.max_streams;
+    for (const auto& name : opt.allow_hosts) server_options.allowed_hosts.push_back(dashboard::normalize_allowed_host(name));
 
     // SIGINT and SIGTERM go to one thread, which stops the server; blocked before any thread starts
     // so that every thread (the backend's too) inherits the mask.
@@ -115,7 +128,7 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     api_options.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
     api_options.version = wp::version();
     dashboard::DashboardApi api(backend, monitor, api_options);
-    dashboard::DashboardServer server(api, monitor);
+    dashboard::DashboardServer server(api, monitor, server_options);
     const int port = server.bind(address.host, address.port);
     monitor.start();
 
@@ -125,7 +138,14 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
         print_message("listening on " + address.host + " only: other machines cannot connect (--listen 0.0.0.0:" +
                       std::to_string(port) + " to allow them)");
     } else {
-        print_message("listening on " + address.host + ": other machines may connect, over plain HTTP");
+        std::string names;
+        for (const auto& name : server_options.allowed_hosts) names += (names.empty() ? "" : ", ") + name;
+        const bool wildcard = address.host == "0.0.0.0" || address.host == "::";
+        print_message("listening on " + address.host + ": other machines may connect, over plain HTTP, " +
+                      (names.empty() ? (wildcard ? std::string("by the names given with --allow-host (none given: add "
+                                                               "--allow-host NAME for the name they open)")
+                                                 : "as " + address.host)
+                                     : "as " + (wildcard ? names : address.host + ", " + names)));
     }
     if (opt.allow_actions) {
         print_message("actions allowed (fail, sweep, delete) with the token " + api_options.token + ": open " + url +
@@ -166,16 +186,30 @@ void setup_serve(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     sub->add_option("--topic", opt->topic, "Where the sweep action sends a lost reduce (default: WorkTopic)")
         ->type_name("URI");
+    sub->add_option("--allow-host", opt->allow_hosts,
+                    "A host name (or address) the page may be opened by, beside loopback and the --listen address; "
+                    "repeatable. Other Host headers are refused (421)")
+        ->type_name("NAME");
+    sub->add_option("--max-streams", opt->max_streams,
+                    "Pages with live updates at once (one event stream each); more are refused (503) and retry "
+                    "30 s later, while the API and the actions stay answered")
+        ->type_name("N")
+        ->capture_default_str();
     sub->footer(
         "Serves a page (the jobs with their state, progress, rate and time to finish; one job's metadata,\n"
         "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
         "the JSON API behind it (docs/cli.md). Pages are updated by server-sent events, without reloading.\n"
         "Listens on 127.0.0.1 unless --listen says otherwise. Read-only unless --allow-actions: then each\n"
         "action (fail, sweep one job, delete) asks for confirmation in the page and every action request\n"
-        "must carry the token printed at start-up. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
+        "must carry the token printed at start-up. Requests whose Host header is not loopback, the --listen\n"
+        "address (unless 0.0.0.0 or ::) or a name given with --allow-host are refused, so that another site\n"
+        "cannot reach the dashboard through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT,\n"
+        "give --allow-host for each name or address other machines open it by. At most --max-streams pages\n"
+        "get live updates at once. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db\n"
-        "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions");
+        "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions\n"
+        "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db --listen 0.0.0.0:8080 --allow-host dash.example.com");
     sub->callback([opt, &ctx] { run_serve(*opt, ctx); });
 }
 

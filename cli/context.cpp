@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -34,12 +36,24 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 constexpr const char* kNoDatabase = "check the path, or create a job there first with `create` or `set-total`";
 
+// What kind of database a URI names, for messages: its scheme when it is a clean one ("redis://"),
+// else "that database". Never more of the URI: it may hold a password, however its scheme is spelt.
+std::string scheme_of(std::string_view uri) {
+    const std::size_t sep = uri.find("://");
+    const std::string_view scheme = sep == std::string_view::npos ? std::string_view() : uri.substr(0, sep);
+    const bool clean = !scheme.empty() && scheme.size() <= 16 && std::isalpha(static_cast<unsigned char>(scheme[0])) &&
+                       std::all_of(scheme.begin(), scheme.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+                       });
+    return clean ? std::string(scheme) + "://" : std::string("that database");
+}
+
 // open_backend(uri), or with --dynamodb-layout a DynamoDB backend writing new jobs in that layout.
 std::shared_ptr<wp::Backend> open_with_layout(const std::string& uri, const std::string& layout) {
     if (layout.empty()) return wp::open_backend(uri);
     if (uri.rfind("arn:", 0) != 0) {
         throw wp::InvalidInput("--dynamodb-layout applies to a DynamoDB table (arn:aws:dynamodb:...), not to " +
-                               uri.substr(0, uri.find(':')) + ": drop it or choose a DynamoDB database");
+                               scheme_of(uri) + ": drop it or choose a DynamoDB database");
     }
 #if WP_WITH_AWS
     wp::open_backend(uri);  // the same checks of the ARN (InvalidInput) as without the option; sends nothing

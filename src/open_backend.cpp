@@ -1,6 +1,8 @@
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/built_in_support.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -49,11 +51,22 @@ std::shared_ptr<T> named_instance(std::string_view name) {
     return it->second;
 }
 
+// A URI for messages, quoted, on one line, at most 200 characters, and never with its user info
+// (a password): everything before the last '@' is hidden, whatever the scheme and however it is
+// spelt (REDIS://, " redis://", rediss://, a mistyped scheme). A clean scheme stays, to say what was given.
 std::string quoted(std::string_view uri) {
-    // Never echo a password: show only the scheme part of URIs that may hold one.
-    if (starts_with(uri, "redis://")) return "a redis:// URI";
-    if (starts_with(uri, "rediss://")) return "a rediss:// URI";
-    std::string shown(uri.substr(0, 200));
+    std::string shown;
+    if (const std::size_t at = uri.rfind('@'); at != std::string_view::npos) {
+        const std::size_t sep = uri.substr(0, at).find("://");
+        const std::string_view scheme = sep == std::string_view::npos ? std::string_view() : uri.substr(0, sep);
+        const bool clean = !scheme.empty() && scheme.size() <= 16 && std::isalpha(static_cast<unsigned char>(scheme[0])) &&
+                           std::all_of(scheme.begin(), scheme.end(), [](char c) {
+                               return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+                           });
+        shown = (clean ? std::string(scheme) + "://" : std::string()) + "[redacted]@";
+        uri = uri.substr(at + 1);
+    }
+    shown += uri.substr(0, 200);
     for (char& c : shown) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // keep the message on one line
     }

@@ -1,6 +1,8 @@
 #include "dashboard_server.hpp"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -22,24 +24,76 @@ void send_json(httplib::Response& res, const ApiResponse& r) {
     res.set_content(json_text(r.body), "application/json");
 }
 
-// The host part of a Host header: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "::1".
+// The host part of a Host header, lower case: "127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "::1".
 std::string host_of(const std::string& header) {
+    std::string host;
     if (!header.empty() && header.front() == '[') {
         const auto end = header.find(']');
-        return end == std::string::npos ? header : header.substr(1, end - 1);
+        host = end == std::string::npos ? header : header.substr(1, end - 1);
+    } else {
+        host = header.substr(0, header.find(':'));
     }
-    std::string host = header.substr(0, header.find(':'));
     std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
     return host;
 }
 
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost" || host == "::1") return true;
+    in_addr v4{};
+    return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24U) == 127U;
+}
+
+// Counts an open event stream for as long as its response (the provider holding this) lives.
+class StreamSlot {
+public:
+    explicit StreamSlot(std::atomic<int>& open) : open_(open) {}
+    ~StreamSlot() { open_.fetch_sub(1); }
+    StreamSlot(const StreamSlot&) = delete;
+    StreamSlot& operator=(const StreamSlot&) = delete;
+
+private:
+    std::atomic<int>& open_;
+};
+
 }  // namespace
 
-DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor)
-    : api_(api), monitor_(monitor), server_(std::make_unique<httplib::Server>()) {
+std::string normalize_allowed_host(const std::string& name) {
+    std::string host = name;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+    in6_addr v6{};
+    const bool ipv6 = ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+    const bool name_chars = !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '.' || c == '_';
+    });
+    if (!ipv6 && !name_chars) {
+        std::string shown = name.substr(0, 80);
+        for (char& c : shown) {
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+        }
+        throw watchbot_progress::InvalidInput("--allow-host '" + shown +
+                                              "' is not a host name or address: give the name alone, without a "
+                                              "port or path (e.g. --allow-host dashboard.example.com)");
+    }
+    return host;
+}
+
+bool DashboardServer::host_allowed(const std::string& host) const {
+    if (is_loopback_host(host)) return true;
+    if (host == host_ && host_ != "0.0.0.0" && host_ != "::") return true;
+    return std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(), host) != options_.allowed_hosts.end();
+}
+
+DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerOptions options)
+    : api_(api), monitor_(monitor), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
+    options_.max_event_streams = std::max(1, options_.max_event_streams);
+    for (auto& name : options_.allowed_hosts) name = normalize_allowed_host(name);
     auto& svr = *server_;
-    // Event streams hold a thread each while a page is open.
-    svr.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    // Each connection holds a pool thread while it is served, an event stream while its page is
+    // open: the streams are bounded below, so kRequestThreads threads stay for everything else.
+    svr.new_task_queue = [threads = options_.max_event_streams + kRequestThreads] {
+        return new httplib::ThreadPool(static_cast<size_t>(threads));
+    };
     svr.set_keep_alive_timeout(2);
     svr.set_payload_max_length(64 * 1024);
     svr.set_default_headers({{"X-Content-Type-Options", "nosniff"},
@@ -47,13 +101,12 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor)
                              {"X-Frame-Options", "DENY"}});
 
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-        if (host_ == "0.0.0.0" || host_ == "::") return httplib::Server::HandlerResponse::Unhandled;
-        const std::string host = host_of(req.get_header_value("Host"));
-        if (host == "127.0.0.1" || host == "localhost" || host == "::1" || host == host_) {
-            return httplib::Server::HandlerResponse::Unhandled;
-        }
-        send_json(res, {421, {{"error", "this dashboard answers only requests for " + host_ +
-                                            " (open it by that address, not by another host name)"}}});
+        if (host_allowed(host_of(req.get_header_value("Host")))) return httplib::Server::HandlerResponse::Unhandled;
+        const bool wildcard = host_ == "0.0.0.0" || host_ == "::";
+        send_json(res, {421, {{"error", "this dashboard answers only requests for " +
+                                            std::string(wildcard ? "127.0.0.1" : host_) +
+                                            " and the names given with --allow-host (open it by one of those, or "
+                                            "restart it with --allow-host NAME for the name in the address bar)"}}});
         return httplib::Server::HandlerResponse::Handled;
     });
 
@@ -76,9 +129,18 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor)
 
     svr.Get("/api/events", [this](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-store");
+        if (open_streams_.fetch_add(1) >= options_.max_event_streams) {
+            open_streams_.fetch_sub(1);
+            send_json(res, {503, {{"error", "too many open dashboard pages (" + std::to_string(options_.max_event_streams) +
+                                                " event streams): close some, or restart serve with a larger "
+                                                "--max-streams"}}});
+            res.set_header("Retry-After", "10");
+            return;
+        }
+        auto slot = std::make_shared<StreamSlot>(open_streams_);
         auto seen = std::make_shared<std::uint64_t>(0);
         auto first = std::make_shared<bool>(true);
-        res.set_chunked_content_provider("text/event-stream", [this, seen, first](size_t, httplib::DataSink& sink) {
+        res.set_chunked_content_provider("text/event-stream", [this, slot, seen, first](size_t, httplib::DataSink& sink) {
             if (monitor_.stopped()) return false;
             auto snap = *first ? monitor_.snapshot() : monitor_.wait_for_change(*seen, std::chrono::seconds(15));
             if (monitor_.stopped()) return false;

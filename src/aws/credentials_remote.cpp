@@ -1,8 +1,17 @@
 #include "aws/credentials_remote.hpp"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include "aws/error_classification.hpp"
 #include "aws/url.hpp"
@@ -23,12 +32,66 @@ std::string origin_of(const std::string& url) {
     }
 }
 
-bool allowed_full_uri(const ParsedUrl& url) {
-    if (url.scheme == "https") return true;
-    if (url.scheme != "http") return false;
-    const std::string& host = url.host;
-    return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "169.254.170.2" ||
-           host == "169.254.170.23" || host == "fd00:ec2::23";
+constexpr const char* kAllowedHosts =
+    "over http it must name a loopback address (127.0.0.0/8, ::1, localhost) or the ECS/EKS credentials agent "
+    "(169.254.170.2, 169.254.170.23, fd00:ec2::23); use https for any other host";
+
+// Loopback (127.0.0.0/8, ::1, and IPv4-mapped loopback) or an ECS/EKS credentials agent address
+// (169.254.170.2, 169.254.170.23, fd00:ec2::23): where plain http may carry the authorization token.
+bool allowed_address(const sockaddr* address) {
+    if (address->sa_family == AF_INET) {
+        const std::uint32_t ip = ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+        return (ip >> 24U) == 127U || ip == 0xA9FEAA02U /* 169.254.170.2 */ || ip == 0xA9FEAA17U /* .23 */;
+    }
+    if (address->sa_family != AF_INET6) return false;
+    const in6_addr& ip = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&ip)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&ip)) {
+        sockaddr_in v4{};
+        v4.sin_family = AF_INET;
+        std::memcpy(&v4.sin_addr, ip.s6_addr + 12, 4);
+        return allowed_address(reinterpret_cast<const sockaddr*>(&v4));
+    }
+    static const unsigned char kEksAgent[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x23};
+    return std::memcmp(ip.s6_addr, kEksAgent, 16) == 0;
+}
+
+std::string numeric_host(const sockaddr* address) {
+    char text[INET6_ADDRSTRLEN] = {0};
+    const void* raw = address->sa_family == AF_INET
+                          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(address)->sin_addr)
+                          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr);
+    ::inet_ntop(address->sa_family, raw, text, sizeof text);
+    return address->sa_family == AF_INET6 ? "[" + std::string(text) + "]" : std::string(text);
+}
+
+// The addresses a plain-http FULL_URI's host resolves to (a numeric host is its own address), each
+// checked with allowed_address; ConfigError when the name does not resolve or any address is not
+// allowed. The request then goes to these addresses only (HttpRequest::connect_to), so the name is
+// not looked up a second time: a DNS answer cannot change between the check and the connection.
+std::vector<std::string> checked_addresses(const ParsedUrl& url, const std::string& origin) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
+    if (rc != 0 || found == nullptr) {
+        throw ConfigError("AWS_CONTAINER_CREDENTIALS_FULL_URI names " + origin + ", whose host does not resolve (" +
+                          (rc == 0 ? std::string("no addresses") : std::string(::gai_strerror(rc))) + "): " +
+                          kAllowedHosts);
+    }
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
+    std::vector<std::string> addresses;
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+        if (a->ai_addr == nullptr || !allowed_address(a->ai_addr)) {
+            throw ConfigError("AWS_CONTAINER_CREDENTIALS_FULL_URI names " + origin + ", whose host resolves to " +
+                              (a->ai_addr == nullptr ? std::string("an unknown address") : numeric_host(a->ai_addr)) +
+                              ": " + kAllowedHosts);
+        }
+        const std::string address = numeric_host(a->ai_addr);
+        if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(address);
+    }
+    return addresses;
 }
 
 std::string trim(std::string text) {
@@ -45,6 +108,21 @@ BackendError status_error(const std::string& what, const std::string& origin, in
 
 }  // namespace
 
+// The request to each address in turn (HttpRequest::connect_to) until one answers; with no addresses
+// (RELATIVE_URI, https) as it is.
+HttpResponse ContainerCredentialsProvider::send_to_checked(HttpRequest request, const std::vector<std::string>& addresses,
+                                                           int port) {
+    if (addresses.empty()) return http_->send(request);
+    for (std::size_t i = 0;; ++i) {
+        request.connect_to = addresses[i] + ":" + std::to_string(port);
+        try {
+            return http_->send(request);
+        } catch (const BackendError&) {
+            if (i + 1 == addresses.size()) throw;
+        }
+    }
+}
+
 ContainerCredentialsProvider::ContainerCredentialsProvider(EnvLookup env, std::shared_ptr<HttpClient> http,
                                                            ContainerCredentialsOptions options)
     : env_(std::move(env)), options_(std::move(options)), http_(std::move(http)) {
@@ -53,6 +131,8 @@ ContainerCredentialsProvider::ContainerCredentialsProvider(EnvLookup env, std::s
 
 Credentials ContainerCredentialsProvider::get_credentials() {
     HttpRequest request;
+    std::vector<std::string> addresses;  // plain-http FULL_URI: the checked addresses to connect to, in order
+    int port = 0;
     request.method = "GET";
     request.headers.emplace_back("Accept", "application/json");
     if (auto relative = env_non_empty(env_, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")) {
@@ -67,10 +147,13 @@ Credentials ContainerCredentialsProvider::get_credentials() {
         } catch (const InvalidInput&) {
             throw ConfigError("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a valid URL");
         }
-        if (!allowed_full_uri(parsed)) {
-            throw ConfigError("AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address or "
-                              "the ECS/EKS credentials agent (169.254.170.2, 169.254.170.23); got " +
-                              origin_of(*full));
+        if (parsed.scheme != "https") {
+            if (parsed.scheme != "http") {
+                throw ConfigError("AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address "
+                                  "or the ECS/EKS credentials agent; got " + origin_of(*full));
+            }
+            addresses = checked_addresses(parsed, origin_of(*full));
+            port = parsed.port.value_or(80);
         }
         request.url = *full;
         std::optional<std::string> token;
@@ -103,7 +186,7 @@ Credentials ContainerCredentialsProvider::get_credentials() {
     for (int attempt = 1;; ++attempt) {
         HttpResponse response;
         try {
-            response = http_->send(request);
+            response = send_to_checked(request, addresses, port);
         } catch (const BackendError& e) {
             if (e.retryable() && attempt < attempts) continue;
             throw BackendError("could not get credentials from the container credentials endpoint at " + origin +

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aws/credentials.hpp"
 #include "aws/env.hpp"
@@ -28,9 +29,12 @@ struct ContainerCredentialsOptions {
 };
 
 // GET $relative_uri_base$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, or GET
-// AWS_CONTAINER_CREDENTIALS_FULL_URI (https, or http to a loopback or ECS/EKS agent address only)
-// with the Authorization header from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE's content or
-// AWS_CONTAINER_AUTHORIZATION_TOKEN.
+// AWS_CONTAINER_CREDENTIALS_FULL_URI with the Authorization header from
+// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE's content or AWS_CONTAINER_AUTHORIZATION_TOKEN.
+// FULL_URI is https, or http to a host whose every address (a numeric host, or what the name
+// resolves to now) is loopback (127.0.0.0/8, ::1) or an ECS/EKS credentials agent (169.254.170.2,
+// 169.254.170.23, fd00:ec2::23); the request then connects to those checked addresses only, so
+// a name cannot resolve elsewhere between the check and the connection.
 //
 // Throws CredentialsNotConfigured when neither URI variable is set; ConfigError for a disallowed
 // FULL_URI or a malformed token; BackendError (code "CredentialsServiceError", retryable for
@@ -44,6 +48,8 @@ public:
     std::string name() const override { return "container credentials endpoint"; }
 
 private:
+    HttpResponse send_to_checked(HttpRequest request, const std::vector<std::string>& addresses, int port);
+
     EnvLookup env_;
     ContainerCredentialsOptions options_;
     std::shared_ptr<HttpClient> http_;

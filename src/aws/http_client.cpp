@@ -207,6 +207,13 @@ HttpResponse CurlHttpClient::send(const HttpRequest& request) {
 
     curl_easy_setopt(curl, CURLOPT_SHARE, share_->handle);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    std::unique_ptr<curl_slist, SlistDeleter> connect_to;
+    if (!request.connect_to.empty()) {
+        // "::ADDRESS:PORT": every host and port of this request connects to ADDRESS:PORT.
+        connect_to.reset(curl_slist_append(nullptr, ("::" + request.connect_to).c_str()));
+        if (!connect_to) throw std::bad_alloc();
+        curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.get());
+    }
 #if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else

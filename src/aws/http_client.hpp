@@ -25,6 +25,9 @@ struct HttpRequest {
     std::string url;             // absolute http:// or https:// URL
     HeaderList headers;          // sent as given; an empty value is sent as an empty header
     std::string body;
+    // "ADDRESS:PORT" (a numeric address, IPv6 in brackets): the connection goes there whatever the
+    // URL's host resolves to; the Host header and the TLS name stay the URL's. Empty: the URL's host.
+    std::string connect_to;
 };
 
 struct HttpResponse {

@@ -273,6 +273,69 @@ TEST(CredentialsTest, ContainerProviderRejectsRemotePlainHttpAndIsNotConfiguredW
     EXPECT_THROW(none.get_credentials(), aws::CredentialsNotConfigured);
 }
 
+// Plain http only to addresses checked after resolution: a name that merely starts with "127."
+// is no loopback address. The names under .invalid never resolve (RFC 6761), so no DNS is asked.
+TEST(CredentialsTest, ContainerProviderChecksTheResolvedAddressOfAPlainHttpHost) {
+    for (const std::string host : {"127.evil.invalid", "127.0.0.1.invalid", "localhost.invalid", "169.254.170.2.invalid",
+                                   "198.51.100.7", "169.254.169.254", "169.254.170.3", "[fd00:ec2::24]", "[::2]",
+                                   "[::ffff:198.51.100.7]", "0.0.0.0", "10.0.0.1"}) {
+        SCOPED_TRACE(host);
+        aws::ContainerCredentialsProvider provider(
+            aws::map_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://" + host + ":8080/creds"},
+                          {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "secret-auth-token"}}));
+        try {
+            provider.get_credentials();
+            ADD_FAILURE() << "accepted";
+        } catch (const ConfigError& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos) << what;
+            EXPECT_NE(what.find("loopback"), std::string::npos) << what;
+            EXPECT_NE(what.find("https"), std::string::npos) << what;
+            EXPECT_EQ(what.find("secret-auth-token"), std::string::npos) << what;
+            if (host.ends_with(".invalid")) {
+                EXPECT_NE(what.find("does not resolve"), std::string::npos) << what;
+            }
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "not a ConfigError: " << e.what();
+        }
+    }
+
+    // Loopback by name or number, any 127.0.0.0/8 address, ::1: allowed (nothing listens on the
+    // unused port, so these end in a connection error, past the check).
+    const std::string unused = std::to_string(wp_test::unused_local_port());
+    for (const std::string host : {"localhost", "127.0.0.1", "127.1.2.3", "[::1]", "LOCALHOST"}) {
+        SCOPED_TRACE(host);
+        aws::ContainerCredentialsOptions options;
+        options.max_attempts = 1;
+        aws::ContainerCredentialsProvider provider(
+            aws::map_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://" + host + ":" + unused + "/creds"}}), nullptr,
+            options);
+        try {
+            provider.get_credentials();
+            ADD_FAILURE() << "nothing listens there";
+        } catch (const BackendError& e) {
+            EXPECT_EQ(e.code(), "CredentialsServiceError") << e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "not a BackendError: " << e.what();
+        }
+    }
+
+    // And the checked address is the one connected to: localhost reaches the server on 127.0.0.1
+    // (whichever of ::1 and 127.0.0.1 the name lists first), with the URL's Host header.
+    TestHttpServer server;
+    server.set_handler([](const wp_test::RecordedRequest&) {
+        return ScriptedResponse::text(200, credentials_json("ASIALOCAL", "2026-11-27T21:15:01Z"));
+    });
+    for (const std::string host : {"localhost", "127.0.0.1"}) {
+        SCOPED_TRACE(host);
+        const std::string authority = host + ":" + std::to_string(server.port());
+        aws::ContainerCredentialsProvider provider(
+            aws::map_env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://" + authority + "/creds"}}));
+        EXPECT_EQ(provider.get_credentials().access_key_id, "ASIALOCAL");
+        EXPECT_EQ(server.requests().back().header("Host"), std::optional<std::string>(authority));
+    }
+}
+
 TEST(CredentialsTest, ContainerProviderRetriesServerErrorsAndHidesTheToken) {
     TestHttpServer server;
     server.enqueue(ScriptedResponse::text(500, "oops"));

@@ -6,6 +6,7 @@
 namespace {
 
 using namespace wp_cli_test;
+using ::testing::Not;
 
 TEST(CliBasics, VersionPrintsTheLibraryVersionAndWhatIsBuiltIn) {
     const auto r = run_cli({"--version"});
@@ -144,6 +145,35 @@ TEST(CliBasics, BadProgressTableIsAConfigurationError) {
     expect_one_line(r.err);
     EXPECT_THAT(r.err, HasSubstr("ProgressTable"));
     EXPECT_THAT(r.err, HasSubstr("arn:aws:dynamodb"));
+}
+
+TEST(CliBasics, NoSpellingOfADatabaseOrTopicUriPrintsItsPassword) {
+    const std::string pw = "s3cretPW";
+    for (const std::string& uri : {"REDIS://:" + pw + "@h:6379/0", " redis://:" + pw + "@h", "redis://:" + pw + "@h ",
+                                   "\tREDISS://:" + pw + "@h", "rediss://:" + pw + "@h:0", "REDSI://user:" + pw + "@h",
+                                   "redis://:" + pw + "@x@h:99999", pw + "@h:6379", ":" + pw + "@h"}) {
+        SCOPED_TRACE(uri);
+        auto r = run_cli({"info", "job", "-d", uri});
+        EXPECT_NE(r.code, 0) << r;
+        EXPECT_THAT(r.err, Not(HasSubstr(pw))) << r;
+        r = run_cli({"set-total", "job", "--total", "2", "--dynamodb-layout", "compatible", "-d", uri});
+        EXPECT_NE(r.code, 0) << r;
+        EXPECT_THAT(r.err, Not(HasSubstr(pw))) << r;
+        RunOptions options;
+        options.env["ProgressTable"] = uri;
+        r = run_cli({"ls"}, options);
+        EXPECT_NE(r.code, 0) << r;
+        EXPECT_THAT(r.err, Not(HasSubstr(pw))) << r;
+        options.env.clear();
+        options.env["WorkTopic"] = uri;
+        options.input = "{\"a\": 1}\n";
+        r = run_cli({"create", "--jobid", "j", "-d", "memory://"}, options);
+        EXPECT_NE(r.code, 0) << r;
+        EXPECT_THAT(r.err, Not(HasSubstr(pw))) << r;
+        r = run_cli({"create", "--jobid", "j", "-d", "memory://", "--topic", uri}, options.input);
+        EXPECT_NE(r.code, 0) << r;
+        EXPECT_THAT(r.err, Not(HasSubstr(pw))) << r;
+    }
 }
 
 #if WP_WITH_REDIS

@@ -420,6 +420,69 @@ TEST(HostileUris, MalformedDatabaseAndTopicUrisAreInvalidInputOnOneLine) {
 #endif
 }
 
+// Spellings of a URI with a password that no message may echo, whatever the scheme looks like.
+std::vector<std::string> uris_with_password(const std::string& pw) {
+    return {
+        "REDIS://:" + pw + "@h:6379/0",
+        "Redis://user:" + pw + "@h",
+        " redis://:" + pw + "@h",
+        "redis://:" + pw + "@h ",
+        "\tREDISS://:" + pw + "@h",
+        "rediss://:" + pw + "@h:0",
+        "REDSI://user:" + pw + "@h",
+        "redis://:" + pw + "@x@h:99999",
+        "redis://:a@" + pw + "@h/x",
+        "redis:/:" + pw + "@h",
+        ":" + pw + "@h",
+        pw + "@h:6379",
+        "postgres://u:" + pw + "@h/db",
+    };
+}
+
+TEST(HostileUris, NoSpellingOfAUriEchoesItsPassword) {
+    const std::string pw = "s3cretPW";
+    for (const auto& uri : uris_with_password(pw)) {
+        SCOPED_TRACE(uri);
+        try {
+            auto backend = wp::open_backend(uri);
+            EXPECT_THAT(backend->describe(), Not(HasSubstr(pw)));
+        } catch (const std::exception& e) {
+            EXPECT_THAT(e.what(), Not(HasSubstr(pw)));
+            EXPECT_THAT(e.what(), Not(HasSubstr("s3cret")));
+        }
+        try {
+            wp::open_notifier(uri);
+        } catch (const std::exception& e) {
+            EXPECT_THAT(e.what(), Not(HasSubstr(pw)));
+        }
+        ::setenv("ProgressTable", uri.c_str(), 1);
+        ::setenv("WorkTopic", uri.c_str(), 1);
+        try {
+            wp::default_backend();
+        } catch (const std::exception& e) {
+            EXPECT_THAT(e.what(), Not(HasSubstr(pw)));
+        }
+        try {
+            wp::default_notifier();
+        } catch (const std::exception& e) {
+            EXPECT_THAT(e.what(), Not(HasSubstr(pw)));
+        }
+        ::unsetenv("ProgressTable");
+        ::unsetenv("WorkTopic");
+#if WP_WITH_REDIS
+        try {
+            wp::RedisBackend::parse_uri(uri);
+        } catch (const std::exception& e) {
+            EXPECT_THAT(e.what(), Not(HasSubstr(pw)));
+        }
+#endif
+    }
+    // What is left of a refused URI still says what was given.
+    EXPECT_THAT(invalid_input_of([] { wp::open_backend("REDSI://user:s3cretPW@host.example/0"); }, "REDSI"),
+                HasSubstr("'REDSI://[redacted]@host.example/0'"));
+    EXPECT_THAT(invalid_input_of([] { wp::open_notifier(" redis://:s3cretPW@h"); }, "space"), HasSubstr("'[redacted]@h'"));
+}
+
 #if WP_WITH_AWS
 TEST(HostileUris, AMalformedArnInTheEnvironmentIsAConfigErrorNamingTheVariable) {
     ::setenv("AWS_REGION", "us-east-1", 1);

@@ -289,7 +289,15 @@ function connect() {
     $('connection').textContent = `live · updated ${new Date(data.timeMs).toLocaleTimeString()}`;
     refresh();
   });
-  events.addEventListener('error', () => { $('connection').textContent = 'reconnecting…'; });
+  events.addEventListener('error', () => {
+    if (events.readyState !== EventSource.CLOSED) {
+      $('connection').textContent = 'reconnecting…';
+      return;
+    }
+    // Refused (503 when too many pages are open): the browser gives up, so try again later.
+    $('connection').textContent = 'not live (too many open pages?): retrying in 30 s';
+    setTimeout(connect, 30000);
+  });
 }
 
 async function start() {

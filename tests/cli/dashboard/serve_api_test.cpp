@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -92,7 +95,7 @@ private:
         // The last start-up line says whether actions are allowed.
         if (err.find("read-only") == std::string::npos && err.find("actions allowed") == std::string::npos) return;
         std::smatch m;
-        if (std::regex_search(err, m, std::regex(R"(on http://127\.0\.0\.1:([0-9]+)/)"))) port_ = std::stoi(m[1]);
+        if (std::regex_search(err, m, std::regex(R"(on http://[^ ]*:([0-9]+)/)"))) port_ = std::stoi(m[1]);
         if (std::regex_search(err, m, std::regex(R"(with the token ([0-9a-f]+))"))) token_ = m[1];
         startup_ = err;
         announced_ = true;
@@ -255,6 +258,141 @@ TEST_F(ServeApi, RefusesRequestsForAnotherHostName) {
     EXPECT_EQ(c.Get("/api/jobs", httplib::Headers{{"Host", "localhost:1"}})->status, 200);
 }
 
+TEST_F(ServeApi, AWildcardListenAddressStillRefusesForeignHostNames) {
+    // Bound to every interface on a free port; the test talks to 127.0.0.1 only.
+    ServeProcess serve({"-d", uri_, "--listen", "0.0.0.0:0", "--interval", "0.05"});
+    ASSERT_NE(serve.port(), 0);
+    EXPECT_THAT(serve.startup(), HasSubstr("--allow-host"));
+    auto c = serve.client();
+    for (const char* foreign : {"attacker.example:80", "attacker.example", "0.0.0.0:80", "10.0.0.1"}) {
+        auto res = c.Get("/api/jobs", httplib::Headers{{"Host", foreign}});
+        ASSERT_TRUE(res) << foreign;
+        EXPECT_EQ(res->status, 421) << foreign;
+        EXPECT_THAT(body_of(res)["error"].get<std::string>(), HasSubstr("--allow-host")) << foreign;
+        EXPECT_THAT(res->body, Not(HasSubstr("running-job"))) << foreign;
+    }
+    EXPECT_EQ(c.Get("/api/events", httplib::Headers{{"Host", "attacker.example"}})->status, 421);
+    for (const char* loopback : {"127.0.0.1", "localhost:1", "[::1]:80", "127.0.0.2"}) {
+        auto res = c.Get("/api/jobs", httplib::Headers{{"Host", loopback}});
+        ASSERT_TRUE(res) << loopback;
+        EXPECT_EQ(res->status, 200) << loopback;
+    }
+    EXPECT_EQ(c.Get("/api/jobs")->status, 200);
+}
+
+TEST_F(ServeApi, AllowHostAcceptsTheNamesGiven) {
+    ServeProcess serve({"-d", uri_, "--listen", "0.0.0.0:0", "--interval", "0.05", "--allow-host", "Dash.Example",
+                        "--allow-host", "[fd00::5]", "--allow-host", "192.0.2.10"});
+    ASSERT_NE(serve.port(), 0);
+    EXPECT_THAT(serve.startup(), HasSubstr("dash.example"));
+    auto c = serve.client();
+    for (const char* allowed : {"dash.example:8080", "DASH.EXAMPLE", "[FD00::5]:80", "192.0.2.10:8080", "localhost"}) {
+        auto res = c.Get("/api/jobs", httplib::Headers{{"Host", allowed}});
+        ASSERT_TRUE(res) << allowed;
+        EXPECT_EQ(res->status, 200) << allowed;
+    }
+    for (const char* foreign : {"attacker.example", "dash.example.attacker.example", "192.0.2.11", "0.0.0.0"}) {
+        auto res = c.Get("/api/jobs", httplib::Headers{{"Host", foreign}});
+        ASSERT_TRUE(res) << foreign;
+        EXPECT_EQ(res->status, 421) << foreign;
+    }
+}
+
+// Every open page holds an event stream, and every stream a server thread: more pages than the
+// bound are refused (503) and leave threads for the API and the actions, which stay answered.
+TEST_F(ServeApi, MorePagesThanTheStreamBoundLeaveTheApiAndActionsAnswered) {
+    const std::string queue = "sqlite://" + dir_.path() + "/queue.db";
+    ServeProcess serve(args({"--allow-actions", "--topic", queue}));
+    ASSERT_EQ(serve.token().size(), 64u) << serve.startup();
+
+    constexpr int kPages = 48;  // above the default bound (16) and the pool of the server without one (32)
+    std::mutex mutex;
+    std::condition_variable changed;
+    int settled = 0;  // streams open, refused or failed
+    int open = 0;
+    int refused = 0;
+    std::string refusal;
+    bool release = false;
+    std::vector<std::thread> pages;
+    // Ends the open streams and joins the pages however the test ends.
+    struct Closer {
+        std::function<void()> close;
+        ~Closer() { close(); }
+    } closer{[&] {
+        {
+            std::lock_guard lock(mutex);
+            release = true;
+            changed.notify_all();
+        }
+        for (auto& t : pages) {
+            if (t.joinable()) t.join();
+        }
+    }};
+    for (int i = 0; i < kPages; ++i) {
+        pages.emplace_back([&] {
+            httplib::Client c("127.0.0.1", serve.port());
+            c.set_read_timeout(60, 0);
+            int status = 0;
+            std::string body;  // of a refusal
+            bool counted = false;
+            const auto settle = [&](bool is_open) {
+                std::lock_guard lock(mutex);
+                ++settled;
+                if (is_open) ++open;
+                counted = true;
+                changed.notify_all();
+            };
+            auto res = c.Get(
+                "/api/events",
+                [&](const httplib::Response& r) {
+                    status = r.status;
+                    return true;
+                },
+                [&](const char* data, size_t size) {
+                    if (status != 200) {
+                        body.append(data, size);
+                        return true;
+                    }
+                    if (!counted) settle(true);
+                    std::unique_lock lock(mutex);
+                    changed.wait(lock, [&] { return release; });
+                    return false;
+                });
+            if (!counted) {
+                std::lock_guard lock(mutex);
+                if (res && res->status == 503) {
+                    ++refused;
+                    refusal = body;
+                }
+                ++settled;
+                changed.notify_all();
+            }
+        });
+    }
+    {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return settled == kPages; });
+    }
+    EXPECT_EQ(open, 16);
+    EXPECT_EQ(refused, kPages - 16);
+    EXPECT_THAT(refusal, HasSubstr("--max-streams"));
+
+    // With every stream still open: the API, the page and an action are answered.
+    auto c = serve.client();
+    c.set_read_timeout(60, 0);
+    auto jobs = c.Get("/api/jobs");
+    ASSERT_TRUE(jobs) << httplib::to_string(jobs.error());
+    EXPECT_EQ(jobs->status, 200);
+    auto page = c.Get("/");
+    ASSERT_TRUE(page) << httplib::to_string(page.error());
+    EXPECT_EQ(page->status, 200);
+    auto fail = c.Post("/api/job/fail?id=running-job", httplib::Headers{{"X-Watchbot-Token", serve.token()}},
+                       R"({"reason": "stopped by hand"})", "application/json");
+    ASSERT_TRUE(fail) << httplib::to_string(fail.error());
+    EXPECT_EQ(fail->status, 200) << fail->body;
+    EXPECT_TRUE(backend_->status("running-job").failed);
+}
+
 TEST_F(ServeApi, ActionsAreRefusedWhenReadOnly) {
     ServeProcess serve(args());
     auto c = serve.client();
@@ -346,7 +484,8 @@ TEST_F(ServeApi, EventsTellThePageWhenAJobChanges) {
 TEST(ServeUsage, HelpHasTheOptionsAndAnExample) {
     const auto r = wp_test::run_cli({"serve", "--help"});
     EXPECT_EQ(r.code, 0) << r;
-    for (const char* option : {"--listen", "--allow-actions", "--interval", "--stale", "--topic", "-d,--database"}) {
+    for (const char* option : {"--listen", "--allow-actions", "--interval", "--stale", "--topic", "--allow-host",
+                               "--max-streams", "-d,--database"}) {
         EXPECT_THAT(r.out, HasSubstr(option));
     }
     EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db"));
@@ -360,6 +499,19 @@ TEST(ServeUsage, BadListenAddressIsAUsageError) {
     EXPECT_EQ(result.code, 2) << result;
     result = wp_test::run_cli({"serve", "-d", "memory://", "--interval", "0"});
     EXPECT_EQ(result.code, 2) << result;
+}
+
+TEST(ServeUsage, BadAllowHostOrMaxStreamsIsAUsageError) {
+    for (const char* bad : {"dash.example:8080", "http://dash.example", "a b", "dash/x"}) {
+        const auto result = wp_test::run_cli({"serve", "-d", "memory://", "--listen", "127.0.0.1:0", "--allow-host", bad});
+        EXPECT_EQ(result.code, 2) << bad << "\n" << result;
+        EXPECT_THAT(result.err, HasSubstr("--allow-host")) << bad;
+    }
+    for (const char* bad : {"0", "-1", "1001"}) {
+        const auto result = wp_test::run_cli({"serve", "-d", "memory://", "--listen", "127.0.0.1:0", "--max-streams", bad});
+        EXPECT_EQ(result.code, 2) << bad << "\n" << result;
+        EXPECT_THAT(result.err, HasSubstr("--max-streams")) << bad;
+    }
 }
 
 }  // namespace
