@@ -280,6 +280,7 @@ int main(int argc, char** argv) {
         const wp::BackendStats before = backend->stats();
         const std::uint64_t calls_before = backend->calls;
         std::atomic<std::uint64_t> errors{0};
+        std::atomic<std::uint64_t> redeliveries{0};  // deliveries that met an unconfirmed claim (ReducePending) and came again
         // With --baseline: rounds of kRound deliveries, each after as many raw-loop requests, so that
         // both figures are measured under the same load; complete_s counts the deliveries only.
         constexpr std::size_t kRound = 1000;
@@ -302,7 +303,17 @@ int main(int argc, char** argv) {
                 threads.emplace_back([&] {
                     for (std::size_t i = next++; i < end; i = next++) {
                         try {
-                            wp::Part(jobid, deliveries[i], options).run([] {});
+                            // Delivered again while another delivery's reduce claim is unconfirmed
+                            // (ReducePending), as watchbot redelivers a failed message.
+                            for (std::chrono::microseconds pause{200};; pause = std::min(pause * 2, std::chrono::microseconds(20'000))) {
+                                try {
+                                    wp::Part(jobid, deliveries[i], options).run([] {});
+                                    break;
+                                } catch (const wp::ReducePending&) {
+                                    ++redeliveries;
+                                    std::this_thread::sleep_for(pause);
+                                }
+                            }
                         } catch (const std::exception& e) {
                             if (errors++ == 0) std::cerr << "watchbot-progress-bench: part " << deliveries[i] << ": " << e.what() << "\n";
                         }
@@ -364,6 +375,7 @@ int main(int argc, char** argv) {
             {"reduce_messages", notifier->reduce_messages.load()},
             {"remaining", status.remaining},
             {"errors", errors.load()},
+            {"redeliveries", redeliveries.load()},
             {"peak_rss_mb", round3(peak_rss_mb())},
             {"client_cpu_ms_per_delivery", per_completion(round3(1000.0 * deliveries_cpu.own / n_deliveries))},
         };

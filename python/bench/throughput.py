@@ -25,6 +25,7 @@ import time
 
 from watchbot_progress import Part, create_job
 from watchbot_progress import _core, _notifiers
+from watchbot_progress.errors import ReducePending
 
 
 def peak_rss_mb():
@@ -116,6 +117,7 @@ def main(argv=None):
     next_index = iter(range(len(deliveries)))
     lock = threading.Lock()
     errors = []
+    redeliveries = []  # deliveries that met an unconfirmed reduce claim (ReducePending) and came again
     begin = threading.Barrier(args.workers + 1)
 
     class BenchFatalError(Exception):
@@ -131,8 +133,18 @@ def main(argv=None):
             if i is None:
                 return
             try:
-                with Part(jobid, deliveries[i], progress=progress, fail_job_on=fail_job_on):
-                    pass
+                # Delivered again while another delivery's reduce claim is unconfirmed
+                # (ReducePending), as watchbot redelivers a failed message.
+                pause = 0.0002
+                while True:
+                    try:
+                        with Part(jobid, deliveries[i], progress=progress, fail_job_on=fail_job_on):
+                            pass
+                        break
+                    except ReducePending:
+                        redeliveries.append(i)
+                        time.sleep(pause)
+                        pause = min(pause * 2, 0.02)
             except Exception as e:
                 if not errors:
                     sys.stderr.write('throughput.py: part {}: {}\n'.format(deliveries[i], e))
@@ -194,6 +206,7 @@ def main(argv=None):
         'reduce_messages': delta(published_end, published_after_create),
         'remaining': status['remaining'],
         'errors': len(errors),
+        'redeliveries': len(redeliveries),
         'peak_rss_mb': peak_rss_mb(),
         'client_cpu_ms_per_delivery': round(1000 * client_cpu_s / n, 3),
     }

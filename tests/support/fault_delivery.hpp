@@ -12,7 +12,7 @@
 // deliveries that threw are shuffled and run again in round 2 (after `redelivery_delay`, SQS's
 // visibility timeout in miniature), and so on, at most `max_rounds` rounds.
 //
-// Also: CountingNotifier, a Notifier that keeps what it was given (for jobs whose messages need not
+// Also: redeliver_until_done, one delivery retried the same way on one thread; CountingNotifier, a Notifier that keeps what it was given (for jobs whose messages need not
 // go to a real topic). Header-only; used by tests/*fault_test.cpp.
 
 #include <algorithm>
@@ -44,6 +44,10 @@ struct DeliveryOptions {
     std::uint64_t seed = 2024;
     // Called after every delivery (from the delivering thread) with the number done so far.
     std::function<void(std::uint64_t)> on_delivery;
+    // Called before each redelivery round (2, 3, ...), when every delivery of the round before has
+    // ended: a test moves its backend's clock here, as time passes between watchbot's retries, so
+    // that a reduce claim left by a delivery that failed is taken over once its lease has passed.
+    std::function<void(int round)> before_round;
 };
 
 struct DeliveryReport {
@@ -90,6 +94,7 @@ inline DeliveryReport deliver_with_redelivery(const std::vector<watchbot_progres
 
     for (int r = 1; r <= options.max_rounds && !round.empty(); ++r) {
         if (r > 1) std::this_thread::sleep_for(options.redelivery_delay);
+        if (r > 1 && options.before_round) options.before_round(r);
         report.rounds = r;
         std::shuffle(round.begin(), round.end(), rng);
         std::vector<std::size_t> again;
@@ -137,6 +142,24 @@ inline DeliveryReport deliver_with_redelivery(const std::vector<watchbot_progres
     }
     report.undelivered = round.size();
     return report;
+}
+
+// One delivery, run again while it fails with ReducePending (another delivery's reduce claim is
+// still unconfirmed), as watchbot delivers a failed message again: for tests that run deliveries
+// on threads of their own. The claimer is a live thread of the same test, so its confirmation ends
+// the loop; the short pause between attempts only spares the server. Returns the attempts taken.
+template <class Delivery>
+int redeliver_until_done(Delivery&& delivery) {
+    std::chrono::milliseconds pause{1};
+    for (int attempt = 1;; ++attempt) {
+        try {
+            delivery();
+            return attempt;
+        } catch (const watchbot_progress::ReducePending&) {
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(50));
+        }
+    }
 }
 
 // A Notifier that accepts everything and keeps it: published messages by subject. Batches of up

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "dynamodb_test_util.hpp"
+#include "fault_delivery.hpp"
 #include "test_paths.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
@@ -184,7 +185,10 @@ TEST_F(DynamoDbNodeInterop, AJobCreatedByNodeIsCompletedByOurPartGuardWithOneRed
     std::vector<std::thread> threads;
     for (int t = 0; t < 6; ++t) {
         threads.emplace_back([&, t] {
-            for (int copy = 0; copy < 2; ++copy) wp::Part(jobid, 1 + (t + copy) % 6, options).run([] {});
+            for (int copy = 0; copy < 2; ++copy) {
+                // Delivered again while another delivery's reduce claim is unconfirmed (ReducePending).
+                wp_test::redeliver_until_done([&] { wp::Part(jobid, 1 + (t + copy) % 6, options).run([] {}); });
+            }
         });
     }
     for (auto& t : threads) t.join();
