@@ -2,6 +2,8 @@
 
 #include "watchbot_progress/errors.hpp"
 
+#include "core/reduce_claim_state.hpp"
+
 namespace watchbot_progress {
 
 nlohmann::json JobStatus::to_json() const {
@@ -137,13 +139,7 @@ std::optional<std::string> Backend::do_failure_reason(const std::string& jobid) 
 }
 
 ReduceClaimState Backend::do_reduce_claim_state(const std::string& jobid) {
-    const JobStatus s = do_status(jobid);
-    ReduceClaimState state;
-    state.failed = s.failed;
-    state.claimed = s.reduce_sent;
-    state.confirmed = s.reduce_confirmed;
-    state.claimed_at_ms = s.reduce_claimed_at_ms;
-    return state;
+    return detail::reduce_claim_state_of(do_status(jobid));
 }
 
 std::int64_t Backend::do_record_failed_part(const std::string& jobid, PartId) {

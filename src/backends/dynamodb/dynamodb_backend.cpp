@@ -10,6 +10,7 @@
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "backends/dynamodb/dynamodb_job_table.hpp"
 #include "backends/dynamodb/dynamodb_sharded_layout.hpp"
+#include "core/reduce_claim_state.hpp"
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -492,13 +493,7 @@ ReduceClaimState DynamoDbBackend::do_reduce_claim_state(const std::string& jobid
                                    x.name(kMetadata) + "." + x.name(kPythonReduceSent);
     const auto item = impl_->table.client->get_item({key_of(jobid), impl_->table.options.consistent_reads, projection, x.names()});
     if (!is_job_item(item)) throw JobDoesNotExist(jobid);
-    const JobStatus s = base_status(jobid, *item);
-    ReduceClaimState state;
-    state.failed = s.failed;
-    state.claimed = s.reduce_sent;
-    state.confirmed = s.reduce_confirmed;
-    state.claimed_at_ms = s.reduce_claimed_at_ms;
-    return state;
+    return detail::reduce_claim_state_of(base_status(jobid, *item));
 }
 
 std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
