@@ -32,7 +32,7 @@ set(_wp_concurrency_suites
 list(JOIN _wp_concurrency_suites "|" _wp_concurrency_alternatives)
 # The CLI's create and resend call their progress callback from the publisher threads; reduce-sent's
 # race runs processes at once.
-set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.(Create|Resend|ReduceSentRace)|^CliBasics\\.Create|^Cli/CliWorkerOn\\.Sigterm")
+set(_wp_concurrency_regex "^([A-Za-z]+/)?(${_wp_concurrency_alternatives})[./]|^Cli/CliBackend\\.(Create|Resend|ReduceSentRace)|^CliBasics\\.Create")
 set(_wp_full_size_regex "^RedisScale\\.|^SqliteBackend\\.MillionPart|^DynamoDbLayout\\.MillionPart")
 
 # Every test executable's discovered tests (WP_TEST_TARGETS: tests/CMakeLists.txt, one per folder).

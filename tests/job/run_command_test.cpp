@@ -130,7 +130,12 @@ protected:
     wp::CommandResult run_and_signal(const std::string& script, int signal) {
         const std::string fifo = path("ready");
         EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-        std::thread signaller([fifo, signal] {
+        // Sent to the thread that waits in run_command, as the kernel delivers a process's signal to
+        // the one thread that does not block it (the CLI's other threads block them). A signal sent
+        // to the process could reach ThreadSanitizer's own background thread, where its handler
+        // never runs.
+        const pthread_t waiting = ::pthread_self();
+        std::thread signaller([fifo, signal, waiting] {
             sigset_t forwarded;
             sigemptyset(&forwarded);
             for (const int s : wp::detail::kForwardedSignals) sigaddset(&forwarded, s);
@@ -138,7 +143,7 @@ protected:
             std::ifstream in(fifo);  // blocks until the command opens it
             std::string line;
             std::getline(in, line);
-            ::kill(::getpid(), signal);
+            ::pthread_kill(waiting, signal);
         });
         wp::CommandOptions options;
         options.environment = {{"READY", fifo}};
