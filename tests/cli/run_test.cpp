@@ -338,7 +338,14 @@ TEST_F(CliRun, TheWordcountExampleComputesTheKnownAnswerWithOneReduceDespiteDupl
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["dead_letters"], 0);
-    EXPECT_EQ(s["failures"], 0);
+    // Two deliveries of the last part may run at once: the one that does not hold the reduce claim fails with
+    // ReducePending and is retried, as watchbot would retry it. Whether that happens depends on the scheduler, so
+    // every failed attempt must be one of those, and nothing else may fail.
+    std::size_t pending_retries = 0;
+    for (std::size_t pos = r.err.find("its reduce is claimed by another delivery"); pos != std::string::npos;
+         pos = r.err.find("its reduce is claimed by another delivery", pos + 1))
+        ++pending_retries;
+    EXPECT_EQ(s["failures"], pending_retries) << r;
     // One reduce ran.
     std::size_t reduces = 0;
     for (std::size_t pos = r.err.find("reduce: job"); pos != std::string::npos; pos = r.err.find("reduce: job", pos + 1)) ++reduces;
