@@ -18,37 +18,15 @@ namespace wpcli {
 
 namespace {
 
-constexpr const char* kNoQueue = "check --queue (or WorkTopic): no queue was ever made there";
-
 struct DeadLettersOptions {
     std::string queue;
     std::vector<std::string> ids;  // redrive: these message ids; empty: all
 };
 
-// "2026-12-05T08:01:02.345Z"
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    ::gmtime_r(&seconds, &tm);
-    char buf[96];  // room for any int the format could print (-Wformat-truncation)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-    return buf;
-}
 
-std::shared_ptr<wp::LocalQueue> open_queue(const std::string& given) {
-    const std::string uri = local_queue_uri(given);
-    refuse_missing_sqlite(uri, kNoQueue);
-    try {
-        return wp::LocalQueue::from_uri(uri);
-    } catch (const wp::InvalidInput& e) {
-        throw wp::InvalidInput(std::string("--queue: ") + e.what());
-    }
-}
 
 void run_ls(const DeadLettersOptions& opt) {
-    const auto queue = open_queue(opt.queue);
+    const auto queue = open_existing_local_queue(opt.queue);
     for (const auto& d : queue->list_dead_letters()) {
         ordered_json line = {
             {"id", d.message_id},
@@ -64,7 +42,7 @@ void run_ls(const DeadLettersOptions& opt) {
 }
 
 void run_redrive(const DeadLettersOptions& opt) {
-    const auto queue = open_queue(opt.queue);
+    const auto queue = open_existing_local_queue(opt.queue);
     const auto moved = queue->redrive_dead_letters(opt.ids);
     for (const auto& id : moved) print_line(id);
     print_message("redrove " + counted(moved.size(), "dead letter") + " into " + queue->describe());

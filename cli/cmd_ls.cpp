@@ -53,7 +53,7 @@ void run_ls(const LsOptions& opt, Context& ctx) {
     });
     if (table) {
         std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.jobid < b.jobid; });
-        std::cout << job_table(rows, watchbot_progress::system_time_ms());
+        std::cout << job_table(job_rows(*backend, std::move(rows)), watchbot_progress::system_time_ms());
     }
     if (unknown > 0) {
         print_message(std::to_string(unknown) + " running job" + (unknown == 1 ? "" : "s") +
@@ -81,8 +81,9 @@ void setup_ls(CLI::App& app, Context& ctx) {
     add_database_option(*sub, ctx);
     sub->footer(
         "Output: one line per job, in no particular order: the status object of `info`, or with --jobid the job id.\n"
-        "With --format table: a header, then JOB ID, STATE, DONE/TOTAL, AGE (since created), LAST PROGRESS and\n"
-        "REDUCE SENT per job (\"-\" for a time the job does not record: jobs of the Python and Node tools).\n\n"
+        "With --format table: a header, then JOB ID, STATE, DONE/TOTAL, AGE (since created), LAST PROGRESS,\n"
+        "REDUCE SENT and REASON (why it failed, or its failed parts) per job (\"-\" for a time the job does not\n"
+        "record: jobs of the Python and Node tools).\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp ls -d sqlite:///var/lib/jobs.db --hide-completed\n"
         "  watchbot-progress-cpp ls --jobid     # database from $ProgressTable\n"

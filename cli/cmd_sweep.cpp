@@ -96,8 +96,8 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
                 print_message("job '" + jobid + "': " + describe(e) + ": sent its reduce");
                 break;
             case wp::SweepEvent::Kind::kWouldDelete:
-                print_message("job '" + jobid + "': finished " + describe_duration(*options.delete_finished_after) +
-                              " ago or more: would delete it");
+                print_message("job '" + jobid + "': finished, unchanged for " + describe_duration(e.unchanged_for) +
+                              " (at least " + describe_duration(*options.delete_finished_after) + "): would delete it");
                 break;
             case wp::SweepEvent::Kind::kReduceFailed:
                 ++failed;

@@ -142,12 +142,20 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
 
     wp::CommandPartResult result;
     try {
-        options.part.backend = ctx.open_backend();
+        try {
+            options.part.backend = ctx.open_backend();
+        } catch (const ExitError& e) {
+            // A sqlite:// file that does not exist: a configuration to fix, not a job to give up on. The
+            // message is retried (and dead-lettered by watchbot in the end), never deleted.
+            throw ExitError(kExitWorkerRetry, std::string(e.what()) + "; the message is retried");
+        }
         options.part.notifier = ctx.open_notifier(opt.topic);
         result = wp::run_part_command(message, opt.command, std::move(options));
     } catch (const wp::JobDoesNotExist&) {
         throw ExitError(kExitWorkerReject, part_name + ": the job does not exist (deleted?) in " +
-                                               ctx.backend_description + ": the message is rejected");
+                                               ctx.backend_description + ": the message is rejected (the command did not run)");
+    } catch (const wp::InvalidInput& e) {
+        throw ExitError(kExitUsage, part_name + ": " + e.what() + " (the command did not run; nothing was written)");
     } catch (const wp::ReducePending&) {
         throw ExitError(kExitWorkerRetry,
                         part_name + ": the job is complete but another delivery's reduce claim is unconfirmed and "

@@ -36,6 +36,7 @@ void setup_serve(CLI::App& app, Context& ctx);  // the web dashboard (built with
 void setup_run(CLI::App& app, Context& ctx);
 void setup_send(CLI::App& app, Context& ctx);
 void setup_dead_letters(CLI::App& app, Context& ctx);
+void setup_queue(CLI::App& app, Context& ctx);
 // Repairing a job.
 void setup_resend(CLI::App& app, Context& ctx);
 

@@ -18,6 +18,7 @@
 #include "watchbot_progress/dynamodb_backend.hpp"
 #endif
 #if WP_WITH_SQLITE
+#include "watchbot_progress/local_queue.hpp"
 #include "watchbot_progress/sqlite_options.hpp"
 #endif
 
@@ -161,6 +162,19 @@ std::string local_queue_uri(const std::string& given) {
     if (env != nullptr && starts_with(env, "sqlite://")) return env;
     throw wp::ConfigError("no queue given: pass --queue sqlite:///path/queue.db or set WorkTopic to one");
 }
+
+#if WP_WITH_SQLITE
+std::shared_ptr<wp::LocalQueue> open_existing_local_queue(const std::string& given) {
+    const std::string uri = local_queue_uri(given);
+    refuse_missing_sqlite(uri, "check --queue (or WorkTopic), or send a message there first with `send`: no queue "
+                               "was ever made there");
+    try {
+        return wp::LocalQueue::from_uri(uri);
+    } catch (const wp::InvalidInput& e) {
+        throw wp::InvalidInput(std::string("--queue: ") + e.what());
+    }
+}
+#endif
 
 CLI::Option* add_database_option(CLI::App& sub, Context& ctx) {
     return sub

@@ -14,6 +14,10 @@
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/notifier.hpp"
 
+namespace watchbot_progress {
+class LocalQueue;
+}
+
 namespace wpcli {
 
 struct Context {
@@ -53,6 +57,12 @@ struct Context {
 // The local queue of run, send and dead-letters: `given` (--queue) when non-empty, else WorkTopic
 // when it names a sqlite:// queue; ConfigError otherwise.
 std::string local_queue_uri(const std::string& given);
+
+// The local queue that `given` (or WorkTopic) names, for the commands that only read or work it (run,
+// queue, dead-letters): a missing file is refused as refuse_missing_sqlite says (nothing created), a
+// malformed URI is InvalidInput starting "--queue: ". Only `send` (and a notifier) may create a queue.
+// Built with WP_WITH_SQLITE only.
+std::shared_ptr<watchbot_progress::LocalQueue> open_existing_local_queue(const std::string& given);
 
 // A sqlite:// URI naming a file that does not exist: ExitError(kExitJobFailed), "SQLite database
 // 'PATH' does not exist (nothing was created): <what_to_do>", for commands that must not create one

@@ -40,7 +40,7 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
     {kExitUsage, "usage error",
      "bad command line or input: unknown option, bad JSON, bad part id or total, bad --database/--topic value; "
      "reduce-sent: the job has pending parts; resend --failed: the job's reduce was sent; worker: a malformed map "
-     "message (nothing written)"},
+     "message, or a part id outside its job (nothing written, the command does not run)"},
     {kExitBackend, "backend unreachable",
      "the database or topic could not be reached or returned an error (worker: 9); worker: the job is failed "
      "(the command exited 3 or a --fail-job-on-exit code, or the job had failed before) or does not exist, so "
@@ -56,7 +56,8 @@ inline constexpr ExitCodeInfo kExitCodes[] = {
      "reduce-sent: the reduce was claimed before this call (by a worker, sweep or an earlier call), or taken over "
      "by sweep before this call confirmed it: do not send it"},
     {kExitWorkerRetry, "worker: retry",
-     "worker: the database or topic failed or is not configured, the job's reduce waits on another delivery's "
+     "worker: the database or topic failed or is not configured (ProgressTable unset, a sqlite:// file that does not "
+     "exist), the job's reduce waits on another delivery's "
      "unconfirmed claim, or a command stopped by a forwarded signal exited 3; watchbot retries the message (the "
      "other commands' 3 would make watchbot delete it)"},
     {kExitCannotExecute, "cannot execute", "worker: the command could not be executed"},

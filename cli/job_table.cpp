@@ -21,7 +21,51 @@ std::size_t width_of(const std::string& text) {
     }));
 }
 
+// Control characters (which validate_jobid refuses, other tools may not) as '?'.
+std::string printable(std::string text) {
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    }
+    return text;
+}
+
+// At most `limit` code points of UTF-8 text, "..." marking a cut.
+std::string at_most(const std::string& text, std::size_t limit) {
+    std::size_t points = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+        if (++points > limit) return text.substr(0, i) + "...";
+    }
+    return text;
+}
+
+std::string reason_of(const JobRow& row) {
+    constexpr std::size_t kLimit = 80;
+    if (row.status.failed) {
+        const std::string reason = row.status.reason && !row.status.reason->empty() ? *row.status.reason : "no reason recorded";
+        return at_most(printable(reason), kLimit);
+    }
+    if (row.failed_parts.empty()) return "-";
+    constexpr std::size_t kShown = 5;
+    std::string text = row.failed_parts.size() == 1 ? "part failed: " : "parts failed: ";
+    for (std::size_t i = 0; i < row.failed_parts.size() && i < kShown; ++i) {
+        text += (i > 0 ? ", " : "") + std::to_string(row.failed_parts[i]);
+    }
+    if (row.failed_parts.size() > kShown) text += " and " + std::to_string(row.failed_parts.size() - kShown) + " more";
+    return text;
+}
+
 }  // namespace
+
+std::vector<JobRow> job_rows(watchbot_progress::Backend& backend, std::vector<watchbot_progress::JobStatus> jobs) {
+    std::vector<JobRow> rows;
+    rows.reserve(jobs.size());
+    for (auto& status : jobs) {
+        auto failed = backend.list_failed_parts(status.jobid);
+        rows.push_back({std::move(status), std::move(failed)});
+    }
+    return rows;
+}
 
 std::string format_age(std::int64_t ms) {
     const std::int64_t s = std::max<std::int64_t>(ms, 0) / 1000;
@@ -35,22 +79,19 @@ std::string format_age(std::int64_t ms) {
     return std::to_string(s / 86400) + "d" + (h ? " " + std::to_string(h) + "h" : "");
 }
 
-std::string job_table(const std::vector<watchbot_progress::JobStatus>& jobs, std::int64_t now_ms) {
-    constexpr std::size_t kColumns = 6;
+std::string job_table(const std::vector<JobRow>& jobs, std::int64_t now_ms) {
+    constexpr std::size_t kColumns = 7;
     using Row = std::array<std::string, kColumns>;
     std::vector<Row> rows;
     rows.reserve(jobs.size() + 1);
-    rows.push_back({"JOB ID", "STATE", "DONE/TOTAL", "AGE", "LAST PROGRESS", "REDUCE SENT"});
-    for (const auto& s : jobs) {
-        // The job id as shown: control characters (validate_jobid refuses them, other tools may not) as '?'.
-        std::string id = s.jobid;
-        for (char& c : id) {
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-        }
-        rows.push_back({id, state_of(s), std::to_string(s.total - s.remaining) + "/" + std::to_string(s.total),
+    rows.push_back({"JOB ID", "STATE", "DONE/TOTAL", "AGE", "LAST PROGRESS", "REDUCE SENT", "REASON"});
+    for (const auto& row : jobs) {
+        const auto& s = row.status;
+        rows.push_back({printable(s.jobid), state_of(s),
+                        std::to_string(s.total - s.remaining) + "/" + std::to_string(s.total),
                         s.created_at_ms ? format_age(now_ms - *s.created_at_ms) : "-",
                         s.updated_at_ms ? format_age(now_ms - *s.updated_at_ms) + " ago" : "-",
-                        s.reduce_sent ? "yes" : "no"});
+                        s.reduce_sent ? "yes" : "no", reason_of(row)});
     }
     std::array<std::size_t, kColumns> widths{};
     for (const auto& row : rows) {

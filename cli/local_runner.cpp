@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +12,11 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -59,6 +63,8 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 struct Running {
     wp::QueueMessage message;
     SteadyClock::time_point started;
+    SteadyClock::time_point lease_renewed;
+    bool lease_lost = false;
     bool timed_out = false;
     bool term_sent = false;
     SteadyClock::time_point term_sent_at;
@@ -82,6 +88,50 @@ std::vector<std::string> worker_environment(const wp::QueueMessage& m, const std
     env.push_back("ApproximateReceiveCount=" + std::to_string(m.receive_count));
     env.push_back("WorkTopic=" + queue_uri);
     return env;
+}
+
+bool executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Refuses, before anything is leased, a worker that posix_spawnp could not start: a path that is not
+// an executable file, or a name found in no PATH directory (the lookup posix_spawnp makes).
+void check_worker_executable(const std::string& program) {
+    const auto refuse = [&](const std::string& why) {
+        throw wp::InvalidInput("cannot start the worker '" + program.substr(0, 200) + "': " + why +
+                               " (give the worker's path, or a command on PATH, after --); no message was taken");
+    };
+    if (program.empty()) refuse("an empty command");
+    if (program.find('/') != std::string::npos) {
+        if (!executable_file(program)) refuse(::access(program.c_str(), F_OK) == 0 ? "not an executable file" : "no such file");
+        return;
+    }
+    const char* path = std::getenv("PATH");
+    std::string dirs = (path != nullptr && *path != '\0') ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t begin = 0;
+    for (;;) {
+        const std::size_t end = dirs.find(':', begin);
+        std::string dir = dirs.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        if (dir.empty()) dir = ".";
+        if (executable_file(dir + "/" + program)) return;
+        if (end == std::string::npos) break;
+        begin = end + 1;
+    }
+    refuse("not found in any PATH directory");
+}
+
+// The job and part a map message names, when its body is one ({"jobid": "...", "partid": N, ...}).
+std::optional<std::pair<std::string, std::int64_t>> map_part_of(const wp::QueueMessage& m) {
+    if (m.subject != "map") return std::nullopt;
+    const auto body = nlohmann::json::parse(m.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return std::nullopt;
+    const auto jobid = body.find("jobid");
+    const auto partid = body.find("partid");
+    if (jobid == body.end() || partid == body.end() || !jobid->is_string() || !partid->is_number_integer()) {
+        return std::nullopt;
+    }
+    return std::make_pair(jobid->get<std::string>(), partid->get<std::int64_t>());
 }
 
 pid_t spawn_worker(const std::vector<std::string>& command, const std::vector<std::string>& env) {
@@ -130,6 +180,18 @@ public:
 
     RunnerSummary run() {
         StopSignals signals;
+        try {
+            loop();
+        } catch (...) {
+            give_back_all();
+            throw;
+        }
+        if (progress_) std::fputs("\r\033[K", stderr);
+        return summary_;
+    }
+
+private:
+    void loop() {
         auto last_progress = SteadyClock::now() - 1h;
         for (;;) {
             if (g_stop_signal != 0) {
@@ -139,11 +201,18 @@ public:
             }
             reap();
             enforce_timeouts();
+            renew_leases();
             const std::size_t free_slots = options_.concurrency - running_.size();
             std::size_t started = 0;
             if (free_slots > 0) {
-                for (auto& m : queue_->receive(free_slots, lease())) {
-                    start(std::move(m));
+                std::vector<wp::QueueMessage> leased = queue_->receive(free_slots, options_.lease);
+                for (std::size_t i = 0; i < leased.size(); ++i) {
+                    try {
+                        start(leased[i]);
+                    } catch (...) {
+                        for (std::size_t j = i; j < leased.size(); ++j) give_back(leased[j]);
+                        throw;
+                    }
                     ++started;
                 }
             }
@@ -157,21 +226,52 @@ public:
             }
             if (started == 0) std::this_thread::sleep_for(20ms);
         }
-        if (progress_) std::fputs("\r\033[K", stderr);
-        return summary_;
     }
 
-private:
-    // A lease long enough for the worker, renewed never: with a timeout, timeout + grace + margin;
-    // without, 12 hours (a crashed runner's messages come back then).
-    std::chrono::milliseconds lease() const {
-        if (options_.timeout.count() > 0) return options_.timeout + options_.kill_grace + 30s;
-        return 12h;
-    }
-
-    void start(wp::QueueMessage message) {
+    void start(const wp::QueueMessage& message) {
         const pid_t pid = spawn_worker(options_.command, worker_environment(message, queue_->describe()));
-        running_.emplace(pid, Running{std::move(message), SteadyClock::now()});
+        const auto now = SteadyClock::now();
+        running_.emplace(pid, Running{message, now, now});
+    }
+
+    // Renews, every third of the lease, the lease of each message whose worker runs. A lease lost
+    // (this runner was stopped longer than the lease, and another runner took the message) is said
+    // once: the message may then run twice, as on SQS.
+    void renew_leases() {
+        const auto now = SteadyClock::now();
+        for (auto& [pid, r] : running_) {
+            if (r.lease_lost || now - r.lease_renewed < options_.lease / 3) continue;
+            r.lease_renewed = now;
+            if (!queue_->change_visibility(r.message.receipt_handle, options_.lease)) {
+                r.lease_lost = true;
+                print_message("lost the lease of " + r.message.subject + " message " + r.message.message_id +
+                              " (this runner was stopped longer than --lease): another runner may run it too");
+            }
+        }
+    }
+
+    // Returns a message this runner holds to the queue, visible at once, without counting the attempt.
+    // Best effort: while giving back after an error, the queue may be failing too.
+    void give_back(const wp::QueueMessage& m) noexcept {
+        try {
+            queue_->return_message(m.receipt_handle, std::chrono::milliseconds(0), /*count_attempt=*/false);
+        } catch (const std::exception& e) {
+            print_message("could not give message " + m.message_id + " back to the queue: " + e.what() +
+                          " (it is visible again when its lease ends)");
+        }
+    }
+
+    // After an error: every worker stopped, every held message given back.
+    void give_back_all() noexcept {
+        try {
+            stop_all();
+        } catch (...) {
+            for (auto& [pid, r] : running_) {
+                ::kill(-pid, SIGKILL);
+                give_back(r.message);
+            }
+            running_.clear();
+        }
     }
 
     void reap() {
@@ -221,10 +321,27 @@ private:
             ++summary_.dead_letters;
             queue_->dead_letter(m.receipt_handle, why + " on attempt " + std::to_string(m.receive_count));
             print_message("dead letter: " + m.subject + " message " + m.message_id + " failed " +
-                          std::to_string(m.receive_count) + " times (last: " + why + ")");
+                          counted(static_cast<std::uint64_t>(m.receive_count), "time") + " (last: " + why + ")");
+            record_failed_part(m);
             return;
         }
         queue_->return_message(m.receipt_handle, backoff_for(m.receive_count), /*count_attempt=*/true);
+    }
+
+    void record_failed_part(const wp::QueueMessage& m) {
+        if (!options_.backend) return;
+        const auto part = map_part_of(m);
+        if (!part) return;
+        try {
+            options_.backend->record_failed_part(part->first, part->second);
+            ++summary_.failed_parts;
+            print_message("recorded part " + std::to_string(part->second) + " of job " + part->first +
+                          " as failed (see `failed " + part->first + "`; after `dead-letters redrive` it can still "
+                          "complete)");
+        } catch (const wp::Error& e) {
+            print_message("could not record part " + std::to_string(part->second) + " of job " + part->first +
+                          " as failed: " + e.what());
+        }
     }
 
     std::chrono::milliseconds backoff_for(std::int64_t attempt) const {
@@ -260,7 +377,7 @@ private:
                 int status = 0;
                 const pid_t done = ::waitpid(it->first, &status, WNOHANG);
                 if (done == it->first) {
-                    queue_->return_message(it->second.message.receipt_handle, std::chrono::milliseconds(0), false);
+                    give_back(it->second.message);
                     it = running_.erase(it);
                 } else {
                     if (SteadyClock::now() - it->second.term_sent_at > options_.kill_grace) ::kill(-it->first, SIGKILL);
@@ -295,6 +412,8 @@ RunnerSummary run_local_queue(const RunnerOptions& options) {
     if (options.command.empty()) throw wp::InvalidInput("no worker given: run -- WORKER [ARGS...]");
     if (options.concurrency < 1) throw wp::InvalidInput("--concurrency must be at least 1");
     if (options.max_attempts < 1) throw wp::InvalidInput("--max-attempts must be at least 1");
+    if (options.lease < 1s) throw wp::InvalidInput("--lease must be at least 1 second");
+    check_worker_executable(options.command.front());
     Runner runner(options);
     return runner.run();
 }

@@ -12,6 +12,16 @@
 // failure: the message is returned with exponential backoff (base * 2^(attempt-1), capped), or moved
 // to the dead letters once it has been received max_attempts times.
 //
+// Leases: a message is leased for `lease` and the lease is renewed (every third of it) while its
+// worker runs, so a runner that dies (SIGKILL, a lost machine) holds its messages for at most one
+// lease; each lease records its holder ("<hostname>:<pid>", see `queue`). When the runner stops for
+// any reason (drained, interrupted, an error) every message it still holds goes back to the queue
+// without counting an attempt. The worker's executable is looked up before anything is leased.
+//
+// Dead letters of map messages: with a `backend`, a map message ({"jobid", "partid", ...}) moved to
+// the dead letters is also recorded as a failed part of its job (Backend::record_failed_part), so
+// `failed`, `info` and `ls` show it.
+//
 // Not thread-safe: one runner per thread. Several runner processes may share one queue.
 
 #include <chrono>
@@ -20,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/local_queue.hpp"
 
 namespace wpcli {
@@ -33,6 +44,8 @@ struct RunnerOptions {
     std::chrono::milliseconds backoff{1000};      // first retry delay
     std::chrono::milliseconds max_backoff{900000};  // cap on the retry delay (15 min)
     std::chrono::milliseconds kill_grace{2000};   // SIGTERM, then SIGKILL after this
+    std::chrono::milliseconds lease{60000};       // a message's lease, renewed while its worker runs (>= 1 s)
+    std::shared_ptr<watchbot_progress::Backend> backend;  // where dead-lettered map parts are recorded; may be null
     bool follow = false;                   // keep polling when the queue is drained
     bool progress = true;                  // progress on stderr
 };
@@ -46,13 +59,15 @@ struct RunnerSummary {
     std::uint64_t failures = 0;     // any other exit, timeouts and signals included
     std::uint64_t timeouts = 0;     // killed for --timeout
     std::uint64_t dead_letters = 0; // moved to the dead letters by this run
+    std::uint64_t failed_parts = 0; // dead-lettered map messages recorded as failed parts of their job
     bool interrupted = false;       // stopped by SIGINT/SIGTERM
 };
 
 // Runs until the queue is drained and no worker runs (or, with follow, until interrupted).
 // SIGINT/SIGTERM stop it cleanly: running workers get SIGTERM (SIGKILL after kill_grace) and their
 // messages are returned to the queue without counting an attempt. Throws InvalidInput for bad
-// options, BackendError when the queue fails.
+// options or a worker that cannot be started (before anything is leased), BackendError when the
+// queue fails (after giving back what it holds, as far as the queue lets it).
 RunnerSummary run_local_queue(const RunnerOptions& options);
 
 }  // namespace wpcli

@@ -44,6 +44,7 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_run,
     wpcli::setup_send,
     wpcli::setup_dead_letters,
+    wpcli::setup_queue,
 #endif
 };
 
@@ -67,6 +68,47 @@ std::string main_footer() {
         "  watchbot-progress-cpp create parts.jsonl --topic sqlite:///tmp/queue.db -d sqlite:///tmp/jobs.db\n"
         "  watchbot-progress-cpp <command> --help";
     return text;
+}
+
+// The first unknown option (a word starting with '-') a subcommand was left with, for an
+// ExtrasError; empty otherwise.
+std::string unknown_option(const CLI::ParseError& e, const std::vector<CLI::App*>& parsed) {
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) == nullptr || parsed.empty()) return {};
+    for (const std::string& word : parsed.front()->remaining()) {
+        if (word.size() > 1 && word[0] == '-') return word.substr(0, word.find('='));
+    }
+    return {};
+}
+
+// Whether `typed` reads as an abbreviation of `name`: the same first letter, and its letters in
+// `name` in order ("db" of "database"), or `name` cut short at its end ("databases").
+bool abbreviates(const std::string& typed, const std::string& name) {
+    if (typed.empty() || name.empty() || typed[0] != name[0]) return false;
+    if (typed.rfind(name, 0) == 0) return true;
+    std::size_t at = 0;
+    for (const char c : typed) {
+        at = name.find(c, at);
+        if (at == std::string::npos) return false;
+        ++at;
+    }
+    return true;
+}
+
+// ": did you mean --database?" when the subcommand has options that `typed` abbreviates; else empty.
+std::string similar_options(const CLI::App& sub, const std::string& typed) {
+    std::string bare = typed;
+    bare.erase(0, bare.find_first_not_of('-'));
+    if (bare.empty()) return {};
+    std::vector<std::string> found;
+    for (const CLI::Option* option : sub.get_options()) {
+        for (const std::string& name : option->get_lnames()) {
+            if (abbreviates(bare, name)) found.push_back("--" + name);
+        }
+    }
+    if (found.empty()) return {};
+    std::string text = ": did you mean ";
+    for (std::size_t i = 0; i < found.size(); ++i) text += (i == 0 ? "" : i + 1 == found.size() ? " or " : ", ") + found[i];
+    return text + "?";
 }
 
 }  // namespace
@@ -102,6 +144,9 @@ int main(int argc, char** argv) {
             const std::string word = app.remaining().front();
             wpcli::print_error((word.rfind('-', 0) == 0 ? "unknown option '" : "unknown command '") + word + "' (see " +
                                help + ")");
+        } else if (const std::string option = unknown_option(e, parsed); !option.empty()) {
+            wpcli::print_error("unknown option '" + option + "' for " + parsed.front()->get_name() +
+                               similar_options(*parsed.front(), option) + " (see " + help + ")");
         } else {
             wpcli::print_error(std::string(e.what()) + " (see " + help + ")");
         }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <string_view>
 
@@ -138,6 +139,29 @@ void print_message(const std::string& text) {
     std::cerr << "watchbot-progress-cpp: " << one_line(text) << std::endl;
 }
 
-void print_error(const std::string& text) { print_message("error: " + text); }
+void print_error(const std::string& text) {
+    // A list in the message ("...:\n  - a: why\n  - b: why", as the AWS credentials chain says what it
+    // tried) is printed one item per line; anything else stays on one line.
+    constexpr std::string_view kItem = "\n  - ";
+    std::size_t at = text.find(kItem);
+    print_message("error: " + text.substr(0, at));
+    while (at != std::string::npos) {
+        const std::size_t next = text.find(kItem, at + kItem.size());
+        print_message("  - " + text.substr(at + kItem.size(), next == std::string::npos ? std::string::npos
+                                                                                        : next - at - kItem.size()));
+        at = next;
+    }
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&seconds, &tm);
+    char buf[96];  // room for any int the format could print (-Wformat-truncation)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    return buf;
+}
 
 }  // namespace wpcli

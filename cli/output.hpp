@@ -6,6 +6,7 @@
 //     items, ": " after keys, non-ASCII characters escaped as \uXXXX. E.g. [2, 0, 1].
 //   node style (status, complete-part): JSON.stringify — compact, UTF-8 as is. E.g. {"progress":0.5}.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ std::string describe_json_error(const std::exception& e);
 
 // "1 message", "2 messages", "0 messages": the count and the noun in the number it needs.
 // `plural` defaults to singular + "s".
+// A time as UTC ISO 8601 with milliseconds: "2026-12-05T08:01:02.345Z".
+std::string iso_time(std::chrono::system_clock::time_point t);
+
 std::string counted(std::uint64_t n, const std::string& singular, const std::string& plural = "");
 
 // Writes `line` and a newline to stdout.
@@ -47,6 +51,8 @@ void print_line(const std::string& line);
 
 // Messages on stderr, one line each: "watchbot-progress-cpp: <text>". Newlines in text become spaces.
 void print_message(const std::string& text);
+// "watchbot-progress-cpp: error: <text>", on one line, except that a list in it ("\n  - " items, as
+// the AWS credentials chain gives what it tried) gets one line per item.
 void print_error(const std::string& text);
 
 }  // namespace wpcli

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <regex>
 
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -117,8 +118,18 @@ nlohmann::json PartReader::parse_part(const std::string& text, std::uint64_t lin
     try {
         return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        fail("part " + std::to_string(index_) + " (line " + std::to_string(line) +
-             ") is not valid JSON: " + describe_json_error(e) +
+        // nlohmann counts lines from the part's own first line: give its column on the part's first
+        // line, or the input's line number further in, so that one message names one line.
+        std::string what = describe_json_error(e);
+        static const std::regex kAt(R"(^parse error at line ([0-9]+), column ([0-9]+))");
+        std::smatch at;
+        if (std::regex_search(what, at, kAt)) {
+            const std::uint64_t part_line = std::stoull(at[1].str());
+            what = "parse error at " +
+                   (part_line == 1 ? std::string() : "line " + std::to_string(line + part_line - 1) + ", ") + "column " +
+                   at[2].str() + at.suffix().str();
+        }
+        fail("part " + std::to_string(index_) + " (line " + std::to_string(line) + ") is not valid JSON: " + what +
              (format_ == Format::kLines ? " (JSON Lines input needs one whole JSON object per line)" : ""));
     }
 }

@@ -158,6 +158,24 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerO
         });
     });
 
+    // What httplib answers itself (no route: 404; a POST without a length: 411; a body too large:
+    // 413; a malformed request: 400) gets, under /api/, the API's {"error": ...} body too.
+    svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty() || req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+        std::string what;
+        switch (res.status) {
+            case 404: what = "no such API endpoint: " + req.method + " " + req.path.substr(0, 100) +
+                             " (GET /api/config, /api/jobs, /api/job, /api/job/pending, /api/events; POST "
+                             "/api/job/fail|sweep|delete)"; break;
+            case 405: what = "method " + req.method + " is not allowed on " + req.path.substr(0, 100); break;
+            case 411: what = "a POST needs a body with its Content-Length (send {} when there is nothing to say)"; break;
+            case 413: what = "the request body is larger than 64 KiB"; break;
+            default: what = "bad request (HTTP " + std::to_string(res.status) + ")"; break;
+        }
+        send_json(res, {res.status, {{"error", what}}});
+        return httplib::Server::HandlerResponse::Handled;
+    });
+
     svr.Get(R"(/[A-Za-z0-9_.\-]*)", [](const httplib::Request& req, httplib::Response& res) {
         const Asset* asset = find_asset(req.path);
         if (asset == nullptr) {

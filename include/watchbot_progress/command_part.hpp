@@ -74,7 +74,9 @@ struct CommandPartResult {
     int deferred_signal = 0;
 };
 
-// Works the part of `message` with `argv` as described above. Throws what Part's constructor throws
+// Works the part of `message` with `argv` as described above. Before the command starts, one read
+// checks the part: JobDoesNotExist when the job does not exist, InvalidInput when the part id is not
+// within it (the command does not run). Throws what Part's constructor throws
 // (InvalidInput, ConfigError when a default backend or notifier is needed and unset), InvalidInput
 // for an exit code outside 1..255, what run_command throws, and what completing the part or sending
 // the reduce throws (BackendError, JobDoesNotExist, ...; the claim given back, as Part does).

@@ -55,6 +55,7 @@ public:
     void publish_batch(std::span<const OutgoingMessage> messages) override;
     NotifierLimits limits() const override;
     void check_message(const std::string& subject, const std::string& body) const override;
+    void check_ready() override;
     std::string describe() const override;
 
     const std::shared_ptr<Notifier>& target() const noexcept { return target_; }

@@ -89,6 +89,21 @@ struct DeadLetter {
     std::string reason;
 };
 
+// A message still in the queue, as list_messages() shows it.
+enum class QueueMessageState { kVisible, kInFlight, kDelayed };  // as counts() defines them
+
+struct QueuedMessage {
+    std::int64_t id = 0;
+    std::string message_id;
+    std::string subject;
+    std::string body;
+    std::chrono::system_clock::time_point sent_timestamp;
+    std::int64_t receive_count = 0;  // receives so far
+    QueueMessageState state = QueueMessageState::kVisible;
+    std::chrono::system_clock::time_point visible_at;  // in flight: when the lease ends; delayed: when visible
+    std::string lease_owner;  // in flight: who holds the lease (LocalQueueOptions::lease_owner); else empty
+};
+
 struct QueueCounts {
     std::int64_t visible = 0;
     std::int64_t in_flight = 0;
@@ -135,6 +150,8 @@ public:
     bool dead_letter(const std::string& receipt_handle, const std::string& reason);
 
     QueueCounts counts();
+    // Up to `limit` messages still in the queue (0: all), in sending order, each with its state.
+    std::vector<QueuedMessage> list_messages(std::size_t limit = 0);
     // Every dead letter, oldest first.
     std::vector<DeadLetter> list_dead_letters();
     // Moves dead letters back into the queue, visible at once, with their message id, subject, body

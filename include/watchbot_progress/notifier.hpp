@@ -46,6 +46,12 @@ public:
     // body is not empty; notifiers with more rules (SNS) override it. Thread-safe.
     virtual void check_message(const std::string& subject, const std::string& body) const;
 
+    // Resolves, sending no message, what publishing needs and can be known before it: SNS resolves
+    // its credentials (ConfigError when none are found, saying where they are looked for).
+    // create_job calls it before writing the job, so that a topic that cannot publish never leaves
+    // a job behind without its map messages. The default does nothing.
+    virtual void check_ready();
+
     // Where messages go, for messages: a topic ARN or URI without credentials.
     virtual std::string describe() const = 0;
 };

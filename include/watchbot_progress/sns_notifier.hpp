@@ -101,6 +101,10 @@ public:
     // error code, e.g. "NotFound", "AuthorizationError", "ThrottlingException", "ConnectionError").
     void publish(const std::string& subject, const std::string& body) override;
 
+    // Resolves the credentials (the default chain, or those configured), sending no message:
+    // ConfigError when none are found.
+    void check_ready() override;
+
     // PublishBatch of every message (entry ids are the messages' indexes). An empty batch sends
     // nothing. Throws InvalidInput (nothing sent) when the batch holds more than kMaxBatchEntries
     // messages or more than kMaxBatchBytes of message bodies, or when a message breaks the rules

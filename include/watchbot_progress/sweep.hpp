@@ -57,6 +57,7 @@ struct SweepEvent {
     std::chrono::milliseconds claim_age{0};                // would_send, sent, reduce_failed: for claim_unconfirmed
     ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;  // sent, reduce_failed
     std::exception_ptr error;                              // reduce_failed, delete_failed
+    std::chrono::milliseconds unchanged_for{0};            // would_delete: since the job last changed
 };
 
 struct SweepOptions {

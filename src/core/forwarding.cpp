@@ -60,6 +60,8 @@ NotifierLimits ForwardingNotifier::limits() const { return target_->limits(); }
 void ForwardingNotifier::check_message(const std::string& subject, const std::string& body) const {
     target_->check_message(subject, body);
 }
+
+void ForwardingNotifier::check_ready() { target_->check_ready(); }
 std::string ForwardingNotifier::describe() const { return target_->describe(); }
 
 }  // namespace watchbot_progress

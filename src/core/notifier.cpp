@@ -9,6 +9,8 @@
 
 namespace watchbot_progress {
 
+void Notifier::check_ready() {}
+
 void Notifier::check_message(const std::string& /*subject*/, const std::string& body) const {
     if (body.empty()) throw InvalidInput("the message is empty: " + describe() + " does not take empty messages");
     const std::size_t max = limits().max_message_bytes;

@@ -56,6 +56,10 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     // is forwarded to it (one received before it started, as soon as it starts); once the command
     // has exited it waits until the outcome is recorded (the part completed, the reduce claimed,
     // sent and confirmed; the job failed), so that an ECS stop cannot cut those steps in two.
+    // Before the command runs: the job exists (else JobDoesNotExist) and the part is within it (else
+    // InvalidInput), so a message for no part does no work. One read.
+    backend->part_complete(message.jobid, message.partid);
+
     detail::SignalDeferral deferral;
     CommandPartResult result;
     Part part(message, std::move(options.part));

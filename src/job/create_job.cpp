@@ -70,6 +70,7 @@ std::string create_job(PartSource& parts, const CreateJobOptions& options) {
 
     detail::MapMessageStream stream(parts, jobid, std::move(metadata_json), *notifier);
     const std::uint64_t total = stream.validate();
+    notifier->check_ready();
 
     backend->set_total(jobid, static_cast<std::int64_t>(total), options.overwrite);
     if (options.metadata.is_object() && !options.metadata.empty()) backend->set_metadata(jobid, options.metadata);

@@ -61,7 +61,7 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
     };
     SweepResult result;
     std::vector<Lost> lost;
-    std::vector<std::string> finished;
+    std::vector<std::pair<std::string, std::chrono::milliseconds>> finished;  // job id, unchanged for
     std::vector<std::string> left_alone;
     const std::int64_t now = read_clock(options.clock);
     const bool named = !options.jobids.empty();
@@ -72,7 +72,7 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
             left_alone.push_back(s.jobid);
         }
         if (options.delete_finished_after && expired(s, *options.delete_finished_after, now)) {
-            finished.push_back(s.jobid);
+            finished.emplace_back(s.jobid, std::chrono::milliseconds(now - *s.updated_at_ms));
         }
     };
     if (options.jobids.empty()) {
@@ -126,9 +126,11 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
     }
 
     if (options.delete_finished_after) {
-        for (const auto& jobid : finished) {
+        for (const auto& [jobid, unchanged_for] : finished) {
             if (options.dry_run) {
-                report({SweepEvent::Kind::kWouldDelete, jobid});
+                SweepEvent event{SweepEvent::Kind::kWouldDelete, jobid};
+                event.unchanged_for = unchanged_for;
+                report(std::move(event));
                 continue;
             }
             try {

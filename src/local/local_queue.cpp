@@ -333,6 +333,39 @@ QueueCounts LocalQueue::counts() {
     });
 }
 
+std::vector<QueuedMessage> LocalQueue::list_messages(std::size_t limit) {
+    return impl_->db.read([&](Connection& c) {
+        std::vector<QueuedMessage> out;
+        auto s = c.statement(
+            "SELECT id, message_id, subject, body, sent_timestamp, receive_count, visible_at, receipt_handle IS NOT NULL, "
+            "lease_owner FROM wp_queue_messages ORDER BY id LIMIT ?1");
+        s.bind(1, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+        const std::int64_t now = impl_->now();
+        while (s.step()) {
+            QueuedMessage m;
+            m.id = s.int64(0);
+            m.message_id = s.text(1);
+            m.subject = s.text(2);
+            m.body = s.text(3);
+            m.sent_timestamp = from_ms(s.int64(4));
+            m.receive_count = s.int64(5);
+            const std::int64_t visible_at = s.int64(6);
+            m.visible_at = from_ms(visible_at);
+            const bool leased = s.int64(7) != 0;
+            if (visible_at <= now) {
+                m.state = QueueMessageState::kVisible;
+            } else if (leased) {
+                m.state = QueueMessageState::kInFlight;
+                if (!s.is_null(8)) m.lease_owner = s.text(8);
+            } else {
+                m.state = QueueMessageState::kDelayed;
+            }
+            out.push_back(std::move(m));
+        }
+        return out;
+    });
+}
+
 std::vector<DeadLetter> LocalQueue::list_dead_letters() {
     return impl_->db.read([&](Connection& c) {
         std::vector<DeadLetter> out;

@@ -80,6 +80,13 @@ TEST(CliBasics, UnknownCommandAndOptionAreOneLineUsageErrors) {
     expect_one_line(r.err);
     EXPECT_THAT(r.err, HasSubstr("--frobnicate"));
     EXPECT_THAT(r.err, HasSubstr("watchbot-progress-cpp info --help"));
+
+    // A mistyped option of a command names the option, not CLI11's list of leftover words, and
+    // suggests the options it could be.
+    r = run_cli({"info", "job", "--db", "memory://"});
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_EQ(r.err, "watchbot-progress-cpp: error: unknown option '--db' for info: did you mean --database? "
+                     "(see watchbot-progress-cpp info --help)\n");
 }
 
 TEST(CliBasics, MissingArgumentsAreUsageErrors) {
@@ -189,6 +196,9 @@ TEST(CliBasics, UnreachableRedisExits3WithOneLine) {
     EXPECT_EQ(r.out, "");
     expect_one_line(r.err);
     EXPECT_THAT(r.err, HasSubstr("127.0.0.1:1"));
+    // What a command-line user can do, not only a C++ option as if it were theirs.
+    EXPECT_THAT(r.err, HasSubstr("check that redis-server is running"));
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("(RedisOptions:")));
 }
 #endif
 
@@ -272,6 +282,8 @@ TEST(CliBasics, CreateRejectsBadInputWithOneLineNamingThePart) {
         {"\n\n", {}, "no parts: a job needs at least one part"},
         {"[{\"a\": 1}, 2]", {}, "part 1 is not a JSON object (it is number)"},
         {"{\"a\": 1}\n{\"a\": \n", {}, "part 1 (line 2) is not valid JSON"},
+        // One line number per message: the column on the part's line, not nlohmann's own "line 1".
+        {"{\"a\": 1}\n{\"a\": x}\n", {}, "part 1 (line 2) is not valid JSON: parse error at column 8: "},
         {"{\"a\": 1}\n[1]\n", {}, "part 1 is not a JSON object (it is array)"},
         {"{\"a\": 1}\n{\"partid\": 7}\n", {}, "part 1 carries \"partid\": 7"},
         {"{\"partid\": -1}\n", {}, "part 0 carries \"partid\": -1"},

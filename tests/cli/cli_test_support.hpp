@@ -179,6 +179,7 @@ inline std::vector<std::string> all_commands() {
     commands.push_back("run");
     commands.push_back("send");
     commands.push_back("dead-letters");
+    commands.push_back("queue");
 #endif
 #if defined(WP_CLI_TEST_DASHBOARD) && WP_CLI_TEST_DASHBOARD  // tests/CMakeLists.txt, with WP_WITH_DASHBOARD
     commands.push_back("serve");

@@ -2,6 +2,9 @@
 // before writing, --overwrite, WorkTopic.
 
 #include "cli_test_support.hpp"
+#if WP_CLI_TEST_QUEUE && WP_CLI_TEST_DYNAMODB
+#include "aws/credentials_test_util.hpp"
+#endif
 
 namespace {
 
@@ -152,5 +155,41 @@ TEST_P(CliBackend, CreateTopicFromWorkTopic) {
     EXPECT_EQ(drain(queue_uri).size(), 1u);
 #endif
 }
+
+#if WP_CLI_TEST_QUEUE && WP_CLI_TEST_DYNAMODB
+// An SNS topic whose credentials cannot be found is refused before the job is written: no job is left
+// without its map messages (exit 4, not 5 after writing).
+TEST(CliCreate, AnSnsTopicWithoutCredentialsIsRefusedBeforeTheJobIsWritten) {
+    wp_test::AwsSandbox sandbox;  // no credentials anywhere
+    const std::string db = "sqlite://" + sandbox.home() + "/jobs.db";
+    wp_test::RunOptions options;
+    options.env = sandbox.env({{"AWS_REGION", "us-east-1"},
+                               {"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9"},
+                               {"AWS_ENDPOINT_URL", ""},
+                               {"AWS_PROFILE", ""},
+                               {"AWS_ACCESS_KEY_ID", ""},
+                               {"AWS_SECRET_ACCESS_KEY", ""},
+                               {"AWS_SESSION_TOKEN", ""},
+                               {"AWS_ROLE_ARN", ""},
+                               {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
+                               {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
+                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}});
+    options.input = "{\"n\": 0}\n{\"n\": 1}\n";
+    auto r = wp_test::run_cli(
+        {"create", "--jobid", "no-credentials", "--topic", "arn:aws:sns:us-east-1:000000000000:work", "-d", db}, options);
+    EXPECT_EQ(r.code, wpcli::kExitConfig) << r;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("no AWS credentials found"));
+    // What the chain tried, one source per line, not one line of a thousand characters.
+    std::istringstream lines(r.err);
+    std::size_t count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        EXPECT_LT(line.size(), 400u) << line;
+        EXPECT_EQ(line.rfind("watchbot-progress-cpp: ", 0), 0u) << line;
+    }
+    EXPECT_GE(count, 4u) << r.err;
+    r = wp_test::run_cli({"info", "no-credentials", "-d", db});
+    EXPECT_EQ(r.code, wpcli::kExitJobFailed) << r;  // the job does not exist
+}
+#endif
 
 }  // namespace

@@ -50,8 +50,8 @@ TEST_P(CliBackend, InfoAndLsAsATable) {
     EXPECT_EQ(r.err, "");
     auto lines = lines_of(r.out);
     ASSERT_EQ(lines.size(), 2u) << r.out;
-    EXPECT_THAT(lines[0], ::testing::MatchesRegex("JOB ID +STATE +DONE/TOTAL +AGE +LAST PROGRESS +REDUCE SENT"));
-    EXPECT_THAT(lines[1], ::testing::MatchesRegex(jobid + "  running  1/4 +[0-9]+s +[0-9]+s ago +no"));
+    EXPECT_THAT(lines[0], ::testing::MatchesRegex("JOB ID +STATE +DONE/TOTAL +AGE +LAST PROGRESS +REDUCE SENT +REASON"));
+    EXPECT_THAT(lines[1], ::testing::MatchesRegex(jobid + "  running  1/4 +[0-9]+s +[0-9]+s ago +no +-"));
     // The columns line up: each header starts where its cells do.
     EXPECT_EQ(lines[0].find("STATE"), lines[1].find("running"));
     EXPECT_EQ(lines[0].find("DONE/TOTAL"), lines[1].find("1/4"));
@@ -61,11 +61,25 @@ TEST_P(CliBackend, InfoAndLsAsATable) {
     const auto complete = new_job(1, "table-complete");
     ASSERT_TRUE(backend->complete_part_and_claim_reduce(complete, 0).reduce_claimed());
     for (const auto& [id, row] : std::vector<std::pair<std::string, std::string>>{
-             {failed, " +failed +0/2 +"}, {complete, " +complete +1/1 +[0-9]+s +[0-9]+s ago +yes"}}) {
+             {failed, " +failed +0/2 +.* +no +broken\n"}, {complete, " +complete +1/1 +[0-9]+s +[0-9]+s ago +yes +-\n"}}) {
         r = cli({"info", id, "--format", "table"});
         EXPECT_EQ(r.code, 0) << r;
         EXPECT_THAT(r.out, ::testing::ContainsRegex(id + row)) << r.out;
     }
+
+    // Parts failed for good: in the REASON column, and in info's JSON (only then, keeping the Python
+    // tool's object for every other job).
+    const auto tolerant = new_job(3, "table-failed-parts");
+    backend->record_failed_part(tolerant, 2);
+    r = cli({"info", tolerant, "--format", "table"});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, ::testing::ContainsRegex(tolerant + " +running +0/3 .* +no +part failed: 2\n")) << r.out;
+    r = cli({"info", tolerant});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_THAT(r.out, ::testing::HasSubstr(", \"failedParts\": [2]}"));
+    r = cli({"info", jobid});
+    EXPECT_THAT(r.out, ::testing::Not(::testing::HasSubstr("failedParts")));
+    backend->delete_job(tolerant);
 
     // ls: the same rows, sorted by job id, after one header.
     r = cli({"ls", "--format", "table"});

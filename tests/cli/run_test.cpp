@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -47,7 +48,8 @@ protected:
     // A shell worker: logs its environment, then acts on its Subject.
     //   ok -> 0, reject -> 3, return-once -> 4 the first time then 0, fail -> 1, hang -> logs
     //   "hang" to $log.hang and sleeps, slow -> logs start, waits until three workers have started
-    //   (at most 30 s), sleeps a little and logs end.
+    //   (at most 30 s), sleeps a little and logs end. block -> logs "block" to $log.hang and waits
+    //   until $log.release exists (at most 60 s), then 0.
     std::string worker() {
         const fs::path path = dir / "worker.sh";
         std::ofstream out(path);
@@ -61,6 +63,8 @@ protected:
                "  return-once) if [ -e \"$log.returned\" ]; then exit 0; fi; touch \"$log.returned\"; exit 4 ;;\n"
                "  fail) exit 1 ;;\n"
                "  hang) echo hang >> \"$log.hang\"; sleep 30; exit 0 ;;\n"
+               "  block) echo block >> \"$log.hang\"; i=0\n"
+               "    while [ ! -e \"$log.release\" ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done; exit 0 ;;\n"
                "  slow) echo start >> \"$log.overlap\"; i=0\n"
                "    while [ \"$(grep -c start \"$log.overlap\")\" -lt 3 ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i+1)); done\n"
                "    sleep 0.3; echo end >> \"$log.overlap\"; exit 0 ;;\n"
@@ -94,7 +98,7 @@ protected:
 TEST_F(CliRun, SuccessDeletesTheMessageAndTheWorkerGetsWatchbotsEnvironment) {
     send("ok", R"({"n": 1})");
     send("ok", R"({"n": 2})");
-    const auto r = run_cli({"run", "--queue", queue_uri, "--", worker()});
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--", worker()});
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["messages"], 2);
@@ -120,8 +124,8 @@ TEST_F(CliRun, SuccessDeletesTheMessageAndTheWorkerGetsWatchbotsEnvironment) {
 
 TEST_F(CliRun, ExitThreeRejectsTheMessage) {
     send("reject");
-    const auto r = run_cli({"run", "--queue", queue_uri, "--", worker()});
-    ASSERT_EQ(r.code, 0) << r;
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--", worker()});
+    EXPECT_EQ(r.code, 1) << r;  // a rejected message never succeeds: the run did not do all its work
     EXPECT_EQ(summary_of(r)["rejected"], 1);
     EXPECT_THAT(r.err, HasSubstr("rejected"));
     EXPECT_EQ(log_lines(log).size(), 1u);
@@ -130,7 +134,7 @@ TEST_F(CliRun, ExitThreeRejectsTheMessage) {
 
 TEST_F(CliRun, ExitFourReturnsTheMessageWithoutCountingAnAttempt) {
     send("return-once");
-    const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.05", "--max-attempts", "1", "--", worker()});
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--backoff", "0.05", "--max-attempts", "1", "--", worker()});
     ASSERT_EQ(r.code, 0) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["messages"], 1);
@@ -146,7 +150,7 @@ TEST_F(CliRun, ExitFourReturnsTheMessageWithoutCountingAnAttempt) {
 
 TEST_F(CliRun, FailuresAreRetriedWithBackoffThenDeadLettered) {
     send("fail");
-    const auto r = run_cli({"run", "--queue", queue_uri, "--backoff", "0.1", "--max-attempts", "3", "--", worker()});
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--backoff", "0.1", "--max-attempts", "3", "--", worker()});
     EXPECT_EQ(r.code, 1) << r;
     const json s = summary_of(r);
     EXPECT_EQ(s["messages"], 1);  // one message ...
@@ -174,7 +178,7 @@ TEST_F(CliRun, FailuresAreRetriedWithBackoffThenDeadLettered) {
 TEST_F(CliRun, AHangingWorkerIsKilledAtTheTimeoutAndCountsAsAFailure) {
     send("hang");
     const auto started = std::chrono::steady_clock::now();
-    const auto r = run_cli({"run", "--queue", queue_uri, "--timeout", "0.3", "--max-attempts", "1", "--", worker()});
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--timeout", "0.3", "--max-attempts", "1", "--", worker()});
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(25)) << "the worker was not killed";
     EXPECT_EQ(r.code, 1) << r;
     const json s = summary_of(r);
@@ -186,7 +190,7 @@ TEST_F(CliRun, AHangingWorkerIsKilledAtTheTimeoutAndCountsAsAFailure) {
 
 TEST_F(CliRun, NoMoreWorkersRunThanTheConcurrencyLimit) {
     for (int i = 0; i < 8; ++i) send("slow");
-    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "3", "--", worker()});
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--concurrency", "3", "--", worker()});
     ASSERT_EQ(r.code, 0) << r;
     EXPECT_EQ(summary_of(r)["succeeded"], 8);
     int running = 0, most = 0;
@@ -205,7 +209,7 @@ TEST_F(CliRun, InterruptStopsWorkersAndReturnsTheirMessages) {
     const fs::path hanging = log.string() + ".hang";
     options.interrupt_when = [&] { return log_lines(hanging).size() >= 2; };
     const auto started = std::chrono::steady_clock::now();
-    const auto r = run_cli({"run", "--queue", queue_uri, "--concurrency", "2", "--", worker()}, options);
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--concurrency", "2", "--", worker()}, options);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(25));
     EXPECT_EQ(r.code, 130) << r;
     EXPECT_EQ(summary_of(r)["interrupted"], true);
@@ -217,6 +221,137 @@ TEST_F(CliRun, InterruptStopsWorkersAndReturnsTheirMessages) {
     auto received = wp::LocalQueue::from_uri(queue_uri)->receive(2, std::chrono::seconds(5));
     ASSERT_EQ(received.size(), 2u);
     for (const auto& m : received) EXPECT_EQ(m.receive_count, 1);
+}
+
+TEST_F(CliRun, AWorkerThatCannotStartIsRefusedBeforeAnyMessageIsTaken) {
+    send("ok");
+    for (const std::string program : {(dir / "no-such-worker").string(), std::string("no-such-worker-on-path"),
+                                      dir.string()}) {
+        const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--", program});
+        EXPECT_EQ(r.code, 2) << r;
+        EXPECT_THAT(r.err, HasSubstr("cannot start the worker"));
+        EXPECT_THAT(r.err, HasSubstr("no message was taken"));
+        const auto c = counts();
+        EXPECT_EQ(c.visible, 1) << program;
+        EXPECT_EQ(c.in_flight, 0) << program;
+    }
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--", worker()});
+    EXPECT_EQ(r.code, 0) << r;
+    EXPECT_EQ(summary_of(r)["succeeded"], 1);
+}
+
+TEST_F(CliRun, TheWorkersDatabaseIsCheckedBeforeAnyMessageIsTaken) {
+    send("ok");
+    auto r = run_cli({"run", "--queue", queue_uri, "--", worker()});
+    EXPECT_EQ(r.code, 4) << r;
+    EXPECT_THAT(r.err, HasSubstr("no database for the workers"));
+    EXPECT_THAT(r.err, HasSubstr("--no-database"));
+    r = run_cli({"run", "--queue", queue_uri, "-d", "memory://", "--", worker()});
+    EXPECT_EQ(r.code, 2) << r;
+    EXPECT_THAT(r.err, HasSubstr("memory://"));
+    r = run_cli({"run", "--queue", queue_uri, "-d", "nosuch://x", "--", worker()});
+    EXPECT_EQ(r.code, 2) << r;
+    r = run_cli({"run", "--queue", queue_uri, "-d", jobs_uri, "--no-database", "--", worker()});
+    EXPECT_EQ(r.code, 2) << r;
+    EXPECT_EQ(counts().visible, 1);
+    EXPECT_TRUE(log_lines(log).empty()) << "a worker ran";
+    r = run_cli({"run", "--queue", queue_uri, "-d", jobs_uri, "--", worker()});
+    EXPECT_EQ(r.code, 0) << r;
+}
+
+TEST_F(CliRun, AMissingQueueFileIsRefusedAndNotCreated) {
+    const fs::path missing = dir / "none.db";
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"run", "--no-database", "--queue", "sqlite://" + missing.string(), "--", worker()},
+          std::vector<std::string>{"queue", "--queue", "sqlite://" + missing.string()}}) {
+        const auto r = run_cli(args);
+        EXPECT_EQ(r.code, 1) << r;
+        EXPECT_THAT(r.err, HasSubstr("does not exist (nothing was created)"));
+        EXPECT_FALSE(fs::exists(missing)) << args[0];
+    }
+}
+
+// A runner killed with SIGKILL holds its message one lease at most: the next runner waits for the
+// lease to end, as it waits for any message in flight, and then runs it.
+TEST_F(CliRun, ARunnerKilledWithSigkillHoldsItsMessageForOneLeaseAtMost) {
+    send("block");
+    wp_test::RunOptions options;
+    const fs::path blocked = log.string() + ".hang";
+    options.interrupt_when = [&] { return log_lines(blocked).size() >= 1; };
+    options.interrupt_signal = SIGKILL;
+    auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--lease", "1", "--", worker()}, options);
+    EXPECT_NE(r.code, 0) << r;
+    EXPECT_EQ(counts().in_flight + counts().visible, 1);
+    std::ofstream(log.string() + ".release").close();  // the orphaned worker and the next one finish at once
+    r = run_cli({"run", "--no-database", "--queue", queue_uri, "--lease", "1", "--", worker()});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(summary_of(r)["succeeded"], 1);
+    const auto c = counts();
+    EXPECT_EQ(c.visible + c.in_flight + c.delayed + c.dead_letters, 0);
+}
+
+// While its worker runs, the runner renews the message's lease, and `queue` shows who holds it.
+TEST_F(CliRun, TheLeaseIsRenewedWhileTheWorkerRunsAndQueueShowsItsHolder) {
+    send("block");
+    wp_test::RunOptions options;
+    std::optional<std::chrono::system_clock::time_point> first_lease_end;
+    bool renewed = false;
+    std::string holder, listed;
+    options.interrupt_when = [&] {
+        const auto messages = wp::LocalQueue::from_uri(queue_uri)->list_messages();
+        if (renewed || messages.size() != 1 || messages[0].state != wp::QueueMessageState::kInFlight) return false;
+        if (!first_lease_end) {
+            first_lease_end = messages[0].visible_at;
+            holder = messages[0].lease_owner;
+            listed = run_cli({"queue", "--queue", queue_uri}).out;
+        } else if (messages[0].visible_at > *first_lease_end) {
+            renewed = true;
+            std::ofstream(log.string() + ".release").close();
+        }
+        return false;
+    };
+    const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--lease", "2", "--", worker()}, options);
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_TRUE(renewed) << "the lease was never renewed";
+    EXPECT_THAT(holder, ::testing::MatchesRegex(".+:[0-9]+"));
+    const json line = json::parse(listed);
+    EXPECT_EQ(line.at("subject"), "block");
+    EXPECT_EQ(line.at("state"), "in_flight");
+    EXPECT_EQ(line.at("holder"), holder);
+    EXPECT_THAT(line.at("lease_ends").get<std::string>(), ::testing::MatchesRegex("20[0-9][0-9]-.*Z"));
+    EXPECT_EQ(line.at("receive_count"), 1);
+}
+
+TEST_F(CliRun, QueueListsWaitingAndDelayedMessages) {
+    send("ok", R"({"n": 1})");
+    wp::LocalQueue::from_uri(queue_uri)->send("later", "{}", std::chrono::hours(1));
+    const auto r = run_cli({"queue", "--queue", queue_uri});
+    ASSERT_EQ(r.code, 0) << r;
+    std::vector<json> lines;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    ASSERT_EQ(lines.size(), 2u) << r.out;
+    EXPECT_EQ(lines[0].at("state"), "visible");
+    EXPECT_EQ(lines[0].at("message"), R"({"n":1})");
+    EXPECT_EQ(lines[1].at("state"), "delayed");
+    EXPECT_TRUE(lines[1].contains("visible_at"));
+    EXPECT_THAT(r.err, HasSubstr("1 visible, 0 in flight, 1 delayed, 0 dead letters"));
+    EXPECT_EQ(run_cli({"queue", "--queue", queue_uri, "--limit", "1"}).out.find('\n'), r.out.find('\n'));
+}
+
+// A map message that goes to the dead letters is recorded as a failed part of its job.
+TEST_F(CliRun, ADeadLetteredMapMessageIsRecordedAsAFailedPartOfItsJob) {
+    const std::string jobid = wp::new_jobid();
+    wp::open_backend(jobs_uri)->set_total(jobid, 3);
+    send("map", json{{"jobid", jobid}, {"partid", 1}, {"metadata", nullptr}}.dump());
+    auto r = run_cli({"run", "--queue", queue_uri, "-d", jobs_uri, "--max-attempts", "1", "--", worker()});
+    EXPECT_EQ(r.code, 1) << r;
+    EXPECT_EQ(summary_of(r)["dead_letters"], 1);
+    EXPECT_EQ(summary_of(r)["failed_parts"], 1);
+    EXPECT_THAT(r.err, HasSubstr("failed 1 time (last: exit 9)"));
+    r = run_cli({"failed", jobid, "-d", jobs_uri});
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(r.out, "1\n");
 }
 
 TEST_F(CliRun, SendRefusesBadJsonAndRunNeedsAQueue) {
@@ -232,7 +367,7 @@ TEST_F(CliRun, SendRefusesBadJsonAndRunNeedsAQueue) {
 
 TEST_F(CliRun, DeadLettersAreListedAndRedriven) {
     send("fail", R"({"n": 7})");
-    auto r = run_cli({"run", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
+    auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
     ASSERT_EQ(r.code, 1) << r;
     r = run_cli({"dead-letters", "ls", "--queue", queue_uri});
     ASSERT_EQ(r.code, 0) << r;
@@ -263,7 +398,7 @@ TEST_F(CliRun, DeadLettersAreListedAndRedriven) {
     EXPECT_EQ(r.out, "");
 
     // The message runs again, with a fresh count of attempts.
-    r = run_cli({"run", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
+    r = run_cli({"run", "--no-database", "--queue", queue_uri, "--max-attempts", "1", "-q", "--", worker()});
     EXPECT_EQ(r.code, 1) << r;
     const auto lines = log_lines(log);
     ASSERT_EQ(lines.size(), 2u);

@@ -2,6 +2,8 @@
 // on the memory backend with an injected clock, and a forwarding backend that breaks one step.
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <stdexcept>
 
 #include <gmock/gmock.h>
@@ -207,6 +209,7 @@ TEST(ReduceProtocol, ASinkWithNowhereToSendIsInvalidInput) {
 struct SweepEnv : ReduceEnv {
     int sinks_opened = 0;
     std::vector<std::string> events;
+    std::map<std::string, std::chrono::milliseconds> unchanged_for;  // would_delete events
 
     wp::SweepOptions options() {
         wp::SweepOptions o;
@@ -220,6 +223,7 @@ struct SweepEnv : ReduceEnv {
             static const char* const kKinds[] = {"left_alone", "would_send",    "sent",
                                                  "would_delete", "reduce_failed", "delete_failed"};
             events.push_back(std::string(kKinds[static_cast<int>(e.kind)]) + " " + e.jobid);
+            if (e.kind == wp::SweepEvent::Kind::kWouldDelete) unchanged_for[e.jobid] = e.unchanged_for;
         };
         return o;
     }
@@ -301,6 +305,9 @@ TEST(Sweep, DeletesJobsFinishedForLongEnough) {
     options.dry_run = true;
     EXPECT_EQ(wp::sweep(*env.backend, options).deleted, 0u);
     EXPECT_THAT(env.events, ::testing::UnorderedElementsAre("would_delete done", "would_delete failed"));
+    // How long each has been unchanged, not the threshold.
+    EXPECT_EQ(env.unchanged_for.at("done"), std::chrono::hours(2));
+    EXPECT_EQ(env.unchanged_for.at("failed"), std::chrono::hours(2));
     options.dry_run = false;
     EXPECT_EQ(wp::sweep(*env.backend, options).deleted, 2u);
     EXPECT_THROW(env.backend->status("done"), wp::JobDoesNotExist);

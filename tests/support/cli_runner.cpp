@@ -81,7 +81,7 @@ CliResult run_cli(const std::vector<std::string>& args, const RunOptions& option
         const int ready = ::poll(fds.data(), fds.size(), 100);
         if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         if (!interrupted && options.interrupt_when && options.interrupt_when()) {
-            ::kill(pid, SIGINT);
+            ::kill(pid, options.interrupt_signal);
             interrupted = true;
         }
         if (!killed && std::chrono::steady_clock::now() > deadline) {

@@ -2,6 +2,8 @@
 // Runs the command-line tool (wp_test::cli_path()) as a real process, with stdout, stderr and the exit code
 // captured separately. Shared by the CLI tests.
 
+#include <signal.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -26,6 +28,7 @@ struct RunOptions {
     // When set, polled about every 100 ms while the child runs; the child gets SIGINT the first
     // time it returns true. Lets a test interrupt at a point the child reached, not after a guess.
     std::function<bool()> interrupt_when;
+    int interrupt_signal = SIGINT;  // what interrupt_when sends (SIGKILL: the child dies at that point)
     // When set, called on the calling thread with everything the child wrote to stderr so far, each
     // time more arrives: a test can wait for the child to reach a point instead of sleeping.
     std::function<void(const std::string& err_so_far)> on_stderr;

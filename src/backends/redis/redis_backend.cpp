@@ -117,7 +117,8 @@ struct RedisBackend::Impl {
                     throw BackendError("cannot reach Redis at " + detail::redis::endpoint(options) + " to " + std::string(what) +
                                            " (" + std::to_string(attempt + 1) + " attempts; last error: " + e.what() +
                                            "): check that redis-server is running and reachable at that address, then try "
-                                           "again (RedisOptions: connect_timeout, command_timeout, reconnect_attempts)",
+                                           "again (a program linking the library may also raise RedisOptions::connect_timeout, command_timeout or "
+                                           "reconnect_attempts)",
                                        std::string(error_code::kConnection), true);
                 }
                 const auto backoff = std::min<std::chrono::milliseconds>(options.reconnect_backoff * (1LL << std::min(attempt, 20)),

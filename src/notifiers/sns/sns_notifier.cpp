@@ -199,6 +199,11 @@ void SnsNotifier::check_message(const std::string& subject, const std::string& b
     aws::check_sns_message(subject, body, kMaxMessageBytes, "the message");
 }
 
+void SnsNotifier::check_ready() {
+    const auto& credentials = impl_->client.config().credentials;
+    if (credentials && impl_->client.config().sign_requests) credentials->get_credentials();
+}
+
 void SnsNotifier::publish(const std::string& subject, const std::string& body) {
     check_message(subject, body);
     aws::QueryParams params{{"TopicArn", impl_->topic_arn}};

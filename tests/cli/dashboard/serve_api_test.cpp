@@ -1,8 +1,11 @@
 // `watchbot-progress-cpp serve`: the JSON API, the event stream, the static page and the action
 // guard, over HTTP against the real binary on a free port of 127.0.0.1 with a SQLite database.
 // Synchronised on what the server says (its start-up lines on stderr, its events), never on time.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -247,6 +250,47 @@ TEST_F(ServeApi, ServesThePageWithAContentSecurityPolicy) {
     EXPECT_THAT(script->body, HasSubstr("textContent"));
     EXPECT_EQ(c.Get("/style.css")->status, 200);
     EXPECT_EQ(c.Get("/nothing.js")->status, 404);
+}
+
+// The raw bytes of one HTTP request on a new connection, and everything the server sent back until
+// it closed the connection (the request says Connection: close).
+std::string raw_request(int port, const std::string& request) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot connect to the dashboard");
+    }
+    (void)!::write(fd, request.data(), request.size());
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return answer;
+}
+
+// Every answer under /api/ is the API's JSON, also those httplib makes itself.
+TEST_F(ServeApi, ErrorsOutsideTheRoutesAreJsonToo) {
+    ServeProcess serve(args({"--allow-actions"}));
+    auto c = serve.client();
+    auto unknown = c.Get("/api/nothing-here");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->status, 404);
+    EXPECT_THAT(unknown->get_header_value("Content-Type"), HasSubstr("application/json"));
+    EXPECT_THAT(body_of(unknown).at("error").get<std::string>(), HasSubstr("no such API endpoint"));
+
+    const std::string answer = raw_request(serve.port(),
+                                           "POST /api/job/fail?id=running-job HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Connection: close\r\n\r\n");
+    const auto body_at = answer.find("\r\n\r\n");
+    ASSERT_NE(body_at, std::string::npos) << answer;
+    EXPECT_THAT(answer.substr(0, answer.find("\r\n")), ::testing::MatchesRegex("HTTP/1.1 4[0-9][0-9] .*")) << answer;
+    EXPECT_THAT(answer, HasSubstr("application/json")) << answer;
+    EXPECT_TRUE(json::parse(answer.substr(body_at + 4)).contains("error")) << answer;
+    EXPECT_FALSE(backend_->status("running-job").failed);
 }
 
 TEST_F(ServeApi, RefusesRequestsForAnotherHostName) {
