@@ -14,6 +14,8 @@
 #   python        the Python package's pytest suite (ctest tests Python.*, labelled in
 #                 python/CMakeLists.txt); the sanitized builds leave it out (an uninstrumented
 #                 interpreter cannot load a sanitized extension module).
+#   docs          the docs as tests (tests/docs: markdown checks, the marked examples of README.md and
+#                 docs/*.md run; labelled in tests/docs/CMakeLists.txt).
 #
 # Names are matched as ctest sees them: "Suite.Test", "Prefix/Suite.Test/Param", typed
 # "Suite.Test<Suite/Type.  # TypeParam = ...>".
