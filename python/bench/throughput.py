@@ -55,7 +55,7 @@ def open_progress(uri, topic):
         from watchbot_progress.backends.native import NativeProgress
         progress = NativeProgress(uri, topic_arn=topic)
     # Count calls where the backend does not count its round trips (as the C++ tool does).
-    progress._backend = _core.counting_backend(progress._backend)
+    progress._wrap_backend(_core.counting_backend)
     return progress
 
 

@@ -139,6 +139,19 @@ void register_backends(py::module_& m) {
 
     m.def("open_backend", &wp::open_backend, "uri"_a, release_gil(),
           "A backend from a URI: a DynamoDB table ARN, redis://, sqlite:///path, memory://name");
+    m.def("sqlite_path",
+          [](const std::string& uri) -> std::optional<std::string> {
+#if WP_WITH_SQLITE
+              if (uri.rfind("sqlite://", 0) != 0) return std::nullopt;
+              return wp::parse_sqlite_uri(uri).path;
+#else
+              (void)uri;
+              return std::nullopt;
+#endif
+          },
+          "uri"_a,
+          "The file a sqlite:// URI names, as SQLite opens it (relative to the current directory when "
+          "relative); None for another scheme (or a build without SQLite). InvalidInput for a malformed one.");
 #if WP_WITH_REDIS
     m.def("redis_backend", &redis_backend, "host"_a, "port"_a, "db"_a, "username"_a, "password"_a,
           "delete_when_done"_a, "connect_timeout"_a, "command_timeout"_a, "pool_size"_a);

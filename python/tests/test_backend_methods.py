@@ -37,6 +37,8 @@ def test_set_total_refuses_an_existing_job_unless_overwrite(progress):
     with pytest.raises(InvalidInput) as e:
         progress.set_total(jobid, range(3))
     assert jobid in str(e.value)
+    assert 'overwrite=True' in str(e.value) and '::' not in str(e.value)
+    assert e.value.jobid == jobid
     progress.set_total(jobid, range(5), overwrite=True)
     assert progress.status(jobid)['remaining'] == 5
 
@@ -151,13 +153,31 @@ def test_dynamodb_attributes_from_arguments_and_environment(dynamodb_table, topi
     assert p.status(jobid)['total'] == 1
 
 
-def test_dynamodb_without_a_table_says_which_variable(monkeypatch):
+def test_dynamodb_without_a_table_says_which_variable_when_first_used(monkeypatch):
     from watchbot_progress.backends.dynamodb import DynamoProgress
     from watchbot_progress.errors import ConfigError
     monkeypatch.delenv('ProgressTable', raising=False)
-    with pytest.raises(ConfigError) as e:
-        DynamoProgress()
-    assert 'ProgressTable' in str(e.value)
+    monkeypatch.delenv('WorkTopic', raising=False)
+    progress = DynamoProgress()  # the environment is read when needed, not here
+    assert (progress.table_arn, progress.table, progress.topic) == (None, None, None)
+    for call in (lambda: progress.status('job'), lambda: progress.set_total('job', 1),
+                 lambda: list(progress.list_jobs())):
+        with pytest.raises(ConfigError) as e:
+            call()
+        text = str(e.value)
+        assert 'ProgressTable' in text and 'table_arn=' in text
+        assert '::' not in text and 'Options' not in text  # Python terms, not the C++ library's
+
+
+def test_dynamodb_reads_progress_table_on_first_use(dynamodb_table, monkeypatch):
+    from watchbot_progress.backends.dynamodb import DynamoProgress
+    monkeypatch.delenv('ProgressTable', raising=False)
+    progress = DynamoProgress()
+    monkeypatch.setenv('ProgressTable', dynamodb_table)
+    jobid = unique('job')
+    progress.set_total(jobid, range(2))
+    assert (progress.table_arn, progress.table) == (dynamodb_table, dynamodb_table.split(':table/')[-1])
+    assert DynamoProgress(table_arn=dynamodb_table).status(jobid)['total'] == 2
 
 
 def test_redis_options(redis_address, topic):
@@ -207,3 +227,14 @@ def test_redis_delete_when_done_expires_the_finished_job(redis_address, redis_ur
     ttl = subprocess.run(['redis-cli', '-h', host, '-p', str(port), 'TTL', jobid + '-metadata'],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert int(ttl) > 0
+
+
+def test_dynamodb_compatible_layout_limit_in_python_terms(dynamodb_table, monkeypatch):
+    from watchbot_progress.backends.dynamodb import DynamoProgress
+    monkeypatch.setenv('WATCHBOT_PROGRESS_DYNAMODB_LAYOUT', 'compatible')
+    progress = DynamoProgress(table_arn=dynamodb_table)
+    with pytest.raises(InvalidInput) as e:
+        progress.set_total(unique('job'), 10 ** 6)
+    text = str(e.value)
+    assert 'too many for the compatible DynamoDB layout' in text, text
+    assert 'WATCHBOT_PROGRESS_DYNAMODB_LAYOUT' in text and '::' not in text, text

@@ -81,7 +81,7 @@ def test_errors_exit_codes_and_messages(redis_url):
 
     env = {k: v for k, v in os.environ.items() if k != 'ProgressTable'}
     result = run_py_cli('ls', env=env)
-    assert result.returncode == 2 and 'ProgressTable' in result.stderr
+    assert result.returncode == 4 and 'ProgressTable' in result.stderr  # 4: configuration error
 
     result = run_py_cli('info', 'x', '-d', 'redis://127.0.0.1:1/0')  # nothing listens on port 1
     assert result.returncode == 3 and 'Traceback' not in result.stderr
@@ -94,3 +94,61 @@ def test_help_lists_the_commands():
     out = ok('--help')
     for command in ('info', 'ls', 'pending'):
         assert command in out
+
+
+FORMS = ('arn:aws:dynamodb:', 'redis://', 'sqlite:///', 'memory://')
+
+
+def test_no_database_is_a_configuration_error_listing_every_form():
+    import os
+    env = {k: v for k, v in os.environ.items() if k != 'ProgressTable'}
+    for args in (['ls'], ['info', 'job'], ['pending', 'job']):
+        result = run_py_cli(*args, env=env)
+        assert result.returncode == 4, result.stderr
+        assert 'ProgressTable' in result.stderr and '--database' in result.stderr
+        for form in FORMS:
+            assert form in result.stderr
+
+
+def test_a_bad_database_names_where_it_came_from_and_every_form():
+    import os
+    result = run_py_cli('info', 'job', '-d', 'mysql://db')
+    assert result.returncode == 2  # a bad option: usage error
+    assert result.stderr.startswith("watchbot-progress-py: --database 'mysql://db' is not a database")
+    for form in FORMS:
+        assert form in result.stderr
+
+    result = run_py_cli('info', 'job', '-d', 'arn:aws:dynamodb:bad')  # as watchbot-progress-cpp: exit 2
+    assert result.returncode == 2 and result.stderr.startswith('watchbot-progress-py: --database: '), result.stderr
+    env = dict(os.environ, ProgressTable='arn:aws:dynamodb:bad')
+    result = run_py_cli('info', 'job', env=env)
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.startswith('watchbot-progress-py: the ProgressTable environment variable: '), result.stderr
+
+    env = dict(os.environ, ProgressTable='mysql://db')
+    result = run_py_cli('info', 'job', env=env)
+    assert result.returncode == 4, result.stderr  # a bad environment variable: configuration error
+    assert result.stderr.startswith("watchbot-progress-py: ProgressTable 'mysql://db' is not a database")
+    for form in FORMS:
+        assert form in result.stderr
+    env = dict(os.environ, ProgressTable='sqlite://')  # a malformed URI of a known scheme
+    result = run_py_cli('info', 'job', env=env)
+    assert result.returncode == 4 and 'ProgressTable' in result.stderr, result.stderr
+
+
+def test_help_lists_every_database_form():
+    for args in (['info', '--help'], ['ls', '--help'], ['pending', '--help']):
+        out = ' '.join(ok(*args).split())
+        for form in FORMS:
+            assert form in out, (args, form)
+
+
+def test_version_is_the_packages():
+    import os
+    import re
+    import watchbot_progress
+    assert ok('--version') == 'watchbot-progress-py {}\n'.format(watchbot_progress.__version__)
+    # The distribution's version (python/build_backend/wp_build.py reads it from the same place).
+    with open(os.path.join(os.environ['WP_SOURCE_DIR'], 'CMakeLists.txt')) as f:
+        project_version = re.search(r'project\(\s*\w+\s+VERSION\s+([0-9.]+)', f.read()).group(1)
+    assert watchbot_progress.__version__ == project_version

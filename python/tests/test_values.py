@@ -80,6 +80,7 @@ def test_jobid_is_a_uuid4_unless_given(memory_progress):
     with pytest.raises(errors.InvalidInput) as e:
         create_job([{}], progress=memory_progress, jobid='my-job')
     assert 'my-job' in str(e.value)
+    assert 'overwrite=True' in str(e.value) and '::' not in str(e.value)
     assert create_job([{}, {}], progress=memory_progress, jobid='my-job', overwrite=True) == 'my-job'
     assert memory_progress.status('my-job')['total'] == 2
 
@@ -125,3 +126,60 @@ def test_aws_send_message_publishes_json(memory_progress):
     client = FakeBoto3Client()
     assert aws_send_message({'a': 1}, 'arn:aws:sns:us-east-1:1:t', subject='s', client=client) == {'MessageId': '1'}
     assert client.kwargs == {'Message': '{"a": 1}', 'Subject': 's', 'TargetArn': 'arn:aws:sns:us-east-1:1:t'}
+
+
+def test_a_duplicate_job_names_overwrite_true(tmp_path):
+    sqlite = NativeProgress('sqlite://{}/jobs.db'.format(tmp_path))
+    for progress in (NativeProgress('memory://' + unique('dup')), sqlite):
+        progress.set_total('job', 1)
+        with pytest.raises(errors.InvalidInput) as e:
+            progress.set_total('job', 2)
+        text = str(e.value)
+        assert "job 'job' already exists" in text and 'overwrite=True' in text, text
+        assert 'overwrite it on purpose' not in text  # the C++ wording
+        assert e.value.jobid == 'job'
+
+
+def test_a_missing_topic_is_explained_in_python_terms(monkeypatch):
+    from watchbot_progress import Part
+    monkeypatch.delenv('WorkTopic', raising=False)
+    p = NativeProgress('memory://' + unique('no-topic'))
+    with pytest.raises(errors.ConfigError) as e:
+        create_job([{}], progress=p)
+    texts = [str(e.value)]
+    p.set_total('job', 1)
+    with pytest.raises(errors.ConfigError) as e:
+        with Part('job', 0, progress=p):
+            pass
+    texts.append(str(e.value))
+    for text in texts:
+        assert 'WorkTopic' in text and 'topic_arn=' in text, text
+        assert '::' not in text and 'options' not in text.lower(), text
+
+
+def test_an_unreachable_redis_is_explained_in_python_terms():
+    from watchbot_progress.backends.redis import RedisProgress
+    with pytest.raises(errors.BackendError) as e:
+        RedisProgress(host='127.0.0.1', port=1).status('job')  # nothing listens on port 1
+    text = str(e.value)
+    assert 'cannot reach Redis' in text and 'socket_connect_timeout' in text, text
+    assert '::' not in text and 'Options' not in text, text
+
+
+def test_library_advice_is_translated_to_python_terms():
+    from watchbot_progress import _core
+    # Messages of the C++ library that name its options (servers these tests do not run: a Redis
+    # server with a password, TLS), as the Python package raises them.
+    for message, python in [
+        ('NOAUTH: the server requires a password; give it as redis://:PASSWORD@host or RedisOptions::password',
+         'RedisProgress(password=...)'),
+        ('TLS handshake failed (the server requires a client certificate: give ?cert=PATH&key=PATH, '
+         'RedisTlsOptions::cert_file)', '?cert=PATH&key=PATH'),
+        ('certificate verify failed: give the CA that signed it with ?cacert=PATH (RedisTlsOptions::ca_file) or '
+         'SSL_CERT_FILE', '?cacert=PATH'),
+        ('no SNS topic given and the WorkTopic environment variable is not set: set WorkTopic to the topic\'s ARN '
+         '(arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME) or pass SnsOptions::topic_arn', 'topic_arn='),
+    ]:
+        translated = _core._python_terms(message)
+        assert '::' not in translated and 'Options' not in translated, translated
+        assert python in translated, translated

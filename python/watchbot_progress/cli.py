@@ -1,18 +1,23 @@
 """The ``watchbot-progress-py`` command: ``info``, ``ls`` and ``pending``, as the Python tool had.
 
-Exit codes, as ``watchbot-progress-cpp``: 0 success, 1 the job does not exist, 2 usage error,
+Exit codes, as ``watchbot-progress-cpp``: 0 success, 1 the job (or the SQLite file) does not exist, 2 usage error,
 3 the database failed, 4 configuration error.
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 
-from watchbot_progress import errors
+from watchbot_progress import __version__, errors
 
-DATABASE_HELP = ('the database: a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), a Redis URI '
-                 '(redis://[:password@]host[:port][/db], also ?db=N), sqlite:///path; default: $ProgressTable')
+# Every database the command reads, as -d/--database and ProgressTable take them.
+DATABASE_FORMS = ('a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), a Redis URI '
+                  '(redis://[[user]:password@]host[:port][/db], also ?db=N; rediss:// for TLS), a SQLite file '
+                  '(sqlite:///absolute/path.db or sqlite://relative/path.db) or memory://NAME (in-process: empty)')
+
+DATABASE_HELP = 'the database: {}; default: the ProgressTable environment variable'.format(DATABASE_FORMS)
 
 # The command reads the database only: it never publishes, so no topic is needed.
 _NO_TOPIC = 'memory://watchbot-progress-py-unused'
@@ -22,24 +27,64 @@ class UsageError(Exception):
     pass
 
 
-def open_database(value):
-    """The backend named by -d/--database (or ProgressTable)."""
-    if not value:
-        value = os.environ.get('ProgressTable')
-        if not value:
-            raise UsageError('no database: pass -d/--database (a DynamoDB table ARN or a redis:// URI) or set '
-                             'ProgressTable')
+def _shown(value):
+    """`value` quoted for a message: one line, at most 200 characters, never what precedes an '@' (a
+    password) except a clean scheme."""
+    value = ' '.join(str(value).split())
+    at = value.rfind('@')
+    if at >= 0:
+        sep = value.find('://', 0, at)
+        scheme = value[:sep + 3] if sep >= 0 and re.match(r'[A-Za-z][A-Za-z0-9+.-]{0,15}$', value[:sep]) else ''
+        value = scheme + '...@' + value[at + 1:]
+    return repr(value[:200])
+
+
+def _open(value):
     if value.startswith('redis'):
         from watchbot_progress.backends.redis import RedisProgress
         return RedisProgress._from_uri(value, topic_arn=_NO_TOPIC)
     if value.startswith('arn:'):
+        from watchbot_progress import _core
         from watchbot_progress.backends.dynamodb import DynamoProgress
-        return DynamoProgress(table_arn=value, topic_arn=_NO_TOPIC)
+        try:
+            return DynamoProgress(table_arn=value, topic_arn=_NO_TOPIC)
+        except errors.ConfigError as e:
+            if not _core.with_aws:
+                raise  # not built in: a configuration error
+            raise errors.InvalidInput(str(e)) from None  # a malformed ARN: bad input, as any other bad URI
     if value.startswith(('sqlite:', 'memory:')):
         from watchbot_progress.backends.native import NativeProgress
         return NativeProgress(value, topic_arn=_NO_TOPIC)
-    raise UsageError('--database {!r} is neither a DynamoDB table ARN (arn:aws:dynamodb:...) nor a Redis URI '
-                     '(redis://host:port); {}'.format(value[:200], 'give one of those'))
+    return None
+
+
+def open_database(value):
+    """The backend named by -d/--database, else by the ProgressTable environment variable.
+
+    No database: ConfigError (exit 4). A bad -d: UsageError / InvalidInput (exit 2); a bad
+    ProgressTable: ConfigError (exit 4). A sqlite:// file that does not exist is refused by the
+    backend's first call (DatabaseDoesNotExist, exit 1): nothing is created.
+    """
+    if value:
+        try:
+            progress = _open(value)
+        except errors.InvalidInput as e:
+            raise errors.InvalidInput('--database: {}'.format(e)) from None
+        if progress is None:
+            raise UsageError('--database {} is not a database: give {}'.format(_shown(value), DATABASE_FORMS))
+        return progress
+    value = os.environ.get('ProgressTable')
+    if not value:
+        raise errors.ConfigError('no database given: pass -d/--database or set the ProgressTable environment '
+                                 'variable to {}'.format(DATABASE_FORMS))
+    try:
+        progress = _open(value)
+    except errors.InvalidInput as e:
+        raise errors.ConfigError('the ProgressTable environment variable: {}'.format(e)) from None
+    if progress is None:
+        raise errors.ConfigError('ProgressTable {} is not a database: set the ProgressTable environment variable to '
+                                 '{}, or pass -d/--database'.format(_shown(value), DATABASE_FORMS))
+    return progress
 
 
 def cmd_info(args):
@@ -66,7 +111,11 @@ def cmd_pending(args):
 def parser():
     p = argparse.ArgumentParser(
         prog='watchbot-progress-py',
-        description='Inspect the jobs of watchbot-progress in a DynamoDB table or a Redis database.')
+        description='Inspect the jobs of watchbot-progress in a DynamoDB table, a Redis database or a SQLite file.',
+        epilog='Exit codes: 0 success, 1 the job (or the SQLite file) does not exist, 2 usage error, 3 the database '
+               'failed, 4 configuration error (no database given, a bad ProgressTable).')
+    p.add_argument('--version', action='version', version='watchbot-progress-py {}'.format(__version__),
+                   help="print the package's version (watchbot_progress.__version__) and exit")
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True
 

@@ -20,6 +20,18 @@ class JobDoesNotExist(WatchbotProgressError, RuntimeError):
     jobid = None
 
 
+class DatabaseDoesNotExist(JobDoesNotExist):
+    """The SQLite database file a backend names does not exist, so no job is there: raised by every
+    call that reads or changes existing jobs, which never create the file (only ``create_job`` and
+    ``set_total`` do). A ``JobDoesNotExist``, so ``except`` clauses for a missing job catch it.
+
+    ``path``: the file, as given (relative to the current directory when relative); ``jobid``: the
+    job asked for, or None.
+    """
+
+    path = None
+
+
 class JobFailed(WatchbotProgressError, RuntimeError):
     """The job was marked failed: raised by ``Part`` (with ``fail_job_on``) before its block runs.
 
@@ -81,5 +93,5 @@ class ConfigError(WatchbotProgressError, RuntimeError):
 
 
 __all__ = [
-    'WatchbotProgressError', 'JobDoesNotExist', 'JobFailed', 'ProgressTypeError',
+    'WatchbotProgressError', 'JobDoesNotExist', 'DatabaseDoesNotExist', 'JobFailed', 'ProgressTypeError',
     'InvalidInput', 'BackendError', 'PublishError', 'ReducePending', 'ConfigError']

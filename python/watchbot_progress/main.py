@@ -54,7 +54,8 @@ def create_job(parts, jobid=None, workers=25, progress=None, metadata=None, over
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput('metadata must be a dict (or None), not {}'.format(type(metadata).__name__))
     notifier = _notifiers.for_topic(getattr(progress, 'topic', None))
-    return _core.create_job(parts, progress._wp_backend(), notifier, jobid or '', workers, metadata, bool(overwrite))
+    backend = progress._wp_backend(create=True)  # after the topic: a bad topic_arn creates no SQLite file
+    return _core.create_job(parts, backend, notifier, jobid or '', workers, metadata, bool(overwrite))
 
 
 def _describe(error):
@@ -120,7 +121,7 @@ class Part(contextlib.ContextDecorator):
                 on_reduce({'jobid': reduce_jobid, 'metadata': metadata}, topic, subject='reduce')
         else:
             notifier = _notifiers.for_topic(topic)
-        guard = _core.Guard(jobid, partid, progress._wp_backend(), notifier, bool(fail_types), reduce_hook)
+        guard = _core.Guard(jobid, partid, progress._wp_backend(jobid=jobid), notifier, bool(fail_types), reduce_hook)
         guard.begin()
         self._guard = guard
         self._fail_types = fail_types

@@ -79,8 +79,9 @@ class WatchbotProgressBase(abc.ABC):
         raise NotImplementedError(
             '{} has no delete(jobid): implement it to delete jobs'.format(type(self).__name__))
 
-    def _wp_backend(self):
-        """The C++ backend that create_job and Part drive: this object, through the driver."""
+    def _wp_backend(self, create=False, jobid=None):
+        """The C++ backend that create_job (``create``: it may create the store) and Part (``jobid``)
+        drive: this object, through the driver."""
         from watchbot_progress import _core
         from watchbot_progress.backends._driver import Driver
         return _core.python_backend(Driver(self))

@@ -65,10 +65,11 @@ class RedisProgress(NativeProgress):
         self.db = int(db)
         self.delete_when_done = bool(delete_when_done)
         self._kwargs = dict(kwargs)
-        self._backend = _core.redis_backend(
+        backend = _core.redis_backend(
             str(host), self.port, self.db, kwargs.get('username'), kwargs.get('password'), self.delete_when_done,
             _seconds('socket_connect_timeout', kwargs.get('socket_connect_timeout')),
             _seconds('socket_timeout', kwargs.get('socket_timeout')), kwargs.get('max_connections'))
+        self._set_opener(lambda: backend)
 
     @classmethod
     def _from_uri(cls, uri, topic_arn=None):
