@@ -30,7 +30,8 @@ constexpr std::pair<std::string_view, std::string_view> kPythonTerms[] = {
      "(the default: WATCHBOT_PROGRESS_DYNAMODB_LAYOUT unset or 'sharded')"},
     {"give it as redis://:PASSWORD@host or RedisOptions::password",
      "give it as RedisProgress(password=...) or in the URI, redis://:PASSWORD@host"},
-    {"(RedisOptions: connect_timeout, command_timeout, reconnect_attempts)",
+    {"(a program linking the library may also raise RedisOptions::connect_timeout, command_timeout or "
+     "reconnect_attempts)",
      "(RedisProgress's socket_connect_timeout and socket_timeout, in seconds)"},
     {", RedisTlsOptions::cert_file)", ")"},
     {" (RedisTlsOptions::ca_file)", ""},
