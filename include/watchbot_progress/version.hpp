@@ -1,4 +1,6 @@
 #pragma once
+#include "watchbot_progress/version_number.hpp"  // WATCHBOT_PROGRESS_VERSION, _MAJOR, _MINOR, _PATCH
+
 namespace watchbot_progress {
 // The library's version, "MAJOR.MINOR.PATCH".
 const char* version() noexcept;

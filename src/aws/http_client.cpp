@@ -8,8 +8,8 @@
 
 #include "aws/error_classification.hpp"
 #include "aws/url.hpp"
-#include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/version_number.hpp"
 
 namespace watchbot_progress::aws {
 
