@@ -283,7 +283,7 @@ TEST(CliBasics, CreateRejectsBadInputWithOneLineNamingThePart) {
         {"[{\"a\": 1}, 2]", {}, "part 1 is not a JSON object (it is number)"},
         {"{\"a\": 1}\n{\"a\": \n", {}, "part 1 (line 2) is not valid JSON"},
         // One line number per message: the column on the part's line, not nlohmann's own "line 1".
-        {"{\"a\": 1}\n{\"a\": x}\n", {}, "part 1 (line 2) is not valid JSON: parse error at column 8: "},
+        {"{\"a\": 1}\n{\"a\": x}\n", {}, "part 1 (line 2) is not valid JSON: parse error at column 7: "},
         {"{\"a\": 1}\n[1]\n", {}, "part 1 is not a JSON object (it is array)"},
         {"{\"a\": 1}\n{\"partid\": 7}\n", {}, "part 1 carries \"partid\": 7"},
         {"{\"partid\": -1}\n", {}, "part 0 carries \"partid\": -1"},
