@@ -16,9 +16,13 @@ ones wrote). The fence's info string says how:
     ```python        the block is a script for python3 (this interpreter); needs --pythonpath (the
                      build's python/ directory): without it a python block fails, never skips
 
+A block marked `<!-- doctest: NAME -->` instead (NAME a file name, no '/') is not run: its text is
+written to the file NAME in the temporary directory, whatever its language, for the blocks after it
+(e.g. a C++ source that a later shell block compiles).
+
 The blocks' environment is this process's, without ProgressTable, WorkTopic, DynamoDbEndpoint and
 every AWS_* variable (an example cannot reach a real service), with PATH prefixed by the --path
-directories and PYTHONPATH set to --pythonpath. --link NAME=TARGET makes a symbolic link NAME in
+directories, PYTHONPATH set to --pythonpath and each --env NAME=VALUE set. --link NAME=TARGET makes a symbolic link NAME in
 the temporary directory (e.g. examples -> the checkout's examples/, for an example run from a
 checkout). A block that exits non-zero or runs longer than --timeout seconds (default 120) fails:
 the file, the block's line, the block, its stdout, stderr and exit code are printed, the remaining
@@ -47,6 +51,7 @@ import unicodedata
 import urllib.parse
 
 MARKER = "<!-- doctest -->"
+FILE_MARKER = re.compile(r"^<!-- doctest: ([A-Za-z0-9_.+-]+) -->$")
 SHELL_KINDS = ("sh", "bash")
 REMOVED_ENV = ("ProgressTable", "WorkTopic", "DynamoDbEndpoint")
 
@@ -67,6 +72,7 @@ class Fence:
         self.indent = indent
         self.body = []
         self.close_line = None  # None: never closed
+        self.file_name = None   # `<!-- doctest: NAME -->`: written to this file, not run
 
     @property
     def kind(self):
@@ -282,7 +288,8 @@ def marked_blocks(lines):
     for f in fences:
         fence_lines.update(range(f.line, (f.close_line or len(lines)) + 1))
     for number, text in enumerate(lines, 1):
-        if text.strip() != MARKER or number in fence_lines:
+        file_marker = FILE_MARKER.match(text.strip())
+        if (text.strip() != MARKER and not file_marker) or number in fence_lines:
             continue
         fence = by_line.get(number + 1)
         if fence is None:
@@ -291,6 +298,7 @@ def marked_blocks(lines):
         elif fence.close_line is None:
             problems.append("%d: the marked code fence is never closed" % fence.line)
         else:
+            fence.file_name = file_marker.group(1) if file_marker else None
             blocks.append(fence)
     return blocks, problems
 
@@ -318,6 +326,9 @@ def block_environment(args, workdir):
     if args.pythonpath:
         env["PYTHONPATH"] = os.path.abspath(args.pythonpath)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for setting in args.env:
+        name, _, value = setting.partition("=")
+        env[name] = value
     return env
 
 
@@ -326,6 +337,10 @@ def run_block(fence, args, workdir, env):
     or 'not run'; stdout; stderr; what went wrong)."""
     kind = fence.kind
     source = "\n".join(fence.body) + "\n"
+    if fence.file_name:
+        with open(os.path.join(workdir, fence.file_name), "w") as f:
+            f.write(source)
+        return None
     if kind in SHELL_KINDS:
         argv = ["bash", "-euo", "pipefail", "-c", source, "doctest"]
     elif kind == "console":
@@ -385,7 +400,8 @@ def cmd_run(args):
         for index, fence in enumerate(blocks, 1):
             failure = run_block(fence, args, workdir, env)
             if failure is None:
-                print("%s:%d: block %d of %d (%s) passed" % (args.file, fence.line, index, len(blocks), fence.kind))
+                what = "written to " + fence.file_name if fence.file_name else "passed"
+                print("%s:%d: block %d of %d (%s) %s" % (args.file, fence.line, index, len(blocks), fence.kind, what))
                 continue
             code, out, err, what = failure
             print("%s:%d: block %d of %d (%s) FAILED: %s" % (args.file, fence.line, index, len(blocks), fence.kind, what))
@@ -408,6 +424,7 @@ def main(argv=None):
     run.add_argument("--pythonpath", help="PYTHONPATH of python blocks (the build's python/ directory)")
     run.add_argument("--python", default=sys.executable, help="the interpreter of python blocks (default: this one)")
     run.add_argument("--link", action="append", default=[], help="NAME=TARGET: a symbolic link in the working directory")
+    run.add_argument("--env", action="append", default=[], help="NAME=VALUE: set in the blocks' environment")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds a block may run (default 120)")
     check = sub.add_parser("check", help="check markdown files")
     check.add_argument("paths", nargs="+")

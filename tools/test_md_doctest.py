@@ -176,6 +176,26 @@ class ToolTest(unittest.TestCase):
         self.assertIn("doc.md:25: block 3 of 3 (bash) passed", out)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "greeting.txt")))
 
+    def test_file_blocks_are_written_for_later_blocks_and_env_is_set(self):
+        self.write("doc.md", """
+            # Doc
+
+            <!-- doctest: hello.cpp -->
+            ```cpp
+            int main() { return 0; }
+            ```
+
+            <!-- doctest -->
+            ```sh
+            grep -q 'int main' hello.cpp
+            [ "$GREETING" = "a=b" ]
+            ```
+            """)
+        code, out = self.tool("run", "doc.md", "--env", "GREETING=a=b")
+        self.assertEqual(code, 0, out)
+        self.assertIn("doc.md:4: block 1 of 2 (cpp) written to hello.cpp", out)
+        self.assertIn("doc.md:9: block 2 of 2 (sh) passed", out)
+
     def test_failing_block_reports_file_line_block_output_and_code(self):
         self.write("doc.md", """
             <!-- doctest -->
