@@ -107,6 +107,24 @@ TEST(CliWorker, MalformedMapMessageExits2AndNothingRuns) {
     EXPECT_FALSE(fs::exists(marker));
 }
 
+#if WP_CLI_TEST_QUEUE  // built with SQLite
+// A sqlite:// database file that does not exist is configuration to fix: the message is retried
+// (9), never rejected, the file is not created, and the command does not run.
+TEST(CliWorker, AMissingSqliteDatabaseIsRetriedAndNotCreated) {
+    TempDir dir;
+    const std::string marker = dir.path() + "/ran";
+    const std::string missing = dir.path() + "/none.db";
+    RunOptions o;
+    o.env = {{"Subject", "map"}, {"Message", R"({"jobid": "j", "partid": 0})"}};
+    const auto r = run_cli({"worker", "-d", "sqlite://" + missing, "--topic", "memory://", "--", "/bin/sh", "-c",
+                            "touch '" + marker + "'"}, o);
+    EXPECT_EQ(r.code, wpcli::kExitWorkerRetry) << r;
+    EXPECT_THAT(r.err, HasSubstr("does not exist (nothing was created)"));
+    EXPECT_FALSE(fs::exists(missing));
+    EXPECT_FALSE(fs::exists(marker));
+}
+#endif
+
 TEST(CliWorker, NoSubjectOrNoCommandIsAUsageError) {
     auto r = run_cli({"worker", "--", "/bin/true"});
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
@@ -186,6 +204,20 @@ TEST_P(CliWorkerOn, FailJobOnExitFailsTheJobAndStopsLaterParts) {
     EXPECT_EQ(runs(dir).size(), 1u);
     EXPECT_EQ(backend->status(jobid).remaining, 3);
     EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
+// The part is checked before the command runs: a job that does not exist is rejected (3) and a part
+// id outside the job is a malformed message (2), and in neither case does the command run.
+TEST_P(CliWorkerOn, APartOfNoJobIsRefusedBeforeTheCommandRuns) {
+    auto r = deliver(unique_jobid("worker-missing"), 0);
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("the command did not run"));
+    const auto jobid = job(2);
+    r = deliver(jobid, 2);
+    EXPECT_EQ(r.code, wpcli::kExitUsage) << r;
+    EXPECT_THAT(r.err, HasSubstr("the command did not run"));
+    EXPECT_TRUE(runs(dir).empty()) << "the command ran";
+    EXPECT_EQ(backend->status(jobid).remaining, 2);
 }
 
 TEST_P(CliWorkerOn, OtherExitCodesPassThroughAndChangeNothing) {
