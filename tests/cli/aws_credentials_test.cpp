@@ -79,18 +79,10 @@ protected:
     // The child's environment: AWS_PROFILE=profile, the proxy, STS and the portal, and nothing from
     // the machine's or the test runner's own AWS settings.
     std::map<std::string, std::string> child_env(const std::string& profile) const {
-        return sandbox_.env({{"AWS_ENDPOINT_URL_DYNAMODB", proxy_.url()},
+        return sandbox_.env_without_outside_credentials({{"AWS_ENDPOINT_URL_DYNAMODB", proxy_.url()},
                              {"AWS_ENDPOINT_URL_STS", fake_.url()},
                              {"AWS_ENDPOINT_URL_SSO", fake_.url()},
-                             {"AWS_ENDPOINT_URL", ""},
                              {"AWS_PROFILE", profile},
-                             {"AWS_ACCESS_KEY_ID", ""},
-                             {"AWS_SECRET_ACCESS_KEY", ""},
-                             {"AWS_SESSION_TOKEN", ""},
-                             {"AWS_ROLE_ARN", ""},
-                             {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
-                             {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
-                             {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""},
                              {"AWS_REGION", ""},
                              {"AWS_DEFAULT_REGION", ""},
                              {"AWS_MAX_ATTEMPTS", "2"}});

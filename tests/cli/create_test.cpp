@@ -163,17 +163,8 @@ TEST(CliCreate, AnSnsTopicWithoutCredentialsIsRefusedBeforeTheJobIsWritten) {
     wp_test::AwsSandbox sandbox;  // no credentials anywhere
     const std::string db = "sqlite://" + sandbox.home() + "/jobs.db";
     wp_test::RunOptions options;
-    options.env = sandbox.env({{"AWS_REGION", "us-east-1"},
-                               {"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9"},
-                               {"AWS_ENDPOINT_URL", ""},
-                               {"AWS_PROFILE", ""},
-                               {"AWS_ACCESS_KEY_ID", ""},
-                               {"AWS_SECRET_ACCESS_KEY", ""},
-                               {"AWS_SESSION_TOKEN", ""},
-                               {"AWS_ROLE_ARN", ""},
-                               {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
-                               {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
-                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}});
+    options.env = sandbox.env_without_outside_credentials(
+        {{"AWS_REGION", "us-east-1"}, {"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9"}});
     options.input = "{\"n\": 0}\n{\"n\": 1}\n";
     auto r = wp_test::run_cli(
         {"create", "--jobid", "no-credentials", "--topic", "arn:aws:sns:us-east-1:000000000000:work", "-d", db}, options);

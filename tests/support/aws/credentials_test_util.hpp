@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "aws/aws_test_util.hpp"
 #include "aws/clock.hpp"
@@ -146,6 +147,23 @@ public:
                                                {"AWS_EC2_METADATA_DISABLED", "true"}};
         for (auto& [k, v] : extra) out[k] = v;
         return out;
+    }
+
+    // env(extra), and every variable that could hand a child process credentials from outside the
+    // sandbox (keys, profile, role, web identity, container endpoints, a general endpoint) empty,
+    // unless `extra` sets it.
+    std::map<std::string, std::string> env_without_outside_credentials(std::map<std::string, std::string> extra = {}) const {
+        std::map<std::string, std::string> out{{"AWS_ENDPOINT_URL", ""},
+                                               {"AWS_PROFILE", ""},
+                                               {"AWS_ACCESS_KEY_ID", ""},
+                                               {"AWS_SECRET_ACCESS_KEY", ""},
+                                               {"AWS_SESSION_TOKEN", ""},
+                                               {"AWS_ROLE_ARN", ""},
+                                               {"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
+                                               {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
+                                               {"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""}};
+        for (auto& [k, v] : extra) out[k] = v;
+        return env(std::move(out));
     }
 
 private:
