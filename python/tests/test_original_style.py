@@ -198,6 +198,16 @@ def test_create_job_through_a_replaced_utils_aws_send_message(aws_send_message, 
         assert c[1]['subject'] == 'map'
 
 
+@mock.patch('watchbot_progress.utils.boto3_session')
+def test_create_job_through_a_replaced_boto3_session(session, env):
+    jobid = create_job(parts, progress=StubProgress(topic_arn=TOPIC_ARN))
+    session.return_value.client.assert_called_once_with('sns')  # one client for the chunk, as the tool made
+    publish = session.return_value.client.return_value.publish
+    assert publish.call_args_list == [
+        mock.call(Message=json.dumps(dict(part, jobid=jobid, partid=i, metadata=None)), Subject='map',
+                  TargetArn=TOPIC_ARN) for i, part in enumerate(parts)]
+
+
 @mock.patch('watchbot_progress.main.sns_worker')
 def test_a_failing_sns_worker_is_a_publish_error_naming_the_parts(sns_worker, env):
     sns_worker.side_effect = RuntimeError('SNS said no\nat all')

@@ -111,7 +111,8 @@ class MemoryProgress(NativeProgress):
             topic = RecordingTopic()
         self.recording = topic if isinstance(topic, RecordingTopic) else None
         self.name = name or _new_name('jobs')
-        NativeProgress.__init__(self, 'memory://' + self.name, topic_arn=topic.arn if self.recording is not None else topic)
+        topic_arn = topic.arn if self.recording is not None else topic
+        NativeProgress.__init__(self, 'memory://' + self.name, topic_arn=topic_arn)
 
 
 try:
