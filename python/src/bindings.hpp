@@ -7,6 +7,8 @@
 // that calls back into Python (a Python backend, on_reduce, a parts iterable) takes the GIL again.
 
 #include <memory>
+#include <stdexcept>
+#include <utility>
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -30,5 +32,32 @@ void register_create_job(py::module_& m);
 // captures, backends shared with other threads): the reference is released with the GIL taken.
 // Make it with the GIL held.
 std::shared_ptr<py::object> hold(py::object object);
+
+// A Python exception (raised by a custom backend, a parts iterable, a publishing function) on its
+// way through C++ code. what() is one line, "TypeName: message" without pybind11's traceback, for
+// the C++ code that prints or quotes it; when it reaches Python again, errors.cpp's translator
+// restores the exception itself (the same object, its traceback), so the caller sees what was
+// raised. Make it with the GIL held; it may be copied and dropped without the GIL.
+class PythonException : public std::runtime_error {
+public:
+    explicit PythonException(py::error_already_set& error);
+    // With the GIL held: makes the original exception the pending Python error.
+    void restore() const;
+
+private:
+    std::shared_ptr<py::object> type_;
+    std::shared_ptr<py::object> value_;
+    std::shared_ptr<py::object> traceback_;
+};
+
+// Calls f() (which calls into Python; the GIL held), turning a Python exception into PythonException.
+template <class F>
+decltype(auto) call_python(F&& f) {
+    try {
+        return std::forward<F>(f)();
+    } catch (py::error_already_set& e) {
+        throw PythonException(e);
+    }
+}
 
 }  // namespace wp_py

@@ -1,6 +1,9 @@
 // _core.create_job: the C++ create_job over parts read from a Python iterable. A list or tuple is read
 // twice (validate, then publish); any other iterable (a generator) once, its messages spooled to a
 // temporary file by the C++ code, so a generator of a million parts never sits in memory.
+//
+// The map messages go to the notifier given, which is a Python one (notifiers.cpp, python_notifier)
+// when a test replaced the functions they go through (watchbot_progress.main.create_job decides).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,9 +24,11 @@ public:
     explicit SequenceSource(py::sequence parts) : parts_(std::move(parts)) {}
     bool next(nlohmann::json& part) override {
         py::gil_scoped_acquire gil;
-        if (index_ >= static_cast<std::size_t>(py::len(parts_))) return false;
-        part = to_json(parts_[index_++]);
-        return true;
+        return call_python([&] {
+            if (index_ >= static_cast<std::size_t>(py::len(parts_))) return false;
+            part = to_json(parts_[index_++]);
+            return true;
+        });
     }
     bool rewind() override {
         index_ = 0;
@@ -40,13 +45,15 @@ public:
     explicit IteratorSource(py::iterator parts) : parts_(std::move(parts)) {}
     bool next(nlohmann::json& part) override {
         py::gil_scoped_acquire gil;
-        PyObject* item = PyIter_Next(parts_.ptr());
-        if (item == nullptr) {
-            if (PyErr_Occurred()) throw py::error_already_set();
-            return false;
-        }
-        part = to_json(py::reinterpret_steal<py::object>(item));
-        return true;
+        return call_python([&] {
+            PyObject* item = PyIter_Next(parts_.ptr());
+            if (item == nullptr) {
+                if (PyErr_Occurred()) throw py::error_already_set();  // the generator raised
+                return false;
+            }
+            part = to_json(py::reinterpret_steal<py::object>(item));
+            return true;
+        });
     }
 
 private:

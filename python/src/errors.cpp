@@ -46,12 +46,37 @@ std::string python_terms(std::string message) {
     return message;
 }
 
+// The message on one line: a line break (with the spaces around it) becomes one space. Library
+// messages are one line already; a service's answer quoted in one may not be.
+std::string one_line(std::string message) {
+    if (message.find_first_of("\r\n") == std::string::npos) return message;
+    std::string out;
+    out.reserve(message.size());
+    bool pending_space = false;
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        const char c = message[i];
+        if (c == '\r' || c == '\n') {
+            while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+            pending_space = !out.empty();
+            while (i + 1 < message.size() && (message[i + 1] == ' ' || message[i + 1] == '\t' ||
+                                              message[i + 1] == '\r' || message[i + 1] == '\n')) {
+                ++i;
+            }
+            continue;
+        }
+        if (pending_space) out += ' ';
+        pending_space = false;
+        out += c;
+    }
+    return out;
+}
+
 // Raises errors.<name>(message) with the given attributes set on the instance.
-// The message is put in Python terms first (python_terms).
+// The message is put in Python terms (python_terms) and on one line (one_line) first.
 void raise(const char* name, const std::string& message, const py::dict& attributes = py::dict()) {
     const py::object errors = py::module_::import("watchbot_progress.errors");
     const py::object type = errors.attr(name);
-    py::object instance = type(python_terms(message));
+    py::object instance = type(one_line(python_terms(message)));
     for (const auto& [key, value] : attributes) py::setattr(instance, key, value);
     PyErr_SetObject(type.ptr(), instance.ptr());
 }
@@ -59,6 +84,8 @@ void raise(const char* name, const std::string& message, const py::dict& attribu
 void translate(std::exception_ptr error) {
     try {
         if (error) std::rethrow_exception(error);
+    } catch (const PythonException& e) {
+        e.restore();  // a Python exception that went through C++ code: raised again as it was
     } catch (const wp::JobDoesNotExist& e) {
         raise("JobDoesNotExist", e.what(), py::dict(py::arg("jobid") = e.jobid()));
     } catch (const wp::JobFailed& e) {
@@ -95,6 +122,7 @@ void register_errors(py::module_& m) {
     py::register_exception_translator(&translate);
     m.def("_python_terms", &python_terms, "message"_a,
           "A library message with its C++ advice put in Python terms (what every raised error gets)");
+    m.def("_one_line", &one_line, "message"_a, "A message on one line (what every raised error gets)");
 }
 
 }  // namespace wp_py

@@ -1,4 +1,6 @@
 // PYBIND11_MODULE for watchbot_progress._core: the C++ library as the Python package sees it.
+#include <string>
+
 #include "bindings.hpp"
 #include "watchbot_progress/version.hpp"
 
@@ -9,6 +11,46 @@ std::shared_ptr<py::object> hold(py::object object) {
         py::gil_scoped_acquire gil;
         delete p;
     });
+}
+
+namespace {
+
+// "TypeName: message" on one line (runs of whitespace, newlines included, become one space).
+std::string one_line(py::error_already_set& error) {
+    std::string text;
+    try {
+        text = py::str(error.type().attr("__name__")).cast<std::string>();
+        const std::string message = py::str(error.value()).cast<std::string>();
+        if (!message.empty()) text += ": " + message;
+    } catch (const py::error_already_set&) {  // a broken __str__: the type alone
+        PyErr_Clear();
+        if (text.empty()) text = "a Python exception";
+    }
+    std::string out;
+    bool space = false;
+    for (const char c : text) {
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            space = !out.empty();
+            continue;
+        }
+        if (space) out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+PythonException::PythonException(py::error_already_set& error)
+    : std::runtime_error(one_line(error)),
+      type_(hold(error.type())),
+      value_(hold(error.value())),
+      traceback_(hold(error.trace())) {}
+
+void PythonException::restore() const {
+    PyErr_Restore(type_->inc_ref().ptr(), value_->inc_ref().ptr(),
+                  traceback_->is_none() ? nullptr : traceback_->inc_ref().ptr());
 }
 
 }  // namespace wp_py

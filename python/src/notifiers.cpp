@@ -1,5 +1,9 @@
-// _core.Notifier: where map and reduce messages go (an SNS topic ARN, sqlite:// queue, memory://).
+// _core.Notifier: where map and reduce messages go (an SNS topic ARN, sqlite:// queue, memory://),
+// and _core.python_notifier: a notifier whose messages go to a Python function.
+#include <cstddef>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "bindings.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
@@ -38,6 +42,47 @@ py::list memory_messages(const wp::Notifier& notifier) {
     throw wp::InvalidInput("only memory:// topics keep their messages; this one is " + notifier.describe());
 }
 
+// Hands every batch to a Python function, publish([(subject, body), ...]), with the GIL taken. It
+// checks messages as SNS does for size (256 KiB), so that create_job refuses the same parts whatever
+// the notifier; an exception of the function fails the whole batch (create_job's PublishError names
+// its parts, its message quotes the exception on one line).
+class PythonNotifier final : public wp::Notifier {
+public:
+    // With the GIL held.
+    PythonNotifier(py::object publish, std::size_t batch_entries, std::string description)
+        : publish_(hold(std::move(publish))), batch_entries_(batch_entries), description_(std::move(description)) {}
+
+    void publish(const std::string& subject, const std::string& body) override {
+        const wp::OutgoingMessage message{subject, body};
+        publish_batch(std::span<const wp::OutgoingMessage>(&message, 1));
+    }
+
+    void publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+        py::gil_scoped_acquire gil;
+        call_python([&] {
+            py::list batch;
+            for (const auto& message : messages) batch.append(py::make_tuple(message.subject, message.body));
+            (*publish_)(batch);
+        });
+    }
+
+    wp::NotifierLimits limits() const override {
+        wp::NotifierLimits limits;
+        limits.max_message_bytes = kSnsMaxMessageBytes;
+        limits.max_batch_entries = batch_entries_;
+        return limits;
+    }
+
+    std::string describe() const override { return description_; }
+
+private:
+    static constexpr std::size_t kSnsMaxMessageBytes = 256 * 1024;
+
+    std::shared_ptr<py::object> publish_;
+    std::size_t batch_entries_;
+    std::string description_;
+};
+
 }  // namespace
 
 void register_notifiers(py::module_& m) {
@@ -50,6 +95,14 @@ void register_notifiers(py::module_& m) {
 
     m.def("open_notifier", &wp::open_notifier, "uri"_a, release_gil(),
           "A notifier from a URI: an SNS topic ARN, sqlite:///path (the local queue), memory://name");
+    m.def(
+        "python_notifier",
+        [](py::object publish, std::size_t batch_entries, std::string description) -> std::shared_ptr<wp::Notifier> {
+            if (batch_entries < 1) throw wp::InvalidInput("python_notifier: batch_entries must be at least 1");
+            return std::make_shared<PythonNotifier>(std::move(publish), batch_entries, std::move(description));
+        },
+        "publish"_a, "batch_entries"_a, "description"_a,
+        "A notifier that calls publish([(subject, body), ...]) with batches of at most batch_entries messages");
 }
 
 }  // namespace wp_py

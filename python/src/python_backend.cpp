@@ -5,8 +5,9 @@
 // C++ Backend methods one for one with plain values (bool, int, str, a normalised status dict); the
 // driver turns each into the calls of the Python tool's interface (set_total(jobid, parts),
 // status(jobid) -> its dict, ...). So a change of the C++ Backend interface is one method here and
-// one in the driver. Every method takes the GIL for the call; Python exceptions propagate through
-// the C++ code unchanged (pybind11::error_already_set) and reach the Python caller as they were.
+// one in the driver. Every method takes the GIL for the call. A Python exception goes through the
+// C++ code as a PythonException (bindings.hpp), whose what() is one line ("ValueError: boom") for
+// whatever the C++ code prints or quotes, and reaches the Python caller as it was raised.
 #include <optional>
 #include <string>
 #include <utility>
@@ -92,11 +93,13 @@ protected:
     }
     void do_list_jobs(const std::function<void(const wp::JobStatus&)>& visit) override {
         py::gil_scoped_acquire gil;
-        for (const py::handle item : call("list_jobs")) {
-            const wp::JobStatus status = status_from_dict(item);
-            py::gil_scoped_release unlocked;  // the visitor is C++ and may take its own locks
-            visit(status);
-        }
+        call_python([&] {  // the driver's list_jobs is a generator: it may raise as it is read
+            for (const py::handle item : call("list_jobs")) {
+                const wp::JobStatus status = status_from_dict(item);
+                py::gil_scoped_release unlocked;  // the visitor is C++ and may take its own locks
+                visit(status);
+            }
+        });
     }
     bool do_delete_job(const std::string& jobid) override {
         py::gil_scoped_acquire gil;
@@ -105,7 +108,7 @@ protected:
 private:
     template <class... Args>
     py::object call(const char* method, Args&&... args) {
-        return driver_->attr(method)(std::forward<Args>(args)...);
+        return call_python([&] { return driver_->attr(method)(std::forward<Args>(args)...); });
     }
 
     std::shared_ptr<py::object> driver_;

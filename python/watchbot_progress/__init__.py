@@ -3,6 +3,7 @@
 The API of the Python tool watchbot-progress-py (``create_job``, ``Part``, the backends in
 ``watchbot_progress.backends``, ``watchbot_progress.errors``), implemented by the C++ library
 watchbot-progress for C++. docs/python.md in the repository says what differs and why.
+``watchbot_progress.testing`` runs jobs in tests without AWS or a Redis server.
 """
 
 from watchbot_progress._core import library_version as __version__

@@ -9,8 +9,15 @@ import json
 import os
 import re
 import sys
+import urllib.parse
 
 from watchbot_progress import __version__, errors
+# The Python tool's names here, which its users' tests replace (unittest.mock.patch): -d opens the
+# database through them, so a replaced class receives the command's calls.
+from watchbot_progress.backends.dynamodb import DynamoProgress
+from watchbot_progress.backends.redis import RedisProgress
+
+_original_redis_progress = RedisProgress
 
 # Every database the command reads, as -d/--database and ProgressTable take them.
 DATABASE_FORMS = ('a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME), a Redis URI '
@@ -39,13 +46,30 @@ def _shown(value):
     return repr(value[:200])
 
 
+def _redis_arguments(uri):
+    """RedisProgress's keywords for a redis:// URI: host, port, db, and username / password when given."""
+    url = urllib.parse.urlsplit(uri)
+    arguments = {'host': url.hostname or 'localhost', 'port': url.port or 6379, 'db': 0, 'topic_arn': _NO_TOPIC}
+    path = url.path.strip('/')
+    if path:
+        arguments['db'] = int(path)
+    for key, value in urllib.parse.parse_qsl(url.query):
+        if key == 'db':
+            arguments['db'] = int(value)
+    if url.username:
+        arguments['username'] = urllib.parse.unquote(url.username)
+    if url.password:
+        arguments['password'] = urllib.parse.unquote(url.password)
+    return arguments
+
+
 def _open(value):
     if value.startswith('redis'):
-        from watchbot_progress.backends.redis import RedisProgress
+        if RedisProgress is not _original_redis_progress:  # replaced by a test: called as the Python tool did
+            return RedisProgress(**_redis_arguments(value))
         return RedisProgress._from_uri(value, topic_arn=_NO_TOPIC)
     if value.startswith('arn:'):
         from watchbot_progress import _core
-        from watchbot_progress.backends.dynamodb import DynamoProgress
         try:
             return DynamoProgress(table_arn=value, topic_arn=_NO_TOPIC)
         except errors.ConfigError as e:
@@ -93,6 +117,10 @@ def cmd_info(args):
 
 def cmd_ls(args):
     database = open_database(args.database)
+    if not args.status and not args.hide_completed:  # ids alone, as the backend lists them
+        for jobid in database.list_jobs(status=False):
+            print(jobid)
+        return
     for job in database.list_jobs(status=True):
         if args.hide_completed and job['remaining'] <= 0:
             continue

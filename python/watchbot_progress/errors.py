@@ -2,8 +2,14 @@
 
 The Python tool's three classes keep their bases (``JobDoesNotExist`` and ``JobFailed`` are
 ``RuntimeError``\\ s, ``ProgressTypeError`` a ``TypeError``), so ``except`` clauses written for it
-still catch them. Every exception the package raises also derives from ``WatchbotProgressError``;
-the others are the C++ library's errors.
+still catch them; ``JobDoesNotExist`` is also a ``KeyError``, what the tool's DynamoDB backend
+raised for a missing job. Every exception the package raises also derives from
+``WatchbotProgressError``; the others are the C++ library's errors. Messages are one line.
+
+An exception raised by Python code the package calls (a backend of your own, ``on_reduce``, a
+generator of parts, a replaced ``sns_worker``) reaches the caller as it was raised, the same
+object; what the C++ code prints or quotes of it (a warning on stderr, a ``PublishError``'s message)
+is one line, ``TypeName: message``.
 """
 
 
@@ -11,13 +17,18 @@ class WatchbotProgressError(Exception):
     """Base of every error watchbot_progress raises."""
 
 
-class JobDoesNotExist(WatchbotProgressError, RuntimeError):
+class JobDoesNotExist(WatchbotProgressError, RuntimeError, KeyError):
     """The reduce mode job doesn't exist (it was never created, or was deleted).
 
+    A ``RuntimeError`` (the Python tool's class) and a ``KeyError`` (what the tool's
+    ``DynamoProgress.status`` raised for a missing job), so either ``except`` clause catches it.
     ``jobid``: the job asked for.
     """
 
     jobid = None
+
+    # The message as given: KeyError's own __str__ would show its repr ('...' in quotes).
+    __str__ = Exception.__str__
 
 
 class DatabaseDoesNotExist(JobDoesNotExist):

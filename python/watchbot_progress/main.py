@@ -1,12 +1,22 @@
 """The main interfaces: ``create_job`` (the start worker's call) and ``Part`` (the map worker's)."""
 
 import contextlib
+import json
+import uuid
 
 from watchbot_progress import _core, _ids, _notifiers
+from watchbot_progress import utils as _utils
 from watchbot_progress.backends.base import WatchbotProgressBase
+from watchbot_progress.backends.dynamodb import DynamoProgress
 from watchbot_progress.errors import InvalidInput, JobFailed, ProgressTypeError
+# The Python tool's names here, which its users' tests replace (unittest.mock.patch): a replaced
+# sns_worker receives create_job's map messages, a replaced aws_send_message Part's reduce.
+from watchbot_progress.utils import aws_send_message, chunker, sns_worker  # noqa: F401 (chunker: a name of the tool's)
 
 __all__ = ['create_job', 'Part', 'JobFailed']
+
+# What Part compares main.aws_send_message with (one global lookup and `is` per Part).
+_original_aws_send_message = aws_send_message
 
 # Failure reasons stored with a failed job are cut to this many characters.
 _MAX_REASON = 2000
@@ -14,7 +24,6 @@ _MAX_REASON = 2000
 
 def _progress(progress):
     if progress is None:
-        from watchbot_progress.backends.dynamodb import DynamoProgress
         progress = DynamoProgress()
     if not isinstance(progress, WatchbotProgressBase):
         raise ProgressTypeError(
@@ -53,9 +62,38 @@ def create_job(parts, jobid=None, workers=25, progress=None, metadata=None, over
         raise InvalidInput('workers must be an int from 1, not {!r}'.format(workers))
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput('metadata must be a dict (or None), not {}'.format(type(metadata).__name__))
-    notifier = _notifiers.for_topic(getattr(progress, 'topic', None))
+    notifier = _map_notifier(getattr(progress, 'topic', None), parts, workers)
     backend = progress._wp_backend(create=True)  # after the topic: a bad topic_arn creates no SQLite file
-    return _core.create_job(parts, backend, notifier, jobid or '', workers, metadata, bool(overwrite))
+    jobid = jobid or str(uuid.uuid4())  # uuid.uuid4 looked up now: tests replace it, as on the Python tool
+    return _core.create_job(parts, backend, notifier, jobid, workers, metadata, bool(overwrite))
+
+
+def _map_notifier(topic, parts, workers):
+    """Where create_job's map messages go: the topic's notifier; or, when a test replaced
+    ``main.sns_worker``, ``utils.aws_send_message`` or ``utils.boto3_session`` (the functions the
+    Python tool's create_job sent through), a notifier that calls ``main.sns_worker(messages,
+    topic=topic, subject='map')`` with the messages as dicts, in the tool's chunks: max(ceil(n /
+    workers), workers) messages for a list or tuple of n parts, ``workers`` for another iterable."""
+    originals = _utils._originals
+    if (sns_worker is originals['sns_worker'] and _utils.aws_send_message is originals['aws_send_message']
+            and _utils.boto3_session is originals['boto3_session']):
+        return _notifiers.for_topic(topic)
+    count = len(parts) if isinstance(parts, (list, tuple)) else 0
+    chunk = max(-(-count // workers), workers) if workers >= 1 else 1
+
+    def publish(batch):
+        sns_worker([json.loads(body) for _, body in batch], topic=topic, subject=batch[0][0])
+
+    return _core.python_notifier(publish, chunk, 'watchbot_progress.main.sns_worker (replaced) for topic {!r}'.format(
+        topic))
+
+
+def _reduce_through_aws_send_message(topic):
+    """Part's reduce when a test replaced ``main.aws_send_message``: through it, with the Python
+    tool's arguments (the message as a dict, the topic, ``subject='reduce'``)."""
+    def send(jobid, metadata):
+        aws_send_message({'jobid': jobid, 'metadata': metadata}, topic, subject='reduce')
+    return send
 
 
 def _describe(error):
@@ -119,6 +157,8 @@ class Part(contextlib.ContextDecorator):
 
             def reduce_hook(reduce_jobid, metadata):
                 on_reduce({'jobid': reduce_jobid, 'metadata': metadata}, topic, subject='reduce')
+        elif aws_send_message is not _original_aws_send_message:  # replaced by a test
+            reduce_hook = _reduce_through_aws_send_message(topic)
         else:
             notifier = _notifiers.for_topic(topic)
         guard = _core.Guard(jobid, partid, progress._wp_backend(jobid=jobid), notifier, bool(fail_types), reduce_hook)
