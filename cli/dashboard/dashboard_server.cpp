@@ -160,7 +160,7 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerO
 
     // What httplib answers itself (no route: 404; a POST without a length: 411; a body too large:
     // 413; a malformed request: 400) gets, under /api/, the API's {"error": ...} body too.
-    svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty() || req.path.rfind("/api/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
         std::string what;
         switch (res.status) {
@@ -174,7 +174,7 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerO
         }
         send_json(res, {res.status, {{"error", what}}});
         return httplib::Server::HandlerResponse::Handled;
-    });
+    }));
 
     svr.Get(R"(/[A-Za-z0-9_.\-]*)", [](const httplib::Request& req, httplib::Response& res) {
         const Asset* asset = find_asset(req.path);
