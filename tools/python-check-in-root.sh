@@ -26,20 +26,20 @@ got=$(watchbot-progress-py --version)
 say "import watchbot_progress: __version__ $version; $(command -v watchbot-progress-py) --version: $got"
 
 module=$(python3 -c 'import watchbot_progress._core as m; print(m.__file__)')
-ldd "$module" >ldd-$kind.txt
-if grep -q 'not found' ldd-$kind.txt; then cat ldd-$kind.txt >&2; fail "$module misses a shared library"; fi
+ldd "$module" >"ldd-$kind.txt"
+if grep -q 'not found' "ldd-$kind.txt"; then cat "ldd-$kind.txt" >&2; fail "$module misses a shared library"; fi
 case $kind in
 deb)
     # The library as ld.so finds it (/lib or /usr/lib: the same directory on a merged /usr), and
     # the file it is, which must be watchbot-progress-cpp's.
-    loaded=$(sed -n 's/^\s*libwatchbot_progress\.so\.[0-9]* => \(\S*\) .*/\1/p' ldd-$kind.txt)
-    [ -n "$loaded" ] || { cat ldd-$kind.txt >&2; fail "$module does not load libwatchbot_progress.so"; }
+    loaded=$(sed -n 's/^\s*libwatchbot_progress\.so\.[0-9]* => \(\S*\) .*/\1/p' "ldd-$kind.txt")
+    [ -n "$loaded" ] || { cat "ldd-$kind.txt" >&2; fail "$module does not load libwatchbot_progress.so"; }
     owner=$(dpkg -S "$(readlink -f "$loaded")" | cut -d: -f1)
     [ "$owner" = watchbot-progress-cpp ] || fail "$module loads $loaded, which is not watchbot-progress-cpp's (${owner:-no package})"
     say "$module loads $loaded ($(readlink -f "$loaded"), of $owner)"
     ;;
 wheel)
-    if grep -q libwatchbot_progress ldd-$kind.txt; then cat ldd-$kind.txt >&2; fail "$module loads libwatchbot_progress.so: the wheel must hold the library"; fi
+    if grep -q libwatchbot_progress "ldd-$kind.txt"; then cat "ldd-$kind.txt" >&2; fail "$module loads libwatchbot_progress.so: the wheel must hold the library"; fi
     say "$module holds the library (no libwatchbot_progress.so loaded)"
     ;;
 esac
@@ -74,9 +74,9 @@ print(jobid)
 PY
 )
 say "job $jobid on sqlite://$db: 5 parts, each delivered twice, exactly one reduce message"
-watchbot-progress-py info "$jobid" -d "sqlite://$db" >info-$kind.json
+watchbot-progress-py info "$jobid" -d "sqlite://$db" >"info-$kind.json"
 python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
-assert s["progress"] == 1.0 and s["remaining"] == 0 and s["reduceSent"], s' info-$kind.json ||
-    fail "watchbot-progress-py info: $(cat info-$kind.json)"
-say "watchbot-progress-py info reads the job: $(cat info-$kind.json)"
+assert s["progress"] == 1.0 and s["remaining"] == 0 and s["reduceSent"], s' "info-$kind.json" ||
+    fail "watchbot-progress-py info: $(cat "info-$kind.json")"
+say "watchbot-progress-py info reads the job: $(cat "info-$kind.json")"
