@@ -1,6 +1,6 @@
 # What `cmake --install` and `cpack -G DEB` ship besides the library, its headers and its CMake
 # package (CMakeLists.txt): a pkg-config file, the man pages (help2man), the bash completion, and
-# the Debian package's settings. Included from CMakeLists.txt after the targets are defined.
+# the Debian packages' settings. Included from CMakeLists.txt after the targets are defined.
 
 # ---------------------------------------------------------------------------------------------
 # pkg-config: watchbot_progress.pc. The private requirements are what a static library needs; a shared
@@ -54,26 +54,48 @@ install(FILES ${PROJECT_SOURCE_DIR}/cli/completion/watchbot-progress-cpp.bash
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME watchbot-progress-cpp)
 
 # ---------------------------------------------------------------------------------------------
-# The Debian package: `cpack -G DEB` in the build directory builds one .deb with everything the
-# install step installs, into the prefix the build was configured with (configure with
-# -DCMAKE_INSTALL_PREFIX=/usr for a Debian package: the library then goes to the multiarch
-# directory). Runtime dependencies come from dpkg-shlibdeps (dpkg-dev); the headers include
-# nlohmann/json.hpp, so the package also depends on nlohmann-json3-dev.
+# The Debian packages: `cpack -G DEB` in the build directory builds one .deb per install component,
+# with what the install step installs into the prefix the build was configured with (configure with
+# -DCMAKE_INSTALL_PREFIX=/usr for a Debian package: the library then goes to the multiarch directory):
+#   - component `library`: watchbot-progress-cpp_VERSION_ARCH.deb, the library, headers, CMake and
+#     pkg-config files, the CLI, man pages and completion. Runtime dependencies come from
+#     dpkg-shlibdeps (dpkg-dev); the headers include nlohmann/json.hpp, so it also depends on
+#     nlohmann-json3-dev.
+#   - component `python` (with -DWP_BUILD_PYTHON=ON and the shared library, BUILD_SHARED_LIBS=ON):
+#     python3-watchbot-progress_VERSION_ARCH.deb, the Python package for Debian's python3, its
+#     extension module linked to the library package's libwatchbot_progress.so.N (python/CMakeLists.txt
+#     sets its fields, read by cpack from python/cpack_python.cmake in the build directory).
 set(WP_PACKAGE_MAINTAINER "watchbot-progress-cpp maintainers <watchbot-progress-cpp@users.noreply.github.com>"
-  CACHE STRING "The Maintainer field of the Debian package")
+  CACHE STRING "The Maintainer field of the Debian packages")
+if(WP_BUILD_PYTHON AND BUILD_SHARED_LIBS)
+  set(WP_PACKAGE_PYTHON ON)
+else()
+  set(WP_PACKAGE_PYTHON OFF)
+endif()
 set(CPACK_PACKAGE_NAME watchbot-progress-cpp)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-  "progress of map-reduce jobs on ECS watchbot: C++ library and command-line tool")
-set(CPACK_PACKAGE_DESCRIPTION
-  "Tracks the parts of map-reduce jobs run on ECS watchbot in reduce mode and sends each job's single reduce message, compatible with the Python and Node watchbot-progress tools. Backends: DynamoDB, Redis, SQLite, memory; notifiers: SNS, a local SQLite queue. Contains the shared library, its C++20 headers, CMake package and pkg-config file, the watchbot-progress-cpp command with its man pages and bash completion.")
+# Each package's Description starts with its own summary line (CPACK_DEBIAN_<COMPONENT>_DESCRIPTION);
+# an empty CPACK_PACKAGE_DESCRIPTION_SUMMARY keeps CPackDeb from putting the same line before both.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "")
 set(CPACK_PACKAGE_CONTACT "${WP_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+# Named, not discovered: the components of python/ are not defined yet when include(CPack) runs.
+set(CPACK_COMPONENTS_ALL library)
+if(WP_PACKAGE_PYTHON)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+endif()
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_NAME watchbot-progress-cpp)
+set(CPACK_DEBIAN_LIBRARY_DESCRIPTION
+  "progress of map-reduce jobs on ECS watchbot: C++ library and command-line tool
+Tracks the parts of map-reduce jobs run on ECS watchbot in reduce mode and sends each job's single reduce message, compatible with the Python and Node watchbot-progress tools. Backends: DynamoDB, Redis, SQLite, memory; notifiers: SNS, a local SQLite queue. Contains the shared library, its C++20 headers, CMake package and pkg-config file, the watchbot-progress-cpp command with its man pages and bash completion.")
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_SHLIBDEPS ON)
+# The shlibs file of libwatchbot_progress.so.N (for packages built against it). CPackDeb applies this to
+# every package: for python3-watchbot-progress it warns that the module has no soname, and adds nothing.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "nlohmann-json3-dev (>= 3.10)")
+set(CPACK_DEBIAN_LIBRARY_PACKAGE_DEPENDS "nlohmann-json3-dev (>= 3.10)")
 set(CPACK_GENERATOR DEB)
 set(CPACK_SOURCE_GENERATOR "")
 # Checked when cpack runs: a package without its man pages is refused rather than built.

@@ -28,12 +28,14 @@ WP_PYTHON_DEBIAN_PACKAGES=(
     python3-dev python3-venv pybind11-dev
 )
 
-# What scripts/package-test needs: the build's packages, help2man (the man pages), dpkg-dev
-# (dpkg-shlibdeps computes the package's runtime dependencies), debootstrap (the fresh Debian 12 root).
+# What scripts/package-test needs: the build's packages, Debian's Python headers and pybind11 (the
+# Python package and the wheel), help2man (the man pages), dpkg-dev (dpkg-shlibdeps computes the
+# packages' runtime dependencies), debootstrap (the fresh Debian 12 root).
 WP_PACKAGE_DEBIAN_PACKAGES=(
     g++ cmake ninja-build pkg-config make ccache
     nlohmann-json3-dev libhiredis-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev
     libcli11-dev libpugixml-dev ca-certificates
+    python3-dev pybind11-dev
     help2man dpkg-dev debootstrap
 )
 

@@ -1,10 +1,15 @@
 #!/bin/bash
 # Runs inside the fresh Debian 12 root of scripts/package-test (as root, in /tmp/check, which holds
-# the .deb and the consumer project tests/consumer):
-#   check.sh FILE.deb COMMAND...    (COMMAND...: the CLI's commands, each must have its --help and man page)
+# the two .deb files, tools/python-check-in-root.sh as python-check and the consumer project
+# tests/consumer):
+#   check.sh LIBRARY.deb PYTHON.deb VERSION COMMAND...
+# LIBRARY.deb: watchbot-progress-cpp; PYTHON.deb: python3-watchbot-progress; VERSION: theirs;
+# COMMAND...: the CLI's commands, each must have its --help and man page. The C++ package is
+# installed and checked first, then the Python package (with no compiler in the root), then a
+# compiler for the consumers.
 set -euo pipefail
-deb=$1
-shift
+deb=$1 pydeb=$2 version=$3
+shift 3
 cd /tmp/check
 say() { echo "in-root: $*" >&2; }
 export DEBIAN_FRONTEND=noninteractive
@@ -41,6 +46,18 @@ completions() {  # words... -> what completing the last word offers, one a line
 [ "$(completions watchbot-progress-cpp in)" = info ] || { say "completion of 'in' is not info"; exit 1; }
 completions watchbot-progress-cpp info --da | grep -qx -- --database || { say "no --database completion for info"; exit 1; }
 say "bash completion completes commands and options"
+
+# The Python package, on the library's: apt-get installs python3 for it, and no compiler.
+apt-get install -y -qq --no-install-recommends "$deb" "$pydeb" >apt-python.log 2>&1 || { cat apt-python.log >&2; exit 1; }
+say "installed $(dpkg-query -W -f='${Package} ${Version}' python3-watchbot-progress) with $(grep -c '^Setting up' apt-python.log) packages"
+dpkg -s python3-watchbot-progress | grep -qx "Version: $version" || { say "dpkg -s python3-watchbot-progress: not Version: $version"; exit 1; }
+bash ./python-check deb "$version"
+# Its postinst byte-compiled the package (py3compile); its prerm removes what that wrote (py3clean).
+pkgdir=$(python3 -c 'import os, watchbot_progress; print(os.path.dirname(watchbot_progress.__file__))')
+compgen -G "$pkgdir/__pycache__/*.pyc" >/dev/null || { say "no byte-compiled files in $pkgdir/__pycache__"; exit 1; }
+apt-get purge -y -qq python3-watchbot-progress >>apt-python.log 2>&1 || { cat apt-python.log >&2; exit 1; }
+[ ! -e "$pkgdir" ] || { say "apt-get purge left $pkgdir: $(find "$pkgdir" | head)"; exit 1; }
+say "dpkg -s shows Version: $version; byte-compiled on install, $pkgdir gone after apt-get purge"
 
 # Consumers: the toolchain is a user's, installed after the package so it could not have supplied
 # the package's dependencies.
