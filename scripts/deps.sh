@@ -12,12 +12,13 @@ WP_DEBIAN_PACKAGES=(
     libcli11-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
     libcpp-httplib-dev
     redis-server redis-tools ca-certificates openssl
-    python3-dev python3-venv pybind11-dev python3-pytest
+    python3-dev python3-venv pybind11-dev python3-pytest python3-redis
     help2man
     chromium
 )
 # libcpp-httplib-dev: the CLI's `serve` (a compiled library, linked as libcpp-httplib). chromium: only
 # the dashboard's browser test (DashboardBrowser), driven by puppeteer-core from tools/package.json.
+# python3-redis: redis-py, for python/bench/guard_cost.py's stand-in of the original Python tool.
 
 # What scripts/install-python needs to build the Python package (python/): the library's build
 # dependencies and Debian's Python headers, venv and pybind11 (all for /usr/bin/python3).

@@ -154,7 +154,8 @@ void register_backends(py::module_& m) {
           "relative); None for another scheme (or a build without SQLite). InvalidInput for a malformed one.");
 #if WP_WITH_REDIS
     m.def("redis_backend", &redis_backend, "host"_a, "port"_a, "db"_a, "username"_a, "password"_a,
-          "delete_when_done"_a, "connect_timeout"_a, "command_timeout"_a, "pool_size"_a);
+          "delete_when_done"_a, "connect_timeout"_a, "command_timeout"_a, "pool_size"_a,
+          release_gil());  // as the other backends' constructors (this one connects on first use)
 #endif
 #if WP_WITH_AWS
     m.def("dynamodb_backend", &dynamodb_backend, "table"_a, release_gil());

@@ -1,7 +1,15 @@
-// _core.Guard: the C++ Part guard, in the steps a Python `with` block needs (Part::begin / succeed /
-// fail). watchbot_progress.main.Part decides in Python whether an exception matches fail_job_on
-// (isinstance, subclasses included) and tells fail() so; the guard then fails the job with a reason
-// naming the part and the exception. The user's exception itself never enters C++.
+// _core.Guards: the C++ Part guard, in the steps a Python `with` block needs (Part::begin / succeed /
+// fail), for one backend and one reduce target. watchbot_progress.main.Part makes one Guards per
+// backend and topic and keeps it on the progress object, so a delivery costs two calls with plain
+// arguments (jobid, partid) and no per-delivery resolution of the backend, notifier or options.
+// Part decides in Python whether an exception matches fail_job_on (isinstance, subclasses
+// included) and calls fail() only then; the guard then fails the job with a reason naming the part
+// and the exception. The user's exception itself never enters C++.
+//
+// GIL: every step that may wait for a database, SNS or a file runs with the GIL released. A backend
+// kept in the process (memory://, counted or not) never waits for I/O: its steps keep the GIL, so
+// a delivery does not hand the GIL to another thread and wait to get it back for a call of a
+// microsecond.
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -21,54 +29,98 @@ using namespace pybind11::literals;
 struct PythonError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-// An exception that matched fail_job_on.
+// An exception that matched fail_job_on (the only one Part passes to fail()).
 struct PythonFatalError : PythonError {
     using PythonError::PythonError;
 };
 
-class Guard {
+// Whether every call of `backend` stays in the process without I/O (memory://, possibly wrapped).
+bool in_process(const std::shared_ptr<wp::Backend>& backend) {
+    const wp::Backend* b = backend.get();
+    while (const auto* forwarding = dynamic_cast<const wp::ForwardingBackend*>(b)) b = forwarding->target().get();
+    return dynamic_cast<const wp::MemoryBackend*>(b) != nullptr;
+}
+
+// Releases the GIL for its scope when `release`; with the GIL held on entry.
+class MaybeReleased {
+public:
+    explicit MaybeReleased(bool release) {
+        if (release) unlocked_.emplace();
+    }
+
+private:
+    std::optional<py::gil_scoped_release> unlocked_;
+};
+
+class Guards {
 public:
     // on_reduce: None, or a callable(jobid, metadata) called instead of publishing the reduce.
-    Guard(std::string jobid, wp::PartId partid, std::shared_ptr<wp::Backend> backend,
-          std::shared_ptr<wp::Notifier> notifier, bool fail_job_on, py::object on_reduce) {
-        wp::PartOptions options;
-        options.backend = std::move(backend);
-        options.notifier = std::move(notifier);
-        if (fail_job_on) options.fail_job_on = wp::fail_on<PythonFatalError>();
+    // notifier: None (and no on_reduce): each delivery opens the default notifier (WorkTopic).
+    Guards(std::shared_ptr<wp::Backend> backend, std::shared_ptr<wp::Notifier> notifier, py::object on_reduce) {
+        if (!backend) throw wp::InvalidInput("Guards: the backend is None");
+        // Opening the default notifier (no notifier, no on_reduce) may read files: not in process.
+        const bool default_notifier = !notifier && on_reduce.is_none();
+        release_ = !in_process(backend) || default_notifier;
+        construct_releases_ = default_notifier;
+        options_.backend = std::move(backend);
+        options_.notifier = std::move(notifier);
+        options_.fail_job_on = wp::fail_on<PythonFatalError>();  // fail() is called for matching exceptions only
         if (!on_reduce.is_none()) {
             std::shared_ptr<py::object> callback = hold(std::move(on_reduce));
-            options.on_reduce = [callback](const std::string& id, const nlohmann::json& metadata) {
+            options_.on_reduce = [callback](const std::string& id, const nlohmann::json& metadata) {
                 py::gil_scoped_acquire gil;
                 (*callback)(id, from_json(metadata));
             };
         }
-        part_.emplace(std::move(jobid), partid, std::move(options));
     }
 
-    void begin() { part_->begin(); }
-    void succeed() { part_->succeed(); }
-    void fail(bool fatal, const std::string& description) {
-        if (fatal) {
-            part_->fail(std::make_exception_ptr(PythonFatalError(description)));
-        } else {
-            part_->fail(std::make_exception_ptr(PythonError(description)));
+    // The guard's entry: checks the ids (InvalidInput); with check_failed (fail_job_on is set),
+    // raises JobFailed when the job failed (one small read).
+    void begin(const std::string& jobid, wp::PartId partid, bool check_failed) {
+        if (!check_failed) {
+            MaybeReleased unlocked(construct_releases_);
+            part(jobid, partid);
+            return;
         }
+        MaybeReleased unlocked(release_);
+        // Only the failure check: Part::begin() reads it when fail_job_on is non-empty, as here.
+        part(jobid, partid).begin();
     }
+
+    // The block returned: completes the part and, when this delivery wins the claim, sends the reduce.
+    void succeed(const std::string& jobid, wp::PartId partid) {
+        MaybeReleased unlocked(release_);
+        part(jobid, partid).succeed();
+    }
+
+    // The block raised an exception that matches fail_job_on: fails the job with a reason naming the
+    // part and `description` ("TypeName: message"). Never raises.
+    void fail(const std::string& jobid, wp::PartId partid, const std::string& description) {
+        MaybeReleased unlocked(release_);
+        part(jobid, partid).fail(std::make_exception_ptr(PythonFatalError(description)));
+    }
+
+    std::string describe() const { return options_.backend->describe(); }
 
 private:
-    std::optional<wp::Part> part_;
+    wp::Part part(const std::string& jobid, wp::PartId partid) const { return wp::Part(jobid, partid, options_); }
+
+    wp::PartOptions options_;
+    bool release_ = true;
+    bool construct_releases_ = false;
 };
 
 }  // namespace
 
 void register_part(py::module_& m) {
-    py::class_<Guard>(m, "Guard", "The C++ Part guard in steps: begin(), then succeed() or fail()")
-        .def(py::init<std::string, wp::PartId, std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, bool,
-                      py::object>(),
-             "jobid"_a, "partid"_a, "backend"_a, "notifier"_a.none(true), "fail_job_on"_a, "on_reduce"_a.none(true))
-        .def("begin", &Guard::begin, release_gil())
-        .def("succeed", &Guard::succeed, release_gil())
-        .def("fail", &Guard::fail, "fatal"_a, "description"_a, release_gil());
+    py::class_<Guards, std::shared_ptr<Guards>>(
+        m, "Guards", "The C++ Part guard in steps, for one backend and reduce target: begin(), then succeed() or fail()")
+        .def(py::init<std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, py::object>(), "backend"_a,
+             "notifier"_a.none(true), "on_reduce"_a.none(true))
+        .def("begin", &Guards::begin, "jobid"_a, "partid"_a, "check_failed"_a)
+        .def("succeed", &Guards::succeed, "jobid"_a, "partid"_a)
+        .def("fail", &Guards::fail, "jobid"_a, "partid"_a, "description"_a)
+        .def("__repr__", [](const Guards& g) { return "<watchbot_progress._core.Guards " + g.describe() + ">"; });
 }
 
 }  // namespace wp_py

@@ -43,3 +43,20 @@ def test_redis_and_sns(redis_url, topic):
     assert out['backend_requests_counted_by'] == 'calls'
     assert out['publish_requests_per_part'] == 0.1
     sys.stdout.write(json.dumps(out) + '\n')
+
+
+GUARD_COST = os.path.join(require_env('WP_SOURCE_DIR'), 'python', 'bench', 'guard_cost.py')
+
+
+def test_guard_cost_prints_every_rate_and_both_ratios(redis_url):
+    result = subprocess.run([sys.executable, GUARD_COST, '--redis', redis_url, '--parts', '200', '--rounds', '2'],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    assert (out['parts'], out['workers'], out['rounds'], out['wrong_runs']) == (200, 25, 2, [])
+    for key in ('pool_tasks_per_s', 'memory_parts_per_s', 'redis_parts_per_s', 'original_redis_parts_per_s'):
+        assert isinstance(out[key], int), key
+    for key in ('memory_vs_pool', 'redis_vs_original'):
+        assert isinstance(out[key], float), key
+    assert {k: len(v) for k, v in out['runs'].items()} == {'pool': 2, 'memory': 2, 'redis': 2, 'original_redis': 2}
+    sys.stdout.write(result.stdout)

@@ -106,6 +106,52 @@ def _describe(error):
     return described[:_MAX_REASON]
 
 
+def _fail_types(fail_job_on):
+    fail_types = tuple(fail_job_on)
+    for t in fail_types:
+        if not (isinstance(t, type) and issubclass(t, BaseException)):
+            raise TypeError('fail_job_on must hold exception classes, not {!r}'.format(t))
+    return fail_types
+
+
+# The largest part id the C++ guard takes (a signed 64-bit integer).
+_MAX_PARTID = 2 ** 63 - 1
+
+# The last job id the C++ guard's entry accepted (a valid id, whatever the backend). A delivery of
+# that job whose entry has nothing else to check (no fail_job_on, a topic or on_reduce given) skips
+# the entry call; shared by every thread (a race only stores another accepted id).
+_accepted_jobid = None
+
+
+def _guards(progress, jobid, on_reduce):
+    """The C++ guard steps (_core.Guards) for deliveries to ``progress``, and whether their entry
+    checks only the ids (False: no topic and no on_reduce, so the entry opens the ``WorkTopic``
+    notifier, which may be missing).
+
+    Without on_reduce (and with ``main.aws_send_message`` as it is), a built-in backend's (NativeProgress: its C++ backend is opened once) are
+    made once per C++ backend and topic and kept on the progress object (``_wp_guards``: the
+    backend, the topic, the Guards), so the next delivery only checks that the backend and
+    ``progress.topic`` are still those. A backend of the user's own (its C++ side is a new driver
+    each time), on_reduce and a replaced ``main.aws_send_message`` get new ones for this delivery."""
+    backend = progress._wp_backend(jobid=jobid)
+    topic = getattr(progress, 'topic', None)
+    if on_reduce is None and aws_send_message is _original_aws_send_message:
+        cached = getattr(progress, '_wp_guards', False)  # False: not a NativeProgress
+        if cached and cached[0] is backend and cached[1] == topic:
+            return cached[2], bool(topic)
+        guards = _core.Guards(backend, _notifiers.for_topic(topic), None)
+        if cached is not False:
+            progress._wp_guards = (backend, topic, guards)
+        return guards, bool(topic)
+
+    if on_reduce is None:  # main.aws_send_message replaced by a test
+        return _core.Guards(backend, None, _reduce_through_aws_send_message(topic)), True
+
+    def reduce_hook(reduce_jobid, metadata):
+        on_reduce({'jobid': reduce_jobid, 'metadata': metadata}, topic, subject='reduce')
+    return _core.Guards(backend, None, reduce_hook), True
+
+
 class Part(contextlib.ContextDecorator):
     """Context manager (and decorator) around the processing of one part of a reduce-mode job.
 
@@ -126,7 +172,8 @@ class Part(contextlib.ContextDecorator):
         reduce message (``message`` is the reduce message as a dict, ``topic`` the backend's topic).
 
     The GIL is released while the guard waits for the database and SNS, so threads run guards in
-    parallel.
+    parallel. The guard's C++ side is made once per backend and topic and kept on the progress
+    object: a delivery resolves nothing again.
     """
 
     def __init__(self, jobid, partid, progress=None, fail_job_on=(), on_reduce=None, **kwargs):
@@ -135,46 +182,40 @@ class Part(contextlib.ContextDecorator):
         self.progress = progress
         self.fail_job_on = fail_job_on
         self.on_reduce = on_reduce
-        self._guard = None
-        self._fail_types = ()
+        self._entered = None  # (guards, jobid, partid, fail types) between __enter__ and __exit__
 
     def _recreate_cm(self):  # each decorated call gets a guard of its own
         return Part(self.jobid, self.partid, self.progress, self.fail_job_on, self.on_reduce)
 
     def __enter__(self):
-        progress = _progress(self.progress)
-        jobid = _ids.jobid(self.jobid)
-        partid = _ids.partid(self.partid)
-        fail_types = tuple(self.fail_job_on or ())
-        for t in fail_types:
-            if not (isinstance(t, type) and issubclass(t, BaseException)):
-                raise TypeError('fail_job_on must hold exception classes, not {!r}'.format(t))
-        topic = getattr(progress, 'topic', None)
-        reduce_hook = None
-        notifier = None
-        if self.on_reduce is not None:
-            on_reduce = self.on_reduce
-
-            def reduce_hook(reduce_jobid, metadata):
-                on_reduce({'jobid': reduce_jobid, 'metadata': metadata}, topic, subject='reduce')
-        elif aws_send_message is not _original_aws_send_message:  # replaced by a test
-            reduce_hook = _reduce_through_aws_send_message(topic)
-        else:
-            notifier = _notifiers.for_topic(topic)
-        guard = _core.Guard(jobid, partid, progress._wp_backend(jobid=jobid), notifier, bool(fail_types), reduce_hook)
-        guard.begin()
-        self._guard = guard
-        self._fail_types = fail_types
+        global _accepted_jobid
+        progress = self.progress
+        if progress is None or not isinstance(progress, WatchbotProgressBase):
+            progress = _progress(progress)
+        jobid = self.jobid
+        if type(jobid) is not str:
+            jobid = _ids.jobid(jobid)
+        partid = self.partid
+        if type(partid) is not int:
+            partid = _ids.partid(partid)
+        fail_types = _fail_types(self.fail_job_on) if self.fail_job_on else ()
+        guards, ids_only = _guards(progress, jobid, self.on_reduce)
+        if fail_types or not ids_only or jobid != _accepted_jobid or not 0 <= partid <= _MAX_PARTID:
+            # The C++ entry: the ids' checks (InvalidInput), the failed job's (JobFailed).
+            guards.begin(jobid, partid, bool(fail_types))
+            _accepted_jobid = jobid if type(jobid) is str else None
+        self._entered = (guards, jobid, partid, fail_types)
         return None
 
     def __exit__(self, exc_type, exc, tb):
-        guard, self._guard = self._guard, None
-        if guard is None:
+        entered, self._entered = self._entered, None
+        if entered is None:
             return False
+        guards, jobid, partid, fail_types = entered
         if exc_type is None:
-            guard.succeed()
-        elif isinstance(exc, Exception):
-            # KeyboardInterrupt, SystemExit and the like leave the job alone.
-            fatal = bool(self._fail_types) and isinstance(exc, self._fail_types)
-            guard.fail(fatal, _describe(exc))
+            guards.succeed(jobid, partid)
+        elif fail_types and isinstance(exc, fail_types) and isinstance(exc, Exception):
+            # Only a fail_job_on match reaches the guard: other exceptions (KeyboardInterrupt,
+            # SystemExit and the like included) leave the job alone.
+            guards.fail(jobid, partid, _describe(exc))
         return False

@@ -85,8 +85,11 @@ class NativeProgress(WatchbotProgressBase):
                 backend = self._opened
         return backend
 
-    def _wp_backend(self, create=False, jobid=None):
-        return self._open(create, jobid)
+    # The C++ backend create_job and Part drive (the base class's hook): the one opened here.
+    _wp_backend = _open
+
+    # main.Part's guard steps for this backend and topic, kept between deliveries (main._guards).
+    _wp_guards = None
 
     def __repr__(self):
         backend = self._opened
