@@ -114,7 +114,8 @@ private:
 
 void register_part(py::module_& m) {
     py::class_<Guards, std::shared_ptr<Guards>>(
-        m, "Guards", "The C++ Part guard in steps, for one backend and reduce target: begin(), then succeed() or fail()")
+        m, "Guards",
+        "The C++ Part guard in steps, for one backend and reduce target: begin(), then succeed() or fail()")
         .def(py::init<std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, py::object>(), "backend"_a,
              "notifier"_a.none(true), "on_reduce"_a.none(true))
         .def("begin", &Guards::begin, "jobid"_a, "partid"_a, "check_failed"_a)

@@ -128,11 +128,12 @@ def _guards(progress, jobid, on_reduce):
     checks only the ids (False: no topic and no on_reduce, so the entry opens the ``WorkTopic``
     notifier, which may be missing).
 
-    Without on_reduce (and with ``main.aws_send_message`` as it is), a built-in backend's (NativeProgress: its C++ backend is opened once) are
-    made once per C++ backend and topic and kept on the progress object (``_wp_guards``: the
-    backend, the topic, the Guards), so the next delivery only checks that the backend and
-    ``progress.topic`` are still those. A backend of the user's own (its C++ side is a new driver
-    each time), on_reduce and a replaced ``main.aws_send_message`` get new ones for this delivery."""
+    Without on_reduce (and with ``main.aws_send_message`` as it is), a built-in backend's
+    (NativeProgress: its C++ backend is opened once) are made once per C++ backend and topic and
+    kept on the progress object (``_wp_guards``: the backend, the topic, the Guards), so the next
+    delivery only checks that the backend and ``progress.topic`` are still those. A backend of the
+    user's own (its C++ side is a new driver each time), on_reduce and a replaced
+    ``main.aws_send_message`` get new ones for this delivery."""
     backend = progress._wp_backend(jobid=jobid)
     topic = getattr(progress, 'topic', None)
     if on_reduce is None and aws_send_message is _original_aws_send_message:
