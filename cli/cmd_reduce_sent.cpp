@@ -24,16 +24,13 @@ struct ReduceSentOptions {
                                         "): its reduce was not marked sent");
 }
 
-// Found the reduce claimed by someone else: a claim some worker holds but never confirmed is
-// confirmed now (the user says the reduce went out), so that neither a later delivery nor sweep
-// sends it. Exits kExitAlreadyClaimed.
-[[noreturn]] void already_claimed(const std::string& jobid, watchbot_progress::Backend& backend,
-                                  const watchbot_progress::JobStatus& status) {
-    if (status.reduce_sent && !status.reduce_confirmed) {
-        if (const auto claim = backend.reclaim_reduce(jobid, std::chrono::milliseconds(0))) {
-            backend.confirm_reduce(jobid, *claim);
-        }
-    }
+// Found the reduce claimed by someone else: a worker, sweep or another reduce-sent call holds the
+// claim and sends the reduce, or has sent it. The claim is left as it is: its holder confirms it, and
+// when the holder died before confirming, sweep sends the reduce after the claim's lease. (Taking it
+// over here, to confirm it, would leave the reduce unsent when the holder had not sent it yet, and a
+// concurrent reduce-sent call that claimed first would then fail to confirm and exit 8 as well.)
+// Exits kExitAlreadyClaimed.
+[[noreturn]] void already_claimed(const std::string& jobid) {
     print_message("the reduce of job '" + jobid + "' was already marked sent");
     throw ExitError(kExitAlreadyClaimed, "");
 }
@@ -42,7 +39,7 @@ void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
     const auto backend = ctx.open_backend();
     auto status = backend->status(opt.jobid);
     if (status.failed) refuse_failed(opt.jobid, status);
-    if (status.reduce_sent) already_claimed(opt.jobid, *backend, status);
+    if (status.reduce_sent) already_claimed(opt.jobid);
     if (!status.complete()) {
         throw ExitError(kExitUsage, "job '" + opt.jobid + "' has " + std::to_string(status.remaining) + " of its " +
                                         std::to_string(status.total) +
@@ -59,7 +56,7 @@ void run_reduce_sent(const ReduceSentOptions& opt, Context& ctx) {
     }
     status = backend->status(opt.jobid);
     if (status.failed) refuse_failed(opt.jobid, status);
-    already_claimed(opt.jobid, *backend, status);
+    already_claimed(opt.jobid);
 }
 
 }  // namespace

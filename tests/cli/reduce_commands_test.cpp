@@ -25,12 +25,18 @@ TEST_P(CliBackend, ReduceSentClaimsTheReduceOnce) {
     EXPECT_EQ(r.err, "watchbot-progress-cpp: the reduce of job '" + jobid + "' was already marked sent\n");
 }
 
-TEST_P(CliBackend, ReduceSentOnAWorkersUnconfirmedClaimFindsItTaken) {
+// A claim held but not yet confirmed (a worker sending the reduce, or another reduce-sent call between
+// its claim and its confirm) stays its holder's: the holder's confirm still succeeds. Taking it over
+// would make two concurrent reduce-sent calls both exit 8, and the reduce would never be sent.
+TEST_P(CliBackend, ReduceSentOnAnUnconfirmedClaimFindsItTakenAndLeavesItToItsHolder) {
     const auto jobid = new_job(1);
-    ASSERT_TRUE(backend->complete_part_and_claim_reduce(jobid, 0).reduce_claimed());  // a worker is sending it
+    const auto completion = backend->complete_part_and_claim_reduce(jobid, 0);  // a worker is sending it
+    ASSERT_TRUE(completion.reduce_claimed());
     const auto r = cli({"reduce-sent", jobid});
     EXPECT_EQ(r.code, wpcli::kExitAlreadyClaimed) << r;
-    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);  // marked: nobody sends it again
+    EXPECT_FALSE(backend->status(jobid).reduce_confirmed);
+    EXPECT_TRUE(backend->confirm_reduce(jobid, *completion.reduce_claim));  // still the worker's claim
+    EXPECT_TRUE(backend->status(jobid).reduce_confirmed);
 }
 
 // Scripts driving the Node tool's commands: `reduce-sent JOB && send` from many processes at once
