@@ -26,17 +26,10 @@ redisReply integer_reply(long long value) {
     return r;
 }
 
-redisReply string_reply(std::string& text) {
+// A string reply, or with `type` an error or status reply, of `text`.
+redisReply string_reply(std::string& text, int type = REDIS_REPLY_STRING) {
     redisReply r{};
-    r.type = REDIS_REPLY_STRING;
-    r.str = text.data();
-    r.len = text.size();
-    return r;
-}
-
-redisReply error_reply(std::string& text) {
-    redisReply r{};
-    r.type = REDIS_REPLY_ERROR;
+    r.type = type;
     r.str = text.data();
     r.len = text.size();
     return r;
@@ -115,7 +108,7 @@ TEST(RedisReply, AReplyOfAnotherShapeIsAnUnexpectedReplyNamingWhatWasBeingDone) 
 TEST(RedisReply, ReadsAWholeReplyOfTheTypeAsked) {
     const wp::RedisOptions options;
     std::string text = "abc", error = "WRONGTYPE Operation against a key holding the wrong kind of value";
-    redisReply one = integer_reply(1), str = string_reply(text), nil = nil_reply(), err = error_reply(error);
+    redisReply one = integer_reply(1), str = string_reply(text), nil = nil_reply(), err = string_reply(error, REDIS_REPLY_ERROR);
     std::vector<redisReply*> elements{&one, &str};
     redisReply array = array_reply(elements);
 
