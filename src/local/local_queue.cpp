@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/secure_random.hpp"
 #include "sqlite/sqlite_database.hpp"
+#include "sqlite/sqlite_schema.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress {
@@ -20,11 +21,7 @@ namespace {
 
 constexpr int kQueueSchemaVersion = 1;
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS wp_schema_versions (
-    component TEXT PRIMARY KEY NOT NULL,
-    version   INTEGER NOT NULL
-);
+constexpr const char* kQueueTables = R"sql(
 CREATE TABLE IF NOT EXISTS wp_queue_messages (
     id                      INTEGER PRIMARY KEY,
     message_id              TEXT NOT NULL UNIQUE,
@@ -50,7 +47,6 @@ CREATE TABLE IF NOT EXISTS wp_queue_dead_letters (
     dead_lettered_at        INTEGER NOT NULL,
     reason                  TEXT NOT NULL
 );
-INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('queue', 1);
 )sql";
 
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
@@ -72,14 +68,7 @@ std::string default_lease_owner() {
 }
 
 void init_schema(Connection& c) {
-    c.exec(kSchema);
-    auto s = c.statement("SELECT version FROM wp_schema_versions WHERE component = 'queue'");
-    const std::int64_t version = s.step() ? s.int64(0) : 0;
-    if (version > kQueueSchemaVersion) {
-        throw ConfigError("SQLite database '" + c.path() + "' holds a queue in schema version " +
-                          std::to_string(version) + ", newer than this library's version " +
-                          std::to_string(kQueueSchemaVersion) + ": upgrade watchbot-progress or use another file");
-    }
+    detail::sqlite::init_component_schema(c, {"queue", "a queue", kQueueSchemaVersion, kQueueTables});
 }
 
 // Inserts one message; its id.

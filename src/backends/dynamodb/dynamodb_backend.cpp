@@ -36,9 +36,9 @@ constexpr std::int64_t kMaxShardSize = 4000;
 }  // namespace
 
 // The backend's state: the table, the two layouts (dynamodb_job_layout.hpp), and what coordinates
-// them: completing a part (a job's layout is known only once its item is read, so the layout the
-// job is remembered to have is tried first, else the compatible layout's one request) and the
-// claim that follows.
+// them: which layout completes a part (a job's layout is known only once its item is read, so the
+// layout the job is remembered to have is tried first, else the compatible layout's one request)
+// and the claim that follows.
 struct DynamoDbBackend::Impl {
     JobTable table;
     ShardedLayout sharded{table};
@@ -61,7 +61,7 @@ struct DynamoDbBackend::Impl {
         request.key = key_of(jobid);
         const std::string m = x.name(kMetadata);
         request.update = UpdateExpression().remove(m + "." + x.name(kPythonReduceSent)).str();
-        request.condition = x.job_exists() + " AND attribute_type(" + m + ", " + x.value("map", aws::string_value("M")) + ")";
+        request.condition = Expression::all_of({x.job_exists(), x.is_map(m)});
         x.fill(request);
         table.client->update_item(request);  // not applied: no metadata map, so no mark
     }
@@ -74,13 +74,8 @@ struct DynamoDbBackend::Impl {
     }
 
     // ---- completion ---------------------------------------------------------------------------
-    enum class Layout { kCompatible, kSharded };
-    struct Completion {
-        bool complete = false;
-        Layout layout = Layout::kCompatible;
-        std::string gen;  // sharded: the generation completed against
-    };
-
+    // Completes a part in the layout its job has (JobLayout::try_complete, else the job item's
+    // layout's complete), going round again while the job changes underneath.
     Completion complete(const std::string& jobid, PartId partid) {
         if (partid < 0) {
             throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
@@ -91,36 +86,21 @@ struct DynamoDbBackend::Impl {
         // write on the job item (billed, and on the job's hottest key) for every process that starts.
         bool try_compatible = table.options.layout != DynamoDbLayout::kSharded;
         for (int attempt = 0; attempt < 4; ++attempt) {
-            auto tree = sharded.cached(jobid);
-            if (tree && partid < tree->total) {
-                if (auto done = sharded.complete(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
-                sharded.forget(jobid);
-            } else if (!tree && try_compatible) {
-                if (auto done = compatible.try_complete(jobid, partid)) return {*done, Layout::kCompatible, ""};
+            JobLayout* known = nullptr;
+            if (sharded.cached(jobid)) {
+                known = &sharded;
+            } else if (try_compatible) {
+                known = &compatible;
             }
-            // Rare path: tell why the write was refused.
+            if (known != nullptr) {
+                if (auto done = known->try_complete(jobid, partid)) return *done;
+            }
+            // Rare path: tell why the write was refused, or which layout the job has.
             const nlohmann::json item = table.require_job(jobid);
-            if (auto tree = sharded.tree_of(jobid, item)) {
-                if (auto done = sharded.complete(jobid, *tree, partid)) return {*done, Layout::kSharded, tree->gen};
-                auto again = table.read_job(jobid);
-                if (!again) throw JobDoesNotExist(jobid);
-                if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) {
-                    throw ShardedLayout::missing_items(jobid);
-                }
-                continue;  // replaced meanwhile: start again
-            }
-            try_compatible = true;  // a compatible job: its write, from now on
-            const std::int64_t total = *aws::get_int(item, kTotal);
-            if (partid >= total) {
-                // A job of the Node tool numbers its parts 1 .. total. Its last part, once done, is
-                // a no-op duplicate rather than an error; part 0 pending means 0-based.
-                if (partid == total && !set_contains(item, kParts, 0) && !set_contains(item, kParts, partid)) {
-                    return {aws::set_size(item, kParts) == 0, Layout::kCompatible, ""};
-                }
-                // Part `total` still pending (a Node job): the compatible write takes it next.
-                if (!set_contains(item, kParts, partid)) validate_partid(jobid, partid, total);
-            }
-            // The job was created or replaced between the write and the read: try again.
+            JobLayout& layout = layout_of(jobid, item);
+            if (&layout == &compatible) try_compatible = true;  // a compatible job: its write, from now on
+            if (auto done = layout.complete(jobid, item, partid)) return *done;
+            // The job was created or replaced meanwhile: try again.
         }
         throw BackendError("job '" + jobid + "' kept changing while part " + std::to_string(partid) +
                                " was being completed (replaced concurrently?); try again",
@@ -154,7 +134,7 @@ struct DynamoDbBackend::Impl {
             } else {
                 const nlohmann::json map = {{"M", {{kPythonReduceSent, aws::string_value(kClaimedReduceMark)}}}};
                 update.set(m, x.value("markmap", map));
-                condition = "(" + condition + ") AND NOT attribute_type(" + m + ", " + x.value("map", aws::string_value("M")) + ")";
+                condition = Expression::all_of({condition, Expression::negate(x.is_map(m))});
             }
             aws::UpdateItemRequest request;
             request.key = key_of(jobid);
@@ -191,12 +171,14 @@ struct DynamoDbBackend::Impl {
                 .set(x.name(kReduceClaim), token)
                 .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(table.now_ms())))
                 .remove(x.name(kReduceConfirmed));
-            condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND " + x.job_complete() + " AND (((" +
-                        x.not_exists(kReduceSent) + " OR " + rs + " = " + x.value("false", aws::bool_value(false)) +
-                        ") AND " + x.not_marked_sent_by_python() + ") OR " + x.name(kReduceClaim) + " = " + token + ")";
-            if (completion != nullptr && completion->layout == Layout::kSharded) {
-                condition += " AND " + x.equals(kShardGen, "gen", aws::string_value(completion->gen));
-            }
+            const std::string unclaimed = Expression::all_of(
+                {Expression::any_of({x.not_exists(kReduceSent), x.equals(kReduceSent, "false", aws::bool_value(false))}),
+                 x.not_marked_sent_by_python()});
+            const std::string same_generation = completion != nullptr && !completion->generation.empty()
+                                                    ? x.equals(kShardGen, "gen", aws::string_value(completion->generation))
+                                                    : std::string();
+            condition = Expression::all_of({x.job_exists(), x.not_exists(kError), x.job_complete(),
+                                            Expression::any_of({unclaimed, x.compare(kReduceClaim, "=", token)}), same_generation});
         });
         if (won) return token_value;
         return std::nullopt;
@@ -361,8 +343,8 @@ void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::
                 aws::UpdateItemRequest create;
                 create.key = key_of(jobid);
                 create.update = UpdateExpression().set(ym, y.value("empty", {{"M", nlohmann::json::object()}})).str();
-                create.condition = y.job_exists() + " AND (" + y.not_exists(kMetadata) + " OR NOT attribute_type(" + ym +
-                                   ", " + y.value("map", aws::string_value("M")) + "))";
+                create.condition =
+                    Expression::all_of({y.job_exists(), Expression::any_of({y.not_exists(kMetadata), Expression::negate(y.is_map(ym))})});
                 y.fill(create);
                 if (!impl_->table.client->update_item(create).applied) {
                     auto item = impl_->table.read_job(jobid);
@@ -380,7 +362,7 @@ bool DynamoDbBackend::do_complete_part(const std::string& jobid, PartId partid) 
 }
 
 CompletionResult DynamoDbBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
-    const Impl::Completion completion = impl_->complete(jobid, partid);
+    const Completion completion = impl_->complete(jobid, partid);
     CompletionResult result;
     result.job_complete = completion.complete;
     if (completion.complete) result.reduce_claim = impl_->try_claim(jobid, &completion);
@@ -409,7 +391,7 @@ void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimTok
             .remove(x.name(kReduceConfirmed));
         if (metadata_is_map) update.remove(x.name(kMetadata) + "." + x.name(kPythonReduceSent));
         request.update = update.str();
-        request.condition = x.job_exists() + " AND " + x.equals(kReduceClaim, "token", aws::string_value(token));
+        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceClaim, "token", aws::string_value(token))});
         x.fill(request);
         try {
             // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do;
@@ -442,8 +424,8 @@ bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimTok
         }
         if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
         request.update = update.str();
-        request.condition = x.job_exists() + " AND " + x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " +
-                            x.equals(kReduceClaim, "token", aws::string_value(token));
+        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceSent, "true", aws::bool_value(true)),
+                                                x.equals(kReduceClaim, "token", aws::string_value(token))});
         x.fill(request);
         try {
             if (impl_->table.client->update_item(request).applied) return true;
@@ -463,11 +445,12 @@ std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& 
     const bool won = impl_->write_marked_claim(jobid, token_value, [&](Expression& x, UpdateExpression& update,
                                                                        std::string& condition, const std::string& token) {
         update.set(x.name(kReduceClaim), token).set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)));
-        condition = x.job_exists() + " AND " + x.not_exists(kError) + " AND " + x.job_complete() + " AND ((" +
-                    x.equals(kReduceSent, "true", aws::bool_value(true)) + " AND " + x.not_exists(kReduceConfirmed) +
-                    " AND " + x.not_marked_sent_by_python() + " AND " + x.name(kReduceClaimedAt) + " <= " +
-                    x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count()))) + ") OR " +
-                    x.name(kReduceClaim) + " = " + token + ")";
+        const std::string cutoff = x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count())));
+        const std::string lease_passed =
+            Expression::all_of({x.equals(kReduceSent, "true", aws::bool_value(true)), x.not_exists(kReduceConfirmed),
+                                x.not_marked_sent_by_python(), x.compare(kReduceClaimedAt, "<=", cutoff)});
+        condition = Expression::all_of({x.job_exists(), x.not_exists(kError), x.job_complete(),
+                                        Expression::any_of({lease_passed, x.compare(kReduceClaim, "=", token)})});
     });
     if (won) return token_value;
     impl_->table.require_job(jobid);  // JobDoesNotExist, else: not eligible
@@ -505,7 +488,7 @@ std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, Pa
                          .add(x.name(kFailedParts), x.value("p", aws::number_set({partid})))
                          .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->table.now_ms())))
                          .str();
-    request.condition = x.job_exists() + " AND " + x.name(kTotal) + " > " + x.value("n", aws::number_value(partid));
+    request.condition = Expression::all_of({x.job_exists(), x.compare(kTotal, ">", x.value("n", aws::number_value(partid)))});
     x.fill(request);
     request.return_values = ReturnValues::kUpdatedNew;
     const auto result = impl_->table.client->update_item(request);

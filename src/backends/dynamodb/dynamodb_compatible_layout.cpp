@@ -7,22 +7,7 @@ namespace watchbot_progress::detail::dynamodb {
 void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
-        Expression x;
-        aws::PutItemRequest request;
-        const std::int64_t now = table_.now_ms();
-        request.item = {
-            {kId, aws::string_value(jobid)},
-            {kParts, aws::number_set_range(0, total)},
-            {kTotal, aws::number_value(total)},
-            {kReduceSent, aws::bool_value(false)},
-            {kMetadata, {{"M", nlohmann::json::object()}}},
-            {kUpdatedAt, aws::number_value(now)},
-            {kCreatedAt, aws::number_value(now)},
-            {kCreateToken, aws::string_value(token)},
-        };
-        request.condition = x.id_is_free();
-        x.fill(request);
-        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) throw already_exists(jobid);
+        if (!table_.create_job(jobid, total, {{kParts, aws::number_set_range(0, total)}}, token)) throw already_exists(jobid);
         sharded_.forget(jobid);
         return;
     }
@@ -38,7 +23,7 @@ void CompatibleLayout::set_total(const std::string& jobid, std::int64_t total, b
     sharded_.forget(jobid);
 }
 
-std::optional<bool> CompatibleLayout::try_complete(const std::string& jobid, PartId partid) {
+std::optional<Completion> CompatibleLayout::try_complete(const std::string& jobid, PartId partid) {
     Expression x;
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
@@ -47,13 +32,28 @@ std::optional<bool> CompatibleLayout::try_complete(const std::string& jobid, Par
                          .delete_from_set(x.name(kParts), x.value("p", aws::number_set({partid})))
                          .str();
     const std::string n = x.value("n", aws::number_value(partid));
-    request.condition = x.job_exists() + " AND " + x.not_exists(kLayout) + " AND (" + x.name(kTotal) + " > " + n +
-                        " OR contains(" + x.name(kParts) + ", " + n + "))";
+    request.condition =
+        Expression::all_of({x.job_exists(), x.not_exists(kLayout), Expression::any_of({x.compare(kTotal, ">", n), x.contains(kParts, n)})});
     x.fill(request);
     request.return_values = aws::ReturnValues::kAllNew;
     const aws::WriteResult result = table_.client->update_item(request);
     if (!result.applied) return std::nullopt;
-    return aws::set_size(result.attributes, kParts) == 0;
+    return Completion{aws::set_size(result.attributes, kParts) == 0, ""};
+}
+
+std::optional<Completion> CompatibleLayout::complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) {
+    const std::int64_t total = *aws::get_int(job_item, kTotal);
+    if (partid >= total) {
+        // A job of the Node tool numbers its parts 1 .. total. Its last part, once done, is a no-op
+        // duplicate rather than an error; part 0 pending means 0-based.
+        if (partid == total && !set_contains(job_item, kParts, 0) && !set_contains(job_item, kParts, partid)) {
+            return Completion{aws::set_size(job_item, kParts) == 0, ""};
+        }
+        // Part `total` still pending (a Node job): the write takes it next.
+        if (!set_contains(job_item, kParts, partid)) validate_partid(jobid, partid, total);
+    }
+    // The job was created or replaced between the write and the read: the write again.
+    return std::nullopt;
 }
 
 std::int64_t CompatibleLayout::remaining(const std::string&, const nlohmann::json& job_item) {

@@ -24,10 +24,13 @@ public:
     bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;
 
     // complete_part's one request, on a job in this layout: `SET updatedAt DELETE parts :p`,
-    // conditional on a compatible job item with partid < total or partid pending. Whether no part
-    // is pending now; nullopt when the condition failed (no job, another layout, or the part out
-    // of range: the caller reads the job item to tell which).
-    std::optional<bool> try_complete(const std::string& jobid, PartId partid);
+    // conditional on a compatible job item with partid < total or partid pending; nullopt when the
+    // condition failed (no job, another layout, or the part out of range).
+    std::optional<Completion> try_complete(const std::string& jobid, PartId partid) override;
+    // What the item alone settles: a part out of range (InvalidInput), or the last part of a
+    // Node-tool job already done (a no-op duplicate). Else nullopt: try_complete's write takes the
+    // part next.
+    std::optional<Completion> complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;
 
 private:
     JobTable& table_;

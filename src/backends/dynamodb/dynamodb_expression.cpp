@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_attribute_names.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
 
@@ -32,18 +32,58 @@ std::string Expression::equals(const std::string& attribute, const std::string& 
     return name(attribute) + " = " + value(placeholder, std::move(attribute_value));
 }
 
-std::string Expression::job_exists() { return exists(kTotal) + " AND " + not_exists(kShardOf); }
+std::string Expression::compare(const std::string& attribute, const char* op, const std::string& operand) {
+    return name(attribute) + " " + op + " " + operand;
+}
 
-std::string Expression::id_is_free() { return not_exists(kTotal) + " AND " + not_exists(kShardOf); }
+std::string Expression::contains(const std::string& attribute, const std::string& operand) {
+    return "contains(" + name(attribute) + ", " + operand + ")";
+}
+
+std::string Expression::is_map(const std::string& path) {
+    return "attribute_type(" + path + ", " + value("map", aws::string_value("M")) + ")";
+}
+
+namespace {
+
+std::string join(std::initializer_list<std::string> conditions, const char* separator, bool group_conjunctions) {
+    std::string out;
+    for (const std::string& c : conditions) {
+        if (c.empty()) continue;
+        if (!out.empty()) out += separator;
+        if (group_conjunctions && c.find(" AND ") != std::string::npos) {
+            out += "(" + c + ")";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string Expression::all_of(std::initializer_list<std::string> conditions) {
+    return join(conditions, " AND ", false);
+}
+
+std::string Expression::any_of(std::initializer_list<std::string> conditions) {
+    return "(" + join(conditions, " OR ", true) + ")";
+}
+
+std::string Expression::negate(const std::string& condition) { return "NOT " + condition; }
+
+std::string Expression::job_exists() { return all_of({exists(kTotal), not_exists(kShardOf)}); }
+
+std::string Expression::id_is_free() { return all_of({not_exists(kTotal), not_exists(kShardOf)}); }
 
 std::string Expression::not_marked_sent_by_python() {
     const std::string flag = name(kMetadata) + "." + name(kPythonReduceSent);
-    return "(attribute_not_exists(" + flag + ") OR " + flag + " <> " + value("true", aws::bool_value(true)) + ")";
+    return any_of({"attribute_not_exists(" + flag + ")", flag + " <> " + value("true", aws::bool_value(true))});
 }
 
 std::string Expression::job_complete() {
-    return "((" + not_exists(kLayout) + " AND " + not_exists(kParts) + ") OR (" + name(kLayout) + " = " +
-           value("sharded", aws::string_value(kShardedLayout)) + " AND " + not_exists(kPendingShards) + "))";
+    return any_of({all_of({not_exists(kLayout), not_exists(kParts)}),
+                   all_of({equals(kLayout, "sharded", aws::string_value(kShardedLayout)), not_exists(kPendingShards)})});
 }
 
 UpdateExpression& UpdateExpression::action(const char* keyword, std::string text) {

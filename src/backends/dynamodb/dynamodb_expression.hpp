@@ -3,6 +3,7 @@
 // expressions, with the #names and :values they use gathered as they are written, and the
 // conditions every job write shares written once. Not thread-safe: one Expression per request.
 
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,20 @@ public:
     std::string not_exists(const std::string& attribute);
     // #a = :placeholder.
     std::string equals(const std::string& attribute, const std::string& placeholder, nlohmann::json attribute_value);
+    // #a <op> operand (operand: a :value already registered, e.g. value()'s or equals()'s result).
+    std::string compare(const std::string& attribute, const char* op, const std::string& operand);
+    // contains(#a, operand): a set attribute holds the value.
+    std::string contains(const std::string& attribute, const std::string& operand);
+    // attribute_type(path, :map): `path` (a name or a #a.#b path) is a map (M).
+    std::string is_map(const std::string& path);
+
+    // Conditions joined: all_of with AND (no parentheses around the whole: AND binds tighter than
+    // OR, so it may stand in any_of as it is), any_of with OR, in parentheses (so it may stand in
+    // all_of); an operand of any_of that holds an AND is put in parentheses too, for the reader.
+    // Empty operands are left out (an optional condition); NOT c is negate(c).
+    static std::string all_of(std::initializer_list<std::string> conditions);
+    static std::string any_of(std::initializer_list<std::string> conditions);
+    static std::string negate(const std::string& condition);
 
     // The item is a job item: it has a total and is not a shard or index item of a sharded job
     // (which carry shardOf). Every write to an existing job is conditional on it.

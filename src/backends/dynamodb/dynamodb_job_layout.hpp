@@ -3,11 +3,13 @@
 // namely where a job's pending part ids live. The compatible layout keeps them in the job item's
 // `parts` set (what the Python and Node tools read and write); the sharded layout in a tree of shard
 // items below the job item. Everything else about a job (its total, failure, metadata, reduce
-// claim) is on the job item in either layout (dynamodb_job_table.hpp), and completing a part is
-// coordinated by the backend, which tries the layout a job is known to have first.
-// Implementations are thread-safe.
+// claim) is on the job item in either layout (dynamodb_job_table.hpp). Each layout completes its
+// own parts; the backend only picks the layout to try (the one a job is known to have, else the
+// one it writes) and goes round again when the job changed meanwhile. The item attributes both
+// layouts write are named in dynamodb_attribute_names.hpp. Implementations are thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,15 @@
 #include "watchbot_progress/backend.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
+
+// A part completed (or found complete).
+struct Completion {
+    bool complete = false;  // no part of the job is pending now
+    // The sharded generation the part was completed in, which the reduce claim that follows
+    // requires of the job item (a job replaced meanwhile is not claimed); empty in the compatible
+    // layout, whose job item alone records the pending parts.
+    std::string generation;
+};
 
 class JobLayout {
 public:
@@ -31,6 +42,16 @@ public:
     virtual std::int64_t remaining(const std::string& jobid, const nlohmann::json& job_item) = 0;
     virtual std::vector<PartId> pending_parts(const std::string& jobid, const nlohmann::json& job_item) = 0;
     virtual bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) = 0;
+
+    // complete_part without reading the job item, for a job believed to be in this layout: its
+    // requests when they are enough (the common case), else nullopt (the job is not known to be in
+    // this layout, or a write was refused): the caller reads the job item and calls complete().
+    virtual std::optional<Completion> try_complete(const std::string& jobid, PartId partid) = 0;
+    // complete_part of the job whose item, read just before, is in this layout: the completion, or
+    // nullopt when the job changed since that read (the caller goes round again: try_complete of
+    // the layout the job has then, the read, complete). InvalidInput when `partid` is out of range;
+    // BackendError when the job's items are damaged.
+    virtual std::optional<Completion> complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) = 0;
 };
 
 }  // namespace watchbot_progress::detail::dynamodb

@@ -156,6 +156,23 @@ std::optional<std::string> JobTable::read_token(const std::string& jobid, const 
     return (*it)["S"].get<std::string>();
 }
 
+bool JobTable::create_job(const std::string& jobid, std::int64_t total, nlohmann::json item, const std::string& token) {
+    const std::int64_t now = now_ms();
+    item[kId] = aws::string_value(jobid);
+    item[kTotal] = aws::number_value(total);
+    item[kReduceSent] = aws::bool_value(false);
+    item[kMetadata] = {{"M", nlohmann::json::object()}};
+    item[kUpdatedAt] = aws::number_value(now);
+    item[kCreatedAt] = aws::number_value(now);
+    item[kCreateToken] = aws::string_value(token);
+    Expression x;
+    aws::PutItemRequest request;
+    request.item = std::move(item);
+    request.condition = x.id_is_free();
+    x.fill(request);
+    return client->put_item(request).applied || created_by(jobid, token);
+}
+
 // After a refused conditional creation: whether the job item is the one this set_total wrote
 // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
 // random token it carries.

@@ -16,7 +16,7 @@
 #include "core/claim_token.hpp"
 #include "core/secure_random.hpp"
 #include "backends/dynamodb/dynamodb_expression.hpp"
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_attribute_names.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -68,6 +68,12 @@ struct JobTable {
     // The string attribute `name` of the job's item (a strongly consistent read of that one
     // attribute); nullopt when the item or the attribute is missing.
     std::optional<std::string> read_token(const std::string& jobid, const char* name);
+    // Creates the job item `item` (a layout's attributes; the attributes every new job item has
+    // are added here: id, total, reduceSent false, an empty metadata map, updatedAt, createdAt
+    // and createToken `token`), conditional on the id being free (Expression::id_is_free).
+    // Whether the item is this call's: written now, or by an attempt of it whose answer was lost
+    // (created_by); false when another job or a shard item holds the id.
+    bool create_job(const std::string& jobid, std::int64_t total, nlohmann::json item, const std::string& token);
     // After a refused conditional creation: whether the job item is the one this set_total wrote
     // (an attempt whose answer was lost wrote it, and the AWS layer's retry found it), by the
     // random token it carries.

@@ -31,28 +31,17 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
     const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
     const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
-        aws::PutItemRequest request;
-        const std::int64_t now = table_.now_ms();
-        request.item = {
-            {kId, aws::string_value(jobid)},
-            {kTotal, aws::number_value(total)},
+        const nlohmann::json item = {
             {kLayout, aws::string_value(kShardedLayout)},
             {kShardSize, aws::number_value(tree.shard_size)},
             {kShardLevels, aws::number_value(tree.levels())},
             {kShardGen, aws::string_value(tree.gen)},
             {kPendingShards, pending},
             {kParts, sharded_parts_note()},
-            {kReduceSent, aws::bool_value(false)},
-            {kMetadata, {{"M", nlohmann::json::object()}}},
-            {kUpdatedAt, aws::number_value(now)},
-            {kCreatedAt, aws::number_value(now)},
-            {kCreateToken, aws::string_value(token)},
         };
-        request.condition = x.id_is_free();
-        x.fill(request);
         // Refused: another job of that id, unless this very write was made by an attempt whose
         // answer was lost (then deleting "its" tree would damage the job just created).
-        if (!table_.client->put_item(request).applied && !table_.created_by(jobid, token)) {
+        if (!table_.create_job(jobid, total, item, token)) {
             delete_tree_quietly(jobid, tree, "a job that lost a creation race");
             throw already_exists(jobid);
         }
@@ -167,7 +156,7 @@ void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
     aws::UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", aws::number_value(table_.now_ms()))).str();
-    request.condition = x.exists(kTotal) + " AND " + x.equals(kShardGen, "gen", aws::string_value(tree.gen));
+    request.condition = Expression::all_of({x.exists(kTotal), x.equals(kShardGen, "gen", aws::string_value(tree.gen))});
     x.fill(request);
     try {
         table_.client->update_item(request);
@@ -198,7 +187,7 @@ void ShardedLayout::remove_recreated_item(const std::string& id) {
     Expression x;
     aws::DeleteItemRequest request;
     request.key = key_of(id);
-    request.condition = x.not_exists(kShardOf) + " AND " + x.not_exists(kTotal);  // never a shard or job item
+    request.condition = Expression::all_of({x.not_exists(kShardOf), x.not_exists(kTotal)});  // never a shard or job item
     x.fill(request);
     try {
         table_.client->delete_item(request);
@@ -222,7 +211,25 @@ std::optional<bool> ShardedLayout::delete_from_job_item(const std::string& jobid
     return aws::set_size(result.attributes, kPendingShards) == 0;
 }
 
-std::optional<bool> ShardedLayout::complete(const std::string& jobid, const ShardTree& tree, PartId partid) {
+std::optional<Completion> ShardedLayout::try_complete(const std::string& jobid, PartId partid) {
+    const auto tree = cached(jobid);
+    if (!tree || partid >= tree->total) return std::nullopt;
+    if (auto done = complete_in(jobid, *tree, partid)) return done;
+    forget(jobid);
+    return std::nullopt;
+}
+
+std::optional<Completion> ShardedLayout::complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) {
+    const auto tree = tree_of(jobid, job_item);
+    if (!tree) return std::nullopt;  // not a sharded job item (the caller's mistake): read again
+    if (auto done = complete_in(jobid, *tree, partid)) return done;
+    auto again = table_.read_job(jobid);
+    if (!again) throw JobDoesNotExist(jobid);
+    if (is_sharded(jobid, *again) && tree_from_job_item(jobid, *again).gen == tree->gen) throw missing_items(jobid);
+    return std::nullopt;  // replaced meanwhile
+}
+
+std::optional<Completion> ShardedLayout::complete_in(const std::string& jobid, const ShardTree& tree, PartId partid) {
     validate_partid(jobid, partid, tree.total);
     std::int64_t child = partid;
     std::int64_t index = partid / tree.shard_size;
@@ -231,13 +238,15 @@ std::optional<bool> ShardedLayout::complete(const std::string& jobid, const Shar
         const std::string id = tree.item_id(jobid, level, index);
         auto empty = delete_from_tree_item(id, level == 0 ? kParts : kPendingShards, child);
         if (!empty) return std::nullopt;
-        if (!*empty) return false;
+        if (!*empty) return Completion{false, tree.gen};
         table_.set_expiry(id);  // an empty shard or index item is finished
         child = index;
         index = index / tree.shard_size;
     }
     // The top level's item `child` is empty: take it out of the job item's pending set.
-    return delete_from_job_item(jobid, child, tree.gen);
+    const auto complete = delete_from_job_item(jobid, child, tree.gen);
+    if (!complete) return std::nullopt;
+    return Completion{*complete, tree.gen};
 }
 
 ShardedLayout::OldTree ShardedLayout::old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item) {
@@ -263,7 +272,7 @@ void ShardedLayout::replace_job(const std::string& jobid, const Expression& base
         aws::UpdateItemRequest request;
         request.key = key_of(jobid);
         request.update = update;
-        request.condition = x.not_exists(kShardOf) + " AND " + old.unchanged(x);
+        request.condition = Expression::all_of({x.not_exists(kShardOf), old.unchanged(x)});
         x.fill(request);
         try {
             if (table_.client->update_item(request).applied) return;
@@ -338,7 +347,7 @@ bool ShardedLayout::delete_job(const std::string& jobid) {
         Expression x;
         aws::DeleteItemRequest request;
         request.key = key_of(jobid);
-        request.condition = x.job_exists() + " AND " + old.unchanged(x);
+        request.condition = Expression::all_of({x.job_exists(), old.unchanged(x)});
         x.fill(request);
         bool applied = false;
         try {

@@ -25,6 +25,12 @@ public:
     std::int64_t remaining(const std::string& jobid, const nlohmann::json& job_item) override;
     std::vector<PartId> pending_parts(const std::string& jobid, const nlohmann::json& job_item) override;
     bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;
+    // With the tree this process remembers for the job (nullopt when it remembers none, or the
+    // part is beyond it); a tree whose items are gone is forgotten.
+    std::optional<Completion> try_complete(const std::string& jobid, PartId partid) override;
+    // With the item's tree. Throws missing_items when an item of the tree is gone although the job
+    // item still holds that generation; nullopt when the job was replaced meanwhile.
+    std::optional<Completion> complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;
 
     // ---- the trees this process knows (jobs it met in the sharded layout) ------------------------
     std::optional<ShardTree> cached(const std::string& jobid);
@@ -36,10 +42,6 @@ public:
     // An item of the job's current generation is missing: the job is being overwritten or deleted
     // right now (its items go first), or they were deleted by hand.
     static BackendError missing_items(const std::string& jobid);
-
-    // Completes `partid` of a sharded job; nullopt when an item of `tree` is gone (the job was
-    // deleted or replaced: the caller reads the job item again).
-    std::optional<bool> complete(const std::string& jobid, const ShardTree& tree, PartId partid);
 
     // ---- replacing and deleting a job item, whatever its layout ----------------------------------
     // Overwrite: applies `update` (which sets createToken to `token`) to the job item, replacing
@@ -59,13 +61,16 @@ public:
     bool delete_job(const std::string& jobid);
 
 private:
+    // Completes `partid` of a sharded job of this tree; nullopt when an item of `tree` is gone (the
+    // job was deleted or replaced).
+    std::optional<Completion> complete_in(const std::string& jobid, const ShardTree& tree, PartId partid);
     // What replace_job and delete_job find in the job item read by read_layout.
     struct OldTree {
         std::optional<ShardTree> tree;  // a sharded job's tree
         bool unreadable = false;        // a sharded job item whose layout attributes are damaged
         // The condition that the job item is still as seen.
         std::string unchanged(Expression& x) const {
-            if (tree) return x.name(kShardGen) + " = " + x.value("oldgen", aws::string_value(tree->gen));
+            if (tree) return x.equals(kShardGen, "oldgen", aws::string_value(tree->gen));
             return unreadable ? x.exists(kLayout) : x.not_exists(kLayout);
         }
     };

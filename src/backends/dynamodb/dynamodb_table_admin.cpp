@@ -6,7 +6,7 @@
 #include "aws/arn.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_attribute_names.hpp"
 #include "watchbot_progress/dynamodb_backend.hpp"
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"

@@ -23,6 +23,7 @@ using detail::redis::Connection;
 using detail::redis::ConnectionLost;
 using detail::redis::Pool;
 using detail::redis::Reply;
+using detail::redis::ReplyReader;
 using detail::redis::ScriptReply;
 using detail::redis::ScriptStatus;
 using detail::redis::script_source;
@@ -130,9 +131,10 @@ struct RedisBackend::Impl {
 
     std::string load(Connection& connection, Script& script, std::string_view what) {
         Reply reply = connection.command({"SCRIPT", "LOAD", script.source});
-        detail::redis::expect_type(*reply, REDIS_REPLY_STRING, options, std::string(what) + " (SCRIPT LOAD)");
+        const std::string doing = std::string(what) + " (SCRIPT LOAD)";
+        std::string sha = ReplyReader(*reply, options, doing).string();
         std::lock_guard lock(script.mutex);
-        script.sha = detail::redis::as_string(*reply);
+        script.sha = std::move(sha);
         return script.sha;
     }
 
@@ -230,6 +232,26 @@ struct RedisBackend::Impl {
         }
     }
 
+    // Runs a claiming script (claim or reclaim: {OK, 1} when it wrote `token` into the claim
+    // record), retried like any command: the token when the claim is the caller's, also when the
+    // reply of the attempt that won it was lost (claim_was_made). `what` must outlive the call (a
+    // string literal).
+    std::optional<ClaimToken> claim(const std::string& jobid, Script& script, const Args& keys, const Args& argv,
+                                    const std::string& token, std::string_view what) {
+        try {
+            const bool claimed = run(what, [&](Connection& c, int) {
+                const ScriptReply reply = eval(c, script, keys, argv, what);
+                expect_ok(reply, jobid);
+                return reply.integer(1) == 1;
+            });
+            if (claimed) return token;
+            return std::nullopt;
+        } catch (const BackendError& e) {
+            if (claim_was_made(jobid, token, e)) return token;
+            throw;
+        }
+    }
+
     // After a claiming script failed with `error`: when every attempt's connection failed
     // ("ConnectionError"), the script may have run with a reply that never came back, so one read
     // of the claim record tells whether it holds `token` (then the claim is the caller's, and
@@ -242,8 +264,8 @@ struct RedisBackend::Impl {
             constexpr std::string_view what = "read a job's reduce claim";
             return run(what, [&](Connection& c, int) {
                 Reply reply = c.command({"HGET", claim_key(jobid), "token"});
-                if (reply->type == REDIS_REPLY_ERROR) return false;  // not a claim record: not this caller's claim
-                return reply->type == REDIS_REPLY_STRING && detail::redis::as_string(*reply) == token;
+                // An error (not a claim record) or nil: not this caller's claim.
+                return ReplyReader(*reply, options, what).optional_string() == token;
             });
         } catch (const std::exception&) {
             return false;
@@ -260,7 +282,7 @@ struct RedisBackend::Impl {
             if (reply.status() == ScriptStatus::kJobDoesNotExist) return std::nullopt;
             expect_ok(reply, jobid);
             // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated, created} (each or nil)}
-            const detail::redis::ReplyReader fields = reply.reader().array(1);
+            const ReplyReader fields = reply.reader().array(1);
             JobStatus s;
             s.jobid = jobid;
             s.remaining = reply.integer(2);
@@ -325,8 +347,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
     if (!overwrite && total > kIdsPerCommand) {
         const bool exists = impl_->run("check whether a job exists", [&](Connection& c, int) {
             Reply reply = c.command({"HEXISTS", metadata, "total"});
-            detail::redis::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, "check whether a job exists");
-            return reply->integer == 1;
+            return ReplyReader(*reply, impl_->options, "check whether a job exists").integer() == 1;
         });
         if (exists) throw already_exists(jobid);
     }
@@ -351,9 +372,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
                 next = end;
             }
             impl_->run("write a job's parts", [&](Connection& c, int) {
-                for (const Reply& reply : c.pipeline(batch)) {
-                    if (reply->type == REDIS_REPLY_ERROR) detail::redis::raise_reply_error(*reply, impl_->options, "write a job's parts");
-                }
+                for (const Reply& reply : c.pipeline(batch)) ReplyReader(*reply, impl_->options, "write a job's parts").check_error();
             });
         }
 
@@ -371,7 +390,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
                 // renamed it, and the job now has our total.
                 if (attempt > 0) {
                     Reply check = c.command({"HGET", metadata, "total"});
-                    if (detail::redis::as_string(*check) == std::to_string(total)) return;
+                    if (ReplyReader(*check, impl_->options, what).optional_string() == std::to_string(total)) return;
                 }
                 throw BackendError("the parts of job '" + jobid + "' vanished from Redis at " + detail::redis::endpoint(impl_->options) +
                                        " before they were put in place (expired or deleted meanwhile): try again",
@@ -425,19 +444,7 @@ std::optional<ClaimToken> RedisBackend::do_claim_reduce(const std::string& jobid
     // The same token on every attempt: a retry recognises a claim its lost first attempt won.
     const std::string token = detail::new_claim_token();
     const Args argv{token, impl_->ttl_argument(), std::to_string(impl_->now())};
-    constexpr std::string_view what = "claim a job's reduce";
-    try {
-        const bool claimed = impl_->run(what, [&](Connection& c, int) {
-            const ScriptReply reply = impl_->eval(c, impl_->claim_script, keys, argv, what);
-            impl_->expect_ok(reply, jobid);
-            return reply.integer(1) == 1;
-        });
-        if (claimed) return token;
-        return std::nullopt;
-    } catch (const BackendError& e) {
-        if (impl_->claim_was_made(jobid, token, e)) return token;
-        throw;
-    }
+    return impl_->claim(jobid, impl_->claim_script, keys, argv, token, "claim a job's reduce");
 }
 
 void RedisBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
@@ -466,19 +473,7 @@ std::optional<ClaimToken> RedisBackend::do_reclaim_reduce(const std::string& job
     const std::int64_t now = impl_->now();
     const std::string token = detail::new_claim_token();
     const Args argv{token, std::to_string(now), std::to_string(now - static_cast<std::int64_t>(lease.count()))};
-    constexpr std::string_view what = "take over a job's reduce claim";
-    try {
-        const bool claimed = impl_->run(what, [&](Connection& c, int) {
-            const ScriptReply reply = impl_->eval(c, impl_->reclaim_script, keys, argv, what);
-            impl_->expect_ok(reply, jobid);
-            return reply.integer(1) == 1;
-        });
-        if (claimed) return token;
-        return std::nullopt;
-    } catch (const BackendError& e) {
-        if (impl_->claim_was_made(jobid, token, e)) return token;
-        throw;
-    }
+    return impl_->claim(jobid, impl_->reclaim_script, keys, argv, token, "take over a job's reduce claim");
 }
 
 std::optional<std::string> RedisBackend::do_failure_reason(const std::string& jobid) {
@@ -486,8 +481,7 @@ std::optional<std::string> RedisBackend::do_failure_reason(const std::string& jo
     constexpr std::string_view what = "check whether a job failed";
     return impl_->run(what, [&](Connection& c, int) -> std::optional<std::string> {
         Reply reply = c.command({"HMGET", key, "total", "failed", "error"});
-        detail::redis::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);  // WRONGTYPE: not a hash
-        const detail::redis::ReplyReader fields(*reply, impl_->options, what);
+        const ReplyReader fields = ReplyReader(*reply, impl_->options, what).array();  // WRONGTYPE: not a hash
         if (fields.size() != 3) fields.unexpected();
         const std::optional<std::string> total = fields.optional_string(0);
         if (!total) throw JobDoesNotExist(jobid);
@@ -519,13 +513,10 @@ std::vector<PartId> RedisBackend::do_list_failed_parts(const std::string& jobid)
     constexpr std::string_view what = "list a job's failed parts";
     std::vector<PartId> parts = impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline({{"HEXISTS", metadata, "total"}, {"SMEMBERS", failed}});
-        for (const Reply& reply : replies) {
-            if (reply->type == REDIS_REPLY_ERROR) detail::redis::raise_reply_error(*reply, impl_->options, what);
-        }
-        if (replies[0]->type != REDIS_REPLY_INTEGER || replies[0]->integer == 0) throw JobDoesNotExist(jobid);
+        for (const Reply& reply : replies) ReplyReader(*reply, impl_->options, what).check_error();
+        if (ReplyReader(*replies[0], impl_->options, what).integer() == 0) throw JobDoesNotExist(jobid);
         std::vector<PartId> ids;
-        const detail::redis::ReplyReader members(*replies[1], impl_->options, what);
-        if (replies[1]->type != REDIS_REPLY_ARRAY) members.unexpected();
+        const ReplyReader members = ReplyReader(*replies[1], impl_->options, what).array();
         for (std::size_t i = 0; i < members.size(); ++i) {
             if (auto id = to_int64(members.text(i))) ids.push_back(*id);
         }
@@ -577,14 +568,10 @@ std::vector<PartId> RedisBackend::do_list_pending_parts(const std::string& jobid
             if (first) commands.push_back({"HEXISTS", metadata, "total"});
             commands.push_back({"SSCAN", parts, cursor, "COUNT", std::to_string(kIdsPerCommand)});
             std::vector<Reply> replies = c.pipeline(commands);
-            if (first) {
-                detail::redis::expect_type(*replies.front(), REDIS_REPLY_INTEGER, impl_->options, what);
-                if (replies.front()->integer == 0) throw JobDoesNotExist(jobid);
-            }
-            detail::redis::expect_type(*replies.back(), REDIS_REPLY_ARRAY, impl_->options, what);
-            const detail::redis::ReplyReader scan(*replies.back(), impl_->options, what);  // {cursor, {member, ...}}
+            if (first && ReplyReader(*replies.front(), impl_->options, what).integer() == 0) throw JobDoesNotExist(jobid);
+            const ReplyReader scan = ReplyReader(*replies.back(), impl_->options, what).array();  // {cursor, {member, ...}}
             if (scan.size() != 2) scan.unexpected();
-            const detail::redis::ReplyReader members = scan.array(1);
+            const ReplyReader members = scan.array(1);
             std::vector<PartId> found;
             found.reserve(members.size());
             for (std::size_t i = 0; i < members.size(); ++i) {
@@ -615,10 +602,9 @@ void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& vis
     do {
         auto [next, keys] = impl_->run(what, [&](Connection& c, int) {
             Reply reply = c.command({"SCAN", cursor, "MATCH", "*" + std::string(kMetadataSuffix), "COUNT", "100"});
-            detail::redis::expect_type(*reply, REDIS_REPLY_ARRAY, impl_->options, what);
-            const detail::redis::ReplyReader scan(*reply, impl_->options, what);  // {cursor, {key, ...}}
+            const ReplyReader scan = ReplyReader(*reply, impl_->options, what).array();  // {cursor, {key, ...}}
             if (scan.size() != 2) scan.unexpected();
-            const detail::redis::ReplyReader matches = scan.array(1);
+            const ReplyReader matches = scan.array(1);
             std::vector<std::string> found;
             found.reserve(matches.size());
             for (std::size_t i = 0; i < matches.size(); ++i) found.push_back(matches.text(i));
@@ -645,8 +631,9 @@ bool RedisBackend::do_delete_job(const std::string& jobid) {
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline(commands);
-        for (const Reply& reply : replies) detail::redis::expect_type(*reply, REDIS_REPLY_INTEGER, impl_->options, what);
-        return replies.front()->integer > 0;
+        const long long deleted = ReplyReader(*replies.front(), impl_->options, what).integer();
+        (void)ReplyReader(*replies.back(), impl_->options, what).integer();
+        return deleted > 0;
     });
 }
 

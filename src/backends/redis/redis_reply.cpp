@@ -5,6 +5,35 @@
 
 namespace watchbot_progress::detail::redis {
 
+void ReplyReader::check_error() const {
+    if (reply_->type == REDIS_REPLY_ERROR) raise_reply_error(*reply_, *options_, what_);
+}
+
+void ReplyReader::expect(int type) const {
+    check_error();
+    if (reply_->type != type) unexpected();
+}
+
+long long ReplyReader::integer() const {
+    expect(REDIS_REPLY_INTEGER);
+    return reply_->integer;
+}
+
+std::string ReplyReader::string() const {
+    expect(REDIS_REPLY_STRING);
+    return as_string(*reply_);
+}
+
+ReplyReader ReplyReader::array() const {
+    expect(REDIS_REPLY_ARRAY);
+    return *this;
+}
+
+std::optional<std::string> ReplyReader::optional_string() const {
+    if (reply_->type != REDIS_REPLY_STRING && reply_->type != REDIS_REPLY_STATUS) return std::nullopt;
+    return as_string(*reply_);
+}
+
 std::size_t ReplyReader::size() const noexcept { return reply_->type == REDIS_REPLY_ARRAY ? reply_->elements : 0; }
 
 const redisReply& ReplyReader::element(std::size_t i) const {
@@ -46,7 +75,7 @@ void ReplyReader::unexpected() const {
 
 ScriptReply::ScriptReply(Reply reply, const RedisOptions& options, std::string_view what)
     : reply_(std::move(reply)), reader_(*reply_, options, what) {
-    expect_type(*reply_, REDIS_REPLY_ARRAY, options, what);
+    (void)reader_.array();
     (void)reader_.integer(0);
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // Private to the Redis backend: typed reading of replies, so that backend logic says what it
-// expects of a reply (reply.array(3).optional_string(2)) instead of walking hiredis's structs
-// (reply->element[3]->element[2]). Every access checks bounds and types: a reply of another shape is
-// BackendError("UnexpectedReply") naming the server and what the backend was doing, never an
-// out-of-bounds read.
+// expects of a reply (reply.array(3).optional_string(2), reply.integer()) instead of walking
+// hiredis's structs (reply->element[3]->element[2], reply->type). Every access checks bounds and
+// types: a reply of another shape is BackendError("UnexpectedReply") naming the server and what the
+// backend was doing, never an out-of-bounds read; an error reply, where the backend expects a value,
+// is the BackendError it stands for (raise_reply_error).
 
 #include <cstddef>
 #include <optional>
@@ -22,6 +23,19 @@ public:
     ReplyReader(const redisReply& reply, const RedisOptions& options, std::string_view what) noexcept
         : reply_(&reply), options_(&options), what_(what) {}
 
+    // ---- the reply itself ----
+    // Throws the BackendError an error reply stands for (raise_reply_error); any other reply passes.
+    void check_error() const;
+    // The reply, an integer / a string / an array (an error reply throws its error; another type,
+    // UnexpectedReply).
+    long long integer() const;
+    std::string string() const;
+    ReplyReader array() const;
+    // The reply's text when it is a string or status reply; nullopt for anything else (nil, an
+    // error, ...).
+    std::optional<std::string> optional_string() const;
+
+    // ---- elements of an array reply ----
     // Elements of an array reply; 0 for any other reply.
     std::size_t size() const noexcept;
     // Element i, an integer.
@@ -41,6 +55,8 @@ public:
 
 private:
     const redisReply& element(std::size_t i) const;
+    // check_error, then UnexpectedReply unless the reply has hiredis type `type`.
+    void expect(int type) const;
 
     const redisReply* reply_;
     const RedisOptions* options_;

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "sqlite/sqlite_database.hpp"
+#include "sqlite/sqlite_schema.hpp"
 #include "core/claim_token.hpp"
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -17,11 +18,7 @@ namespace {
 // are upgraded in place).
 constexpr int kJobsSchemaVersion = 3;
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS wp_schema_versions (
-    component TEXT PRIMARY KEY NOT NULL,
-    version   INTEGER NOT NULL
-);
+constexpr const char* kJobsTables = R"sql(
 CREATE TABLE IF NOT EXISTS wp_jobs (
     id          INTEGER PRIMARY KEY,
     jobid       TEXT NOT NULL UNIQUE,
@@ -48,7 +45,6 @@ CREATE TABLE IF NOT EXISTS wp_failed_parts (
     partid INTEGER NOT NULL,
     PRIMARY KEY (job, partid)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO wp_schema_versions (component, version) VALUES ('jobs', 3);
 )sql";
 
 // The columns every operation needs; kept small for the hot path.
@@ -154,14 +150,8 @@ CompletionResult complete_in_transaction(Connection& c, const std::string& jobid
 struct SqliteBackend::Impl {
     Impl(SqliteOptions options, WallClock wall_clock)
         : clock(std::move(wall_clock)), db(std::move(options), [](Connection& c) {
-              c.exec(kSchema);
-              auto s = c.statement("SELECT version FROM wp_schema_versions WHERE component = 'jobs'");
-              const std::int64_t version = s.step() ? s.int64(0) : 0;
-              if (version > kJobsSchemaVersion) {
-                  throw ConfigError("SQLite database '" + c.path() + "' holds jobs in schema version " +
-                                    std::to_string(version) + ", newer than this library's version " +
-                                    std::to_string(kJobsSchemaVersion) + ": upgrade watchbot-progress or use another file");
-              }
+              const std::int64_t version =
+                  detail::sqlite::init_component_schema(c, {"jobs", "jobs", kJobsSchemaVersion, kJobsTables});
               // Inside init's write transaction: one process upgrades.
               if (version == 1) {
                   c.exec("ALTER TABLE wp_jobs ADD COLUMN reduce_confirmed INTEGER NOT NULL DEFAULT 0;"

@@ -18,7 +18,7 @@
 #include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_attribute_value.hpp"
 #include "aws/test_http_server.hpp"
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_attribute_names.hpp"
 #include "dynamodb_test_util.hpp"
 #include "other_tools.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"

@@ -58,3 +58,22 @@ TEST(DynamoDbExpression, FillsARequestWithWhatItGathered) {
     x.fill(get);
     EXPECT_EQ(get.names, json({{"#total", "total"}}));
 }
+
+// Conditions are joined by the builder, never by hand: AND without parentheses around the whole
+// (it binds tighter than OR), OR in parentheses, a conjunction inside an OR in its own.
+TEST(DynamoDbExpression, JoinsConditions) {
+    ddb::Expression x;
+    EXPECT_EQ(ddb::Expression::all_of({"a", "b", "c"}), "a AND b AND c");
+    EXPECT_EQ(ddb::Expression::all_of({"a", "", "c"}), "a AND c") << "an empty operand is an absent condition";
+    EXPECT_EQ(ddb::Expression::all_of({"a"}), "a");
+    EXPECT_EQ(ddb::Expression::any_of({"a", "b"}), "(a OR b)");
+    EXPECT_EQ(ddb::Expression::any_of({ddb::Expression::all_of({"a", "b"}), "c"}), "((a AND b) OR c)");
+    EXPECT_EQ(ddb::Expression::all_of({ddb::Expression::any_of({"a", "b"}), "c"}), "(a OR b) AND c");
+    EXPECT_EQ(ddb::Expression::negate("a"), "NOT a");
+    const std::string n = x.value("n", aws::number_value(4));
+    EXPECT_EQ(x.compare("total", ">", n), "#total > :n");
+    EXPECT_EQ(x.contains("parts", n), "contains(#parts, :n)");
+    EXPECT_EQ(x.is_map(x.name("metadata")), "attribute_type(#metadata, :map)");
+    EXPECT_EQ(x.names(), json({{"#total", "total"}, {"#parts", "parts"}, {"#metadata", "metadata"}}));
+    EXPECT_EQ(x.values(), json({{":n", aws::number_value(4)}, {":map", aws::string_value("M")}}));
+}

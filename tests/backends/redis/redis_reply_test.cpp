@@ -26,9 +26,10 @@ redisReply integer_reply(long long value) {
     return r;
 }
 
-redisReply string_reply(std::string& text) {
+// A string reply, or with `type` an error or status reply, of `text`.
+redisReply string_reply(std::string& text, int type = REDIS_REPLY_STRING) {
     redisReply r{};
-    r.type = REDIS_REPLY_STRING;
+    r.type = type;
     r.str = text.data();
     r.len = text.size();
     return r;
@@ -100,6 +101,42 @@ TEST(RedisReply, AReplyOfAnotherShapeIsAnUnexpectedReplyNamingWhatWasBeingDone) 
     const rd::ReplyReader not_an_array(scalar, options, "complete a part");
     EXPECT_EQ(not_an_array.size(), 0u);
     EXPECT_THAT(unexpected_reply_of([&] { (void)not_an_array.integer(0); }), HasSubstr("complete a part"));
+}
+
+// A reply read as a whole (a command's, a pipeline's): the type asked for, an error reply's own
+// error, or UnexpectedReply.
+TEST(RedisReply, ReadsAWholeReplyOfTheTypeAsked) {
+    const wp::RedisOptions options;
+    std::string text = "abc", error = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    redisReply one = integer_reply(1), str = string_reply(text), nil = nil_reply(), err = string_reply(error, REDIS_REPLY_ERROR);
+    std::vector<redisReply*> elements{&one, &str};
+    redisReply array = array_reply(elements);
+
+    EXPECT_EQ(rd::ReplyReader(one, options, "count").integer(), 1);
+    EXPECT_EQ(rd::ReplyReader(str, options, "load a script").string(), "abc");
+    EXPECT_EQ(rd::ReplyReader(str, options, "read").optional_string(), "abc");
+    EXPECT_FALSE(rd::ReplyReader(nil, options, "read").optional_string().has_value());
+    EXPECT_FALSE(rd::ReplyReader(err, options, "read").optional_string().has_value());
+    EXPECT_EQ(rd::ReplyReader(array, options, "scan").array().text(1), "abc");
+    rd::ReplyReader(one, options, "write").check_error();  // passes
+
+    EXPECT_THAT(unexpected_reply_of([&] { (void)rd::ReplyReader(str, options, "count the parts").integer(); }),
+                HasSubstr("count the parts"));
+    EXPECT_THAT(unexpected_reply_of([&] { (void)rd::ReplyReader(one, options, "scan").array(); }), HasSubstr("scan"));
+    EXPECT_THAT(unexpected_reply_of([&] { (void)rd::ReplyReader(nil, options, "load a script").string(); }),
+                HasSubstr("load a script"));
+    for (const std::function<void()>& read :
+         std::vector<std::function<void()>>{[&] { rd::ReplyReader(err, options, "list parts").check_error(); },
+                                            [&] { (void)rd::ReplyReader(err, options, "list parts").integer(); },
+                                            [&] { (void)rd::ReplyReader(err, options, "list parts").array(); }}) {
+        try {
+            read();
+            ADD_FAILURE() << "no BackendError";
+        } catch (const wp::BackendError& e) {
+            EXPECT_EQ(e.code(), "WRONGTYPE");
+            EXPECT_THAT(e.what(), HasSubstr("list parts"));
+        }
+    }
 }
 
 TEST(RedisReply, ScriptsGetTheStatusNamesFromTheEnum) {

@@ -1,7 +1,7 @@
 #pragma once
 // The two DynamoDB layouts' vocabulary: attribute names, item-size arithmetic for the compatible
-// layout, and the shape of a sharded job's tree of items. docs/dynamodb-layouts.md explains both.
-// Pure, thread-safe.
+// layout, and the shape of a sharded job's tree of items. docs/dynamodb-layouts.md explains both;
+// the layouts themselves implement dynamodb_job_layout.hpp. Pure, thread-safe.
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "backends/dynamodb/dynamodb_layout.hpp"
+#include "backends/dynamodb/dynamodb_attribute_names.hpp"
 
 #include <cstring>
 
