@@ -57,12 +57,12 @@ class CountingNotifier final : public wp::ForwardingNotifier {
 public:
     using ForwardingNotifier::ForwardingNotifier;
 
-    void publish(const std::string& subject, const std::string& body) override {
-        ForwardingNotifier::publish(subject, body);
+    void do_publish(const std::string& subject, const std::string& body) override {
+        ForwardingNotifier::do_publish(subject, body);
         count(subject, 1);
     }
-    void publish_batch(std::span<const wp::OutgoingMessage> messages) override {
-        ForwardingNotifier::publish_batch(messages);
+    void do_publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+        ForwardingNotifier::do_publish_batch(messages);
         for (const auto& m : messages) count(m.subject, 1);
     }
 

@@ -56,7 +56,7 @@ private:
 // the library's own CPU and memory, without a message store or a network. Thread-safe.
 class DiscardNotifier final : public wp::Notifier {
 public:
-    void publish(const std::string&, const std::string&) override {}
+    void do_publish(const std::string&, const std::string&) override {}
     wp::NotifierLimits limits() const override { return {256 * 1024, 10, 256 * 1024}; }
     std::string describe() const override { return "discard://"; }
 };

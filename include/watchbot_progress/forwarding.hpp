@@ -1,6 +1,7 @@
 #pragma once
 // Forwarding wrappers: a Backend / Notifier that passes every call to another one. Derive from them
-// and override just the calls to observe or break (for a Backend, its protected `do_` methods) (fault injection in tests, counting in benchmarks).
+// and override just the calls to observe or break, their protected `do_` methods (fault injection
+// in tests, counting in benchmarks).
 // Thread safety is that of the wrapped object.
 
 #include <memory>
@@ -51,14 +52,19 @@ class ForwardingNotifier : public Notifier {
 public:
     explicit ForwardingNotifier(std::shared_ptr<Notifier> target);
 
-    void publish(const std::string& subject, const std::string& body) override;
-    void publish_batch(std::span<const OutgoingMessage> messages) override;
     NotifierLimits limits() const override;
-    void check_message(const std::string& subject, const std::string& body) const override;
-    void check_ready() override;
     std::string describe() const override;
 
     const std::shared_ptr<Notifier>& target() const noexcept { return target_; }
+
+protected:
+    // Each passes the call to the target's public method of the same name (which checks the
+    // messages again: the target may be used directly too). Override the ones to observe or break
+    // and call these to pass the call on.
+    void do_publish(const std::string& subject, const std::string& body) override;
+    void do_publish_batch(std::span<const OutgoingMessage> messages) override;
+    void do_check_message(const std::string& subject, const std::string& body) const override;
+    void do_check_ready() override;
 
 private:
     std::shared_ptr<Notifier> target_;

@@ -173,34 +173,33 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Publishes map and reduce messages into a LocalQueue, checking them against SNS's limits so local
-// runs fail on the same oversized messages as AWS would.
+// Publishes map and reduce messages into a LocalQueue. Notifier's checks apply SNS's rules and
+// limits, so a local run refuses exactly the messages AWS would.
 class LocalQueueNotifier final : public Notifier {
 public:
-    // SNS: a message body of at most 256 KiB, at most 10 messages and 256 KiB in one batch.
-    static constexpr std::size_t kMaxMessageBytes = 262144;
-    static constexpr std::size_t kMaxBatchEntries = 10;
-    static constexpr std::size_t kMaxBatchBytes = 262144;
+    // SNS's limits (kSnsLimits): a message body of at most 256 KiB, at most 10 messages and 256 KiB
+    // in one batch.
+    static constexpr std::size_t kMaxMessageBytes = kSnsLimits.max_message_bytes;
+    static constexpr std::size_t kMaxBatchEntries = kSnsLimits.max_batch_entries;
+    static constexpr std::size_t kMaxBatchBytes = kSnsLimits.max_batch_bytes;
     // SNS subjects: at most 100 characters, printable ASCII.
-    static constexpr std::size_t kMaxSubjectBytes = 100;
+    static constexpr std::size_t kMaxSubjectBytes = kSnsMaxSubjectChars;
 
     explicit LocalQueueNotifier(std::shared_ptr<LocalQueue> queue);
     explicit LocalQueueNotifier(LocalQueueOptions options);
     // sqlite:///path/to/queue.db (see parse_sqlite_uri).
     static std::shared_ptr<LocalQueueNotifier> from_uri(std::string_view uri);
 
-    // InvalidInput (nothing sent) for an empty or oversized body, or a subject SNS would refuse
-    // (empty, over 100 bytes, not printable ASCII); BackendError when the queue fails.
-    void publish(const std::string& subject, const std::string& body) override;
-    // Checks every message and the batch limits first (InvalidInput, nothing sent), then sends all
-    // in one transaction: on failure none was sent and PublishError lists every index.
-    void publish_batch(std::span<const OutgoingMessage> messages) override;
-    NotifierLimits limits() const override { return {kMaxMessageBytes, kMaxBatchEntries, kMaxBatchBytes}; }
-    // The subject and body checks publish() makes.
-    void check_message(const std::string& subject, const std::string& body) const override;
+    NotifierLimits limits() const override { return kSnsLimits; }
     std::string describe() const override;
 
     const std::shared_ptr<LocalQueue>& queue() const noexcept { return queue_; }
+
+protected:
+    // BackendError when the queue fails.
+    void do_publish(const std::string& subject, const std::string& body) override;
+    // Sends all in one transaction: on failure none was sent and PublishError lists every index.
+    void do_publish_batch(std::span<const OutgoingMessage> messages) override;
 
 private:
     std::shared_ptr<LocalQueue> queue_;

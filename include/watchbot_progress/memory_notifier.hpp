@@ -10,13 +10,12 @@
 
 namespace watchbot_progress {
 
-// Records every message it is given; thread-safe.
+// Records every message it is given; thread-safe. It refuses what SNS refuses (Notifier's checks,
+// SNS's limits by default), so that a test fails on a message production would refuse.
 class MemoryNotifier final : public Notifier {
 public:
-    explicit MemoryNotifier(NotifierLimits limits = {1 << 20, 10, 1 << 20});
+    explicit MemoryNotifier(NotifierLimits limits = kSnsLimits);
 
-    void publish(const std::string& subject, const std::string& body) override;
-    void publish_batch(std::span<const OutgoingMessage> messages) override;
     NotifierLimits limits() const override { return limits_; }
     std::string describe() const override { return "memory://"; }
 
@@ -25,6 +24,10 @@ public:
     // Only those with this subject.
     std::vector<OutgoingMessage> messages(const std::string& subject) const;
     void clear();
+
+protected:
+    void do_publish(const std::string& subject, const std::string& body) override;
+    void do_publish_batch(std::span<const OutgoingMessage> messages) override;
 
 private:
     NotifierLimits limits_;

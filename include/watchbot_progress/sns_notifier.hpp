@@ -16,9 +16,10 @@
 //   retries   SnsOptions::max_attempts, else AWS_MAX_ATTEMPTS, else 3 attempts per request (AWS
 //             "standard" mode: throttling, 5xx and connection errors, full-jitter backoff)
 //
-// Limits (limits()): a message is at most 262,144 bytes; a batch at most 10 messages and 262,144
-// bytes in all. create_job checks every message against them before it writes the job; the notifier
-// checks again and throws InvalidInput, sending nothing, when a message or batch breaks them.
+// Limits (limits(): kSnsLimits): a message is at most 262,144 bytes; a batch at most 10 messages and
+// 262,144 bytes in all. create_job checks every message against them and SNS's other rules
+// (Notifier's checks, notifier.hpp) before it writes the job; publishing checks again and throws
+// InvalidInput, sending nothing, when a message or batch breaks them.
 //
 // Partial batch failures: PublishBatch may accept some entries and refuse others. The refused ones
 // are sent again (only those, up to SnsOptions::batch_attempts rounds, with backoff) unless SNS
@@ -78,9 +79,9 @@ struct SnsNotifierAccess;  // src/notifiers/sns/sns_notifier_access.hpp
 
 class SnsNotifier final : public Notifier {
 public:
-    static constexpr std::size_t kMaxMessageBytes = 262'144;
-    static constexpr std::size_t kMaxBatchEntries = 10;
-    static constexpr std::size_t kMaxBatchBytes = 262'144;
+    static constexpr std::size_t kMaxMessageBytes = kSnsLimits.max_message_bytes;
+    static constexpr std::size_t kMaxBatchEntries = kSnsLimits.max_batch_entries;
+    static constexpr std::size_t kMaxBatchBytes = kSnsLimits.max_batch_bytes;
 
     // Resolves the configuration described above; sends nothing. Throws ConfigError when no topic is
     // given and WorkTopic is unset, when the topic is not an SNS topic ARN (the message says what is
@@ -94,30 +95,7 @@ public:
     // SnsNotifier(SnsOptions{}): the topic from the WorkTopic environment variable.
     static std::shared_ptr<SnsNotifier> from_env();
 
-    // Publish with TopicArn, Subject (omitted when empty) and Message. Throws InvalidInput (nothing
-    // sent) when the message is empty, over kMaxMessageBytes, not valid UTF-8 or holds a control
-    // character SNS refuses, or when the subject is over 100 characters or not printable ASCII;
-    // BackendError when SNS refused it or could not be reached after the retries (code() is SNS's
-    // error code, e.g. "NotFound", "AuthorizationError", "ThrottlingException", "ConnectionError").
-    void publish(const std::string& subject, const std::string& body) override;
-
-    // Resolves the credentials (the default chain, or those configured), sending no message:
-    // ConfigError when none are found.
-    void check_ready() override;
-
-    // PublishBatch of every message (entry ids are the messages' indexes). An empty batch sends
-    // nothing. Throws InvalidInput (nothing sent) when the batch holds more than kMaxBatchEntries
-    // messages or more than kMaxBatchBytes of message bodies, or when a message breaks the rules
-    // of publish(). Throws PublishError when some messages were still not published after the
-    // retries described above: failed_indexes() (ascending) are the indexes of exactly those
-    // messages, the others were published; code() is the first failure's code ("InternalError",
-    // "ConnectionError", ...), retryable() whether every failure is worth retrying later.
-    void publish_batch(std::span<const OutgoingMessage> messages) override;
-
-    NotifierLimits limits() const override { return {kMaxMessageBytes, kMaxBatchEntries, kMaxBatchBytes}; }
-
-    // The checks of publish() (see above), without sending anything.
-    void check_message(const std::string& subject, const std::string& body) const override;
+    NotifierLimits limits() const override { return kSnsLimits; }
 
     // The topic ARN.
     std::string describe() const override;
@@ -126,6 +104,23 @@ public:
     SnsStats stats() const;
 
     struct Impl;  // src/notifiers/sns/sns_notifier.cpp
+
+protected:
+    // Publish with TopicArn, Subject and Message (publish() checked them: notifier.hpp). Throws
+    // BackendError when SNS refused it or could not be reached after the retries (code() is SNS's
+    // error code, e.g. "NotFound", "AuthorizationError", "ThrottlingException", "ConnectionError").
+    void do_publish(const std::string& subject, const std::string& body) override;
+
+    // PublishBatch of every message (entry ids are the messages' indexes; publish_batch checked the
+    // batch). Throws PublishError when some messages were still not published after the retries
+    // described above: failed_indexes() (ascending) are the indexes of exactly those messages, the
+    // others were published; code() is the first failure's code ("InternalError",
+    // "ConnectionError", ...), retryable() whether every failure is worth retrying later.
+    void do_publish_batch(std::span<const OutgoingMessage> messages) override;
+
+    // Resolves the credentials (the default chain, or those configured), sending no message:
+    // ConfigError when none are found.
+    void do_check_ready() override;
 
 private:
     // The library builds notifiers on an explicit AWS client configuration through

@@ -42,22 +42,33 @@ py::list memory_messages(const wp::Notifier& notifier) {
     throw wp::InvalidInput("only memory:// topics keep their messages; this one is " + notifier.describe());
 }
 
-// Hands every batch to a Python function, publish([(subject, body), ...]), with the GIL taken. It
-// checks messages as SNS does for size (256 KiB), so that create_job refuses the same parts whatever
-// the notifier; an exception of the function fails the whole batch (create_job's PublishError names
-// its parts, its message quotes the exception on one line).
+// Hands every batch to a Python function, publish([(subject, body), ...]), with the GIL taken. Its
+// messages are checked as every notifier's are (SNS's rules and size limit: Notifier's checks), so
+// that create_job refuses the same parts whatever the notifier; an exception of the function fails
+// the whole batch (create_job's PublishError names its parts, its message quotes the exception on
+// one line).
 class PythonNotifier final : public wp::Notifier {
 public:
     // With the GIL held.
     PythonNotifier(py::object publish, std::size_t batch_entries, std::string description)
         : publish_(hold(std::move(publish))), batch_entries_(batch_entries), description_(std::move(description)) {}
 
-    void publish(const std::string& subject, const std::string& body) override {
-        const wp::OutgoingMessage message{subject, body};
-        publish_batch(std::span<const wp::OutgoingMessage>(&message, 1));
+    wp::NotifierLimits limits() const override {
+        wp::NotifierLimits limits;
+        limits.max_message_bytes = wp::kSnsLimits.max_message_bytes;
+        limits.max_batch_entries = batch_entries_;
+        return limits;
     }
 
-    void publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+    std::string describe() const override { return description_; }
+
+protected:
+    void do_publish(const std::string& subject, const std::string& body) override {
+        const wp::OutgoingMessage message{subject, body};
+        do_publish_batch(std::span<const wp::OutgoingMessage>(&message, 1));
+    }
+
+    void do_publish_batch(std::span<const wp::OutgoingMessage> messages) override {
         py::gil_scoped_acquire gil;
         call_python([&] {
             py::list batch;
@@ -66,18 +77,7 @@ public:
         });
     }
 
-    wp::NotifierLimits limits() const override {
-        wp::NotifierLimits limits;
-        limits.max_message_bytes = kSnsMaxMessageBytes;
-        limits.max_batch_entries = batch_entries_;
-        return limits;
-    }
-
-    std::string describe() const override { return description_; }
-
 private:
-    static constexpr std::size_t kSnsMaxMessageBytes = 256 * 1024;
-
     std::shared_ptr<py::object> publish_;
     std::size_t batch_entries_;
     std::string description_;
@@ -88,6 +88,8 @@ private:
 void register_notifiers(py::module_& m) {
     py::class_<wp::Notifier, std::shared_ptr<wp::Notifier>>(m, "Notifier", "A notifier of the C++ library")
         .def("publish", &wp::Notifier::publish, "subject"_a, "body"_a, release_gil())
+        .def("check_message", &wp::Notifier::check_message, "subject"_a, "body"_a,
+             "Raises InvalidInput when publish would refuse the message (SNS's rules), sending nothing")
         .def("describe", &wp::Notifier::describe)
         .def("stats", &notifier_stats)
         .def("messages", &memory_messages)

@@ -54,14 +54,13 @@ BackendStats ForwardingBackend::stats() const { return target_->stats(); }
 ForwardingNotifier::ForwardingNotifier(std::shared_ptr<Notifier> target) : target_(std::move(target)) {
     if (!target_) throw InvalidInput("ForwardingNotifier needs a notifier to forward to");
 }
-void ForwardingNotifier::publish(const std::string& subject, const std::string& body) { target_->publish(subject, body); }
-void ForwardingNotifier::publish_batch(std::span<const OutgoingMessage> messages) { target_->publish_batch(messages); }
+void ForwardingNotifier::do_publish(const std::string& subject, const std::string& body) { target_->publish(subject, body); }
+void ForwardingNotifier::do_publish_batch(std::span<const OutgoingMessage> messages) { target_->publish_batch(messages); }
 NotifierLimits ForwardingNotifier::limits() const { return target_->limits(); }
-void ForwardingNotifier::check_message(const std::string& subject, const std::string& body) const {
+void ForwardingNotifier::do_check_message(const std::string& subject, const std::string& body) const {
     target_->check_message(subject, body);
 }
-
-void ForwardingNotifier::check_ready() { target_->check_ready(); }
+void ForwardingNotifier::do_check_ready() { target_->check_ready(); }
 std::string ForwardingNotifier::describe() const { return target_->describe(); }
 
 }  // namespace watchbot_progress

@@ -745,7 +745,7 @@ TYPED_TEST(GuardConformance, WithoutFailJobOnNoExceptionFailsTheJob) {
 class FlakyNotifier final : public wp::Notifier {
 public:
     explicit FlakyNotifier(int failures, bool refusal = true) : failures_(failures), refusal_(refusal) {}
-    void publish(const std::string& subject, const std::string& body) override {
+    void do_publish(const std::string& subject, const std::string& body) override {
         if (failures_-- > 0) {
             if (refusal_) throw wp::BackendError("injected publish refusal", "AuthorizationError", false);
             throw wp::BackendError("injected publish timeout", "TimeoutError", true);
@@ -796,7 +796,7 @@ TYPED_TEST(GuardConformance, ReduceOfUnknownOutcomeKeepsItsClaimUntilTheLease) {
 // Later calls are recorded in `inner`.
 class HeldNotifier final : public wp::Notifier {
 public:
-    void publish(const std::string& subject, const std::string& body) override {
+    void do_publish(const std::string& subject, const std::string& body) override {
         std::unique_lock lock(mutex_);
         if (calls_++ == 0) {
             entered_ = true;

@@ -210,13 +210,13 @@ TEST(HostileParts, MessagesOverTheLimitAreRefusedAtTheExactByte) {
 }
 
 TEST(HostileParts, MessagesTheNotifierRefusesForTheirContentAreRefusedBeforeWriting) {
-    // A notifier with a content rule of its own (SNS refuses some characters; see SnsNotifier).
+    // A notifier with a content rule of its own, beyond SNS's (which every notifier applies).
     class Picky final : public wp::ForwardingNotifier {
     public:
         Picky() : wp::ForwardingNotifier(std::make_shared<wp::MemoryNotifier>()) {}
-        void check_message(const std::string& subject, const std::string& body) const override {
-            wp::ForwardingNotifier::check_message(subject, body);
-            if (body.find("\xef\xbf\xbf") != std::string::npos) throw wp::InvalidInput("the message holds U+FFFF: remove it");
+        void do_check_message(const std::string& subject, const std::string& body) const override {
+            wp::ForwardingNotifier::do_check_message(subject, body);
+            if (body.find("\xef\xbf\xbd") != std::string::npos) throw wp::InvalidInput("the message holds U+FFFD: remove it");
         }
     };
     Env env;
@@ -224,8 +224,8 @@ TEST(HostileParts, MessagesTheNotifierRefusesForTheirContentAreRefusedBeforeWrit
     auto o = env.options();
     o.notifier = picky;
     const std::string what =
-        invalid_input_of([&] { wp::create_job(json::array({json::object(), {{"s", "\xef\xbf\xbf"}}}), o); }, "U+FFFF");
-    EXPECT_THAT(what, HasSubstr("part 1's map message cannot be sent: the message holds U+FFFF"));
+        invalid_input_of([&] { wp::create_job(json::array({json::object(), {{"s", "\xef\xbf\xbd"}}}), o); }, "U+FFFD");
+    EXPECT_THAT(what, HasSubstr("part 1's map message cannot be sent: the message holds U+FFFD"));
     EXPECT_EQ(env.backend->writes, 0);
     EXPECT_TRUE(std::static_pointer_cast<wp::MemoryNotifier>(picky->target())->messages().empty());
 }

@@ -174,8 +174,8 @@ TEST(CreateJob, BatchesRespectTheNotifierLimits) {
     // Records batch sizes.
     class Recording final : public wp::Notifier {
     public:
-        void publish(const std::string&, const std::string&) override { ADD_FAILURE() << "expected batches"; }
-        void publish_batch(std::span<const wp::OutgoingMessage> batch) override {
+        void do_publish(const std::string&, const std::string&) override { ADD_FAILURE() << "expected batches"; }
+        void do_publish_batch(std::span<const wp::OutgoingMessage> batch) override {
             std::size_t bytes = 0;
             for (const auto& m : batch) bytes += m.body.size();
             std::lock_guard lock(mutex);
@@ -204,7 +204,7 @@ TEST(CreateJob, PartsThatCannotBePublishedAreReportedByPartId) {
     // Fails every message whose body mentions "partid":3 or "partid":17.
     class Picky final : public wp::Notifier {
     public:
-        void publish(const std::string& subject, const std::string& body) override {
+        void do_publish(const std::string& subject, const std::string& body) override {
             if (body.find("\"partid\":3,") != std::string::npos || body.find("\"partid\":17,") != std::string::npos) {
                 throw wp::BackendError("rejected", "InternalError", true);
             }

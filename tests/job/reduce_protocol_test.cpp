@@ -115,7 +115,7 @@ TEST(ReduceProtocol, AFailedSendGivesTheClaimBackAndThrowsTheSendError) {
 class ThrowingNotifier final : public wp::Notifier {
 public:
     explicit ThrowingNotifier(std::exception_ptr error) : error_(std::move(error)) {}
-    void publish(const std::string&, const std::string&) override { std::rethrow_exception(error_); }
+    void do_publish(const std::string&, const std::string&) override { std::rethrow_exception(error_); }
     std::string describe() const override { return "throwing://"; }
 
 private:

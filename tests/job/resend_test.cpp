@@ -166,7 +166,7 @@ TEST(ResendParts, ReportsProgressAndPartsThatCouldNotBeSent) {
     // Fails the messages of parts 25 and 31.
     class Picky final : public wp::Notifier {
     public:
-        void publish(const std::string& subject, const std::string& body) override {
+        void do_publish(const std::string& subject, const std::string& body) override {
             if (body.find("\"partid\":25,") != std::string::npos || body.find("\"partid\":31,") != std::string::npos) {
                 throw wp::BackendError("rejected", "InternalError", true);
             }

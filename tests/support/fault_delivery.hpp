@@ -166,7 +166,7 @@ int redeliver_until_done(Delivery&& delivery) {
 // to 10 (like SNS), so create_job batches as it does for a topic. Thread-safe.
 class CountingNotifier final : public watchbot_progress::Notifier {
 public:
-    void publish(const std::string& subject, const std::string& body) override {
+    void do_publish(const std::string& subject, const std::string& body) override {
         std::lock_guard lock(mutex_);
         messages_[subject].push_back(body);
     }

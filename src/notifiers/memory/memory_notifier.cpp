@@ -1,27 +1,15 @@
 #include "watchbot_progress/memory_notifier.hpp"
 
-#include "watchbot_progress/errors.hpp"
-
 namespace watchbot_progress {
 
 MemoryNotifier::MemoryNotifier(NotifierLimits limits) : limits_(limits) {}
 
-void MemoryNotifier::publish(const std::string& subject, const std::string& body) {
-    if (body.size() > limits_.max_message_bytes) {
-        throw InvalidInput("message of " + std::to_string(body.size()) + " bytes is over the limit of " +
-                           std::to_string(limits_.max_message_bytes) + " bytes");
-    }
+void MemoryNotifier::do_publish(const std::string& subject, const std::string& body) {
     std::lock_guard lock(mutex_);
     messages_.push_back({subject, body});
 }
 
-void MemoryNotifier::publish_batch(std::span<const OutgoingMessage> messages) {
-    for (const auto& m : messages) {
-        if (m.body.size() > limits_.max_message_bytes) {
-            throw InvalidInput("message of " + std::to_string(m.body.size()) + " bytes is over the limit of " +
-                               std::to_string(limits_.max_message_bytes) + " bytes");
-        }
-    }
+void MemoryNotifier::do_publish_batch(std::span<const OutgoingMessage> messages) {
     std::lock_guard lock(mutex_);
     messages_.insert(messages_.end(), messages.begin(), messages.end());
 }

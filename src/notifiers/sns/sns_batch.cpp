@@ -1,7 +1,6 @@
 #include "notifiers/sns/sns_batch.hpp"
 
-#include <cstdint>
-#include <cstdio>
+#include <string>
 
 #include "aws/error_classification.hpp"
 #include "watchbot_progress/error_codes.hpp"
@@ -24,12 +23,6 @@ std::string shown(std::string_view text) {
 
 bool is_topic_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-std::string hex_code_point(std::uint32_t cp) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "U+%04X", static_cast<unsigned>(cp));
-    return buffer;
 }
 
 std::string_view local_name(const char* name) {
@@ -87,69 +80,6 @@ Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
         }
     }
     return arn;
-}
-
-void check_sns_message(std::string_view subject, std::string_view body, std::size_t max_bytes, std::string_view where) {
-    const std::string w(where);
-    if (body.empty()) throw InvalidInput(w + " is empty: SNS does not accept an empty message");
-    if (body.size() > max_bytes) {
-        throw InvalidInput(w + " is " + std::to_string(body.size()) + " bytes, over SNS's limit of " + std::to_string(max_bytes) +
-                           " bytes: store large data elsewhere (e.g. S3) and put its address in the message");
-    }
-    // UTF-8, restricted to the characters SNS accepts (the XML character set).
-    const auto* p = reinterpret_cast<const unsigned char*>(body.data());
-    const std::size_t n = body.size();
-    for (std::size_t i = 0; i < n;) {
-        const unsigned char c = p[i];
-        std::uint32_t cp = 0;
-        std::size_t len = 0;
-        if (c < 0x80) {
-            cp = c;
-            len = 1;
-        } else if ((c & 0xE0) == 0xC0) {
-            cp = c & 0x1F;
-            len = 2;
-        } else if ((c & 0xF0) == 0xE0) {
-            cp = c & 0x0F;
-            len = 3;
-        } else if ((c & 0xF8) == 0xF0) {
-            cp = c & 0x07;
-            len = 4;
-        } else {
-            throw InvalidInput(w + " is not valid UTF-8 (byte " + std::to_string(i) + "): SNS accepts only UTF-8 text");
-        }
-        if (i + len > n) throw InvalidInput(w + " is not valid UTF-8 (it ends inside a character): SNS accepts only UTF-8 text");
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) {
-                throw InvalidInput(w + " is not valid UTF-8 (byte " + std::to_string(i + k) + "): SNS accepts only UTF-8 text");
-            }
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-        if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            throw InvalidInput(w + " is not valid UTF-8 (byte " + std::to_string(i) + "): SNS accepts only UTF-8 text");
-        }
-        const bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                             (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
-        if (!allowed) {
-            throw InvalidInput(w + " holds the character " + hex_code_point(cp) + " at byte " + std::to_string(i) +
-                               ", which SNS does not accept: escape it (JSON text escapes control characters)");
-        }
-        i += len;
-    }
-    if (subject.empty()) return;
-    if (subject.size() > kSnsMaxSubjectChars) {
-        throw InvalidInput("the subject of " + w + " is " + std::to_string(subject.size()) +
-                           " characters, over SNS's limit of 100");
-    }
-    if (subject.front() == ' ') throw InvalidInput("the subject of " + w + " starts with a space, which SNS does not accept");
-    for (char c : subject) {
-        if (c < 0x20 || c > 0x7E) {
-            throw InvalidInput("the subject of " + w +
-                               " holds a character that is not printable ASCII (a line break, control or non-ASCII "
-                               "character), which SNS does not accept");
-        }
-    }
 }
 
 QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,

@@ -1,6 +1,7 @@
 #pragma once
 // The SNS query-protocol pieces the SnsNotifier is made of, as pure functions: topic ARN checks,
-// message checks against SNS's rules, PublishBatch request parameters and response parsing.
+// PublishBatch request parameters and response parsing. (SNS's rules for messages are
+// Notifier's checks: src/core/sns_message_rules.hpp.)
 //
 // Pure, thread-safe. Messages never contain message bodies (they may be large or private).
 
@@ -18,7 +19,6 @@
 namespace watchbot_progress::aws {
 
 inline constexpr std::string_view kSnsApiVersion = "2010-03-31";
-inline constexpr std::size_t kSnsMaxSubjectChars = 100;
 
 // Checks that `text` is an SNS topic ARN: arn:PARTITION:sns:REGION:ACCOUNT:NAME with a non-empty
 // region and account and a topic name of 1-256 letters, digits, '-' and '_' (a subscription ARN,
@@ -26,13 +26,6 @@ inline constexpr std::size_t kSnsMaxSubjectChars = 100;
 // ids). `source` says where the ARN came from, for the message ("SnsOptions::topic_arn",
 // "WorkTopic"). Throws ConfigError saying what is wrong and showing the expected form.
 Arn parse_sns_topic_arn(std::string_view text, std::string_view source);
-
-// Checks one message against SNS's rules; `where` names it in messages ("the message",
-// "message 3 of the batch"). Throws InvalidInput, naming the rule:
-//   body: not empty, at most max_bytes bytes, valid UTF-8 of the characters SNS accepts (tab, line
-//         feed, carriage return, U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF);
-//   subject: empty (not sent) or at most 100 characters of printable ASCII, not starting with a space.
-void check_sns_message(std::string_view subject, std::string_view body, std::size_t max_bytes, std::string_view where);
 
 // The parameters of PublishBatch for the messages at `indexes` (in that order): TopicArn, then for
 // the k-th (1-based) PublishBatchRequestEntries.member.k.Id = the index in decimal, .Message, and

@@ -129,10 +129,6 @@ SnsNotifier::Impl::Impl(std::string topic, const SnsOptions& options, aws::AwsCl
 
 namespace {
 
-std::string batch_where(std::size_t index, std::size_t size) {
-    return "message " + std::to_string(index) + " of the batch of " + std::to_string(size);
-}
-
 struct EntryFailure {
     std::string code;
     std::string message;
@@ -195,20 +191,13 @@ SnsStats SnsNotifier::stats() const {
     return s;
 }
 
-void SnsNotifier::check_message(const std::string& subject, const std::string& body) const {
-    aws::check_sns_message(subject, body, kMaxMessageBytes, "the message");
-}
-
-void SnsNotifier::check_ready() {
+void SnsNotifier::do_check_ready() {
     const auto& credentials = impl_->client.config().credentials;
     if (credentials && impl_->client.config().sign_requests) credentials->get_credentials();
 }
 
-void SnsNotifier::publish(const std::string& subject, const std::string& body) {
-    check_message(subject, body);
-    aws::QueryParams params{{"TopicArn", impl_->topic_arn}};
-    if (!subject.empty()) params.emplace_back("Subject", subject);
-    params.emplace_back("Message", body);
+void SnsNotifier::do_publish(const std::string& subject, const std::string& body) {
+    const aws::QueryParams params{{"TopicArn", impl_->topic_arn}, {"Subject", subject}, {"Message", body}};
     try {
         aws::parse_publish_response(impl_->client.query_call("Publish", params, aws::kSnsApiVersion));
     } catch (const BackendError&) {
@@ -218,23 +207,7 @@ void SnsNotifier::publish(const std::string& subject, const std::string& body) {
     ++impl_->messages_published;
 }
 
-void SnsNotifier::publish_batch(std::span<const OutgoingMessage> messages) {
-    if (messages.empty()) return;
-    if (messages.size() > kMaxBatchEntries) {
-        throw InvalidInput("a batch of " + std::to_string(messages.size()) + " messages is over SNS's limit of " +
-                           std::to_string(kMaxBatchEntries) + " messages per PublishBatch: split it");
-    }
-    std::size_t total_bytes = 0;
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-        aws::check_sns_message(messages[i].subject, messages[i].body, kMaxMessageBytes, batch_where(i, messages.size()));
-        total_bytes += messages[i].body.size();
-    }
-    if (total_bytes > kMaxBatchBytes) {
-        throw InvalidInput("a batch of " + std::to_string(messages.size()) + " messages holds " + std::to_string(total_bytes) +
-                           " bytes, over SNS's limit of " + std::to_string(kMaxBatchBytes) +
-                           " bytes per PublishBatch: split it into smaller batches");
-    }
-
+void SnsNotifier::do_publish_batch(std::span<const OutgoingMessage> messages) {
     std::vector<std::size_t> pending(messages.size());
     for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
     std::map<std::size_t, EntryFailure> failed;  // final failures, by index

@@ -45,7 +45,7 @@ class TallyNotifier final : public wp::Notifier {
 public:
     explicit TallyNotifier(std::int64_t parts) : map_seen_(static_cast<std::size_t>(parts)) {}
 
-    void publish(const std::string& subject, const std::string& body) override {
+    void do_publish(const std::string& subject, const std::string& body) override {
         if (subject == wp::kReduceSubject) {
             ++reduce_messages;
             return;
@@ -57,8 +57,8 @@ public:
             ++duplicate_map_messages;
         }
     }
-    void publish_batch(std::span<const wp::OutgoingMessage> messages) override {
-        for (const auto& m : messages) publish(m.subject, m.body);
+    void do_publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+        for (const auto& m : messages) do_publish(m.subject, m.body);
     }
     wp::NotifierLimits limits() const override { return {256 * 1024, 10, 256 * 1024}; }
     std::string describe() const override { return "tally://"; }

@@ -90,9 +90,9 @@ protected:
 class CrashingNotifier final : public wp::ForwardingNotifier {
 public:
     using ForwardingNotifier::ForwardingNotifier;
-    void publish(const std::string& subject, const std::string& body) override {
+    void do_publish(const std::string& subject, const std::string& body) override {
         if (subject == wp::kReduceSubject && crash_at() == "during-publish") die();
-        ForwardingNotifier::publish(subject, body);
+        ForwardingNotifier::do_publish(subject, body);
         if (subject == wp::kReduceSubject && crash_at() == "after-publish") die();
     }
 };

@@ -212,11 +212,11 @@ TEST(SnsFauxqsTest, ConfiguredFromTheEnvironmentLikeAWorker) {
 
     auto notifier = wp::SnsNotifier::from_env();
     EXPECT_EQ(notifier->describe(), sink.topic_arn);
-    notifier->publish("", "no subject");
+    notifier->publish("start", "plain");
     auto plain = fauxqs.receive_all(sink.queue_url);
     ASSERT_EQ(plain.size(), 1U);
-    EXPECT_FALSE(plain[0].subject.has_value());
-    EXPECT_EQ(plain[0].message, "no subject");
+    EXPECT_EQ(plain[0].subject, std::optional<std::string>("start"));
+    EXPECT_EQ(plain[0].message, "plain");
     wp::open_backend("memory://sns-fauxqs-env")->delete_job(jobid);
 }
 

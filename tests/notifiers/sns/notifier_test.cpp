@@ -13,6 +13,7 @@
 
 #include "aws/aws_test_util.hpp"
 #include "aws/fauxqs_test_util.hpp"
+#include "core/sns_message_rules.hpp"
 #include "notifiers/sns/sns_batch.hpp"
 #include "notifiers/sns/sns_notifier_access.hpp"
 #include "aws/test_http_server.hpp"
@@ -222,26 +223,28 @@ TEST(SnsBatchTest, RefusesMalformedTopicArnsWithConfigError) {
 
 TEST(SnsBatchTest, ChecksMessagesAgainstSnsRules) {
     const std::size_t max = wp::SnsNotifier::kMaxMessageBytes;
-    EXPECT_NO_THROW(aws::check_sns_message("map", std::string(max, 'x'), max, "m"));
-    EXPECT_NO_THROW(aws::check_sns_message("", "{\"a\":\"h\xC3\xA9\\u0001\xF0\x9F\x98\x80\"}\t\r\n", max, "m"));
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", std::string(max + 1, 'x'), max, "m"); })
+    EXPECT_NO_THROW(wp::detail::check_sns_message("map", std::string(max, 'x'), max, "m"));
+    EXPECT_NO_THROW(wp::detail::check_sns_message("map", "{\"a\":\"h\xC3\xA9\\u0001\xF0\x9F\x98\x80\"}\t\r\n", max, "m"));
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", std::string(max + 1, 'x'), max, "m"); })
                   .find("262145 bytes, over SNS's limit of 262144"),
               std::string::npos);
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", "", max, "m"); }).find("empty"), std::string::npos);
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", "ab\xC3", max, "m"); }).find("UTF-8"),
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", "", max, "m"); }).find("empty"), std::string::npos);
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", "ab\xC3", max, "m"); }).find("UTF-8"),
               std::string::npos);
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", "a\xED\xA0\x80", max, "m"); }).find("UTF-8"),
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", "a\xED\xA0\x80", max, "m"); }).find("UTF-8"),
               std::string::npos);  // a surrogate
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", "a\xC0\xAF", max, "m"); }).find("UTF-8"),
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", "a\xC0\xAF", max, "m"); }).find("UTF-8"),
               std::string::npos);  // overlong
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("map", std::string("a\x01", 2), max, "m"); }).find("U+0001"),
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("map", std::string("a\x01", 2), max, "m"); }).find("U+0001"),
               std::string::npos);
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message(std::string(101, 's'), "x", max, "m"); }).find("100"),
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message(std::string(101, 's'), "x", max, "m"); }).find("100"),
               std::string::npos);
-    EXPECT_NO_THROW(aws::check_sns_message(std::string(100, 's'), "x", max, "m"));
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message("ma\np", "x", max, "m"); }).find("printable ASCII"),
+    EXPECT_NO_THROW(wp::detail::check_sns_message(std::string(100, 's'), "x", max, "m"));
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("ma\np", "x", max, "m"); }).find("printable ASCII"),
               std::string::npos);
-    EXPECT_NE(error_of<wp::InvalidInput>([&] { aws::check_sns_message(" map", "x", max, "m"); }).find("space"), std::string::npos);
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message(" map", "x", max, "m"); }).find("space"), std::string::npos);
+    EXPECT_NE(error_of<wp::InvalidInput>([&] { wp::detail::check_sns_message("", "x", max, "m"); }).find("the subject of m is empty"),
+              std::string::npos);
 }
 
 TEST(SnsBatchTest, BuildsPublishBatchParameters) {
@@ -387,7 +390,7 @@ TEST(SnsNotifierTest, PublishBatchSendsOneRequestForTheBatch) {
     f.server.set_handler(batch_handler());
     auto n = f.notifier();
     auto batch = messages(10);
-    batch[4].subject = "";
+    batch[4].subject = "reduce";
     n->publish_batch(batch);
     auto requests = f.server.requests();
     ASSERT_EQ(requests.size(), 1U);
@@ -399,9 +402,8 @@ TEST(SnsNotifierTest, PublishBatchSendsOneRequestForTheBatch) {
     for (std::size_t i = 0; i < 10; ++i) {
         EXPECT_EQ(entries[i].id, std::to_string(i));
         EXPECT_EQ(entries[i].message, batch[i].body);
-        EXPECT_EQ(entries[i].subject, i == 4 ? "" : "map");
+        EXPECT_EQ(entries[i].subject, i == 4 ? "reduce" : "map");
     }
-    EXPECT_FALSE(form.contains("PublishBatchRequestEntries.member.5.Subject"));
     EXPECT_EQ(n->stats().messages_published, 10U);
     n->publish_batch({});
     EXPECT_EQ(f.server.request_count(), 1U) << "an empty batch sends nothing";
