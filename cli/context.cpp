@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/excerpt.hpp"
 #include "exit_codes.hpp"
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -219,10 +220,7 @@ CLI::Validator integer_in_range(const std::string& expected) {
             if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
             long long value = 0;
             const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-            std::string shown = text.substr(0, 40);
-            for (char& c : shown) {
-                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // one line
-            }
+            const std::string shown = watchbot_progress::detail::excerpt(text, 40);
             if (ec == std::errc::result_out_of_range) {
                 return "'" + shown + "' is out of range (-9223372036854775808 to 9223372036854775807): expected " + expected;
             }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace wpcli {
@@ -22,12 +23,7 @@ std::size_t width_of(const std::string& text) {
 }
 
 // Control characters (which validate_jobid refuses, other tools may not) as '?'.
-std::string printable(std::string text) {
-    for (char& c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return text;
-}
+using watchbot_progress::detail::printable;
 
 // At most `limit` code points of UTF-8 text, "..." marking a cut.
 std::string at_most(const std::string& text, std::size_t limit) {
@@ -112,7 +108,8 @@ std::string job_table(const std::vector<JobRow>& jobs, std::int64_t now_ms) {
 bool table_format(const std::string& format) {
     if (format == "table") return true;
     if (format == "json") return false;
-    throw watchbot_progress::InvalidInput("--format must be json or table, not '" + format.substr(0, 40) + "'");
+    throw watchbot_progress::InvalidInput("--format must be json or table, not " +
+                                              watchbot_progress::detail::quoted_excerpt(format, 40));
 }
 
 }  // namespace wpcli

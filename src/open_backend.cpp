@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/memory_backend.hpp"
@@ -66,11 +67,7 @@ std::string quoted(std::string_view uri) {
         shown = (clean ? std::string(scheme) + "://" : std::string()) + "[redacted]@";
         uri = uri.substr(at + 1);
     }
-    shown += uri.substr(0, 200);
-    for (char& c : shown) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';  // keep the message on one line
-    }
-    return "'" + shown + (uri.size() > 200 ? "...'" : "'");
+    return "'" + shown + detail::excerpt(uri, 200) + "'";
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #if WP_WITH_AWS
 #include "baseline.hpp"
 #endif
+#include "core/counting_backend.hpp"
 #include "counting.hpp"
 #include "inputs.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
@@ -226,7 +227,7 @@ int main(int argc, char** argv) {
 
     try {
         const std::shared_ptr<wp::Backend> target = open_bench_backend(backend_uri, dynamodb);
-        auto backend = std::make_shared<wp_bench::CountingBackend>(target);
+        auto backend = std::make_shared<wp::detail::CountingBackend>(target);
         auto notifier = std::make_shared<wp_bench::CountingNotifier>(open_bench_notifier(topic_uri));
         // HTTP requests made to publish the map messages, when the notifier counts them (SNS).
         std::function<std::uint64_t()> publish_requests;

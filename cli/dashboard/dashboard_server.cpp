@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/excerpt.hpp"
 #include "dashboard/assets.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -67,12 +68,8 @@ std::string normalize_allowed_host(const std::string& name) {
         return std::isalnum(c) || c == '-' || c == '.' || c == '_';
     });
     if (!ipv6 && !name_chars) {
-        std::string shown = name.substr(0, 80);
-        for (char& c : shown) {
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-        }
-        throw watchbot_progress::InvalidInput("--allow-host '" + shown +
-                                              "' is not a host name or address: give the name alone, without a "
+        throw watchbot_progress::InvalidInput("--allow-host " + watchbot_progress::detail::quoted_excerpt(name, 80) +
+                                              " is not a host name or address: give the name alone, without a "
                                               "port or path (e.g. --allow-host dashboard.example.com)");
     }
     return host;

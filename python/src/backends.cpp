@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "core/counting_backend.hpp"
 #include "watchbot_progress/watchbot_progress.hpp"
 
 namespace wp_py {
@@ -62,49 +63,11 @@ std::shared_ptr<wp::Backend> dynamodb_backend(const std::string& table) {
 }
 #endif
 
-// Counts the calls made to a backend (the Python throughput script's stand-in for round trips where
-// the backend does not count its own, as watchbot-progress-bench does).
-class CountingBackend final : public wp::ForwardingBackend {
-public:
-    using ForwardingBackend::ForwardingBackend;
-
-    void do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) override {
-        ++calls;
-        ForwardingBackend::do_set_total(jobid, total, overwrite);
-    }
-    void do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) override {
-        ++calls;
-        ForwardingBackend::do_set_metadata(jobid, metadata);
-    }
-    wp::CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, wp::PartId partid) override {
-        ++calls;
-        return ForwardingBackend::do_complete_part_and_claim_reduce(jobid, partid);
-    }
-    wp::JobStatus do_status(const std::string& jobid) override {
-        ++calls;
-        return ForwardingBackend::do_status(jobid);
-    }
-    std::optional<std::string> do_failure_reason(const std::string& jobid) override {
-        ++calls;
-        return ForwardingBackend::do_failure_reason(jobid);
-    }
-    wp::ReduceClaimState do_reduce_claim_state(const std::string& jobid) override {
-        ++calls;
-        return ForwardingBackend::do_reduce_claim_state(jobid);
-    }
-    void do_release_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
-        ++calls;
-        ForwardingBackend::do_release_reduce(jobid, token);
-    }
-
-    std::atomic<std::uint64_t> calls{0};
-};
-
 py::dict stats_dict(const wp::Backend& backend) {
     const wp::BackendStats stats = backend.stats();
     py::dict out("requests"_a = stats.requests, "bytes_sent"_a = stats.bytes_sent,
                  "bytes_received"_a = stats.bytes_received);
-    if (const auto* counting = dynamic_cast<const CountingBackend*>(&backend)) out["calls"] = counting->calls.load();
+    if (const auto* counting = dynamic_cast<const wp::detail::CountingBackend*>(&backend)) out["calls"] = counting->calls.load();
     return out;
 }
 
@@ -162,7 +125,7 @@ void register_backends(py::module_& m) {
 #endif
     m.def("counting_backend",
           [](std::shared_ptr<wp::Backend> target) -> std::shared_ptr<wp::Backend> {
-              return std::make_shared<CountingBackend>(std::move(target));
+              return std::make_shared<wp::detail::CountingBackend>(std::move(target));
           },
           "target"_a);
     m.attr("with_redis") = static_cast<bool>(WP_WITH_REDIS);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -16,14 +17,8 @@ bool is_region_text(std::string_view text) {
     });
 }
 
-// For messages: at most 300 bytes, control characters shown as '?', so the message stays one line.
-std::string shown(std::string_view text) {
-    std::string out(text.substr(0, 300));
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return text.size() > 300 ? out + "..." : out;
-}
+// For messages: at most 300 bytes, on one line.
+std::string shown(std::string_view text) { return detail::excerpt(text, 300); }
 
 }  // namespace
 

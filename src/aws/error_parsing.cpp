@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "core/excerpt.hpp"
+
 namespace watchbot_progress::aws {
 namespace {
 
@@ -14,13 +16,7 @@ std::string trim(std::string_view text) {
 }
 
 // Codes and request ids go into messages: at most 128 bytes of printable text.
-std::string bounded(std::string text) {
-    if (text.size() > 128) text.resize(128);
-    for (char& c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return text;
-}
+std::string bounded(std::string_view text) { return detail::printable(text, 128); }
 
 std::string request_id_header(const HeaderList& headers) {
     if (auto id = find_header(headers, "x-amzn-RequestId")) return bounded(*id);

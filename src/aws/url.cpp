@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -20,15 +21,8 @@ bool is_unreserved(unsigned char c) {
 }
 
 [[noreturn]] void bad_url(std::string_view url, const std::string& why) {
-    // The URL without user-info, at most 300 bytes, control characters and whitespace as '?'.
-    std::string shown = redact_url(url);
-    const bool cut = shown.size() > 300;
-    shown.resize(std::min<std::size_t>(shown.size(), 300));
-    for (char& c : shown) {
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) c = '?';
-    }
-    if (cut) shown += "...";
-    throw InvalidInput("invalid URL '" + shown + "': " + why +
+    // The URL without user-info, at most 300 bytes, on one line.
+    throw InvalidInput("invalid URL '" + detail::excerpt(redact_url(url), 300) + "': " + why +
                        "; expected something like https://host[:port]/path");
 }
 

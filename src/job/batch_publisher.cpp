@@ -6,6 +6,18 @@
 
 namespace watchbot_progress::detail {
 
+std::string part_id_list(const std::vector<PartId>& ids) {
+    constexpr std::size_t kShown = 20;
+    const std::size_t shown = std::min(ids.size(), kShown);
+    std::string out;
+    for (std::size_t i = 0; i < shown; ++i) {
+        if (i) out += ", ";
+        out += std::to_string(ids[i]);
+    }
+    if (shown < ids.size()) out += ", ... (" + std::to_string(ids.size() - shown) + " more)";
+    return out;
+}
+
 BatchPublisher::BatchPublisher(Notifier& notifier, std::size_t workers, std::uint64_t total, Progress on_progress)
     : notifier_(notifier), limits_(notifier.limits()), total_(total), on_progress_(std::move(on_progress)) {
     limits_.max_batch_entries = std::max<std::size_t>(1, limits_.max_batch_entries);

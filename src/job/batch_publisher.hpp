@@ -18,6 +18,10 @@
 
 namespace watchbot_progress::detail {
 
+// Part ids for a message about the parts not published: the first 20, ", "-separated, then
+// ", ... (N more)" when there are more ("3, 7, 12"; "" for none).
+std::string part_id_list(const std::vector<PartId>& ids);
+
 class BatchPublisher {
 public:
     using Progress = std::function<void(std::uint64_t, std::uint64_t)>;

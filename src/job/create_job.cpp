@@ -31,17 +31,6 @@ private:
     nlohmann::json::const_iterator it_;
 };
 
-std::string describe_failed(const std::vector<PartId>& failed) {
-    std::string out;
-    const std::size_t shown = std::min<std::size_t>(failed.size(), 20);
-    for (std::size_t i = 0; i < shown; ++i) {
-        if (i) out += ", ";
-        out += std::to_string(failed[i]);
-    }
-    if (shown < failed.size()) out += ", ... (" + std::to_string(failed.size() - shown) + " more)";
-    return out;
-}
-
 }  // namespace
 
 std::string create_job(const nlohmann::json& parts, const CreateJobOptions& options) {
@@ -85,7 +74,7 @@ std::string create_job(PartSource& parts, const CreateJobOptions& options) {
         std::vector<std::size_t> indexes(failed.begin(), failed.end());
         throw PublishError("job '" + jobid + "' was created, but the map messages of " + std::to_string(failed.size()) +
                                " of its " + std::to_string(total) + " parts could not be published to " +
-                               notifier->describe() + " (parts " + describe_failed(failed) + "): " + first_error +
+                               notifier->describe() + " (parts " + detail::part_id_list(failed) + "): " + first_error +
                                ". Send those parts again, or delete the job and create it anew.",
                            std::string(error_code::kPublishFailed), true, std::move(indexes));
     }

@@ -13,21 +13,6 @@
 
 namespace watchbot_progress {
 
-namespace {
-
-std::string some_ids(const std::vector<PartId>& ids) {
-    std::string out;
-    const std::size_t shown = std::min<std::size_t>(ids.size(), 20);
-    for (std::size_t i = 0; i < shown; ++i) {
-        if (i) out += ", ";
-        out += std::to_string(ids[i]);
-    }
-    if (shown < ids.size()) out += ", ... (" + std::to_string(ids.size() - shown) + " more)";
-    return out;
-}
-
-}  // namespace
-
 std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, const ResendOptions& options) {
     validate_jobid(jobid);
     const std::shared_ptr<Backend> backend = options.backend ? options.backend : default_backend();
@@ -70,7 +55,7 @@ std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, co
         }
         throw PublishError("the map messages of " + std::to_string(failed.size()) + " of the " +
                                std::to_string(selected.size()) + " parts of job '" + jobid + "' to re-send could not be published to " +
-                               notifier->describe() + " (parts " + some_ids(failed) + "): " + first_error +
+                               notifier->describe() + " (parts " + detail::part_id_list(failed) + "): " + first_error +
                                ". Run the same resend again",
                            std::string(error_code::kPublishFailed), true, std::move(indexes));
     }

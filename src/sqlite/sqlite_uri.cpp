@@ -2,6 +2,7 @@
 #include <charconv>
 #include <string>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sqlite_options.hpp"
 
@@ -14,15 +15,8 @@ constexpr const char* kForms =
     "expected sqlite:///absolute/path/file.db or sqlite://relative/path/file.db, optionally followed by "
     "?busy_timeout_ms=N&retry_timeout_ms=N&synchronous=off|normal|full";
 
-// A part of the URI for messages: at most 200 bytes, control characters as '?', so that the
-// message stays bounded and on one line.
-std::string excerpt(std::string_view text) {
-    std::string out(text.substr(0, 200));
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return text.size() > 200 ? out + "..." : out;
-}
+// A part of the URI for messages: at most 200 bytes, on one line.
+std::string excerpt(std::string_view text) { return detail::excerpt(text, 200); }
 
 std::string shown(std::string_view uri) { return "'" + excerpt(uri) + "'"; }
 

@@ -404,6 +404,7 @@ TEST(HostileUris, MalformedDatabaseAndTopicUrisAreInvalidInputOnOneLine) {
     notifiers.push_back({"arn:aws:s\rns:us-east-1:123456789012:work", "is not an SNS topic ARN"});  // found by fuzz_arn
     notifiers.push_back({"arn:aws:sns:us-east-1:123456789012:work.fifo", "FIFO"});
     notifiers.push_back({"arn:aws:sns:us-east-1:123456789012:wo\nrk", "only letters, digits"});
+    notifiers.push_back({"arn:aws:sns:us-east-1:123456789012:wo\x7frk", "'arn:aws:sns:us-east-1:123456789012:wo?rk' is not"});
 #endif
     for (const auto& c : backends) {
         EXPECT_THAT(invalid_input_of([&] { wp::open_backend(c.uri); }, "backend " + c.uri), HasSubstr(c.fragment)) << c.uri;

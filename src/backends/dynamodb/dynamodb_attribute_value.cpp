@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
@@ -32,11 +33,8 @@ std::string type_list(const nlohmann::json& attribute) {
                 out += ", ...";
                 break;
             }
-            out += (out.empty() ? "" : ", ") + key.substr(0, 32);
+            out += (out.empty() ? "" : ", ") + detail::printable(key, 32);
         }
-    }
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
     }
     return out.empty() ? attribute.type_name() : out;
 }
@@ -68,11 +66,7 @@ nlohmann::json parse_number(std::string_view text) {
     const bool underflow = d == 0.0 && mantissa.find_first_of("123456789") != std::string_view::npos;
     if (!decimal || second_sign || p != end || ec != std::errc() || !std::isfinite(d) || underflow ||
         !in_dynamodb_range(d)) {
-        std::string shown(text.substr(0, 64));
-        for (char& c : shown) {
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-        }
-        throw InvalidInput("'" + shown + "' is not a DynamoDB number");
+        throw InvalidInput(detail::quoted_excerpt(text, 64) + " is not a DynamoDB number");
     }
     // A whole number too large for 64 bits in exponent form ("1E+20") stays a double; so does a
     // value with a fraction.
@@ -165,11 +159,7 @@ nlohmann::json from_attribute_value_at(const nlohmann::json& attribute, int dept
         }
         return list;
     }
-    std::string shown = type.substr(0, 32);
-    for (char& c : shown) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    throw InvalidInput("not a DynamoDB attribute value of a known type: " + shown);
+    throw InvalidInput("not a DynamoDB attribute value of a known type: " + detail::excerpt(type, 32));
 }
 
 }  // namespace

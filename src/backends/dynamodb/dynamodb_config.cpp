@@ -1,6 +1,7 @@
 #include "backends/dynamodb/dynamodb_config.hpp"
 
 #include "aws/credentials.hpp"
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
@@ -10,14 +11,8 @@ namespace {
 constexpr const char* kTableForms =
     "give the table's ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name";
 
-// For messages: at most 300 bytes, control characters shown as '?'.
-std::string shown(const std::string& text) {
-    std::string out = text.substr(0, 300);
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return text.size() > 300 ? out + "..." : out;
-}
+// For messages: at most 300 bytes, on one line.
+std::string shown(std::string_view text) { return detail::excerpt(text, 300); }
 
 void validate_table_name(const std::string& name, const std::string& given) {
     bool ok = name.size() >= 3 && name.size() <= 255;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/redis_backend.hpp"
 
@@ -21,13 +22,7 @@ constexpr const char* kForm =
 [[noreturn]] void bad_uri(const std::string& what) { throw InvalidInput("invalid Redis URI: " + what + " (" + kForm + ")"); }
 
 // A short, harmless excerpt of a URI part for messages (the part never holds the user info).
-std::string excerpt(std::string_view s) {
-    std::string out(s.substr(0, 40));
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return "'" + out + (s.size() > 40 ? "...'" : "'");
-}
+std::string excerpt(std::string_view s) { return detail::quoted_excerpt(s, 40); }
 
 std::optional<std::string> percent_decode(std::string_view s) {
     std::string out;

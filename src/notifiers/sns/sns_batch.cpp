@@ -3,6 +3,7 @@
 #include <string>
 
 #include "aws/error_classification.hpp"
+#include "core/excerpt.hpp"
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -11,15 +12,8 @@ namespace {
 
 constexpr const char* kTopicForm = "arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME, e.g. arn:aws:sns:us-east-1:123456789012:work";
 
-std::string shown(std::string_view text) {
-    // ARNs are not secret, but keep messages bounded and on one line.
-    std::string out(text.substr(0, 300));
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20) c = '?';
-    }
-    if (text.size() > 300) out += "...";
-    return out;
-}
+// ARNs are not secret, but keep messages bounded and on one line.
+std::string shown(std::string_view text) { return detail::excerpt(text, 300); }
 
 bool is_topic_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -40,13 +34,7 @@ std::string trimmed(std::string_view text) {
 
 // SNS's code or message of a refused entry, for error messages: trimmed, at most max bytes, control
 // characters shown as '?', so that messages stay bounded and on one line.
-std::string printable(std::string text, std::size_t max) {
-    if (text.size() > max) text.resize(max);
-    for (char& c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-    }
-    return trimmed(text);
-}
+std::string printable(std::string_view text, std::size_t max) { return trimmed(detail::printable(text, max)); }
 
 }  // namespace
 
