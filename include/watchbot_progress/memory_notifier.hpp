@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
 
 // Records every message it is given; thread-safe.
-class MemoryNotifier final : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT MemoryNotifier final : public Notifier {
 public:
     explicit MemoryNotifier(NotifierLimits limits = {1 << 20, 10, 1 << 20});
 

@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 struct OutgoingMessage {
@@ -23,7 +25,7 @@ struct NotifierLimits {
     std::size_t max_batch_bytes = std::numeric_limits<std::size_t>::max();
 };
 
-class Notifier {
+class WATCHBOT_PROGRESS_EXPORT Notifier {
 public:
     virtual ~Notifier() = default;
 

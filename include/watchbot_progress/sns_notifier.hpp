@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -76,7 +77,7 @@ namespace detail {
 struct SnsNotifierAccess;  // src/notifiers/sns/sns_notifier_access.hpp
 }  // namespace detail
 
-class SnsNotifier final : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT SnsNotifier final : public Notifier {
 public:
     static constexpr std::size_t kMaxMessageBytes = 262'144;
     static constexpr std::size_t kMaxBatchEntries = 10;
@@ -125,7 +126,7 @@ public:
     const std::string& topic_arn() const;
     SnsStats stats() const;
 
-    struct Impl;  // src/notifiers/sns/sns_notifier.cpp
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;  // src/notifiers/sns/sns_notifier.cpp
 
 private:
     // The library builds notifiers on an explicit AWS client configuration through
