@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 using PartId = std::int64_t;
@@ -31,13 +33,13 @@ using PartId = std::int64_t;
 using WallClock = std::function<std::int64_t()>;
 
 // The system clock, in milliseconds since the Unix epoch.
-std::int64_t system_time_ms();
+WATCHBOT_PROGRESS_EXPORT std::int64_t system_time_ms();
 
 // `clock()` when set, else system_time_ms().
 inline std::int64_t read_clock(const WallClock& clock) { return clock ? clock() : system_time_ms(); }
 
 // A job's state as one value.
-struct JobStatus {
+struct WATCHBOT_PROGRESS_EXPORT JobStatus {
     std::string jobid;
     std::int64_t total = 0;      // number of parts
     std::int64_t remaining = 0;  // parts not yet completed
@@ -111,7 +113,7 @@ struct BackendStats {
 // and metadata check_metadata accepted. A part id is checked against the job's total
 // (validate_partid) by the backend, which alone knows the total and reads it in the same atomic
 // step that completes the part.
-class Backend {
+class WATCHBOT_PROGRESS_EXPORT Backend {
 public:
     virtual ~Backend() = default;
 
@@ -247,16 +249,16 @@ protected:
 // Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 (no overlong forms, surrogates or code
 // points above U+10FFFF) without control characters (U+0000..U+001F, U+007F..U+009F).
 // Throws InvalidInput saying what is wrong.
-void validate_jobid(const std::string& jobid);
+WATCHBOT_PROGRESS_EXPORT void validate_jobid(const std::string& jobid);
 
 // The most parts a job may have: a bound on the storage and work one set_total may ask for (a
 // number typed by mistake must not make a backend write for hours or exhaust memory).
 inline constexpr std::int64_t kMaxParts = 1'000'000'000;
 
 // Checks a job's total: 1 <= total <= kMaxParts. Throws InvalidInput saying what is wrong.
-void validate_total(std::int64_t total);
+WATCHBOT_PROGRESS_EXPORT void validate_total(std::int64_t total);
 
 // Checks a part id against a job's total: 0 <= partid < total. Throws InvalidInput.
-void validate_partid(const std::string& jobid, PartId partid, std::int64_t total);
+WATCHBOT_PROGRESS_EXPORT void validate_partid(const std::string& jobid, PartId partid, std::int64_t total);
 
 }  // namespace watchbot_progress

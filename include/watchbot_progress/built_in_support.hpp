@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 // Each list holds the names of the kinds open_backend / open_notifier (open_backend.hpp) accept, in
@@ -17,6 +19,6 @@ struct BuiltInSupport {
     std::vector<std::string> notifiers;
     bool local_queue = false;
 };
-BuiltInSupport built_in_support();
+WATCHBOT_PROGRESS_EXPORT BuiltInSupport built_in_support();
 
 }  // namespace watchbot_progress

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 struct CommandOptions {
@@ -57,6 +59,6 @@ struct CommandResult {
 // started is a result (exit_code 127 or 126, start_error), not an exception. Throws InvalidInput when
 // argv is empty, Error when the process cannot be set up (no pipe or memory file) or when another
 // run_command is running in this process (the signal handlers are the process's: one at a time).
-CommandResult run_command(const CommandOptions& options);
+WATCHBOT_PROGRESS_EXPORT CommandResult run_command(const CommandOptions& options);
 
 }  // namespace watchbot_progress

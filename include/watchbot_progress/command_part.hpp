@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "watchbot_progress/command.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/messages.hpp"
 #include "watchbot_progress/part.hpp"
 
@@ -80,7 +81,7 @@ struct CommandPartResult {
 // (InvalidInput, ConfigError when a default backend or notifier is needed and unset), InvalidInput
 // for an exit code outside 1..255, what run_command throws, and what completing the part or sending
 // the reduce throws (BackendError, JobDoesNotExist, ...; the claim given back, as Part does).
-CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
-                                   CommandPartOptions options);
+WATCHBOT_PROGRESS_EXPORT CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
+                                                            CommandPartOptions options);
 
 }  // namespace watchbot_progress

@@ -55,6 +55,7 @@
 #include <string_view>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 
 namespace watchbot_progress {
 
@@ -79,9 +80,9 @@ inline constexpr const char* kDynamoDbLayoutVariable = "WATCHBOT_PROGRESS_DYNAMO
 
 // "sharded", "compatible" or "auto" (what the CLI's --dynamodb-layout and the environment variable
 // take) to the layout; InvalidInput naming the accepted names otherwise. Pure, thread-safe.
-DynamoDbLayout parse_dynamodb_layout(std::string_view name);
+WATCHBOT_PROGRESS_EXPORT DynamoDbLayout parse_dynamodb_layout(std::string_view name);
 // The name of a layout ("default" for kDefault).
-std::string_view to_string(DynamoDbLayout layout);
+WATCHBOT_PROGRESS_EXPORT std::string_view to_string(DynamoDbLayout layout);
 
 struct DynamoDbOptions {
     // The table: its ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) or its name. Empty: the
@@ -138,7 +139,7 @@ struct DynamoDbOptions {
     WallClock clock;
 };
 
-class DynamoDbBackend final : public Backend {
+class WATCHBOT_PROGRESS_EXPORT DynamoDbBackend final : public Backend {
 public:
     // Resolves the table, region, endpoint, credentials source and layout; sends no request. Throws
     // ConfigError when no table is given and ProgressTable is unset (naming the variable), when
@@ -240,7 +241,7 @@ private:
     friend struct detail::DynamoDbBackendAccess;
     DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
 
-    struct Impl;
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 
@@ -278,6 +279,6 @@ struct ProgressTableInfo {
 // a bad name, an existing table with another key schema (or any existing table when !exist_ok);
 // BackendError "TableNotActive" (retryable) when it is not ACTIVE within the timeout; BackendError
 // for service errors.
-ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options = {});
+WATCHBOT_PROGRESS_EXPORT ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options = {});
 
 }  // namespace watchbot_progress

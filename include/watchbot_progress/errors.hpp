@@ -8,15 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
-class Error : public std::runtime_error {
+class WATCHBOT_PROGRESS_EXPORT Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
 // The job has no record in the backend (never created, or deleted).
-class JobDoesNotExist : public Error {
+class WATCHBOT_PROGRESS_EXPORT JobDoesNotExist : public Error {
 public:
     explicit JobDoesNotExist(std::string jobid);
     const std::string& jobid() const noexcept { return jobid_; }
@@ -26,7 +28,7 @@ private:
 };
 
 // The job was marked failed; thrown by a Part guard (with fail_job_on set) before its block runs.
-class JobFailed : public Error {
+class WATCHBOT_PROGRESS_EXPORT JobFailed : public Error {
 public:
     JobFailed(std::string jobid, std::string reason);
     const std::string& jobid() const noexcept { return jobid_; }
@@ -39,7 +41,7 @@ private:
 
 // Bad input from the caller: parts, job or part ids, URIs, ARNs, messages over service limits.
 // Thrown before anything is written.
-class InvalidInput : public Error {
+class WATCHBOT_PROGRESS_EXPORT InvalidInput : public Error {
 public:
     using Error::Error;
 };
@@ -47,7 +49,7 @@ public:
 // set_total (and so create_job) without overwrite on a job that already exists. An InvalidInput,
 // so code catching that still does; jobid() lets a caller name its own way to overwrite (the CLI
 // names --overwrite).
-class JobAlreadyExists : public InvalidInput {
+class WATCHBOT_PROGRESS_EXPORT JobAlreadyExists : public InvalidInput {
 public:
     explicit JobAlreadyExists(std::string jobid);
     const std::string& jobid() const noexcept { return jobid_; }
@@ -58,7 +60,7 @@ private:
 
 // A backend or AWS service failed. code() is the service's error code (e.g. "ThrottlingException",
 // "NOSCRIPT", "ConnectionError"); retryable() tells whether trying again may succeed.
-class BackendError : public Error {
+class WATCHBOT_PROGRESS_EXPORT BackendError : public Error {
 public:
     BackendError(const std::string& message, std::string code, bool retryable);
     const std::string& code() const noexcept { return code_; }
@@ -77,7 +79,7 @@ private:
 // the lease takes the claim over and sends the reduce. Never report it as success: a queue deletes
 // a message after a success, and with it the last chance of the reduce. Retryable, code
 // "ReducePending"; retry_after_ms() is how long the claim's lease still runs (0 when unknown).
-class ReducePending : public BackendError {
+class WATCHBOT_PROGRESS_EXPORT ReducePending : public BackendError {
 public:
     ReducePending(std::string jobid, std::int64_t retry_after_ms);
     const std::string& jobid() const noexcept { return jobid_; }
@@ -91,7 +93,7 @@ private:
 // Some messages could not be published even after retries. failed_indexes() are the indexes,
 // in the batch handed to the notifier, of the messages that were not published; create_job
 // reports them as part ids.
-class PublishError : public BackendError {
+class WATCHBOT_PROGRESS_EXPORT PublishError : public BackendError {
 public:
     PublishError(const std::string& message, std::string code, bool retryable,
                  std::vector<std::size_t> failed_indexes);
@@ -102,7 +104,7 @@ private:
 };
 
 // Missing or malformed configuration: an environment variable, an ARN, an option.
-class ConfigError : public Error {
+class WATCHBOT_PROGRESS_EXPORT ConfigError : public Error {
 public:
     using Error::Error;
 };

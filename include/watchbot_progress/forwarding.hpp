@@ -7,11 +7,12 @@
 #include <memory>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
 
-class ForwardingBackend : public Backend {
+class WATCHBOT_PROGRESS_EXPORT ForwardingBackend : public Backend {
 public:
     explicit ForwardingBackend(std::shared_ptr<Backend> target);
 
@@ -48,7 +49,7 @@ private:
     std::shared_ptr<Backend> target_;
 };
 
-class ForwardingNotifier : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT ForwardingNotifier : public Notifier {
 public:
     explicit ForwardingNotifier(std::shared_ptr<Notifier> target);
 

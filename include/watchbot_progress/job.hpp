@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -37,7 +38,7 @@ struct CreateJobOptions {
 };
 
 // A source of parts read one at a time; create_job's non-template entry point.
-class PartSource {
+class WATCHBOT_PROGRESS_EXPORT PartSource {
 public:
     virtual ~PartSource() = default;
     // Stores the next part in `part` and returns true, or returns false at the end.
@@ -53,7 +54,7 @@ public:
 // metadata; then publishes one "map" message per part (in batches, `workers` at once). Returns the
 // job id. If some map messages still fail after retries, throws PublishError naming their part ids
 // (the job exists; those parts can be re-sent).
-std::string create_job(PartSource& parts, const CreateJobOptions& options = {});
+WATCHBOT_PROGRESS_EXPORT std::string create_job(PartSource& parts, const CreateJobOptions& options = {});
 
 namespace detail {
 
@@ -95,7 +96,7 @@ std::string create_job(Range&& parts, const CreateJobOptions& options = {}) {
 }
 
 // A JSON array of parts (anything else: InvalidInput).
-std::string create_job(const nlohmann::json& parts, const CreateJobOptions& options = {});
+WATCHBOT_PROGRESS_EXPORT std::string create_job(const nlohmann::json& parts, const CreateJobOptions& options = {});
 
 inline std::string create_job(std::initializer_list<nlohmann::json> parts, const CreateJobOptions& options = {}) {
     // Not through std::ranges::subrange: clang before 15 cannot instantiate it with libstdc++ 12.
@@ -104,6 +105,6 @@ inline std::string create_job(std::initializer_list<nlohmann::json> parts, const
 }
 
 // A new random UUID v4 string.
-std::string new_jobid();
+WATCHBOT_PROGRESS_EXPORT std::string new_jobid();
 
 }  // namespace watchbot_progress

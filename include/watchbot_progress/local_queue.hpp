@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 #include "watchbot_progress/sqlite_options.hpp"
 
@@ -111,7 +112,7 @@ struct QueueCounts {
     std::int64_t dead_letters = 0;
 };
 
-class LocalQueue {
+class WATCHBOT_PROGRESS_EXPORT LocalQueue {
 public:
     // Opens (creating when missing) the file in WAL mode and creates the queue's tables. Throws like
     // SqliteBackend's constructor; InvalidInput for a negative max_receive_count.
@@ -169,13 +170,13 @@ public:
     static std::int64_t message_row_of(const std::string& receipt_handle);
 
 private:
-    struct Impl;
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 
 // Publishes map and reduce messages into a LocalQueue. Notifier's checks apply SNS's rules and
 // limits, so a local run refuses exactly the messages AWS would.
-class LocalQueueNotifier final : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT LocalQueueNotifier final : public Notifier {
 public:
     // SNS's limits (kSnsLimits): a message body of at most 256 KiB, at most 10 messages and 256 KiB
     // in one batch.

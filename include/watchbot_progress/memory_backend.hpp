@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/memory_notifier.hpp"
 
 namespace watchbot_progress {
 
-class MemoryBackend final : public Backend {
+class WATCHBOT_PROGRESS_EXPORT MemoryBackend final : public Backend {
 public:
     MemoryBackend();
     // With a clock of the caller's (claim times, leases, updated_at_ms); empty: the system clock.
@@ -41,7 +42,7 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
 
 private:
-    struct State;
+    struct WATCHBOT_PROGRESS_NO_EXPORT State;
     std::unique_ptr<State> state_;
 };
 

@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
 
 // Records every message it is given; thread-safe. It refuses what SNS refuses (Notifier's checks,
 // SNS's limits by default), so that a test fails on a message production would refuse.
-class MemoryNotifier final : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT MemoryNotifier final : public Notifier {
 public:
     explicit MemoryNotifier(NotifierLimits limits = kSnsLimits);
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 
 namespace watchbot_progress {
 
@@ -17,11 +18,11 @@ inline constexpr const char* kReduceSubject = "reduce";
 
 // The map message body for one part. `metadata_json` is the metadata already serialized (an object
 // or "null"); "jobid", "partid" and "metadata" replace any keys of those names in the part.
-std::string map_message_body(const nlohmann::json& part, const std::string& jobid, PartId partid,
-                             const std::string& metadata_json);
+WATCHBOT_PROGRESS_EXPORT std::string map_message_body(const nlohmann::json& part, const std::string& jobid, PartId partid,
+                                                      const std::string& metadata_json);
 
 // The reduce message body.
-std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata);
+WATCHBOT_PROGRESS_EXPORT std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata);
 
 // A map message as a worker receives it.
 struct MapMessage {
@@ -34,10 +35,10 @@ struct MapMessage {
 // Parses a map message body (e.g. the `Message` environment variable watchbot sets). Throws
 // InvalidInput when it is not a JSON object with a string "jobid" that validate_jobid accepts and
 // an integer "partid" from 0 to 2^63-1. Only InvalidInput escapes, whatever the body holds.
-MapMessage parse_map_message(std::string_view body);
+WATCHBOT_PROGRESS_EXPORT MapMessage parse_map_message(std::string_view body);
 
 // Reads and parses the `Message` environment variable. Throws ConfigError when it is unset,
 // InvalidInput (naming the variable) when it holds no map message.
-MapMessage map_message_from_env();
+WATCHBOT_PROGRESS_EXPORT MapMessage map_message_from_env();
 
 }  // namespace watchbot_progress

@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 struct OutgoingMessage {
@@ -43,7 +45,7 @@ inline constexpr std::size_t kSnsMaxSubjectChars = 100;
 //   body     not empty, at most limits().max_message_bytes bytes, valid UTF-8 (no overlong forms,
 //            no encoded surrogates, nothing above U+10FFFF) of the characters SNS accepts: tab, line
 //            feed, carriage return, U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF.
-class Notifier {
+class WATCHBOT_PROGRESS_EXPORT Notifier {
 public:
     virtual ~Notifier() = default;
 

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -24,12 +25,12 @@ namespace watchbot_progress {
 // or SQLite URI, an ARN that is not a DynamoDB table / SNS topic ARN); ConfigError when the backend
 // it names was not built into this library, or when the environment it needs is missing or bad
 // (e.g. no AWS region for an ARN without one). Opening sends no request.
-std::shared_ptr<Backend> open_backend(std::string_view uri);
-std::shared_ptr<Notifier> open_notifier(std::string_view uri);
+WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Backend> open_backend(std::string_view uri);
+WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Notifier> open_notifier(std::string_view uri);
 
 // From the `ProgressTable` / `WorkTopic` environment variables; ConfigError naming the variable when
 // it is unset, empty or malformed.
-std::shared_ptr<Backend> default_backend();
-std::shared_ptr<Notifier> default_notifier();
+WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Backend> default_backend();
+WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Notifier> default_notifier();
 
 }  // namespace watchbot_progress

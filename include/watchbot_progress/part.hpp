@@ -30,13 +30,14 @@
 #include <nlohmann/json.hpp>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/messages.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
 
 // A set of exception types; matches an exception that is one of them or derives from one.
-class ExceptionMatcher {
+class WATCHBOT_PROGRESS_EXPORT ExceptionMatcher {
 public:
     using Predicate = bool (*)(const std::exception_ptr&);
 
@@ -116,7 +117,7 @@ struct PartOptions {
     std::optional<FailureTolerance> failure_tolerance;
 };
 
-class Part {
+class WATCHBOT_PROGRESS_EXPORT Part {
 public:
     // Throws InvalidInput for an invalid job id or a negative part id, ConfigError when a default
     // backend or notifier is needed and its env var is missing.

@@ -61,6 +61,7 @@
 #include <string_view>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 
 namespace watchbot_progress {
 
@@ -111,7 +112,7 @@ struct RedisOptions {
     WallClock clock;
 };
 
-class RedisBackend final : public Backend {
+class WATCHBOT_PROGRESS_EXPORT RedisBackend final : public Backend {
 public:
     // Connects lazily: the first call opens the first connection, so constructing never throws
     // for an unreachable server. With options.tls.enabled, reads the TLS files now: ConfigError
@@ -192,7 +193,7 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
 
 private:
-    struct Impl;
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 

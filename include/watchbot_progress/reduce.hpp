@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -50,7 +51,7 @@ struct SentReduce {
 // attempt may have been taken) and for exceptions outside the library's hierarchy; false for
 // InvalidInput, ConfigError and a BackendError that is not retryable (the service refused it). A
 // notifier of your own that knows nothing went out throws a non-retryable BackendError.
-bool publish_outcome_unknown(const std::exception_ptr& error);
+WATCHBOT_PROGRESS_EXPORT bool publish_outcome_unknown(const std::exception_ptr& error);
 
 // Sends the reduce of `jobid`, whose claim `claim` the caller holds: reads the job's metadata, sends
 // it to `sink`, confirms the claim. Throws what reading the job or sending threw (the reduce may not
@@ -60,7 +61,7 @@ bool publish_outcome_unknown(const std::exception_ptr& error);
 // sweep takes the claim over once its lease ends) and still throws the sending error.
 // Throws InvalidInput when `sink` has neither a notifier nor on_reduce. Never throws once the reduce
 // is out: a failed confirmation is the result's `unconfirmed`.
-SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const ClaimToken& claim,
-                               const ReduceSink& sink);
+WATCHBOT_PROGRESS_EXPORT SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const ClaimToken& claim,
+                                                        const ReduceSink& sink);
 
 }  // namespace watchbot_progress

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/job.hpp"
 #include "watchbot_progress/notifier.hpp"
 
@@ -44,6 +45,6 @@ struct ResendOptions {
 // messages), PublishError naming the part ids still not published when some fail after retries.
 // Re-sending a part whose message is still queued runs it twice, which the Part guard tolerates:
 // completing a part is idempotent and the reduce is sent once.
-std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, const ResendOptions& options = {});
+WATCHBOT_PROGRESS_EXPORT std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, const ResendOptions& options = {});
 
 }  // namespace watchbot_progress

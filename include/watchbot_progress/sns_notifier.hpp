@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -77,7 +78,7 @@ namespace detail {
 struct SnsNotifierAccess;  // src/notifiers/sns/sns_notifier_access.hpp
 }  // namespace detail
 
-class SnsNotifier final : public Notifier {
+class WATCHBOT_PROGRESS_EXPORT SnsNotifier final : public Notifier {
 public:
     static constexpr std::size_t kMaxMessageBytes = kSnsLimits.max_message_bytes;
     static constexpr std::size_t kMaxBatchEntries = kSnsLimits.max_batch_entries;
@@ -103,7 +104,7 @@ public:
     const std::string& topic_arn() const;
     SnsStats stats() const;
 
-    struct Impl;  // src/notifiers/sns/sns_notifier.cpp
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;  // src/notifiers/sns/sns_notifier.cpp
 
 protected:
     // Publish with TopicArn, Subject and Message (publish() checked them: notifier.hpp). Throws

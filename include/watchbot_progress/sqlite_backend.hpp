@@ -47,11 +47,12 @@
 #include <string_view>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/sqlite_options.hpp"  // SqliteOptions, parse_sqlite_uri
 
 namespace watchbot_progress {
 
-class SqliteBackend final : public Backend {
+class WATCHBOT_PROGRESS_EXPORT SqliteBackend final : public Backend {
 public:
     // Opens (creating when missing) the database, switches it to WAL mode and creates the tables.
     // Throws InvalidInput for an empty path or ":memory:", BackendError when SQLite cannot open the
@@ -101,7 +102,7 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
 
 private:
-    struct Impl;
+    struct WATCHBOT_PROGRESS_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;
 };
 

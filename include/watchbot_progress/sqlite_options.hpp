@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "watchbot_progress/export.hpp"
+
 namespace watchbot_progress {
 
 // SQLite's `PRAGMA synchronous` in WAL mode: kNormal survives process crashes but may lose the last
@@ -48,10 +50,10 @@ struct SqliteOptions {
 // Percent-escapes (%20) in the path are decoded. Throws InvalidInput, saying what is wrong, for
 // another scheme, an empty path, a path ending in '/', ":memory:", "~" (not expanded), a fragment
 // ('#'), a bad escape, or an unknown or malformed parameter.
-SqliteOptions parse_sqlite_uri(std::string_view uri);
+WATCHBOT_PROGRESS_EXPORT SqliteOptions parse_sqlite_uri(std::string_view uri);
 
 // The URI for `path`: "sqlite://" + path (so "sqlite:///abs/file.db" for absolute paths), with '%',
 // '?', '#' and control characters percent-escaped. Without the query parameters.
-std::string sqlite_uri(const std::string& path);
+WATCHBOT_PROGRESS_EXPORT std::string sqlite_uri(const std::string& path);
 
 }  // namespace watchbot_progress

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/export.hpp"
 #include "watchbot_progress/reduce.hpp"
 
 namespace watchbot_progress {
@@ -98,6 +99,6 @@ struct SweepResult {
 // (JobDoesNotExist for an unknown name), what open_sink throws (nothing was claimed), and
 // InvalidInput when a reduce is to be sent and `open_sink` is empty. A job deleted since the
 // listing is skipped.
-SweepResult sweep(Backend& backend, const SweepOptions& options);
+WATCHBOT_PROGRESS_EXPORT SweepResult sweep(Backend& backend, const SweepOptions& options);
 
 }  // namespace watchbot_progress
