@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, only those missing.
-# Sourced by scripts/test, scripts/demo and scripts/fuzz; also runnable on its own.
+# Sourced by scripts/test, scripts/test-sanitizers, scripts/demo and scripts/fuzz; also runnable on
+# its own.
 # WP_DEPS_NO_NODE=1: do not require Node.js (scripts/fuzz needs no test service). Without it, Node.js
 # 20 is set up for the test services (wp_node_setup: on Debian 12, whose Node.js is 18, through npm).
 set -euo pipefail
@@ -40,7 +41,8 @@ WP_PACKAGE_DEBIAN_PACKAGES=(
     help2man dpkg-dev debootstrap
 )
 
-# What scripts/fuzz adds: clang with libFuzzer and the sanitizer runtimes.
+# What scripts/test-sanitizers and scripts/fuzz add: clang with libFuzzer and the sanitizer runtimes
+# (the sanitized trees are built with clang; wp_sanitizer_cmake_args).
 WP_FUZZ_DEBIAN_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 wp_install_debian_packages() {
@@ -86,11 +88,34 @@ wp_node_setup() {
 }
 
 # Compiler cache settings for a build of the tree at $1: paths are hashed relative to the tree, so
-# fresh clones at other paths (CI's) reuse the objects of earlier builds. A user's own CCACHE_BASEDIR
-# wins.
+# fresh clones at other paths (CI's) reuse the objects of earlier builds. The sloppiness is what
+# ccache needs to cache compiles that use the precompiled headers (CMakeLists.txt,
+# wp_precompile_heavy_headers; ccache's manual, "Precompiled headers"): CMake includes them with
+# -include, and the PCH, made during the build, is newer than the compiles that read it. A user's own
+# CCACHE_BASEDIR and CCACHE_SLOPPINESS win.
 wp_ccache_setup() {
     export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$1}
     export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+    export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+}
+
+# The CMake options of a sanitized tree, for MODE address (build-asan/: ASan + UBSan, the tests and
+# the fuzz targets) or thread (build-tsan/). Both are built with clang, whose ignore list
+# (tools/sanitizers/ignorelist.txt) keeps UBSan's checks to our code, and unoptimised (the Sanitize
+# build type, CMakeLists.txt). scripts/test-sanitizers and scripts/fuzz configure build-asan/ with
+# the same options, so neither reconfigures the other's tree.
+# Under ASan+UBSan the library is static and the programs are not position-independent: the
+# instrumentation's data (UBSan's check sites, ASan's global descriptors) holds many pointers, which
+# a PIE or a shared library must relocate at every start, and the suite starts a process per test and
+# the CLI tests many more. The static library is also what the fuzz targets need (they reach its
+# internal code).
+wp_sanitizer_cmake_args() {  # MODE
+    local common="-DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Sanitize -DWP_BUILD_BENCH_TOOL=OFF -DWP_BUILD_PYTHON=OFF -DWP_BUILD_MAN_PAGES=OFF"
+    case "$1" in
+        address) echo "-DWP_SANITIZE=address;undefined -DWP_BUILD_FUZZERS=ON -DBUILD_SHARED_LIBS=OFF -DCMAKE_EXE_LINKER_FLAGS_SANITIZE=-no-pie $common" ;;
+        thread) echo "-DWP_SANITIZE=thread -DWP_BUILD_FUZZERS=OFF $common" ;;
+        *) echo "wp_sanitizer_cmake_args: address or thread, not '$1'" >&2; return 2 ;;
+    esac
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
