@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace watchbot_progress {
@@ -105,6 +106,17 @@ private:
 class ConfigError : public Error {
 public:
     using Error::Error;
+};
+
+// The SQLite database file a URI names does not exist, and the caller asked not to create it
+// (OpenBackendOptions::must_exist, open_local_queue). path(): the file, as the URI gives it.
+class DatabaseDoesNotExist : public ConfigError {
+public:
+    DatabaseDoesNotExist(std::string path, const std::string& message) : ConfigError(message), path_(std::move(path)) {}
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
 };
 
 }  // namespace watchbot_progress
