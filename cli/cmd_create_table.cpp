@@ -35,8 +35,8 @@ void run_create_table(const CreateTableOptions& opt, Context&) {
     }
 #if WP_WITH_AWS
     watchbot_progress::ProgressTableOptions options;
-    options.region = opt.region;
-    options.endpoint = opt.endpoint;
+    options.aws.region = opt.region;
+    options.aws.endpoint = opt.endpoint;
     if (opt.read_capacity > 0) {
         options.on_demand = false;
         options.read_capacity_units = opt.read_capacity;

@@ -1,10 +1,7 @@
 #include "context.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -15,12 +12,8 @@
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
-#if WP_WITH_AWS
-#include "watchbot_progress/dynamodb_backend.hpp"
-#endif
 #if WP_WITH_SQLITE
 #include "watchbot_progress/local_queue.hpp"
-#include "watchbot_progress/sqlite_options.hpp"
 #endif
 
 namespace wp = watchbot_progress;
@@ -50,53 +43,35 @@ std::string scheme_of(std::string_view uri) {
     return clean ? std::string(scheme) + "://" : std::string("that database");
 }
 
-// open_backend(uri), or with --dynamodb-layout a DynamoDB backend writing new jobs in that layout.
-std::shared_ptr<wp::Backend> open_with_layout(const std::string& uri, const std::string& layout) {
-    if (layout.empty()) return wp::open_backend(uri);
-    if (uri.rfind("arn:", 0) != 0) {
+// wp::open_backend(uri) with --dynamodb-layout and, with Missing::kRefuse, a sqlite:// file that
+// must exist (else ExitError(kExitJobFailed), nothing created).
+std::shared_ptr<wp::Backend> open_selected(const std::string& uri, const std::string& layout, Context::Missing missing) {
+    if (!layout.empty() && uri.rfind("arn:", 0) != 0) {
         throw wp::InvalidInput("--dynamodb-layout applies to a DynamoDB table (arn:aws:dynamodb:...), not to " +
                                scheme_of(uri) + ": drop it or choose a DynamoDB database");
     }
-#if WP_WITH_AWS
-    wp::open_backend(uri);  // the same checks of the ARN (InvalidInput) as without the option; sends nothing
-    wp::DynamoDbOptions options;
-    options.table = uri;
-    options.layout = wp::parse_dynamodb_layout(layout);
-    return std::make_shared<wp::DynamoDbBackend>(options);
-#else
-    return wp::open_backend(uri);  // says DynamoDB is not built in
-#endif
+    wp::OpenBackendOptions options;
+    options.dynamodb_layout = layout;
+    options.must_exist = missing == Context::Missing::kRefuse;
+    try {
+        return wp::open_backend(uri, options);
+    } catch (const wp::DatabaseDoesNotExist& e) {
+        throw missing_database(e, kNoDatabase);
+    }
 }
 
 }  // namespace
 
-// A malformed `uri` returns: open_backend (or the queue) then says what is wrong with it.
-void refuse_missing_sqlite(const std::string& uri, const std::string& what_to_do) {
-#if WP_WITH_SQLITE
-    if (!starts_with(uri, "sqlite://")) return;
-    wp::SqliteOptions options;
-    try {
-        options = wp::parse_sqlite_uri(uri);
-    } catch (const wp::InvalidInput&) {
-        return;  // open_backend says what is wrong with it
-    }
-    struct stat st {};
-    if (::stat(options.path.c_str(), &st) == 0) return;
-    if (errno != ENOENT) return;  // e.g. no permission: SQLite's own error says more
-    throw ExitError(kExitJobFailed,
-                    "SQLite database '" + options.path + "' does not exist (nothing was created): " + what_to_do);
-#else
-    (void)uri;
-    (void)what_to_do;
-#endif
+ExitError missing_database(const watchbot_progress::DatabaseDoesNotExist& e, const std::string& what_to_do) {
+    return ExitError(kExitJobFailed,
+                     "SQLite database '" + e.path() + "' does not exist (nothing was created): " + what_to_do);
 }
 
 std::shared_ptr<wp::Backend> Context::open_backend(Missing missing) {
     std::shared_ptr<wp::Backend> backend;
     if (database_given) {
-        if (missing == Missing::kRefuse) refuse_missing_sqlite(database, kNoDatabase);
         try {
-            backend = open_with_layout(database, dynamodb_layout);
+            backend = open_selected(database, dynamodb_layout, missing);
         } catch (const wp::InvalidInput& e) {
             throw wp::InvalidInput(std::string("--database: ") + e.what());
         }
@@ -112,9 +87,8 @@ std::shared_ptr<wp::Backend> Context::open_backend(Missing missing) {
                 "--dynamodb-layout applies to a DynamoDB table, and ProgressTable names another database: drop the "
                 "option or pass -d arn:aws:dynamodb:...");
         }
-        if (missing == Missing::kRefuse) refuse_missing_sqlite(env, kNoDatabase);
         try {
-            backend = open_with_layout(env, dynamodb_layout);
+            backend = open_selected(env, dynamodb_layout, missing);
         } catch (const wp::InvalidInput& e) {
             throw wp::ConfigError(std::string("the ProgressTable environment variable: ") + e.what());
         }
@@ -167,10 +141,11 @@ std::string local_queue_uri(const std::string& given) {
 #if WP_WITH_SQLITE
 std::shared_ptr<wp::LocalQueue> open_existing_local_queue(const std::string& given) {
     const std::string uri = local_queue_uri(given);
-    refuse_missing_sqlite(uri, "check --queue (or WorkTopic), or send a message there first with `send`: no queue "
-                               "was ever made there");
     try {
-        return wp::LocalQueue::from_uri(uri);
+        return wp::open_local_queue(uri, /*must_exist=*/true);
+    } catch (const wp::DatabaseDoesNotExist& e) {
+        throw missing_database(e, "check --queue (or WorkTopic), or send a message there first with `send`: no queue "
+                                  "was ever made there");
     } catch (const wp::InvalidInput& e) {
         throw wp::InvalidInput(std::string("--queue: ") + e.what());
     }

@@ -11,7 +11,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "exit_codes.hpp"
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/notifier.hpp"
 
 namespace watchbot_progress {
@@ -59,16 +61,15 @@ struct Context {
 std::string local_queue_uri(const std::string& given);
 
 // The local queue that `given` (or WorkTopic) names, for the commands that only read or work it (run,
-// queue, dead-letters): a missing file is refused as refuse_missing_sqlite says (nothing created), a
+// queue, dead-letters): a missing file is refused as missing_database says (nothing created), a
 // malformed URI is InvalidInput starting "--queue: ". Only `send` (and a notifier) may create a queue.
 // Built with WP_WITH_SQLITE only.
 std::shared_ptr<watchbot_progress::LocalQueue> open_existing_local_queue(const std::string& given);
 
-// A sqlite:// URI naming a file that does not exist: ExitError(kExitJobFailed), "SQLite database
-// 'PATH' does not exist (nothing was created): <what_to_do>", for commands that must not create one
-// (opening a SQLite file creates it). Anything else (another scheme, a malformed URI, which the
-// opener then refuses with its own message): returns.
-void refuse_missing_sqlite(const std::string& uri, const std::string& what_to_do);
+// The CLI's error for a sqlite:// database or queue that does not exist (the library's
+// DatabaseDoesNotExist): exit kExitJobFailed, "SQLite database 'PATH' does not exist (nothing was
+// created): <what_to_do>".
+ExitError missing_database(const watchbot_progress::DatabaseDoesNotExist& e, const std::string& what_to_do);
 
 // Adds -d/--database to a subcommand, stored in ctx.database.
 CLI::Option* add_database_option(CLI::App& sub, Context& ctx);

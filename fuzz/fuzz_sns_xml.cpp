@@ -137,8 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto http = std::make_shared<FixedAnswer>(status, std::string(text));
             wp::SnsOptions options;
             options.topic_arn = "arn:aws:sns:us-east-1:123456789012:fuzz";
-            options.endpoint = "http://127.0.0.1:1";
-            options.max_attempts = 1;   // one request per call: its signature is the one to look for
+            options.aws.endpoint = "http://127.0.0.1:1";
+            options.aws.max_attempts = 1;   // one request per call: its signature is the one to look for
             options.batch_attempts = 1;
             auto notifier = aws::make_sns_notifier(
                 options,

@@ -1,8 +1,11 @@
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/built_in_support.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -23,6 +26,7 @@
 #if WP_WITH_SQLITE
 #include "watchbot_progress/local_queue.hpp"
 #include "watchbot_progress/sqlite_backend.hpp"
+#include "watchbot_progress/sqlite_options.hpp"
 #endif
 
 namespace watchbot_progress {
@@ -72,16 +76,48 @@ std::string quoted(std::string_view uri) {
 
 }  // namespace
 
-std::shared_ptr<Backend> open_backend(std::string_view uri) {
+namespace {
+
+// must_exist: a sqlite:// URI naming a file that does not exist throws DatabaseDoesNotExist. A
+// malformed URI returns: the opener then says what is wrong with it.
+void refuse_missing_sqlite([[maybe_unused]] std::string_view uri) {
+#if WP_WITH_SQLITE
+    if (!starts_with(uri, "sqlite://")) return;
+    SqliteOptions options;
+    try {
+        options = parse_sqlite_uri(uri);
+    } catch (const InvalidInput&) {
+        return;
+    }
+    struct stat st {};
+    if (::stat(options.path.c_str(), &st) == 0) return;
+    if (errno != ENOENT) return;  // e.g. no permission: SQLite's own error says more
+    throw DatabaseDoesNotExist(options.path, "SQLite database '" + options.path +
+                                                 "' does not exist (nothing was created): check the path, or open "
+                                                 "it without must_exist to create it");
+#endif
+}
+
+}  // namespace
+
+std::shared_ptr<Backend> open_backend(std::string_view uri) { return open_backend(uri, OpenBackendOptions{}); }
+
+std::shared_ptr<Backend> open_backend(std::string_view uri, const OpenBackendOptions& options) {
+    if (options.must_exist) refuse_missing_sqlite(uri);
+    if (!options.dynamodb_layout.empty() && !starts_with(uri, "arn:")) {
+        throw InvalidInput("a DynamoDB layout applies to a DynamoDB table (arn:aws:dynamodb:...), not to " +
+                           quoted(uri) + ": drop the layout or choose a DynamoDB database");
+    }
     if (starts_with(uri, "arn:")) {
 #if WP_WITH_AWS
         // A malformed ARN is bad input (InvalidInput) like any other bad URI; what the backend's
         // constructor still refuses after this check (no region, a bad endpoint variable) is
         // configuration (ConfigError).
         detail::dynamodb::parse_table(std::string(uri), "DynamoDB table ARN");
-        DynamoDbOptions options;
-        options.table = std::string(uri);
-        return std::make_shared<DynamoDbBackend>(options);
+        DynamoDbOptions backend_options;
+        backend_options.table = std::string(uri);
+        if (!options.dynamodb_layout.empty()) backend_options.layout = parse_dynamodb_layout(options.dynamodb_layout);
+        return std::make_shared<DynamoDbBackend>(backend_options);
 #else
         not_built("DynamoDB", "WP_WITH_AWS");
 #endif
@@ -128,6 +164,17 @@ std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
     }
     if (starts_with(uri, "memory://")) return named_instance<MemoryNotifier>(uri.substr(9));
     throw InvalidInput("unsupported topic " + quoted(uri) + ": " + kNotifierForms);
+}
+
+std::shared_ptr<LocalQueue> open_local_queue(std::string_view uri, bool must_exist) {
+#if WP_WITH_SQLITE
+    if (must_exist) refuse_missing_sqlite(uri);
+    return LocalQueue::from_uri(uri);
+#else
+    (void)uri;
+    (void)must_exist;
+    not_built("SQLite", "WP_WITH_SQLITE");
+#endif
 }
 
 namespace {

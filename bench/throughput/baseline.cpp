@@ -23,7 +23,7 @@ nlohmann::json key_of(const std::string& prefix, std::size_t thread) {
 UpdateItemBaseline::UpdateItemBaseline(const std::string& table_arn, std::string prefix, std::size_t workers)
     : prefix_(std::move(prefix)), workers_(workers) {
     const dd::ResolvedTable table = dd::resolve_table(table_arn);
-    client_ = std::make_shared<aws::DynamoDbClient>(dd::make_client_config(table, dd::ClientSettings{}), table.name);
+    client_ = std::make_shared<aws::DynamoDbClient>(dd::make_client_config(table, {}, "the baseline"), table.name);
 }
 
 UpdateItemBaseline::~UpdateItemBaseline() {

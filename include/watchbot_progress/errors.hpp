@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "watchbot_progress/export.hpp"
@@ -107,6 +108,17 @@ private:
 class WATCHBOT_PROGRESS_EXPORT ConfigError : public Error {
 public:
     using Error::Error;
+};
+
+// The SQLite database file a URI names does not exist, and the caller asked not to create it
+// (OpenBackendOptions::must_exist, open_local_queue). path(): the file, as the URI gives it.
+class WATCHBOT_PROGRESS_EXPORT DatabaseDoesNotExist : public ConfigError {
+public:
+    DatabaseDoesNotExist(std::string path, const std::string& message) : ConfigError(message), path_(std::move(path)) {}
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
 };
 
 }  // namespace watchbot_progress

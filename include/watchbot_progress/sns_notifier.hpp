@@ -8,12 +8,13 @@
 //
 // Configuration, as the AWS SDKs read it:
 //   topic     SnsOptions::topic_arn, else the WorkTopic environment variable
-//   region    SnsOptions::region, else the topic ARN's region, else AWS_REGION, else AWS_DEFAULT_REGION
-//   endpoint  SnsOptions::endpoint, else AWS_ENDPOINT_URL_SNS, else AWS_ENDPOINT_URL, else
+//   region    SnsOptions::aws.region, else the topic ARN's region, else AWS_REGION, else AWS_DEFAULT_REGION
+//   endpoint  SnsOptions::aws.endpoint, else AWS_ENDPOINT_URL_SNS, else AWS_ENDPOINT_URL, else
 //             https://sns.REGION.amazonaws.com
-//   credentials  environment, shared credentials file, ECS container, EC2 instance metadata (first
-//             that answers), looked up at the first publish and refreshed before they expire
-//   retries   SnsOptions::max_attempts, else AWS_MAX_ATTEMPTS, else 3 attempts per request (AWS
+//   credentials  SnsOptions::aws's static keys, else the default chain: environment, profiles, ECS
+//             container, EC2 instance metadata (first that answers), looked up at the first
+//             publish and refreshed before they expire
+//   retries   SnsOptions::aws.max_attempts, else AWS_MAX_ATTEMPTS, else 3 attempts per request (AWS
 //             "standard" mode: throttling, 5xx and connection errors, full-jitter backoff)
 //
 // Limits (limits(): kSnsLimits): a message is at most 262,144 bytes; a batch at most 10 messages and
@@ -40,29 +41,9 @@
 
 #include "watchbot_progress/export.hpp"
 #include "watchbot_progress/notifier.hpp"
+#include "watchbot_progress/sns_options.hpp"
 
 namespace watchbot_progress {
-
-struct SnsOptions {
-    // The topic: arn:PARTITION:sns:REGION:ACCOUNT:NAME. Empty: the WorkTopic environment variable.
-    std::string topic_arn;
-    // Signing region override. Empty: the topic ARN's region (then AWS_REGION, AWS_DEFAULT_REGION).
-    std::string region;
-    // Endpoint override, scheme://host[:port]. Empty: AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL, the default.
-    std::string endpoint;
-    // Attempts per HTTP request, first included (1 disables retries). 0: AWS_MAX_ATTEMPTS, else 3.
-    int max_attempts = 0;
-    // Rounds of PublishBatch for one batch: the first round sends every entry, each later round
-    // only the entries refused with a retryable failure. At least 1.
-    int batch_attempts = 3;
-    // Full-jitter exponential backoff between attempts and between batch rounds:
-    // random(0, min(retry_max_delay, retry_base_delay * 2^(n-1))).
-    std::chrono::milliseconds retry_base_delay{100};
-    std::chrono::milliseconds retry_max_delay{20'000};
-    // Per attempt: TCP + TLS connect, and the whole request.
-    std::chrono::milliseconds connect_timeout{3'000};
-    std::chrono::milliseconds request_timeout{30'000};
-};
 
 // Counters since the notifier was made; cheap (atomics), safe to read at any time.
 struct SnsStats {

@@ -100,7 +100,8 @@ void register_backends(py::module_& m) {
         .def("stats", &stats_dict)
         .def("__repr__", [](const wp::Backend& b) { return "<watchbot_progress._core.Backend " + b.describe() + ">"; });
 
-    m.def("open_backend", &wp::open_backend, "uri"_a, release_gil(),
+    m.def("open_backend", static_cast<std::shared_ptr<wp::Backend> (*)(std::string_view)>(&wp::open_backend), "uri"_a,
+          release_gil(),
           "A backend from a URI: a DynamoDB table ARN, redis://, sqlite:///path, memory://name");
     m.def("sqlite_path",
           [](const std::string& uri) -> std::optional<std::string> {

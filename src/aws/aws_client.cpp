@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include "aws/credentials_chain.hpp"
 #include "aws/crypto.hpp"
-#include "aws/endpoint.hpp"
 #include "aws/error_classification.hpp"
 #include "aws/error_parsing.hpp"
 #include "aws/sigv4.hpp"
@@ -81,39 +79,15 @@ AwsClient::AwsClient(AwsClientConfig config) : config_(std::move(config)), quota
     }
     while (!config_.endpoint.empty() && config_.endpoint.back() == '/') config_.endpoint.pop_back();
     if (config_.retry.max_attempts < 1) config_.retry.max_attempts = 1;
-    if (!config_.credentials && config_.sign_requests) config_.credentials = shared_default_credentials_chain();
+    if (!config_.credentials && config_.sign_requests) {
+        throw ConfigError("AwsClient for " + config_.service +
+                          " needs a credentials provider to sign its requests (aws::client_config gives the default chain)");
+    }
     if (!config_.http) config_.http = std::make_shared<CurlHttpClient>(config_.http_options);
     RetryHooks defaults = default_retry_hooks();
     if (!config_.hooks.sleep) config_.hooks.sleep = defaults.sleep;
     if (!config_.hooks.random) config_.hooks.random = defaults.random;
     if (!config_.clock) config_.clock = system_clock_now;
-}
-
-namespace {
-
-AwsClientConfig config_without_credentials(std::string service, const std::optional<Arn>& arn, const EnvLookup& env) {
-    AwsClientConfig config;
-    config.region = resolve_region(arn, env);
-    config.endpoint = resolve_endpoint(service, config.region, env);
-    config.service = std::move(service);
-    config.retry = RetryPolicy::from_env(env);
-    return config;
-}
-
-}  // namespace
-
-AwsClientConfig AwsClient::config_from_env(std::string service, const std::optional<Arn>& arn) {
-    AwsClientConfig config = config_without_credentials(std::move(service), arn, process_env());
-    config.credentials = shared_default_credentials_chain();
-    return config;
-}
-
-AwsClientConfig AwsClient::config_from_env(std::string service, const std::optional<Arn>& arn, const EnvLookup& env) {
-    AwsClientConfig config = config_without_credentials(std::move(service), arn, env);
-    DefaultCredentialsChainOptions chain;
-    chain.env = env;
-    config.credentials = std::make_shared<DefaultCredentialsChain>(std::move(chain));
-    return config;
 }
 
 HttpResponse AwsClient::send(const AwsRequest& request) const {

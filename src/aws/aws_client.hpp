@@ -1,12 +1,16 @@
 #pragma once
-// The request facade the DynamoDB client and the SNS notifier build on: signs with SigV4, sends
-// over the HttpClient, retries in the AWS "standard" mode (re-signing every attempt) and turns
-// errors into classified watchbot_progress::BackendError.
+// The request facade the DynamoDB client, the SNS notifier and the STS and SSO calls build on:
+// signs with SigV4, sends over the HttpClient, retries in the AWS "standard" mode (re-signing every
+// attempt) and turns errors into classified watchbot_progress::BackendError. The transport layer:
+// it signs with the CredentialsProvider its caller hands it and knows no provider itself, so the
+// credentials providers (which call STS and SSO through it) sit above it, never below
+// (docs/architecture.md, "The AWS layers"). client_config.hpp builds configurations with the
+// default chain.
 //
-//   auto client = AwsClient(AwsClient::config_from_env("dynamodb", parse_arn(table_arn, "ProgressTable")));
+//   auto client = AwsClient(client_config_from_env("dynamodb", parse_arn(table_arn, "ProgressTable")));
 //   nlohmann::json item = client.json_call("DynamoDB_20120810.GetItem", {{"TableName", "t"}, ...});
 //
-//   auto sns = AwsClient(AwsClient::config_from_env("sns", parse_arn(topic_arn, "WorkTopic")));
+//   auto sns = AwsClient(client_config_from_env("sns", parse_arn(topic_arn, "WorkTopic")));
 //   pugi::xml_document doc = sns.query_call("Publish", {{"TopicArn", arn}, {"Subject", "map"},
 //                                                       {"Message", body}}, "2010-03-31");
 //
@@ -46,7 +50,7 @@ struct AwsClientConfig {
     std::string service;   // signing name and endpoint prefix: "dynamodb", "sns"
     std::string region;    // signing region
     std::string endpoint;  // scheme://host[:port][/path], e.g. from resolve_endpoint()
-    std::shared_ptr<CredentialsProvider> credentials;  // null: shared_default_credentials_chain()
+    std::shared_ptr<CredentialsProvider> credentials;  // who signs; required when sign_requests
     // false: requests go out unsigned and `credentials` is never asked (STS
     // AssumeRoleWithWebIdentity and the SSO portal, which authenticate by a token in the request).
     bool sign_requests = true;
@@ -78,17 +82,9 @@ struct AwsRequest {
 
 class AwsClient {
 public:
-    // Throws ConfigError when service, region or endpoint is empty or the endpoint is malformed.
+    // Throws ConfigError when service, region or endpoint is empty, the endpoint is malformed, or
+    // requests are to be signed and no credentials provider is given.
     explicit AwsClient(AwsClientConfig config);
-
-    // The configuration the environment describes: region from the ARN else AWS_REGION else
-    // AWS_DEFAULT_REGION (resolve_region), endpoint from AWS_ENDPOINT_URL_<SERVICE> /
-    // AWS_ENDPOINT_URL / DynamoDbEndpoint / the default (resolve_endpoint), retries from
-    // AWS_MAX_ATTEMPTS. Credentials: with the process environment, the process-wide
-    // shared_default_credentials_chain(); with an explicit `env`, a new DefaultCredentialsChain
-    // over it. Throws ConfigError as those do.
-    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn = std::nullopt);
-    static AwsClientConfig config_from_env(std::string service, const std::optional<Arn>& arn, const EnvLookup& env);
 
     // JSON 1.0 protocol: POST / with Content-Type application/x-amz-json-1.0 and X-Amz-Target:
     // `target` ("DynamoDB_20120810.UpdateItem"), the compact JSON of `request` (raw UTF-8; null

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "aws/aws_client.hpp"
+#include "aws/client_config.hpp"
 #include "aws/aws_test_util.hpp"
 #include "aws/credentials_chain.hpp"
 #include "aws/crypto.hpp"
@@ -203,7 +204,7 @@ TEST(AwsClientTest, AttemptsCappedByAwsMaxAttempts) {
                              {"AWS_ACCESS_KEY_ID", kAccessKey},
                              {"AWS_SECRET_ACCESS_KEY", kSecret}});
     aws::AwsClientConfig config =
-        aws::AwsClient::config_from_env("dynamodb", aws::parse_arn("arn:aws:dynamodb:eu-west-1:123456789012:table/t"), env);
+        aws::client_config_from_env("dynamodb", aws::parse_arn("arn:aws:dynamodb:eu-west-1:123456789012:table/t"), env);
     EXPECT_EQ(config.retry.max_attempts, 5);
     EXPECT_EQ(config.region, "eu-west-1");
     EXPECT_EQ(config.endpoint, f.server.base_url());
@@ -420,7 +421,7 @@ TEST(AwsClientTest, ConfigValidation) {
     config = f.config();
     config.region = "";
     EXPECT_THROW(aws::AwsClient{config}, watchbot_progress::ConfigError);
-    EXPECT_THROW(aws::AwsClient::config_from_env("sns", std::nullopt, aws::map_env({})), watchbot_progress::ConfigError);
+    EXPECT_THROW(aws::client_config_from_env("sns", std::nullopt, aws::map_env({})), watchbot_progress::ConfigError);
     config = f.config();
     config.endpoint = f.server.base_url() + "/";
     EXPECT_EQ(aws::AwsClient(config).config().endpoint, f.server.base_url());
@@ -447,12 +448,12 @@ TEST(AwsClientTest, ConcurrentCallsShareConnections) {
 
 TEST(AwsClientTest, ProcessEnvironmentConfigSharesOneCredentialsChain) {
     auto arn = aws::parse_arn("arn:aws:dynamodb:eu-north-1:123456789012:table/t");
-    aws::AwsClientConfig a = aws::AwsClient::config_from_env("dynamodb", arn);
-    aws::AwsClientConfig b = aws::AwsClient::config_from_env("sns", aws::parse_arn("arn:aws:sns:eu-north-1:1:topic"));
+    aws::AwsClientConfig a = aws::client_config_from_env("dynamodb", arn);
+    aws::AwsClientConfig b = aws::client_config_from_env("sns", aws::parse_arn("arn:aws:sns:eu-north-1:1:topic"));
     EXPECT_EQ(a.region, "eu-north-1");
     EXPECT_EQ(a.credentials, b.credentials);
     EXPECT_EQ(a.credentials, aws::shared_default_credentials_chain());
     // An explicit environment gets its own chain.
     auto env = aws::map_env({{"AWS_REGION", "us-east-1"}});
-    EXPECT_NE(aws::AwsClient::config_from_env("sns", std::nullopt, env).credentials, a.credentials);
+    EXPECT_NE(aws::client_config_from_env("sns", std::nullopt, env).credentials, a.credentials);
 }

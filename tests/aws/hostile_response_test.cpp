@@ -266,8 +266,8 @@ struct ScriptedSns {
     explicit ScriptedSns(int max_attempts = 1) {
         wp::SnsOptions options;
         options.topic_arn = kTopic;
-        options.endpoint = server.base_url();
-        options.max_attempts = max_attempts;
+        options.aws.endpoint = server.base_url();
+        options.aws.max_attempts = max_attempts;
         options.batch_attempts = 1;
         notifier = aws::make_sns_notifier(
             options,

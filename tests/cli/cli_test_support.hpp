@@ -137,10 +137,10 @@ inline std::map<std::string, std::string> dynamodb_child_env() {
 
 inline wp::ProgressTableOptions table_options() {
     wp::ProgressTableOptions options;
-    options.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
-    options.region = kAwsRegion;
-    options.access_key_id = kAwsAccessKey;
-    options.secret_access_key = kAwsSecretKey;
+    options.aws.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.aws.region = kAwsRegion;
+    options.aws.access_key_id = kAwsAccessKey;
+    options.aws.secret_access_key = kAwsSecretKey;
     options.poll_interval = std::chrono::milliseconds(50);
     options.timeout = std::chrono::seconds(30);
     return options;
@@ -155,10 +155,10 @@ inline const std::string& dynamodb_test_table_arn() {
 inline std::shared_ptr<wp::Backend> dynamodb_test_backend(const std::string& arn) {
     wp::DynamoDbOptions options;
     options.table = arn;
-    options.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
-    options.region = kAwsRegion;
-    options.access_key_id = kAwsAccessKey;
-    options.secret_access_key = kAwsSecretKey;
+    options.aws.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.aws.region = kAwsRegion;
+    options.aws.access_key_id = kAwsAccessKey;
+    options.aws.secret_access_key = kAwsSecretKey;
     return std::make_shared<wp::DynamoDbBackend>(options);
 }
 #endif

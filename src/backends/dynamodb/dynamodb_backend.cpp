@@ -243,20 +243,12 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_uniq
     check_layout_options(options);
     options.layout = resolve_layout(options.layout);
     const ResolvedTable table = resolve_table(options.table);
-    ClientSettings settings;
-    settings.region = options.region;
-    settings.endpoint = options.endpoint;
-    settings.access_key_id = options.access_key_id;
-    settings.secret_access_key = options.secret_access_key;
-    settings.session_token = options.session_token;
-    settings.max_attempts = options.max_attempts;
-    settings.connect_timeout = options.connect_timeout;
-    settings.request_timeout = options.request_timeout;
-    impl_->table.client = std::make_shared<aws::DynamoDbClient>(make_client_config(table, settings), table.name);
+    impl_->table.client =
+        std::make_shared<aws::DynamoDbClient>(make_client_config(table, options.aws, "DynamoDbOptions::aws"), table.name);
     impl_->description = make_description(table.display, impl_->table.client->aws().config().endpoint);
     // Never keep secrets longer than needed: the credentials provider has them now.
-    options.secret_access_key.clear();
-    options.session_token.clear();
+    options.aws.secret_access_key.clear();
+    options.aws.session_token.clear();
     options.table = table.display;
     impl_->table.options = std::move(options);
 }
@@ -269,8 +261,8 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::D
     impl_->table.client = std::move(client);
     impl_->description = make_description(options.table.empty() ? impl_->table.client->table() : options.table,
                                           impl_->table.client->aws().config().endpoint);
-    options.secret_access_key.clear();
-    options.session_token.clear();
+    options.aws.secret_access_key.clear();
+    options.aws.session_token.clear();
     impl_->table.options = std::move(options);
 }
 

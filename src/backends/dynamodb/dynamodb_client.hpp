@@ -120,7 +120,7 @@ struct CreateTableRequest {
 
 class DynamoDbClient {
 public:
-    // `config` is an AwsClient configuration for service "dynamodb" (AwsClient::config_from_env);
+    // `config` is an AwsClient configuration for service "dynamodb" (aws::client_config, dynamodb_config.hpp);
     // its HTTP client (a CurlHttpClient when null) is wrapped to count traffic. `table` is the
     // table's name (not its ARN). Throws ConfigError as AwsClient does.
     DynamoDbClient(AwsClientConfig config, std::string table);

@@ -2,6 +2,7 @@
 
 #include "aws/credentials.hpp"
 #include "core/excerpt.hpp"
+#include "aws/client_config.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
@@ -94,31 +95,16 @@ ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env)
     }
 }
 
-aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
+aws::AwsClientConfig make_client_config(const ResolvedTable& table, const AwsOptions& options, std::string_view what,
                                         const aws::EnvLookup& env) {
     // Explicit settings take the place of the variables they override.
-    aws::EnvLookup overlay = [env, settings](const std::string& name) -> std::optional<std::string> {
-        if (name == "AWS_REGION" && !settings.region.empty()) return settings.region;
-        if (name == "AWS_ENDPOINT_URL_DYNAMODB" && !settings.endpoint.empty()) return settings.endpoint;
-        if (name == "AWS_MAX_ATTEMPTS" && settings.max_attempts > 0) return std::to_string(settings.max_attempts);
+    aws::EnvLookup overlay = [env, options](const std::string& name) -> std::optional<std::string> {
+        if (name == "AWS_REGION" && !options.region.empty()) return options.region;
+        if (name == "AWS_ENDPOINT_URL_DYNAMODB" && !options.endpoint.empty()) return options.endpoint;
+        if (name == "AWS_MAX_ATTEMPTS" && options.max_attempts > 0) return std::to_string(options.max_attempts);
         return env(name);
     };
-    aws::AwsClientConfig config = aws::AwsClient::config_from_env("dynamodb", table.arn, overlay);
-    if (!settings.region.empty()) config.region = settings.region;  // wins over the ARN's region too
-    if (!settings.endpoint.empty()) config.endpoint = settings.endpoint;
-    if (!settings.access_key_id.empty() || !settings.secret_access_key.empty()) {
-        if (settings.access_key_id.empty() || settings.secret_access_key.empty()) {
-            throw ConfigError("static DynamoDB credentials need both access_key_id and secret_access_key");
-        }
-        aws::Credentials credentials;
-        credentials.access_key_id = settings.access_key_id;
-        credentials.secret_access_key = settings.secret_access_key;
-        if (!settings.session_token.empty()) credentials.session_token = settings.session_token;
-        config.credentials = std::make_shared<aws::StaticCredentialsProvider>(std::move(credentials));
-    }
-    config.http_options.connect_timeout = settings.connect_timeout;
-    config.http_options.request_timeout = settings.request_timeout;
-    return config;
+    return aws::client_config("dynamodb", options, table.arn, overlay, aws::default_credentials_for(overlay), what);
 }
 
 DynamoDbLayout resolve_layout(DynamoDbLayout given, const aws::EnvLookup& env) {

@@ -10,7 +10,8 @@
 #include "aws/arn.hpp"
 #include "aws/aws_client.hpp"
 #include "aws/env.hpp"
-#include "watchbot_progress/dynamodb_backend.hpp"
+#include "watchbot_progress/aws_options.hpp"
+#include "watchbot_progress/dynamodb_options.hpp"
 
 namespace watchbot_progress::detail::dynamodb {
 
@@ -30,21 +31,13 @@ ResolvedTable parse_table(const std::string& text, std::string_view what);
 // DynamoDB would refuse (3-255 characters of a-z A-Z 0-9 _ . -).
 ResolvedTable resolve_table(const std::string& table, const aws::EnvLookup& env = aws::process_env());
 
-struct ClientSettings {
-    std::string region;
-    std::string endpoint;
-    std::string access_key_id;
-    std::string secret_access_key;
-    std::string session_token;
-    int max_attempts = 0;  // 0: AWS_MAX_ATTEMPTS or the default
-    std::chrono::milliseconds connect_timeout{3'000};
-    std::chrono::milliseconds request_timeout{30'000};
-};
-
-// An AwsClient configuration for DynamoDB: explicit settings first, then the environment
-// (AwsClient::config_from_env). Throws ConfigError as that does, and when only one of the two
-// static keys is given.
-aws::AwsClientConfig make_client_config(const ResolvedTable& table, const ClientSettings& settings,
+// An AwsClient configuration for DynamoDB: `options` first (region, endpoint, retries, timeouts,
+// static credentials), then the environment (aws::client_config). Without static keys, a
+// DynamoDbBackend gets a default credentials chain of its own, over the environment with
+// options.region and options.max_attempts standing in for AWS_REGION and AWS_MAX_ATTEMPTS (so
+// that STS calls of assume role follow them too). `what` names the options in messages. Throws
+// ConfigError as aws::client_config does.
+aws::AwsClientConfig make_client_config(const ResolvedTable& table, const AwsOptions& options, std::string_view what,
                                         const aws::EnvLookup& env = aws::process_env());
 
 // The layout new jobs get: `given`, or for kDefault the WATCHBOT_PROGRESS_DYNAMODB_LAYOUT variable

@@ -17,7 +17,8 @@
 #include "core/secure_random.hpp"
 #include "backends/dynamodb/dynamodb_expression.hpp"
 #include "backends/dynamodb/dynamodb_attribute_names.hpp"
-#include "watchbot_progress/dynamodb_backend.hpp"
+#include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/dynamodb_options.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::detail::dynamodb {

@@ -18,13 +18,7 @@ using namespace detail::dynamodb;  // kId, resolve_table, make_client_config
 ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
     if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");
     const ResolvedTable resolved = resolve_table(table);
-    ClientSettings settings;
-    settings.region = options.region;
-    settings.endpoint = options.endpoint;
-    settings.access_key_id = options.access_key_id;
-    settings.secret_access_key = options.secret_access_key;
-    settings.session_token = options.session_token;
-    aws::DynamoDbClient client(make_client_config(resolved, settings), resolved.name);
+    aws::DynamoDbClient client(make_client_config(resolved, options.aws, "ProgressTableOptions::aws"), resolved.name);
 
     ProgressTableInfo info;
     info.name = resolved.name;

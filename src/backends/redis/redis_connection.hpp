@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "backends/redis/redis_transport.hpp"
-#include "watchbot_progress/redis_backend.hpp"
+#include "watchbot_progress/redis_options.hpp"
 
 namespace watchbot_progress::detail::redis {
 

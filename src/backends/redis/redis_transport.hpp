@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "watchbot_progress/redis_backend.hpp"
+#include "watchbot_progress/redis_options.hpp"
 
 namespace watchbot_progress::detail::redis {
 

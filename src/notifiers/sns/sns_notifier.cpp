@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "aws/client_config.hpp"
 #include "aws/credentials_chain.hpp"
 #include "aws/endpoint.hpp"
 #include "aws/http_client.hpp"
@@ -55,30 +56,15 @@ namespace {
 AwsClientConfig sns_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env,
                            std::shared_ptr<CredentialsProvider> credentials) {
     const Arn arn = parse_sns_topic_arn(topic_arn, "the topic");
-    if (options.max_attempts < 0 || options.max_attempts > 100) {
-        throw ConfigError("SnsOptions::max_attempts is " + std::to_string(options.max_attempts) +
-                          ": give 1 to 100 attempts, or 0 for AWS_MAX_ATTEMPTS (default 3)");
-    }
     if (options.batch_attempts < 1 || options.batch_attempts > 100) {
         throw ConfigError("SnsOptions::batch_attempts is " + std::to_string(options.batch_attempts) + ": give 1 to 100 rounds");
     }
     if (options.retry_base_delay.count() < 0 || options.retry_max_delay.count() < 0) {
         throw ConfigError("SnsOptions::retry_base_delay and retry_max_delay must not be negative");
     }
-    AwsClientConfig config;
-    config.service = "sns";
-    config.region = options.region.empty() ? resolve_region(arn, env) : options.region;
-    config.endpoint = options.endpoint.empty() ? resolve_endpoint("sns", config.region, env) : options.endpoint;
-    if (options.max_attempts > 0) {
-        config.retry.max_attempts = options.max_attempts;
-    } else {
-        config.retry = RetryPolicy::from_env(env);
-    }
+    AwsClientConfig config = client_config("sns", options.aws, arn, env, std::move(credentials), "SnsOptions::aws");
     config.retry.base_delay = options.retry_base_delay;
     config.retry.max_backoff = options.retry_max_delay;
-    config.http_options.connect_timeout = options.connect_timeout;
-    config.http_options.request_timeout = options.request_timeout;
-    config.credentials = std::move(credentials);
     return config;
 }
 }  // namespace
@@ -88,9 +74,7 @@ AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& 
 }
 
 AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env) {
-    DefaultCredentialsChainOptions chain;
-    chain.env = env;
-    return sns_config(options, topic_arn, env, std::make_shared<DefaultCredentialsChain>(std::move(chain)));
+    return sns_config(options, topic_arn, env, default_credentials_for(env));
 }
 
 namespace {

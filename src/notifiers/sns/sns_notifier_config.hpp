@@ -6,7 +6,7 @@
 
 #include "aws/aws_client.hpp"
 #include "aws/env.hpp"
-#include "watchbot_progress/sns_notifier.hpp"
+#include "watchbot_progress/sns_options.hpp"
 
 namespace watchbot_progress::aws {
 
@@ -15,9 +15,10 @@ namespace watchbot_progress::aws {
 std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env);
 
 // The AwsClient configuration `options` and the environment describe for `topic_arn` (see
-// sns_notifier.hpp): service "sns", region, endpoint, retries, HTTP timeouts, and credentials: the
-// process-wide shared_default_credentials_chain() for the process environment (first overload),
-// a new DefaultCredentialsChain over an explicit `env` (second). Throws ConfigError.
+// sns_notifier.hpp): service "sns", region, endpoint, retries, HTTP timeouts (aws::client_config),
+// and credentials: options.aws's static keys when given, else the process-wide
+// shared_default_credentials_chain() for the process environment (first overload), a new
+// DefaultCredentialsChain over an explicit `env` (second). Throws ConfigError.
 AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn);
 AwsClientConfig sns_client_config(const SnsOptions& options, const std::string& topic_arn, const EnvLookup& env);
 

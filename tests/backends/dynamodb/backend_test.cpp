@@ -888,7 +888,7 @@ TEST(DynamoDbConfig, BadTablesAreConfigErrors) {
                                     "arn:aws:dynamodb:us-east-1:0:table/ok-name/stream/2020", "bad name!", "arn:nope"}) {
         wp::DynamoDbOptions options;
         options.table = table;
-        options.region = "us-east-1";
+        options.aws.region = "us-east-1";
         EXPECT_THROW(wp::DynamoDbBackend{options}, wp::ConfigError) << table;
     }
     wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
@@ -915,6 +915,12 @@ TEST(DynamoDbConfig, FromEnvReadsProgressTableAndTheEndpointVariables) {
     auto opened = wp::open_backend(wp_test::dynamodb_test_arn(kTable));
     ASSERT_NE(std::dynamic_pointer_cast<wp::DynamoDbBackend>(opened), nullptr);
     EXPECT_EQ(opened->status(jobid).total, 2);
+    // With a layout by name, new jobs get that layout; a bad name is bad input.
+    auto compatible = std::dynamic_pointer_cast<wp::DynamoDbBackend>(
+        wp::open_backend(wp_test::dynamodb_test_arn(kTable), {.dynamodb_layout = "compatible"}));
+    ASSERT_NE(compatible, nullptr);
+    EXPECT_EQ(compatible->layout(), wp::DynamoDbLayout::kCompatible);
+    EXPECT_THROW(wp::open_backend(wp_test::dynamodb_test_arn(kTable), {.dynamodb_layout = "flat"}), wp::InvalidInput);
     // DynamoDbEndpoint (the Node tool's variable) works too.
     env.unset("AWS_ENDPOINT_URL_DYNAMODB");
     env.set("DynamoDbEndpoint", wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT"));
@@ -1018,7 +1024,7 @@ TEST(DynamoDbNewJobLayout, JobsOfEitherLayoutAreWorkedWhateverTheDefault) {
 
 TEST(DynamoDbConfig, DescribeNamesTableAndEndpointWithoutSecrets) {
     wp::DynamoDbOptions options = wp_test::dynamodb_test_options(kTable);
-    options.session_token = "SESSIONTOKENSHOULDNEVERAPPEAR";
+    options.aws.session_token = "SESSIONTOKENSHOULDNEVERAPPEAR";
     wp::DynamoDbBackend backend(options);
     const std::string d = backend.describe();
     EXPECT_THAT(d, HasSubstr(wp_test::dynamodb_test_arn(kTable)));
@@ -1046,10 +1052,10 @@ TEST(DynamoDbConfig, StatsCountRequestsAndBytes) {
 
 wp::ProgressTableOptions table_options() {
     wp::ProgressTableOptions options;
-    options.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
-    options.region = wp_test::kDynamoDbTestRegion;
-    options.access_key_id = wp_test::kDynamoDbTestAccessKey;
-    options.secret_access_key = wp_test::kDynamoDbTestSecretKey;
+    options.aws.endpoint = wp_test::require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.aws.region = wp_test::kDynamoDbTestRegion;
+    options.aws.access_key_id = wp_test::kDynamoDbTestAccessKey;
+    options.aws.secret_access_key = wp_test::kDynamoDbTestSecretKey;
     options.poll_interval = std::chrono::milliseconds(20);
     return options;
 }
@@ -1090,7 +1096,7 @@ TEST(DynamoDbTable, ProvisionedThroughputIsAnOption) {
     options.on_demand = false;
     options.read_capacity_units = 7;
     options.write_capacity_units = 9;
-    options.region = "eu-west-1";
+    options.aws.region = "eu-west-1";
     const auto info = wp::create_progress_table(name, options);
     EXPECT_THAT(info.arn, ::testing::StartsWith("arn:aws:dynamodb:eu-west-1:")) << "the region it was created for";
     aws::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
@@ -1126,7 +1132,7 @@ TEST(DynamoDbTable, GivesUpWhenTheTableNeverBecomesActive) {
         return wp_test::ScriptedResponse::json(200, R"({"Table":{"TableStatus":"CREATING"}})");
     });
     auto options = table_options();
-    options.endpoint = server.base_url();
+    options.aws.endpoint = server.base_url();
     options.timeout = std::chrono::milliseconds(200);
     try {
         wp::create_progress_table("wp-never-active", options);

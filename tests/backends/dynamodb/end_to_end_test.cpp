@@ -31,7 +31,7 @@ TEST_P(DynamoDbEndToEnd, DuplicatedDeliveriesFrom25WorkersSendExactlyOneReduce) 
     const wp_test::Fauxqs fauxqs = wp_test::Fauxqs::from_env();
     const auto sink = fauxqs.create_topic_with_queue("wp-dynamodb-e2e");
     const wp_test::ScopedEnv env = fauxqs.client_env();  // credentials for the SNS notifier, as a worker has
-    auto notifier = std::make_shared<wp::SnsNotifier>(wp::SnsOptions{.topic_arn = sink.topic_arn, .endpoint = fauxqs.endpoint()});
+    auto notifier = std::make_shared<wp::SnsNotifier>(wp::SnsOptions{.topic_arn = sink.topic_arn, .aws = {.endpoint = fauxqs.endpoint()}});
 
     wp::DynamoDbOptions options = wp_test::dynamodb_test_options("wp-test-e2e");
     options.layout = GetParam();

@@ -80,7 +80,7 @@ TEST_P(DynamoDbFaults, A2000PartJobWithDuplicateDeliveriesCompletesOnceWithOneRe
     const auto sink = fauxqs.create_topic_with_queue("wp-dynamodb-faults");
     const wp_test::ScopedEnv env = fauxqs.client_env();
     auto reduce_topic =
-        std::make_shared<wp::SnsNotifier>(wp::SnsOptions{.topic_arn = sink.topic_arn, .endpoint = fauxqs.endpoint()});
+        std::make_shared<wp::SnsNotifier>(wp::SnsOptions{.topic_arn = sink.topic_arn, .aws = {.endpoint = fauxqs.endpoint()}});
     auto maps = std::make_shared<wp_test::CountingNotifier>();
 
     // The start worker. One whose create_job failed (retries exhausted) is run again by watchbot;

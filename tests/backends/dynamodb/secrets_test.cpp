@@ -63,11 +63,11 @@ std::shared_ptr<wp::DynamoDbBackend> backend_for(const EchoingServer& echo) {
     wp::DynamoDbOptions options;
     options.layout = wp::DynamoDbLayout::kAuto;  // small jobs compatible, large ones sharded: both paths
     options.table = wp_test::dynamodb_test_arn("wp-secret-table");
-    options.endpoint = echo.server.base_url();
-    options.access_key_id = "AKIDSECRETTEST000001";
-    options.secret_access_key = kSecret;
-    options.session_token = kToken;
-    options.max_attempts = 2;
+    options.aws.endpoint = echo.server.base_url();
+    options.aws.access_key_id = "AKIDSECRETTEST000001";
+    options.aws.secret_access_key = kSecret;
+    options.aws.session_token = kToken;
+    options.aws.max_attempts = 2;
     return std::make_shared<wp::DynamoDbBackend>(options);
 }
 
@@ -162,13 +162,13 @@ TEST(DynamoDbSecrets, ShardCleanupWarningsNeverContainCredentials) {
     });
     wp::DynamoDbOptions options;
     options.table = "wp-secret-table";
-    options.region = "us-east-1";
-    options.endpoint = server.base_url();
-    options.access_key_id = "AKIDSECRETTEST000001";
-    options.secret_access_key = kSecret;
-    options.session_token = kToken;
+    options.aws.region = "us-east-1";
+    options.aws.endpoint = server.base_url();
+    options.aws.access_key_id = "AKIDSECRETTEST000001";
+    options.aws.secret_access_key = kSecret;
+    options.aws.session_token = kToken;
     options.layout = wp::DynamoDbLayout::kSharded;
-    options.max_attempts = 1;
+    options.aws.max_attempts = 1;
     wp::DynamoDbBackend backend(options);
     ::testing::internal::CaptureStderr();
     EXPECT_THROW(backend.set_total("job", 10), wp::InvalidInput);  // the id is taken

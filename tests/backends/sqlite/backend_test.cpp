@@ -114,6 +114,23 @@ TEST(SqliteUri, OpenBackendDispatchesSqliteUris) {
     EXPECT_THROW(wp::open_backend("sqlite://"), wp::InvalidInput);
 }
 
+TEST(SqliteUri, OpenBackendMustExistRefusesAMissingFileAndCreatesNothing) {
+    const std::string path = temp_db();
+    try {
+        wp::open_backend("sqlite://" + path, {.must_exist = true});
+        FAIL() << "expected DatabaseDoesNotExist";
+    } catch (const wp::DatabaseDoesNotExist& e) {
+        EXPECT_EQ(e.path(), path);
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("SQLite database '" + path + "' does not exist (nothing was created)"));
+    }
+    EXPECT_NE(::access(path.c_str(), F_OK), 0) << "nothing created";
+    EXPECT_THROW(wp::open_backend("sqlite://", {.must_exist = true}), wp::InvalidInput) << "a malformed URI as before";
+    wp::open_backend("sqlite://" + path)->set_total("job", 1);  // creates it
+    EXPECT_EQ(wp::open_backend("sqlite://" + path, {.must_exist = true})->status("job").total, 1);
+    EXPECT_THROW(wp::open_backend("sqlite://" + path, {.dynamodb_layout = "compatible"}), wp::InvalidInput)
+        << "a DynamoDB layout with another database";
+}
+
 TEST(SqliteUri, RelativePathIsRelativeToTheWorkingDirectory) {
     const std::string dir = wp_test::make_temp_dir();
     char old[4096];

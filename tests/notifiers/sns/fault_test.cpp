@@ -70,11 +70,11 @@ TEST_P(SnsFaults, A2000PartJobWithDuplicateDeliveriesCompletesAndSendsTheReduce)
     // counts the retries (AWS-layer retries and PublishBatch rounds), fixed fake credentials.
     std::atomic<std::uint64_t> retries{0};
     const wp::SnsOptions sns_options{.topic_arn = sink.topic_arn,
-                                     .endpoint = proxy.base_url(),
-                                     .max_attempts = 3,
-                                     .retry_base_delay = milliseconds(50),
-                                     .connect_timeout = milliseconds(1000),
-                                     .request_timeout = milliseconds(1000)};
+                                     .aws = {.endpoint = proxy.base_url(),
+                                             .max_attempts = 3,
+                                             .connect_timeout = milliseconds(1000),
+                                             .request_timeout = milliseconds(1000)},
+                                     .retry_base_delay = milliseconds(50)};
     auto notifier = aws::make_sns_notifier(
         sns_options,
         [&retries](aws::AwsClientConfig& config) {

@@ -31,7 +31,7 @@ namespace {
 // independent of the process environment (ConfiguredFromTheEnvironmentLikeAWorker covers that path).
 std::shared_ptr<wp::SnsNotifier> notifier_for(const Fauxqs& fauxqs, const std::string& topic_arn) {
     return watchbot_progress::aws::make_sns_notifier(
-        wp::SnsOptions{.topic_arn = topic_arn, .endpoint = fauxqs.endpoint()},
+        wp::SnsOptions{.topic_arn = topic_arn, .aws = {.endpoint = fauxqs.endpoint()}},
         [](watchbot_progress::aws::AwsClientConfig& c) {
             c.credentials = std::make_shared<watchbot_progress::aws::StaticCredentialsProvider>(watchbot_progress::aws::Credentials{
                 wp_test::kFauxqsAccessKeyId, wp_test::kFauxqsSecretKey, std::nullopt, std::nullopt});

@@ -143,8 +143,8 @@ struct Fixture {
 
     std::shared_ptr<wp::SnsNotifier> notifier(wp::SnsOptions options = {}) {
         if (options.topic_arn.empty()) options.topic_arn = kTopic;
-        if (options.endpoint.empty()) options.endpoint = server.base_url();
-        if (options.max_attempts == 0) options.max_attempts = 3;
+        if (options.aws.endpoint.empty()) options.aws.endpoint = server.base_url();
+        if (options.aws.max_attempts == 0) options.aws.max_attempts = 3;
         return aws::make_sns_notifier(
             options,
             [this](aws::AwsClientConfig& c) {
@@ -319,9 +319,9 @@ TEST(SnsConfigTest, MalformedTopicIsConfigError) {
     EXPECT_NE(what.find("WorkTopic 'https://sns.example/topic' is not an SNS topic ARN"), std::string::npos) << what;
     // Given as an argument, a malformed topic ARN is bad input, like any other bad URI.
     EXPECT_THROW(wp::open_notifier("arn:aws:dynamodb:us-east-1:123456789012:table/t"), wp::InvalidInput);
-    EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .max_attempts = -1}), wp::ConfigError);
+    EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .aws = {.max_attempts = -1}}), wp::ConfigError);
     EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .batch_attempts = 0}), wp::ConfigError);
-    EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .endpoint = "ftp://x"}), wp::ConfigError);
+    EXPECT_THROW(wp::SnsNotifier(wp::SnsOptions{.topic_arn = kTopic, .aws = {.endpoint = "ftp://x"}}), wp::ConfigError);
 }
 
 TEST(SnsConfigTest, ResolvesRegionEndpointAndRetriesLikeTheSdks) {
@@ -332,13 +332,13 @@ TEST(SnsConfigTest, ResolvesRegionEndpointAndRetriesLikeTheSdks) {
     EXPECT_EQ(c.endpoint, "https://sns.us-east-1.amazonaws.com");
     EXPECT_EQ(c.retry.max_attempts, 5);
 
-    c = aws::sns_client_config({.region = "us-west-2", .max_attempts = 2}, kTopic,
+    c = aws::sns_client_config({.aws = {.region = "us-west-2", .max_attempts = 2}}, kTopic,
                                aws::map_env({{"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9"}, {"AWS_MAX_ATTEMPTS", "bad"}}));
     EXPECT_EQ(c.region, "us-west-2");
     EXPECT_EQ(c.endpoint, "http://127.0.0.1:9");
     EXPECT_EQ(c.retry.max_attempts, 2) << "an explicit max_attempts does not read AWS_MAX_ATTEMPTS";
 
-    c = aws::sns_client_config({.endpoint = "http://localhost:4566"}, kTopic, aws::map_env({{"AWS_ENDPOINT_URL", "http://x:1"}}));
+    c = aws::sns_client_config({.aws = {.endpoint = "http://localhost:4566"}}, kTopic, aws::map_env({{"AWS_ENDPOINT_URL", "http://x:1"}}));
     EXPECT_EQ(c.endpoint, "http://localhost:4566");
 }
 
@@ -358,6 +358,35 @@ TEST(SnsConfigTest, OpenNotifierAndTopicFromEnv) {
 
 // ================================================================================================
 // Requests
+
+TEST(SnsNotifierTest, SignsWithTheCredentialsOfItsOptions) {
+    // Static keys in SnsOptions::aws take the place of the default chain: the request is signed
+    // with that access key id and carries that session token.
+    TestHttpServer server;
+    server.set_handler(batch_handler());
+    wp::SnsNotifier notifier(wp::SnsOptions{.topic_arn = kTopic,
+                                            .aws = {.endpoint = server.base_url(),
+                                                    .access_key_id = "AKIDFROMSNSOPTIONS01",
+                                                    .secret_access_key = kSecret,
+                                                    .session_token = "session-token-from-sns-options",
+                                                    .max_attempts = 1}});
+    notifier.check_ready();
+    notifier.publish("map", R"({"jobid":"j","partid":0})");
+    auto requests = server.requests();
+    ASSERT_EQ(requests.size(), 1U);
+    ASSERT_TRUE(requests[0].header("Authorization"));
+    EXPECT_NE(requests[0].header("Authorization")->find("Credential=AKIDFROMSNSOPTIONS01/"), std::string::npos)
+        << *requests[0].header("Authorization");
+    EXPECT_EQ(requests[0].header("X-Amz-Security-Token"), std::optional<std::string>("session-token-from-sns-options"));
+
+    aws::AwsClientConfig c = aws::sns_client_config(
+        {.aws = {.access_key_id = "AKIDFROMSNSOPTIONS01", .secret_access_key = kSecret}}, kTopic, aws::map_env({}));
+    EXPECT_EQ(c.credentials->get_credentials().access_key_id, "AKIDFROMSNSOPTIONS01");
+    EXPECT_FALSE(c.credentials->get_credentials().session_token);
+    EXPECT_THROW(aws::sns_client_config({.aws = {.access_key_id = "AKIDFROMSNSOPTIONS01"}}, kTopic, aws::map_env({})),
+                 wp::ConfigError)
+        << "a key id without its secret";
+}
 
 TEST(SnsNotifierTest, PublishSendsASignedQueryRequest) {
     Fixture f;

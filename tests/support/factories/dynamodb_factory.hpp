@@ -35,10 +35,10 @@ inline void ensure_dynamodb_test_table(const std::string& table) {
     std::lock_guard lock(mutex);
     if (ready.count(table)) return;
     watchbot_progress::ProgressTableOptions options;
-    options.endpoint = require_env("WP_TEST_DYNAMODB_ENDPOINT");
-    options.region = kDynamoDbTestRegion;
-    options.access_key_id = kDynamoDbTestAccessKey;
-    options.secret_access_key = kDynamoDbTestSecretKey;
+    options.aws.endpoint = require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.aws.region = kDynamoDbTestRegion;
+    options.aws.access_key_id = kDynamoDbTestAccessKey;
+    options.aws.secret_access_key = kDynamoDbTestSecretKey;
     options.poll_interval = std::chrono::milliseconds(50);
     options.timeout = std::chrono::seconds(30);
     watchbot_progress::create_progress_table(table, options);
@@ -50,10 +50,10 @@ inline watchbot_progress::DynamoDbOptions dynamodb_test_options(const std::strin
     ensure_dynamodb_test_table(table);
     watchbot_progress::DynamoDbOptions options;
     options.table = dynamodb_test_arn(table);
-    options.endpoint = require_env("WP_TEST_DYNAMODB_ENDPOINT");
-    options.region = kDynamoDbTestRegion;
-    options.access_key_id = kDynamoDbTestAccessKey;
-    options.secret_access_key = kDynamoDbTestSecretKey;
+    options.aws.endpoint = require_env("WP_TEST_DYNAMODB_ENDPOINT");
+    options.aws.region = kDynamoDbTestRegion;
+    options.aws.access_key_id = kDynamoDbTestAccessKey;
+    options.aws.secret_access_key = kDynamoDbTestSecretKey;
     return options;
 }
 
