@@ -14,6 +14,7 @@
 #include "watchbot_progress/config.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/memory_backend.hpp"
+#include "watchbot_progress/memory_notifier.hpp"
 #if WP_WITH_REDIS
 #include "watchbot_progress/redis_backend.hpp"
 #endif

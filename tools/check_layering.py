@@ -14,7 +14,8 @@ The rules (docs/architecture.md, "Architecture: where things are"):
     includes no header of src/backends/ or src/notifiers/;
   - a private header (src/**/*.hpp) never includes a public facade (include/watchbot_progress/
     *_backend.hpp, *_notifier.hpp, local_queue.hpp) to get its options: options have headers of their
-    own. Only the `*_access.hpp` headers, which exist to reach a facade's private constructor, may.
+    own. Only the `*_access.hpp` headers, which exist to reach a facade's private constructor, may;
+  - a backend's public header (include/watchbot_progress/*_backend.hpp) includes no notifier's.
 """
 import pathlib
 import re
@@ -91,6 +92,12 @@ def check(root):
             else:
                 problems.append(f'{where}: {area} may not include {t_area} (dependencies run '
                                 'one way: docs/architecture.md)')
+    for path in sorted((root / 'include' / 'watchbot_progress').glob('*_backend.hpp')):
+        for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+            match = INCLUDE.match(line)
+            if match and re.match(r'^watchbot_progress/(\w+_notifier|local_queue)\.hpp$', match.group(1)):
+                problems.append(f'{path.relative_to(root)}:{number}: #include "{match.group(1)}": a '
+                                "backend's header includes no notifier's; users include both")
     return problems
 
 

@@ -1,7 +1,7 @@
 #pragma once
 // In-process backend for users' unit tests. Thread-safe; state lives as long as the object. Same
-// contract as every other backend (the conformance suite runs on it). Its companion MemoryNotifier
-// is in memory_notifier.hpp, included here.
+// contract as every other backend (the conformance suite runs on it). Its companion, MemoryNotifier,
+// is in memory_notifier.hpp (a backend's header includes no notifier).
 
 #include <memory>
 #include <string>
@@ -9,7 +9,6 @@
 
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/export.hpp"
-#include "watchbot_progress/memory_notifier.hpp"
 
 namespace watchbot_progress {
 

@@ -18,6 +18,7 @@
 #include "backends/dynamodb/dynamodb_backend_access.hpp"
 #include "backends/dynamodb/dynamodb_client.hpp"
 #include "aws/env.hpp"
+#include "watchbot_progress/memory_notifier.hpp"
 #include "notifiers/sns/sns_notifier_access.hpp"
 #include "aws/test_http_server.hpp"
 #include "dynamodb_test_util.hpp"
