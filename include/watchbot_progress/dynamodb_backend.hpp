@@ -67,7 +67,7 @@ namespace detail {
 struct DynamoDbBackendAccess;  // src/backends/dynamodb/dynamodb_backend_access.hpp
 }
 
-class DynamoDbBackend final : public Backend {
+class WATCHBOT_PROGRESS_EXPORT DynamoDbBackend final : public Backend {
 public:
     // Resolves the table, region, endpoint, credentials source and layout; sends no request. Throws
     // ConfigError when no table is given and ProgressTable is unset (naming the variable), when

@@ -3,6 +3,7 @@
 // of its own (a subclass: the library's vtables and typeinfo are exported), catches the library's
 // exceptions by their public types and finds a backend's type with dynamic_cast.
 #include <iostream>
+#include <span>
 #include <watchbot_progress/watchbot_progress.hpp>
 
 namespace wp = watchbot_progress;
@@ -11,11 +12,18 @@ namespace {
 class CountingNotifier final : public wp::ForwardingNotifier {
 public:
     using ForwardingNotifier::ForwardingNotifier;
-    void publish(const std::string& subject, const std::string& body) override {
-        ++published;
-        ForwardingNotifier::publish(subject, body);
-    }
     int published = 0;
+
+protected:
+    // Notifier's checks have passed when a do_ method is called (notifier.hpp).
+    void do_publish(const std::string& subject, const std::string& body) override {
+        ++published;
+        ForwardingNotifier::do_publish(subject, body);
+    }
+    void do_publish_batch(std::span<const wp::OutgoingMessage> messages) override {
+        published += static_cast<int>(messages.size());
+        ForwardingNotifier::do_publish_batch(messages);
+    }
 };
 
 int fail(const char* what) {
