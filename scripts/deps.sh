@@ -42,8 +42,10 @@ WP_PACKAGE_DEBIAN_PACKAGES=(
 )
 
 # What scripts/test-sanitizers and scripts/fuzz add: clang with libFuzzer and the sanitizer runtimes
-# (the sanitized trees are built with clang; wp_sanitizer_cmake_args).
-WP_FUZZ_DEBIAN_PACKAGES=(clang-14 libclang-rt-14-dev)
+# (the sanitized trees are built with clang; wp_sanitizer_cmake_args). clang-16, not Debian 12's older
+# clang-14, which cannot compile libstdc++ 12's <ranges> views (std::views::iota | transform, as the
+# tests pass to create_job).
+WP_FUZZ_DEBIAN_PACKAGES=(clang-16 libclang-rt-16-dev)
 
 wp_install_debian_packages() {
     local missing=() p
@@ -110,7 +112,7 @@ wp_ccache_setup() {
 # the CLI tests many more. The static library is also what the fuzz targets need (they reach its
 # internal code).
 wp_sanitizer_cmake_args() {  # MODE
-    local common="-DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Sanitize -DWP_BUILD_BENCH_TOOL=OFF -DWP_BUILD_PYTHON=OFF -DWP_BUILD_MAN_PAGES=OFF"
+    local common="-DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Sanitize -DWP_BUILD_BENCH_TOOL=OFF -DWP_BUILD_PYTHON=OFF -DWP_BUILD_MAN_PAGES=OFF"
     case "$1" in
         address) echo "-DWP_SANITIZE=address;undefined -DWP_BUILD_FUZZERS=ON -DBUILD_SHARED_LIBS=OFF -DCMAKE_EXE_LINKER_FLAGS_SANITIZE=-no-pie $common" ;;
         thread) echo "-DWP_SANITIZE=thread -DWP_BUILD_FUZZERS=OFF $common" ;;
