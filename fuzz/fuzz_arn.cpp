@@ -25,6 +25,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace sns = watchbot_progress::detail::sns;
 
 namespace {
 
@@ -50,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     aws::Arn topic;
-    if (wp_fuzz::expect_errors<wp::ConfigError>("parse_sns_topic_arn", [&] { topic = aws::parse_sns_topic_arn(text, "topic"); })) {
+    if (wp_fuzz::expect_errors<wp::ConfigError>("parse_sns_topic_arn", [&] { topic = sns::parse_sns_topic_arn(text, "topic"); })) {
         FUZZ_CHECK(topic.to_string() == text);
         FUZZ_CHECK(topic.service == "sns" && !topic.region.empty() && !topic.account.empty());
         FUZZ_CHECK(!topic.resource.empty() && topic.resource.size() <= 256);

@@ -25,6 +25,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 
 namespace {
 
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.retry.max_attempts = 2;
     config.hooks.sleep = [](std::chrono::milliseconds) {};
     config.clock = [] { return aws::parse_amz_date("20260101T000000Z"); };
-    auto client = std::make_shared<aws::DynamoDbClient>(std::move(config), "tbl");
+    auto client = std::make_shared<dynamodb::DynamoDbClient>(std::move(config), "tbl");
     client->max_unprocessed_rounds = 2;
     wp::DynamoDbOptions options;
     options.table = "tbl";

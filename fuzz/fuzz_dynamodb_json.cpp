@@ -20,6 +20,7 @@
 #include "watchbot_progress/errors.hpp"
 
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using watchbot_progress::InvalidInput;
 using nlohmann::json;
 
@@ -27,9 +28,9 @@ namespace {
 
 void check_reads_back(const json& plain) {
     json written;
-    FUZZ_CHECK(wp_fuzz::expect_errors<>("to_attribute_value of what was read", [&] { written = aws::to_attribute_value(plain); }));
+    FUZZ_CHECK(wp_fuzz::expect_errors<>("to_attribute_value of what was read", [&] { written = dynamodb::to_attribute_value(plain); }));
     json again;
-    FUZZ_CHECK(wp_fuzz::expect_errors<>("from_attribute_value of what was written", [&] { again = aws::from_attribute_value(written); }));
+    FUZZ_CHECK(wp_fuzz::expect_errors<>("from_attribute_value of what was written", [&] { again = dynamodb::from_attribute_value(written); }));
     FUZZ_CHECK(again == plain);
 }
 
@@ -49,18 +50,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // The read direction: an attribute value, a map of them, a number.
     json plain;
-    if (wp_fuzz::expect_errors<InvalidInput>("from_attribute_value", [&] { plain = aws::from_attribute_value(doc); })) {
+    if (wp_fuzz::expect_errors<InvalidInput>("from_attribute_value", [&] { plain = dynamodb::from_attribute_value(doc); })) {
         check_reads_back(plain);
     }
-    if (wp_fuzz::expect_errors<InvalidInput>("from_attribute_map", [&] { plain = aws::from_attribute_map(doc); })) {
+    if (wp_fuzz::expect_errors<InvalidInput>("from_attribute_map", [&] { plain = dynamodb::from_attribute_map(doc); })) {
         FUZZ_CHECK(plain.is_object());
         json written;
-        FUZZ_CHECK(wp_fuzz::expect_errors<>("to_attribute_map", [&] { written = aws::to_attribute_map(plain); }));
-        FUZZ_CHECK(aws::from_attribute_map(written) == plain);
+        FUZZ_CHECK(wp_fuzz::expect_errors<>("to_attribute_map", [&] { written = dynamodb::to_attribute_map(plain); }));
+        FUZZ_CHECK(dynamodb::from_attribute_map(written) == plain);
     }
     if (doc.is_string()) {
         json number;
-        if (wp_fuzz::expect_errors<InvalidInput>("parse_number", [&] { number = aws::parse_number(doc.get<std::string>()); })) {
+        if (wp_fuzz::expect_errors<InvalidInput>("parse_number", [&] { number = dynamodb::parse_number(doc.get<std::string>()); })) {
             FUZZ_CHECK(number.is_number());
             if (number.is_number_float()) FUZZ_CHECK(std::isfinite(number.get<double>()));
             check_reads_back(number);
@@ -69,18 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // The write direction: any JSON value that can be written reads back the same.
     json written;
-    if (wp_fuzz::expect_errors<InvalidInput>("to_attribute_value", [&] { written = aws::to_attribute_value(doc); })) {
+    if (wp_fuzz::expect_errors<InvalidInput>("to_attribute_value", [&] { written = dynamodb::to_attribute_value(doc); })) {
         json back;
-        FUZZ_CHECK(wp_fuzz::expect_errors<>("from_attribute_value of written", [&] { back = aws::from_attribute_value(written); }));
+        FUZZ_CHECK(wp_fuzz::expect_errors<>("from_attribute_value of written", [&] { back = dynamodb::from_attribute_value(written); }));
         FUZZ_CHECK(back == doc);
     }
 
     // The item readers take any item.
     wp_fuzz::expect_errors<>("item readers", [&] {
         for (const char* name : {"total", "parts", "id", "reduceSent"}) {
-            (void)aws::get_int(doc, name);
-            (void)aws::get_number_set(doc, name);
-            (void)aws::set_size(doc, name);
+            (void)dynamodb::get_int(doc, name);
+            (void)dynamodb::get_number_set(doc, name);
+            (void)dynamodb::set_size(doc, name);
         }
     });
     return 0;

@@ -33,6 +33,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace sns = watchbot_progress::detail::sns;
 
 namespace {
 
@@ -52,7 +53,7 @@ std::string escaped(std::string_view text) {
     return out;
 }
 
-std::string write_batch_answer(const aws::SnsBatchResult& r) {
+std::string write_batch_answer(const sns::SnsBatchResult& r) {
     std::string xml = "<PublishBatchResponse><PublishBatchResult><Successful>";
     for (const auto& id : r.successful) xml += "<member><Id>" + escaped(id) + "</Id></member>";
     xml += "</Successful><Failed>";
@@ -63,7 +64,7 @@ std::string write_batch_answer(const aws::SnsBatchResult& r) {
     return xml + "</Failed></PublishBatchResult></PublishBatchResponse>";
 }
 
-bool same(const aws::SnsBatchResult& a, const aws::SnsBatchResult& b) {
+bool same(const sns::SnsBatchResult& a, const sns::SnsBatchResult& b) {
     if (a.successful != b.successful || a.failed.size() != b.failed.size()) return false;
     for (std::size_t i = 0; i < a.failed.size(); ++i) {
         const auto& x = a.failed[i];
@@ -108,16 +109,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (doc.load_buffer(text.data(), text.size())) {
         std::string id;
         try {
-            id = aws::parse_publish_response(doc);
+            id = sns::parse_publish_response(doc);
             FUZZ_CHECK(!id.empty());
         } catch (const wp::BackendError& e) {
             FUZZ_CHECK(e.code() == "InvalidResponse");
             wp_fuzz::check_message(e.what());
         }
-        aws::SnsBatchResult result;
+        sns::SnsBatchResult result;
         bool parsed = false;
         try {
-            result = aws::parse_publish_batch_response(doc);
+            result = sns::parse_publish_batch_response(doc);
             parsed = true;
         } catch (const wp::BackendError& e) {
             FUZZ_CHECK(e.code() == "InvalidResponse");
@@ -127,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             pugi::xml_document again;
             const std::string xml = write_batch_answer(result);
             FUZZ_CHECK(again.load_buffer(xml.data(), xml.size()));
-            FUZZ_CHECK(same(aws::parse_publish_batch_response(again), result));
+            FUZZ_CHECK(same(sns::parse_publish_batch_response(again), result));
         }
     }
 
@@ -140,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             options.aws.endpoint = "http://127.0.0.1:1";
             options.aws.max_attempts = 1;   // one request per call: its signature is the one to look for
             options.batch_attempts = 1;
-            auto notifier = aws::make_sns_notifier(
+            auto notifier = sns::make_sns_notifier(
                 options,
                 [&](aws::AwsClientConfig& c) {
                     c.credentials = std::make_shared<aws::StaticCredentialsProvider>(

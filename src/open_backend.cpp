@@ -145,7 +145,7 @@ std::shared_ptr<Notifier> open_notifier(std::string_view uri) {
     if (starts_with(uri, "arn:")) {
 #if WP_WITH_AWS
         try {
-            aws::parse_sns_topic_arn(uri, "topic");
+            detail::sns::parse_sns_topic_arn(uri, "topic");
         } catch (const ConfigError& e) {
             throw InvalidInput(e.what());  // bad input, like any other bad URI (see open_backend)
         }

@@ -15,13 +15,16 @@ The rules (docs/architecture.md, "Architecture: where things are"):
   - a private header (src/**/*.hpp) never includes a public facade (include/watchbot_progress/
     *_backend.hpp, *_notifier.hpp, local_queue.hpp) to get its options: options have headers of their
     own. Only the `*_access.hpp` headers, which exist to reach a facade's private constructor, may;
-  - a backend's public header (include/watchbot_progress/*_backend.hpp) includes no notifier's.
+  - a backend's public header (include/watchbot_progress/*_backend.hpp) includes no notifier's;
+  - names (docs/architecture.md, "Names"): only src/aws/ opens namespace watchbot_progress::aws, and
+    private namespaces are `detail` or `detail::<area>`, never `<x>_detail`.
 """
 import pathlib
 import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+NAMESPACE = re.compile(r'^\s*namespace\s+([\w:]+)\s*\{')
 FACADE = re.compile(r'^watchbot_progress/(\w+_backend|\w+_notifier|local_queue)\.hpp$')
 
 # What each area of src/ may include, besides itself and the public headers.
@@ -61,6 +64,22 @@ def area_of_include(path):
     return None, ''  # public headers, cli/dashboard's own, generated
 
 
+def namespace_problems(rel, number, line):
+    """The naming rules for one line of src/ or cli/: the namespace it opens, if any."""
+    match = NAMESPACE.match(line)
+    if not match:
+        return []
+    names = match.group(1).split('::')
+    where = f'{rel}:{number}: namespace {match.group(1)}'
+    if any(n.endswith('_detail') for n in names):
+        return [f'{where}: private code goes in namespace detail or detail::<area>, not <x>_detail']
+    in_aws = names[:2] == ['watchbot_progress', 'aws'] or (names[0] == 'aws' and rel.parts[0] == 'src')
+    if in_aws and rel.parts[:2] != ('src', 'aws'):
+        return [f'{where}: only the AWS layer (src/aws/) is in namespace aws; a backend\'s or notifier\'s '
+                'code is in detail::<area>']
+    return []
+
+
 def check(root):
     problems = []
     files = sorted(p for p in (root / 'src').rglob('*') if p.suffix in ('.cpp', '.hpp'))
@@ -69,6 +88,7 @@ def check(root):
         rel = path.relative_to(root)
         area, name = area_of_source(rel)
         for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1):
+            problems += namespace_problems(rel, number, line)
             match = INCLUDE.match(line)
             if not match:
                 continue
@@ -107,7 +127,7 @@ def main():
     for problem in problems:
         print(problem)
     if problems:
-        print(f'{len(problems)} include(s) against docs/architecture.md', file=sys.stderr)
+        print(f'{len(problems)} problem(s) against docs/architecture.md', file=sys.stderr)
         return 1
     return 0
 

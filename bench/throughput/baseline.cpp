@@ -23,13 +23,13 @@ nlohmann::json key_of(const std::string& prefix, std::size_t thread) {
 UpdateItemBaseline::UpdateItemBaseline(const std::string& table_arn, std::string prefix, std::size_t workers)
     : prefix_(std::move(prefix)), workers_(workers) {
     const dd::ResolvedTable table = dd::resolve_table(table_arn);
-    client_ = std::make_shared<aws::DynamoDbClient>(dd::make_client_config(table, {}, "the baseline"), table.name);
+    client_ = std::make_shared<dd::DynamoDbClient>(dd::make_client_config(table, {}, "the baseline"), table.name);
 }
 
 UpdateItemBaseline::~UpdateItemBaseline() {
     try {
-        std::vector<aws::BatchWrite> deletes;
-        for (std::size_t t = 0; t < workers_; ++t) deletes.push_back(aws::BatchWrite::remove(key_of(prefix_, t)));
+        std::vector<dd::BatchWrite> deletes;
+        for (std::size_t t = 0; t < workers_; ++t) deletes.push_back(dd::BatchWrite::remove(key_of(prefix_, t)));
         client_->batch_write(deletes);
     } catch (const std::exception& e) {
         std::cerr << "watchbot-progress-bench: baseline: could not delete its counter items: " << e.what() << "\n";
@@ -43,7 +43,7 @@ void UpdateItemBaseline::run(std::uint64_t requests) {
     std::vector<std::thread> threads;
     for (std::size_t t = 0; t < workers_; ++t) {
         threads.emplace_back([&, t] {
-            aws::UpdateItemRequest request;
+            dd::UpdateItemRequest request;
             request.key = key_of(prefix_, t);
             request.update = "ADD #n :one";
             request.names = {{"#n", "n"}};

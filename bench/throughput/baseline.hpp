@@ -10,11 +10,13 @@
 #include <memory>
 #include <string>
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::dynamodb {
 class DynamoDbClient;
 }
 
 namespace wp_bench {
+
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 
 struct BaselineResult {
     std::uint64_t requests = 0;  // UpdateItem calls made (HTTP attempts counted in http_requests)
@@ -40,7 +42,7 @@ public:
     BaselineResult result() const;
 
 private:
-    std::shared_ptr<watchbot_progress::aws::DynamoDbClient> client_;
+    std::shared_ptr<dynamodb::DynamoDbClient> client_;
     std::string prefix_;
     std::size_t workers_;
     std::uint64_t requests_ = 0;

@@ -60,12 +60,12 @@
 
 namespace watchbot_progress {
 
-namespace aws {
-class DynamoDbClient;  // the library's own DynamoDB client (private header src/backends/dynamodb/dynamodb_client.hpp)
-}
 namespace detail {
 struct DynamoDbBackendAccess;  // src/backends/dynamodb/dynamodb_backend_access.hpp
+namespace dynamodb {
+class DynamoDbClient;  // the library's own DynamoDB client (private header src/backends/dynamodb/dynamodb_client.hpp)
 }
+}  // namespace detail
 
 class WATCHBOT_PROGRESS_EXPORT DynamoDbBackend final : public Backend {
 public:
@@ -165,9 +165,11 @@ protected:
 
 private:
     // The library's (and its tests') way to a backend over an existing client:
-    // detail::DynamoDbBackendAccess (src/backends/dynamodb/dynamodb_backend_access.hpp).
+    // detail::DynamoDbBackendAccess (src/backends/dynamodb/dynamodb_backend_access.hpp). Not
+    // exported: only code inside the library, and its tests, can name the client.
     friend struct detail::DynamoDbBackendAccess;
-    DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client);
+    WATCHBOT_PROGRESS_NO_EXPORT DynamoDbBackend(DynamoDbOptions options,
+                                                std::shared_ptr<detail::dynamodb::DynamoDbClient> client);
 
     struct WATCHBOT_PROGRESS_NO_EXPORT Impl;
     std::unique_ptr<Impl> impl_;

@@ -8,7 +8,8 @@
 // there) and for a program that uses the library, so the macro depends on no definition at build time.
 //
 // WATCHBOT_PROGRESS_NO_EXPORT marks what an exported class declares but keeps to the library: its
-// implementation's type (struct Impl), which would otherwise take the class's visibility.
+// implementation's type (struct Impl), which would otherwise take the class's visibility, and a
+// member that takes a private type (DynamoDbBackend's constructor over the library's own client).
 #if defined(__GNUC__) || defined(__clang__)
 #define WATCHBOT_PROGRESS_EXPORT __attribute__((visibility("default")))
 #define WATCHBOT_PROGRESS_NO_EXPORT __attribute__((visibility("hidden")))

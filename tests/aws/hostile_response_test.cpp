@@ -29,6 +29,8 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
+namespace sns = watchbot_progress::detail::sns;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -87,7 +89,7 @@ struct ScriptedDynamoBackend {
         aws::AwsClientConfig config = wp_test::dynamodb_test_config(server.base_url());
         config.retry.max_attempts = max_attempts;
         config.hooks = hooks.hooks();
-        auto client = std::make_shared<aws::DynamoDbClient>(std::move(config), "tbl");
+        auto client = std::make_shared<dynamodb::DynamoDbClient>(std::move(config), "tbl");
         wp::DynamoDbOptions options;
         options.table = "tbl";
         options.layout = wp::DynamoDbLayout::kCompatible;  // completions try the compatible write first
@@ -270,7 +272,7 @@ struct ScriptedSns {
         options.aws.endpoint = server.base_url();
         options.aws.max_attempts = max_attempts;
         options.batch_attempts = 1;
-        notifier = aws::make_sns_notifier(
+        notifier = sns::make_sns_notifier(
             options,
             [this](aws::AwsClientConfig& c) {
                 c.credentials = std::make_shared<aws::StaticCredentialsProvider>(

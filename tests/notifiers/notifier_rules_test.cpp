@@ -30,6 +30,7 @@
 #include "watchbot_progress/sns_notifier.hpp"
 
 namespace wp = watchbot_progress;
+namespace sns = watchbot_progress::detail::sns;
 using ::testing::HasSubstr;
 
 namespace {
@@ -56,7 +57,7 @@ std::vector<Harness> every_notifier(const wp_test::Fauxqs& fauxqs) {
                    }});
 
     const wp_test::TopicWithQueue sink = fauxqs.create_topic_with_queue("wp-rules");
-    auto sns = watchbot_progress::aws::make_sns_notifier(
+    auto sns = sns::make_sns_notifier(
         wp::SnsOptions{.topic_arn = sink.topic_arn, .aws = {.endpoint = fauxqs.endpoint()}},
         [](watchbot_progress::aws::AwsClientConfig& c) {
             c.credentials = std::make_shared<watchbot_progress::aws::StaticCredentialsProvider>(watchbot_progress::aws::Credentials{

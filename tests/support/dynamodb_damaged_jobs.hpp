@@ -15,14 +15,16 @@
 
 namespace wp_test {
 
+namespace dynamodb = watchbot_progress::detail::dynamodb;
+
 // Deletes every item of the table (the tests that list a whole table start from an empty one).
-inline void empty_dynamodb_table(const watchbot_progress::aws::DynamoDbClient& client) {
+inline void empty_dynamodb_table(const dynamodb::DynamoDbClient& client) {
     namespace aws = watchbot_progress::aws;
-    std::vector<aws::BatchWrite> deletions;
-    aws::ScanRequest scan;
+    std::vector<dynamodb::BatchWrite> deletions;
+    dynamodb::ScanRequest scan;
     scan.consistent_read = true;
     client.scan(scan, [&](const nlohmann::json& item) {
-        deletions.push_back(aws::BatchWrite::remove({{"id", item.at("id")}}));
+        deletions.push_back(dynamodb::BatchWrite::remove({{"id", item.at("id")}}));
     });
     client.batch_write(deletions, 4);
 }
@@ -39,11 +41,11 @@ inline nlohmann::json deeply_nested_map(int levels) {
 // the kinds that need one) and the raw client, and returns their ids. Each is complete and never
 // claimed, so that a sweep would send its reduce if it could read it.
 inline std::vector<std::string> write_damaged_jobs(watchbot_progress::Backend& backend,
-                                                   const watchbot_progress::aws::DynamoDbClient& client,
+                                                   const dynamodb::DynamoDbClient& client,
                                                    const std::string& prefix) {
     namespace aws = watchbot_progress::aws;
     const auto set = [&](const std::string& jobid, const std::string& attribute, const nlohmann::json& value) {
-        aws::UpdateItemRequest request;
+        dynamodb::UpdateItemRequest request;
         request.key = {{"id", {{"S", jobid}}}};
         request.update = "SET #a = :v";
         request.names = {{"#a", attribute}};
@@ -58,12 +60,12 @@ inline std::vector<std::string> write_damaged_jobs(watchbot_progress::Backend& b
 
     const std::string unknown_layout = prefix + "unknown-layout";
     complete_job(unknown_layout);
-    set(unknown_layout, "layout", aws::string_value("layered-v9"));
+    set(unknown_layout, "layout", dynamodb::string_value("layered-v9"));
     ids.push_back(unknown_layout);
 
     const std::string damaged = prefix + "damaged-layout-attributes";
     complete_job(damaged);
-    set(damaged, "shardLevels", aws::number_value(7));
+    set(damaged, "shardLevels", dynamodb::number_value(7));
     ids.push_back(damaged);
 
     const std::string metadata = prefix + "unreadable-metadata";
@@ -76,9 +78,9 @@ inline std::vector<std::string> write_damaged_jobs(watchbot_progress::Backend& b
     backend.set_total(missing, 5);
     const auto item = client.get_item({{{"id", {{"S", missing}}}}, true});
     const std::string gen = item->at("shardGen").at("S").get<std::string>();
-    const std::int64_t levels = *aws::get_int(*item, "shardLevels");
-    const std::int64_t top = aws::get_number_set(*item, "pendingShards").front();
-    aws::DeleteItemRequest deletion;
+    const std::int64_t levels = *dynamodb::get_int(*item, "shardLevels");
+    const std::int64_t top = dynamodb::get_number_set(*item, "pendingShards").front();
+    dynamodb::DeleteItemRequest deletion;
     deletion.key = {{"id", {{"S", missing + "#shard#" + gen + "#" + std::to_string(levels - 1) + "#" + std::to_string(top)}}}};
     client.delete_item(deletion);
     ids.push_back(missing);

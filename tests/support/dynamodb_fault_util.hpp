@@ -18,6 +18,8 @@
 
 namespace wp_test {
 
+namespace dynamodb = watchbot_progress::detail::dynamodb;
+
 // A backend on `proxy` and `table`: 1 s timeouts (the delay faults hold answers for 1.5 s), 3
 // attempts per request, and a sleep hook that counts the AWS layer's retries in `retries`.
 inline std::shared_ptr<watchbot_progress::DynamoDbBackend> proxied_backend(const FaultProxy& proxy, const std::string& table,
@@ -33,7 +35,7 @@ inline std::shared_ptr<watchbot_progress::DynamoDbBackend> proxied_backend(const
         ++retries;
         std::this_thread::sleep_for(delay);
     };
-    return watchbot_progress::detail::DynamoDbBackendAccess::over_client(options, std::make_shared<aws::DynamoDbClient>(config, table));
+    return watchbot_progress::detail::DynamoDbBackendAccess::over_client(options, std::make_shared<dynamodb::DynamoDbClient>(config, table));
 }
 
 // Proxy options towards the test's dynalite: `kinds` at `rate`, optionally aimed (`match`: only

@@ -13,6 +13,8 @@
 
 namespace wp_test {
 
+namespace dynamodb = watchbot_progress::detail::dynamodb;
+
 // An AwsClient configuration for the test server with the fake static credentials.
 inline watchbot_progress::aws::AwsClientConfig dynamodb_test_config(const std::string& endpoint = "") {
     namespace aws = watchbot_progress::aws;
@@ -28,9 +30,9 @@ inline watchbot_progress::aws::AwsClientConfig dynamodb_test_config(const std::s
 }
 
 // A raw client on `table` of the test server (the table is created when missing).
-inline std::shared_ptr<watchbot_progress::aws::DynamoDbClient> dynamodb_test_client(const std::string& table) {
+inline std::shared_ptr<dynamodb::DynamoDbClient> dynamodb_test_client(const std::string& table) {
     ensure_dynamodb_test_table(table);
-    return std::make_shared<watchbot_progress::aws::DynamoDbClient>(dynamodb_test_config(), table);
+    return std::make_shared<dynamodb::DynamoDbClient>(dynamodb_test_config(), table);
 }
 
 inline nlohmann::json dynamodb_key(const std::string& id) { return {{"id", {{"S", id}}}}; }

@@ -31,16 +31,19 @@
 #endif
 #if WP_WITH_REDIS
 #include "backends/redis/redis_connection.hpp"
+
 #endif
 
 namespace wp_test::other_tools {
 
+namespace dynamodb = watchbot_progress::detail::dynamodb;
+
 #if WP_WITH_AWS
 
 namespace detail {
-inline void update(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+inline void update(const dynamodb::DynamoDbClient& client, const std::string& jobid,
                    const std::string& expression, nlohmann::json names, nlohmann::json values) {
-    watchbot_progress::aws::UpdateItemRequest request;
+    dynamodb::UpdateItemRequest request;
     request.key = {{"id", {{"S", jobid}}}};
     request.update = expression;
     request.names = std::move(names);
@@ -50,28 +53,28 @@ inline void update(const watchbot_progress::aws::DynamoDbClient& client, const s
 }  // namespace detail
 
 // The Python tool's DynamoProgress.set_total: parts 0 .. total-1.
-inline void python_dynamodb_set_total(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+inline void python_dynamodb_set_total(const dynamodb::DynamoDbClient& client, const std::string& jobid,
                                       std::int64_t total) {
     namespace aws = watchbot_progress::aws;
     detail::update(client, jobid, "set #p = :p, #t = :t", {{"#p", "parts"}, {"#t", "total"}},
-                   {{":p", aws::number_set_range(0, total)}, {":t", aws::number_value(total)}});
+                   {{":p", dynamodb::number_set_range(0, total)}, {":t", dynamodb::number_value(total)}});
 }
 
 // The Python tool's set_metadata: the whole map replaced by `metadata` (a JSON object).
-inline void python_dynamodb_set_metadata(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+inline void python_dynamodb_set_metadata(const dynamodb::DynamoDbClient& client, const std::string& jobid,
                                          const nlohmann::json& metadata) {
     detail::update(client, jobid, "set #m = :m", {{"#m", "metadata"}},
-                   {{":m", watchbot_progress::aws::to_attribute_value(metadata)}});
+                   {{":m", dynamodb::to_attribute_value(metadata)}});
 }
 
 // The Python tool's / the Node tool's completePart: DELETE parts :p.
-inline void dynamodb_delete_part(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+inline void dynamodb_delete_part(const dynamodb::DynamoDbClient& client, const std::string& jobid,
                                  std::int64_t partid) {
-    detail::update(client, jobid, "delete #p :p", {{"#p", "parts"}}, {{":p", watchbot_progress::aws::number_set({partid})}});
+    detail::update(client, jobid, "delete #p :p", {{"#p", "parts"}}, {{":p", dynamodb::number_set({partid})}});
 }
 
 // What the Python tool's Part does once it published a job's reduce.
-inline void python_dynamodb_mark_reduce_sent(const watchbot_progress::aws::DynamoDbClient& client,
+inline void python_dynamodb_mark_reduce_sent(const dynamodb::DynamoDbClient& client,
                                              const std::string& jobid) {
     python_dynamodb_set_metadata(client, jobid, {{"reduce_message_sent", true}});
 }
@@ -91,7 +94,7 @@ inline bool python_truthy(const nlohmann::json& attribute) {
 // What the Python tool's Part reads before it sends a job's reduce, on a delivery that found the job
 // complete: `metadata.get('reduce_message_sent', False)` of the job item, then `if already_sent:`
 // (any true value in Python's sense; it sends the reduce when the key is absent or false).
-inline bool python_dynamodb_sees_reduce_sent(const watchbot_progress::aws::DynamoDbClient& client,
+inline bool python_dynamodb_sees_reduce_sent(const dynamodb::DynamoDbClient& client,
                                              const std::string& jobid) {
     const auto item = client.get_item({{{"id", {{"S", jobid}}}}, true, "", nlohmann::json::object()});
     if (!item) throw std::runtime_error("no item " + jobid);
@@ -115,7 +118,7 @@ inline std::optional<std::size_t> python_len(const nlohmann::json& attribute) {
 // The Python tool's list_pending_parts (its `pending` command): `[int(p) for p in item.get('parts',
 // [])]`. Iterating a map yields its keys, a string its characters; int() of a text that is no
 // integer raises ValueError. nullopt where the tool raises instead of listing.
-inline std::optional<std::vector<std::int64_t>> python_dynamodb_pending(const watchbot_progress::aws::DynamoDbClient& client,
+inline std::optional<std::vector<std::int64_t>> python_dynamodb_pending(const dynamodb::DynamoDbClient& client,
                                                                         const std::string& jobid) {
     const auto item = client.get_item({{{"id", {{"S", jobid}}}}, true, "", nlohmann::json::object()});
     if (!item) throw std::runtime_error("no item " + jobid);
@@ -148,11 +151,11 @@ inline std::optional<std::vector<std::int64_t>> python_dynamodb_pending(const wa
 }
 
 // The Node tool's setTotal: parts 1 .. total.
-inline void node_dynamodb_set_total(const watchbot_progress::aws::DynamoDbClient& client, const std::string& jobid,
+inline void node_dynamodb_set_total(const dynamodb::DynamoDbClient& client, const std::string& jobid,
                                     std::int64_t total) {
     namespace aws = watchbot_progress::aws;
     detail::update(client, jobid, "set #p = :p, #t = :t", {{"#p", "parts"}, {"#t", "total"}},
-                   {{":p", aws::number_set_range(1, total + 1)}, {":t", aws::number_value(total)}});
+                   {{":p", dynamodb::number_set_range(1, total + 1)}, {":t", dynamodb::number_value(total)}});
 }
 
 #endif  // WP_WITH_AWS

@@ -14,13 +14,13 @@ std::size_t attribute_name_bytes(const char* name) { return std::strlen(name); }
 
 }  // namespace
 
-nlohmann::json sharded_parts_note() { return {{"M", {{kShardedPartsKey, aws::string_value(kShardedPartsNote)}}}}; }
+nlohmann::json sharded_parts_note() { return {{"M", {{kShardedPartsKey, string_value(kShardedPartsNote)}}}}; }
 
 std::size_t compatible_item_bytes(const std::string& jobid, std::int64_t total) {
     std::size_t bytes = attribute_name_bytes(kId) + jobid.size();
     bytes += attribute_name_bytes(kParts);
-    for (std::int64_t p = 0; p < total; ++p) bytes += aws::number_size(p);
-    bytes += attribute_name_bytes(kTotal) + aws::number_size(total);
+    for (std::int64_t p = 0; p < total; ++p) bytes += number_size(p);
+    bytes += attribute_name_bytes(kTotal) + number_size(total);
     bytes += attribute_name_bytes(kReduceSent) + 1;
     bytes += attribute_name_bytes(kMetadata) + 3;
     return bytes;
@@ -30,7 +30,7 @@ std::int64_t max_compatible_parts(const std::string& jobid) {
     const std::size_t budget = kMaxItemBytes - kCompatibleHeadroomBytes;
     std::size_t bytes = compatible_item_bytes(jobid, 0) + 8;  // `total` grows by at most a few bytes
     std::int64_t n = 0;
-    while (bytes + aws::number_size(n) <= budget) bytes += aws::number_size(n++);
+    while (bytes + number_size(n) <= budget) bytes += number_size(n++);
     return n;
 }
 
@@ -69,17 +69,17 @@ std::pair<std::int64_t, std::int64_t> ShardTree::children(int level, std::int64_
 nlohmann::json ShardTree::make_item(const std::string& jobid, int level, std::int64_t index) const {
     const auto [first, end] = children(level, index);
     return {
-        {kId, aws::string_value(item_id(jobid, level, index))},
-        {kShardOf, aws::string_value(jobid)},
-        {kTotal, aws::number_value(end - first)},
-        {level == 0 ? kParts : kPendingShards, aws::number_set_range(first, end)},
+        {kId, string_value(item_id(jobid, level, index))},
+        {kShardOf, string_value(jobid)},
+        {kTotal, number_value(end - first)},
+        {level == 0 ? kParts : kPendingShards, number_set_range(first, end)},
     };
 }
 
 ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& item) {
-    const auto total = aws::get_int(item, kTotal);
-    const auto shard_size = aws::get_int(item, kShardSize);
-    const auto levels = aws::get_int(item, kShardLevels);
+    const auto total = get_int(item, kTotal);
+    const auto shard_size = get_int(item, kShardSize);
+    const auto levels = get_int(item, kShardLevels);
     std::string gen;
     if (auto it = item.find(kShardGen); it != item.end() && it->is_object()) {
         if (auto s = it->find("S"); s != it->end() && s->is_string()) gen = s->get<std::string>();

@@ -6,7 +6,7 @@
 #include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::dynamodb {
 
 namespace {
 
@@ -234,4 +234,4 @@ std::size_t number_size(std::int64_t n) {
     return (digits + 1) / 2 + 1 + 1 + (n < 0 ? 1 : 0);
 }
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::dynamodb

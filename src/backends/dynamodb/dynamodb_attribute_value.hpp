@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::dynamodb {
 
 // Throws InvalidInput for what DynamoDB cannot store: a float that is not finite or outside
 // DynamoDB's range, or arrays/objects nested more than 32 levels deep (the value itself is level 1).
@@ -66,4 +66,4 @@ std::size_t set_size(const nlohmann::json& item, const std::string& name);
 // plus one byte; one more byte kept as margin for how emulators round). For size checks.
 std::size_t number_size(std::int64_t n);
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::dynamodb

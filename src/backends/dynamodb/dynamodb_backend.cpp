@@ -17,7 +17,6 @@
 namespace watchbot_progress {
 
 using namespace detail::dynamodb;  // attribute names, the table, the layouts
-using aws::ReturnValues;
 
 namespace {
 
@@ -57,7 +56,7 @@ struct DynamoDbBackend::Impl {
     // between happens before create_job publishes anything, and repeating the overwrite clears it.
     void forget_python_reduce_mark(const std::string& jobid) {
         Expression x;
-        aws::UpdateItemRequest request;
+        UpdateItemRequest request;
         request.key = key_of(jobid);
         const std::string m = x.name(kMetadata);
         request.update = UpdateExpression().remove(m + "." + x.name(kPythonReduceSent)).str();
@@ -127,16 +126,16 @@ struct DynamoDbBackend::Impl {
             Expression x;
             UpdateExpression update;
             std::string condition;
-            build(x, update, condition, x.value("token", aws::string_value(token_value)));
+            build(x, update, condition, x.value("token", string_value(token_value)));
             const std::string m = x.name(kMetadata);
             if (metadata_is_map) {
-                update.set(m + "." + x.name(kPythonReduceSent), x.value("mark", aws::string_value(kClaimedReduceMark)));
+                update.set(m + "." + x.name(kPythonReduceSent), x.value("mark", string_value(kClaimedReduceMark)));
             } else {
-                const nlohmann::json map = {{"M", {{kPythonReduceSent, aws::string_value(kClaimedReduceMark)}}}};
+                const nlohmann::json map = {{"M", {{kPythonReduceSent, string_value(kClaimedReduceMark)}}}};
                 update.set(m, x.value("markmap", map));
                 condition = Expression::all_of({condition, Expression::negate(x.is_map(m))});
             }
-            aws::UpdateItemRequest request;
+            UpdateItemRequest request;
             request.key = key_of(jobid);
             request.update = update.str();
             request.condition = condition;
@@ -167,15 +166,15 @@ struct DynamoDbBackend::Impl {
         const bool won = write_marked_claim(jobid, token_value, [&](Expression& x, UpdateExpression& update, std::string& condition,
                                                                     const std::string& token) {
             const std::string rs = x.name(kReduceSent);
-            update.set(rs, x.value("true", aws::bool_value(true)))
+            update.set(rs, x.value("true", bool_value(true)))
                 .set(x.name(kReduceClaim), token)
-                .set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(table.now_ms())))
+                .set(x.name(kReduceClaimedAt), x.value("now", number_value(table.now_ms())))
                 .remove(x.name(kReduceConfirmed));
             const std::string unclaimed = Expression::all_of(
-                {Expression::any_of({x.not_exists(kReduceSent), x.equals(kReduceSent, "false", aws::bool_value(false))}),
+                {Expression::any_of({x.not_exists(kReduceSent), x.equals(kReduceSent, "false", bool_value(false))}),
                  x.not_marked_sent_by_python()});
             const std::string same_generation = completion != nullptr && !completion->generation.empty()
-                                                    ? x.equals(kShardGen, "gen", aws::string_value(completion->generation))
+                                                    ? x.equals(kShardGen, "gen", string_value(completion->generation))
                                                     : std::string();
             condition = Expression::all_of({x.job_exists(), x.not_exists(kError), x.job_complete(),
                                             Expression::any_of({unclaimed, x.compare(kReduceClaim, "=", token)}), same_generation});
@@ -244,7 +243,7 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_uniq
     options.layout = resolve_layout(options.layout);
     const ResolvedTable table = resolve_table(options.table);
     impl_->table.client =
-        std::make_shared<aws::DynamoDbClient>(make_client_config(table, options.aws, "DynamoDbOptions::aws"), table.name);
+        std::make_shared<DynamoDbClient>(make_client_config(table, options.aws, "DynamoDbOptions::aws"), table.name);
     impl_->description = make_description(table.display, impl_->table.client->aws().config().endpoint);
     // Never keep secrets longer than needed: the credentials provider has them now.
     options.aws.secret_access_key.clear();
@@ -253,7 +252,7 @@ DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options) : impl_(std::make_uniq
     impl_->table.options = std::move(options);
 }
 
-DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<aws::DynamoDbClient> client)
+DynamoDbBackend::DynamoDbBackend(DynamoDbOptions options, std::shared_ptr<DynamoDbClient> client)
     : impl_(std::make_unique<Impl>()) {
     check_layout_options(options);
     options.layout = resolve_layout(options.layout);
@@ -297,7 +296,7 @@ void DynamoDbBackend::do_check_metadata(const nlohmann::json& metadata) const {
     }
     // The whole map, as it is stored (the `metadata` attribute is the first of the 32 levels):
     // InvalidInput for what DynamoDB cannot store.
-    (void)aws::to_attribute_value(metadata);
+    (void)to_attribute_value(metadata);
 }
 
 void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::json& metadata) {
@@ -306,12 +305,12 @@ void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::
         return;
     }
     std::vector<std::pair<std::string, nlohmann::json>> entries;
-    for (const auto& [key, value] : metadata.items()) entries.emplace_back(key, aws::to_attribute_value(value));
+    for (const auto& [key, value] : metadata.items()) entries.emplace_back(key, to_attribute_value(value));
 
     for (std::size_t begin = 0; begin < entries.size(); begin += kMetadataKeysPerUpdate) {
         const std::size_t end = std::min(entries.size(), begin + kMetadataKeysPerUpdate);
         Expression x;
-        aws::UpdateItemRequest request;
+        UpdateItemRequest request;
         request.key = key_of(jobid);
         const std::string m = x.name(kMetadata);
         UpdateExpression update;
@@ -332,7 +331,7 @@ void DynamoDbBackend::do_set_metadata(const std::string& jobid, const nlohmann::
                 if (e.code() != "ValidationException" || attempt > 0) throw;
                 Expression y;
                 const std::string ym = y.name(kMetadata);
-                aws::UpdateItemRequest create;
+                UpdateItemRequest create;
                 create.key = key_of(jobid);
                 create.update = UpdateExpression().set(ym, y.value("empty", {{"M", nlohmann::json::object()}})).str();
                 create.condition =
@@ -374,16 +373,16 @@ std::optional<ClaimToken> DynamoDbBackend::do_claim_reduce(const std::string& jo
 void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimToken& token) {
     for (const bool metadata_is_map : {true, false}) {
         Expression x;
-        aws::UpdateItemRequest request;
+        UpdateItemRequest request;
         request.key = key_of(jobid);
         UpdateExpression update;
-        update.set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+        update.set(x.name(kReduceSent), x.value("false", bool_value(false)))
             .remove(x.name(kReduceClaim))
             .remove(x.name(kReduceClaimedAt))
             .remove(x.name(kReduceConfirmed));
         if (metadata_is_map) update.remove(x.name(kMetadata) + "." + x.name(kPythonReduceSent));
         request.update = update.str();
-        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceClaim, "token", aws::string_value(token))});
+        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceClaim, "token", string_value(token))});
         x.fill(request);
         try {
             // Refused: no job (JobDoesNotExist), or the token does not hold the claim (nothing to do;
@@ -403,21 +402,21 @@ void DynamoDbBackend::do_release_reduce(const std::string& jobid, const ClaimTok
 bool DynamoDbBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {
     for (const bool metadata_is_map : {true, false}) {
         Expression x;
-        aws::UpdateItemRequest request;
+        UpdateItemRequest request;
         request.key = key_of(jobid);
         UpdateExpression update;
-        update.set(x.name(kReduceConfirmed), x.value("true", aws::bool_value(true)));
+        update.set(x.name(kReduceConfirmed), x.value("true", bool_value(true)));
         const std::string m = x.name(kMetadata);
         if (metadata_is_map) {
-            update.set(m + "." + x.name(kPythonReduceSent), x.value("true", aws::bool_value(true)));
+            update.set(m + "." + x.name(kPythonReduceSent), x.value("true", bool_value(true)));
         } else {
-            const nlohmann::json mark = {{"M", {{kPythonReduceSent, aws::bool_value(true)}}}};
+            const nlohmann::json mark = {{"M", {{kPythonReduceSent, bool_value(true)}}}};
             update.set(m, "if_not_exists(" + m + ", " + x.value("mark", mark) + ")");
         }
-        if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+        if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", number_value(*at)));
         request.update = update.str();
-        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceSent, "true", aws::bool_value(true)),
-                                                x.equals(kReduceClaim, "token", aws::string_value(token))});
+        request.condition = Expression::all_of({x.job_exists(), x.equals(kReduceSent, "true", bool_value(true)),
+                                                x.equals(kReduceClaim, "token", string_value(token))});
         x.fill(request);
         try {
             if (impl_->table.client->update_item(request).applied) return true;
@@ -436,10 +435,10 @@ std::optional<ClaimToken> DynamoDbBackend::do_reclaim_reduce(const std::string& 
     const std::string token_value = detail::new_claim_token();
     const bool won = impl_->write_marked_claim(jobid, token_value, [&](Expression& x, UpdateExpression& update,
                                                                        std::string& condition, const std::string& token) {
-        update.set(x.name(kReduceClaim), token).set(x.name(kReduceClaimedAt), x.value("now", aws::number_value(now)));
-        const std::string cutoff = x.value("cutoff", aws::number_value(now - static_cast<std::int64_t>(lease.count())));
+        update.set(x.name(kReduceClaim), token).set(x.name(kReduceClaimedAt), x.value("now", number_value(now)));
+        const std::string cutoff = x.value("cutoff", number_value(now - static_cast<std::int64_t>(lease.count())));
         const std::string lease_passed =
-            Expression::all_of({x.equals(kReduceSent, "true", aws::bool_value(true)), x.not_exists(kReduceConfirmed),
+            Expression::all_of({x.equals(kReduceSent, "true", bool_value(true)), x.not_exists(kReduceConfirmed),
                                 x.not_marked_sent_by_python(), x.compare(kReduceClaimedAt, "<=", cutoff)});
         condition = Expression::all_of({x.job_exists(), x.not_exists(kError), x.job_complete(),
                                         Expression::any_of({lease_passed, x.compare(kReduceClaim, "=", token)})});
@@ -474,40 +473,40 @@ ReduceClaimState DynamoDbBackend::do_reduce_claim_state(const std::string& jobid
 std::int64_t DynamoDbBackend::do_record_failed_part(const std::string& jobid, PartId partid) {
     if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(jobid);
     request.update = UpdateExpression()
-                         .add(x.name(kFailedParts), x.value("p", aws::number_set({partid})))
-                         .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->table.now_ms())))
+                         .add(x.name(kFailedParts), x.value("p", number_set({partid})))
+                         .set(x.name(kUpdatedAt), x.value("now", number_value(impl_->table.now_ms())))
                          .str();
-    request.condition = Expression::all_of({x.job_exists(), x.compare(kTotal, ">", x.value("n", aws::number_value(partid)))});
+    request.condition = Expression::all_of({x.job_exists(), x.compare(kTotal, ">", x.value("n", number_value(partid)))});
     x.fill(request);
     request.return_values = ReturnValues::kUpdatedNew;
     const auto result = impl_->table.client->update_item(request);
     if (!result.applied) {
         const nlohmann::json item = impl_->table.require_job(jobid);  // JobDoesNotExist
-        validate_partid(jobid, partid, aws::get_int(item, kTotal).value_or(0));  // InvalidInput
+        validate_partid(jobid, partid, get_int(item, kTotal).value_or(0));  // InvalidInput
         throw BackendError("job '" + jobid + "' changed while part " + std::to_string(partid) +
                                " was recorded as failed; try again",
                            std::string(error_code::kConcurrentModification), true);
     }
-    return static_cast<std::int64_t>(aws::set_size(result.attributes, kFailedParts));
+    return static_cast<std::int64_t>(set_size(result.attributes, kFailedParts));
 }
 
 std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& jobid) {
-    std::vector<PartId> parts = aws::get_number_set(impl_->table.require_job(jobid), kFailedParts);
+    std::vector<PartId> parts = get_number_set(impl_->table.require_job(jobid), kFailedParts);
     std::sort(parts.begin(), parts.end());
     return parts;
 }
 
 void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(jobid);
     UpdateExpression update;
-    update.set(x.name(kError), x.value("reason", aws::string_value(reason)))
-        .set(x.name(kUpdatedAt), x.value("now", aws::number_value(impl_->table.now_ms())));
-    if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", aws::number_value(*at)));
+    update.set(x.name(kError), x.value("reason", string_value(reason)))
+        .set(x.name(kUpdatedAt), x.value("now", number_value(impl_->table.now_ms())));
+    if (const auto at = impl_->table.expires_at()) update.set(x.name(impl_->table.options.ttl_attribute), x.value("exp", number_value(*at)));
     request.update = update.str();
     request.condition = x.job_exists();
     x.fill(request);
@@ -530,14 +529,14 @@ std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jo
 
 void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) {
     Expression x;
-    aws::ScanRequest request;
+    ScanRequest request;
     request.filter = x.job_exists();
     x.fill(request);
     request.limit = impl_->table.options.scan_page_limit;
     request.consistent_read = impl_->table.options.consistent_reads;
     nlohmann::json start = nullptr;
     do {
-        aws::ScanPage page = impl_->table.client->scan_page(request, start);
+        ScanPage page = impl_->table.client->scan_page(request, start);
         for (const auto& item : page.items) {
             if (!is_job_item(item)) continue;
             // An item without a string id is not a job of ours (never a crash: `item` is const).

@@ -14,7 +14,7 @@ struct DynamoDbBackendAccess {
     // options.table/region/endpoint/credentials are not used except in describe(). Throws
     // ConfigError when `client` is null, InvalidInput for bad layout options.
     static std::shared_ptr<DynamoDbBackend> over_client(DynamoDbOptions options,
-                                                        std::shared_ptr<aws::DynamoDbClient> client) {
+                                                        std::shared_ptr<detail::dynamodb::DynamoDbClient> client) {
         return std::shared_ptr<DynamoDbBackend>(new DynamoDbBackend(std::move(options), std::move(client)));
     }
 };

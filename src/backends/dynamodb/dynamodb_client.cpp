@@ -10,7 +10,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::dynamodb {
 
 std::string_view to_string(ReturnValues value) {
     switch (value) {
@@ -41,10 +41,10 @@ void add_expression_attributes(nlohmann::json& request, const nlohmann::json& na
 
 }  // namespace
 
-DynamoDbClient::DynamoDbClient(AwsClientConfig config, std::string table) : table_(std::move(table)) {
+DynamoDbClient::DynamoDbClient(aws::AwsClientConfig config, std::string table) : table_(std::move(table)) {
     if (table_.empty()) throw ConfigError("DynamoDbClient needs a table name");
-    counter_ = count_traffic(config);
-    aws_ = std::make_unique<AwsClient>(std::move(config));
+    counter_ = aws::count_traffic(config);
+    aws_ = std::make_unique<aws::AwsClient>(std::move(config));
 }
 
 nlohmann::json DynamoDbClient::call(std::string_view operation, nlohmann::json request) const {
@@ -57,7 +57,7 @@ nlohmann::json DynamoDbClient::invoke(std::string_view operation, const nlohmann
         return aws_->json_call(std::string(kDynamoDbTargetPrefix) + std::string(operation), request);
     } catch (const BackendError& e) {
         if (e.code() == "ResourceNotFoundException") {
-            throw BackendError("DynamoDB table '" + table_ + "' was not found at " + redact_url(aws_->config().endpoint) +
+            throw BackendError("DynamoDB table '" + table_ + "' was not found at " + aws::redact_url(aws_->config().endpoint) +
                                    " (region " + aws_->config().region +
                                    "): create it (watchbot-progress-cpp create-table " + table_ +
                                    ") or fix the table ARN in ProgressTable and the region. Service said: " + e.what(),
@@ -69,7 +69,7 @@ nlohmann::json DynamoDbClient::invoke(std::string_view operation, const nlohmann
 
 void DynamoDbClient::invalid_response(std::string_view operation, const std::string& what) const {
     throw BackendError("DynamoDB " + std::string(operation) + " on table '" + table_ + "' returned an answer whose " + what +
-                           "; check that the endpoint " + redact_url(aws_->config().endpoint) + " is a DynamoDB service",
+                           "; check that the endpoint " + aws::redact_url(aws_->config().endpoint) + " is a DynamoDB service",
                        std::string(error_code::kInvalidResponse), false);
 }
 
@@ -154,8 +154,8 @@ void DynamoDbClient::scan(const ScanRequest& request, const std::function<void(c
 }
 
 void DynamoDbClient::backoff(int round) const {
-    const AwsClientConfig& config = aws_->config();
-    config.hooks.sleep(backoff_delay(config.retry, round, config.hooks.random()));
+    const aws::AwsClientConfig& config = aws_->config();
+    config.hooks.sleep(aws::backoff_delay(config.retry, round, config.hooks.random()));
 }
 
 std::vector<nlohmann::json> DynamoDbClient::batch_get(const std::vector<nlohmann::json>& keys,
@@ -197,7 +197,7 @@ std::vector<nlohmann::json> DynamoDbClient::batch_get(const std::vector<nlohmann
                                        std::to_string(request_keys.size()) + " keys unprocessed after " +
                                        std::to_string(max_unprocessed_rounds) +
                                        " rounds: the table is throttled; try again later or raise its read capacity",
-                                   std::string(kUnprocessedCode), is_retryable_error(400, kUnprocessedCode));
+                                   std::string(kUnprocessedCode), aws::is_retryable_error(400, kUnprocessedCode));
             }
             backoff(round + 1);
         }
@@ -232,7 +232,7 @@ void DynamoDbClient::batch_write_chunk(const std::vector<BatchWrite>& writes, st
                                    std::to_string(requests.size()) + " writes unprocessed after " +
                                    std::to_string(max_unprocessed_rounds) +
                                    " rounds: the table is throttled; try again later or raise its write capacity",
-                               std::string(kUnprocessedCode), is_retryable_error(400, kUnprocessedCode));
+                               std::string(kUnprocessedCode), aws::is_retryable_error(400, kUnprocessedCode));
         }
         backoff(round + 1);
     }
@@ -299,4 +299,4 @@ nlohmann::json DynamoDbClient::describe_table() const {
     return std::move(*it);
 }
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::dynamodb

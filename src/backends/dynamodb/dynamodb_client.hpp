@@ -39,7 +39,7 @@
 #include "aws/counting_http_client.hpp"
 #include "aws/http_client.hpp"
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::dynamodb {
 
 inline constexpr std::string_view kDynamoDbTargetPrefix = "DynamoDB_20120810.";
 inline constexpr std::string_view kConditionalCheckFailed = "ConditionalCheckFailedException";
@@ -123,11 +123,11 @@ public:
     // `config` is an AwsClient configuration for service "dynamodb" (aws::client_config, dynamodb_config.hpp);
     // its HTTP client (a CurlHttpClient when null) is wrapped to count traffic. `table` is the
     // table's name (not its ARN). Throws ConfigError as AwsClient does.
-    DynamoDbClient(AwsClientConfig config, std::string table);
+    DynamoDbClient(aws::AwsClientConfig config, std::string table);
 
     const std::string& table() const noexcept { return table_; }
-    const AwsClient& aws() const noexcept { return *aws_; }
-    HttpTraffic traffic() const { return counter_->traffic(); }
+    const aws::AwsClient& aws() const noexcept { return *aws_; }
+    aws::HttpTraffic traffic() const { return counter_->traffic(); }
 
     // GetItem: the item, or nullopt when there is none with that key.
     std::optional<nlohmann::json> get_item(const GetItemRequest& request) const;
@@ -173,9 +173,9 @@ private:
     void batch_write_chunk(const std::vector<BatchWrite>& writes, std::size_t begin, std::size_t end) const;
     void backoff(int round) const;
 
-    std::shared_ptr<CountingHttpClient> counter_;
-    std::unique_ptr<AwsClient> aws_;
+    std::shared_ptr<aws::CountingHttpClient> counter_;
+    std::unique_ptr<aws::AwsClient> aws_;
     std::string table_;
 };
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::dynamodb

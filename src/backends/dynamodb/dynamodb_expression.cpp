@@ -41,7 +41,7 @@ std::string Expression::contains(const std::string& attribute, const std::string
 }
 
 std::string Expression::is_map(const std::string& path) {
-    return "attribute_type(" + path + ", " + value("map", aws::string_value("M")) + ")";
+    return "attribute_type(" + path + ", " + value("map", string_value("M")) + ")";
 }
 
 namespace {
@@ -78,12 +78,12 @@ std::string Expression::id_is_free() { return all_of({not_exists(kTotal), not_ex
 
 std::string Expression::not_marked_sent_by_python() {
     const std::string flag = name(kMetadata) + "." + name(kPythonReduceSent);
-    return any_of({"attribute_not_exists(" + flag + ")", flag + " <> " + value("true", aws::bool_value(true))});
+    return any_of({"attribute_not_exists(" + flag + ")", flag + " <> " + value("true", bool_value(true))});
 }
 
 std::string Expression::job_complete() {
     return any_of({all_of({not_exists(kLayout), not_exists(kParts)}),
-                   all_of({equals(kLayout, "sharded", aws::string_value(kShardedLayout)), not_exists(kPendingShards)})});
+                   all_of({equals(kLayout, "sharded", string_value(kShardedLayout)), not_exists(kPendingShards)})});
 }
 
 UpdateExpression& UpdateExpression::action(const char* keyword, std::string text) {

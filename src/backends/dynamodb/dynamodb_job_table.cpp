@@ -8,17 +8,17 @@
 
 namespace watchbot_progress::detail::dynamodb {
 
-nlohmann::json key_of(const std::string& id) { return {{kId, aws::string_value(id)}}; }
+nlohmann::json key_of(const std::string& id) { return {{kId, string_value(id)}}; }
 
 bool has(const nlohmann::json& item, const char* name) { return item.is_object() && item.contains(name); }
 
 bool set_contains(const nlohmann::json& item, const char* name, std::int64_t value) {
-    const auto numbers = aws::get_number_set(item, name);
+    const auto numbers = get_number_set(item, name);
     return std::find(numbers.begin(), numbers.end(), value) != numbers.end();
 }
 
 bool is_job_item(const std::optional<nlohmann::json>& item) {
-    return item && has(*item, kTotal) && !has(*item, kShardOf) && aws::get_int(*item, kTotal).has_value();
+    return item && has(*item, kTotal) && !has(*item, kShardOf) && get_int(*item, kTotal).has_value();
 }
 
 bool is_sharded(const std::string& jobid, const nlohmann::json& item) {
@@ -34,7 +34,7 @@ std::string render_error(const nlohmann::json& attribute) {
     if (attribute.contains("S") && attribute["S"].is_string()) return attribute["S"].get<std::string>();
     if (attribute.contains("N") && attribute["N"].is_string()) return attribute["N"].get<std::string>();
     try {
-        const nlohmann::json value = aws::from_attribute_value(attribute);
+        const nlohmann::json value = from_attribute_value(attribute);
         return value.is_string() ? value.get<std::string>() : value.dump();
     } catch (const InvalidInput&) {
         return attribute.dump();
@@ -73,28 +73,28 @@ bool python_marked_sent(const nlohmann::json& item) {
 JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     JobStatus s;
     s.jobid = jobid;
-    s.total = aws::get_int(item, kTotal).value_or(0);
+    s.total = get_int(item, kTotal).value_or(0);
     if (auto it = item.find(kError); it != item.end()) {
         s.failed = true;
         s.reason = render_error(*it);
     }
     if (auto it = item.find(kMetadata); it != item.end() && it->contains("M")) {
         try {
-            s.metadata = aws::from_attribute_map((*it)["M"]);
+            s.metadata = from_attribute_map((*it)["M"]);
             s.metadata.erase(kPythonReduceSent);  // the reduce mark, read below: not the user's
         } catch (const InvalidInput& e) {
             throw BackendError("job '" + jobid + "' has metadata this library cannot read: " + e.what(),
                                std::string(error_code::kInvalidJobItem), false);
         }
     }
-    s.updated_at_ms = aws::get_int(item, kUpdatedAt);
-    s.created_at_ms = aws::get_int(item, kCreatedAt);
+    s.updated_at_ms = get_int(item, kUpdatedAt);
+    s.created_at_ms = get_int(item, kCreatedAt);
     // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
     const bool python_sent = python_marked_sent(item);
     s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
     if (s.reduce_sent) {
         s.reduce_confirmed = read_flag(item, kReduceConfirmed) || python_sent;
-        s.reduce_claimed_at_ms = aws::get_int(item, kReduceClaimedAt);
+        s.reduce_claimed_at_ms = get_int(item, kReduceClaimedAt);
     }
     return s;
 }
@@ -120,9 +120,9 @@ void JobTable::set_expiry(const std::string& id) {
     const auto at = expires_at();
     if (!at) return;
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(id);
-    request.update = UpdateExpression().set(x.name(options.ttl_attribute), x.value("exp", aws::number_value(*at))).str();
+    request.update = UpdateExpression().set(x.name(options.ttl_attribute), x.value("exp", number_value(*at))).str();
     request.condition = x.exists(kId);
     x.fill(request);
     try {
@@ -158,15 +158,15 @@ std::optional<std::string> JobTable::read_token(const std::string& jobid, const 
 
 bool JobTable::create_job(const std::string& jobid, std::int64_t total, nlohmann::json item, const std::string& token) {
     const std::int64_t now = now_ms();
-    item[kId] = aws::string_value(jobid);
-    item[kTotal] = aws::number_value(total);
-    item[kReduceSent] = aws::bool_value(false);
+    item[kId] = string_value(jobid);
+    item[kTotal] = number_value(total);
+    item[kReduceSent] = bool_value(false);
     item[kMetadata] = {{"M", nlohmann::json::object()}};
-    item[kUpdatedAt] = aws::number_value(now);
-    item[kCreatedAt] = aws::number_value(now);
-    item[kCreateToken] = aws::string_value(token);
+    item[kUpdatedAt] = number_value(now);
+    item[kCreatedAt] = number_value(now);
+    item[kCreateToken] = string_value(token);
     Expression x;
-    aws::PutItemRequest request;
+    PutItemRequest request;
     request.item = std::move(item);
     request.condition = x.id_is_free();
     x.fill(request);
@@ -186,12 +186,12 @@ bool JobTable::created_by(const std::string& jobid, const std::string& token) {
 // the failure, the claim, the expiry and the failed parts go.
 void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::string& token) const {
     const std::string m = x.name(kMetadata);
-    const std::string now = x.value("now", aws::number_value(now_ms()));
-    update.set(x.name(kReduceSent), x.value("false", aws::bool_value(false)))
+    const std::string now = x.value("now", number_value(now_ms()));
+    update.set(x.name(kReduceSent), x.value("false", bool_value(false)))
         .set(x.name(kUpdatedAt), now)
         .set(x.name(kCreatedAt), now)
         .set(m, "if_not_exists(" + m + ", " + x.value("empty", {{"M", nlohmann::json::object()}}) + ")")
-        .set(x.name(kCreateToken), x.value("createtoken", aws::string_value(token)));
+        .set(x.name(kCreateToken), x.value("createtoken", string_value(token)));
     for (const std::string& attribute : {std::string(kError), std::string(kReduceClaim), std::string(kReduceClaimedAt),
                                          std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts)}) {
         update.remove(x.name(attribute));
@@ -223,7 +223,7 @@ bool JobTable::created_with(const std::optional<nlohmann::json>& item, const std
 // whose condition also accepts `reduceClaim = token` (so that the AWS layer's retry of an
 // attempt whose answer was lost recognises the claim it made). Whether the claim is the
 // caller's.
-bool JobTable::write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token) {
+bool JobTable::write_claim(const std::string& jobid, const UpdateItemRequest& request, const std::string& token) {
     try {
         return client->update_item(request).applied;
     } catch (const BackendError& e) {

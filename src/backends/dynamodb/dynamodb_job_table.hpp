@@ -53,7 +53,7 @@ JobAlreadyExists already_exists(const std::string& jobid);
 // backend is made.
 struct JobTable {
     DynamoDbOptions options;
-    std::shared_ptr<aws::DynamoDbClient> client;
+    std::shared_ptr<DynamoDbClient> client;
 
     // The client's clock (DynamoDbOptions::clock), in ms since the Unix epoch: claim times are
     // compared with it (reclaim_reduce).
@@ -93,7 +93,7 @@ struct JobTable {
     // whose condition also accepts `reduceClaim = token` (so that the AWS layer's retry of an
     // attempt whose answer was lost recognises the claim it made). Whether the claim is the
     // caller's.
-    bool write_claim(const std::string& jobid, const aws::UpdateItemRequest& request, const std::string& token);
+    bool write_claim(const std::string& jobid, const UpdateItemRequest& request, const std::string& token);
 };
 
 }  // namespace watchbot_progress::detail::dynamodb

@@ -6,10 +6,6 @@
 
 namespace watchbot_progress::detail::dynamodb {
 
-using aws::BatchWrite;
-using aws::ReturnValues;
-using aws::WriteResult;
-
 namespace {
 
 constexpr std::size_t kCreateWritesPerRound = 1000;  // items generated at once when writing a sharded job
@@ -28,14 +24,14 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
     write_tree(jobid, tree);  // first: the job item below makes them reachable
 
     Expression x;
-    const nlohmann::json pending = aws::number_set_range(0, tree.counts.back());
+    const nlohmann::json pending = number_set_range(0, tree.counts.back());
     const std::string token = detail::secure_random_hex(16);
     if (!overwrite) {
         const nlohmann::json item = {
-            {kLayout, aws::string_value(kShardedLayout)},
-            {kShardSize, aws::number_value(tree.shard_size)},
-            {kShardLevels, aws::number_value(tree.levels())},
-            {kShardGen, aws::string_value(tree.gen)},
+            {kLayout, string_value(kShardedLayout)},
+            {kShardSize, number_value(tree.shard_size)},
+            {kShardLevels, number_value(tree.levels())},
+            {kShardGen, string_value(tree.gen)},
             {kPendingShards, pending},
             {kParts, sharded_parts_note()},
         };
@@ -49,11 +45,11 @@ void ShardedLayout::set_total(const std::string& jobid, std::int64_t total, bool
         return;
     }
     UpdateExpression update;
-    update.set(x.name(kTotal), x.value("total", aws::number_value(total)))
-        .set(x.name(kLayout), x.value("layout", aws::string_value(kShardedLayout)))
-        .set(x.name(kShardSize), x.value("size", aws::number_value(tree.shard_size)))
-        .set(x.name(kShardLevels), x.value("levels", aws::number_value(tree.levels())))
-        .set(x.name(kShardGen), x.value("gen", aws::string_value(tree.gen)))
+    update.set(x.name(kTotal), x.value("total", number_value(total)))
+        .set(x.name(kLayout), x.value("layout", string_value(kShardedLayout)))
+        .set(x.name(kShardSize), x.value("size", number_value(tree.shard_size)))
+        .set(x.name(kShardLevels), x.value("levels", number_value(tree.levels())))
+        .set(x.name(kShardGen), x.value("gen", string_value(tree.gen)))
         .set(x.name(kPendingShards), x.value("pending", pending))
         .set(x.name(kParts), x.value("note", sharded_parts_note()));
     table_.reset_job(x, update, token);
@@ -111,7 +107,7 @@ BackendError ShardedLayout::missing_items(const std::string& jobid) {
 
 void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
                           const std::function<void(const nlohmann::json&)>& visit) {
-    std::vector<std::int64_t> current = aws::get_number_set(job_item, kPendingShards);
+    std::vector<std::int64_t> current = get_number_set(job_item, kPendingShards);
     for (int level = tree.levels() - 1; level >= 0; --level) {
         if (current.empty()) return;
         std::sort(current.begin(), current.end());
@@ -133,7 +129,7 @@ void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTr
                 if (level == 0) {
                     visit(item);
                 } else {
-                    for (std::int64_t child : aws::get_number_set(item, kPendingShards)) next.push_back(child);
+                    for (std::int64_t child : get_number_set(item, kPendingShards)) next.push_back(child);
                 }
             }
         }
@@ -153,10 +149,10 @@ void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
         if (last_touch_.size() > kMaxCachedLayouts) last_touch_.clear();
     }
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", aws::number_value(table_.now_ms()))).str();
-    request.condition = Expression::all_of({x.exists(kTotal), x.equals(kShardGen, "gen", aws::string_value(tree.gen))});
+    request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", number_value(table_.now_ms()))).str();
+    request.condition = Expression::all_of({x.exists(kTotal), x.equals(kShardGen, "gen", string_value(tree.gen))});
     x.fill(request);
     try {
         table_.client->update_item(request);
@@ -167,9 +163,9 @@ void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
 
 std::optional<bool> ShardedLayout::delete_from_tree_item(const std::string& id, const char* attribute, std::int64_t child) {
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(id);
-    request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", aws::number_set({child}))).str();
+    request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", number_set({child}))).str();
     // No condition: the item as it is after the deletion tells everything (a condition would cost
     // more than the answer it saves: docs/performance.md). Without a condition, a missing item is
     // created, holding its key only; such an item lacks shardOf, so it is told apart and removed.
@@ -180,12 +176,12 @@ std::optional<bool> ShardedLayout::delete_from_tree_item(const std::string& id, 
         remove_recreated_item(id);
         return std::nullopt;
     }
-    return aws::set_size(result.attributes, attribute) == 0;
+    return set_size(result.attributes, attribute) == 0;
 }
 
 void ShardedLayout::remove_recreated_item(const std::string& id) {
     Expression x;
-    aws::DeleteItemRequest request;
+    DeleteItemRequest request;
     request.key = key_of(id);
     request.condition = Expression::all_of({x.not_exists(kShardOf), x.not_exists(kTotal)});  // never a shard or job item
     x.fill(request);
@@ -200,15 +196,15 @@ void ShardedLayout::remove_recreated_item(const std::string& id) {
 
 std::optional<bool> ShardedLayout::delete_from_job_item(const std::string& jobid, std::int64_t child, const std::string& gen) {
     Expression x;
-    aws::UpdateItemRequest request;
+    UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = UpdateExpression().delete_from_set(x.name(kPendingShards), x.value("c", aws::number_set({child}))).str();
-    request.condition = x.equals(kShardGen, "gen", aws::string_value(gen));  // false too when the item is gone
+    request.update = UpdateExpression().delete_from_set(x.name(kPendingShards), x.value("c", number_set({child}))).str();
+    request.condition = x.equals(kShardGen, "gen", string_value(gen));  // false too when the item is gone
     x.fill(request);
     request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
     const WriteResult result = table_.client->update_item(request);
     if (!result.applied) return std::nullopt;
-    return aws::set_size(result.attributes, kPendingShards) == 0;
+    return set_size(result.attributes, kPendingShards) == 0;
 }
 
 std::optional<Completion> ShardedLayout::try_complete(const std::string& jobid, PartId partid) {
@@ -269,7 +265,7 @@ void ShardedLayout::replace_job(const std::string& jobid, const Expression& base
         const OldTree old = old_tree(jobid, item);
         if (old.tree) delete_replaced_items(jobid, *old.tree);
         Expression x = base;
-        aws::UpdateItemRequest request;
+        UpdateItemRequest request;
         request.key = key_of(jobid);
         request.update = update;
         request.condition = Expression::all_of({x.not_exists(kShardOf), old.unchanged(x)});
@@ -345,7 +341,7 @@ bool ShardedLayout::delete_job(const std::string& jobid) {
         const OldTree old = old_tree(jobid, item);
         if (old.tree) delete_replaced_items(jobid, *old.tree);
         Expression x;
-        aws::DeleteItemRequest request;
+        DeleteItemRequest request;
         request.key = key_of(jobid);
         request.condition = Expression::all_of({x.job_exists(), old.unchanged(x)});
         x.fill(request);
@@ -371,7 +367,7 @@ std::int64_t ShardedLayout::remaining(const std::string& jobid, const nlohmann::
     const ShardTree tree = tree_from_job_item(jobid, job_item);
     std::int64_t remaining = 0;
     visit_pending_shards(jobid, tree, job_item, [&](const nlohmann::json& shard) {
-        remaining += static_cast<std::int64_t>(aws::set_size(shard, kParts));
+        remaining += static_cast<std::int64_t>(set_size(shard, kParts));
     });
     return remaining;
 }
@@ -380,7 +376,7 @@ std::vector<PartId> ShardedLayout::pending_parts(const std::string& jobid, const
     const ShardTree tree = tree_from_job_item(jobid, job_item);
     std::vector<PartId> parts;
     visit_pending_shards(jobid, tree, job_item, [&](const nlohmann::json& shard) {
-        for (std::int64_t p : aws::get_number_set(shard, kParts)) parts.push_back(p);
+        for (std::int64_t p : get_number_set(shard, kParts)) parts.push_back(p);
     });
     std::sort(parts.begin(), parts.end());
     parts.erase(std::unique(parts.begin(), parts.end()), parts.end());

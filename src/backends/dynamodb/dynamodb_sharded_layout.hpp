@@ -70,7 +70,7 @@ private:
         bool unreadable = false;        // a sharded job item whose layout attributes are damaged
         // The condition that the job item is still as seen.
         std::string unchanged(Expression& x) const {
-            if (tree) return x.equals(kShardGen, "oldgen", aws::string_value(tree->gen));
+            if (tree) return x.equals(kShardGen, "oldgen", string_value(tree->gen));
             return unreadable ? x.exists(kLayout) : x.not_exists(kLayout);
         }
     };

@@ -18,12 +18,12 @@ using namespace detail::dynamodb;  // kId, resolve_table, make_client_config
 ProgressTableInfo create_progress_table(const std::string& table, const ProgressTableOptions& options) {
     if (table.empty()) throw ConfigError("create_progress_table needs a table name or ARN");
     const ResolvedTable resolved = resolve_table(table);
-    aws::DynamoDbClient client(make_client_config(resolved, options.aws, "ProgressTableOptions::aws"), resolved.name);
+    DynamoDbClient client(make_client_config(resolved, options.aws, "ProgressTableOptions::aws"), resolved.name);
 
     ProgressTableInfo info;
     info.name = resolved.name;
     info.created = true;
-    aws::CreateTableRequest request;
+    CreateTableRequest request;
     request.on_demand = options.on_demand;
     request.read_capacity = options.read_capacity_units;
     request.write_capacity = options.write_capacity_units;

@@ -7,7 +7,7 @@
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::sns {
 namespace {
 
 constexpr const char* kTopicForm = "arn:aws:sns:REGION:ACCOUNT:TOPIC_NAME, e.g. arn:aws:sns:us-east-1:123456789012:work";
@@ -38,18 +38,18 @@ std::string printable(std::string_view text, std::size_t max) { return trimmed(d
 
 }  // namespace
 
-Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
+aws::Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
     auto fail = [&](const std::string& why) {
         return ConfigError(std::string(source) + " '" + shown(text) + "' is not an SNS topic ARN: " + why + "; expected " +
                            kTopicForm);
     };
     if (text.empty()) throw fail("it is empty");
-    Arn arn;
+    aws::Arn arn;
     try {
-        arn = parse_arn(text, source);
+        arn = aws::parse_arn(text, source);
     } catch (const InvalidInput&) {
         // parse_arn's message shows a DynamoDB example; say it for SNS instead.
-        if (!looks_like_arn(text)) throw fail("it does not start with 'arn:'");
+        if (!aws::looks_like_arn(text)) throw fail("it does not start with 'arn:'");
         throw fail("it does not have the six ':'-separated fields of an ARN (or one is empty or malformed)");
     }
     if (arn.service != "sns") throw fail("its service is '" + shown(arn.service) + "', not 'sns'");
@@ -70,9 +70,9 @@ Arn parse_sns_topic_arn(std::string_view text, std::string_view source) {
     return arn;
 }
 
-QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,
+aws::QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,
                                  std::span<const std::size_t> indexes) {
-    QueryParams params;
+    aws::QueryParams params;
     params.reserve(1 + indexes.size() * 3);
     params.emplace_back("TopicArn", topic_arn);
     std::size_t k = 0;
@@ -151,7 +151,7 @@ SnsBatchResult parse_publish_batch_response(const pugi::xml_document& doc) {
 }
 
 bool sns_entry_retryable(const SnsBatchFailure& failure) {
-    return !failure.sender_fault || is_throttling_code(failure.code);
+    return !failure.sender_fault || aws::is_throttling_code(failure.code);
 }
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::sns

@@ -16,7 +16,7 @@
 #include "aws/url.hpp"
 #include "watchbot_progress/notifier.hpp"
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::sns {
 
 inline constexpr std::string_view kSnsApiVersion = "2010-03-31";
 
@@ -25,12 +25,12 @@ inline constexpr std::string_view kSnsApiVersion = "2010-03-31";
 // with a further ":ID", is refused; so is a FIFO topic, "NAME.fifo", which would need message group
 // ids). `source` says where the ARN came from, for the message ("SnsOptions::topic_arn",
 // "WorkTopic"). Throws ConfigError saying what is wrong and showing the expected form.
-Arn parse_sns_topic_arn(std::string_view text, std::string_view source);
+aws::Arn parse_sns_topic_arn(std::string_view text, std::string_view source);
 
 // The parameters of PublishBatch for the messages at `indexes` (in that order): TopicArn, then for
 // the k-th (1-based) PublishBatchRequestEntries.member.k.Id = the index in decimal, .Message, and
 // .Subject when not empty. Action and Version are added by AwsClient::query_call.
-QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,
+aws::QueryParams publish_batch_params(const std::string& topic_arn, std::span<const OutgoingMessage> messages,
                                  std::span<const std::size_t> indexes);
 
 struct SnsBatchFailure {
@@ -66,4 +66,4 @@ pugi::xml_node find_element(const pugi::xml_node& node, std::string_view name);
 // The text of the child element named `name` (ignoring prefixes), trimmed; empty when absent.
 std::string child_text(const pugi::xml_node& node, std::string_view name);
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::sns

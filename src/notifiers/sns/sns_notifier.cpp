@@ -35,7 +35,9 @@ struct SnsNotifier::Impl {
     std::atomic<std::uint64_t> entries_retried{0};
 };
 
-namespace aws {
+namespace detail::sns {
+
+using namespace watchbot_progress::aws;
 
 std::string sns_topic_arn(const SnsOptions& options, const EnvLookup& env) {
     if (!options.topic_arn.empty()) {
@@ -94,7 +96,7 @@ std::shared_ptr<SnsNotifier> make_sns_notifier(const SnsOptions& options,
     return detail::SnsNotifierAccess::make(std::move(topic), options, std::move(config));
 }
 
-}  // namespace aws
+}  // namespace detail::sns
 
 std::shared_ptr<SnsNotifier> detail::SnsNotifierAccess::make(std::string topic_arn, const SnsOptions& options,
                                                              aws::AwsClientConfig config) {
@@ -105,7 +107,7 @@ std::shared_ptr<SnsNotifier> detail::SnsNotifierAccess::make(std::string topic_a
 SnsNotifier::Impl::Impl(std::string topic, const SnsOptions& options, aws::AwsClientConfig config)
     : topic_arn(std::move(topic)),
       batch_attempts(std::max(1, options.batch_attempts)),
-      client(aws::with_counting_http(std::move(config), http)) {
+      client(detail::sns::with_counting_http(std::move(config), http)) {
     batch_retry.base_delay = options.retry_base_delay;
     batch_retry.max_backoff = options.retry_max_delay;
     batch_retry.max_attempts = batch_attempts;
@@ -146,8 +148,8 @@ std::string describe_failures(const std::map<std::size_t, EntryFailure>& failed)
 }  // namespace
 
 SnsNotifier::SnsNotifier(SnsOptions options) {
-    std::string topic = aws::sns_topic_arn(options, aws::process_env());
-    aws::AwsClientConfig config = aws::sns_client_config(options, topic);
+    std::string topic = detail::sns::sns_topic_arn(options, aws::process_env());
+    aws::AwsClientConfig config = detail::sns::sns_client_config(options, topic);
     impl_ = std::make_unique<Impl>(std::move(topic), options, std::move(config));
 }
 
@@ -183,7 +185,7 @@ void SnsNotifier::do_check_ready() {
 void SnsNotifier::do_publish(const std::string& subject, const std::string& body) {
     const aws::QueryParams params{{"TopicArn", impl_->topic_arn}, {"Subject", subject}, {"Message", body}};
     try {
-        aws::parse_publish_response(impl_->client.query_call("Publish", params, aws::kSnsApiVersion));
+        detail::sns::parse_publish_response(impl_->client.query_call("Publish", params, detail::sns::kSnsApiVersion));
     } catch (const BackendError&) {
         ++impl_->messages_failed;
         throw;
@@ -199,11 +201,11 @@ void SnsNotifier::do_publish_batch(std::span<const OutgoingMessage> messages) {
 
     for (int round = 1;; ++round) {
         pugi::xml_document doc;
-        aws::SnsBatchResult result;
+        detail::sns::SnsBatchResult result;
         try {
-            doc = impl_->client.query_call("PublishBatch", aws::publish_batch_params(impl_->topic_arn, messages, pending),
-                                           aws::kSnsApiVersion);
-            result = aws::parse_publish_batch_response(doc);
+            doc = impl_->client.query_call("PublishBatch", detail::sns::publish_batch_params(impl_->topic_arn, messages, pending),
+                                           detail::sns::kSnsApiVersion);
+            result = detail::sns::parse_publish_batch_response(doc);
         } catch (const BackendError& e) {
             // The whole request failed (after the AWS layer's own retries): every entry still pending
             // counts as not published (SNS may have taken some when the answer was lost; watchbot
@@ -238,11 +240,11 @@ void SnsNotifier::do_publish_batch(std::span<const OutgoingMessage> messages) {
             }
         }
         std::vector<std::size_t> retry;
-        for (const aws::SnsBatchFailure& f : result.failed) {
+        for (const detail::sns::SnsBatchFailure& f : result.failed) {
             auto index = index_of(f.id);
             if (!index || answered[*index]) continue;
             answered[*index] = true;
-            EntryFailure entry{f.code, f.message, f.sender_fault, aws::sns_entry_retryable(f), round};
+            EntryFailure entry{f.code, f.message, f.sender_fault, detail::sns::sns_entry_retryable(f), round};
             if (entry.retryable && round < impl_->batch_attempts) retry.push_back(*index);
             else failed[*index] = std::move(entry);
         }

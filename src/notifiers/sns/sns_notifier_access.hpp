@@ -22,14 +22,14 @@ struct SnsNotifierAccess {
 
 }  // namespace watchbot_progress::detail
 
-namespace watchbot_progress::aws {
+namespace watchbot_progress::detail::sns {
 
 // A notifier resolved from `options` and `env` as SnsNotifier(options) does from the process
 // environment (but with its own credentials chain over `env`), with `customize` applied to the
 // client configuration before the client is made (tests replace credentials, hooks, clock or http
 // there). Throws ConfigError.
 std::shared_ptr<SnsNotifier> make_sns_notifier(const SnsOptions& options,
-                                               const std::function<void(AwsClientConfig&)>& customize,
-                                               const EnvLookup& env);
+                                               const std::function<void(aws::AwsClientConfig&)>& customize,
+                                               const aws::EnvLookup& env);
 
-}  // namespace watchbot_progress::aws
+}  // namespace watchbot_progress::detail::sns

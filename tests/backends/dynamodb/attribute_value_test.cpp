@@ -16,26 +16,27 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 
 namespace {
 
 TEST(DynamoDbAttributeValue, EveryJsonTypeHasItsAttributeType) {
-    EXPECT_EQ(aws::to_attribute_value(nullptr), (json{{"NULL", true}}));
-    EXPECT_EQ(aws::to_attribute_value(true), (json{{"BOOL", true}}));
-    EXPECT_EQ(aws::to_attribute_value(false), (json{{"BOOL", false}}));
-    EXPECT_EQ(aws::to_attribute_value("text"), (json{{"S", "text"}}));
-    EXPECT_EQ(aws::to_attribute_value(""), (json{{"S", ""}}));
-    EXPECT_EQ(aws::to_attribute_value(-12), (json{{"N", "-12"}}));
-    EXPECT_EQ(aws::to_attribute_value(std::numeric_limits<std::uint64_t>::max()),
+    EXPECT_EQ(dynamodb::to_attribute_value(nullptr), (json{{"NULL", true}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(true), (json{{"BOOL", true}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(false), (json{{"BOOL", false}}));
+    EXPECT_EQ(dynamodb::to_attribute_value("text"), (json{{"S", "text"}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(""), (json{{"S", ""}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(-12), (json{{"N", "-12"}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(std::numeric_limits<std::uint64_t>::max()),
               (json{{"N", "18446744073709551615"}}));
-    EXPECT_EQ(aws::to_attribute_value(0.1), (json{{"N", "0.1"}}));
-    EXPECT_EQ(aws::to_attribute_value(json::array({1, "a"})),
+    EXPECT_EQ(dynamodb::to_attribute_value(0.1), (json{{"N", "0.1"}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(json::array({1, "a"})),
               (json{{"L", json::array({{{"N", "1"}}, {{"S", "a"}}})}}));
-    EXPECT_EQ(aws::to_attribute_value(json{{"k", json{{"n", nullptr}}}}),
+    EXPECT_EQ(dynamodb::to_attribute_value(json{{"k", json{{"n", nullptr}}}}),
               (json{{"M", {{"k", {{"M", {{"n", {{"NULL", true}}}}}}}}}}));
-    EXPECT_EQ(aws::to_attribute_value(json::object()), (json{{"M", json::object()}}));
-    EXPECT_EQ(aws::to_attribute_value(json::array()), (json{{"L", json::array()}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(json::object()), (json{{"M", json::object()}}));
+    EXPECT_EQ(dynamodb::to_attribute_value(json::array()), (json{{"L", json::array()}}));
 }
 
 TEST(DynamoDbAttributeValue, ConversionRoundTripsInMemory) {
@@ -43,36 +44,36 @@ TEST(DynamoDbAttributeValue, ConversionRoundTripsInMemory) {
                         {"d", 2.5},      {"b", true},     {"z", nullptr},
                         {"l", {1, 2.25, "three", false, nullptr, json::object()}},
                         {"m", {{"deep", {{"deeper", {1, 2}}}}}}};
-    EXPECT_EQ(aws::from_attribute_map(aws::to_attribute_map(value)), value);
+    EXPECT_EQ(dynamodb::from_attribute_map(dynamodb::to_attribute_map(value)), value);
 }
 
 TEST(DynamoDbAttributeValue, ReadsTypesOtherToolsWrite) {
-    EXPECT_EQ(aws::from_attribute_value({{"SS", {"a", "b"}}}), (json{"a", "b"}));
-    EXPECT_EQ(aws::from_attribute_value({{"NS", {"3", "1.5"}}}), (json{3, 1.5}));
-    EXPECT_EQ(aws::from_attribute_value({{"B", "aGk="}}), "aGk=");
-    EXPECT_EQ(aws::from_attribute_value({{"BS", {"aGk="}}}), (json{"aGk="}));
-    EXPECT_THROW(aws::from_attribute_value({{"Q", 1}}), wp::InvalidInput);
-    EXPECT_THROW(aws::from_attribute_value(json::array()), wp::InvalidInput);
-    EXPECT_THROW(aws::from_attribute_value({{"N", "twelve"}}), wp::InvalidInput);
+    EXPECT_EQ(dynamodb::from_attribute_value({{"SS", {"a", "b"}}}), (json{"a", "b"}));
+    EXPECT_EQ(dynamodb::from_attribute_value({{"NS", {"3", "1.5"}}}), (json{3, 1.5}));
+    EXPECT_EQ(dynamodb::from_attribute_value({{"B", "aGk="}}), "aGk=");
+    EXPECT_EQ(dynamodb::from_attribute_value({{"BS", {"aGk="}}}), (json{"aGk="}));
+    EXPECT_THROW(dynamodb::from_attribute_value({{"Q", 1}}), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::from_attribute_value(json::array()), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::from_attribute_value({{"N", "twelve"}}), wp::InvalidInput);
 }
 
 TEST(DynamoDbAttributeValue, NumbersParseAsIntegersWhenWholeAndSmallEnough) {
-    EXPECT_TRUE(aws::parse_number("42").is_number_integer());
-    EXPECT_EQ(aws::parse_number("-9223372036854775808"), std::numeric_limits<std::int64_t>::min());
-    EXPECT_TRUE(aws::parse_number("18446744073709551615").is_number_unsigned());
-    const json big = aws::parse_number("100000000000000000000000");
+    EXPECT_TRUE(dynamodb::parse_number("42").is_number_integer());
+    EXPECT_EQ(dynamodb::parse_number("-9223372036854775808"), std::numeric_limits<std::int64_t>::min());
+    EXPECT_TRUE(dynamodb::parse_number("18446744073709551615").is_number_unsigned());
+    const json big = dynamodb::parse_number("100000000000000000000000");
     EXPECT_TRUE(big.is_number_float());
     EXPECT_DOUBLE_EQ(big.get<double>(), 1e23);
-    EXPECT_TRUE(aws::parse_number("1.5").is_number_float());
-    EXPECT_DOUBLE_EQ(aws::parse_number("1E+20").get<double>(), 1e20);
-    EXPECT_DOUBLE_EQ(aws::parse_number("-1.25e-7").get<double>(), -1.25e-7);
-    EXPECT_THROW(aws::parse_number(""), wp::InvalidInput);
-    EXPECT_THROW(aws::parse_number("1.2.3"), wp::InvalidInput);
+    EXPECT_TRUE(dynamodb::parse_number("1.5").is_number_float());
+    EXPECT_DOUBLE_EQ(dynamodb::parse_number("1E+20").get<double>(), 1e20);
+    EXPECT_DOUBLE_EQ(dynamodb::parse_number("-1.25e-7").get<double>(), -1.25e-7);
+    EXPECT_THROW(dynamodb::parse_number(""), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::parse_number("1.2.3"), wp::InvalidInput);
 }
 
 TEST(DynamoDbAttributeValue, NonFiniteNumbersAreRefused) {
-    EXPECT_THROW(aws::to_attribute_value(std::numeric_limits<double>::quiet_NaN()), wp::InvalidInput);
-    EXPECT_THROW(aws::to_attribute_value(json{{"x", std::numeric_limits<double>::infinity()}}), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::to_attribute_value(std::numeric_limits<double>::quiet_NaN()), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::to_attribute_value(json{{"x", std::numeric_limits<double>::infinity()}}), wp::InvalidInput);
 }
 
 // What DynamoDB never sends or stores is refused when read and when written, so that everything read
@@ -80,40 +81,40 @@ TEST(DynamoDbAttributeValue, NonFiniteNumbersAreRefused) {
 TEST(DynamoDbAttributeValue, TextsThatAreNotDynamoDbNumbersAreRefused) {
     for (const std::string bad : {"nan", "NaN", "inf", "-Infinity", "0x10", "1e999", "-1e999", "1e-999", "+-1", "++1",
                                   "1e", ".", "-", "+", "1.5.2", " 1", "1 ", "1e126", "9.99e125e1"}) {
-        EXPECT_THROW(aws::parse_number(bad), wp::InvalidInput) << bad;
-        EXPECT_THROW(aws::from_attribute_value({{"N", bad}}), wp::InvalidInput) << bad;
+        EXPECT_THROW(dynamodb::parse_number(bad), wp::InvalidInput) << bad;
+        EXPECT_THROW(dynamodb::from_attribute_value({{"N", bad}}), wp::InvalidInput) << bad;
     }
-    EXPECT_DOUBLE_EQ(aws::parse_number("+1.5").get<double>(), 1.5);
-    EXPECT_DOUBLE_EQ(aws::parse_number("9.99E+125").get<double>(), 9.99e125);
-    EXPECT_DOUBLE_EQ(aws::parse_number("1E-130").get<double>(), 1e-130);
-    EXPECT_THROW(aws::to_attribute_value(1e126), wp::InvalidInput);
-    EXPECT_THROW(aws::to_attribute_value(json{{"x", -1e-131}}), wp::InvalidInput);
-    EXPECT_NO_THROW(aws::to_attribute_value(json{{"x", -1e-130}, {"zero", -0.0}}));
+    EXPECT_DOUBLE_EQ(dynamodb::parse_number("+1.5").get<double>(), 1.5);
+    EXPECT_DOUBLE_EQ(dynamodb::parse_number("9.99E+125").get<double>(), 9.99e125);
+    EXPECT_DOUBLE_EQ(dynamodb::parse_number("1E-130").get<double>(), 1e-130);
+    EXPECT_THROW(dynamodb::to_attribute_value(1e126), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::to_attribute_value(json{{"x", -1e-131}}), wp::InvalidInput);
+    EXPECT_NO_THROW(dynamodb::to_attribute_value(json{{"x", -1e-130}, {"zero", -0.0}}));
 }
 
 TEST(DynamoDbAttributeValue, NestingIsLimitedTo32LevelsBothWays) {
     json value = 1;
     for (int i = 0; i < 32; ++i) value = json::array({value});  // 32 arrays
-    EXPECT_EQ(aws::from_attribute_value(aws::to_attribute_value(value)), value);
-    EXPECT_THROW(aws::to_attribute_value(json::array({value})), wp::InvalidInput);
+    EXPECT_EQ(dynamodb::from_attribute_value(dynamodb::to_attribute_value(value)), value);
+    EXPECT_THROW(dynamodb::to_attribute_value(json::array({value})), wp::InvalidInput);
     json attribute = {{"N", "1"}};
     for (int i = 0; i < 33; ++i) attribute = {{"L", json::array({attribute})}};
-    EXPECT_THROW(aws::from_attribute_value(attribute), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::from_attribute_value(attribute), wp::InvalidInput);
     // A hostile answer nested far deeper cannot exhaust the stack.
     attribute = {{"N", "1"}};
     for (int i = 0; i < 200'000; ++i) attribute = {{"M", {{"k", std::move(attribute)}}}};
-    EXPECT_THROW(aws::from_attribute_value(attribute), wp::InvalidInput);
-    EXPECT_THROW(aws::from_attribute_value({{"SS", {"a", 1}}}), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::from_attribute_value(attribute), wp::InvalidInput);
+    EXPECT_THROW(dynamodb::from_attribute_value({{"SS", {"a", 1}}}), wp::InvalidInput);
 }
 
 TEST(DynamoDbAttributeValue, NumberSizesFollowDynamoDbsRule) {
-    EXPECT_EQ(aws::number_size(0), 3u);
-    EXPECT_EQ(aws::number_size(7), 3u);
-    EXPECT_EQ(aws::number_size(10), 3u);     // trailing zeros are not stored
-    EXPECT_EQ(aws::number_size(12), 3u);
-    EXPECT_EQ(aws::number_size(123), 4u);
-    EXPECT_EQ(aws::number_size(99999), 5u);
-    EXPECT_EQ(aws::number_size(-5), 4u);
+    EXPECT_EQ(dynamodb::number_size(0), 3u);
+    EXPECT_EQ(dynamodb::number_size(7), 3u);
+    EXPECT_EQ(dynamodb::number_size(10), 3u);     // trailing zeros are not stored
+    EXPECT_EQ(dynamodb::number_size(12), 3u);
+    EXPECT_EQ(dynamodb::number_size(123), 4u);
+    EXPECT_EQ(dynamodb::number_size(99999), 5u);
+    EXPECT_EQ(dynamodb::number_size(-5), 4u);
 }
 
 // Through dynalite: ints and doubles come back equal and of the same kind.
@@ -135,10 +136,10 @@ TEST(DynamoDbAttributeValue, NumbersRoundTripThroughDynamoDb) {
         {"nested", {{"x", 0.30000000000000004}}},
     };
     const std::string id = "attr-roundtrip-" + wp::new_jobid();
-    client->put_item({{{"id", {{"S", id}}}, {"metadata", aws::to_attribute_value(metadata)}}});
+    client->put_item({{{"id", {{"S", id}}}, {"metadata", dynamodb::to_attribute_value(metadata)}}});
     auto item = client->get_item({wp_test::dynamodb_key(id)});
     ASSERT_TRUE(item.has_value());
-    const json back = aws::from_attribute_value((*item)["metadata"]);
+    const json back = dynamodb::from_attribute_value((*item)["metadata"]);
     for (const auto& [key, value] : metadata.items()) {
         EXPECT_EQ(back[key], value) << key << ": " << back[key].dump() << " vs " << value.dump();
         if (value.is_number_integer() && key != "whole_double") {

@@ -26,6 +26,7 @@
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
 namespace ddb = watchbot_progress::detail::dynamodb;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -49,7 +50,7 @@ std::set<std::string> attribute_names(const json& item) {
 }
 
 std::vector<std::int64_t> sorted_set(const json& item, const char* name) {
-    auto v = aws::get_number_set(item, name);
+    auto v = dynamodb::get_number_set(item, name);
     std::sort(v.begin(), v.end());
     return v;
 }
@@ -61,9 +62,9 @@ std::vector<std::int64_t> iota(std::int64_t first, std::int64_t end) {
 }
 
 // Every item of the table whose shardOf is `jobid`.
-std::vector<json> shard_items(const aws::DynamoDbClient& client, const std::string& jobid) {
+std::vector<json> shard_items(const dynamodb::DynamoDbClient& client, const std::string& jobid) {
     std::vector<json> items;
-    aws::ScanRequest scan;
+    dynamodb::ScanRequest scan;
     scan.filter = "#s = :j";
     scan.names = {{"#s", "shardOf"}};
     scan.values = {{":j", {{"S", jobid}}}};
@@ -72,9 +73,9 @@ std::vector<json> shard_items(const aws::DynamoDbClient& client, const std::stri
 }
 
 // The ids of every item of the table whose id starts with `prefix`.
-std::set<std::string> ids_starting_with(const aws::DynamoDbClient& client, const std::string& prefix) {
+std::set<std::string> ids_starting_with(const dynamodb::DynamoDbClient& client, const std::string& prefix) {
     std::set<std::string> ids;
-    aws::ScanRequest scan;
+    dynamodb::ScanRequest scan;
     scan.consistent_read = true;
     scan.filter = "begins_with(#i, :p)";
     scan.names = {{"#i", "id"}};
@@ -142,7 +143,7 @@ TEST(DynamoDbLayout, CompatibleItemHasExactlyTheSharedAttributes) {
     EXPECT_EQ(attribute_names(*item),
               (std::set<std::string>{"id", "parts", "total", "reduceSent", "metadata", "updatedAt", "createToken", "createdAt"}));
     EXPECT_EQ(sorted_set(*item, "parts"), iota(0, 2));
-    EXPECT_EQ(aws::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
+    EXPECT_EQ(dynamodb::from_attribute_value((*item)["metadata"]).value("name", ""), "tiles");
     EXPECT_TRUE(backend->delete_job(jobid));
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(jobid)}).has_value());
 }
@@ -153,7 +154,7 @@ TEST(DynamoDbLayout, ReadsAndCompletesJobsThePythonToolWrote) {
     const std::string jobid = new_id("python");
     // The Python tool: put_item {id, parts, total}; set_metadata replaces the map; fail_job stores
     // the part id (a number) as error.
-    client->put_item({{{"id", {{"S", jobid}}}, {"parts", aws::number_set({0, 1, 2})}, {"total", {{"N", "3"}}}}});
+    client->put_item({{{"id", {{"S", jobid}}}, {"parts", dynamodb::number_set({0, 1, 2})}, {"total", {{"N", "3"}}}}});
     auto s = backend->status(jobid);
     EXPECT_EQ(s.total, 3);
     EXPECT_EQ(s.remaining, 3);
@@ -281,7 +282,7 @@ TEST(DynamoDbExpiry, FinishedJobsGetTheTtlAttribute) {
     EXPECT_TRUE(backend->confirm_reduce(jobid, *claim));
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item->contains("expiresAt"));
-    const std::int64_t at = *aws::get_int(*item, "expiresAt");
+    const std::int64_t at = *dynamodb::get_int(*item, "expiresAt");
     EXPECT_GE(at, before + 24 * 3600);
     EXPECT_LE(at, epoch_seconds() + 24 * 3600);
     // Overwriting the job makes it live again.
@@ -434,7 +435,7 @@ TEST(DynamoDbLayout, AShardedJobWithTheOldSentinelStillWorks) {
     writer->set_total(jobid, 5);
     writer->set_metadata(jobid, {{"bucket", "out"}});
     client->update_item({wp_test::dynamodb_key(jobid), "SET #p = :p", "", {{"#p", "parts"}},
-                         {{":p", aws::number_set({-1})}}});
+                         {{":p", dynamodb::number_set({-1})}}});
     ASSERT_EQ(sorted_set(*client->get_item({wp_test::dynamodb_key(jobid), true}), "parts"), (std::vector<std::int64_t>{-1}));
 
     auto backend = make_backend();  // a process that never met the job
@@ -473,7 +474,7 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     auto id = [&](int level, int index) { return jobid + "#shard#" + gen + "#" + std::to_string(level) + "#" + std::to_string(index); };
     auto raw_delete = [&](const std::string& item, const char* attribute, std::int64_t value) {
         client->update_item({wp_test::dynamodb_key(item), "DELETE #a :v", "", {{"#a", attribute}},
-                             {{":v", aws::number_set({value})}}});
+                             {{":v", dynamodb::number_set({value})}}});
     };
     for (wp::PartId p : {0, 2, 3, 4, 5, 6}) backend->complete_part(jobid, p);
     // Worker for part 1 crashes right after emptying shard 0 (before index item 0 learns it).
@@ -726,9 +727,9 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
         for (const auto& [name, value] : it.items()) {
             bytes += name.size();
             if (value.contains("S")) bytes += value["S"].get<std::string>().size();
-            if (value.contains("N")) bytes += aws::number_size(*aws::get_int(it, name));
+            if (value.contains("N")) bytes += dynamodb::number_size(*dynamodb::get_int(it, name));
             if (value.contains("NS")) {
-                for (std::int64_t n : aws::get_number_set(it, name)) bytes += aws::number_size(n);
+                for (std::int64_t n : dynamodb::get_number_set(it, name)) bytes += dynamodb::number_size(n);
             }
         }
         return bytes;
@@ -784,7 +785,7 @@ TEST(DynamoDbLayout, JobsOfTheNodeToolNumberedFromOneCanBeCompleted) {
     const std::string jobid = new_id("node");
     // The Node tool's setTotal: SET parts = {1..3}, total = 3.
     client->update_item({wp_test::dynamodb_key(jobid), "SET #p = :p, #t = :t", "", {{"#p", "parts"}, {"#t", "total"}},
-                         {{":p", aws::number_set({1, 2, 3})}, {":t", {{"N", "3"}}}}});
+                         {{":p", dynamodb::number_set({1, 2, 3})}, {":t", {{"N", "3"}}}}});
     EXPECT_EQ(backend->list_pending_parts(jobid), (std::vector<wp::PartId>{1, 2, 3}));
     EXPECT_FALSE(backend->part_complete(jobid, 3));
     EXPECT_FALSE(backend->complete_part_and_claim_reduce(jobid, 3).job_complete);
@@ -830,7 +831,7 @@ TEST(DynamoDbLayout, AClaimWhoseAnswerWasLostIsStillWonByItsCaller) {
     auto config = wp_test::dynamodb_test_config();
     config.http = std::make_shared<LoseFirstClaimAnswer>(std::make_shared<aws::CurlHttpClient>());
     config.hooks.sleep = [](std::chrono::milliseconds) {};
-    auto client = std::make_shared<aws::DynamoDbClient>(config, kTable);
+    auto client = std::make_shared<dynamodb::DynamoDbClient>(config, kTable);
     wp_test::ensure_dynamodb_test_table(kTable);
     const auto owned = wp::detail::DynamoDbBackendAccess::over_client(wp::DynamoDbOptions{}, client);
     wp::DynamoDbBackend& backend = *owned;
@@ -930,7 +931,7 @@ TEST(DynamoDbConfig, FromEnvReadsProgressTableAndTheEndpointVariables) {
 
 // ---- the layout of new jobs ----------------------------------------------------------------------
 
-bool is_sharded_item(const aws::DynamoDbClient& client, const std::string& jobid) {
+bool is_sharded_item(const dynamodb::DynamoDbClient& client, const std::string& jobid) {
     const auto item = client.get_item({wp_test::dynamodb_key(jobid)});
     if (!item) throw std::runtime_error("no item for job " + jobid);
     return item->contains("layout");
@@ -1067,7 +1068,7 @@ TEST(DynamoDbTable, CreatesAnOnDemandTableAndWaitsUntilActive) {
     EXPECT_EQ(info.name, name);
     EXPECT_EQ(info.status, "ACTIVE");
     EXPECT_THAT(info.arn, HasSubstr(":table/" + name));
-    aws::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
+    dynamodb::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
     const json description = client.describe_table();
     EXPECT_EQ(description["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
     EXPECT_EQ(description["KeySchema"], (json::array({{{"AttributeName", "id"}, {"KeyType", "HASH"}}})));
@@ -1099,7 +1100,7 @@ TEST(DynamoDbTable, ProvisionedThroughputIsAnOption) {
     options.aws.region = "eu-west-1";
     const auto info = wp::create_progress_table(name, options);
     EXPECT_THAT(info.arn, ::testing::StartsWith("arn:aws:dynamodb:eu-west-1:")) << "the region it was created for";
-    aws::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
+    dynamodb::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
     const json description = client.describe_table();
     EXPECT_EQ(description["ProvisionedThroughput"]["ReadCapacityUnits"], 7);
     EXPECT_EQ(description["ProvisionedThroughput"]["WriteCapacityUnits"], 9);
@@ -1108,8 +1109,8 @@ TEST(DynamoDbTable, ProvisionedThroughputIsAnOption) {
 
 TEST(DynamoDbTable, ATableWithAnotherKeySchemaIsRefused) {
     const std::string name = "wp-test-badkey-" + wp::new_jobid().substr(0, 8);
-    aws::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
-    aws::CreateTableRequest request;
+    dynamodb::DynamoDbClient client(wp_test::dynamodb_test_config(), name);
+    dynamodb::CreateTableRequest request;
     request.hash_key = "pk";
     client.create_table(request);
     try {

@@ -20,6 +20,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
@@ -44,7 +45,7 @@ TEST(DynamoDbClient, PutThenConsistentGetReturnsTheItem) {
     auto back = client->get_item({wp_test::dynamodb_key(id), true});
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ((*back)["n"], item["n"]);
-    EXPECT_EQ(aws::get_number_set(*back, "ns"), (std::vector<std::int64_t>{1, 2}));
+    EXPECT_EQ(dynamodb::get_number_set(*back, "ns"), (std::vector<std::int64_t>{1, 2}));
     auto projected = client->get_item({wp_test::dynamodb_key(id), true, "#n", {{"#n", "n"}}});
     ASSERT_TRUE(projected.has_value());
     EXPECT_EQ(projected->size(), 1u);
@@ -54,7 +55,7 @@ TEST(DynamoDbClient, PutThenConsistentGetReturnsTheItem) {
 TEST(DynamoDbClient, FailedConditionIsAResultNotAnException) {
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string id = fresh_id("cond");
-    aws::UpdateItemRequest update;
+    dynamodb::UpdateItemRequest update;
     update.key = wp_test::dynamodb_key(id);
     update.update = "SET #v = :v";
     update.condition = "attribute_exists(id)";
@@ -62,7 +63,7 @@ TEST(DynamoDbClient, FailedConditionIsAResultNotAnException) {
     update.values = {{":v", {{"N", "1"}}}};
     EXPECT_FALSE(client->update_item(update).applied);
     EXPECT_FALSE(client->get_item({wp_test::dynamodb_key(id)}).has_value()) << "a failed update must not create the item";
-    aws::PutItemRequest put{{{"id", {{"S", id}}}}, "attribute_not_exists(id)"};
+    dynamodb::PutItemRequest put{{{"id", {{"S", id}}}}, "attribute_not_exists(id)"};
     EXPECT_TRUE(client->put_item(put).applied);
     EXPECT_FALSE(client->put_item(put).applied);
     EXPECT_TRUE(client->update_item(update).applied);
@@ -71,25 +72,25 @@ TEST(DynamoDbClient, FailedConditionIsAResultNotAnException) {
 TEST(DynamoDbClient, UpdateReturnValuesAndSetDeletion) {
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string id = fresh_id("rv");
-    client->put_item({{{"id", {{"S", id}}}, {"parts", aws::number_set({0, 1})}, {"other", {{"S", "x"}}}}});
-    aws::UpdateItemRequest del;
+    client->put_item({{{"id", {{"S", id}}}, {"parts", dynamodb::number_set({0, 1})}, {"other", {{"S", "x"}}}}});
+    dynamodb::UpdateItemRequest del;
     del.key = wp_test::dynamodb_key(id);
     del.update = "DELETE #p :p";
     del.names = {{"#p", "parts"}};
-    del.values = {{":p", aws::number_set({0})}};
-    del.return_values = aws::ReturnValues::kAllNew;
+    del.values = {{":p", dynamodb::number_set({0})}};
+    del.return_values = dynamodb::ReturnValues::kAllNew;
     auto r = client->update_item(del);
-    EXPECT_EQ(aws::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
+    EXPECT_EQ(dynamodb::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
     EXPECT_EQ(r.attributes["other"], (json{{"S", "x"}}));
     // Deleting an absent member changes nothing and says so.
     r = client->update_item(del);
-    EXPECT_EQ(aws::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
+    EXPECT_EQ(dynamodb::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
     // Deleting the last member removes the attribute.
-    del.values = {{":p", aws::number_set({1})}};
-    del.return_values = aws::ReturnValues::kUpdatedOld;
+    del.values = {{":p", dynamodb::number_set({1})}};
+    del.return_values = dynamodb::ReturnValues::kUpdatedOld;
     r = client->update_item(del);
-    EXPECT_EQ(aws::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
-    del.return_values = aws::ReturnValues::kAllNew;
+    EXPECT_EQ(dynamodb::get_number_set(r.attributes, "parts"), (std::vector<std::int64_t>{1}));
+    del.return_values = dynamodb::ReturnValues::kAllNew;
     r = client->update_item(del);
     EXPECT_FALSE(r.attributes.contains("parts"));
     EXPECT_TRUE(r.attributes.contains("other"));
@@ -99,7 +100,7 @@ TEST(DynamoDbClient, ServiceErrorsAreClassifiedBackendErrors) {
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string id = fresh_id("err");
     client->put_item({{{"id", {{"S", id}}}}});
-    aws::UpdateItemRequest bad;
+    dynamodb::UpdateItemRequest bad;
     bad.key = wp_test::dynamodb_key(id);
     bad.update = "SET #m.#k = :v";  // no map to set a key in
     bad.names = {{"#m", "metadata"}, {"#k", "k"}};
@@ -115,7 +116,7 @@ TEST(DynamoDbClient, ServiceErrorsAreClassifiedBackendErrors) {
 }
 
 TEST(DynamoDbClient, MissingTableErrorNamesTheTableAndTheFix) {
-    auto client = std::make_shared<aws::DynamoDbClient>(wp_test::dynamodb_test_config(), "wp-no-such-table");
+    auto client = std::make_shared<dynamodb::DynamoDbClient>(wp_test::dynamodb_test_config(), "wp-no-such-table");
     try {
         client->get_item({wp_test::dynamodb_key("x")});
         FAIL() << "expected ResourceNotFoundException";
@@ -132,12 +133,12 @@ TEST(DynamoDbClient, ScanFollowsLastEvaluatedKeyToTheEnd) {
     // A table of its own, so the count is exact.
     const std::string table = "wp-test-scan-" + wp::new_jobid().substr(0, 8);
     auto client = wp_test::dynamodb_test_client(table);
-    std::vector<aws::BatchWrite> writes;
+    std::vector<dynamodb::BatchWrite> writes;
     for (int i = 0; i < 57; ++i) {
-        writes.push_back(aws::BatchWrite::put({{"id", {{"S", "item-" + std::to_string(i)}}}, {"odd", {{"BOOL", i % 2 == 1}}}}));
+        writes.push_back(dynamodb::BatchWrite::put({{"id", {{"S", "item-" + std::to_string(i)}}}, {"odd", {{"BOOL", i % 2 == 1}}}}));
     }
     client->batch_write(writes);
-    aws::ScanRequest request;
+    dynamodb::ScanRequest request;
     request.limit = 5;
     std::set<std::string> seen;
     client->scan(request, [&](const json& item) { seen.insert(item["id"]["S"].get<std::string>()); });
@@ -166,8 +167,8 @@ TEST(DynamoDbClient, DeleteItemReturnsTheOldItemAndHonoursConditions) {
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string id = fresh_id("del");
     client->put_item({{{"id", {{"S", id}}}, {"v", {{"N", "1"}}}}});
-    aws::DeleteItemRequest request{wp_test::dynamodb_key(id), "#v = :two", {{"#v", "v"}}, {{":two", {{"N", "2"}}}},
-                                   aws::ReturnValues::kAllOld};
+    dynamodb::DeleteItemRequest request{wp_test::dynamodb_key(id), "#v = :two", {{"#v", "v"}}, {{":two", {{"N", "2"}}}},
+                                   dynamodb::ReturnValues::kAllOld};
     EXPECT_FALSE(client->delete_item(request).applied);
     request.values = {{":two", {{"N", "1"}}}};
     auto r = client->delete_item(request);
@@ -179,11 +180,11 @@ TEST(DynamoDbClient, DeleteItemReturnsTheOldItemAndHonoursConditions) {
 TEST(DynamoDbClient, BatchWriteAndBatchGetHandleAnyNumberOfItems) {
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string prefix = fresh_id("batch");
-    std::vector<aws::BatchWrite> writes;
+    std::vector<dynamodb::BatchWrite> writes;
     std::vector<json> keys;
     for (int i = 0; i < 260; ++i) {
         const std::string id = prefix + "-" + std::to_string(i);
-        writes.push_back(aws::BatchWrite::put({{"id", {{"S", id}}}, {"i", {{"N", std::to_string(i)}}}}));
+        writes.push_back(dynamodb::BatchWrite::put({{"id", {{"S", id}}}, {"i", {{"N", std::to_string(i)}}}}));
         keys.push_back(wp_test::dynamodb_key(id));
     }
     client->batch_write(writes, 4);
@@ -192,18 +193,18 @@ TEST(DynamoDbClient, BatchWriteAndBatchGetHandleAnyNumberOfItems) {
     auto items = client->batch_get(with_missing, "#id, #i", {{"#id", "id"}, {"#i", "i"}});
     EXPECT_EQ(items.size(), 260u);
     std::set<std::int64_t> numbers;
-    for (const auto& item : items) numbers.insert(*aws::get_int(item, "i"));
+    for (const auto& item : items) numbers.insert(*dynamodb::get_int(item, "i"));
     EXPECT_EQ(numbers.size(), 260u);
 
-    std::vector<aws::BatchWrite> deletes;
-    for (const auto& key : keys) deletes.push_back(aws::BatchWrite::remove(key));
+    std::vector<dynamodb::BatchWrite> deletes;
+    for (const auto& key : keys) deletes.push_back(dynamodb::BatchWrite::remove(key));
     client->batch_write(deletes, 3);
     EXPECT_TRUE(client->batch_get(keys).empty());
 }
 
 TEST(DynamoDbClient, CreateAndDescribeTable) {
     const std::string table = "wp-test-create-" + wp::new_jobid().substr(0, 8);
-    aws::DynamoDbClient client(wp_test::dynamodb_test_config(), table);
+    dynamodb::DynamoDbClient client(wp_test::dynamodb_test_config(), table);
     json created = client.create_table({});
     EXPECT_EQ(created.value("TableName", ""), table);
     try {
@@ -238,12 +239,12 @@ TEST(DynamoDbClient, CountsRequestsAndBytes) {
 struct ScriptedDynamo {
     wp_test::TestHttpServer server;
     wp_test::RecordingHooks hooks;
-    std::unique_ptr<aws::DynamoDbClient> client;
+    std::unique_ptr<dynamodb::DynamoDbClient> client;
     explicit ScriptedDynamo(int max_attempts = 3) {
         aws::AwsClientConfig config = wp_test::dynamodb_test_config(server.base_url());
         config.retry.max_attempts = max_attempts;
         config.hooks = hooks.hooks();
-        client = std::make_unique<aws::DynamoDbClient>(std::move(config), "tbl");
+        client = std::make_unique<dynamodb::DynamoDbClient>(std::move(config), "tbl");
     }
 };
 
@@ -286,7 +287,7 @@ TEST(DynamoDbClientWire, ConditionFailuresAndValidationErrorsAreNotRetried) {
     ScriptedDynamo d;
     d.server.enqueue(wp_test::ScriptedResponse::json(
         400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"})"));
-    aws::UpdateItemRequest update{wp_test::dynamodb_key("a"), "SET #v = :v", "attribute_exists(id)", {{"#v", "v"}},
+    dynamodb::UpdateItemRequest update{wp_test::dynamodb_key("a"), "SET #v = :v", "attribute_exists(id)", {{"#v", "v"}},
                                   {{":v", {{"N", "1"}}}}};
     EXPECT_FALSE(d.client->update_item(update).applied);
     EXPECT_EQ(d.server.request_count(), 1u);
@@ -314,7 +315,7 @@ TEST(DynamoDbClientWire, UnprocessedItemsAreResentAfterABackoff) {
     const json leftover = {{"PutRequest", {{"Item", {{"id", {{"S", "b"}}}}}}}};
     d.server.enqueue(wp_test::ScriptedResponse::json(200, json{{"UnprocessedItems", {{"tbl", {leftover}}}}}.dump()));
     d.server.enqueue(wp_test::ScriptedResponse::json(200, R"({"UnprocessedItems":{}})"));
-    d.client->batch_write({aws::BatchWrite::put({{"id", {{"S", "a"}}}}), aws::BatchWrite::put({{"id", {{"S", "b"}}}})});
+    d.client->batch_write({dynamodb::BatchWrite::put({{"id", {{"S", "a"}}}}), dynamodb::BatchWrite::put({{"id", {{"S", "b"}}}})});
     const auto requests = d.server.requests();
     ASSERT_EQ(requests.size(), 2u);
     EXPECT_EQ(json::parse(requests[0].body)["RequestItems"]["tbl"].size(), 2u);

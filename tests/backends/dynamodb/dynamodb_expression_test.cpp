@@ -10,16 +10,17 @@
 
 namespace aws = watchbot_progress::aws;
 namespace ddb = watchbot_progress::detail::dynamodb;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 
 TEST(DynamoDbExpression, GathersTheNamesAndValuesItUses) {
     ddb::Expression x;
     EXPECT_EQ(x.job_exists(), "attribute_exists(#total) AND attribute_not_exists(#shardOf)");
-    EXPECT_EQ(x.equals("reduceClaim", "token", aws::string_value("t")), "#reduceClaim = :token");
+    EXPECT_EQ(x.equals("reduceClaim", "token", dynamodb::string_value("t")), "#reduceClaim = :token");
     EXPECT_EQ(x.name_as("k0", "a key with spaces"), "#k0");
     EXPECT_EQ(x.names(), json({{"#total", "total"}, {"#shardOf", "shardOf"}, {"#reduceClaim", "reduceClaim"},
                                {"#k0", "a key with spaces"}}));
-    EXPECT_EQ(x.values(), json({{":token", aws::string_value("t")}}));
+    EXPECT_EQ(x.values(), json({{":token", dynamodb::string_value("t")}}));
 }
 
 TEST(DynamoDbExpression, CreationAndPythonMarkConditions) {
@@ -27,7 +28,7 @@ TEST(DynamoDbExpression, CreationAndPythonMarkConditions) {
     EXPECT_EQ(x.id_is_free(), "attribute_not_exists(#total) AND attribute_not_exists(#shardOf)");
     EXPECT_EQ(x.not_marked_sent_by_python(),
               "(attribute_not_exists(#metadata.#reduce_message_sent) OR #metadata.#reduce_message_sent <> :true)");
-    EXPECT_EQ(x.values(), json({{":true", aws::bool_value(true)}}));
+    EXPECT_EQ(x.values(), json({{":true", dynamodb::bool_value(true)}}));
 }
 
 // Completeness as the job item records it, for either layout: what every reduce claim requires.
@@ -36,7 +37,7 @@ TEST(DynamoDbExpression, TheCompletenessCondition) {
     EXPECT_EQ(x.job_complete(),
               "((attribute_not_exists(#layout) AND attribute_not_exists(#parts)) OR (#layout = :sharded AND "
               "attribute_not_exists(#pendingShards)))");
-    EXPECT_EQ(x.values(), json({{":sharded", aws::string_value("sharded")}}));
+    EXPECT_EQ(x.values(), json({{":sharded", dynamodb::string_value("sharded")}}));
 }
 
 TEST(DynamoDbExpression, UpdateClausesKeepTheOrderTheyWereFirstUsedIn) {
@@ -49,12 +50,12 @@ TEST(DynamoDbExpression, UpdateClausesKeepTheOrderTheyWereFirstUsedIn) {
 
 TEST(DynamoDbExpression, FillsARequestWithWhatItGathered) {
     ddb::Expression x;
-    aws::UpdateItemRequest update;
-    update.condition = x.equals("total", "n", aws::number_value(3));
+    dynamodb::UpdateItemRequest update;
+    update.condition = x.equals("total", "n", dynamodb::number_value(3));
     x.fill(update);
     EXPECT_EQ(update.names, json({{"#total", "total"}}));
-    EXPECT_EQ(update.values, json({{":n", aws::number_value(3)}}));
-    aws::GetItemRequest get;  // names only
+    EXPECT_EQ(update.values, json({{":n", dynamodb::number_value(3)}}));
+    dynamodb::GetItemRequest get;  // names only
     x.fill(get);
     EXPECT_EQ(get.names, json({{"#total", "total"}}));
 }
@@ -70,10 +71,10 @@ TEST(DynamoDbExpression, JoinsConditions) {
     EXPECT_EQ(ddb::Expression::any_of({ddb::Expression::all_of({"a", "b"}), "c"}), "((a AND b) OR c)");
     EXPECT_EQ(ddb::Expression::all_of({ddb::Expression::any_of({"a", "b"}), "c"}), "(a OR b) AND c");
     EXPECT_EQ(ddb::Expression::negate("a"), "NOT a");
-    const std::string n = x.value("n", aws::number_value(4));
+    const std::string n = x.value("n", dynamodb::number_value(4));
     EXPECT_EQ(x.compare("total", ">", n), "#total > :n");
     EXPECT_EQ(x.contains("parts", n), "contains(#parts, :n)");
     EXPECT_EQ(x.is_map(x.name("metadata")), "attribute_type(#metadata, :map)");
     EXPECT_EQ(x.names(), json({{"#total", "total"}, {"#parts", "parts"}, {"#metadata", "metadata"}}));
-    EXPECT_EQ(x.values(), json({{":n", aws::number_value(4)}, {":map", aws::string_value("M")}}));
+    EXPECT_EQ(x.values(), json({{":n", dynamodb::number_value(4)}, {":map", dynamodb::string_value("M")}}));
 }

@@ -17,6 +17,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 
 namespace {
@@ -177,7 +178,7 @@ TEST(DynamoDbOtherTools, ThePythonToolsLsReadsEveryItemOfATableWithShardedJobs) 
 
     std::size_t items = 0;
     std::set<std::string> unreadable;
-    aws::ScanRequest scan;
+    dynamodb::ScanRequest scan;
     scan.consistent_read = true;
     client->scan(scan, [&](const json& scanned) {
         ++items;

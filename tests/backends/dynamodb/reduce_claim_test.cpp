@@ -21,6 +21,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 
 namespace {
@@ -54,17 +55,17 @@ protected:
     // not require completeness) or the Node tool's reduceSent left it: claimed `age_ms` ago,
     // unconfirmed.
     void write_old_claim(const std::string& jobid, std::int64_t age_ms) const {
-        aws::UpdateItemRequest request;
+        dynamodb::UpdateItemRequest request;
         request.key = wp_test::dynamodb_key(jobid);
         request.update = "SET #s = :t, #c = :c, #a = :a";
         request.names = {{"#s", "reduceSent"}, {"#c", "reduceClaim"}, {"#a", "reduceClaimedAt"}};
-        request.values = {{":t", aws::bool_value(true)}, {":c", aws::string_value("an-old-claim")},
-                          {":a", aws::number_value(now->load() - age_ms)}};
+        request.values = {{":t", dynamodb::bool_value(true)}, {":c", dynamodb::string_value("an-old-claim")},
+                          {":a", dynamodb::number_value(now->load() - age_ms)}};
         client->update_item(request);
     }
 
     std::shared_ptr<std::atomic<std::int64_t>> now = std::make_shared<std::atomic<std::int64_t>>(1'800'000'000'000);
-    std::shared_ptr<aws::DynamoDbClient> client;
+    std::shared_ptr<dynamodb::DynamoDbClient> client;
     std::shared_ptr<wp::DynamoDbBackend> backend;
 };
 
@@ -135,7 +136,7 @@ TEST_P(DynamoDbReduceClaim, TheClaimWritesThePythonToolsMarkInItsOwnRequest) {
     const auto claim = backend->claim_reduce(jobid);
     ASSERT_TRUE(claim);
     EXPECT_TRUE(python_dynamodb_sees_reduce_sent(*client, jobid)) << "a Python worker would send a second reduce";
-    EXPECT_EQ(item_of(jobid)["metadata"]["M"]["bucket"], aws::string_value("out"));
+    EXPECT_EQ(item_of(jobid)["metadata"]["M"]["bucket"], dynamodb::string_value("out"));
     wp::JobStatus s = backend->status(jobid);
     EXPECT_TRUE(s.reduce_sent);
     EXPECT_FALSE(s.reduce_confirmed) << "the claim's mark is not the Python tool's confirmation";
@@ -156,7 +157,7 @@ TEST_P(DynamoDbReduceClaim, TheClaimWritesThePythonToolsMarkInItsOwnRequest) {
     EXPECT_TRUE(python_dynamodb_sees_reduce_sent(*client, jobid));
 
     EXPECT_TRUE(backend->confirm_reduce(jobid, *taken));
-    EXPECT_EQ(item_of(jobid)["metadata"]["M"]["reduce_message_sent"], aws::bool_value(true));
+    EXPECT_EQ(item_of(jobid)["metadata"]["M"]["reduce_message_sent"], dynamodb::bool_value(true));
     s = backend->status(jobid);
     EXPECT_TRUE(s.reduce_confirmed);
     EXPECT_EQ(s.metadata, json({{"bucket", "out"}}));
@@ -172,7 +173,7 @@ TEST_P(DynamoDbReduceClaim, TheMarkIsWrittenOnAnItemWithoutMetadata) {
         const std::string jobid = new_job(3);
         for (wp::PartId p = 0; p < 2; ++p) backend->complete_part(jobid, p);
         {
-            aws::UpdateItemRequest remove;
+            dynamodb::UpdateItemRequest remove;
             remove.key = wp_test::dynamodb_key(jobid);
             remove.update = "REMOVE #m";
             remove.names = {{"#m", "metadata"}};
@@ -183,7 +184,7 @@ TEST_P(DynamoDbReduceClaim, TheMarkIsWrittenOnAnItemWithoutMetadata) {
                                     : (backend->complete_part(jobid, 2), backend->claim_reduce(jobid));
         ASSERT_TRUE(claim);
         EXPECT_EQ(item_of(jobid)["metadata"],
-                  json({{"M", {{"reduce_message_sent", aws::string_value("claimed")}}}}));
+                  json({{"M", {{"reduce_message_sent", dynamodb::string_value("claimed")}}}}));
         EXPECT_TRUE(python_dynamodb_sees_reduce_sent(*client, jobid));
         EXPECT_EQ(backend->status(jobid).metadata, json::object());
         EXPECT_FALSE(backend->claim_reduce(jobid)) << "a second claim on an item with the mark's map";

@@ -23,6 +23,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace dynamodb = watchbot_progress::detail::dynamodb;
 using nlohmann::json;
 using wp_test::FaultKind;
 
@@ -41,7 +42,7 @@ std::shared_ptr<wp::DynamoDbBackend> direct_backend() {
 // The ids of the shard and index items of `jobid` in the table, whatever their generation.
 std::vector<std::string> shard_items(const std::string& jobid) {
     auto client = wp_test::dynamodb_test_client(kTable);
-    aws::ScanRequest scan;
+    dynamodb::ScanRequest scan;
     scan.consistent_read = true;
     scan.filter = "#s = :j";
     scan.names = {{"#s", "shardOf"}};

@@ -30,6 +30,7 @@
 
 namespace wp = watchbot_progress;
 namespace aws = watchbot_progress::aws;
+namespace sns = watchbot_progress::detail::sns;
 using nlohmann::json;
 using std::chrono::milliseconds;
 using wp_test::FaultKind;
@@ -75,7 +76,7 @@ TEST_P(SnsFaults, A2000PartJobWithDuplicateDeliveriesCompletesAndSendsTheReduce)
                                              .connect_timeout = milliseconds(1000),
                                              .request_timeout = milliseconds(1000)},
                                      .retry_base_delay = milliseconds(50)};
-    auto notifier = aws::make_sns_notifier(
+    auto notifier = sns::make_sns_notifier(
         sns_options,
         [&retries](aws::AwsClientConfig& config) {
             config.credentials = std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{

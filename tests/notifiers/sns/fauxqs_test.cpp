@@ -22,6 +22,7 @@
 #include "watchbot_progress/sns_notifier.hpp"
 
 namespace wp = watchbot_progress;
+namespace sns = watchbot_progress::detail::sns;
 using wp_test::Fauxqs;
 using wp_test::SnsEnvelope;
 
@@ -30,7 +31,7 @@ namespace {
 // A notifier for the topic configured only through explicit options and fixed fake credentials,
 // independent of the process environment (ConfiguredFromTheEnvironmentLikeAWorker covers that path).
 std::shared_ptr<wp::SnsNotifier> notifier_for(const Fauxqs& fauxqs, const std::string& topic_arn) {
-    return watchbot_progress::aws::make_sns_notifier(
+    return sns::make_sns_notifier(
         wp::SnsOptions{.topic_arn = topic_arn, .aws = {.endpoint = fauxqs.endpoint()}},
         [](watchbot_progress::aws::AwsClientConfig& c) {
             c.credentials = std::make_shared<watchbot_progress::aws::StaticCredentialsProvider>(watchbot_progress::aws::Credentials{

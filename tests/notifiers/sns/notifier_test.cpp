@@ -25,6 +25,7 @@
 
 namespace aws = watchbot_progress::aws;
 namespace wp = watchbot_progress;
+namespace sns = watchbot_progress::detail::sns;
 using wp_test::RecordedRequest;
 using wp_test::ScriptedResponse;
 using wp_test::TestHttpServer;
@@ -145,7 +146,7 @@ struct Fixture {
         if (options.topic_arn.empty()) options.topic_arn = kTopic;
         if (options.aws.endpoint.empty()) options.aws.endpoint = server.base_url();
         if (options.aws.max_attempts == 0) options.aws.max_attempts = 3;
-        return aws::make_sns_notifier(
+        return sns::make_sns_notifier(
             options,
             [this](aws::AwsClientConfig& c) {
                 c.credentials = std::make_shared<aws::StaticCredentialsProvider>(
@@ -192,11 +193,11 @@ std::string error_of(Fn&& fn) {
 // Pure pieces
 
 TEST(SnsBatchTest, AcceptsTopicArns) {
-    auto arn = aws::parse_sns_topic_arn(kTopic, "WorkTopic");
+    auto arn = sns::parse_sns_topic_arn(kTopic, "WorkTopic");
     EXPECT_EQ(arn.region, "us-east-1");
     EXPECT_EQ(arn.resource, "work-topic");
-    EXPECT_NO_THROW(aws::parse_sns_topic_arn("arn:aws-cn:sns:cn-north-1:123456789012:A_b-9", "x"));
-    EXPECT_NO_THROW(aws::parse_sns_topic_arn("arn:aws:sns:us-east-1:000000000000:" + std::string(256, 'a'), "x"));
+    EXPECT_NO_THROW(sns::parse_sns_topic_arn("arn:aws-cn:sns:cn-north-1:123456789012:A_b-9", "x"));
+    EXPECT_NO_THROW(sns::parse_sns_topic_arn("arn:aws:sns:us-east-1:000000000000:" + std::string(256, 'a'), "x"));
 }
 
 TEST(SnsBatchTest, RefusesMalformedTopicArnsWithConfigError) {
@@ -213,7 +214,7 @@ TEST(SnsBatchTest, RefusesMalformedTopicArnsWithConfigError) {
         {"arn:aws:sns:us-east-1:123456789012:" + std::string(257, 'a'), "256"},
     };
     for (const auto& [arn, why] : cases) {
-        std::string what = error_of<wp::ConfigError>([&] { aws::parse_sns_topic_arn(arn, "WorkTopic"); });
+        std::string what = error_of<wp::ConfigError>([&] { sns::parse_sns_topic_arn(arn, "WorkTopic"); });
         EXPECT_NE(what.find("WorkTopic"), std::string::npos) << what;
         EXPECT_NE(what.find("is not an SNS topic ARN"), std::string::npos) << what;
         EXPECT_NE(what.find(why), std::string::npos) << arn << " -> " << what;
@@ -250,7 +251,7 @@ TEST(SnsBatchTest, ChecksMessagesAgainstSnsRules) {
 TEST(SnsBatchTest, BuildsPublishBatchParameters) {
     std::vector<wp::OutgoingMessage> batch{{"map", "zero"}, {"", "one"}, {"reduce", "two & = %"}};
     const std::vector<std::size_t> indexes{2, 1};
-    aws::QueryParams params = aws::publish_batch_params(kTopic, batch, indexes);
+    aws::QueryParams params = sns::publish_batch_params(kTopic, batch, indexes);
     const aws::QueryParams expected{{"TopicArn", kTopic},
                                     {"PublishBatchRequestEntries.member.1.Id", "2"},
                                     {"PublishBatchRequestEntries.member.1.Message", "two & = %"},
@@ -264,28 +265,28 @@ TEST(SnsBatchTest, ParsesPublishBatchResponses) {
     pugi::xml_document doc;
     const std::string xml = batch_answer({"0", "3"}, {{"1", "InternalError", false}, {"2", "InvalidParameter", true}});
     ASSERT_TRUE(doc.load_string(xml.c_str()));
-    aws::SnsBatchResult r = aws::parse_publish_batch_response(doc);
+    sns::SnsBatchResult r = sns::parse_publish_batch_response(doc);
     EXPECT_EQ(r.successful, (std::vector<std::string>{"0", "3"}));
     ASSERT_EQ(r.failed.size(), 2U);
     EXPECT_EQ(r.failed[0].id, "1");
     EXPECT_EQ(r.failed[0].code, "InternalError");
     EXPECT_EQ(r.failed[0].message, "refused 1");
     EXPECT_FALSE(r.failed[0].sender_fault);
-    EXPECT_TRUE(aws::sns_entry_retryable(r.failed[0]));
+    EXPECT_TRUE(sns::sns_entry_retryable(r.failed[0]));
     EXPECT_TRUE(r.failed[1].sender_fault);
-    EXPECT_FALSE(aws::sns_entry_retryable(r.failed[1]));
-    EXPECT_TRUE(aws::sns_entry_retryable({"9", "Throttling", "slow down", true}));
+    EXPECT_FALSE(sns::sns_entry_retryable(r.failed[1]));
+    EXPECT_TRUE(sns::sns_entry_retryable({"9", "Throttling", "slow down", true}));
 
     // Prefixed names, whitespace, no Failed list.
     ASSERT_TRUE(doc.load_string(R"(<sns:PublishBatchResponse xmlns:sns="x"><sns:PublishBatchResult><sns:Successful>
         <sns:member><sns:Id> 7 </sns:Id></sns:member></sns:Successful></sns:PublishBatchResult></sns:PublishBatchResponse>)"));
-    r = aws::parse_publish_batch_response(doc);
+    r = sns::parse_publish_batch_response(doc);
     EXPECT_EQ(r.successful, (std::vector<std::string>{"7"}));
     EXPECT_TRUE(r.failed.empty());
 
     ASSERT_TRUE(doc.load_string("<PublishResponse/>"));
     try {
-        aws::parse_publish_batch_response(doc);
+        sns::parse_publish_batch_response(doc);
         ADD_FAILURE() << "expected InvalidResponse";
     } catch (const wp::BackendError& e) {
         EXPECT_EQ(e.code(), "InvalidResponse");
@@ -297,7 +298,7 @@ TEST(SnsBatchTest, ParsesPublishBatchResponses) {
 // Configuration
 
 TEST(SnsConfigTest, NoTopicIsConfigError) {
-    std::string what = error_of<wp::ConfigError>([] { aws::make_sns_notifier({}, {}, aws::map_env({{"AWS_REGION", "us-east-1"}})); });
+    std::string what = error_of<wp::ConfigError>([] { sns::make_sns_notifier({}, {}, aws::map_env({{"AWS_REGION", "us-east-1"}})); });
     EXPECT_NE(what.find("WorkTopic environment variable is not set"), std::string::npos) << what;
     EXPECT_NE(what.find("SnsOptions::topic_arn"), std::string::npos) << what;
 
@@ -315,7 +316,7 @@ TEST(SnsConfigTest, MalformedTopicIsConfigError) {
     std::string what = error_of<wp::ConfigError>([] { wp::SnsNotifier(wp::SnsOptions{.topic_arn = "arn:aws:sns:us-east-1:123"}); });
     EXPECT_NE(what.find("not an SNS topic ARN"), std::string::npos) << what;
     what = error_of<wp::ConfigError>(
-        [] { aws::make_sns_notifier({}, {}, aws::map_env({{"WorkTopic", "https://sns.example/topic"}})); });
+        [] { sns::make_sns_notifier({}, {}, aws::map_env({{"WorkTopic", "https://sns.example/topic"}})); });
     EXPECT_NE(what.find("WorkTopic 'https://sns.example/topic' is not an SNS topic ARN"), std::string::npos) << what;
     // Given as an argument, a malformed topic ARN is bad input, like any other bad URI.
     EXPECT_THROW(wp::open_notifier("arn:aws:dynamodb:us-east-1:123456789012:table/t"), wp::InvalidInput);
@@ -326,19 +327,19 @@ TEST(SnsConfigTest, MalformedTopicIsConfigError) {
 
 TEST(SnsConfigTest, ResolvesRegionEndpointAndRetriesLikeTheSdks) {
     auto env = aws::map_env({{"AWS_REGION", "eu-west-1"}, {"AWS_MAX_ATTEMPTS", "5"}});
-    aws::AwsClientConfig c = aws::sns_client_config({}, kTopic, env);
+    aws::AwsClientConfig c = sns::sns_client_config({}, kTopic, env);
     EXPECT_EQ(c.service, "sns");
     EXPECT_EQ(c.region, "us-east-1") << "the ARN's region wins over AWS_REGION";
     EXPECT_EQ(c.endpoint, "https://sns.us-east-1.amazonaws.com");
     EXPECT_EQ(c.retry.max_attempts, 5);
 
-    c = aws::sns_client_config({.aws = {.region = "us-west-2", .max_attempts = 2}}, kTopic,
+    c = sns::sns_client_config({.aws = {.region = "us-west-2", .max_attempts = 2}}, kTopic,
                                aws::map_env({{"AWS_ENDPOINT_URL_SNS", "http://127.0.0.1:9"}, {"AWS_MAX_ATTEMPTS", "bad"}}));
     EXPECT_EQ(c.region, "us-west-2");
     EXPECT_EQ(c.endpoint, "http://127.0.0.1:9");
     EXPECT_EQ(c.retry.max_attempts, 2) << "an explicit max_attempts does not read AWS_MAX_ATTEMPTS";
 
-    c = aws::sns_client_config({.aws = {.endpoint = "http://localhost:4566"}}, kTopic, aws::map_env({{"AWS_ENDPOINT_URL", "http://x:1"}}));
+    c = sns::sns_client_config({.aws = {.endpoint = "http://localhost:4566"}}, kTopic, aws::map_env({{"AWS_ENDPOINT_URL", "http://x:1"}}));
     EXPECT_EQ(c.endpoint, "http://localhost:4566");
 }
 
@@ -379,11 +380,11 @@ TEST(SnsNotifierTest, SignsWithTheCredentialsOfItsOptions) {
         << *requests[0].header("Authorization");
     EXPECT_EQ(requests[0].header("X-Amz-Security-Token"), std::optional<std::string>("session-token-from-sns-options"));
 
-    aws::AwsClientConfig c = aws::sns_client_config(
+    aws::AwsClientConfig c = sns::sns_client_config(
         {.aws = {.access_key_id = "AKIDFROMSNSOPTIONS01", .secret_access_key = kSecret}}, kTopic, aws::map_env({}));
     EXPECT_EQ(c.credentials->get_credentials().access_key_id, "AKIDFROMSNSOPTIONS01");
     EXPECT_FALSE(c.credentials->get_credentials().session_token);
-    EXPECT_THROW(aws::sns_client_config({.aws = {.access_key_id = "AKIDFROMSNSOPTIONS01"}}, kTopic, aws::map_env({})),
+    EXPECT_THROW(sns::sns_client_config({.aws = {.access_key_id = "AKIDFROMSNSOPTIONS01"}}, kTopic, aws::map_env({})),
                  wp::ConfigError)
         << "a key id without its secret";
 }

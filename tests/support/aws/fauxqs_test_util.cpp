@@ -10,6 +10,7 @@
 #include "test_env.hpp"
 
 namespace aws = watchbot_progress::aws;
+namespace sns = watchbot_progress::detail::sns;
 
 namespace wp_test {
 namespace {
@@ -27,7 +28,7 @@ aws::AwsClientConfig client_config(const std::string& service, const std::string
 }
 
 std::string required_text(const pugi::xml_document& doc, std::string_view element, const std::string& what) {
-    pugi::xml_node node = aws::find_element(doc, element);
+    pugi::xml_node node = sns::find_element(doc, element);
     std::string text = node ? std::string(node.text().get()) : std::string();
     if (text.empty()) throw std::runtime_error("fauxqs " + what + " answered without " + std::string(element));
     return text;
@@ -99,7 +100,7 @@ std::string Fauxqs::unique_name(const std::string& prefix) {
 }
 
 std::string Fauxqs::create_topic(const std::string& name) const {
-    pugi::xml_document doc = sns_.query_call("CreateTopic", {{"Name", name}}, aws::kSnsApiVersion);
+    pugi::xml_document doc = sns_.query_call("CreateTopic", {{"Name", name}}, sns::kSnsApiVersion);
     return required_text(doc, "TopicArn", "CreateTopic");
 }
 
@@ -130,7 +131,7 @@ std::string Fauxqs::subscribe(const std::string& topic_arn, const std::string& q
                                               {"Attributes.entry.1.key", "RawMessageDelivery"},
                                               {"Attributes.entry.1.value", raw_message_delivery ? "true" : "false"},
                                               {"ReturnSubscriptionArn", "true"}},
-                                             aws::kSnsApiVersion);
+                                             sns::kSnsApiVersion);
     return required_text(doc, "SubscriptionArn", "Subscribe");
 }
 
