@@ -8,7 +8,10 @@
 // Options for measuring one phase or one cost: --input single-pass (create_job from a stream),
 // --topic discard:// (no message store), --create-only, --sample M (only M deliveries),
 // --fail-job-on (the guard's per-delivery check whether the job failed) and the DynamoDB layout
-// (--dynamodb-layout, --sharded-threshold, --shard-size). --baseline (DynamoDB) runs the raw
+// (--dynamodb-layout, --sharded-threshold, --shard-size). --worker-path runs each delivery as a new
+// `watchbot-progress-cpp worker` process does (a new backend per delivery, run_part_command with
+// /bin/true), one at a time. On DynamoDB the requests that address the job's own item are counted
+// too (job_item_reads, job_item_writes). --baseline (DynamoDB) runs the raw
 // UpdateItem loop of baseline.hpp on the same table in rounds alternating with the deliveries, so
 // the ratio of the two comes from one run under one load. docs/performance.md
 // has the figures.
@@ -33,6 +36,7 @@
 #if WP_WITH_AWS
 #include "baseline.hpp"
 #endif
+#include "job_item_traffic.hpp"
 #include "core/counting_backend.hpp"
 #include "counting.hpp"
 #include "inputs.hpp"
@@ -113,7 +117,11 @@ struct DynamoDbChoice {
     bool given() const { return !layout.empty() || sharded_threshold > 0 || shard_size > 0; }
 };
 
-std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const DynamoDbChoice& dynamodb) {
+// A new backend (nothing cached). On DynamoDB its requests that address the item of `jobid` are
+// counted in `job_item` (when not null).
+std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const DynamoDbChoice& dynamodb,
+                                                [[maybe_unused]] const std::string& jobid,
+                                                [[maybe_unused]] const std::shared_ptr<wp_bench::JobItemTraffic>& job_item) {
     if (!starts_with(uri, "arn:")) {
         if (!dynamodb.given()) return wp::open_backend(uri);
         throw wp::InvalidInput("--dynamodb-layout, --sharded-threshold and --shard-size apply to a DynamoDB table ARN only, not to " +
@@ -125,6 +133,7 @@ std::shared_ptr<wp::Backend> open_bench_backend(const std::string& uri, const Dy
     if (!dynamodb.layout.empty()) options.layout = wp::parse_dynamodb_layout(dynamodb.layout);
     if (dynamodb.sharded_threshold > 0) options.sharded_threshold = dynamodb.sharded_threshold;
     if (dynamodb.shard_size > 0) options.shard_size = dynamodb.shard_size;
+    if (job_item) return wp_bench::dynamodb_counting_job_item(options, jobid, job_item);
     return std::make_shared<wp::DynamoDbBackend>(options);
 #else
     return wp::open_backend(uri);  // says DynamoDB is not built in
@@ -161,7 +170,7 @@ int main(int argc, char** argv) {
     int duplicates = 1;
     unsigned seed = 1;
     pid_t server_pid = 0;
-    bool keep = false, create_only = false, fail_job_on = false, baseline = false;
+    bool keep = false, create_only = false, fail_job_on = false, baseline = false, worker_path = false;
     DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
     app.add_option("--topic", topic_uri,
@@ -192,6 +201,10 @@ int main(int argc, char** argv) {
     app.add_flag("--fail-job-on", fail_job_on,
                  "run the guards with fail_job_on set, so each delivery first checks whether the job failed (one "
                  "small read per delivery)");
+    app.add_flag("--worker-path", worker_path,
+                 "run each delivery as a new `watchbot-progress-cpp worker -- /bin/true` process does: a new backend "
+                 "(nothing cached), the message parsed from its text, run_part_command with the worker's options "
+                 "(exit 3 fails the job); one delivery at a time (--workers is ignored)");
     app.add_flag("--baseline", baseline,
                  "DynamoDB only: run the raw loop (UpdateItem ADD of a counter, one item per thread, same threads "
                  "and client) as many times as there are deliveries, in rounds of 1000 alternating with the "
@@ -212,6 +225,8 @@ int main(int argc, char** argv) {
         "      --parts 1000000 --sample 2000 --fail-job-on\n"
         "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
         "      --parts 100000 --workers 25 --baseline\n"
+        "  watchbot-progress-bench --backend arn:aws:dynamodb:us-east-1:000000000000:table/progress --topic discard:// \\\n"
+        "      --parts 10000 --worker-path\n"
         "Exit status: 0 when the job ended as expected (complete with one reduce, or as --sample/--create-only leave it) "
         "without errors; 1 otherwise.");
     CLI11_PARSE(app, argc, argv);
@@ -220,13 +235,20 @@ int main(int argc, char** argv) {
                      "phase (not --create-only)\n";
         return 2;
     }
+    if (worker_path && baseline) {
+        std::cerr << "watchbot-progress-bench: --worker-path and --baseline exclude each other: pick one\n";
+        return 2;
+    }
+    if (worker_path) workers = 1;  // run_part_command: one at a time per process
     if (create_only && sample > 0) {
         std::cerr << "watchbot-progress-bench: --create-only and --sample exclude each other: pick one\n";
         return 2;
     }
 
     try {
-        const std::shared_ptr<wp::Backend> target = open_bench_backend(backend_uri, dynamodb);
+        const std::string jobid = wp::new_jobid();
+        const auto job_item = starts_with(backend_uri, "arn:") ? std::make_shared<wp_bench::JobItemTraffic>() : nullptr;
+        const std::shared_ptr<wp::Backend> target = open_bench_backend(backend_uri, dynamodb, jobid, job_item);
         auto backend = std::make_shared<wp::detail::CountingBackend>(target);
         auto notifier = std::make_shared<wp_bench::CountingNotifier>(open_bench_notifier(topic_uri));
         // HTTP requests made to publish the map messages, when the notifier counts them (SNS).
@@ -239,15 +261,14 @@ int main(int argc, char** argv) {
         const std::uint64_t publish_requests_before = publish_requests ? publish_requests() : 0;
 
         // Create: N empty parts from a view or a stream, never all in memory.
-        const wp::CreateJobOptions create_options{.backend = backend, .notifier = notifier, .workers = create_workers};
+        const wp::CreateJobOptions create_options{.backend = backend, .notifier = notifier, .jobid = jobid, .workers = create_workers};
         const auto create_start = Clock::now();
-        std::string jobid;
         if (input == "single-pass") {
             wp_bench::SinglePassParts stream(parts);
-            jobid = wp::create_job(stream, create_options);
+            wp::create_job(stream, create_options);
         } else {
             auto view = std::views::iota(std::int64_t{0}, parts) | std::views::transform([](std::int64_t) { return nlohmann::json::object(); });
-            jobid = wp::create_job(view, create_options);
+            wp::create_job(view, create_options);
         }
         const double create_s = seconds_since(create_start);
         const double create_peak_rss = peak_rss_mb();
@@ -278,6 +299,42 @@ int main(int argc, char** argv) {
         std::unique_ptr<wp_bench::UpdateItemBaseline> raw_loop;
         if (baseline) raw_loop = std::make_unique<wp_bench::UpdateItemBaseline>(backend_uri, jobid, workers);
 #endif
+        // --worker-path: one delivery as one `worker` process makes it, from a new backend (so
+        // nothing is cached: no job layout, no connection), with the worker's options.
+        std::atomic<std::uint64_t> fresh_requests{0}, fresh_calls{0}, fresh_bytes{0};
+        const auto deliver = [&](wp::PartId partid) {
+            if (!worker_path) {
+                wp::Part(jobid, partid, options).run([] {});
+                return;
+            }
+            const auto fresh = std::make_shared<wp::detail::CountingBackend>(open_bench_backend(backend_uri, dynamodb, jobid, job_item));
+            const auto tally = [&] {
+                const wp::BackendStats s = fresh->stats();
+                fresh_requests += s.requests;
+                fresh_bytes += s.bytes_sent + s.bytes_received;
+                fresh_calls += fresh->calls;
+            };
+            wp::CommandPartOptions command;
+            command.part.backend = fresh;
+            command.part.notifier = notifier;
+            command.fail_job_on_exit = {3};  // the worker's own: a command's 3 (watchbot's reject) fails the job
+            const wp::MapMessage message =
+                wp::parse_map_message(wp::map_message_body(nlohmann::json::object(), jobid, partid, "null"));
+            wp::CommandPartResult result;
+            try {
+                result = wp::run_part_command(message, {"/bin/true"}, std::move(command));
+            } catch (...) {
+                tally();
+                throw;
+            }
+            tally();
+            if (result.outcome != wp::CommandPartResult::Outcome::kCompleted) {
+                throw std::runtime_error("the worker path did not complete the part (outcome " +
+                                         std::to_string(static_cast<int>(result.outcome)) + ")");
+            }
+        };
+        const std::uint64_t job_item_reads_before = job_item ? job_item->reads.load() : 0;
+        const std::uint64_t job_item_writes_before = job_item ? job_item->writes.load() : 0;
         const wp::BackendStats before = backend->stats();
         const std::uint64_t calls_before = backend->calls;
         std::atomic<std::uint64_t> errors{0};
@@ -308,7 +365,7 @@ int main(int argc, char** argv) {
                             // (ReducePending), as watchbot redelivers a failed message.
                             for (std::chrono::microseconds pause{200};; pause = std::min(pause * 2, std::chrono::microseconds(20'000))) {
                                 try {
-                                    wp::Part(jobid, deliveries[i], options).run([] {});
+                                    deliver(deliveries[i]);
                                     break;
                                 } catch (const wp::ReducePending&) {
                                     ++redeliveries;
@@ -343,10 +400,16 @@ int main(int argc, char** argv) {
 #endif
         const wp::BackendStats after = backend->stats();
         const double n_deliveries = static_cast<double>(deliveries.size());
-        const bool counted = after.requests > before.requests;
-        const double requests = counted ? static_cast<double>(after.requests - before.requests)
-                                        : static_cast<double>(backend->calls - calls_before);
-        const double bytes = static_cast<double>((after.bytes_sent - before.bytes_sent) + (after.bytes_received - before.bytes_received));
+        const nlohmann::json job_item_reads = job_item ? nlohmann::json(job_item->reads - job_item_reads_before) : nlohmann::json(nullptr);
+        const nlohmann::json job_item_writes = job_item ? nlohmann::json(job_item->writes - job_item_writes_before) : nlohmann::json(nullptr);
+        const bool counted = worker_path ? fresh_requests > 0 : after.requests > before.requests;
+        double requests = counted ? static_cast<double>(after.requests - before.requests)
+                                  : static_cast<double>(backend->calls - calls_before);
+        double bytes = static_cast<double>((after.bytes_sent - before.bytes_sent) + (after.bytes_received - before.bytes_received));
+        if (worker_path) {
+            requests = static_cast<double>(counted ? fresh_requests.load() : fresh_calls.load());
+            bytes = static_cast<double>(fresh_bytes.load());
+        }
         const wp::JobStatus status = backend->status(jobid);
         if (!keep) backend->delete_job(jobid);
 
@@ -361,6 +424,7 @@ int main(int argc, char** argv) {
             {"workers", workers},
             {"duplicates", duplicates},
             {"fail_job_on", fail_job_on},
+            {"delivery_path", worker_path ? "worker" : "part"},
             {"deliveries", deliveries.size()},
             {"create_s", round3(create_s)},
             {"create_parts_per_s", std::round(static_cast<double>(parts) / create_s)},
@@ -372,6 +436,8 @@ int main(int argc, char** argv) {
             {"backend_requests_per_part", per_completion(round3(requests / n_deliveries))},
             {"backend_requests_counted_by", counted ? "backend" : "calls"},
             {"bytes_per_completion", counted ? per_completion(std::round(bytes / n_deliveries)) : nlohmann::json(nullptr)},
+            {"job_item_reads", deliveries.empty() ? nlohmann::json(nullptr) : job_item_reads},
+            {"job_item_writes", deliveries.empty() ? nlohmann::json(nullptr) : job_item_writes},
             {"map_messages", notifier->map_messages.load()},
             {"reduce_messages", notifier->reduce_messages.load()},
             {"remaining", status.remaining},

@@ -204,6 +204,14 @@ public:
     // Whether that one part is complete. partid outside 0 .. total-1: InvalidInput.
     bool part_complete(const std::string& jobid, PartId partid);
 
+    // What a worker checks before it works a part (run_part_command, the CLI's `worker`): the job
+    // exists (else JobDoesNotExist) and `partid` is one of its parts (else InvalidInput, as
+    // part_complete says), and whether the job failed: its reason ("" when none was recorded),
+    // nullopt when it has not. Says nothing about whether the part is complete. The default
+    // do_check_part calls part_complete and failure_reason; DynamoDB reads the job item once, and
+    // remembers a sharded job's layout there, so that the completion after it reads nothing.
+    std::optional<std::string> check_part(const std::string& jobid, PartId partid);
+
     // The pending part ids, ascending.
     std::vector<PartId> list_pending_parts(const std::string& jobid);
 
@@ -241,6 +249,7 @@ protected:
     virtual void do_fail_job(const std::string& jobid, const std::string& reason) = 0;
     virtual JobStatus do_status(const std::string& jobid) = 0;
     virtual bool do_part_complete(const std::string& jobid, PartId partid) = 0;
+    virtual std::optional<std::string> do_check_part(const std::string& jobid, PartId partid);
     virtual std::vector<PartId> do_list_pending_parts(const std::string& jobid) = 0;
     virtual void do_list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
     virtual bool do_delete_job(const std::string& jobid) = 0;

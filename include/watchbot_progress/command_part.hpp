@@ -5,9 +5,11 @@
 //   wp::MapMessage message = wp::map_message_from_env();
 //   wp::CommandPartResult r = wp::run_part_command(message, {"python3", "work.py"}, {.fail_job_on_exit = {3}});
 //
-// The steps are Part's (part.hpp), through its begin(), succeed() and fail():
-//   1. When fail_job_on_exit or part.failure_tolerance is set: a job that already failed is not
-//      worked (outcome kJobAlreadyFailed; the command does not run).
+// The steps are Part's (part.hpp), through its succeed() and fail() (its begin() check comes from
+// the one read below):
+//   1. One read (Backend::check_part) checks the part and, when fail_job_on_exit or
+//      part.failure_tolerance is set, a job that already failed is not worked (outcome
+//      kJobAlreadyFailed; the command does not run).
 //   2. The command runs (run_command, command.hpp) with WATCHBOT_PROGRESS_JOBID and
 //      WATCHBOT_PROGRESS_PARTID in its environment and the map message's JSON (the part's fields
 //      plus jobid, partid and metadata) and a line break on its stdin.
@@ -76,7 +78,7 @@ struct CommandPartResult {
 };
 
 // Works the part of `message` with `argv` as described above. Before the command starts, one read
-// checks the part: JobDoesNotExist when the job does not exist, InvalidInput when the part id is not
+// (Backend::check_part) checks the part: JobDoesNotExist when the job does not exist, InvalidInput when the part id is not
 // within it (the command does not run). Throws what Part's constructor throws
 // (InvalidInput, ConfigError when a default backend or notifier is needed and unset), InvalidInput
 // for an exit code outside 1..255, what run_command throws, and what completing the part or sending

@@ -152,6 +152,11 @@ protected:
     // status: one GetItem; sharded jobs also read their pending shard items (BatchGetItem).
     JobStatus do_status(const std::string& jobid) override;
     bool do_part_complete(const std::string& jobid, PartId partid) override;
+    // check_part: one GetItem of the job item's total, error and layout attributes (either layout;
+    //   a compatible job's part `total`, which a Node-tool job numbers 1 .. total, reads the item
+    //   again). A sharded job's layout is remembered, so a fresh process's completion that follows
+    //   writes only its shard item.
+    std::optional<std::string> do_check_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards. A
     //   job that cannot be read (a layout this version does not know, damaged layout attributes,

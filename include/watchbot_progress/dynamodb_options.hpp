@@ -69,8 +69,10 @@ struct DynamoDbOptions {
     // Keep it longer than watchbot's retries last, so late duplicates still find the job.
     std::chrono::seconds done_ttl{0};
     std::string ttl_attribute = "expiresAt";
-    // Sharded layout: how often one process refreshes the job item's updatedAt while completing
-    // parts (the compatible layout refreshes it on every completion). `ls --stale` reads it.
+    // Unused, kept so that code setting it still builds: a sharded job's completions write
+    // updatedAt on the shard and index items they change (never on the job item, which only the
+    // completion that empties a top-level item writes), and status() reports the newest of those
+    // and the job item's (the compatible layout writes it on every completion).
     std::chrono::milliseconds touch_interval{60'000};
     // The client's clock for claim times, leases, updatedAt and expiry; empty: the system clock.
     // Tests pass their own.

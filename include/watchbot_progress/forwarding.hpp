@@ -41,6 +41,7 @@ protected:
     void do_fail_job(const std::string& jobid, const std::string& reason) override;
     JobStatus do_status(const std::string& jobid) override;
     bool do_part_complete(const std::string& jobid, PartId partid) override;
+    std::optional<std::string> do_check_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     bool do_delete_job(const std::string& jobid) override;

@@ -105,6 +105,17 @@ bool Backend::part_complete(const std::string& jobid, PartId partid) {
     return do_part_complete(jobid, partid);
 }
 
+std::optional<std::string> Backend::check_part(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
+    return do_check_part(jobid, partid);
+}
+
+std::optional<std::string> Backend::do_check_part(const std::string& jobid, PartId partid) {
+    do_part_complete(jobid, partid);  // JobDoesNotExist, InvalidInput
+    return do_failure_reason(jobid);
+}
+
 std::vector<PartId> Backend::list_pending_parts(const std::string& jobid) {
     validate_jobid(jobid);
     return do_list_pending_parts(jobid);

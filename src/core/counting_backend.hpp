@@ -79,6 +79,10 @@ protected:
         ++calls;
         return ForwardingBackend::do_part_complete(jobid, partid);
     }
+    std::optional<std::string> do_check_part(const std::string& jobid, PartId partid) override {
+        ++calls;
+        return ForwardingBackend::do_check_part(jobid, partid);
+    }
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override {
         ++calls;
         return ForwardingBackend::do_list_pending_parts(jobid);

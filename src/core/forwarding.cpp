@@ -43,6 +43,9 @@ CompletionResult ForwardingBackend::do_complete_part_and_claim_reduce(const std:
 void ForwardingBackend::do_fail_job(const std::string& jobid, const std::string& reason) { target_->fail_job(jobid, reason); }
 JobStatus ForwardingBackend::do_status(const std::string& jobid) { return target_->status(jobid); }
 bool ForwardingBackend::do_part_complete(const std::string& jobid, PartId partid) { return target_->part_complete(jobid, partid); }
+std::optional<std::string> ForwardingBackend::do_check_part(const std::string& jobid, PartId partid) {
+    return target_->check_part(jobid, partid);
+}
 std::vector<PartId> ForwardingBackend::do_list_pending_parts(const std::string& jobid) {
     return target_->list_pending_parts(jobid);
 }

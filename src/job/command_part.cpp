@@ -56,18 +56,19 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     // is forwarded to it (one received before it started, as soon as it starts); once the command
     // has exited it waits until the outcome is recorded (the part completed, the reduce claimed,
     // sent and confirmed; the job failed), so that an ECS stop cannot cut those steps in two.
-    // Before the command runs: the job exists (else JobDoesNotExist) and the part is within it (else
-    // InvalidInput), so a message for no part does no work. One read.
-    backend->part_complete(message.jobid, message.partid);
-
+    // Before the command runs: the job exists (else JobDoesNotExist), the part is within it (else
+    // InvalidInput) and whether the job failed, so a message for no part, or for a failed job's
+    // part, does no work. One read (Backend::check_part), which also tells a DynamoDB backend the
+    // job's layout, so that the completion after the command is its one write. A stop signal
+    // during the read is forwarded to the command as it starts.
     detail::SignalDeferral deferral;
+    const std::optional<std::string> failed = backend->check_part(message.jobid, message.partid);
     CommandPartResult result;
     Part part(message, std::move(options.part));
-    try {
-        part.begin();
-    } catch (const JobFailed& e) {
+    // What part.begin() does, from the read above: begin() would read the job's failure again.
+    if (failed && may_fail_job) {
         result.outcome = CommandPartResult::Outcome::kJobAlreadyFailed;
-        result.failure_reason = e.reason();
+        result.failure_reason = failed->empty() ? "no reason recorded" : *failed;
         return result;
     }
 

@@ -362,6 +362,22 @@ TYPED_TEST(Conformance, UpdatedAtRecordsCreationAndProgress) {
     EXPECT_GT(*progressed, *created);
 }
 
+// check_part: what a worker checks before it works a part (run_part_command, the CLI's worker).
+TYPED_TEST(Conformance, CheckPartTellsAMissingJobAPartOutsideItAndAFailure) {
+    EXPECT_THROW(this->backend->check_part("conformance-" + wp::new_jobid(), 0), wp::JobDoesNotExist);
+    const auto jobid = this->new_job(3);
+    EXPECT_EQ(this->backend->check_part(jobid, 0), std::nullopt);
+    EXPECT_EQ(this->backend->check_part(jobid, 2), std::nullopt);
+    EXPECT_THROW(this->backend->check_part(jobid, 3), wp::InvalidInput);
+    EXPECT_THROW(this->backend->check_part(jobid, -1), wp::InvalidInput);
+    this->backend->complete_part(jobid, 1);
+    EXPECT_EQ(this->backend->check_part(jobid, 1), std::nullopt) << "a complete part is one of the job's still";
+    this->backend->fail_job(jobid, "tile 7 is corrupt");
+    EXPECT_EQ(this->backend->check_part(jobid, 0), std::optional<std::string>("tile 7 is corrupt"));
+    EXPECT_THROW(this->backend->check_part(jobid, 3), wp::InvalidInput);
+    EXPECT_EQ(this->backend->status(jobid).remaining, 2) << "the check changed the job";
+}
+
 // created_at_ms: set when set_total creates the job, kept through progress, failure and metadata,
 // set anew by an overwrite (the job is created again). The backend's clock is moved by hand.
 TYPED_TEST(Conformance, CreatedAtRecordsCreationAndOnlyCreation) {

@@ -153,13 +153,13 @@ TEST_F(CommandPart, FailureToleranceCountsAFailureOnTheLastDelivery) {
 class SignallingBackend : public wp::ForwardingBackend {
 public:
     using ForwardingBackend::ForwardingBackend;
-    int on_failure_reason = 0;  // raised before Backend::failure_reason (the guard's first step)
-    int on_confirm = 0;         // raised before Backend::confirm_reduce (the reduce is out)
+    int on_check_part = 0;  // raised before Backend::check_part (the guard's first step)
+    int on_confirm = 0;     // raised before Backend::confirm_reduce (the reduce is out)
 
 protected:
-    std::optional<std::string> do_failure_reason(const std::string& jobid) override {
-        if (on_failure_reason != 0) ::raise(on_failure_reason);
-        return ForwardingBackend::do_failure_reason(jobid);
+    std::optional<std::string> do_check_part(const std::string& jobid, wp::PartId partid) override {
+        if (on_check_part != 0) ::raise(on_check_part);
+        return ForwardingBackend::do_check_part(jobid, partid);
     }
     bool do_confirm_reduce(const std::string& jobid, const wp::ClaimToken& token) override {
         if (on_confirm != 0) ::raise(on_confirm);
@@ -200,8 +200,8 @@ TEST_F(CommandPart, AStopSignalAfterTheCommandWaitsUntilTheReduceIsConfirmed) {
 // starts: it does not run to completion, and nothing is recorded.
 TEST_F(CommandPart, AStopSignalBeforeTheCommandStartsIsForwardedToIt) {
     const auto signalling = std::make_shared<SignallingBackend>(backend);
-    signalling->on_failure_reason = SIGTERM;
-    auto o = options({5});  // fail codes: the guard reads the job's failure first
+    signalling->on_check_part = SIGTERM;
+    auto o = options({5});
     o.part.backend = signalling;
     const auto r = wp::run_part_command(message(0), command("exit 0"), o);
     EXPECT_EQ(r.outcome, Outcome::kInterrupted);

@@ -67,7 +67,12 @@ struct DynamoDbBackend::Impl {
 
     JobStatus status_from_item(const std::string& jobid, const nlohmann::json& item) {
         JobStatus s = base_status(jobid, item);
-        s.remaining = layout_of(jobid, item).remaining(jobid, item);
+        const Pending pending = layout_of(jobid, item).remaining(jobid, item);
+        s.remaining = pending.parts;
+        // A sharded job's last progress: the newest of its pending items' times and the job item's.
+        if (pending.updated_at_ms && (!s.updated_at_ms || *pending.updated_at_ms > *s.updated_at_ms)) {
+            s.updated_at_ms = pending.updated_at_ms;
+        }
         finish_status(s);
         return s;
     }
@@ -520,6 +525,25 @@ JobStatus DynamoDbBackend::do_status(const std::string& jobid) {
 bool DynamoDbBackend::do_part_complete(const std::string& jobid, PartId partid) {
     const nlohmann::json item = impl_->table.require_job(jobid);
     return impl_->layout_of(jobid, item).part_complete(jobid, item, partid);
+}
+
+std::optional<std::string> DynamoDbBackend::do_check_part(const std::string& jobid, PartId partid) {
+    Expression x;
+    std::string projection;
+    for (const char* name : {kTotal, kShardOf, kError, kLayout, kShardSize, kShardLevels, kShardGen}) {
+        projection += (projection.empty() ? "" : ", ") + x.name(name);
+    }
+    const auto item = impl_->table.client->get_item({key_of(jobid), impl_->table.options.consistent_reads, projection, x.names()});
+    if (!is_job_item(item)) throw JobDoesNotExist(jobid);
+    const std::int64_t total = *get_int(*item, kTotal);
+    if (impl_->sharded.tree_of(jobid, *item)) {  // remembered: the completion reads nothing
+        validate_partid(jobid, partid, total);
+    } else if (partid >= total) {
+        do_part_complete(jobid, partid);  // a Node-tool job's part `total`: its `parts` tell (rare)
+    }
+    const auto error = item->find(kError);
+    if (error == item->end()) return std::nullopt;
+    return render_error(*error);
 }
 
 std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jobid) {

@@ -56,8 +56,8 @@ std::optional<Completion> CompatibleLayout::complete(const std::string& jobid, c
     return std::nullopt;
 }
 
-std::int64_t CompatibleLayout::remaining(const std::string&, const nlohmann::json& job_item) {
-    return static_cast<std::int64_t>(set_size(job_item, kParts));
+Pending CompatibleLayout::remaining(const std::string&, const nlohmann::json& job_item) {
+    return {static_cast<std::int64_t>(set_size(job_item, kParts)), std::nullopt};
 }
 
 std::vector<PartId> CompatibleLayout::pending_parts(const std::string&, const nlohmann::json& job_item) {

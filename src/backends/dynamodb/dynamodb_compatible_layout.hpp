@@ -18,7 +18,7 @@ public:
     CompatibleLayout(JobTable& table, ShardedLayout& sharded) : table_(table), sharded_(sharded) {}
 
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
-    std::int64_t remaining(const std::string& jobid, const nlohmann::json& job_item) override;
+    Pending remaining(const std::string& jobid, const nlohmann::json& job_item) override;
     std::vector<PartId> pending_parts(const std::string& jobid, const nlohmann::json& job_item) override;
     // Also the last part of a Node-tool job, which numbers its parts 1 .. total.
     bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;

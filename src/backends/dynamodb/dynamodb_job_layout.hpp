@@ -28,6 +28,16 @@ struct Completion {
     std::string generation;
 };
 
+// What is pending of a job (JobLayout::remaining).
+struct Pending {
+    std::int64_t parts = 0;
+    // The newest `updatedAt` of the items read to count them. A sharded job's completions write it
+    // on the shard and index items they change, and on the job item only when a top-level item
+    // empties, so the job's last progress is the newest of this and the job item's. Empty in the
+    // compatible layout, whose completions write the job item's.
+    std::optional<std::int64_t> updated_at_ms;
+};
+
 class JobLayout {
 public:
     virtual ~JobLayout() = default;
@@ -39,7 +49,7 @@ public:
 
     // What is pending of the job whose item (read just before) is `job_item`: how many parts, which
     // (ascending, no duplicates), whether `partid` is complete (InvalidInput when it is out of range).
-    virtual std::int64_t remaining(const std::string& jobid, const nlohmann::json& job_item) = 0;
+    virtual Pending remaining(const std::string& jobid, const nlohmann::json& job_item) = 0;
     virtual std::vector<PartId> pending_parts(const std::string& jobid, const nlohmann::json& job_item) = 0;
     virtual bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) = 0;
 

@@ -106,14 +106,16 @@ BackendError ShardedLayout::missing_items(const std::string& jobid) {
 }
 
 void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
-                          const std::function<void(const nlohmann::json&)>& visit) {
+                          const std::function<void(const nlohmann::json&)>& visit,
+                          std::optional<std::int64_t>* newest_update) {
     std::vector<std::int64_t> current = get_number_set(job_item, kPendingShards);
     for (int level = tree.levels() - 1; level >= 0; --level) {
         if (current.empty()) return;
         std::sort(current.begin(), current.end());
         current.erase(std::unique(current.begin(), current.end()), current.end());
         Expression x;
-        const std::string projection = x.name(kId) + ", " + x.name(level == 0 ? kParts : kPendingShards);
+        const std::string projection =
+            x.name(kId) + ", " + x.name(level == 0 ? kParts : kPendingShards) + ", " + x.name(kUpdatedAt);
         std::vector<std::int64_t> next;
         // A round of items at a time, so that memory stays bounded at any job size (the parsed
         // shard items of a 1,000,000-part job would take about 100 MB).
@@ -126,6 +128,10 @@ void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTr
                 table_.client->batch_get(keys, projection, x.names(), table_.options.consistent_reads);
             if (items.size() < keys.size()) throw missing_items(jobid);
             for (const auto& item : items) {
+                if (newest_update != nullptr) {
+                    const auto at = get_int(item, kUpdatedAt);
+                    if (at && (!*newest_update || *at > **newest_update)) *newest_update = at;
+                }
                 if (level == 0) {
                     visit(item);
                 } else {
@@ -137,35 +143,14 @@ void ShardedLayout::visit_pending_shards(const std::string& jobid, const ShardTr
     }
 }
 
-void ShardedLayout::touch(const std::string& jobid, const ShardTree& tree) {
-    const auto now = std::chrono::steady_clock::now();
-    {
-        std::lock_guard lock(touch_mutex_);
-        auto [it, inserted] = last_touch_.try_emplace(jobid, now);
-        if (!inserted) {
-            if (now - it->second < table_.options.touch_interval) return;
-            it->second = now;
-        }
-        if (last_touch_.size() > kMaxCachedLayouts) last_touch_.clear();
-    }
-    Expression x;
-    UpdateItemRequest request;
-    request.key = key_of(jobid);
-    request.update = UpdateExpression().set(x.name(kUpdatedAt), x.value("now", number_value(table_.now_ms()))).str();
-    request.condition = Expression::all_of({x.exists(kTotal), x.equals(kShardGen, "gen", string_value(tree.gen))});
-    x.fill(request);
-    try {
-        table_.client->update_item(request);
-    } catch (const std::exception& e) {
-        warn("could not record the progress time of job '" + jobid + "': " + e.what());
-    }
-}
-
 std::optional<bool> ShardedLayout::delete_from_tree_item(const std::string& id, const char* attribute, std::int64_t child) {
     Expression x;
     UpdateItemRequest request;
     request.key = key_of(id);
-    request.update = UpdateExpression().delete_from_set(x.name(attribute), x.value("c", number_set({child}))).str();
+    request.update = UpdateExpression()
+                         .delete_from_set(x.name(attribute), x.value("c", number_set({child})))
+                         .set(x.name(kUpdatedAt), x.value("now", number_value(table_.now_ms())))
+                         .str();
     // No condition: the item as it is after the deletion tells everything (a condition would cost
     // more than the answer it saves: docs/performance.md). Without a condition, a missing item is
     // created, holding its key only; such an item lacks shardOf, so it is told apart and removed.
@@ -198,7 +183,10 @@ std::optional<bool> ShardedLayout::delete_from_job_item(const std::string& jobid
     Expression x;
     UpdateItemRequest request;
     request.key = key_of(jobid);
-    request.update = UpdateExpression().delete_from_set(x.name(kPendingShards), x.value("c", number_set({child}))).str();
+    request.update = UpdateExpression()
+                         .delete_from_set(x.name(kPendingShards), x.value("c", number_set({child})))
+                         .set(x.name(kUpdatedAt), x.value("now", number_value(table_.now_ms())))
+                         .str();
     request.condition = x.equals(kShardGen, "gen", string_value(gen));  // false too when the item is gone
     x.fill(request);
     request.return_values = ReturnValues::kAllNew;  // unambiguous: the set as it is now
@@ -229,7 +217,6 @@ std::optional<Completion> ShardedLayout::complete_in(const std::string& jobid, c
     validate_partid(jobid, partid, tree.total);
     std::int64_t child = partid;
     std::int64_t index = partid / tree.shard_size;
-    touch(jobid, tree);
     for (int level = 0; level < tree.levels(); ++level) {
         const std::string id = tree.item_id(jobid, level, index);
         auto empty = delete_from_tree_item(id, level == 0 ? kParts : kPendingShards, child);
@@ -363,13 +350,14 @@ bool ShardedLayout::delete_job(const std::string& jobid) {
                        std::string(error_code::kConcurrentModification), true);
 }
 
-std::int64_t ShardedLayout::remaining(const std::string& jobid, const nlohmann::json& job_item) {
+Pending ShardedLayout::remaining(const std::string& jobid, const nlohmann::json& job_item) {
     const ShardTree tree = tree_from_job_item(jobid, job_item);
-    std::int64_t remaining = 0;
-    visit_pending_shards(jobid, tree, job_item, [&](const nlohmann::json& shard) {
-        remaining += static_cast<std::int64_t>(set_size(shard, kParts));
-    });
-    return remaining;
+    Pending pending;
+    visit_pending_shards(
+        jobid, tree, job_item,
+        [&](const nlohmann::json& shard) { pending.parts += static_cast<std::int64_t>(set_size(shard, kParts)); },
+        &pending.updated_at_ms);
+    return pending;
 }
 
 std::vector<PartId> ShardedLayout::pending_parts(const std::string& jobid, const nlohmann::json& job_item) {

@@ -22,7 +22,7 @@ public:
     explicit ShardedLayout(JobTable& table) : table_(table) {}
 
     void set_total(const std::string& jobid, std::int64_t total, bool overwrite) override;
-    std::int64_t remaining(const std::string& jobid, const nlohmann::json& job_item) override;
+    Pending remaining(const std::string& jobid, const nlohmann::json& job_item) override;
     std::vector<PartId> pending_parts(const std::string& jobid, const nlohmann::json& job_item) override;
     bool part_complete(const std::string& jobid, const nlohmann::json& job_item, PartId partid) override;
     // With the tree this process remembers for the job (nullopt when it remembers none, or the
@@ -75,21 +75,23 @@ private:
         }
     };
     // Visits the pending shard items (level 0) of a sharded job, walking down from the job item.
-    // Throws missing_items when an item the level above lists is not there.
+    // Throws missing_items when an item the level above lists is not there. `newest_update`, when
+    // given, is raised to the newest updatedAt of the pending items read (index items included).
     void visit_pending_shards(const std::string& jobid, const ShardTree& tree, const nlohmann::json& job_item,
-                              const std::function<void(const nlohmann::json&)>& visit);
-    // Refreshes the job item's updatedAt at most every touch_interval per process.
-    void touch(const std::string& jobid, const ShardTree& tree);
+                              const std::function<void(const nlohmann::json&)>& visit,
+                              std::optional<std::int64_t>* newest_update = nullptr);
     // A completion's step in a shard or index item `id`: one unconditioned DELETE of `child` from
-    // its set `attribute`, answered with the item as it is now (ALL_NEW). Whether the set is now
+    // its set `attribute` that also sets the item's updatedAt (the job's progress time: the job
+    // item is not written by a completion that empties no top-level item), answered with the item
+    // as it is now (ALL_NEW). Whether the set is now
     // empty; nullopt when the item was gone (its generation was replaced or deleted), after
     // removing the key-only item the write created in its place.
     std::optional<bool> delete_from_tree_item(const std::string& id, const char* attribute, std::int64_t child);
     // Deletes an item that holds neither shardOf nor total (what an unconditioned write to a
     // missing item leaves); a failure is warned about, not thrown (the item holds no data).
     void remove_recreated_item(const std::string& id);
-    // The last step: DELETE `child` from the job item's pendingShards, conditional on generation
-    // `gen`. Whether the set is now empty (the job is complete); nullopt when the job item is gone
+    // The last step: DELETE `child` from the job item's pendingShards (and set its updatedAt),
+    // conditional on generation `gen`. Whether the set is now empty (the job is complete); nullopt when the job item is gone
     // or holds another generation.
     std::optional<bool> delete_from_job_item(const std::string& jobid, std::int64_t child, const std::string& gen);
     OldTree old_tree(const std::string& jobid, const std::optional<nlohmann::json>& item);
@@ -104,8 +106,6 @@ private:
     JobTable& table_;
     std::mutex cache_mutex_;
     std::unordered_map<std::string, ShardTree> cache_;  // jobid -> tree, for sharded jobs only
-    std::mutex touch_mutex_;
-    std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_touch_;
 };
 
 }  // namespace watchbot_progress::detail::dynamodb

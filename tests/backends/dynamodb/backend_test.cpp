@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <set>
@@ -558,8 +559,7 @@ TEST(DynamoDbLayout, AnotherProcessLearnsTheLayoutOnceThenCompletesInOneRequest)
     auto before = worker->stats();
     EXPECT_FALSE(worker->complete_part(jobid, 10));
     auto after = worker->stats();
-    EXPECT_EQ(after.requests - before.requests, 4u)
-        << "refused compatible write, GetItem, the job item's updatedAt (once a minute), shard write";
+    EXPECT_EQ(after.requests - before.requests, 3u) << "refused compatible write, GetItem, shard write";
     before = after;
     EXPECT_FALSE(worker->complete_part(jobid, 11));
     EXPECT_EQ(worker->stats().requests - before.requests, 1u);
@@ -585,7 +585,7 @@ TEST(DynamoDbLayout, AShardedWorkerProcessReadsTheJobItemFirst) {
     auto worker = make_backend([](wp::DynamoDbOptions& o) { o.layout = wp::DynamoDbLayout::kSharded; });
     auto before = worker->stats();
     EXPECT_FALSE(worker->complete_part(jobid, 10));
-    EXPECT_EQ(worker->stats().requests - before.requests, 3u) << "GetItem, the job item's updatedAt, shard write";
+    EXPECT_EQ(worker->stats().requests - before.requests, 2u) << "GetItem, shard write";
     before = worker->stats();
     EXPECT_FALSE(worker->complete_part(jobid, 11));
     EXPECT_EQ(worker->stats().requests - before.requests, 1u);
@@ -599,6 +599,93 @@ TEST(DynamoDbLayout, AShardedWorkerProcessReadsTheJobItemFirst) {
     EXPECT_EQ(creator->status(small).remaining, 0);
     creator->delete_job(jobid);
     creator->delete_job(small);
+}
+
+// The worker path (`watchbot-progress-cpp worker`: run_part_command in a new process per delivery,
+// nothing cached). Its check before the command is one read of the job item, which also tells it
+// the job's layout, and the completion after the command is the one write of the part's shard:
+// the job item is written only by the delivery that empties a top-level item (and by the last
+// part's claim and confirmation), never to record progress.
+TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneReadAndOneShardWrite) {
+    auto sharded = [](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 10;
+    };
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("worker-path");
+    make_backend(sharded)->set_total(jobid, 20);  // 2 shard items, listed in the job item
+    const auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto deliver = [&](wp::PartId partid) {
+        const auto backend = make_backend(sharded);  // a new process
+        wp::CommandPartOptions options;
+        options.part.backend = backend;
+        options.part.notifier = notifier;
+        options.fail_job_on_exit = {3};  // the worker's own: a command's 3 fails the job
+        const auto message = wp::parse_map_message(wp::map_message_body(json::object(), jobid, partid, "null"));
+        EXPECT_EQ(wp::run_part_command(message, {"/bin/true"}, options).outcome, wp::CommandPartResult::Outcome::kCompleted);
+        return backend->stats().requests;
+    };
+    const auto job_item = [&] { return *client->get_item({wp_test::dynamodb_key(jobid)}); };
+    const json created = job_item();
+    for (wp::PartId p : {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18}) {
+        EXPECT_EQ(deliver(p), 2u) << "part " << p << ": the check's GetItem and the shard's UpdateItem";
+    }
+    EXPECT_EQ(job_item(), created) << "a completion that empties no shard wrote the job item";
+    EXPECT_EQ(deliver(5), 2u) << "a duplicate";
+    EXPECT_EQ(deliver(9), 3u) << "shard 0 empties: its id leaves the job item's pendingShards";
+    EXPECT_EQ(deliver(19), 6u)
+        << "the last part: check, shard, job item, claim, the job's metadata for the reduce, confirmation";
+    EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);
+    const wp::JobStatus status = make_backend(sharded)->status(jobid);
+    EXPECT_EQ(status.remaining, 0);
+    EXPECT_TRUE(status.reduce_confirmed);
+    // A part of no job, or outside the job, is refused by that one read, before the command runs.
+    const auto fresh = make_backend(sharded);
+    EXPECT_THROW(fresh->check_part(new_id("worker-path-none"), 0), wp::JobDoesNotExist);
+    EXPECT_THROW(fresh->check_part(jobid, 20), wp::InvalidInput);
+    EXPECT_EQ(fresh->stats().requests, 2u);
+    make_backend(sharded)->delete_job(jobid);
+}
+
+// A sharded job's completions write updatedAt on the shard and index items they change, not on the
+// job item (its hot key); status() reports the newest of the pending items' times and the job
+// item's, so `ls --stale`, sweep and the dashboard see every completion.
+TEST(DynamoDbLayout, ShardedProgressTimeIsTheNewestOfItsItems) {
+    std::atomic<std::int64_t> now{1'700'000'000'000};
+    auto sharded = [&now](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 4;
+        o.clock = [&now] { return now.load(); };
+    };
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("progress-time");
+    make_backend(sharded)->set_total(jobid, 40);  // 10 shards under 3 index items: 2 levels
+    const auto job_item_time = [&] { return dynamodb::get_int(*client->get_item({wp_test::dynamodb_key(jobid)}), "updatedAt"); };
+    const auto status_time = [&] { return make_backend(sharded)->status(jobid).updated_at_ms; };
+    EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'000'000));
+
+    now += 5000;
+    EXPECT_FALSE(make_backend(sharded)->complete_part(jobid, 13));
+    EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'000'000)) << "the job item was written";
+    EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'005'000));
+
+    now += 5000;  // shard 3 (parts 12..15) empties: its time is on its index item, which stays pending
+    for (wp::PartId p : {12, 14, 15}) EXPECT_FALSE(make_backend(sharded)->complete_part(jobid, p));
+    EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'000'000));
+    EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'010'000));
+
+    now += 5000;  // shards 8 and 9 empty, and so their index item (the job item's third)
+    for (wp::PartId p = 32; p < 40; ++p) EXPECT_FALSE(make_backend(sharded)->complete_part(jobid, p));
+    EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'015'000));
+    EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'015'000));
+    bool listed = false;
+    make_backend(sharded)->list_jobs([&](const wp::JobStatus& s) {
+        if (s.jobid != jobid) return;
+        listed = true;
+        EXPECT_EQ(s.updated_at_ms, std::optional<std::int64_t>(1'700'000'015'000));
+    });
+    EXPECT_TRUE(listed);
+    make_backend(sharded)->delete_job(jobid);
 }
 
 TEST(DynamoDbLayout, CompletionCostDoesNotGrowWithTheJob) {
