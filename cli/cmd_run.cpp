@@ -10,6 +10,7 @@
 #include "local_runner.hpp"
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/open_backend.hpp"
 
 namespace wp = watchbot_progress;
 
@@ -19,6 +20,7 @@ namespace {
 
 struct RunCommandOptions {
     std::string queue;
+    std::string alert_topic;  // given to the workers as AlertTopic
     std::size_t concurrency = 1;
     std::int64_t max_attempts = 10;
     double timeout_s = 0;
@@ -73,6 +75,10 @@ void run_run(const RunCommandOptions& opt, Context& ctx) {
     options.follow = opt.follow;
     options.progress = !opt.quiet;
     if (ctx.database_given) ::setenv("ProgressTable", ctx.database.c_str(), 1);  // the workers' backend
+    if (!opt.alert_topic.empty()) {
+        wp::open_notifier(opt.alert_topic);  // refuses a malformed URI before anything runs
+        ::setenv("AlertTopic", opt.alert_topic.c_str(), 1);  // the workers' alerts
+    }
 
     const RunnerSummary s = run_local_queue(options);
     ordered_json summary = {
@@ -119,6 +125,10 @@ void setup_run(CLI::App& app, Context& ctx) {
                     "Seconds a message stays leased to this runner unless renewed; renewed while its worker runs, "
                     "so a runner that dies holds its messages this long at most")
         ->check(CLI::Range(1.0, 43200.0).description(""))->capture_default_str()->type_name("SECONDS");
+    sub->add_option("--alert-topic", opt->alert_topic,
+                    "Where the workers send alerts (passed to them as AlertTopic), e.g. sqlite:///tmp/alerts.db: "
+                    "a queue of its own, not --queue. Default: the AlertTopic environment variable")
+        ->type_name("URI");
     sub->add_flag("--no-database", opt->no_database,
                   "The workers keep no progress: run them without a database (else -d or ProgressTable is required)");
     sub->add_flag("--follow", opt->follow, "Keep polling when the queue is drained (stop with Ctrl-C)");

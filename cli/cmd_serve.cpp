@@ -9,8 +9,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +22,7 @@
 #include "dashboard/dashboard_api.hpp"
 #include "dashboard/dashboard_server.hpp"
 #include "dashboard/job_monitor.hpp"
+#include "alerting.hpp"
 #include "duration.hpp"
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -38,6 +42,10 @@ struct ServeOptions {
     std::string topic;  // where sweep sends a lost reduce; empty: WorkTopic
     std::vector<std::string> allow_hosts;  // Host header names accepted beside loopback and the listen address
     int max_streams = 16;                  // open event streams (pages) at once
+    std::string alert_topic;               // alerts (monitor passes) when set; empty: AlertTopic, else none
+    std::string alert_interval = "1m";
+    std::string stall_after = "30m";
+    std::string reduce_lease = "5m";
 };
 
 struct ListenAddress {
@@ -119,7 +127,23 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     sigaddset(&signals, SIGUSR1);  // serve() ended by itself: wakes the signal thread
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    std::optional<wp::MonitorOptions> alert_options;
+    const std::chrono::milliseconds alert_interval = parse_duration(opt.alert_interval, "--alert-interval");
+    if (const std::string alert_topic = alert_topic_or_env(opt.alert_topic); !alert_topic.empty()) {
+        if (alert_interval.count() < 1000) throw wp::InvalidInput("--alert-interval must be at least 1s (e.g. 30s, 1m)");
+        alert_options.emplace();
+        alert_options->stall_after = parse_duration(opt.stall_after, "--stall-after");
+        alert_options->reduce_lease = parse_duration(opt.reduce_lease, "--reduce-lease");
+        alert_options->alerts = ctx.open_notifier(alert_topic);
+        wp::SweepOptions repair;
+        repair.older_than = alert_options->reduce_lease;
+        repair.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
+        alert_options->repair = std::move(repair);
+    }
+
     const auto backend = ctx.open_backend();
+    bool alert_pass_failed = false;  // written by the alert thread only
+    if (alert_options) alert_options->on_event = print_monitor_events(&alert_pass_failed);
 
     dashboard::JobMonitor monitor(backend, monitor_options);
     dashboard::ApiOptions api_options;
@@ -154,6 +178,36 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
         print_message("read-only (--allow-actions to fail, sweep or delete jobs from the page)");
     }
 
+    // With an alert topic: `monitor`'s pass (alerts, then sweep's repairs) every --alert-interval, on
+    // a thread of its own, until the server stops.
+    std::mutex alert_mutex;
+    std::condition_variable alert_wake;
+    bool stopping = false;
+    std::thread alert_thread;
+    if (alert_options) {
+        print_message("alerts to " + alert_options->alerts->describe() + " every " + describe_duration(alert_interval));
+        alert_thread = std::thread([&] {
+            for (;;) {  // the first pass runs at once, whenever serve is stopped
+                try {
+                    wp::monitor_pass(*backend, *alert_options);
+                } catch (const std::exception& e) {
+                    print_message(std::string("an alert pass failed (the next one tries again): ") + e.what());
+                }
+                std::unique_lock lock(alert_mutex);
+                if (alert_wake.wait_for(lock, alert_interval, [&] { return stopping; })) return;
+            }
+        });
+    }
+    const auto stop_alerts = [&] {
+        if (!alert_thread.joinable()) return;
+        {
+            std::lock_guard lock(alert_mutex);
+            stopping = true;
+        }
+        alert_wake.notify_all();
+        alert_thread.join();
+    };
+
     std::thread signal_thread([&] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -164,6 +218,7 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     pthread_kill(signal_thread.native_handle(), SIGUSR1);
     signal_thread.join();
     monitor.stop();
+    stop_alerts();
     print_message("stopped");
 }
 
@@ -186,6 +241,21 @@ void setup_serve(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     sub->add_option("--topic", opt->topic, "Where the sweep action sends a lost reduce (default: WorkTopic)")
         ->type_name("URI");
+    sub->add_option("--alert-topic", opt->alert_topic,
+                    "Also send alerts, as `monitor` does (stalled, reduce-overdue, failed; then sweep's repairs to "
+                    "--topic), every --alert-interval: an SNS topic ARN or sqlite:///path/alerts.db. Default: the "
+                    "AlertTopic environment variable; unset: no alerts")
+        ->type_name("URI");
+    sub->add_option("--alert-interval", opt->alert_interval, "Time between two alert passes (at least 1s)")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    sub->add_option("--stall-after", opt->stall_after, "Alerts: pending parts and no change for this long is stalled")
+        ->type_name("DURATION")
+        ->capture_default_str();
+    sub->add_option("--reduce-lease", opt->reduce_lease,
+                    "Alerts: a reduce unconfirmed (or unclaimed) this long is overdue, and the repair takes it over")
+        ->type_name("DURATION")
+        ->capture_default_str();
     sub->add_option("--allow-host", opt->allow_hosts,
                     "A host name (or address) the page may be opened by, beside loopback and the --listen address; "
                     "repeatable. Other Host headers are refused (421)")
@@ -205,7 +275,9 @@ void setup_serve(CLI::App& app, Context& ctx) {
         "address (unless 0.0.0.0 or ::) or a name given with --allow-host are refused, so that another site\n"
         "cannot reach the dashboard through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT,\n"
         "give --allow-host for each name or address other machines open it by. At most --max-streams pages\n"
-        "get live updates at once. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
+        "get live updates at once. Stops on Ctrl-C or SIGTERM (exit 0).\n"
+        "With --alert-topic (or AlertTopic) it also runs `monitor`'s pass every --alert-interval, printing the\n"
+        "same JSON lines on stdout (see `monitor --help`).\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db\n"
         "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions\n"

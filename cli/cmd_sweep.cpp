@@ -15,6 +15,7 @@
 
 #include "commands.hpp"
 #include "duration.hpp"
+#include "error_text.hpp"
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/sweep.hpp"
@@ -33,17 +34,6 @@ struct SweepOptions {
     bool dry_run = false;
     bool include_other_tools = false;  // also complete, unclaimed jobs without this library's record
 };
-
-// What an event's error says.
-std::string what_of(const std::exception_ptr& error) {
-    try {
-        if (error) std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        return e.what();
-    } catch (...) {
-    }
-    return "unknown error";
-}
 
 // Why the job's reduce counts as lost, in words.
 std::string describe(const wp::SweepEvent& e) {

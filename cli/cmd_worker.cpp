@@ -35,6 +35,7 @@ namespace {
 
 struct WorkerOptions {
     std::string topic;
+    std::string alert_topic;        // empty: AlertTopic (unset: no alerts)
     std::string fail_job_on_exit;   // comma-separated exit codes; empty: none
     std::string failure_tolerance;  // empty: none
     int max_receive_count = 10;
@@ -150,6 +151,8 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
             throw ExitError(kExitWorkerRetry, std::string(e.what()) + "; the message is retried");
         }
         options.part.notifier = ctx.open_notifier(opt.topic);
+        // --alert-topic, else the guard reads AlertTopic (unset: no alerts).
+        if (!opt.alert_topic.empty()) options.part.alerts = ctx.open_notifier(opt.alert_topic);
         result = wp::run_part_command(message, opt.command, std::move(options));
     } catch (const wp::JobDoesNotExist&) {
         throw ExitError(kExitWorkerReject, part_name + ": the job does not exist (deleted?) in " +
@@ -241,6 +244,11 @@ void setup_worker(CLI::App& app, Context& ctx) {
                     "Where the job's reduce message goes: an SNS topic ARN, sqlite:///path/queue.db or memory://. "
                     "Default: the WorkTopic environment variable")
         ->type_name("URI");
+    sub->add_option("--alert-topic", opt->alert_topic,
+                    "Where alerts go (the job failed, a part failed for good): an SNS topic ARN or "
+                    "sqlite:///path/alerts.db, never the work topic. Default: the AlertTopic environment variable; "
+                    "unset: no alerts")
+        ->type_name("URI");
     sub->add_option("--fail-job-on-exit", opt->fail_job_on_exit,
                     "The command's exit codes that fail the whole job, comma-separated (e.g. 3,4), each 1 to 255; 3 "
                     "(watchbot's reject) always does")
@@ -280,6 +288,9 @@ void setup_worker(CLI::App& app, Context& ctx) {
         "command. Exit 3 (watchbot's reject) always does so: a deleted message would leave its part pending\n"
         "for good. Other codes are passed through: watchbot retries the message (4: returns it, no failure\n"
         "counted); under --failure-tolerance the last delivery's failure is counted.\n"
+        "Alerts (--alert-topic or AlertTopic): the delivery that fails the job sends one `failed` alert, and\n"
+        "under --failure-tolerance the first part that fails for good one `part-dead` alert, each at most once\n"
+        "per job; an alert that cannot be sent is reported on stderr and never changes the exit code.\n"
         "Any other subject: the command runs as it is and its exit code is passed through.\n"
         "SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the command; a command killed\n"
         "by signal N exits 128+N and records nothing. A signal that arrives after the command exited waits\n"

@@ -28,6 +28,7 @@ void setup_watch(CLI::App& app, Context& ctx);
 void setup_delete(CLI::App& app, Context& ctx);
 void setup_create_table(CLI::App& app, Context& ctx);  // DynamoDB only
 void setup_sweep(CLI::App& app, Context& ctx);
+void setup_monitor(CLI::App& app, Context& ctx);  // alerts about jobs that went wrong
 void setup_failed(CLI::App& app, Context& ctx);
 // The container command of a watchbot worker in any language.
 void setup_worker(CLI::App& app, Context& ctx);

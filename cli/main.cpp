@@ -34,6 +34,7 @@ constexpr wpcli::SetupFunction kSubcommands[] = {
     wpcli::setup_delete,
     wpcli::setup_create_table,
     wpcli::setup_sweep,
+    wpcli::setup_monitor,
     wpcli::setup_failed,
     wpcli::setup_worker,
     wpcli::setup_resend,
@@ -53,6 +54,7 @@ std::string main_footer() {
         "Environment:\n"
         "  ProgressTable  the database when -d/--database is not given\n"
         "  WorkTopic      the topic for create when --topic is not given\n"
+        "  AlertTopic     where worker, run and monitor send alerts when --alert-topic is not given\n"
         "  AWS_REGION, AWS_ACCESS_KEY_ID, ..., AWS_ENDPOINT_URL_DYNAMODB/SNS  for DynamoDB and SNS\n\n"
         "Exit codes:\n";
     for (const auto& entry : wpcli::kExitCodes) {

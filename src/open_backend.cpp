@@ -205,6 +205,16 @@ std::shared_ptr<Notifier> default_notifier() {
     }
 }
 
+std::shared_ptr<Notifier> default_alert_notifier() {
+    const char* value = std::getenv("AlertTopic");
+    if (value == nullptr || *value == '\0') return nullptr;
+    try {
+        return open_notifier(value);
+    } catch (const InvalidInput& e) {
+        throw ConfigError(std::string("the AlertTopic environment variable: ") + e.what());
+    }
+}
+
 BuiltInSupport built_in_support() {
     BuiltInSupport support;
 #if WP_WITH_AWS

@@ -21,6 +21,7 @@
 # "Suite.Test<Suite/Type.  # TypeParam = ...>".
 set(_wp_concurrency_suites
   GuardConformance Conformance              # every backend's contract: racing claims, 25 threads completing a job
+  AlertClaim AlertGuard AlertMonitor CliAlerts   # alert marks and alerts sent by 25 racing claimers, guards and monitor passes; serve's alert thread
   RedisBackend RedisFaults                  # the shared connection pool, reconnects, restarts under a job
   SqliteBackend SqliteWal                   # threads sharing an instance, processes sharing a file
   LocalQueue LocalQueueTest LocalQueueNotifier CliRun   # the queue across threads and processes; run's workers

@@ -20,7 +20,7 @@ A block marked `<!-- doctest: NAME -->` instead (NAME a file name, no '/') is no
 written to the file NAME in the temporary directory, whatever its language, for the blocks after it
 (e.g. a C++ source that a later shell block compiles).
 
-The blocks' environment is this process's, without ProgressTable, WorkTopic, DynamoDbEndpoint and
+The blocks' environment is this process's, without ProgressTable, WorkTopic, AlertTopic, DynamoDbEndpoint and
 every AWS_* variable (an example cannot reach a real service), with PATH prefixed by the --path
 directories, PYTHONPATH set to --pythonpath and each --env NAME=VALUE set. --link NAME=TARGET makes a symbolic link NAME in
 the temporary directory (e.g. examples -> the checkout's examples/, for an example run from a
@@ -53,7 +53,7 @@ import urllib.parse
 MARKER = "<!-- doctest -->"
 FILE_MARKER = re.compile(r"^<!-- doctest: ([A-Za-z0-9_.+-]+) -->$")
 SHELL_KINDS = ("sh", "bash")
-REMOVED_ENV = ("ProgressTable", "WorkTopic", "DynamoDbEndpoint")
+REMOVED_ENV = ("ProgressTable", "WorkTopic", "AlertTopic", "DynamoDbEndpoint")
 
 _FENCE_OPEN = re.compile(r"^( *)(`{3,}|~{3,})(.*)$")
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "watchbot_progress/alerts.hpp"
 #include "watchbot_progress/export.hpp"
 
 namespace watchbot_progress {
@@ -222,6 +223,21 @@ public:
     // Removes every record of the job. Returns false (and does nothing) when there was no job.
     bool delete_job(const std::string& jobid);
 
+    // Alerts (alerts.hpp): atomically takes the mark "the alert of `state` was sent" on the job.
+    // True for exactly one caller per job and state however many race (in any process), false once
+    // the mark is taken; JobDoesNotExist for no job. set_total with overwrite (a new job) forgets
+    // the marks; delete_job removes them. Only the winner publishes the alert (send_alert).
+    // The default do_claim_alert throws ConfigError: a backend that cannot take the mark atomically
+    // would send an alert once per process that sees the state; a user's backend implements
+    // do_claim_alert (and do_release_alert) to send alerts.
+    bool claim_alert(const std::string& jobid, AlertState state);
+
+    // Gives the mark back, so that a later detection sends the alert: send_alert calls it when
+    // publishing was refused for certain (nothing went out). Forgets the mark whoever took it: only
+    // the winner of claim_alert calls it. Does nothing when the mark is not taken or there is no job.
+    // The default do_release_alert does nothing.
+    void release_alert(const std::string& jobid, AlertState state);
+
     // Where the backend points, for messages: a URI without password or credentials.
     virtual std::string describe() const = 0;
 
@@ -253,6 +269,8 @@ protected:
     virtual std::vector<PartId> do_list_pending_parts(const std::string& jobid) = 0;
     virtual void do_list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
     virtual bool do_delete_job(const std::string& jobid) = 0;
+    virtual bool do_claim_alert(const std::string& jobid, AlertState state);
+    virtual void do_release_alert(const std::string& jobid, AlertState state);
 };
 
 // Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 (no overlong forms, surrogates or code

@@ -167,6 +167,8 @@ protected:
     //   (conditional on the generation seen); a retry whose first answer was lost reports the job
     //   deleted. If the items cannot be deleted, BackendError and the job item stays (try again).
     bool do_delete_job(const std::string& jobid) override;
+    bool do_claim_alert(const std::string& jobid, AlertState state) override;
+    void do_release_alert(const std::string& jobid, AlertState state) override;
 
 private:
     // The library's (and its tests') way to a backend over an existing client:

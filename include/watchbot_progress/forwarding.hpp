@@ -45,6 +45,8 @@ protected:
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     bool do_delete_job(const std::string& jobid) override;
+    bool do_claim_alert(const std::string& jobid, AlertState state) override;
+    void do_release_alert(const std::string& jobid, AlertState state) override;
 
 private:
     std::shared_ptr<Backend> target_;

@@ -59,4 +59,9 @@ WATCHBOT_PROGRESS_EXPORT std::shared_ptr<LocalQueue> open_local_queue(std::strin
 WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Backend> default_backend();
 WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Notifier> default_notifier();
 
+// Where alerts go (alerts.hpp) by default: the notifier the `AlertTopic` environment variable names
+// (an SNS topic ARN, or sqlite:///path/queue.db for a local queue), or null when it is unset or empty
+// (no alerts). ConfigError naming the variable when it is malformed.
+WATCHBOT_PROGRESS_EXPORT std::shared_ptr<Notifier> default_alert_notifier();
+
 }  // namespace watchbot_progress

@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "watchbot_progress/alerts.hpp"
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/export.hpp"
 #include "watchbot_progress/messages.hpp"
@@ -115,6 +116,19 @@ struct PartOptions {
     // Tolerate parts that fail for good (see FailureTolerance). Empty: any part that never
     // succeeds leaves the job incomplete (the behaviour of the Python and Node tools).
     std::optional<FailureTolerance> failure_tolerance;
+    // Where alerts go (alerts.hpp): the guard sends `failed` when it marks the job failed (fail_job_on,
+    // or failure tolerance exceeded) and `part-dead` when a part fails for good and is tolerated, each
+    // at most once per job (Backend::claim_alert). Null: default_alert_notifier() (the `AlertTopic`
+    // env var), and when that is unset no alerts and no extra request. Sending an alert never changes
+    // the guard's outcome: an alert that cannot be sent is reported on stderr (and its mark given back
+    // when nothing went out, so that `monitor` sends it later).
+    std::shared_ptr<Notifier> alerts;
+    // Called with the `failed` alert when this guard marked the job failed and won the job's
+    // `failed` mark (so once per job, whatever the number of workers; like Celery's link_error),
+    // before the alert is published to `alerts` (if set). Setting it alone takes the mark too: the
+    // hook then stands for the job's `failed` alert, and `monitor` does not send it again. What it
+    // throws is reported on stderr and changes nothing.
+    std::function<void(const Alert&)> on_failed;
 };
 
 class WATCHBOT_PROGRESS_EXPORT Part {
@@ -179,6 +193,9 @@ private:
     // Sends the reduce this guard claimed (holding `claim`) and confirms it; on a failed send
     // releases the claim and rethrows.
     void send_claimed_reduce(const ClaimToken& claim);
+    // Sends the alert of `state` (claim, then on_failed for kFailed, then publish), when there is
+    // somewhere to send it. Never throws: what fails is reported on stderr.
+    void raise_alert(AlertState state, const std::string& reason) noexcept;
 
     std::string jobid_;
     PartId partid_;

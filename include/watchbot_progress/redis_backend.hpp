@@ -145,6 +145,8 @@ protected:
     // delete_job: DEL of the job's keys. If the connection drops after the server deleted them, the
     //   retry finds nothing and returns false.
     bool do_delete_job(const std::string& jobid) override;
+    bool do_claim_alert(const std::string& jobid, AlertState state) override;
+    void do_release_alert(const std::string& jobid, AlertState state) override;
 
 private:
     struct WATCHBOT_PROGRESS_NO_EXPORT Impl;

@@ -100,6 +100,8 @@ protected:
     // visitor may call back into the backend.
     void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     bool do_delete_job(const std::string& jobid) override;
+    bool do_claim_alert(const std::string& jobid, AlertState state) override;
+    void do_release_alert(const std::string& jobid, AlertState state) override;
 
 private:
     struct WATCHBOT_PROGRESS_NO_EXPORT Impl;

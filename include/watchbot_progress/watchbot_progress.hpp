@@ -2,6 +2,7 @@
 // Umbrella header: the whole public API of watchbot-progress for C++.
 
 #include "watchbot_progress/config.hpp"
+#include "watchbot_progress/alerts.hpp"
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/command.hpp"
 #include "watchbot_progress/command_part.hpp"
@@ -12,6 +13,7 @@
 #include "watchbot_progress/memory_backend.hpp"
 #include "watchbot_progress/memory_notifier.hpp"
 #include "watchbot_progress/messages.hpp"
+#include "watchbot_progress/monitor.hpp"
 #include "watchbot_progress/notifier.hpp"
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/part.hpp"

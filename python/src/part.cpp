@@ -56,7 +56,10 @@ class Guards {
 public:
     // on_reduce: None, or a callable(jobid, metadata) called instead of publishing the reduce.
     // notifier: None (and no on_reduce): each delivery opens the default notifier (WorkTopic).
-    Guards(std::shared_ptr<wp::Backend> backend, std::shared_ptr<wp::Notifier> notifier, py::object on_reduce) {
+    // on_failed: None, or a callable(alert: dict) called once per job when a delivery of this guard
+    // fails the job (PartOptions::on_failed; the alert message's fields, docs/wire-formats.md).
+    Guards(std::shared_ptr<wp::Backend> backend, std::shared_ptr<wp::Notifier> notifier, py::object on_reduce,
+           py::object on_failed) {
         if (!backend) throw wp::InvalidInput("Guards: the backend is None");
         // Opening the default notifier (no notifier, no on_reduce) may read files: not in process.
         const bool default_notifier = !notifier && on_reduce.is_none();
@@ -65,6 +68,13 @@ public:
         options_.backend = std::move(backend);
         options_.notifier = std::move(notifier);
         options_.fail_job_on = wp::fail_on<PythonFatalError>();  // fail() is called for matching exceptions only
+        if (!on_failed.is_none()) {
+            std::shared_ptr<py::object> callback = hold(std::move(on_failed));
+            options_.on_failed = [callback](const wp::Alert& alert) {
+                py::gil_scoped_acquire gil;
+                (*callback)(from_json(alert.to_json()));  // what it raises is reported, changes nothing
+            };
+        }
         if (!on_reduce.is_none()) {
             std::shared_ptr<py::object> callback = hold(std::move(on_reduce));
             options_.on_reduce = [callback](const std::string& id, const nlohmann::json& metadata) {
@@ -116,8 +126,8 @@ void register_part(py::module_& m) {
     py::class_<Guards, std::shared_ptr<Guards>>(
         m, "Guards",
         "The C++ Part guard in steps, for one backend and reduce target: begin(), then succeed() or fail()")
-        .def(py::init<std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, py::object>(), "backend"_a,
-             "notifier"_a.none(true), "on_reduce"_a.none(true))
+        .def(py::init<std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, py::object, py::object>(),
+             "backend"_a, "notifier"_a.none(true), "on_reduce"_a.none(true), "on_failed"_a.none(true) = py::none())
         .def("begin", &Guards::begin, "jobid"_a, "partid"_a, "check_failed"_a)
         .def("succeed", &Guards::succeed, "jobid"_a, "partid"_a)
         .def("fail", &Guards::fail, "jobid"_a, "partid"_a, "description"_a)

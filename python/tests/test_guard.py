@@ -189,3 +189,33 @@ def test_a_delivery_during_another_deliverys_unconfirmed_reduce_raises_reduce_pe
     assert error.jobid == jobid and error.retry_after > 0
     with Part(jobid, 0, progress=progress, on_reduce=lambda *a, **k: pytest.fail('a second reduce')):
         pass
+
+
+def test_on_failed_is_called_once_per_job_with_the_failed_alert(progress):
+    jobid = new_job(progress)
+    seen = []
+    with pytest.raises(FatalInput):
+        with Part(jobid, 0, progress=progress, fail_job_on=[FatalInput], on_failed=seen.append):
+            raise FatalInput('bad tile')
+    with pytest.raises(JobFailed):  # a later delivery finds the job failed: no second call
+        with Part(jobid, 1, progress=progress, fail_job_on=[FatalInput], on_failed=seen.append):
+            raise FatalInput('never runs')
+    assert len(seen) == 1
+    alert = seen[0]
+    assert alert['jobid'] == jobid and alert['state'] == 'failed'
+    assert alert['total'] == 3 and alert['remaining'] == 3
+    assert 'FatalInput: bad tile' in alert['reason']
+
+
+def test_a_raising_on_failed_changes_nothing(progress):
+    jobid = new_job(progress)
+    error = FatalInput('bad tile')
+
+    def hook(alert):
+        raise RuntimeError('the hook broke')
+    with pytest.raises(FatalInput) as raised:
+        with Part(jobid, 2, progress=progress, fail_job_on=[FatalInput], on_failed=hook):
+            raise error
+    assert raised.value is error
+    status = progress.status(jobid)
+    assert 'bad tile' in (status['error'] if 'error' in status else status['failed'])

@@ -123,7 +123,7 @@ _MAX_PARTID = 2 ** 63 - 1
 _accepted_jobid = None
 
 
-def _guards(progress, jobid, on_reduce):
+def _guards(progress, jobid, on_reduce, on_failed=None):
     """The C++ guard steps (_core.Guards) for deliveries to ``progress``, and whether their entry
     checks only the ids (False: no topic and no on_reduce, so the entry opens the ``WorkTopic``
     notifier, which may be missing).
@@ -132,11 +132,13 @@ def _guards(progress, jobid, on_reduce):
     (NativeProgress: its C++ backend is opened once) are made once per C++ backend and topic and
     kept on the progress object (``_wp_guards``: the backend, the topic, the Guards), so the next
     delivery only checks that the backend and ``progress.topic`` are still those. A backend of the
-    user's own (its C++ side is a new driver each time), on_reduce and a replaced
+    user's own (its C++ side is a new driver each time), on_reduce, on_failed and a replaced
     ``main.aws_send_message`` get new ones for this delivery."""
     backend = progress._wp_backend(jobid=jobid)
     topic = getattr(progress, 'topic', None)
     if on_reduce is None and aws_send_message is _original_aws_send_message:
+        if on_failed is not None:  # a hook of this delivery's: guards of its own
+            return _core.Guards(backend, _notifiers.for_topic(topic), None, on_failed), bool(topic)
         cached = getattr(progress, '_wp_guards', False)  # False: not a NativeProgress
         if cached and cached[0] is backend and cached[1] == topic:
             return cached[2], bool(topic)
@@ -146,11 +148,11 @@ def _guards(progress, jobid, on_reduce):
         return guards, bool(topic)
 
     if on_reduce is None:  # main.aws_send_message replaced by a test
-        return _core.Guards(backend, None, _reduce_through_aws_send_message(topic)), True
+        return _core.Guards(backend, None, _reduce_through_aws_send_message(topic), on_failed), True
 
     def reduce_hook(reduce_jobid, metadata):
         on_reduce({'jobid': reduce_jobid, 'metadata': metadata}, topic, subject='reduce')
-    return _core.Guards(backend, None, reduce_hook), True
+    return _core.Guards(backend, None, reduce_hook, on_failed), True
 
 
 class Part(contextlib.ContextDecorator):
@@ -171,22 +173,27 @@ class Part(contextlib.ContextDecorator):
     fail_job_on: exception types that fail the whole job.
     on_reduce: called as ``on_reduce(message, topic, subject='reduce')`` instead of publishing the
         reduce message (``message`` is the reduce message as a dict, ``topic`` the backend's topic).
+    on_failed: called as ``on_failed(alert)`` once per job, when this delivery's exception (a
+        ``fail_job_on`` match) failed the job: ``alert`` is the ``failed`` alert as a dict (``jobid``,
+        ``state``, ``total``, ``remaining``, ``failedParts``, ``reason``, ...). What it raises is
+        reported on stderr and changes nothing. With ``AlertTopic`` set the alert is also published there.
 
     The GIL is released while the guard waits for the database and SNS, so threads run guards in
     parallel. The guard's C++ side is made once per backend and topic and kept on the progress
     object: a delivery resolves nothing again.
     """
 
-    def __init__(self, jobid, partid, progress=None, fail_job_on=(), on_reduce=None, **kwargs):
+    def __init__(self, jobid, partid, progress=None, fail_job_on=(), on_reduce=None, on_failed=None, **kwargs):
         self.jobid = jobid
         self.partid = partid
         self.progress = progress
         self.fail_job_on = fail_job_on
         self.on_reduce = on_reduce
+        self.on_failed = on_failed
         self._entered = None  # (guards, jobid, partid, fail types) between __enter__ and __exit__
 
     def _recreate_cm(self):  # each decorated call gets a guard of its own
-        return Part(self.jobid, self.partid, self.progress, self.fail_job_on, self.on_reduce)
+        return Part(self.jobid, self.partid, self.progress, self.fail_job_on, self.on_reduce, self.on_failed)
 
     def __enter__(self):
         global _accepted_jobid
@@ -200,7 +207,7 @@ class Part(contextlib.ContextDecorator):
         if type(partid) is not int:
             partid = _ids.partid(partid)
         fail_types = _fail_types(self.fail_job_on) if self.fail_job_on else ()
-        guards, ids_only = _guards(progress, jobid, self.on_reduce)
+        guards, ids_only = _guards(progress, jobid, self.on_reduce, self.on_failed)
         if fail_types or not ids_only or jobid != _accepted_jobid or not 0 <= partid <= _MAX_PARTID:
             # The C++ entry: the ids' checks (InvalidInput), the failed job's (JobFailed).
             guards.begin(jobid, partid, bool(fail_types))

@@ -128,6 +128,18 @@ bool Backend::delete_job(const std::string& jobid) {
     return do_delete_job(jobid);
 }
 
+bool Backend::claim_alert(const std::string& jobid, AlertState state) {
+    validate_jobid(jobid);
+    (void)to_string(state);  // InvalidInput for a value outside the enum
+    return do_claim_alert(jobid, state);
+}
+
+void Backend::release_alert(const std::string& jobid, AlertState state) {
+    validate_jobid(jobid);
+    (void)to_string(state);
+    do_release_alert(jobid, state);
+}
+
 // ---- the defaults of the optional implementations ------------------------------------------------
 
 void Backend::do_check_metadata(const nlohmann::json&) const {}
@@ -162,6 +174,14 @@ std::vector<PartId> Backend::do_list_failed_parts(const std::string& jobid) {
     do_status(jobid);  // JobDoesNotExist
     return {};
 }
+
+bool Backend::do_claim_alert(const std::string& jobid, AlertState state) {
+    do_status(jobid);  // JobDoesNotExist
+    throw ConfigError("the backend " + describe() + " cannot mark alerts as sent (job '" + jobid + "', alert " +
+                      to_string(state) + "): use a backend that implements Backend::do_claim_alert, or no alert topic");
+}
+
+void Backend::do_release_alert(const std::string&, AlertState) {}
 
 namespace {
 

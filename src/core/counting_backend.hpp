@@ -95,6 +95,14 @@ protected:
         ++calls;
         return ForwardingBackend::do_delete_job(jobid);
     }
+    bool do_claim_alert(const std::string& jobid, AlertState state) override {
+        ++calls;
+        return ForwardingBackend::do_claim_alert(jobid, state);
+    }
+    void do_release_alert(const std::string& jobid, AlertState state) override {
+        ++calls;
+        ForwardingBackend::do_release_alert(jobid, state);
+    }
 };
 
 }  // namespace watchbot_progress::detail

@@ -51,6 +51,10 @@ std::vector<PartId> ForwardingBackend::do_list_pending_parts(const std::string& 
 }
 void ForwardingBackend::do_list_jobs(const std::function<void(const JobStatus&)>& visit) { target_->list_jobs(visit); }
 bool ForwardingBackend::do_delete_job(const std::string& jobid) { return target_->delete_job(jobid); }
+bool ForwardingBackend::do_claim_alert(const std::string& jobid, AlertState state) {
+    return target_->claim_alert(jobid, state);
+}
+void ForwardingBackend::do_release_alert(const std::string& jobid, AlertState state) { target_->release_alert(jobid, state); }
 std::string ForwardingBackend::describe() const { return target_->describe(); }
 BackendStats ForwardingBackend::stats() const { return target_->stats(); }
 

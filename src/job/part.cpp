@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "job/alert_sender.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
 #include "watchbot_progress/reduce.hpp"
@@ -46,6 +47,7 @@ Part::Part(std::string jobid, PartId partid, PartOptions options)
     }
     if (!options_.backend) options_.backend = default_backend();
     if (!options_.notifier && !options_.on_reduce) options_.notifier = default_notifier();
+    if (!options_.alerts) options_.alerts = default_alert_notifier();
 }
 
 Part::Part(const MapMessage& message, PartOptions options) : Part(message.jobid, message.partid, std::move(options)) {}
@@ -159,12 +161,18 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
             ? static_cast<std::int64_t>(std::floor(tolerance.max_failed_fraction * static_cast<double>(status.total)))
             : tolerance.max_failed_parts;
     if (failed > limit) {
-        options_.backend->fail_job(jobid_, std::to_string(failed) + " of " + std::to_string(status.total) +
-                                               " parts failed for good, more than the " + std::to_string(limit) +
-                                               " tolerated; the last: part " + std::to_string(partid_) + ": " +
-                                               describe_exception(error));
+        const std::string reason = std::to_string(failed) + " of " + std::to_string(status.total) +
+                                   " parts failed for good, more than the " + std::to_string(limit) +
+                                   " tolerated; the last: part " + std::to_string(partid_) + ": " +
+                                   describe_exception(error);
+        options_.backend->fail_job(jobid_, reason);
+        raise_alert(AlertState::kFailed, reason);
         return;
     }
+    raise_alert(AlertState::kPartDead, "part " + std::to_string(partid_) + " failed on its last delivery (" +
+                                           std::to_string(failed) + " of " + std::to_string(status.total) +
+                                           " parts failed for good, " + std::to_string(limit) +
+                                           " tolerated): " + describe_exception(error));
     // Tolerated: the part counts as done, so the job can finish.
     const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
     if (result.reduce_claim) send_claimed_reduce(*result.reduce_claim);
@@ -194,6 +202,23 @@ void Part::on_failure(const std::exception_ptr& error) noexcept {
         // redelivery will try again.
         std::fprintf(stderr, "watchbot-progress: job %s: could not mark the job failed (%s): %s\n", jobid_.c_str(),
                      reason.c_str(), e.what());
+        return;
+    }
+    raise_alert(AlertState::kFailed, reason);
+}
+
+void Part::raise_alert(AlertState state, const std::string& reason) noexcept {
+    const bool hook = state == AlertState::kFailed && options_.on_failed;
+    if (!options_.alerts && !hook) return;  // nowhere to send: no request
+    try {
+        detail::send_alert_once(*options_.backend, options_.alerts.get(), jobid_, state, reason, system_time_ms(),
+                                hook ? options_.on_failed : std::function<void(const Alert&)>());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "watchbot-progress: job %s: could not send the %s alert: %s\n", jobid_.c_str(),
+                     to_string(state).c_str(), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "watchbot-progress: job %s: could not send the %s alert\n", jobid_.c_str(),
+                     to_string(state).c_str());
     }
 }
 

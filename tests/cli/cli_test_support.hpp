@@ -174,6 +174,7 @@ inline std::vector<std::string> all_commands() {
     auto commands = kJobCommands;
     commands.push_back("create-table");
     commands.push_back("sweep");
+    commands.push_back("monitor");
     commands.push_back("worker");
 #if WP_CLI_TEST_QUEUE
     commands.push_back("run");

@@ -26,3 +26,14 @@ TEST(CountingBackend, CountsEachCallToTheTarget) {
     EXPECT_TRUE(backend.delete_job("job"));
     EXPECT_EQ(counting->calls.load(), 7u);
 }
+
+TEST(CountingBackend, CountsTheAlertMarks) {
+    auto counting = std::make_shared<wp::detail::CountingBackend>(std::make_shared<wp::MemoryBackend>());
+    wp::Backend& backend = *counting;
+    backend.set_total("job", 1);
+    EXPECT_TRUE(backend.claim_alert("job", wp::AlertState::kStalled));
+    EXPECT_FALSE(backend.claim_alert("job", wp::AlertState::kStalled));
+    backend.release_alert("job", wp::AlertState::kStalled);
+    EXPECT_TRUE(backend.claim_alert("job", wp::AlertState::kStalled));
+    EXPECT_EQ(counting->calls.load(), 5u);
+}

@@ -21,7 +21,7 @@ std::ostream& operator<<(std::ostream& os, const CliResult& r) {
 }
 
 
-// Runs the CLI with `args`. ProgressTable and WorkTopic are removed from the child's environment
+// Runs the CLI with `args`. ProgressTable, WorkTopic and AlertTopic are removed from the child's environment
 // unless `options.env` sets them. Everything the child needs is prepared before fork(), so the child
 // only calls async-signal-safe functions (other threads of this process may be running).
 CliResult run_cli(const std::vector<std::string>& args, const RunOptions& options) {
@@ -36,7 +36,7 @@ CliResult run_cli(const std::vector<std::string>& args, const RunOptions& option
     for (char** e = environ; *e != nullptr; ++e) {
         const std::string entry(*e);
         const std::string name = entry.substr(0, entry.find('='));
-        if (name == "ProgressTable" || name == "WorkTopic" || options.env.count(name)) continue;
+        if (name == "ProgressTable" || name == "WorkTopic" || name == "AlertTopic" || options.env.count(name)) continue;
         env_storage.push_back(entry);
     }
     for (const auto& [name, value] : options.env) env_storage.push_back(name + "=" + value);

@@ -36,7 +36,7 @@ struct RunOptions {
     std::string program;
 };
 
-// Runs the CLI with `args`. ProgressTable and WorkTopic are removed from the child's environment
+// Runs the CLI with `args`. ProgressTable, WorkTopic and AlertTopic are removed from the child's environment
 // unless `options.env` sets them.
 CliResult run_cli(const std::vector<std::string>& args, const RunOptions& options = {});
 CliResult run_cli(const std::vector<std::string>& args, const std::string& input);

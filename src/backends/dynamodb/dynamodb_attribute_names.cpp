@@ -14,6 +14,16 @@ std::size_t attribute_name_bytes(const char* name) { return std::strlen(name); }
 
 }  // namespace
 
+std::string alert_attribute(AlertState state) {
+    switch (state) {
+        case AlertState::kFailed: return "alertFailed";
+        case AlertState::kStalled: return "alertStalled";
+        case AlertState::kReduceOverdue: return "alertReduceOverdue";
+        case AlertState::kPartDead: return "alertPartDead";
+    }
+    return "alert" + std::to_string(static_cast<int>(state));
+}
+
 nlohmann::json sharded_parts_note() { return {{"M", {{kShardedPartsKey, string_value(kShardedPartsNote)}}}}; }
 
 std::size_t compatible_item_bytes(const std::string& jobid, std::int64_t total) {

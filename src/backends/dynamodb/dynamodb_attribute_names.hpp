@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "watchbot_progress/alerts.hpp"
+
 namespace watchbot_progress::detail::dynamodb {
 
 // Attributes of a job item (both layouts).
@@ -25,6 +27,13 @@ inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed 
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
 inline constexpr const char* kCreatedAt = "createdAt";  // N: when set_total created (or overwrote) the job, ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job
+// S: the alert mark of one state (Backend::claim_alert), holding the random token of the claim that
+// took it: alertFailed, alertStalled, alertReduceOverdue, alertPartDead. One attribute per state, so
+// that a conditional SET takes a mark atomically and the AWS layer's retry of a claim whose answer
+// was lost recognises its own token.
+std::string alert_attribute(AlertState state);
+inline constexpr AlertState kAlertAttributeStates[] = {AlertState::kFailed, AlertState::kStalled,
+                                                       AlertState::kReduceOverdue, AlertState::kPartDead};
 // Key in the `metadata` map: the Python tool's Part sets metadata.reduce_message_sent = true (BOOL)
 // after publishing a reduce (and never writes reduceSent), and sends no reduce while the key holds a
 // true value (in Python's sense: any non-empty string is one). BOOL true is read as "reduce sent and

@@ -589,4 +589,49 @@ bool DynamoDbBackend::do_delete_job(const std::string& jobid) {
     return impl_->sharded.delete_job(jobid);
 }
 
+// The mark is the job item's attribute alert<State> (alert_attribute), set to a random token by a
+// conditional UpdateItem: on the job item (job_exists), where the attribute is missing or already
+// holds this call's token (the AWS layer's retry of an attempt whose answer was lost). The same in
+// both layouts: the job item is the same. An overwrite removes the attributes (reset_job).
+bool DynamoDbBackend::do_claim_alert(const std::string& jobid, AlertState state) {
+    const std::string attribute = alert_attribute(state);
+    const std::string token = detail::new_claim_token();
+    Expression x;
+    UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression().set(x.name(attribute), x.value("token", string_value(token))).str();
+    request.condition = Expression::all_of(
+        {x.job_exists(), Expression::any_of({x.not_exists(attribute), x.equals(attribute, "token", string_value(token))})});
+    x.fill(request);
+    bool applied = false;
+    try {
+        applied = impl_->table.client->update_item(request).applied;
+    } catch (const BackendError& e) {
+        // As write_claim: when no answer was definite the mark may be this call's; one read tells.
+        if (!e.retryable() && e.code() != error_code::kInvalidResponse) throw;
+        bool mine = false;
+        try {
+            const std::optional<std::string> holder = impl_->table.read_token(jobid, attribute.c_str());
+            mine = holder && *holder == token;
+        } catch (const std::exception&) {
+            mine = false;
+        }
+        if (!mine) throw;
+        return true;
+    }
+    if (applied) return true;
+    impl_->table.require_job(jobid);  // JobDoesNotExist, else the mark is taken
+    return false;
+}
+
+void DynamoDbBackend::do_release_alert(const std::string& jobid, AlertState state) {
+    Expression x;
+    UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression().remove(x.name(alert_attribute(state))).str();
+    request.condition = x.job_exists();
+    x.fill(request);
+    (void)impl_->table.client->update_item(request);  // refused: no job, nothing to release
+}
+
 }  // namespace watchbot_progress

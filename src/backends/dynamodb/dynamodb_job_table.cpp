@@ -183,7 +183,7 @@ bool JobTable::created_by(const std::string& jobid, const std::string& token) {
 
 // What an overwrite resets on either layout, after the layout's own SETs: the reduce flag, the
 // times (updatedAt and createdAt: the job is created anew), an empty metadata map where there is none (metadata is kept), the call's createToken;
-// the failure, the claim, the expiry and the failed parts go.
+// the failure, the claim, the expiry, the failed parts and the alert marks go.
 void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::string& token) const {
     const std::string m = x.name(kMetadata);
     const std::string now = x.value("now", number_value(now_ms()));
@@ -196,6 +196,7 @@ void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::str
                                          std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts)}) {
         update.remove(x.name(attribute));
     }
+    for (const AlertState state : kAlertAttributeStates) update.remove(x.name(alert_attribute(state)));
 }
 
 // The job item's identity and layout attributes as they are now (a strongly consistent read),

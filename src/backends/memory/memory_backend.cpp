@@ -25,6 +25,7 @@ struct Job {
     std::int64_t reduce_claimed_at_ms = 0;
     std::int64_t updated_at_ms = 0;
     std::int64_t created_at_ms = 0;
+    std::set<AlertState> alerts;  // the alert marks taken (claim_alert)
 };
 
 ClaimToken take_claim(Job& job, std::int64_t now) {
@@ -96,6 +97,7 @@ void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, b
     job.failed = false;
     job.reason.clear();
     job.failed_parts.clear();
+    job.alerts.clear();
     drop_claim(job);
     job.updated_at_ms = state_->now();
     job.created_at_ms = job.updated_at_ms;
@@ -217,6 +219,17 @@ void MemoryBackend::do_list_jobs(const std::function<void(const JobStatus&)>& vi
 bool MemoryBackend::do_delete_job(const std::string& jobid) {
     std::lock_guard lock(state_->mutex);
     return state_->jobs.erase(jobid) > 0;
+}
+
+bool MemoryBackend::do_claim_alert(const std::string& jobid, AlertState state) {
+    std::lock_guard lock(state_->mutex);
+    return state_->find(jobid).alerts.insert(state).second;
+}
+
+void MemoryBackend::do_release_alert(const std::string& jobid, AlertState state) {
+    std::lock_guard lock(state_->mutex);
+    auto it = state_->jobs.find(jobid);
+    if (it != state_->jobs.end()) it->second.alerts.erase(state);
 }
 
 }  // namespace watchbot_progress

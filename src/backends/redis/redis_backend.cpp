@@ -90,6 +90,7 @@ struct RedisBackend::Impl {
     Script status_script{script_source(scripts::kStatus)};
     Script part_pending_script{script_source(scripts::kPartPending)};
     Script commit_total_script{script_source(scripts::kCommitTotal)};
+    Script claim_alert_script{script_source(scripts::kClaimAlert)};
 
     // The client's clock (RedisOptions::clock), in ms since the Unix epoch: claim times are
     // compared with it (reclaim_reduce).
@@ -634,6 +635,28 @@ bool RedisBackend::do_delete_job(const std::string& jobid) {
         const long long deleted = ReplyReader(*replies.front(), impl_->options, what).integer();
         (void)ReplyReader(*replies.back(), impl_->options, what).integer();
         return deleted > 0;
+    });
+}
+
+// The alert marks are fields `alert-<state>` of the job's claim record (<jobid>-reduce-claim), this
+// library's own hash, which no other tool reads; overwrite and delete_job remove the record.
+bool RedisBackend::do_claim_alert(const std::string& jobid, AlertState state) {
+    const Args keys{metadata_key(jobid), claim_key(jobid)};
+    // The same token on every attempt: a retry recognises a mark its lost first attempt took.
+    const Args argv{"alert-" + to_string(state), detail::new_claim_token()};
+    constexpr std::string_view what = "claim a job's alert";
+    return impl_->run(what, [&](Connection& c, int) {
+        const ScriptReply reply = impl_->eval(c, impl_->claim_alert_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
+        return reply.integer(1) == 1;
+    });
+}
+
+void RedisBackend::do_release_alert(const std::string& jobid, AlertState state) {
+    constexpr std::string_view what = "release a job's alert";
+    impl_->run(what, [&](Connection& c, int) {
+        Reply reply = c.command({"HDEL", claim_key(jobid), "alert-" + to_string(state)});
+        (void)ReplyReader(*reply, impl_->options, what).integer();
     });
 }
 

@@ -212,4 +212,24 @@ redis.call('PERSIST', KEYS[1])
 return {OK}
 )lua";
 
+// claim_alert. KEYS[1] metadata, KEYS[2] the claim record. ARGV: field (`alert-<state>`), token.
+// Writes the field into the claim record (the record a job of this library always has; created for
+// a job of another tool, with the job's expiry) unless it is there: {OK, 1} for the caller whose
+// token is in the field (it just took it, or a lost earlier attempt with the same token did), else
+// {OK, 0}. set_total's overwrite deletes the record, and with it the marks.
+inline constexpr std::string_view kClaimAlert = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
+local t = redis.call('TYPE', KEYS[2])['ok']
+if t ~= 'hash' and t ~= 'none' then redis.call('DEL', KEYS[2]) end
+local holder = redis.call('HGET', KEYS[2], ARGV[1])
+if holder then
+  if holder == ARGV[2] then return {OK, 1} end
+  return {OK, 0}
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 and redis.call('TTL', KEYS[2]) == -1 then redis.call('EXPIRE', KEYS[2], ttl) end
+return {OK, 1}
+)lua";
+
 }  // namespace watchbot_progress::detail::redis::scripts

@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS wp_failed_parts (
     partid INTEGER NOT NULL,
     PRIMARY KEY (job, partid)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wp_alerts (
+    job   INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (job, state)
+) WITHOUT ROWID;
 )sql";
 
 // The columns every operation needs; kept small for the hot path.
@@ -197,6 +202,7 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
             id = existing->id;
             c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
+            c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
                  "reduce_confirmed = 0, reduce_claimed_at = NULL, reduce_claim_token = NULL, updated_at = ?3, "
@@ -417,8 +423,28 @@ bool SqliteBackend::do_delete_job(const std::string& jobid) {
         if (!job) return false;
         c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, job->id).run();
+        c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_jobs WHERE id = ?1").bind(1, job->id).run();
         return true;
+    });
+}
+
+// The alert marks: rows of wp_alerts (a table of its own, created in files of any earlier version
+// when they are opened: CREATE TABLE IF NOT EXISTS), removed with the job and by an overwrite.
+bool SqliteBackend::do_claim_alert(const std::string& jobid, AlertState state) {
+    return impl_->db.write([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        c.statement("INSERT OR IGNORE INTO wp_alerts (job, state) VALUES (?1, ?2)").bind(1, job.id).bind(2, to_string(state)).run();
+        return c.changes() > 0;
+    });
+}
+
+void SqliteBackend::do_release_alert(const std::string& jobid, AlertState state) {
+    impl_->db.write([&](Connection& c) {
+        c.statement("DELETE FROM wp_alerts WHERE job = (SELECT id FROM wp_jobs WHERE jobid = ?1) AND state = ?2")
+            .bind(1, jobid)
+            .bind(2, to_string(state))
+            .run();
     });
 }
 

@@ -278,6 +278,26 @@ INSERT INTO wp_jobs (jobid, total, remaining, reduce_sent, reduce_claimed_at, cr
     EXPECT_TRUE(backend.status("claimed").reduce_confirmed);
 }
 
+// Alerts' marks live in a table of their own, wp_alerts, created when a file of an earlier version
+// (without it) is opened: its jobs can be alerted at once, without a schema version of their own.
+TEST(SqliteBackend, AFileWithoutTheAlertsTableGetsItWhenOpened) {
+    const std::string path = temp_db();
+    {
+        wp::SqliteBackend before(options_for(path));
+        before.set_total("old-job", 2);
+    }
+    {
+        wp::detail::sqlite::Connection c(options_for(path));
+        c.exec("DROP TABLE wp_alerts;");  // as a file of the version before alerts
+    }
+    EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wp_alerts'"), 0);
+    wp::SqliteBackend backend(options_for(path));
+    EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wp_alerts'"), 1);
+    EXPECT_TRUE(backend.claim_alert("old-job", wp::AlertState::kStalled));
+    EXPECT_FALSE(backend.claim_alert("old-job", wp::AlertState::kStalled));
+    EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 3);
+}
+
 TEST(SqliteBackend, InstancesOnOneFileShareJobs) {
     const std::string path = temp_db();
     wp::SqliteBackend a(options_for(path));

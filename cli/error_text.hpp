@@ -1,0 +1,13 @@
+#pragma once
+// What an error says, for the commands that report errors they collected (events of sweep and
+// monitor) rather than threw.
+
+#include <exception>
+#include <string>
+
+namespace wpcli {
+
+// The error's what(); "unknown error" for null or an exception not derived from std::exception.
+std::string what_of(const std::exception_ptr& error);
+
+}  // namespace wpcli
