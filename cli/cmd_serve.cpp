@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "dashboard/job_monitor.hpp"
 #include "duration.hpp"
 #include "output.hpp"
+#include "part_reader.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/version.hpp"
 
@@ -35,7 +37,8 @@ struct ServeOptions {
     bool allow_actions = false;
     double interval = 2.0;  // seconds between reads of the job list
     std::string stale = "1h";
-    std::string topic;  // where sweep sends a lost reduce; empty: WorkTopic
+    std::string topic;  // where sweep sends a lost reduce and resend the map messages; empty: WorkTopic
+    std::string parts_dir;  // JOBID.jsonl / JOBID.json: the parts files resend reads; empty: no resend
     std::vector<std::string> allow_hosts;  // Host header names accepted beside loopback and the listen address
     int max_streams = 16;                  // open event streams (pages) at once
 };
@@ -92,6 +95,23 @@ std::string new_token() {
     return token;
 }
 
+// The parts file of `jobid` in `dir`: DIR/JOBID.jsonl, else DIR/JOBID.json. InvalidInput when the job
+// id cannot be a file name or neither file exists.
+std::unique_ptr<wp::PartSource> open_parts_file(const std::string& dir, const std::string& jobid) {
+    if (jobid.find('/') != std::string::npos || jobid == "." || jobid == "..") {
+        throw wp::InvalidInput("job '" + jobid + "' has an id that is no file name: resend it with the CLI's `resend`");
+    }
+    for (const char* extension : {".jsonl", ".json"}) {
+        const std::filesystem::path path = std::filesystem::path(dir) / (jobid + extension);
+        std::error_code ignored;
+        if (std::filesystem::is_regular_file(path, ignored)) {
+            return std::make_unique<PartReader>(path.string(), PartReader::Format::kAuto);
+        }
+    }
+    throw wp::InvalidInput("no parts file for job '" + jobid + "' in " + dir + " (" + jobid + ".jsonl or " + jobid +
+                           ".json, the file `create` read): put it there, or resend with the CLI's `resend`");
+}
+
 std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 void run_serve(const ServeOptions& opt, Context& ctx) {
@@ -127,6 +147,9 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     if (opt.allow_actions) api_options.token = new_token();
     api_options.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
     api_options.version = wp::version();
+    if (!opt.parts_dir.empty()) {
+        api_options.open_parts = [dir = opt.parts_dir](const std::string& jobid) { return open_parts_file(dir, jobid); };
+    }
     dashboard::DashboardApi api(backend, monitor, api_options);
     dashboard::DashboardServer server(api, monitor, server_options);
     const int port = server.bind(address.host, address.port);
@@ -148,7 +171,7 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
                                      : "as " + (wildcard ? names : address.host + ", " + names)));
     }
     if (opt.allow_actions) {
-        print_message("actions allowed (fail, sweep, delete) with the token " + api_options.token + ": open " + url +
+        print_message(std::string("actions allowed (fail, sweep, delete") + (opt.parts_dir.empty() ? "" : ", resend") + ") with the token " + api_options.token + ": open " + url +
                       "#token=" + api_options.token);
     } else {
         print_message("read-only (--allow-actions to fail, sweep or delete jobs from the page)");
@@ -184,8 +207,15 @@ void setup_serve(CLI::App& app, Context& ctx) {
     sub->add_option("--stale", opt->stale, "Running jobs with no progress for this long show as stale (e.g. 30m, 2h)")
         ->type_name("DURATION")
         ->capture_default_str();
-    sub->add_option("--topic", opt->topic, "Where the sweep action sends a lost reduce (default: WorkTopic)")
+    sub->add_option("--topic", opt->topic,
+                    "Where the sweep action sends a lost reduce and the resend actions the map messages (default: "
+                    "WorkTopic)")
         ->type_name("URI");
+    sub->add_option("--parts-dir", opt->parts_dir,
+                    "A directory of the jobs' parts files, JOBID.jsonl or JOBID.json (the files `create` read): lets "
+                    "the page resend a job's failed parts, or one part (with --allow-actions)")
+        ->type_name("DIR")
+        ->check(CLI::ExistingDirectory);
     sub->add_option("--allow-host", opt->allow_hosts,
                     "A host name (or address) the page may be opened by, beside loopback and the --listen address; "
                     "repeatable. Other Host headers are refused (421)")
@@ -200,7 +230,8 @@ void setup_serve(CLI::App& app, Context& ctx) {
         "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
         "the JSON API behind it (docs/cli.md). Pages are updated by server-sent events, without reloading.\n"
         "Listens on 127.0.0.1 unless --listen says otherwise. Read-only unless --allow-actions: then each\n"
-        "action (fail, sweep one job, delete) asks for confirmation in the page and every action request\n"
+        "action (fail, sweep one job, delete; resend failed parts or one part, with --parts-dir) asks for\n"
+        "confirmation in the page and every action request\n"
         "must carry the token printed at start-up. Requests whose Host header is not loopback, the --listen\n"
         "address (unless 0.0.0.0 or ::) or a name given with --allow-host are refused, so that another site\n"
         "cannot reach the dashboard through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT,\n"
