@@ -58,17 +58,17 @@ function prepareJobs() {
   run('set-total', HOSTILE_ID, '--total', '2');
   run('set-metadata', HOSTILE_ID, '--metadata', JSON.stringify({ note: HOSTILE_META }));
   run('set-total', 'to-delete', '--total', '1');
-  // A job whose part 1 failed in `worker` (its second delivery): exit code 4 and the end of its stderr.
+  // A job whose part 1 failed in `worker` (its second delivery): exit code 5 and the end of its stderr.
   fs.mkdirSync(partsDir);
   fs.writeFileSync(path.join(partsDir, 'tiles-failing.jsonl'), [0, 1, 2].map((i) => JSON.stringify({ tile: i })).join('\n') + '\n');
   run('set-total', 'tiles-failing', '--total', '3');
   const env = { ...process.env, Subject: 'map', Message: JSON.stringify({ tile: 1, jobid: 'tiles-failing', partid: 1, metadata: null }), ApproximateReceiveCount: '2' };
   try {
-    execFileSync(cli, ['worker', '-d', db, '--topic', queue, '--', '/bin/sh', '-c', `echo 'reading tile 1' >&2; echo '${STDERR_TAIL}' >&2; exit 4`],
+    execFileSync(cli, ['worker', '-d', db, '--topic', queue, '--', '/bin/sh', '-c', `echo 'reading tile 1' >&2; echo '${STDERR_TAIL}' >&2; exit 5`],
       { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     throw new Error('the failing worker exited 0');
   } catch (e) {
-    if (e.status !== 4) throw e;
+    if (e.status !== 5) throw e;
   }
 }
 
@@ -211,7 +211,7 @@ async function main() {
           text: tr.querySelector('pre.failure-text').textContent, bold: document.querySelectorAll('main b').length,
         };
       });
-      assert(row && row.exit === '4' && row.attempts === '2' && row.text.includes(`reading tile 1\n${STDERR_TAIL}`) &&
+      assert(row && row.exit === '5' && row.attempts === '2' && row.text.includes(`reading tile 1\n${STDERR_TAIL}`) &&
         row.bold === 0, JSON.stringify(row));
       assert(queued().length === 0, 'the queue holds messages before the resend');
       await page.evaluate(() => { document.getElementById('notice').className = ''; });
