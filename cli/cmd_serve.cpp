@@ -148,6 +148,11 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     api_options.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
     api_options.version = wp::version();
     if (!opt.parts_dir.empty()) {
+        std::error_code ignored;
+        if (!std::filesystem::is_directory(opt.parts_dir, ignored)) {
+            throw wp::InvalidInput("--parts-dir " + opt.parts_dir + " is not a directory: give the directory of the jobs' "
+                                   "parts files (JOBID.jsonl or JOBID.json)");
+        }
         api_options.open_parts = [dir = opt.parts_dir](const std::string& jobid) { return open_parts_file(dir, jobid); };
     }
     dashboard::DashboardApi api(backend, monitor, api_options);
@@ -214,8 +219,7 @@ void setup_serve(CLI::App& app, Context& ctx) {
     sub->add_option("--parts-dir", opt->parts_dir,
                     "A directory of the jobs' parts files, JOBID.jsonl or JOBID.json (the files `create` read): lets "
                     "the page resend a job's failed parts, or one part (with --allow-actions)")
-        ->type_name("DIR")
-        ->check(CLI::ExistingDirectory);
+        ->type_name("DIR");
     sub->add_option("--allow-host", opt->allow_hosts,
                     "A host name (or address) the page may be opened by, beside loopback and the --listen address; "
                     "repeatable. Other Host headers are refused (421)")
@@ -230,16 +234,17 @@ void setup_serve(CLI::App& app, Context& ctx) {
         "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
         "the JSON API behind it (docs/cli.md). Pages are updated by server-sent events, without reloading.\n"
         "Listens on 127.0.0.1 unless --listen says otherwise. Read-only unless --allow-actions: then each\n"
-        "action (fail, sweep one job, delete; resend failed parts or one part, with --parts-dir) asks for\n"
-        "confirmation in the page and every action request\n"
-        "must carry the token printed at start-up. Requests whose Host header is not loopback, the --listen\n"
-        "address (unless 0.0.0.0 or ::) or a name given with --allow-host are refused, so that another site\n"
-        "cannot reach the dashboard through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT,\n"
-        "give --allow-host for each name or address other machines open it by. At most --max-streams pages\n"
-        "get live updates at once. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
+        "action (fail, sweep one job, delete; with --parts-dir, resend a job's failed parts or one part)\n"
+        "asks for confirmation in the page, and every action request must carry the token printed at\n"
+        "start-up. Requests whose Host header is not loopback, the --listen address (unless 0.0.0.0 or ::)\n"
+        "or a name given with --allow-host are refused, so that another site cannot reach the dashboard\n"
+        "through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT, give --allow-host for\n"
+        "each name or address other machines open it by. At most --max-streams pages get live updates at\n"
+        "once. Stops on Ctrl-C or SIGTERM (exit 0).\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db\n"
         "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions\n"
+        "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db --allow-actions --topic sqlite:///tmp/queue.db --parts-dir parts/\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db --listen 0.0.0.0:8080 --allow-host dash.example.com");
     sub->callback([opt, &ctx] { run_serve(*opt, ctx); });
 }

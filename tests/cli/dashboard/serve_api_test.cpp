@@ -609,7 +609,7 @@ TEST(ServeUsage, HelpHasTheOptionsAndAnExample) {
     const auto r = wp_test::run_cli({"serve", "--help"});
     EXPECT_EQ(r.code, 0) << r;
     for (const char* option : {"--listen", "--allow-actions", "--interval", "--stale", "--topic", "--allow-host",
-                               "--max-streams", "-d,--database"}) {
+                               "--max-streams", "--parts-dir", "-d,--database"}) {
         EXPECT_THAT(r.out, HasSubstr(option));
     }
     EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db"));
@@ -636,6 +636,10 @@ TEST(ServeUsage, BadAllowHostOrMaxStreamsIsAUsageError) {
         EXPECT_EQ(result.code, 2) << bad << "\n" << result;
         EXPECT_THAT(result.err, HasSubstr("--max-streams")) << bad;
     }
+    const auto result = wp_test::run_cli({"serve", "-d", "memory://", "--listen", "127.0.0.1:0", "--parts-dir",
+                                          "/nonexistent/wp-parts-" + wp::new_jobid()});
+    EXPECT_EQ(result.code, 2) << result;
+    EXPECT_THAT(result.err, HasSubstr("--parts-dir"));
 }
 
 }  // namespace
