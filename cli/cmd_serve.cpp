@@ -11,6 +11,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "alerting.hpp"
 #include "duration.hpp"
 #include "output.hpp"
+#include "part_reader.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/version.hpp"
 
@@ -39,7 +41,8 @@ struct ServeOptions {
     bool allow_actions = false;
     double interval = 2.0;  // seconds between reads of the job list
     std::string stale = "1h";
-    std::string topic;  // where sweep sends a lost reduce; empty: WorkTopic
+    std::string topic;  // where sweep sends a lost reduce and resend the map messages; empty: WorkTopic
+    std::string parts_dir;  // JOBID.jsonl / JOBID.json: the parts files resend reads; empty: no resend
     std::vector<std::string> allow_hosts;  // Host header names accepted beside loopback and the listen address
     int max_streams = 16;                  // open event streams (pages) at once
     std::string alert_topic;               // alerts (monitor passes) when set; empty: AlertTopic, else none
@@ -100,6 +103,23 @@ std::string new_token() {
     return token;
 }
 
+// The parts file of `jobid` in `dir`: DIR/JOBID.jsonl, else DIR/JOBID.json. InvalidInput when the job
+// id cannot be a file name or neither file exists.
+std::unique_ptr<wp::PartSource> open_parts_file(const std::string& dir, const std::string& jobid) {
+    if (jobid.find('/') != std::string::npos || jobid == "." || jobid == "..") {
+        throw wp::InvalidInput("job '" + jobid + "' has an id that is no file name: resend it with the CLI's `resend`");
+    }
+    for (const char* extension : {".jsonl", ".json"}) {
+        const std::filesystem::path path = std::filesystem::path(dir) / (jobid + extension);
+        std::error_code ignored;
+        if (std::filesystem::is_regular_file(path, ignored)) {
+            return std::make_unique<PartReader>(path.string(), PartReader::Format::kAuto);
+        }
+    }
+    throw wp::InvalidInput("no parts file for job '" + jobid + "' in " + dir + " (" + jobid + ".jsonl or " + jobid +
+                           ".json, the file `create` read): put it there, or resend with the CLI's `resend`");
+}
+
 std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 void run_serve(const ServeOptions& opt, Context& ctx) {
@@ -151,6 +171,14 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     if (opt.allow_actions) api_options.token = new_token();
     api_options.open_sink = [&ctx, topic = opt.topic] { return wp::ReduceSink{ctx.open_notifier(topic), {}}; };
     api_options.version = wp::version();
+    if (!opt.parts_dir.empty()) {
+        std::error_code ignored;
+        if (!std::filesystem::is_directory(opt.parts_dir, ignored)) {
+            throw wp::InvalidInput("--parts-dir " + opt.parts_dir + " is not a directory: give the directory of the jobs' "
+                                   "parts files (JOBID.jsonl or JOBID.json)");
+        }
+        api_options.open_parts = [dir = opt.parts_dir](const std::string& jobid) { return open_parts_file(dir, jobid); };
+    }
     dashboard::DashboardApi api(backend, monitor, api_options);
     dashboard::DashboardServer server(api, monitor, server_options);
     const int port = server.bind(address.host, address.port);
@@ -172,7 +200,7 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
                                      : "as " + (wildcard ? names : address.host + ", " + names)));
     }
     if (opt.allow_actions) {
-        print_message("actions allowed (fail, sweep, delete) with the token " + api_options.token + ": open " + url +
+        print_message(std::string("actions allowed (fail, sweep, delete") + (opt.parts_dir.empty() ? "" : ", resend") + ") with the token " + api_options.token + ": open " + url +
                       "#token=" + api_options.token);
     } else {
         print_message("read-only (--allow-actions to fail, sweep or delete jobs from the page)");
@@ -239,8 +267,14 @@ void setup_serve(CLI::App& app, Context& ctx) {
     sub->add_option("--stale", opt->stale, "Running jobs with no progress for this long show as stale (e.g. 30m, 2h)")
         ->type_name("DURATION")
         ->capture_default_str();
-    sub->add_option("--topic", opt->topic, "Where the sweep action sends a lost reduce (default: WorkTopic)")
+    sub->add_option("--topic", opt->topic,
+                    "Where the sweep action sends a lost reduce and the resend actions the map messages (default: "
+                    "WorkTopic)")
         ->type_name("URI");
+    sub->add_option("--parts-dir", opt->parts_dir,
+                    "A directory of the jobs' parts files, JOBID.jsonl or JOBID.json (the files `create` read): lets "
+                    "the page resend a job's failed parts, or one part (with --allow-actions)")
+        ->type_name("DIR");
     sub->add_option("--alert-topic", opt->alert_topic,
                     "Also send alerts, as `monitor` does (stalled, reduce-overdue, failed; then sweep's repairs to "
                     "--topic), every --alert-interval: an SNS topic ARN or sqlite:///path/alerts.db. Default: the "
@@ -270,17 +304,19 @@ void setup_serve(CLI::App& app, Context& ctx) {
         "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
         "the JSON API behind it (docs/cli.md). Pages are updated by server-sent events, without reloading.\n"
         "Listens on 127.0.0.1 unless --listen says otherwise. Read-only unless --allow-actions: then each\n"
-        "action (fail, sweep one job, delete) asks for confirmation in the page and every action request\n"
-        "must carry the token printed at start-up. Requests whose Host header is not loopback, the --listen\n"
-        "address (unless 0.0.0.0 or ::) or a name given with --allow-host are refused, so that another site\n"
-        "cannot reach the dashboard through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT,\n"
-        "give --allow-host for each name or address other machines open it by. At most --max-streams pages\n"
-        "get live updates at once. Stops on Ctrl-C or SIGTERM (exit 0).\n"
+        "action (fail, sweep one job, delete; with --parts-dir, resend a job's failed parts or one part)\n"
+        "asks for confirmation in the page, and every action request must carry the token printed at\n"
+        "start-up. Requests whose Host header is not loopback, the --listen address (unless 0.0.0.0 or ::)\n"
+        "or a name given with --allow-host are refused, so that another site cannot reach the dashboard\n"
+        "through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT, give --allow-host for\n"
+        "each name or address other machines open it by. At most --max-streams pages get live updates at\n"
+        "once. Stops on Ctrl-C or SIGTERM (exit 0).\n"
         "With --alert-topic (or AlertTopic) it also runs `monitor`'s pass every --alert-interval, printing the\n"
         "same JSON lines on stdout (see `monitor --help`).\n\n"
         "Examples:\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db\n"
         "  watchbot-progress-cpp serve -d redis://localhost:6379/0 --listen 127.0.0.1:9000 --allow-actions\n"
+        "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db --allow-actions --topic sqlite:///tmp/queue.db --parts-dir parts/\n"
         "  watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db --listen 0.0.0.0:8080 --allow-host dash.example.com");
     sub->callback([opt, &ctx] { run_serve(*opt, ctx); });
 }

@@ -1,12 +1,15 @@
 #include "dashboard_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <stdexcept>
 
+#include "job/failed_parts.hpp"
 #include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/resend.hpp"
 #include "watchbot_progress/sweep.hpp"
 
 namespace wpcli::dashboard {
@@ -100,6 +103,7 @@ ApiResponse DashboardApi::guarded(const std::function<ApiResponse()>& call) {
 ApiResponse DashboardApi::config() const {
     return {200,
             {{"actions", options_.allow_actions},
+             {"resend", static_cast<bool>(options_.open_parts)},
              {"database", backend_->describe()},
              {"version", options_.version}}};
 }
@@ -149,7 +153,11 @@ ApiResponse DashboardApi::job(const Params& params) const {
         break;
     }
     const auto failed = backend_->list_failed_parts(jobid);
-    return {200, {{"job", summary_json(summary, snap->time_ms, true)}, {"failedParts", failed}, {"version", snap->version}}};
+    return {200,
+            {{"job", summary_json(summary, snap->time_ms, true)},
+             {"failedParts", failed},
+             {"failures", wp::detail::failed_parts_json(wp::detail::failed_parts_of(*backend_, jobid))},
+             {"version", snap->version}}};
 }
 
 ApiResponse DashboardApi::pending(const Params& params) const {
@@ -160,6 +168,50 @@ ApiResponse DashboardApi::pending(const Params& params) const {
     const auto size = static_cast<long long>(parts.size());
     for (long long i = page.offset; i < size && i < page.offset + page.limit; ++i) list.push_back(parts[i]);
     return {200, {{"parts", std::move(list)}, {"matching", size}, {"offset", page.offset}, {"limit", page.limit}}};
+}
+
+// Resends the map messages of the job's failed parts (parts=failed) or of one part (part=N): one
+// message per part, from the job's parts (open_parts), as `resend` does. Refused (409) once the
+// job's reduce was claimed (its failed parts were counted done) or for a part already complete and
+// not failed for good (nothing to redo).
+ApiResponse DashboardApi::resend(const std::string& jobid, const Params& params) {
+    if (!options_.open_parts || !options_.open_sink) {
+        return error(409, "this dashboard cannot resend: it does not know the jobs' parts files (start serve with "
+                          "--parts-dir DIR, DIR holding JOBID.jsonl or JOBID.json, the file `create` read)");
+    }
+    const auto which = param(params, "parts");
+    const bool one = params.count("part") > 0;
+    if ((which && *which != "failed") || (which.has_value() == one)) {
+        throw wp::InvalidInput("say which parts to resend: ?parts=failed (every part failed for good) or ?part=N (one part)");
+    }
+    const wp::JobStatus status = backend_->status(jobid);
+    if (status.failed) {
+        return error(409, "job '" + jobid + "' has failed: its workers would drop the messages (nothing was sent)");
+    }
+    if (status.reduce_sent) {
+        return error(409, "job '" + jobid + "' already sent its reduce: its failed parts were counted done and cannot "
+                          "take part in another reduce, so running them again would redo their work for nothing "
+                          "(nothing was sent)");
+    }
+    wp::ResendOptions options;
+    options.backend = backend_;
+    if (one) {
+        const wp::PartId partid = integer_param(params, "part", 0, 0, status.total - 1);
+        const auto failed = backend_->list_failed_parts(jobid);
+        const bool failed_for_good = std::find(failed.begin(), failed.end(), partid) != failed.end();
+        if (!failed_for_good && backend_->part_complete(jobid, partid)) {
+            return error(409, "part " + std::to_string(partid) + " of job '" + jobid +
+                                  "' is complete: there is nothing to resend (nothing was sent)");
+        }
+        options.which = wp::ResendOptions::Which::kListed;
+        options.parts = {partid};
+    } else {
+        options.which = wp::ResendOptions::Which::kFailed;
+    }
+    const std::unique_ptr<wp::PartSource> parts = options_.open_parts(jobid);
+    options.notifier = options_.open_sink().notifier;
+    const std::vector<wp::PartId> resent = wp::resend_parts(jobid, *parts, options);
+    return {200, {{"resent", resent}}};
 }
 
 ApiResponse DashboardApi::act(const std::string& action, const Params& params, const std::string& token,
@@ -196,8 +248,11 @@ ApiResponse DashboardApi::act(const std::string& action, const Params& params, c
     } else if (action == "delete") {
         if (!backend_->delete_job(jobid)) throw wp::JobDoesNotExist(jobid);
         response = {200, {{"deleted", true}}};
+    } else if (action == "resend") {
+        response = resend(jobid, params);
+        if (response.status != 200) return response;
     } else {
-        return error(404, "no such action '" + action + "' (fail, sweep, delete)");
+        return error(404, "no such action '" + action + "' (fail, sweep, delete, resend)");
     }
     monitor_.poll_now();
     return response;

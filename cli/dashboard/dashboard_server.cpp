@@ -117,7 +117,7 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerO
     get_api("/api/job", [this](const Params& p) { return api_.job(p); });
     get_api("/api/job/pending", [this](const Params& p) { return api_.pending(p); });
 
-    svr.Post(R"(/api/job/(fail|sweep|delete))", [this](const httplib::Request& req, httplib::Response& res) {
+    svr.Post(R"(/api/job/(fail|sweep|delete|resend))", [this](const httplib::Request& req, httplib::Response& res) {
         const std::string action = req.matches[1];
         send_json(res, DashboardApi::guarded([&] {
                       return api_.act(action, req.params, req.get_header_value("X-Watchbot-Token"), req.body);

@@ -100,6 +100,28 @@ struct ReduceClaimState {
     std::optional<std::int64_t> claimed_at_ms;
 };
 
+// What a worker recorded about a failed delivery of one part (Backend::record_part_failure): what
+// `info --parts failed`, `failed` and the dashboard's job page show beside the part's id.
+struct WATCHBOT_PROGRESS_EXPORT PartFailure {
+    PartId partid = 0;
+    std::optional<int> exit_code;  // the command's exit code (`worker`); absent for an exception
+    std::int64_t attempts = 0;     // the delivery's receive count (ApproximateReceiveCount); 0: unknown
+    std::int64_t time_ms = 0;      // when the delivery failed, ms since the Unix epoch
+    // The exception's what() (Part guard) or the command's failure and the end of its stderr
+    // (`worker`): at most kMaxPartFailureTextBytes of valid UTF-8 (record_part_failure cuts it).
+    std::string text;
+
+    // {"partid", "attempts", "failedAt" (time_ms), "text"} plus "exitCode" when set: the form the
+    // CLI prints, the dashboard sends and the Redis backend keeps.
+    nlohmann::json to_json() const;
+    // Reads to_json()'s form; fields missing or of another type read as their defaults.
+    static PartFailure from_json(const nlohmann::json& json);
+};
+
+// The bounds of Backend::record_part_failure: records kept per job, and bytes of text per record.
+inline constexpr std::size_t kMaxPartFailureRecords = 100;
+inline constexpr std::size_t kMaxPartFailureTextBytes = 4096;
+
 // Traffic counters of a backend, for benchmarks and diagnostics. Backends that cannot count report 0.
 struct BackendStats {
     std::uint64_t requests = 0;        // round trips to the store
@@ -197,6 +219,22 @@ public:
     // The part ids recorded by record_failed_part, ascending. The default returns none.
     std::vector<PartId> list_failed_parts(const std::string& jobid);
 
+    // Keeps what a failed delivery of a part said (exit code, attempts, time, text), for people
+    // finding out why (`info --parts failed`, the dashboard). Bounded per job: a part's newest
+    // record replaces its older one, and a job keeps the records of at most kMaxPartFailureRecords
+    // parts; a part not yet recorded when the job holds that many is not kept (the first parts to
+    // fail are kept, and their number stays bounded however many parts fail). Returns whether the
+    // record was kept. The text is made valid UTF-8 (invalid bytes become U+FFFD) and, when longer
+    // than kMaxPartFailureTextBytes, cut to its end (where a stderr's last lines are), starting
+    // with the line "[...]". Does not complete or fail the part (record_failed_part counts a part
+    // failed for good). InvalidInput: part id outside the job, negative attempts or time.
+    // set_total with overwrite and delete_job forget the records. The default
+    // do_record_part_failure keeps nothing and returns false (a backend that cannot keep them).
+    bool record_part_failure(const std::string& jobid, const PartFailure& failure);
+
+    // The records kept by record_part_failure, by ascending part id. The default returns none.
+    std::vector<PartFailure> list_part_failures(const std::string& jobid);
+
     // Marks the job failed with a reason. Failing a failed job replaces the reason.
     void fail_job(const std::string& jobid, const std::string& reason);
 
@@ -262,6 +300,8 @@ protected:
     virtual CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid);
     virtual std::int64_t do_record_failed_part(const std::string& jobid, PartId partid);
     virtual std::vector<PartId> do_list_failed_parts(const std::string& jobid);
+    virtual bool do_record_part_failure(const std::string& jobid, const PartFailure& failure);
+    virtual std::vector<PartFailure> do_list_part_failures(const std::string& jobid);
     virtual void do_fail_job(const std::string& jobid, const std::string& reason) = 0;
     virtual JobStatus do_status(const std::string& jobid) = 0;
     virtual bool do_part_complete(const std::string& jobid, PartId partid) = 0;

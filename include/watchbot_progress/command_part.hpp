@@ -21,6 +21,10 @@
 //      command that cannot start): Part::fail(), which records it under part.failure_tolerance on the
 //      message's last delivery and otherwise changes nothing. A command stopped by a signal this
 //      process forwarded (an ECS stop) is interrupted: nothing is recorded.
+//      Every failure but an interrupted one is also recorded for the part first
+//      (Backend::record_part_failure: the exit code, the receive count, the time, and the text
+//      above with the end of the command's stderr), which `info --parts failed` and the dashboard
+//      show; recording it never changes the outcome.
 //
 // Stop signals (SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) never stop this process while
 // run_part_command runs: while the command runs they are forwarded to it (run_command); one that
@@ -54,7 +58,8 @@ struct CommandPartOptions {
     PartOptions part;
     // The command's exit codes (1 to 255) that fail the whole job.
     std::vector<int> fail_job_on_exit;
-    // How much of the end of the command's stderr a failure reason quotes.
+    // How much of the end of the command's stderr a failure reason and a failure's record
+    // (Backend::record_part_failure) quote.
     std::size_t stderr_tail_bytes = 1000;
 };
 

@@ -37,6 +37,8 @@ protected:
     ReduceClaimState do_reduce_claim_state(const std::string& jobid) override;
     std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
+    bool do_record_part_failure(const std::string& jobid, const PartFailure& failure) override;
+    std::vector<PartFailure> do_list_part_failures(const std::string& jobid) override;
     CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;
     void do_fail_job(const std::string& jobid, const std::string& reason) override;
     JobStatus do_status(const std::string& jobid) override;

@@ -1,7 +1,9 @@
 #pragma once
 // The wire format of map and reduce messages (compatible with the Python and Node tools):
 //   map:    Subject "map",    Message = the part's JSON object plus "jobid", "partid", "metadata"
-//   reduce: Subject "reduce", Message = {"jobid": ..., "metadata": {...}}
+//   reduce: Subject "reduce", Message = {"jobid": ..., "metadata": {...}}, plus "failedParts": N
+//           when failure tolerance let the job finish with N parts failed for good (never 0: a job
+//           without failed parts gets the message the Python and Node tools send)
 
 #include <string>
 #include <string_view>
@@ -23,6 +25,11 @@ WATCHBOT_PROGRESS_EXPORT std::string map_message_body(const nlohmann::json& part
 
 // The reduce message body.
 WATCHBOT_PROGRESS_EXPORT std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata);
+// The reduce message body of a job that finished with `failed_parts` parts failed for good (failure
+// tolerance; Backend::list_failed_parts lists them): the body above plus "failedParts" when
+// failed_parts > 0, so that a reducer tells a tolerated result from a complete one.
+WATCHBOT_PROGRESS_EXPORT std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata,
+                                                         std::int64_t failed_parts);
 
 // A map message as a worker receives it.
 struct MapMessage {

@@ -7,8 +7,10 @@
 // run(fn): when fail_job_on is non-empty, first throws JobFailed if the job already failed (fn does
 // not run; one small read, Backend::failure_reason). Then runs fn. If fn returns, the part is marked complete; the worker that completes the
 // last part and wins the reduce claim sends the one "reduce" message (or calls on_reduce). If fn
-// throws, the exception is re-thrown unchanged (same object, same type); when its type matches
-// fail_job_on, the job is first marked failed with a reason naming the part and the what() text.
+// throws, the exception is re-thrown unchanged (same object, same type); first its what() text, the
+// delivery's receive count and the time are recorded for the part (Backend::record_part_failure:
+// what `info --parts failed` shows), and when its type matches fail_job_on, the job is marked
+// failed with a reason naming the part and the what() text.
 // If sending the reduce fails for certain (a refusal), the claim is released so a redelivery of the
 // message sends it; when the send's outcome is unknown (a timeout, a 5xx) the claim is kept; the
 // error propagates either way (watchbot then retries the message). Once sent, the reduce is
@@ -150,7 +152,7 @@ public:
             try {
                 std::forward<Fn>(fn)();
             } catch (...) {
-                on_failure(std::current_exception());
+                on_failure(std::current_exception(), std::nullopt);
                 throw;
             }
             on_success();
@@ -159,7 +161,7 @@ public:
                 try {
                     return std::forward<Fn>(fn)();
                 } catch (...) {
-                    on_failure(std::current_exception());
+                    on_failure(std::current_exception(), std::nullopt);
                     throw;
                 }
             }();
@@ -175,15 +177,25 @@ public:
     // the job failed (or the backend's error); succeed() completes the part and, when this call wins
     // the reduce, sends it (throws the backend's or notifier's error, the claim released); fail()
     // fails the job when `error` matches fail_job_on (or records it under failure_tolerance) and
-    // never throws. Call begin() once, then exactly one of succeed() and fail().
+    // never throws. Call begin() once, then exactly one of succeed() and fail(). `exit_code`: the
+    // exit code of the command that worked the part, for the failure's record (run_part_command).
     void begin() { before(); }
     void succeed() { on_success(); }
-    void fail(const std::exception_ptr& error) noexcept { on_failure(error); }
+    void fail(const std::exception_ptr& error, std::optional<int> exit_code = std::nullopt) noexcept {
+        on_failure(error, exit_code);
+    }
 
 private:
     void before();
     void on_success();
-    void on_failure(const std::exception_ptr& error) noexcept;
+    void on_failure(const std::exception_ptr& error, std::optional<int> exit_code) noexcept;
+    // Keeps what the failure said (Backend::record_part_failure): the exception's what(), the
+    // delivery's receive count, the time, `exit_code`. Never throws: a failure to record is said on
+    // stderr and changes nothing else.
+    void record_failure(const std::exception_ptr& error, std::optional<int> exit_code) noexcept;
+    // This delivery's receive count: FailureTolerance::receive_count when set, else the
+    // ApproximateReceiveCount environment variable; 0 when unknown.
+    int receive_count() const;
     void tolerate_failure(const std::exception_ptr& error);
     // This delivery completed its part and found the job complete without winning the claim:
     // returns when the reduce is out (claim confirmed, or marked by another tool) or the job failed;

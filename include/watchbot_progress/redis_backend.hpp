@@ -128,6 +128,8 @@ protected:
     std::optional<std::string> do_failure_reason(const std::string& jobid) override;
     std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
+    bool do_record_part_failure(const std::string& jobid, const PartFailure& failure) override;
+    std::vector<PartFailure> do_list_part_failures(const std::string& jobid) override;
     // One Lua script, one round trip: existence and range check, SREM, SCARD and, when no part is
     //   pending and the job has not failed, the HSETNX claim.
     CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

@@ -4,7 +4,8 @@
 //
 //   claim    complete_part_and_claim_reduce, claim_reduce or reclaim_reduce (backend.hpp) gives the
 //            caller a ClaimToken; at most one caller holds a job's claim;
-//   read     the job's metadata (status());
+//   read     the job's metadata (status()) and, when the sink asks, how many of its parts failed
+//            for good (list_failed_parts: failure tolerance let the job finish without them);
 //   send     the reduce message to the notifier, or on_reduce;
 //   release  when reading failed, or sending was refused for certain (publish_outcome_unknown is
 //            false, or on_reduce threw): the claim is given back, so that a later delivery (or
@@ -32,6 +33,11 @@ namespace watchbot_progress {
 struct ReduceSink {
     std::shared_ptr<Notifier> notifier;
     std::function<void(const std::string& jobid, const nlohmann::json& metadata)> on_reduce;
+    // Read the job's parts failed for good (Backend::list_failed_parts, one more read) and say how
+    // many in the message ("failedParts", reduce_message_body), when there are any. The Part guard
+    // sets it under failure tolerance, `sweep` always. on_reduce gets no count: it may call
+    // list_failed_parts itself.
+    bool count_failed_parts = false;
 };
 
 // How a sent reduce was confirmed. The reduce message is out in every case.

@@ -21,8 +21,11 @@ struct ResendOptions {
     enum class Which {
         kPending,  // every part not yet complete (list_pending_parts)
         kFailed,   // the parts recorded failed for good (list_failed_parts, PartOptions::failure_tolerance)
+        kListed,   // the parts in `parts` (each within the job, else InvalidInput before anything is sent)
     };
     Which which = Which::kPending;
+    // The part ids to re-send when `which` is kListed (the dashboard's "resend this part").
+    std::vector<PartId> parts;
     // The job's backend. Null: default_backend() (the `ProgressTable` env var).
     std::shared_ptr<Backend> backend;
     // Where the map messages go. Null: default_notifier() (the `WorkTopic` env var).

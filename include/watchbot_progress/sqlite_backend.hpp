@@ -89,6 +89,8 @@ protected:
     std::optional<std::string> do_failure_reason(const std::string& jobid) override;
     std::int64_t do_record_failed_part(const std::string& jobid, PartId partid) override;
     std::vector<PartId> do_list_failed_parts(const std::string& jobid) override;
+    bool do_record_part_failure(const std::string& jobid, const PartFailure& failure) override;
+    std::vector<PartFailure> do_list_part_failures(const std::string& jobid) override;
     // One transaction: check the job, range-check the part, delete it, update `remaining` when a row
     // was deleted, claim the reduce when nothing remains and the job is neither failed nor claimed.
     CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override;

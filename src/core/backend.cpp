@@ -16,6 +16,46 @@ nlohmann::json JobStatus::to_json() const {
     return out;
 }
 
+nlohmann::json PartFailure::to_json() const {
+    nlohmann::json out = {{"partid", partid}, {"attempts", attempts}, {"failedAt", time_ms}, {"text", text}};
+    if (exit_code) out["exitCode"] = *exit_code;
+    return out;
+}
+
+PartFailure PartFailure::from_json(const nlohmann::json& json) {
+    PartFailure f;
+    if (!json.is_object()) return f;
+    const auto integer = [&](const char* key) -> std::optional<std::int64_t> {
+        const auto it = json.find(key);
+        if (it == json.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<std::int64_t>();
+    };
+    f.partid = integer("partid").value_or(0);
+    if (const auto code = integer("exitCode")) f.exit_code = static_cast<int>(*code);
+    f.attempts = integer("attempts").value_or(0);
+    f.time_ms = integer("failedAt").value_or(0);
+    if (const auto it = json.find("text"); it != json.end() && it->is_string()) f.text = it->get<std::string>();
+    return f;
+}
+
+namespace {
+
+// The text a record keeps: valid UTF-8 (invalid bytes replaced by U+FFFD), at most
+// kMaxPartFailureTextBytes, cut to its end after the line "[...]" when longer.
+std::string part_failure_text(const std::string& text) {
+    // nlohmann's serializer replaces what is not UTF-8; parsing its output back gives the text.
+    std::string valid = nlohmann::json::parse(
+                            nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+                            .get<std::string>();
+    if (valid.size() <= kMaxPartFailureTextBytes) return valid;
+    static constexpr std::string_view kCut = "[...]\n";
+    std::size_t start = valid.size() - (kMaxPartFailureTextBytes - kCut.size());
+    while (start < valid.size() && (static_cast<unsigned char>(valid[start]) & 0xC0) == 0x80) ++start;
+    return std::string(kCut) + valid.substr(start);
+}
+
+}  // namespace
+
 // ---- the public calls: the contract's checks, then the backend's implementation ----------------
 
 void Backend::set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
@@ -88,6 +128,23 @@ std::int64_t Backend::record_failed_part(const std::string& jobid, PartId partid
 std::vector<PartId> Backend::list_failed_parts(const std::string& jobid) {
     validate_jobid(jobid);
     return do_list_failed_parts(jobid);
+}
+
+bool Backend::record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    validate_jobid(jobid);
+    if (failure.partid < 0) {
+        throw InvalidInput("part id " + std::to_string(failure.partid) + " is negative: part ids start at 0");
+    }
+    if (failure.attempts < 0) throw InvalidInput("a part failure's attempts must not be negative");
+    if (failure.time_ms < 0) throw InvalidInput("a part failure's time must not be negative");
+    PartFailure kept = failure;
+    kept.text = part_failure_text(failure.text);
+    return do_record_part_failure(jobid, kept);
+}
+
+std::vector<PartFailure> Backend::list_part_failures(const std::string& jobid) {
+    validate_jobid(jobid);
+    return do_list_part_failures(jobid);
 }
 
 void Backend::fail_job(const std::string& jobid, const std::string& reason) {
@@ -182,6 +239,13 @@ bool Backend::do_claim_alert(const std::string& jobid, AlertState state) {
 }
 
 void Backend::do_release_alert(const std::string&, AlertState) {}
+
+bool Backend::do_record_part_failure(const std::string&, const PartFailure&) { return false; }
+
+std::vector<PartFailure> Backend::do_list_part_failures(const std::string& jobid) {
+    do_status(jobid);  // JobDoesNotExist
+    return {};
+}
 
 namespace {
 

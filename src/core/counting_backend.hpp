@@ -63,6 +63,14 @@ protected:
         ++calls;
         return ForwardingBackend::do_list_failed_parts(jobid);
     }
+    bool do_record_part_failure(const std::string& jobid, const PartFailure& failure) override {
+        ++calls;
+        return ForwardingBackend::do_record_part_failure(jobid, failure);
+    }
+    std::vector<PartFailure> do_list_part_failures(const std::string& jobid) override {
+        ++calls;
+        return ForwardingBackend::do_list_part_failures(jobid);
+    }
     CompletionResult do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) override {
         ++calls;
         return ForwardingBackend::do_complete_part_and_claim_reduce(jobid, partid);

@@ -37,6 +37,12 @@ std::int64_t ForwardingBackend::do_record_failed_part(const std::string& jobid, 
 std::vector<PartId> ForwardingBackend::do_list_failed_parts(const std::string& jobid) {
     return target_->list_failed_parts(jobid);
 }
+bool ForwardingBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    return target_->record_part_failure(jobid, failure);
+}
+std::vector<PartFailure> ForwardingBackend::do_list_part_failures(const std::string& jobid) {
+    return target_->list_part_failures(jobid);
+}
 CompletionResult ForwardingBackend::do_complete_part_and_claim_reduce(const std::string& jobid, PartId partid) {
     return target_->complete_part_and_claim_reduce(jobid, partid);
 }

@@ -45,6 +45,11 @@ std::string reduce_message_body(const std::string& jobid, const nlohmann::json& 
     return nlohmann::json{{"jobid", jobid}, {"metadata", metadata}}.dump();
 }
 
+std::string reduce_message_body(const std::string& jobid, const nlohmann::json& metadata, std::int64_t failed_parts) {
+    if (failed_parts <= 0) return reduce_message_body(jobid, metadata);
+    return nlohmann::json{{"jobid", jobid}, {"metadata", metadata}, {"failedParts", failed_parts}}.dump();
+}
+
 MapMessage parse_map_message(std::string_view body) {
     nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {

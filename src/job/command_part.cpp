@@ -77,7 +77,8 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     run.environment = {{"WATCHBOT_PROGRESS_JOBID", message.jobid},
                        {"WATCHBOT_PROGRESS_PARTID", std::to_string(message.partid)}};
     run.input = message.body.dump() + "\n";
-    run.stderr_tail_bytes = may_fail_job ? options.stderr_tail_bytes : 0;
+    // Kept for every failure's record (Backend::record_part_failure), and for a failed job's reason.
+    run.stderr_tail_bytes = options.stderr_tail_bytes;
     result.command = run_command(run);
     const CommandResult& r = result.command;
     const int received_while_running = deferral.received();
@@ -101,12 +102,12 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
                            std::find(options.fail_job_on_exit.begin(), options.fail_job_on_exit.end(),
                                      r.exit_code) != options.fail_job_on_exit.end();
     if (!fails_job) {
-        part.fail(std::make_exception_ptr(CommandFailed(describe_failure(r))));
+        part.fail(std::make_exception_ptr(CommandFailed(describe_failure(r))), r.exit_code);
         result.outcome = CommandPartResult::Outcome::kCommandFailed;
         result.deferred_signal = deferred();
         return result;
     }
-    part.fail(std::make_exception_ptr(CommandFailsJob(describe_failure(r))));
+    part.fail(std::make_exception_ptr(CommandFailsJob(describe_failure(r))), r.exit_code);
     // Part::fail() never throws: when marking the job failed did not work it said so on stderr and
     // left the job as it was. Only a job that reads failed lets the message go.
     bool recorded = false;

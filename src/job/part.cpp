@@ -109,7 +109,8 @@ void Part::settle_complete_job() {
 
 void Part::send_claimed_reduce(const ClaimToken& claim) {
     const SentReduce sent =
-        watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim, {options_.notifier, options_.on_reduce});
+        watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim,
+                                               {options_.notifier, options_.on_reduce, options_.failure_tolerance.has_value()});
     if (sent.confirmation == ReduceConfirmation::kTakenOver) {
         // The lease passed while this guard was sending: another delivery or `sweep` took the claim
         // over and may send the reduce too.
@@ -142,9 +143,32 @@ int receive_count_from_env() {
 
 }  // namespace
 
+int Part::receive_count() const {
+    if (options_.failure_tolerance && options_.failure_tolerance->receive_count > 0) return options_.failure_tolerance->receive_count;
+    return receive_count_from_env();
+}
+
+void Part::record_failure(const std::exception_ptr& error, std::optional<int> exit_code) noexcept {
+    try {
+        PartFailure failure;
+        failure.partid = partid_;
+        failure.exit_code = exit_code;
+        failure.attempts = receive_count();
+        failure.time_ms = system_time_ms();
+        failure.text = describe_exception(error);
+        options_.backend->record_part_failure(jobid_, failure);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "watchbot-progress: job %s part %lld: could not record what the failure said: %s\n",
+                     jobid_.c_str(), static_cast<long long>(partid_), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "watchbot-progress: job %s part %lld: could not record what the failure said\n",
+                     jobid_.c_str(), static_cast<long long>(partid_));
+    }
+}
+
 void Part::tolerate_failure(const std::exception_ptr& error) {
     const FailureTolerance& tolerance = *options_.failure_tolerance;
-    const int receive_count = tolerance.receive_count > 0 ? tolerance.receive_count : receive_count_from_env();
+    const int receive_count = this->receive_count();
     if (receive_count == 0) {
         std::fprintf(stderr,
                      "watchbot-progress: job %s part %lld: failure tolerance is on but this delivery's receive count "
@@ -178,7 +202,8 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
     if (result.reduce_claim) send_claimed_reduce(*result.reduce_claim);
 }
 
-void Part::on_failure(const std::exception_ptr& error) noexcept {
+void Part::on_failure(const std::exception_ptr& error, std::optional<int> exit_code) noexcept {
+    record_failure(error, exit_code);
     if (options_.fail_job_on.empty() || !options_.fail_job_on.matches(error)) {
         if (!options_.failure_tolerance) return;
         try {

@@ -51,8 +51,12 @@ SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const
         throw InvalidInput("job '" + jobid + "': the reduce has nowhere to go: give a notifier or on_reduce");
     }
     JobStatus status;
+    std::int64_t failed_parts = 0;
     try {
         status = backend.status(jobid);
+        if (sink.count_failed_parts && !sink.on_reduce) {
+            failed_parts = static_cast<std::int64_t>(backend.list_failed_parts(jobid).size());
+        }
     } catch (...) {
         release_after_failure(backend, jobid, claim);  // nothing was sent
         throw;
@@ -61,7 +65,7 @@ SentReduce send_claimed_reduce(Backend& backend, const std::string& jobid, const
         if (sink.on_reduce) {
             sink.on_reduce(jobid, status.metadata);
         } else {
-            sink.notifier->publish(kReduceSubject, reduce_message_body(jobid, status.metadata));
+            sink.notifier->publish(kReduceSubject, reduce_message_body(jobid, status.metadata, failed_parts));
         }
     } catch (...) {
         // A refusal gives the claim back, so that the message's redelivery sends the reduce at once.

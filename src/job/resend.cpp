@@ -20,8 +20,15 @@ std::vector<PartId> resend_parts(const std::string& jobid, PartSource& parts, co
 
     const JobStatus status = backend->status(jobid);
     if (status.failed) throw JobFailed(jobid, status.reason.value_or(""));
-    std::vector<PartId> selected = options.which == ResendOptions::Which::kPending ? backend->list_pending_parts(jobid)
-                                                                                 : backend->list_failed_parts(jobid);
+    std::vector<PartId> selected;
+    switch (options.which) {
+        case ResendOptions::Which::kPending: selected = backend->list_pending_parts(jobid); break;
+        case ResendOptions::Which::kFailed: selected = backend->list_failed_parts(jobid); break;
+        case ResendOptions::Which::kListed:
+            selected = options.parts;
+            for (const PartId partid : selected) validate_partid(jobid, partid, status.total);
+            break;
+    }
     std::sort(selected.begin(), selected.end());
     selected.erase(std::unique(selected.begin(), selected.end()), selected.end());
 

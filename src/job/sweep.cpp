@@ -101,6 +101,7 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
         if (!sink) {
             if (!options.open_sink) throw InvalidInput("sweep found lost reduces but has nowhere to send them: give open_sink");
             sink = options.open_sink();
+            sink->count_failed_parts = true;  // a job finished under failure tolerance says so
         }
         SentReduce sent;
         try {

@@ -431,6 +431,96 @@ TYPED_TEST(Conformance, FailedPartsAreRecordedOnceAndListed) {
     EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty()) << "a deleted job's failed parts came back";
 }
 
+// record_part_failure / list_part_failures: what a failed delivery said, the newest per part.
+TYPED_TEST(Conformance, PartFailuresAreKeptNewestPerPartAndListed) {
+    wp::Backend& b = *this->backend;
+    const auto jobid = this->new_job(5);
+    EXPECT_TRUE(b.list_part_failures(jobid).empty());
+    wp::PartFailure first{.partid = 3, .exit_code = 2, .attempts = 1, .time_ms = 1'700'000'000'000, .text = "exit 2\nline 1"};
+    EXPECT_TRUE(b.record_part_failure(jobid, first));
+    wp::PartFailure thrown{.partid = 0, .exit_code = std::nullopt, .attempts = 0, .time_ms = 5, .text = "caf\xc3\xa9: no such tile"};
+    EXPECT_TRUE(b.record_part_failure(jobid, thrown));
+    wp::PartFailure newer{.partid = 3, .exit_code = -1, .attempts = 7, .time_ms = 1'700'000'000'500, .text = ""};
+    EXPECT_TRUE(b.record_part_failure(jobid, newer)) << "a part's newer record replaces its older one";
+    const std::vector<wp::PartFailure> listed = b.list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].partid, 0);
+    EXPECT_FALSE(listed[0].exit_code.has_value());
+    EXPECT_EQ(listed[0].attempts, 0);
+    EXPECT_EQ(listed[0].time_ms, 5);
+    EXPECT_EQ(listed[0].text, "caf\xc3\xa9: no such tile");
+    EXPECT_EQ(listed[1].partid, 3);
+    EXPECT_EQ(listed[1].exit_code, std::optional<int>(-1));
+    EXPECT_EQ(listed[1].attempts, 7);
+    EXPECT_EQ(listed[1].time_ms, 1'700'000'000'500);
+    EXPECT_EQ(listed[1].text, "");
+    const wp::JobStatus s = b.status(jobid);
+    EXPECT_EQ(s.remaining, 5) << "a record must not complete the part";
+    EXPECT_FALSE(s.failed) << "a record must not fail the job";
+    EXPECT_TRUE(b.list_failed_parts(jobid).empty()) << "a record is not a part failed for good";
+
+    EXPECT_THROW(b.record_part_failure(jobid, {.partid = 5}), wp::InvalidInput);
+    EXPECT_THROW(b.record_part_failure(jobid, {.partid = -1}), wp::InvalidInput);
+    EXPECT_THROW(b.record_part_failure(jobid, {.partid = 1, .attempts = -1}), wp::InvalidInput);
+    EXPECT_THROW(b.record_part_failure(jobid, {.partid = 1, .time_ms = -1}), wp::InvalidInput);
+    const std::string unknown = "conformance-unknown-" + wp::new_jobid();
+    EXPECT_THROW(b.record_part_failure(unknown, {.partid = 0}), wp::JobDoesNotExist);
+    EXPECT_THROW(b.list_part_failures(unknown), wp::JobDoesNotExist);
+    EXPECT_THROW(b.record_part_failure("bad\nid", {.partid = 0}), wp::InvalidInput);
+    EXPECT_THROW(b.list_part_failures("bad\nid"), wp::InvalidInput);
+
+    b.set_total(jobid, 5, /*overwrite=*/true);
+    EXPECT_TRUE(b.list_part_failures(jobid).empty()) << "an overwrite keeps the old job's records";
+    EXPECT_TRUE(b.record_part_failure(jobid, {.partid = 1, .text = "again"}));
+    EXPECT_EQ(b.list_part_failures(jobid).size(), 1u);
+    EXPECT_TRUE(b.delete_job(jobid));
+    b.set_total(jobid, 5);
+    EXPECT_TRUE(b.list_part_failures(jobid).empty()) << "a deleted job's records came back";
+    b.delete_job(jobid);
+}
+
+// At most kMaxPartFailureRecords parts' records per job, however many parts fail: the first parts
+// to fail are kept, a later part's record is not, a kept part's newer record still replaces its own.
+TYPED_TEST(Conformance, PartFailureRecordsAreBoundedPerJob) {
+    wp::Backend& b = *this->backend;
+    const std::int64_t max = static_cast<std::int64_t>(wp::kMaxPartFailureRecords);
+    const auto jobid = this->new_job(max + 20);
+    for (wp::PartId p = 0; p < max; ++p) {
+        ASSERT_TRUE(b.record_part_failure(jobid, {.partid = p, .attempts = 1, .text = "failure " + std::to_string(p)})) << p;
+    }
+    for (wp::PartId p = max; p < max + 20; ++p) {
+        EXPECT_FALSE(b.record_part_failure(jobid, {.partid = p, .text = "one too many"})) << p;
+    }
+    EXPECT_TRUE(b.record_part_failure(jobid, {.partid = 7, .attempts = 2, .text = "newer"}));
+    const auto listed = b.list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), wp::kMaxPartFailureRecords);
+    EXPECT_EQ(listed.front().partid, 0);
+    EXPECT_EQ(listed.back().partid, max - 1);
+    EXPECT_EQ(listed[7].text, "newer");
+    EXPECT_EQ(listed[7].attempts, 2);
+    b.delete_job(jobid);
+}
+
+// Each record's text is bounded: valid UTF-8, at most kMaxPartFailureTextBytes, the end kept (where
+// a stderr's last lines are) after the line "[...]".
+TYPED_TEST(Conformance, PartFailureTextIsBoundedToItsEndAndValidUtf8) {
+    wp::Backend& b = *this->backend;
+    const auto jobid = this->new_job(2);
+    std::string text = "first line\n";
+    while (text.size() < 3 * wp::kMaxPartFailureTextBytes) text += "\xc3\xa9t\xc3\xa9 line " + std::to_string(text.size()) + "\n";
+    text += "bad byte \xff here\nthe last line";
+    ASSERT_TRUE(b.record_part_failure(jobid, {.partid = 1, .exit_code = 1, .text = text}));
+    const auto listed = b.list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), 1u);
+    const std::string& kept = listed[0].text;
+    EXPECT_LE(kept.size(), wp::kMaxPartFailureTextBytes);
+    EXPECT_EQ(kept.rfind("[...]\n", 0), 0u) << kept.substr(0, 40);
+    EXPECT_THAT(kept, ::testing::EndsWith("bad byte \xef\xbf\xbd here\nthe last line"));
+    EXPECT_EQ(kept.find("first line"), std::string::npos);
+    EXPECT_NO_THROW((void)nlohmann::json(kept).dump()) << "not valid UTF-8";
+    b.delete_job(jobid);
+}
+
 TYPED_TEST(Conformance, ReclaimTakesOverOnlyAnUnconfirmedClaimOlderThanTheLease) {
     const auto jobid = this->new_job(1);
     const auto claim = this->backend->complete_part_and_claim_reduce(jobid, 0).reduce_claim;
@@ -986,6 +1076,60 @@ TYPED_TEST(GuardConformance, ToleratedFailureOfTheLastPartSendsTheReduce) {
     EXPECT_TRUE(s.reduce_confirmed);
     EXPECT_EQ(notifier->messages("reduce").size(), 1u);
     EXPECT_EQ(this->backend->list_failed_parts(jobid), (std::vector<wp::PartId>{9}));
+}
+
+// The guard records what a failed delivery said, on every failed delivery, and the exception
+// still propagates unchanged.
+TYPED_TEST(GuardConformance, AFailedDeliveryRecordsTheExceptionsText) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto jobid = this->new_job(3);
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 1, .max_receive_count = 5, .receive_count = 2};
+    const std::int64_t before = wp::system_time_ms();
+    try {
+        wp::Part(jobid, 1, options).run([] { throw Transient("tile 1/2/3: no such object"); });
+        FAIL() << "the exception did not propagate";
+    } catch (const Transient& e) {
+        EXPECT_STREQ(e.what(), "tile 1/2/3: no such object");
+    }
+    auto listed = this->backend->list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].partid, 1);
+    EXPECT_EQ(listed[0].text, "tile 1/2/3: no such object");
+    EXPECT_EQ(listed[0].attempts, 2);
+    EXPECT_FALSE(listed[0].exit_code.has_value());
+    EXPECT_GE(listed[0].time_ms, before);
+    EXPECT_TRUE(this->backend->list_failed_parts(jobid).empty()) << "not the last delivery";
+    // The next delivery's failure replaces it; a job-failing one is recorded too.
+    options.failure_tolerance->receive_count = 3;
+    options.fail_job_on = wp::fail_on<FatalInput>();
+    EXPECT_THROW(wp::Part(jobid, 1, options).run([] { throw FatalInput("corrupt"); }), FatalInput);
+    listed = this->backend->list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].text, "corrupt");
+    EXPECT_EQ(listed[0].attempts, 3);
+    EXPECT_TRUE(this->backend->status(jobid).failed);
+}
+
+// Failure tolerance let the job finish without a part: the reduce message says how many failed;
+// a job without failed parts gets the message the other tools send.
+TYPED_TEST(GuardConformance, AToleratedJobsReduceCountsItsFailedParts) {
+    auto notifier = std::make_shared<wp::MemoryNotifier>();
+    wp::PartOptions options{.backend = this->backend, .notifier = notifier};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 2, .max_receive_count = 3, .receive_count = 3};
+    const auto tolerated = this->new_job(4);
+    wp::Part(tolerated, 0, options).run([] {});
+    EXPECT_THROW(wp::Part(tolerated, 1, options).run([] { throw Transient("gone"); }), Transient);
+    EXPECT_THROW(wp::Part(tolerated, 2, options).run([] { throw Transient("gone too"); }), Transient);
+    wp::Part(tolerated, 3, options).run([] {});
+    const auto clean = this->new_job(2);
+    wp::Part(clean, 0, options).run([] {});
+    wp::Part(clean, 1, options).run([] {});
+    const auto reduces = notifier->messages("reduce");
+    ASSERT_EQ(reduces.size(), 2u);
+    EXPECT_EQ(nlohmann::json::parse(reduces[0].body),
+              (nlohmann::json{{"jobid", tolerated}, {"metadata", nlohmann::json::object()}, {"failedParts", 2}}));
+    EXPECT_EQ(nlohmann::json::parse(reduces[1].body), (nlohmann::json{{"jobid", clean}, {"metadata", nlohmann::json::object()}}));
 }
 
 TYPED_TEST(GuardConformance, FailureToleranceReadsTheReceiveCountFromTheEnvironment) {

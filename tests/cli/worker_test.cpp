@@ -220,6 +220,50 @@ TEST_P(CliWorkerOn, APartOfNoJobIsRefusedBeforeTheCommandRuns) {
     EXPECT_EQ(backend->status(jobid).remaining, 2);
 }
 
+// A failed delivery records what it said for the part (exit code, receive count, time, the end of
+// its stderr), which `info --parts failed` shows; the worker's exit code is the command's as before.
+TEST_P(CliWorkerOn, AFailedDeliveryIsRecordedAndShownByInfoPartsFailed) {
+    const auto jobid = job(3);
+    dir.file("exit-1", "6");
+    dir.file("stderr-1", "opening tile 1\ntile 1 is \x1b[31mcorrupt\x1b[0m\n");
+    const std::int64_t before = wp::system_time_ms();
+    auto r = deliver(jobid, 1, {}, 2);
+    EXPECT_EQ(r.code, 6) << r;
+    EXPECT_THAT(r.err, HasSubstr("tile 1 is")) << "the command's stderr still passes through";
+    const auto records = backend->list_part_failures(jobid);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].partid, 1);
+    EXPECT_EQ(records[0].exit_code, std::optional<int>(6));
+    EXPECT_EQ(records[0].attempts, 2);
+    EXPECT_GE(records[0].time_ms, before);
+    EXPECT_THAT(records[0].text, HasSubstr("exited with code 6"));
+    EXPECT_THAT(records[0].text, HasSubstr("opening tile 1\ntile 1 is"));
+    EXPECT_EQ(backend->status(jobid).remaining, 3);
+
+    RunOptions o = this->options();
+    auto info = run_cli({"info", "--parts", "failed", jobid, "-d", uri}, o);
+    ASSERT_EQ(info.code, 0) << info;
+    const json parsed = json::parse(info.out);
+    ASSERT_EQ(parsed["parts"].size(), 1u) << info.out;
+    EXPECT_EQ(parsed["parts"][0]["partid"], 1);
+    EXPECT_EQ(parsed["parts"][0]["exitCode"], 6);
+    EXPECT_EQ(parsed["parts"][0]["attempts"], 2);
+    EXPECT_EQ(parsed["parts"][0]["failedForGood"], false);
+    EXPECT_THAT(parsed["parts"][0]["text"].get<std::string>(), HasSubstr("tile 1 is"));
+    EXPECT_FALSE(parsed.contains("failedParts"));
+
+    auto table = run_cli({"info", "--parts", "failed", jobid, "--format", "table", "-d", uri}, o);
+    ASSERT_EQ(table.code, 0) << table;
+    EXPECT_THAT(table.out, HasSubstr("Failed parts (1):"));
+    EXPECT_THAT(table.out, HasSubstr("part 1, exit code 6, attempt 2"));
+    EXPECT_THAT(table.out, HasSubstr("      tile 1 is ?[31mcorrupt?[0m")) << "control characters reach the terminal";
+    EXPECT_EQ(table.out.find('\x1b'), std::string::npos);
+
+    // Without --parts, info's output is the one it always was.
+    auto plain = run_cli({"info", jobid, "-d", uri}, o);
+    EXPECT_FALSE(json::parse(plain.out).contains("parts"));
+}
+
 TEST_P(CliWorkerOn, OtherExitCodesPassThroughAndChangeNothing) {
     const auto jobid = job(2);
     dir.file("exit-0", "5");

@@ -117,6 +117,38 @@ TEST_F(CommandPart, TheFailureReasonQuotesABoundedTail) {
     EXPECT_LT(reason.size(), 200u) << reason;
 }
 
+// Every failed delivery is recorded for the part: the exit code, the receive count, the time and
+// the end of the command's stderr, also without failure tolerance or fail_job_on_exit.
+TEST_F(CommandPart, AFailedDeliveryRecordsItsExitCodeAndStderrTail) {
+    auto o = options();
+    o.stderr_tail_bytes = 64;
+    const std::int64_t before = wp::system_time_ms();
+    const auto r = wp::run_part_command(
+        message(2), command("i=0; while [ $i -lt 500 ]; do echo \"noise $i\" >&2; i=$((i+1)); done; echo 'disk full' >&2; exit 5"), o);
+    EXPECT_EQ(r.outcome, Outcome::kCommandFailed);
+    const auto listed = backend->list_part_failures(jobid);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].partid, 2);
+    EXPECT_EQ(listed[0].exit_code, std::optional<int>(5));
+    EXPECT_GE(listed[0].time_ms, before);
+    EXPECT_THAT(listed[0].text, HasSubstr("exited with code 5"));
+    EXPECT_THAT(listed[0].text, HasSubstr("noise 499\ndisk full"));
+    EXPECT_LT(listed[0].text.size(), 200u) << listed[0].text;
+    EXPECT_FALSE(backend->status(jobid).failed);
+    EXPECT_TRUE(backend->list_failed_parts(jobid).empty());
+
+    // A job-failing exit code is recorded too, with the receive count of the tolerance.
+    o = options({3});
+    o.part.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 5, .max_receive_count = 9, .receive_count = 4};
+    EXPECT_EQ(wp::run_part_command(message(0), command("echo 'bad input' >&2; exit 3"), o).outcome, Outcome::kJobFailed);
+    const auto again = backend->list_part_failures(jobid);
+    ASSERT_EQ(again.size(), 2u);
+    EXPECT_EQ(again[0].partid, 0);
+    EXPECT_EQ(again[0].exit_code, std::optional<int>(3));
+    EXPECT_EQ(again[0].attempts, 4);
+    EXPECT_THAT(again[0].text, HasSubstr("bad input"));
+}
+
 TEST_F(CommandPart, OtherExitCodesChangeNothing) {
     const auto r = wp::run_part_command(message(0), command("exit 5"), options({3}));
     EXPECT_EQ(r.outcome, Outcome::kCommandFailed);

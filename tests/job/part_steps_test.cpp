@@ -75,4 +75,32 @@ TEST(PartSteps, BeginOnAnUnknownJobWithFailJobOnThrowsJobDoesNotExist) {
     EXPECT_THROW(part.begin(), wp::JobDoesNotExist);
 }
 
+// A backend that cannot record what a failure said: the guard's outcome is the same as without it.
+class RecordRefused final : public wp::ForwardingBackend {
+public:
+    using wp::ForwardingBackend::ForwardingBackend;
+
+protected:
+    bool do_record_part_failure(const std::string&, const wp::PartFailure&) override {
+        throw wp::BackendError("the store is down", "Unavailable", true);
+    }
+};
+
+TEST(PartSteps, AFailureThatCannotBeRecordedChangesNothingElse) {
+    StepsEnv env;
+    auto refusing = std::make_shared<RecordRefused>(env.backend);
+    wp::PartOptions options{.backend = refusing, .notifier = env.notifier, .fail_job_on = wp::fail_on<FatalInput>()};
+    options.failure_tolerance = wp::FailureTolerance{.max_failed_parts = 1, .max_receive_count = 2, .receive_count = 2};
+    try {
+        wp::Part(env.jobid, 0, options).run([] { throw std::runtime_error("flaky"); });
+        FAIL() << "the exception did not propagate";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "flaky");
+    }
+    EXPECT_EQ(env.backend->list_failed_parts(env.jobid), std::vector<wp::PartId>{0}) << "tolerance still counted it";
+    EXPECT_THROW(wp::Part(env.jobid, 1, options).run([] { throw FatalInput("corrupt"); }), FatalInput);
+    EXPECT_TRUE(env.backend->status(env.jobid).failed) << "fail_job_on still failed the job";
+    EXPECT_TRUE(env.backend->list_part_failures(env.jobid).empty());
+}
+
 }  // namespace

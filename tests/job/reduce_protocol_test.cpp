@@ -253,6 +253,24 @@ TEST(Sweep, SendsTheReduceOfAJobNobodyClaimedAndOfAClaimNeverConfirmed) {
     EXPECT_TRUE(env.events.empty());
 }
 
+// A job that finished under failure tolerance and lost its reduce: sweep's reduce says how many
+// parts failed, as the Part guard's would have; a job without failed parts gets the plain message.
+TEST(Sweep, TheReduceOfAToleratedJobCountsItsFailedParts) {
+    SweepEnv env;
+    env.backend->set_total("tolerated", 3);
+    env.backend->record_failed_part("tolerated", 1);
+    for (wp::PartId p : {0, 1, 2}) env.backend->complete_part("tolerated", p);
+    env.complete_job("clean");
+    EXPECT_EQ(wp::sweep(*env.backend, env.options()).sent, 2u);
+    std::map<std::string, nlohmann::json> bodies;
+    for (const auto& m : env.notifier->messages(wp::kReduceSubject)) {
+        const auto body = nlohmann::json::parse(m.body);
+        bodies[body.at("jobid").get<std::string>()] = body;
+    }
+    EXPECT_EQ(bodies["tolerated"], (nlohmann::json{{"jobid", "tolerated"}, {"metadata", nlohmann::json::object()}, {"failedParts", 1}}));
+    EXPECT_EQ(bodies["clean"], (nlohmann::json{{"jobid", "clean"}, {"metadata", {{"k", "v"}}}}));
+}
+
 TEST(Sweep, DryRunReportsButChangesNothingAndOpensNoSink) {
     SweepEnv env;
     env.complete_job("unclaimed");

@@ -95,6 +95,21 @@ TEST(ResendParts, SendsTheFailedParts) {
     }
 }
 
+TEST(ResendParts, SendsTheListedPartsOnly) {
+    Job job(6);
+    wp::ResendOptions options = job.options(wp::ResendOptions::Which::kListed);
+    options.parts = {4};
+    VectorSource source(make_parts(6));
+    EXPECT_EQ(wp::resend_parts(job.jobid, source, options), (std::vector<wp::PartId>{4}));
+    const auto sent = job.notifier->messages();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].body, job.created[4].body);
+    options.parts = {2, 6};
+    VectorSource again(make_parts(6));
+    EXPECT_THROW(wp::resend_parts(job.jobid, again, options), wp::InvalidInput);
+    EXPECT_EQ(job.notifier->messages().size(), 1u) << "a part outside the job sent something";
+}
+
 TEST(ResendParts, SendsTheMetadataAsItIsNow) {
     Job job(2);
     job.backend->set_metadata(job.jobid, {{"owner", "me"}});

@@ -117,6 +117,49 @@ async function act(action, jobid) {
   refresh();
 }
 
+// Resends the map message of one part (partid) or of every failed part (partid undefined): one
+// message per part, which the server reads from the job's parts file (serve --parts-dir).
+async function resend(jobid, partid) {
+  const one = partid !== undefined;
+  const what = one ? `part ${partid} of job "${jobid}"` : `every failed part of job "${jobid}"`;
+  if (!window.confirm(`Send the map message of ${what} again?`)) return;
+  const headers = { 'Content-Type': 'application/json' };
+  if (token()) headers['X-Watchbot-Token'] = token();
+  const which = one ? `part=${encodeURIComponent(partid)}` : 'parts=failed';
+  const res = await fetch(`/api/job/resend?id=${encodeURIComponent(jobid)}&${which}`, { method: 'POST', headers });
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    notice(`resend of ${what} refused (HTTP ${res.status}): ${answer.error || ''}`, 'bad');
+    return;
+  }
+  const n = (answer.resent || []).length;
+  notice(n ? `re-sent the map message${n === 1 ? '' : 's'} of ${n === 1 ? 'part' : 'parts'} ${answer.resent.join(', ')} of "${jobid}"`
+    : `"${jobid}": no part to resend`, 'good');
+  refresh();
+}
+
+function resendButton(jobid, partid) {
+  if (!state.config || !state.config.actions || !state.config.resend) return null;
+  const label = partid === undefined ? 'resend failed' : 'resend this part';
+  return el('button', {
+    type: 'button', class: 'action resend', dataset: { action: partid === undefined ? 'resend-failed' : 'resend-part' },
+    onclick: () => resend(jobid, partid),
+  }, label);
+}
+
+function renderFailures(jobid, failures) {
+  const rows = failures.map((f) => el('tr', { dataset: { partid: String(f.partid) } },
+    el('td', { class: 'partid' }, String(f.partid)),
+    el('td', {}, f.failedForGood ? 'yes' : 'no (retried)'),
+    el('td', { class: 'exit-code' }, f.exitCode === undefined ? '—' : String(f.exitCode)),
+    el('td', { class: 'attempts' }, f.attempts ? String(f.attempts) : '—'),
+    el('td', {}, f.failedAt ? `${new Date(f.failedAt).toLocaleString()} (${formatDuration((Date.now() - f.failedAt) / 1000)} ago)` : '—'),
+    el('td', {}, f.text === undefined ? 'nothing recorded' : el('pre', { class: 'failure-text' }, f.text)),
+    el('td', { class: 'actions-col' }, resendButton(jobid, f.partid))));
+  $('failures').tBodies[0].replaceChildren(...rows);
+  $('failures').hidden = failures.length === 0;
+}
+
 function actionButtons(jobid) {
   if (!state.config || !state.config.actions) return null;
   const span = el('span', { class: 'action-buttons' });
@@ -230,7 +273,10 @@ async function showJob(jobid) {
   $('reason-box').hidden = job.state !== 'failed';
   $('reason').textContent = job.state === 'failed' ? job.reason : '';
   $('metadata').textContent = JSON.stringify(job.metadata, null, 2);
-  $('failed-parts').textContent = body.failedParts.length ? body.failedParts.join(', ') : 'none';
+  $('failed-parts').textContent = body.failedParts.length
+    ? `failed for good: ${body.failedParts.join(', ')}` : (body.failures.length ? 'none failed for good' : 'none');
+  $('resend-failed-box').replaceChildren((body.failedParts.length && resendButton(job.jobid)) || '');
+  renderFailures(job.jobid, body.failures);
 
   if (state.chart.jobid !== job.jobid) state.chart = { jobid: job.jobid, samples: [] };
   const last = state.chart.samples[state.chart.samples.length - 1];
@@ -311,6 +357,7 @@ async function start() {
   state.config = body;
   $('database').textContent = body.database;
   document.body.classList.toggle('actions', !!body.actions);
+  document.body.classList.toggle('resend', !!body.resend);
   $('token-bar').hidden = !body.actions;
   $('token').value = token();
   $('token').addEventListener('change', (e) => sessionStorage.setItem('watchbot-token', e.target.value.trim()));

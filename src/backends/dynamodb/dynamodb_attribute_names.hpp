@@ -24,6 +24,7 @@ inline constexpr const char* kReduceClaim = "reduceClaim";  // S: token of the c
 inline constexpr const char* kReduceClaimedAt = "reduceClaimedAt";  // N: claim time, ms since the epoch
 inline constexpr const char* kReduceConfirmed = "reduceConfirmed";  // BOOL: the claimer sent the reduce
 inline constexpr const char* kFailedParts = "failedParts";  // NS: parts failed for good (failure tolerance)
+inline constexpr const char* kFailureRecords = "failureRecords";  // NS: parts with a record_part_failure item
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
 inline constexpr const char* kCreatedAt = "createdAt";  // N: when set_total created (or overwrote) the job, ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job

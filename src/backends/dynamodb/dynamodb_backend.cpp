@@ -9,6 +9,7 @@
 #include "backends/dynamodb/dynamodb_compatible_layout.hpp"
 #include "backends/dynamodb/dynamodb_config.hpp"
 #include "backends/dynamodb/dynamodb_job_table.hpp"
+#include "backends/dynamodb/dynamodb_part_failures.hpp"
 #include "backends/dynamodb/dynamodb_sharded_layout.hpp"
 #include "core/reduce_claim_state.hpp"
 #include "watchbot_progress/error_codes.hpp"
@@ -227,7 +228,7 @@ void check_layout_options(const DynamoDbOptions& options) {
     if (options.scan_page_limit < 0) throw InvalidInput("DynamoDbOptions::scan_page_limit must not be negative");
     if (options.done_ttl.count() < 0) throw InvalidInput("DynamoDbOptions::done_ttl must not be negative");
     for (const char* taken : {kId, kParts, kTotal, kError, kMetadata, kReduceSent, kReduceClaim, kReduceClaimedAt,
-                              kReduceConfirmed, kUpdatedAt, kCreatedAt, kFailedParts, kLayout, kShardSize, kShardLevels, kShardGen,
+                              kReduceConfirmed, kUpdatedAt, kCreatedAt, kFailedParts, kFailureRecords, kLayout, kShardSize, kShardLevels, kShardGen,
                               kPendingShards, kShardOf}) {
         if (options.ttl_attribute == taken) {
             throw InvalidInput("DynamoDbOptions::ttl_attribute '" + options.ttl_attribute +
@@ -287,6 +288,9 @@ BackendStats DynamoDbBackend::stats() const {
 
 void DynamoDbBackend::do_set_total(const std::string& jobid, std::int64_t total, bool overwrite) {
     JobLayout& layout = impl_->use_sharded(jobid, total) ? static_cast<JobLayout&>(impl_->sharded) : impl_->compatible;
+    // An overwrite forgets the job's part failure records: their items go first, the list on the
+    // job item with the layout's reset (JobTable::reset_job).
+    if (overwrite) delete_part_failures(impl_->table, jobid, recorded_part_failures(impl_->table, jobid));
     layout.set_total(jobid, total, overwrite);
     if (overwrite) impl_->forget_python_reduce_mark(jobid);
 }
@@ -504,6 +508,14 @@ std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& job
     return parts;
 }
 
+bool DynamoDbBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    return record_part_failure(impl_->table, jobid, failure);
+}
+
+std::vector<PartFailure> DynamoDbBackend::do_list_part_failures(const std::string& jobid) {
+    return list_part_failures(impl_->table, jobid);
+}
+
 void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     Expression x;
     UpdateItemRequest request;
@@ -586,6 +598,7 @@ void DynamoDbBackend::do_list_jobs(const std::function<void(const JobStatus&)>& 
 }
 
 bool DynamoDbBackend::do_delete_job(const std::string& jobid) {
+    delete_part_failures(impl_->table, jobid, recorded_part_failures(impl_->table, jobid));
     return impl_->sharded.delete_job(jobid);
 }
 

@@ -193,7 +193,8 @@ void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::str
         .set(m, "if_not_exists(" + m + ", " + x.value("empty", {{"M", nlohmann::json::object()}}) + ")")
         .set(x.name(kCreateToken), x.value("createtoken", string_value(token)));
     for (const std::string& attribute : {std::string(kError), std::string(kReduceClaim), std::string(kReduceClaimedAt),
-                                         std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts)}) {
+                                         std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts),
+                                         std::string(kFailureRecords)}) {
         update.remove(x.name(attribute));
     }
     for (const AlertState state : kAlertAttributeStates) update.remove(x.name(alert_attribute(state)));

@@ -16,6 +16,7 @@ struct Job {
     std::int64_t total = 0;
     std::set<PartId> pending;
     std::set<PartId> failed_parts;  // failed for good (failure tolerance)
+    std::map<PartId, PartFailure> part_failures;  // record_part_failure: at most kMaxPartFailureRecords
     bool failed = false;
     std::string reason;
     nlohmann::json metadata = nlohmann::json::object();
@@ -98,6 +99,7 @@ void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, b
     job.reason.clear();
     job.failed_parts.clear();
     job.alerts.clear();
+    job.part_failures.clear();
     drop_claim(job);
     job.updated_at_ms = state_->now();
     job.created_at_ms = job.updated_at_ms;
@@ -143,6 +145,29 @@ std::vector<PartId> MemoryBackend::do_list_failed_parts(const std::string& jobid
     std::lock_guard lock(state_->mutex);
     const Job& job = state_->find(jobid);
     return {job.failed_parts.begin(), job.failed_parts.end()};
+}
+
+bool MemoryBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    std::lock_guard lock(state_->mutex);
+    Job& job = state_->find(jobid);
+    validate_partid(jobid, failure.partid, job.total);
+    auto it = job.part_failures.find(failure.partid);
+    if (it != job.part_failures.end()) {
+        it->second = failure;
+        return true;
+    }
+    if (job.part_failures.size() >= kMaxPartFailureRecords) return false;
+    job.part_failures.emplace(failure.partid, failure);
+    return true;
+}
+
+std::vector<PartFailure> MemoryBackend::do_list_part_failures(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    const Job& job = state_->find(jobid);
+    std::vector<PartFailure> out;
+    out.reserve(job.part_failures.size());
+    for (const auto& [partid, failure] : job.part_failures) out.push_back(failure);
+    return out;
 }
 
 bool MemoryBackend::do_confirm_reduce(const std::string& jobid, const ClaimToken& token) {

@@ -42,6 +42,7 @@ std::string metadata_key(const std::string& jobid) { return jobid + std::string(
 std::string parts_key(const std::string& jobid) { return jobid + "-parts"; }
 std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"; }
 std::string failed_key(const std::string& jobid) { return jobid + "-failed-parts"; }
+std::string part_failures_key(const std::string& jobid) { return jobid + "-part-failures"; }
 
 std::optional<std::int64_t> to_int64(std::string_view s) {
     std::int64_t value = 0;
@@ -84,6 +85,7 @@ struct RedisBackend::Impl {
     Script reclaim_script{script_source(scripts::kPrelude, scripts::kReclaim)};
     Script confirm_script{script_source(scripts::kConfirm)};
     Script record_failed_script{script_source(scripts::kPrelude, scripts::kRecordFailed)};
+    Script record_part_failure_script{script_source(scripts::kPrelude, scripts::kRecordPartFailure)};
     Script release_script{script_source(scripts::kRelease)};
     Script fail_script{script_source(scripts::kFail)};
     Script set_metadata_script{script_source(scripts::kSetMetadata)};
@@ -379,7 +381,7 @@ void RedisBackend::do_set_total(const std::string& jobid, std::int64_t total, bo
 
         // 2. Atomically: refuse an existing job unless overwrite, move the parts into place, write
         //    `total` last.
-        const Args keys{metadata, parts_key(jobid), claim_key(jobid), failed_key(jobid), temporary};
+        const Args keys{metadata, parts_key(jobid), claim_key(jobid), failed_key(jobid), temporary, part_failures_key(jobid)};
         const Args argv{std::to_string(total), overwrite ? "1" : "0", std::to_string(impl_->now())};
         constexpr std::string_view what = "create a job";
         impl_->run(what, [&](Connection& c, int attempt) {
@@ -527,6 +529,45 @@ std::vector<PartId> RedisBackend::do_list_failed_parts(const std::string& jobid)
     return parts;
 }
 
+bool RedisBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    const Args keys{metadata_key(jobid), part_failures_key(jobid)};
+    const Args argv{std::to_string(failure.partid), std::to_string(kMaxPartFailureRecords), failure.to_json().dump()};
+    constexpr std::string_view what = "record a part's failure";
+    return impl_->run(what, [&](Connection& c, int) {
+        const ScriptReply reply = impl_->eval(c, impl_->record_part_failure_script, keys, argv, what);
+        if (reply.status() == ScriptStatus::kPartOutOfRange) {
+            validate_partid(jobid, failure.partid, reply.integer(1));  // throws InvalidInput
+            reply.unexpected();
+        }
+        impl_->expect_ok(reply, jobid);
+        return reply.integer(1) == 1;
+    });
+}
+
+std::vector<PartFailure> RedisBackend::do_list_part_failures(const std::string& jobid) {
+    const std::string metadata = metadata_key(jobid);
+    const std::string records = part_failures_key(jobid);
+    constexpr std::string_view what = "list a job's part failures";
+    std::vector<PartFailure> failures = impl_->run(what, [&](Connection& c, int) {
+        std::vector<Reply> replies = c.pipeline({{"HEXISTS", metadata, "total"}, {"HGETALL", records}});
+        for (const Reply& reply : replies) ReplyReader(*reply, impl_->options, what).check_error();
+        if (ReplyReader(*replies[0], impl_->options, what).integer() == 0) throw JobDoesNotExist(jobid);
+        std::vector<PartFailure> out;
+        const ReplyReader fields = ReplyReader(*replies[1], impl_->options, what).array();  // {partid, json, ...}
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            const auto id = to_int64(fields.text(i));
+            const nlohmann::json record = nlohmann::json::parse(fields.text(i + 1), nullptr, /*allow_exceptions=*/false);
+            if (!id || !record.is_object()) continue;  // not a record of this library's: skipped
+            PartFailure f = PartFailure::from_json(record);
+            f.partid = *id;
+            out.push_back(std::move(f));
+        }
+        return out;
+    });
+    std::sort(failures.begin(), failures.end(), [](const PartFailure& a, const PartFailure& b) { return a.partid < b.partid; });
+    return failures;
+}
+
 void RedisBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
     const Args keys{metadata_key(jobid)};
     const Args argv{reason};
@@ -628,7 +669,8 @@ void RedisBackend::do_list_jobs(const std::function<void(const JobStatus&)>& vis
 }
 
 bool RedisBackend::do_delete_job(const std::string& jobid) {
-    const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)}, {"DEL", claim_key(jobid), failed_key(jobid)}};
+    const std::vector<Args> commands{{"DEL", metadata_key(jobid), parts_key(jobid)},
+                                     {"DEL", claim_key(jobid), failed_key(jobid), part_failures_key(jobid)}};
     constexpr std::string_view what = "delete a job";
     return impl_->run(what, [&](Connection& c, int) {
         std::vector<Reply> replies = c.pipeline(commands);

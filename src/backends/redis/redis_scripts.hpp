@@ -10,7 +10,9 @@
 // backend retries a script on a fresh connection when the first connection dropped.
 //
 // Keys: KEYS[1] <jobid>-metadata, KEYS[2] <jobid>-parts, KEYS[3] <jobid>-reduce-claim, KEYS[4]
-// <jobid>-failed-parts (the parts failed for good), and for set_total KEYS[5] the temporary parts key.
+// <jobid>-failed-parts (the parts failed for good), and for set_total KEYS[5] the temporary parts key
+// and KEYS[6] <jobid>-part-failures (record_part_failure's records: a hash of part id to the
+// record's JSON, PartFailure::to_json; this library's key alone, the Python tool reads none of it).
 
 #include <string_view>
 
@@ -23,7 +25,8 @@ namespace watchbot_progress::detail::redis::scripts {
 //  failed(meta): `failed` present and not a false-looking value.
 //  expire_if_done(meta, parts, claimkey, failedkey, ttl): with ttl > 0 (delete_when_done), when no part is
 //    pending and the reduce is claimed, makes the job's keys expire after ttl seconds, unless they
-//    already expire (so late duplicates do not push the expiry back).
+//    already expire (so late duplicates do not push the expiry back). The job's <jobid>-part-failures
+//    key (named from `meta`, which ends in "-metadata") expires with them.
 //  claim(meta, parts, claimkey, failedkey, token, ttl, now): 1 when the caller with `token` holds the reduce
 //    claim (it just won it, or a lost earlier attempt with the same token did), else 0. A claim is
 //    made only while no part is pending and the job has not failed. The claim
@@ -56,6 +59,8 @@ local function expire_if_done(meta, parts, claimkey, failedkey, ttl)
     redis.call('EXPIRE', parts, ttl)
     redis.call('EXPIRE', claimkey, ttl)
     redis.call('EXPIRE', failedkey, ttl)
+    -- record_part_failure's records (<jobid>-part-failures, named from the metadata key)
+    redis.call('EXPIRE', string.sub(meta, 1, #meta - 9) .. '-part-failures', ttl)
   end
 end
 local function claim(meta, parts, claimkey, failedkey, token, ttl, now)
@@ -118,6 +123,22 @@ if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then touch(KEYS[3], ARGV[2]) end
 return {OK, redis.call('SCARD', KEYS[4])}
 )lua";
 
+// record_part_failure. KEYS[1] <jobid>-metadata, KEYS[2] <jobid>-part-failures. ARGV: partid,
+// the most records a job keeps, the record (JSON). A part's record replaces its older one; a part
+// not yet recorded is not kept once the job holds that many. The records expire with the job
+// (delete_when_done). Returns {OK, 1} when kept, {OK, 0} when not, or {PART_OUT_OF_RANGE, total}.
+inline constexpr std::string_view kRecordPartFailure = R"lua(
+local err = part_error(KEYS[1], ARGV[1])
+if err then return err end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 and redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[2]) then
+  return {OK, 0}
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return {OK, 1}
+)lua";
+
 // confirm_reduce. ARGV: token. Returns {OK, 1} when the claim record holds `token` (now confirmed),
 // else {OK, 0} and changes nothing.
 inline constexpr std::string_view kConfirm = R"lua(
@@ -145,6 +166,7 @@ redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('PERSIST', KEYS[3])
 redis.call('PERSIST', KEYS[4])
+redis.call('PERSIST', string.sub(KEYS[1], 1, #KEYS[1] - 9) .. '-part-failures')
 return {OK, 1}
 )lua";
 
@@ -202,6 +224,7 @@ if ARGV[2] ~= '1' and redis.call('HEXISTS', KEYS[1], 'total') == 1 then
 end
 redis.call('HDEL', KEYS[1], 'failed', 'error', 'reduce_message_sent')
 redis.call('DEL', KEYS[3])
+if KEYS[6] then redis.call('DEL', KEYS[6]) end
 redis.call('HMSET', KEYS[3], 'updated', ARGV[3], 'created', ARGV[3])
 redis.pcall('UNLINK', KEYS[2])
 redis.call('DEL', KEYS[4])

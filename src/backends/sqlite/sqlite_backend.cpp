@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS wp_alerts (
     state TEXT NOT NULL,
     PRIMARY KEY (job, state)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wp_part_failures (
+    job       INTEGER NOT NULL,
+    partid    INTEGER NOT NULL,
+    exit_code INTEGER,
+    attempts  INTEGER NOT NULL,
+    time_ms   INTEGER NOT NULL,
+    text      TEXT NOT NULL,
+    PRIMARY KEY (job, partid)
+) WITHOUT ROWID;
 )sql";
 
 // The columns every operation needs; kept small for the hot path.
@@ -203,6 +212,7 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
             c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, id).run();
+            c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
                  "reduce_confirmed = 0, reduce_claimed_at = NULL, reduce_claim_token = NULL, updated_at = ?3, "
@@ -220,6 +230,9 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
                 .bind(3, now)
                 .run();
             id = c.last_insert_rowid();
+            // A row id may be reused after a deletion: by a version of this library that kept no
+            // part failures (wp_part_failures is created by the versions that keep them).
+            c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, id).run();
         }
         // One statement for all the parts, in key order (appends to the B-tree).
         c.statement(
@@ -313,6 +326,54 @@ std::vector<PartId> SqliteBackend::do_list_failed_parts(const std::string& jobid
         s.bind(1, job.id);
         while (s.step()) parts.push_back(s.int64(0));
         return parts;
+    });
+}
+
+bool SqliteBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
+    return impl_->db.write([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        validate_partid(jobid, failure.partid, job.total);
+        auto bind_record = [&](detail::sqlite::Statement& s) -> detail::sqlite::Statement& {
+            s.bind(1, job.id).bind(2, failure.partid).bind(4, failure.attempts).bind(5, failure.time_ms).bind(6, failure.text);
+            if (failure.exit_code) {
+                s.bind(3, static_cast<std::int64_t>(*failure.exit_code));
+            } else {
+                s.bind_null(3);
+            }
+            return s;
+        };
+        auto update = c.statement(
+            "UPDATE wp_part_failures SET exit_code = ?3, attempts = ?4, time_ms = ?5, text = ?6 WHERE job = ?1 AND partid = ?2");
+        bind_record(update).run();
+        if (c.changes() > 0) return true;  // the part's newest record replaces its older one
+        auto count = c.statement("SELECT COUNT(*) FROM wp_part_failures WHERE job = ?1");
+        count.bind(1, job.id);
+        count.step();
+        if (count.int64(0) >= static_cast<std::int64_t>(kMaxPartFailureRecords)) return false;
+        auto insert = c.statement(
+            "INSERT INTO wp_part_failures (job, partid, exit_code, attempts, time_ms, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        bind_record(insert).run();
+        return true;
+    });
+}
+
+std::vector<PartFailure> SqliteBackend::do_list_part_failures(const std::string& jobid) {
+    return impl_->db.read([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        std::vector<PartFailure> out;
+        auto s = c.statement(
+            "SELECT partid, exit_code, attempts, time_ms, text FROM wp_part_failures WHERE job = ?1 ORDER BY partid");
+        s.bind(1, job.id);
+        while (s.step()) {
+            PartFailure f;
+            f.partid = s.int64(0);
+            if (!s.is_null(1)) f.exit_code = static_cast<int>(s.int64(1));
+            f.attempts = s.int64(2);
+            f.time_ms = s.int64(3);
+            f.text = s.text(4);
+            out.push_back(std::move(f));
+        }
+        return out;
     });
 }
 
@@ -424,6 +485,7 @@ bool SqliteBackend::do_delete_job(const std::string& jobid) {
         c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, job->id).run();
+        c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_jobs WHERE id = ?1").bind(1, job->id).run();
         return true;
     });

@@ -1122,6 +1122,45 @@ TEST(DynamoDbConfig, DescribeNamesTableAndEndpointWithoutSecrets) {
     EXPECT_THAT(d, Not(HasSubstr("SESSIONTOKENSHOULDNEVERAPPEAR")));
 }
 
+// Part failure records are items of their own: however many parts fail with long texts, the job
+// item holds only the bounded set of their ids (its size is what every write to it costs), the
+// record items are never jobs, and an overwrite or a deletion removes them.
+TEST(DynamoDbPartFailures, RecordsAreItemsOfTheirOwnAndTheJobItemStaysSmall) {
+    for (const bool sharded : {false, true}) {
+        SCOPED_TRACE(sharded ? "sharded" : "compatible");
+        auto backend = make_backend([&](wp::DynamoDbOptions& o) {
+            o.layout = sharded ? wp::DynamoDbLayout::kSharded : wp::DynamoDbLayout::kCompatible;
+        });
+        auto client = wp_test::dynamodb_test_client(kTable);
+        const std::string jobid = new_id("part-failures");
+        const std::int64_t parts = static_cast<std::int64_t>(wp::kMaxPartFailureRecords) + 50;
+        backend->set_total(jobid, parts);
+        const std::string text(wp::kMaxPartFailureTextBytes, 'x');
+        std::int64_t kept = 0;
+        for (wp::PartId p = 0; p < parts; ++p) kept += backend->record_part_failure(jobid, {.partid = p, .attempts = 1, .text = text}) ? 1 : 0;
+        EXPECT_EQ(kept, static_cast<std::int64_t>(wp::kMaxPartFailureRecords));
+        const auto job_item = client->get_item({wp_test::dynamodb_key(jobid), true});
+        ASSERT_TRUE(job_item);
+        EXPECT_LT(job_item->dump().size(), 4096u) << "the job item holds the records' texts";
+        EXPECT_EQ(dynamodb::set_size(*job_item, ddb::kFailureRecords), wp::kMaxPartFailureRecords);
+        const auto record = client->get_item({wp_test::dynamodb_key(jobid + "#failure#7"), true});
+        ASSERT_TRUE(record);
+        EXPECT_EQ(record->at("shardOf").at("S"), jobid);
+        EXPECT_EQ(record->at("total").at("N"), "1") << "the Python tool's ls needs a total in every item";
+        EXPECT_EQ(backend->list_part_failures(jobid).size(), wp::kMaxPartFailureRecords);
+        bool listed_record = false;
+        backend->list_jobs([&](const wp::JobStatus& s) { listed_record |= s.jobid.find("#failure#") != std::string::npos; });
+        EXPECT_FALSE(listed_record) << "a record item listed as a job";
+        EXPECT_THROW(backend->set_total(jobid + "#failure#7", 1), wp::InvalidInput) << "a job over a record item";
+
+        backend->set_total(jobid, parts, /*overwrite=*/true);
+        EXPECT_TRUE(ids_starting_with(*client, jobid + "#failure#").empty()) << "an overwrite left record items";
+        EXPECT_TRUE(backend->record_part_failure(jobid, {.partid = 3, .text = "again"}));
+        EXPECT_TRUE(backend->delete_job(jobid));
+        EXPECT_TRUE(ids_starting_with(*client, jobid + "#failure#").empty()) << "a deletion left record items";
+    }
+}
+
 TEST(DynamoDbConfig, StatsCountRequestsAndBytes) {
     auto backend = make_backend(compatible_layout);  // one request per call
     const std::string jobid = new_id("stats");

@@ -31,6 +31,12 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wp-browser-'));
 const db = `sqlite://${dir}/jobs.db`;
 const run = (...args) => execFileSync(cli, [...args, '-d', db], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const status = (jobid) => JSON.parse(run('info', jobid));
+// The local queue serve publishes to (--topic), and the parts files it resends from (--parts-dir).
+const queue = `sqlite://${dir}/queue.db`;
+const partsDir = path.join(dir, 'parts');
+const queued = () => (!fs.existsSync(path.join(dir, 'queue.db')) ? [] : execFileSync(cli, ['queue', '--queue', queue], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  .split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line)));
+const STDERR_TAIL = 'tile 1 is <b>corrupt</b>';
 
 const HOSTILE_ID = '<img src=x onerror="window.__pwned=1">';
 const HOSTILE_META = '<script>window.__pwned=2</script><b>bold?</b>';
@@ -52,11 +58,24 @@ function prepareJobs() {
   run('set-total', HOSTILE_ID, '--total', '2');
   run('set-metadata', HOSTILE_ID, '--metadata', JSON.stringify({ note: HOSTILE_META }));
   run('set-total', 'to-delete', '--total', '1');
+  // A job whose part 1 failed in `worker` (its second delivery): exit code 5 and the end of its stderr.
+  fs.mkdirSync(partsDir);
+  fs.writeFileSync(path.join(partsDir, 'tiles-failing.jsonl'), [0, 1, 2].map((i) => JSON.stringify({ tile: i })).join('\n') + '\n');
+  run('set-total', 'tiles-failing', '--total', '3');
+  const env = { ...process.env, Subject: 'map', Message: JSON.stringify({ tile: 1, jobid: 'tiles-failing', partid: 1, metadata: null }), ApproximateReceiveCount: '2' };
+  try {
+    execFileSync(cli, ['worker', '-d', db, '--topic', queue, '--', '/bin/sh', '-c', `echo 'reading tile 1' >&2; echo '${STDERR_TAIL}' >&2; exit 5`],
+      { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    throw new Error('the failing worker exited 0');
+  } catch (e) {
+    if (e.status !== 5) throw e;
+  }
 }
 
 // Starts serve; resolves with {port, token} once it printed its start-up lines.
 function startServe() {
-  const child = spawn(cli, ['serve', '-d', db, '--listen', '127.0.0.1:0', '--interval', '0.1', '--allow-actions'],
+  const child = spawn(cli, ['serve', '-d', db, '--listen', '127.0.0.1:0', '--interval', '0.1', '--allow-actions',
+    '--topic', queue, '--parts-dir', partsDir],
     { stdio: ['ignore', 'inherit', 'pipe'] });
   let err = '';
   const ready = new Promise((resolve, reject) => {
@@ -179,6 +198,32 @@ async function main() {
       let gone = false;
       try { status('to-delete'); } catch (e) { gone = true; }
       assert(gone, 'the job is still there');
+    });
+
+    await check('a failed part shows its exit code and stderr tail, and "resend this part" sends one message', async () => {
+      await page.evaluate(() => { location.hash = `#/job/${encodeURIComponent('tiles-failing')}`; });
+      await page.waitForFunction(() => document.getElementById('job-id') &&
+        document.getElementById('job-id').textContent === 'tiles-failing' && !document.getElementById('failures').hidden);
+      const row = await page.evaluate(() => {
+        const tr = document.querySelector('#failures tbody tr[data-partid="1"]');
+        return tr && {
+          exit: tr.querySelector('.exit-code').textContent, attempts: tr.querySelector('.attempts').textContent,
+          text: tr.querySelector('pre.failure-text').textContent, bold: document.querySelectorAll('main b').length,
+        };
+      });
+      assert(row && row.exit === '5' && row.attempts === '2' && row.text.includes(`reading tile 1\n${STDERR_TAIL}`) &&
+        row.bold === 0, JSON.stringify(row));
+      assert(queued().length === 0, 'the queue holds messages before the resend');
+      await page.evaluate(() => { document.getElementById('notice').className = ''; });
+      await page.evaluate(() => document.querySelector('#failures tbody tr[data-partid="1"] button[data-action=resend-part]').click());
+      await page.waitForFunction(() => document.getElementById('notice').className !== '');
+      const text = await page.$eval('#notice', (n) => `${n.className}: ${n.textContent}`);
+      assert(text.startsWith('good:'), `notice: ${text}`);
+      const messages = queued();
+      assert(messages.length === 1, `${messages.length} messages in the queue`);
+      const body = JSON.parse(messages[0].message);
+      assert(messages[0].subject === 'map' && body.partid === 1 && body.tile === 1 && body.jobid === 'tiles-failing',
+        JSON.stringify(messages[0]));
     });
 
     await check('the page raised no script error', async () => {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -503,6 +504,75 @@ TEST_F(ServeApi, ActionsNeedTheTokenPrintedAtStartup) {
     EXPECT_EQ(c.Post("/api/job/delete?id=failed-job", with_token, "", "application/json")->status, 404);
 }
 
+// The job page's failed parts: what their failures said, and the token-guarded resend of the
+// failed parts or of one part, from the job's parts file (--parts-dir), one map message per part.
+TEST_F(ServeApi, TheJobListsItsFailedPartsAndResendsThemFromThePartsFile) {
+    {
+        std::ofstream parts(dir_.path() + "/running-job.jsonl");
+        for (int i = 0; i < 4; ++i) parts << json{{"tile", i}}.dump() << "\n";
+    }
+    backend_->record_part_failure("running-job", {.partid = 2, .exit_code = 4, .attempts = 3, .time_ms = 1'700'000'000'000,
+                                                  .text = "the command exited with code 4; the end of its stderr:\ntile 2 is <b>corrupt</b>"});
+    backend_->record_failed_part("running-job", 3);  // failed for good, nothing recorded of it
+    const std::string queue = "sqlite://" + dir_.path() + "/queue.db";
+    ServeProcess serve(args({"--allow-actions", "--topic", queue, "--parts-dir", dir_.path()}));
+    ASSERT_EQ(serve.token().size(), 64u) << serve.startup();
+    auto c = serve.client();
+    EXPECT_EQ(body_of(c.Get("/api/config"))["resend"], true);
+
+    const json job = body_of(c.Get("/api/job?id=running-job"));
+    EXPECT_EQ(job["failedParts"], json::array({3}));
+    ASSERT_EQ(job["failures"].size(), 2u) << job.dump();
+    EXPECT_EQ(job["failures"][0], (json{{"partid", 2}, {"failedForGood", false}, {"exitCode", 4}, {"attempts", 3},
+                                        {"failedAt", 1'700'000'000'000}, {"text", "the command exited with code 4; the end of its stderr:\ntile 2 is <b>corrupt</b>"}}));
+    EXPECT_EQ(job["failures"][1], (json{{"partid", 3}, {"failedForGood", true}}));
+
+    const auto messages = [&] { return wp::LocalQueue::from_uri(queue)->list_messages(); };
+    auto none = c.Post("/api/job/resend?id=running-job&part=2", "", "application/json");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 401);
+    EXPECT_TRUE(messages().empty());
+
+    const httplib::Headers with_token{{"X-Watchbot-Token", serve.token()}};
+    auto one = c.Post("/api/job/resend?id=running-job&part=2", with_token, "", "application/json");
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->status, 200) << one->body;
+    EXPECT_EQ(body_of(one)["resent"], json::array({2}));
+    auto sent = messages();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].subject, "map");
+    EXPECT_EQ(json::parse(sent[0].body),
+              (json{{"tile", 2}, {"jobid", "running-job"}, {"partid", 2}, {"metadata", {{"zoom", 12}}}}));
+
+    auto failed = c.Post("/api/job/resend?id=running-job&parts=failed", with_token, "", "application/json");
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->status, 200) << failed->body;
+    EXPECT_EQ(body_of(failed)["resent"], json::array({3}));
+    EXPECT_EQ(messages().size(), 2u);
+
+    // Nothing to redo, or nothing that names a part: refused, nothing sent.
+    EXPECT_EQ(c.Post("/api/job/resend?id=running-job&part=0", with_token, "", "application/json")->status, 409);
+    EXPECT_EQ(c.Post("/api/job/resend?id=running-job&part=4", with_token, "", "application/json")->status, 400);
+    EXPECT_EQ(c.Post("/api/job/resend?id=running-job", with_token, "", "application/json")->status, 400);
+    backend_->set_total("no-parts-file", 2);
+    auto missing = c.Post("/api/job/resend?id=no-parts-file&part=0", with_token, "", "application/json");
+    EXPECT_EQ(missing->status, 400);
+    EXPECT_THAT(body_of(missing)["error"].get<std::string>(), HasSubstr("no parts file for job 'no-parts-file'"));
+    EXPECT_EQ(messages().size(), 2u);
+}
+
+TEST_F(ServeApi, ResendNeedsThePartsDirectory) {
+    const std::string queue = "sqlite://" + dir_.path() + "/queue.db";
+    ServeProcess serve(args({"--allow-actions", "--topic", queue}));
+    auto c = serve.client();
+    EXPECT_EQ(body_of(c.Get("/api/config"))["resend"], false);
+    auto res = c.Post("/api/job/resend?id=running-job&part=1", httplib::Headers{{"X-Watchbot-Token", serve.token()}}, "",
+                      "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 409);
+    EXPECT_THAT(body_of(res)["error"].get<std::string>(), HasSubstr("--parts-dir"));
+}
+
 TEST_F(ServeApi, EventsTellThePageWhenAJobChanges) {
     ServeProcess serve(args());
     auto c = serve.client();
@@ -539,7 +609,7 @@ TEST(ServeUsage, HelpHasTheOptionsAndAnExample) {
     const auto r = wp_test::run_cli({"serve", "--help"});
     EXPECT_EQ(r.code, 0) << r;
     for (const char* option : {"--listen", "--allow-actions", "--interval", "--stale", "--topic", "--allow-host",
-                               "--max-streams", "-d,--database"}) {
+                               "--max-streams", "--parts-dir", "-d,--database"}) {
         EXPECT_THAT(r.out, HasSubstr(option));
     }
     EXPECT_THAT(r.out, HasSubstr("watchbot-progress-cpp serve -d sqlite:///tmp/jobs.db"));
@@ -566,6 +636,10 @@ TEST(ServeUsage, BadAllowHostOrMaxStreamsIsAUsageError) {
         EXPECT_EQ(result.code, 2) << bad << "\n" << result;
         EXPECT_THAT(result.err, HasSubstr("--max-streams")) << bad;
     }
+    const auto result = wp_test::run_cli({"serve", "-d", "memory://", "--listen", "127.0.0.1:0", "--parts-dir",
+                                          "/nonexistent/wp-parts-" + wp::new_jobid()});
+    EXPECT_EQ(result.code, 2) << result;
+    EXPECT_THAT(result.err, HasSubstr("--parts-dir"));
 }
 
 }  // namespace
