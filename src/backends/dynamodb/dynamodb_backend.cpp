@@ -509,11 +509,11 @@ std::vector<PartId> DynamoDbBackend::do_list_failed_parts(const std::string& job
 }
 
 bool DynamoDbBackend::do_record_part_failure(const std::string& jobid, const PartFailure& failure) {
-    return record_part_failure(impl_->table, jobid, failure);
+    return detail::dynamodb::record_part_failure(impl_->table, jobid, failure);
 }
 
 std::vector<PartFailure> DynamoDbBackend::do_list_part_failures(const std::string& jobid) {
-    return list_part_failures(impl_->table, jobid);
+    return detail::dynamodb::list_part_failures(impl_->table, jobid);
 }
 
 void DynamoDbBackend::do_fail_job(const std::string& jobid, const std::string& reason) {
