@@ -191,6 +191,9 @@ def main(argv=None):
         'workers': args.workers,
         'duplicates': args.duplicates,
         'fail_job_on': args.fail_job_on,
+        # Always the Part guard: the C++ bench's --worker-path (the `worker` command's path) has no
+        # Python counterpart.
+        'delivery_path': 'part',
         'deliveries': len(deliveries),
         'create_s': round(create_s, 3),
         'create_parts_per_s': round(args.parts / create_s),
@@ -202,6 +205,10 @@ def main(argv=None):
         'backend_requests_per_part': round(requests / n, 3),
         'backend_requests_counted_by': 'backend' if counted else 'calls',
         'bytes_per_completion': round(traffic / n) if counted else None,
+        # The C++ bench counts the DynamoDB job item's requests at its HTTP client, which Python cannot
+        # reach: never counted here.
+        'job_item_reads': None,
+        'job_item_writes': None,
         'map_messages': delta(published_after_create, published_before),
         'reduce_messages': delta(published_end, published_after_create),
         'remaining': status['remaining'],
