@@ -4,19 +4,13 @@
 #include <cctype>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "aws/shared_config.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
 namespace {
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool valid_region(std::string_view region) {
     return !region.empty() && std::all_of(region.begin(), region.end(), [](unsigned char c) {
@@ -50,7 +44,7 @@ std::string service_endpoint_variable(std::string_view service) {
 }
 
 std::string resolve_endpoint(std::string_view service, std::string_view region, const EnvLookup& env) {
-    const std::string service_name = lower(service);
+    const std::string service_name = watchbot_progress::detail::ascii_lower(service);
     if (!env_true(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
         std::vector<std::string> variables{service_endpoint_variable(service_name), "AWS_ENDPOINT_URL"};
         if (service_name == "dynamodb") variables.emplace_back("DynamoDbEndpoint");

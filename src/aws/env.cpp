@@ -6,6 +6,8 @@
 #include <memory>
 #include <utility>
 
+#include "core/ascii.hpp"
+
 namespace watchbot_progress::aws {
 
 EnvLookup process_env() {
@@ -35,10 +37,7 @@ std::optional<std::string> env_non_empty(const EnvLookup& env, const std::string
 bool env_true(const EnvLookup& env, const std::string& name) {
     auto value = env_non_empty(env, name);
     if (!value) return false;
-    std::string lower = *value;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower == "true";
+    return watchbot_progress::detail::ascii_lower(*value) == "true";
 }
 
 }  // namespace watchbot_progress::aws

@@ -1,13 +1,14 @@
 #include "aws/headers.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/ascii.hpp"
 
 namespace watchbot_progress::aws {
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return watchbot_progress::detail::ascii_lower(x) == watchbot_progress::detail::ascii_lower(y);
            });
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "aws/error_classification.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -45,9 +46,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     }
     auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return bytes;
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string name = watchbot_progress::detail::ascii_lower(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     auto begin = value.find_first_not_of(" \t");
     value = begin == std::string_view::npos ? std::string_view{} : value.substr(begin);

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "aws/shell_split.hpp"
 #include "watchbot_progress/errors.hpp"
 
@@ -88,9 +88,7 @@ IniSections parse_ini(std::string_view text) {
         }
         auto split = line.find_first_of("=:");
         if (current == nullptr || split == std::string_view::npos) continue;
-        std::string key(trim(line.substr(0, split)));
-        std::transform(key.begin(), key.end(), key.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        std::string key = watchbot_progress::detail::ascii_lower(trim(line.substr(0, split)));
         if (key.empty()) continue;
         (*current)[key] = std::string(trim(line.substr(split + 1)));
         key_indent = indent;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "core/ascii.hpp"
 #include "aws/crypto.hpp"
 #include "aws/url.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -12,13 +13,6 @@ namespace watchbot_progress::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool is_space(unsigned char c) {
     // What Python's str.split() treats as whitespace in the ASCII range.
@@ -121,13 +115,15 @@ SigningResult sign_request(const SigningRequest& request, const SigningParams& p
     std::map<std::string, std::vector<std::string>> headers;
     std::string payload_hash;
     for (const auto& [name, value] : request.headers) {
-        std::string lname = lower(name);
+        std::string lname = watchbot_progress::detail::ascii_lower(name);
         if (skipped_header(lname, has_token)) continue;
         if (lname == "x-amz-content-sha256") payload_hash = value;
         headers[lname].push_back(trim_header_value(value));
     }
     if (headers.find("host") == headers.end()) headers["host"].push_back(host_header_value(url));
-    for (const auto& [name, value] : result.headers_to_add) headers[lower(name)] = {trim_header_value(value)};
+    for (const auto& [name, value] : result.headers_to_add) {
+        headers[watchbot_progress::detail::ascii_lower(name)] = {trim_header_value(value)};
+    }
     if (payload_hash.empty()) payload_hash = sha256_hex(request.body);
 
     std::string canonical_headers;

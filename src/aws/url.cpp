@@ -3,18 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 
 namespace watchbot_progress::aws {
 namespace {
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool is_unreserved(unsigned char c) {
     return std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~';
@@ -39,7 +33,7 @@ ParsedUrl parse_url(std::string_view url) {
         unsigned char c = url[i];
         if (std::isalnum(c) == 0 && c != '+' && c != '-' && c != '.') bad_url(url, "its scheme is malformed");
     }
-    out.scheme = lower(url.substr(0, scheme_end));
+    out.scheme = watchbot_progress::detail::ascii_lower(url.substr(0, scheme_end));
     std::string_view rest = url.substr(scheme_end + 3);
 
     auto fragment = rest.find('#');
@@ -54,7 +48,7 @@ ParsedUrl parse_url(std::string_view url) {
     if (!authority.empty() && authority.front() == '[') {
         auto close = authority.find(']');
         if (close == std::string_view::npos) bad_url(url, "an IPv6 host is missing its ']'");
-        out.host = lower(authority.substr(1, close - 1));
+        out.host = watchbot_progress::detail::ascii_lower(authority.substr(1, close - 1));
         out.ipv6 = true;
         std::string_view tail = authority.substr(close + 1);
         if (!tail.empty()) {
@@ -63,7 +57,7 @@ ParsedUrl parse_url(std::string_view url) {
         }
     } else {
         auto colon = authority.find(':');
-        out.host = lower(authority.substr(0, colon));
+        out.host = watchbot_progress::detail::ascii_lower(authority.substr(0, colon));
         if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     }
     if (out.host.empty()) bad_url(url, "it has no host");

@@ -2,11 +2,11 @@
 // No message may contain the password: errors name the part that is wrong (scheme, port, db,
 // parameter name) and never quote the user info.
 
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <optional>
 
+#include "core/ascii.hpp"
 #include "core/excerpt.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/redis_backend.hpp"
@@ -76,7 +76,7 @@ RedisOptions RedisBackend::parse_uri(std::string_view uri) {
     const std::size_t sep = uri.find("://");
     if (sep == std::string_view::npos) bad_uri("it does not start with redis://");
     std::string scheme(uri.substr(0, sep));
-    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    scheme = watchbot_progress::detail::ascii_lower(scheme);
     // The scheme is not quoted: a mangled URI may have the password in it.
     if (scheme != "redis" && scheme != "rediss") bad_uri("the scheme is not redis:// or rediss://");
 
