@@ -33,6 +33,10 @@ public:
     json assumed_layout;
 
 protected:
+    std::optional<std::string> do_check_part(const std::string& jobid, wp::PartId partid) override {
+        ++reads;  // check_part itself: what check_part_cached calls without a cache
+        return ForwardingBackend::do_check_part(jobid, partid);
+    }
     wp::JobFacts do_check_part_facts(const std::string& jobid, wp::PartId partid) override {
         ++reads;
         wp::JobFacts facts;
