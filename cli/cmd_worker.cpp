@@ -25,6 +25,7 @@
 #include "watchbot_progress/command.hpp"
 #include "watchbot_progress/command_part.hpp"
 #include "watchbot_progress/errors.hpp"
+#include "watchbot_progress/job_facts_cache.hpp"
 #include "watchbot_progress/messages.hpp"
 
 namespace wp = watchbot_progress;
@@ -40,6 +41,7 @@ struct WorkerOptions {
     std::string failure_tolerance;  // empty: none
     int max_receive_count = 10;
     std::string reduce_lease = "3m";
+    std::string check_interval;  // empty: WATCHBOT_PROGRESS_CHECK_INTERVAL, else the cache's default
     std::vector<std::string> command;
 };
 
@@ -135,6 +137,15 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
     if (!opt.failure_tolerance.empty()) {
         options.part.failure_tolerance = parse_failure_tolerance(opt.failure_tolerance, opt.max_receive_count);
     }
+    // The check before the command, shared by the host's worker processes (job_facts_cache.hpp).
+    wp::JobFactsCacheOptions cache_options;
+    try {
+        cache_options = wp::job_facts_cache_options_from_env();
+    } catch (const wp::ConfigError& e) {
+        throw ExitError(kExitUsage, e.what());
+    }
+    if (!opt.check_interval.empty()) cache_options.interval = wp::parse_check_interval(opt.check_interval, "--check-interval");
+    options.facts_cache = std::make_shared<wp::JobFactsCache>(std::move(cache_options));
     const std::string part_name = "job '" + message.jobid + "' part " + std::to_string(message.partid);
     const auto why_fails = [&](int code) -> std::string {
         if (code == kExitWorkerReject && !reject_listed) return "watchbot's reject: a rejected part fails the job";
@@ -278,6 +289,24 @@ void setup_worker(CLI::App& app, Context& ctx) {
                     "over (a worker crashed after claiming)")
         ->type_name("DURATION")
         ->capture_default_str();
+    sub->add_option("--check-interval", opt->check_interval,
+                    "How long the check of a job before the command (the job exists, the part is one of its parts, "
+                    "the job has not failed) holds for the host's later deliveries of the job: they skip its read "
+                    "(one request per delivery on DynamoDB). A failure recorded on another host is seen at most this "
+                    "long after; one recorded on this host at once. 0: every delivery reads. Units ms, s, m, h. "
+                    "Default: WATCHBOT_PROGRESS_CHECK_INTERVAL, else 5s; the cache lives in "
+                    "WATCHBOT_PROGRESS_CACHE_DIR, else $TMPDIR/watchbot-progress-UID")
+        ->type_name("DURATION")
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                try {
+                    wp::parse_check_interval(text, "--check-interval");
+                } catch (const wp::InvalidInput& e) {
+                    return e.what();
+                }
+                return {};
+            },
+            ""));
     sub->add_option("command", opt->command, "The worker command and its arguments, after --")->required()->expected(-1);
     sub->footer(
         "Subject=map: the map message in Message is parsed (a malformed one: exit 2, nothing written) and the\n"

@@ -22,6 +22,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
     unsigned seed = 1;
     pid_t server_pid = 0;
     bool keep = false, create_only = false, fail_job_on = false, baseline = false, worker_path = false;
+    std::string check_interval = "5s";
     DynamoDbChoice dynamodb;
     app.add_option("--backend", backend_uri, "backend URI (arn:aws:dynamodb:..., redis://, sqlite://, memory://)")->required();
     app.add_option("--topic", topic_uri,
@@ -205,6 +208,11 @@ int main(int argc, char** argv) {
                  "run each delivery as a new `watchbot-progress-cpp worker -- /bin/true` process does: a new backend "
                  "(nothing cached), the message parsed from its text, run_part_command with the worker's options "
                  "(exit 3 fails the job); one delivery at a time (--workers is ignored)");
+    app.add_option("--check-interval", check_interval,
+                   "with --worker-path: the worker's --check-interval (how long one delivery's check of the job spares "
+                   "the next deliveries their read, through a job facts cache in a temporary directory shared by the "
+                   "deliveries as by a host's worker processes); 0: every delivery reads")
+        ->capture_default_str();
     app.add_flag("--baseline", baseline,
                  "DynamoDB only: run the raw loop (UpdateItem ADD of a counter, one item per thread, same threads "
                  "and client) as many times as there are deliveries, in rounds of 1000 alternating with the "
@@ -302,6 +310,22 @@ int main(int argc, char** argv) {
         // --worker-path: one delivery as one `worker` process makes it, from a new backend (so
         // nothing is cached: no job layout, no connection), with the worker's options.
         std::atomic<std::uint64_t> fresh_requests{0}, fresh_calls{0}, fresh_bytes{0};
+        // The host's job facts cache (job_facts_cache.hpp), in a directory of this run only.
+        wp::JobFactsCacheOptions cache_options;
+        std::filesystem::path cache_dir;
+        if (worker_path) {
+            cache_options.interval = wp::parse_check_interval(check_interval, "--check-interval");
+            std::string pattern = (std::filesystem::temp_directory_path() / "wp-bench-cache.XXXXXX").string();
+            if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");
+            cache_dir = cache_options.directory = pattern;
+        }
+        struct RemoveDir {
+            std::filesystem::path& dir;
+            ~RemoveDir() {
+                std::error_code ec;
+                if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+            }
+        } remove_cache_dir{cache_dir};
         const auto deliver = [&](wp::PartId partid) {
             if (!worker_path) {
                 wp::Part(jobid, partid, options).run([] {});
@@ -318,6 +342,7 @@ int main(int argc, char** argv) {
             command.part.backend = fresh;
             command.part.notifier = notifier;
             command.fail_job_on_exit = {3};  // the worker's own: a command's 3 (watchbot's reject) fails the job
+            command.facts_cache = std::make_shared<wp::JobFactsCache>(cache_options);  // a new process's
             const wp::MapMessage message =
                 wp::parse_map_message(wp::map_message_body(nlohmann::json::object(), jobid, partid, "null"));
             wp::CommandPartResult result;
@@ -425,6 +450,7 @@ int main(int argc, char** argv) {
             {"duplicates", duplicates},
             {"fail_job_on", fail_job_on},
             {"delivery_path", worker_path ? "worker" : "part"},
+            {"check_interval_ms", worker_path ? nlohmann::json(cache_options.interval.count()) : nlohmann::json(nullptr)},
             {"deliveries", deliveries.size()},
             {"create_s", round3(create_s)},
             {"create_parts_per_s", std::round(static_cast<double>(parts) / create_s)},

@@ -118,6 +118,21 @@ struct WATCHBOT_PROGRESS_EXPORT PartFailure {
     static PartFailure from_json(const nlohmann::json& json);
 };
 
+// What Backend::check_part_facts read about a job that stays true for the job's life, plus its
+// failure as read, so that a later process (the next `worker` delivery on the same host, through a
+// JobFactsCache) can skip the read: Backend::assume_job_facts hands them back to a new backend.
+struct WATCHBOT_PROGRESS_EXPORT JobFacts {
+    // The job's number of parts; 0: the backend told nothing it could assume later (the facts must
+    // not be kept: backends that do not override check_part_facts).
+    std::int64_t total = 0;
+    // The failure as read: the reason ("" when none was recorded), nullopt when the job had not failed.
+    std::optional<std::string> failure;
+    // The backend's own facts about the job's storage (DynamoDB: the sharded layout's attributes,
+    // which let the completion write its shard item without reading the job item); null when it
+    // needs none. Opaque to everyone else: keep it as it is.
+    nlohmann::json layout;
+};
+
 // The bounds of Backend::record_part_failure: records kept per job, and bytes of text per record.
 inline constexpr std::size_t kMaxPartFailureRecords = 100;
 inline constexpr std::size_t kMaxPartFailureTextBytes = 4096;
@@ -251,6 +266,20 @@ public:
     // remembers a sharded job's layout there, so that the completion after it reads nothing.
     std::optional<std::string> check_part(const std::string& jobid, PartId partid);
 
+    // check_part, also returning what the read taught: the job's facts (JobFacts), to be kept by a
+    // host-local cache (JobFactsCache) and handed to assume_job_facts by a later process. Throws
+    // what check_part throws. The default calls do_check_part and returns total = 0 (nothing to
+    // keep); DynamoDB returns the total and a sharded job's layout from its one GetItem.
+    JobFacts check_part_facts(const std::string& jobid, PartId partid);
+
+    // Takes `facts` (from check_part_facts, possibly in another process) as true of the job without
+    // reading it, so that the completion that follows costs what it costs a process that read
+    // them (DynamoDB: the one write of the part's shard item). Facts that no longer hold (the job
+    // was deleted or overwritten since) are found out by the completion, which then reads the job
+    // as it is (never completes a part of a replaced generation). Malformed facts are ignored.
+    // Never reads or writes the store. The default does nothing.
+    void assume_job_facts(const std::string& jobid, const JobFacts& facts);
+
     // The pending part ids, ascending.
     std::vector<PartId> list_pending_parts(const std::string& jobid);
 
@@ -306,6 +335,8 @@ protected:
     virtual JobStatus do_status(const std::string& jobid) = 0;
     virtual bool do_part_complete(const std::string& jobid, PartId partid) = 0;
     virtual std::optional<std::string> do_check_part(const std::string& jobid, PartId partid);
+    virtual JobFacts do_check_part_facts(const std::string& jobid, PartId partid);
+    virtual void do_assume_job_facts(const std::string& jobid, const JobFacts& facts);
     virtual std::vector<PartId> do_list_pending_parts(const std::string& jobid) = 0;
     virtual void do_list_jobs(const std::function<void(const JobStatus&)>& visit) = 0;
     virtual bool do_delete_job(const std::string& jobid) = 0;

@@ -9,7 +9,9 @@
 // the one read below):
 //   1. One read (Backend::check_part) checks the part and, when fail_job_on_exit or
 //      part.failure_tolerance is set, a job that already failed is not worked (outcome
-//      kJobAlreadyFailed; the command does not run).
+//      kJobAlreadyFailed; the command does not run). With facts_cache, the read is skipped while
+//      this host checked the job less than the cache's interval ago (check_part_cached,
+//      job_facts_cache.hpp), and a job this delivery fails is recorded there at once.
 //   2. The command runs (run_command, command.hpp) with WATCHBOT_PROGRESS_JOBID and
 //      WATCHBOT_PROGRESS_PARTID in its environment and the map message's JSON (the part's fields
 //      plus jobid, partid and metadata) and a line break on its stdin.
@@ -41,12 +43,14 @@
 // on a 3: it is always one of its fail_job_on_exit codes).
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "watchbot_progress/command.hpp"
 #include "watchbot_progress/export.hpp"
+#include "watchbot_progress/job_facts_cache.hpp"
 #include "watchbot_progress/messages.hpp"
 #include "watchbot_progress/part.hpp"
 
@@ -61,6 +65,9 @@ struct CommandPartOptions {
     // How much of the end of the command's stderr a failure reason and a failure's record
     // (Backend::record_part_failure) quote.
     std::size_t stderr_tail_bytes = 1000;
+    // Where step 1 keeps what it read for the host's later deliveries (job_facts_cache.hpp);
+    // nullptr: every delivery reads.
+    std::shared_ptr<JobFactsCache> facts_cache;
 };
 
 struct CommandPartResult {

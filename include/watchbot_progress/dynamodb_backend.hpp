@@ -159,6 +159,13 @@ protected:
     //   again). A sharded job's layout is remembered, so a fresh process's completion that follows
     //   writes only its shard item.
     std::optional<std::string> do_check_part(const std::string& jobid, PartId partid) override;
+    // check_part_facts: the same read; the facts hold the total and, for a sharded job, its layout
+    //   attributes (total, layout, shardSize, shardLevels, shardGen).
+    JobFacts do_check_part_facts(const std::string& jobid, PartId partid) override;
+    // assume_job_facts: a sharded job's tree is remembered as if its job item had been read, so the
+    //   completion that follows writes its shard item first (a tree whose items are gone is found
+    //   out there: the job item is read again). Nothing else is kept.
+    void do_assume_job_facts(const std::string& jobid, const JobFacts& facts) override;
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     // list_jobs: Scan pages (filtered to job items) to the end; sharded jobs read their shards. A
     //   job that cannot be read (a layout this version does not know, damaged layout attributes,

@@ -44,6 +44,8 @@ protected:
     JobStatus do_status(const std::string& jobid) override;
     bool do_part_complete(const std::string& jobid, PartId partid) override;
     std::optional<std::string> do_check_part(const std::string& jobid, PartId partid) override;
+    JobFacts do_check_part_facts(const std::string& jobid, PartId partid) override;
+    void do_assume_job_facts(const std::string& jobid, const JobFacts& facts) override;
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override;
     void do_list_jobs(const std::function<void(const JobStatus&)>& visit) override;
     bool do_delete_job(const std::string& jobid) override;

@@ -10,6 +10,7 @@
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/forwarding.hpp"
 #include "watchbot_progress/job.hpp"
+#include "watchbot_progress/job_facts_cache.hpp"
 #include "watchbot_progress/memory_backend.hpp"
 #include "watchbot_progress/memory_notifier.hpp"
 #include "watchbot_progress/messages.hpp"

@@ -194,6 +194,7 @@ def main(argv=None):
         # Always the Part guard: the C++ bench's --worker-path (the `worker` command's path) has no
         # Python counterpart.
         'delivery_path': 'part',
+        'check_interval_ms': None,  # the C++ bench's --worker-path only (the worker's --check-interval)
         'deliveries': len(deliveries),
         'create_s': round(create_s, 3),
         'create_parts_per_s': round(args.parts / create_s),

@@ -173,6 +173,25 @@ std::optional<std::string> Backend::do_check_part(const std::string& jobid, Part
     return do_failure_reason(jobid);
 }
 
+JobFacts Backend::check_part_facts(const std::string& jobid, PartId partid) {
+    validate_jobid(jobid);
+    if (partid < 0) throw InvalidInput("part id " + std::to_string(partid) + " is negative: part ids start at 0");
+    return do_check_part_facts(jobid, partid);
+}
+
+JobFacts Backend::do_check_part_facts(const std::string& jobid, PartId partid) {
+    JobFacts facts;
+    facts.failure = do_check_part(jobid, partid);
+    return facts;  // total 0: nothing a later process may assume
+}
+
+void Backend::assume_job_facts(const std::string& jobid, const JobFacts& facts) {
+    validate_jobid(jobid);
+    do_assume_job_facts(jobid, facts);
+}
+
+void Backend::do_assume_job_facts(const std::string&, const JobFacts&) {}
+
 std::vector<PartId> Backend::list_pending_parts(const std::string& jobid) {
     validate_jobid(jobid);
     return do_list_pending_parts(jobid);

@@ -91,6 +91,10 @@ protected:
         ++calls;
         return ForwardingBackend::do_check_part(jobid, partid);
     }
+    JobFacts do_check_part_facts(const std::string& jobid, PartId partid) override {
+        ++calls;
+        return ForwardingBackend::do_check_part_facts(jobid, partid);
+    }
     std::vector<PartId> do_list_pending_parts(const std::string& jobid) override {
         ++calls;
         return ForwardingBackend::do_list_pending_parts(jobid);

@@ -52,6 +52,12 @@ bool ForwardingBackend::do_part_complete(const std::string& jobid, PartId partid
 std::optional<std::string> ForwardingBackend::do_check_part(const std::string& jobid, PartId partid) {
     return target_->check_part(jobid, partid);
 }
+JobFacts ForwardingBackend::do_check_part_facts(const std::string& jobid, PartId partid) {
+    return target_->check_part_facts(jobid, partid);
+}
+void ForwardingBackend::do_assume_job_facts(const std::string& jobid, const JobFacts& facts) {
+    target_->assume_job_facts(jobid, facts);
+}
 std::vector<PartId> ForwardingBackend::do_list_pending_parts(const std::string& jobid) {
     return target_->list_pending_parts(jobid);
 }

@@ -59,10 +59,12 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     // Before the command runs: the job exists (else JobDoesNotExist), the part is within it (else
     // InvalidInput) and whether the job failed, so a message for no part, or for a failed job's
     // part, does no work. One read (Backend::check_part), which also tells a DynamoDB backend the
-    // job's layout, so that the completion after the command is its one write. A stop signal
-    // during the read is forwarded to the command as it starts.
+    // job's layout, so that the completion after the command is its one write; none when the
+    // host checked the job less than the facts cache's interval ago (check_part_cached). A stop
+    // signal during the read is forwarded to the command as it starts.
     detail::SignalDeferral deferral;
-    const std::optional<std::string> failed = backend->check_part(message.jobid, message.partid);
+    const std::optional<std::string> failed =
+        check_part_cached(*backend, options.facts_cache.get(), message.jobid, message.partid);
     CommandPartResult result;
     Part part(message, std::move(options.part));
     // What part.begin() does, from the read above: begin() would read the job's failure again.
@@ -115,6 +117,10 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
         recorded = backend->failure_reason(message.jobid).has_value();
     } catch (const std::exception&) {
         recorded = false;
+    }
+    // The host's later deliveries of the job read it again rather than trust facts kept before.
+    if (recorded && options.facts_cache) {
+        options.facts_cache->record_failure(backend->describe(), message.jobid, describe_failure(r));
     }
     result.outcome = recorded ? CommandPartResult::Outcome::kJobFailed
                               : CommandPartResult::Outcome::kJobFailedUnrecorded;

@@ -157,8 +157,10 @@ protected:
         o.env["Subject"] = "map";
         o.env["Message"] = map_body(jobid, partid, metadata);
         o.env["ApproximateReceiveCount"] = std::to_string(receive_count);
+        o.env["WATCHBOT_PROGRESS_CACHE_DIR"] = cache_dir();  // this test's host
         return run_cli(args, o);
     }
+    std::string cache_dir() const { return dir.path() + "/facts-cache"; }
     std::string job(std::int64_t total) {
         const auto jobid = new_job(total, "worker");
         backend->set_metadata(jobid, metadata);
@@ -204,6 +206,43 @@ TEST_P(CliWorkerOn, FailJobOnExitFailsTheJobAndStopsLaterParts) {
     EXPECT_EQ(runs(dir).size(), 1u);
     EXPECT_EQ(backend->status(jobid).remaining, 3);
     EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
+// A failure known on the host stops the host's later deliveries at once, though an earlier
+// delivery's check of the job is still fresh (the host's job facts cache: DynamoDB keeps them):
+// one its worker caused, and one `fail-job` recorded here. A failure recorded elsewhere is seen
+// at the next read: at once with --check-interval 0.
+TEST_P(CliWorkerOn, AFailureKnownOnTheHostStopsLaterPartsAtOnce) {
+    const auto jobid = job(4);
+    EXPECT_EQ(deliver(jobid, 0, {"--check-interval", "1h"}).code, 0);  // the job's facts kept for an hour
+    dir.file("exit-1", "3");
+    auto r = deliver(jobid, 1, {"--check-interval", "1h"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    r = deliver(jobid, 2, {"--check-interval", "1h"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 2 not run: the job failed"));
+    EXPECT_EQ(runs(dir).size(), 2u) << "the command ran for a job this host failed";
+
+    const auto other = job(3);
+    EXPECT_EQ(deliver(other, 0, {"--check-interval", "1h"}).code, 0);
+    RunOptions o = this->options();
+    o.env["WATCHBOT_PROGRESS_CACHE_DIR"] = cache_dir();
+    const auto failed = run_cli({"fail-job", other, "--reason", "bucket gone", "-d", uri}, o);
+    ASSERT_EQ(failed.code, 0) << failed;
+    r = deliver(other, 1, {"--check-interval", "1h"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 1 not run: the job failed (bucket gone)"));
+    EXPECT_EQ(runs(dir).size(), 3u);
+
+    const auto elsewhere = job(3);
+    EXPECT_EQ(deliver(elsewhere, 0, {"--check-interval", "1h"}).code, 0);
+    backend->fail_job(elsewhere, "failed on another host");
+    r = deliver(elsewhere, 1, {"--check-interval", "0"});
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("part 1 not run: the job failed (failed on another host)"));
+    EXPECT_EQ(runs(dir).size(), 4u);
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+    EXPECT_EQ(deliver(elsewhere, 1, {"--check-interval", "5 s"}).code, wpcli::kExitUsage);
 }
 
 // The part is checked before the command runs: a job that does not exist is rejected (3) and a part

@@ -44,7 +44,7 @@ std::int64_t max_compatible_parts(const std::string& jobid) {
     return n;
 }
 
-ShardTree ShardTree::plan(std::int64_t total, std::int64_t shard_size, std::string gen) {
+ShardTree ShardTree::plan(std::int64_t total, std::int64_t shard_size, std::string gen, std::int64_t top_items) {
     if (total < 1) throw InvalidInput("total must be at least 1, not " + std::to_string(total));
     if (shard_size < 2) throw InvalidInput("shard size must be at least 2, not " + std::to_string(shard_size));
     ShardTree tree;
@@ -53,7 +53,7 @@ ShardTree ShardTree::plan(std::int64_t total, std::int64_t shard_size, std::stri
     tree.gen = std::move(gen);
     std::int64_t count = (total + shard_size - 1) / shard_size;
     tree.counts.push_back(count);
-    while (count > shard_size) {
+    while (count > top_items) {
         count = (count + shard_size - 1) / shard_size;
         tree.counts.push_back(count);
     }
@@ -101,10 +101,15 @@ ShardTree tree_from_job_item(const std::string& jobid, const nlohmann::json& ite
                            std::string(error_code::kInvalidJobItem), false);
     }
     ShardTree tree = ShardTree::plan(*total, *shard_size, gen);
+    const int rooted_levels = tree.levels();
+    // A job written before the root item: up to F items on its top level, one level fewer.
+    if (tree.levels() != *levels) tree = ShardTree::plan(*total, *shard_size, gen, *shard_size);
     if (tree.levels() != *levels) {
         throw BackendError("the item of sharded job '" + jobid + "' says " + std::to_string(*levels) +
-                               " levels where its total and shard size give " + std::to_string(tree.levels()) +
-                               ": the item was changed by hand; delete the job and create it again",
+                               " levels where its total and shard size give " + std::to_string(rooted_levels) +
+                               " (or " + std::to_string(tree.levels()) +
+                               " for a job written before the root item): the item was changed by hand or by a "
+                               "newer version; delete the job and create it again, or upgrade watchbot-progress",
                            std::string(error_code::kInvalidJobItem), false);
     }
     return tree;

@@ -82,15 +82,20 @@ std::int64_t max_compatible_parts(const std::string& jobid);
 // The shape of a sharded job: level 0 holds the shard items (leaves), each with up to shard_size
 // pending part ids (shard i holds parts [i*F, (i+1)*F)); level l > 0 holds index items, each with
 // up to F pending children of level l-1 (index item i of level l covers children [i*F, (i+1)*F)).
-// The job item holds the pending items of the top level, levels-1, of which there are at most F.
+// The top level, levels-1, holds one item (the root), which the job item lists: so only the
+// completion that empties the root, the job's last, writes the job item (docs/dynamodb-layouts.md).
+// Jobs written before kept up to F items on the top level, all listed in the job item (every
+// emptied one wrote it); their trees are read back as written (tree_from_job_item).
 struct ShardTree {
     std::int64_t total = 0;
     std::int64_t shard_size = 0;  // F
     std::string gen;
     std::vector<std::int64_t> counts;  // counts[l]: items at level l; levels() == counts.size()
 
-    // Throws InvalidInput when total < 1 or shard_size < 2.
-    static ShardTree plan(std::int64_t total, std::int64_t shard_size, std::string gen);
+    // Throws InvalidInput when total < 1 or shard_size < 2. `top_items`: the most items the top
+    // level may hold: 1 for the jobs this version writes (a root item), shard_size for the tree of
+    // a job written before (tree_from_job_item tells them apart by their number of levels).
+    static ShardTree plan(std::int64_t total, std::int64_t shard_size, std::string gen, std::int64_t top_items = 1);
 
     int levels() const noexcept { return static_cast<int>(counts.size()); }
     std::int64_t item_count() const noexcept;  // shard + index items

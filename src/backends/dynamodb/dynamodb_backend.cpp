@@ -540,6 +540,10 @@ bool DynamoDbBackend::do_part_complete(const std::string& jobid, PartId partid) 
 }
 
 std::optional<std::string> DynamoDbBackend::do_check_part(const std::string& jobid, PartId partid) {
+    return do_check_part_facts(jobid, partid).failure;
+}
+
+JobFacts DynamoDbBackend::do_check_part_facts(const std::string& jobid, PartId partid) {
     Expression x;
     std::string projection;
     for (const char* name : {kTotal, kShardOf, kError, kLayout, kShardSize, kShardLevels, kShardGen}) {
@@ -547,15 +551,32 @@ std::optional<std::string> DynamoDbBackend::do_check_part(const std::string& job
     }
     const auto item = impl_->table.client->get_item({key_of(jobid), impl_->table.options.consistent_reads, projection, x.names()});
     if (!is_job_item(item)) throw JobDoesNotExist(jobid);
-    const std::int64_t total = *get_int(*item, kTotal);
+    JobFacts facts;
+    facts.total = *get_int(*item, kTotal);
     if (impl_->sharded.tree_of(jobid, *item)) {  // remembered: the completion reads nothing
-        validate_partid(jobid, partid, total);
-    } else if (partid >= total) {
+        validate_partid(jobid, partid, facts.total);
+        // What assume_job_facts needs to remember the same tree in another process.
+        facts.layout = nlohmann::json::object();
+        for (const char* name : {kTotal, kLayout, kShardSize, kShardLevels, kShardGen}) {
+            if (const auto it = item->find(name); it != item->end()) facts.layout[name] = *it;
+        }
+    } else if (partid >= facts.total) {
         do_part_complete(jobid, partid);  // a Node-tool job's part `total`: its `parts` tell (rare)
     }
-    const auto error = item->find(kError);
-    if (error == item->end()) return std::nullopt;
-    return render_error(*error);
+    if (const auto error = item->find(kError); error != item->end()) facts.failure = render_error(*error);
+    return facts;
+}
+
+void DynamoDbBackend::do_assume_job_facts(const std::string& jobid, const JobFacts& facts) {
+    // Only a sharded job's tree is worth remembering (a compatible job's completion is one
+    // conditional write of the job item whatever is known). Facts that do not describe a tree of
+    // this version are ignored: the completion then reads the job item, as without them.
+    if (!facts.layout.is_object() || !facts.layout.contains(kLayout)) return;
+    try {
+        impl_->sharded.tree_of(jobid, facts.layout);
+    } catch (const std::exception&) {  // damaged facts (BackendError InvalidJobItem, a JSON type error)
+        impl_->sharded.forget(jobid);
+    }
 }
 
 std::vector<PartId> DynamoDbBackend::do_list_pending_parts(const std::string& jobid) {

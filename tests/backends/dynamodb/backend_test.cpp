@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -346,7 +347,7 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     });
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("sharded");
-    backend->set_total(jobid, 100);  // 25 shards, 7 index items, 2 on top: 3 levels
+    backend->set_total(jobid, 100);  // 25 shards, 7 index items, 2 above them, the root: 4 levels
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     ASSERT_TRUE(item.has_value());
     EXPECT_EQ(attribute_names(*item),
@@ -355,14 +356,14 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_EQ((*item)["total"], (json{{"N", "100"}}));
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "4"}}));
-    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "3"}}));
-    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 2));
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "4"}}));
+    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 1)) << "the job item lists the root item alone";
     EXPECT_EQ((*item)["parts"], ddb::sharded_parts_note()) << "a map where the other tools expect a number set";
     const std::string gen = (*item)["shardGen"]["S"].get<std::string>();
     EXPECT_EQ(gen.size(), 16u);
 
     const auto shards = shard_items(*client, jobid);
-    EXPECT_EQ(shards.size(), 25u + 7u + 2u);
+    EXPECT_EQ(shards.size(), 25u + 7u + 2u + 1u);
     auto leaf = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#0#24")});
     ASSERT_TRUE(leaf.has_value());
     EXPECT_EQ(attribute_names(*leaf), (std::set<std::string>{"id", "shardOf", "parts", "total"}));
@@ -383,6 +384,8 @@ TEST(DynamoDbLayout, ShardedJobItemsAsStored) {
     EXPECT_FALSE(index->contains("pendingShards"));
     auto top = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#2#1")});
     EXPECT_EQ(sorted_set(*top, "pendingShards"), iota(4, 6));
+    auto root = client->get_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#3#0")});
+    EXPECT_EQ(sorted_set(*root, "pendingShards"), iota(0, 2));
 
     // list_jobs shows the job once and never a shard item; delete removes every item.
     int seen = 0;
@@ -463,6 +466,55 @@ TEST(DynamoDbLayout, AShardedJobWithTheOldSentinelStillWorks) {
     EXPECT_TRUE(backend->delete_job(jobid));
 }
 
+// A sharded job written before the root item: its job item lists up to F top-level items (here
+// 2) and says one level fewer. Written here raw from a job of this version (its root item deleted,
+// the job item rewritten as the earlier version wrote it). It is still read (status, list_jobs),
+// completed by new processes and through the host's facts, and reduced once.
+TEST(DynamoDbLayout, AShardedJobWrittenBeforeTheRootItemStillWorks) {
+    auto sharded = [](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 2;
+    };
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("before-root");
+    make_backend(sharded)->set_total(jobid, 8);  // shards 4, index items 2, the root: 3 levels
+    const json created = *client->get_item({wp_test::dynamodb_key(jobid), true});
+    ASSERT_EQ(created["shardLevels"], (json{{"N", "3"}}));
+    const std::string gen = created["shardGen"]["S"].get<std::string>();
+    client->delete_item({wp_test::dynamodb_key(jobid + "#shard#" + gen + "#2#0")});
+    client->update_item({wp_test::dynamodb_key(jobid), "SET #l = :l, #p = :p", "", {{"#l", "shardLevels"}, {"#p", "pendingShards"}},
+                         {{":l", dynamodb::number_value(2)}, {":p", dynamodb::number_set({0, 1})}}});
+    EXPECT_EQ(make_backend(sharded)->status(jobid).remaining, 8);
+    const auto cache_dir = std::filesystem::path(::testing::TempDir()) / ("wp-facts-" + wp::new_jobid());
+    const auto notifier = std::make_shared<wp::MemoryNotifier>();
+    for (wp::PartId p : {0, 1, 2, 3, 3, 4, 5, 6, 7, 7}) {
+        const auto backend = make_backend(sharded);  // a new process, with the host's facts after the first
+        wp::CommandPartOptions options;
+        options.part.backend = backend;
+        options.part.notifier = notifier;
+        options.facts_cache = std::make_shared<wp::JobFactsCache>(
+            wp::JobFactsCacheOptions{.directory = cache_dir, .interval = std::chrono::hours(1)});
+        const auto message = wp::parse_map_message(wp::map_message_body(json::object(), jobid, p, "null"));
+        EXPECT_EQ(wp::run_part_command(message, {"/bin/true"}, options).outcome, wp::CommandPartResult::Outcome::kCompleted);
+        if (p == 3) {
+            EXPECT_EQ(sorted_set(*client->get_item({wp_test::dynamodb_key(jobid), true}), "pendingShards"),
+                      (std::vector<std::int64_t>{1}))
+                << "the emptied top-level item left the job item, as the earlier version did it";
+            EXPECT_EQ(make_backend(sharded)->status(jobid).remaining, 4);
+        }
+    }
+    EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);
+    const wp::JobStatus status = make_backend(sharded)->status(jobid);
+    EXPECT_TRUE(status.complete());
+    EXPECT_TRUE(status.reduce_confirmed);
+    bool listed = false;
+    make_backend(sharded)->list_jobs([&](const wp::JobStatus& j) { listed = listed || j.jobid == jobid; });
+    EXPECT_TRUE(listed);
+    EXPECT_TRUE(make_backend(sharded)->delete_job(jobid));
+    EXPECT_TRUE(shard_items(*client, jobid).empty());
+    std::filesystem::remove_all(cache_dir);
+}
+
 TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     auto backend = make_backend([](wp::DynamoDbOptions& o) {
         o.layout = wp::DynamoDbLayout::kSharded;
@@ -470,7 +522,7 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     });
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("crash");
-    backend->set_total(jobid, 8);  // shards {0,1} {2,3} {4,5} {6,7}; index items {0,1} {2,3}; top {0,1}
+    backend->set_total(jobid, 8);  // shards {0,1} {2,3} {4,5} {6,7}; index items {0,1} {2,3}; root {0,1}
     const std::string gen = (*client->get_item({wp_test::dynamodb_key(jobid)}))["shardGen"]["S"].get<std::string>();
     auto id = [&](int level, int index) { return jobid + "#shard#" + gen + "#" + std::to_string(level) + "#" + std::to_string(index); };
     auto raw_delete = [&](const std::string& item, const char* attribute, std::int64_t value) {
@@ -480,7 +532,7 @@ TEST(DynamoDbLayout, CrashBetweenCompletionStepsIsRepairedByRedelivery) {
     for (wp::PartId p : {0, 2, 3, 4, 5, 6}) backend->complete_part(jobid, p);
     // Worker for part 1 crashes right after emptying shard 0 (before index item 0 learns it).
     raw_delete(id(0, 0), "parts", 1);
-    // Worker for part 7 crashes after emptying shard 3 and index item 1, before the job item.
+    // Worker for part 7 crashes after emptying shard 3 and index item 1, before the root item.
     raw_delete(id(0, 3), "parts", 7);
     raw_delete(id(1, 1), "pendingShards", 3);
     auto s = backend->status(jobid);
@@ -513,7 +565,7 @@ TEST(DynamoDbLayout, ACompletionFromAStaleTreeLeavesNoItemBehind) {
     admin->set_total(jobid, 40);
     EXPECT_FALSE(worker->complete_part(jobid, 5));  // the worker caches the tree
     const std::set<std::string> first_generation = ids_starting_with(*client, jobid);
-    ASSERT_EQ(first_generation.size(), 1u + 10u + 3u) << "the job item, 10 shard items, 3 index items";
+    ASSERT_EQ(first_generation.size(), 1u + 10u + 3u + 1u) << "the job item, 10 shard items, 3 index items, the root";
 
     EXPECT_TRUE(admin->delete_job(jobid));
     admin->set_total(jobid, 40);  // a new generation under the same id
@@ -606,6 +658,10 @@ TEST(DynamoDbLayout, AShardedWorkerProcessReadsTheJobItemFirst) {
 // the job's layout, and the completion after the command is the one write of the part's shard:
 // the job item is written only by the delivery that empties a top-level item (and by the last
 // part's claim and confirmation), never to record progress.
+// A `worker` delivery is a new process: without the host's job facts cache (or with its interval
+// 0), its check reads the job item, and that read tells the backend the job's layout, so that the
+// completion writes its shard item only. The job item is written only by the last delivery (its
+// root item empties): no other delivery changes it.
 TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneReadAndOneShardWrite) {
     auto sharded = [](wp::DynamoDbOptions& o) {
         o.layout = wp::DynamoDbLayout::kSharded;
@@ -613,7 +669,7 @@ TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneReadAndOneShardWrite) {
     };
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("worker-path");
-    make_backend(sharded)->set_total(jobid, 20);  // 2 shard items, listed in the job item
+    make_backend(sharded)->set_total(jobid, 20);  // 2 shard items under a root item, which the job item lists
     const auto notifier = std::make_shared<wp::MemoryNotifier>();
     const auto deliver = [&](wp::PartId partid) {
         const auto backend = make_backend(sharded);  // a new process
@@ -630,11 +686,11 @@ TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneReadAndOneShardWrite) {
     for (wp::PartId p : {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18}) {
         EXPECT_EQ(deliver(p), 2u) << "part " << p << ": the check's GetItem and the shard's UpdateItem";
     }
-    EXPECT_EQ(job_item(), created) << "a completion that empties no shard wrote the job item";
     EXPECT_EQ(deliver(5), 2u) << "a duplicate";
-    EXPECT_EQ(deliver(9), 3u) << "shard 0 empties: its id leaves the job item's pendingShards";
-    EXPECT_EQ(deliver(19), 6u)
-        << "the last part: check, shard, job item, claim, the job's metadata for the reduce, confirmation";
+    EXPECT_EQ(deliver(9), 3u) << "shard 0 empties: its id leaves the root item's pendingShards";
+    EXPECT_EQ(job_item(), created) << "a delivery before the last wrote the job item";
+    EXPECT_EQ(deliver(19), 7u)
+        << "the last part: check, shard, root item, job item, claim, the job's metadata for the reduce, confirmation";
     EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);
     const wp::JobStatus status = make_backend(sharded)->status(jobid);
     EXPECT_EQ(status.remaining, 0);
@@ -645,6 +701,62 @@ TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneReadAndOneShardWrite) {
     EXPECT_THROW(fresh->check_part(jobid, 20), wp::InvalidInput);
     EXPECT_EQ(fresh->stats().requests, 2u);
     make_backend(sharded)->delete_job(jobid);
+}
+
+// With the host's job facts cache (what `worker` uses), a delivery whose job was checked on the
+// host less than the interval ago reads nothing: the facts kept (the job's tree) are handed to the
+// new backend, and the completion is the delivery's one request. Stale facts are read again; a
+// cached tree of a job overwritten since is found out by the completion (its items are gone).
+TEST(DynamoDbLayout, AWorkerProcessDeliveryIsOneShardWriteOnceTheHostKnowsTheJob) {
+    auto sharded = [](wp::DynamoDbOptions& o) {
+        o.layout = wp::DynamoDbLayout::kSharded;
+        o.shard_size = 10;
+    };
+    auto client = wp_test::dynamodb_test_client(kTable);
+    const std::string jobid = new_id("worker-cached");
+    make_backend(sharded)->set_total(jobid, 20);
+    const auto cache_dir = std::filesystem::path(::testing::TempDir()) / ("wp-facts-" + wp::new_jobid());
+    std::int64_t now = 1'700'000'000'000;
+    const auto notifier = std::make_shared<wp::MemoryNotifier>();
+    const auto deliver = [&](wp::PartId partid) {
+        const auto backend = make_backend(sharded);  // a new process
+        wp::CommandPartOptions options;
+        options.part.backend = backend;
+        options.part.notifier = notifier;
+        options.fail_job_on_exit = {3};
+        options.facts_cache = std::make_shared<wp::JobFactsCache>(
+            wp::JobFactsCacheOptions{.directory = cache_dir, .interval = std::chrono::seconds(5), .now_ms = [&] { return now; }});
+        const auto message = wp::parse_map_message(wp::map_message_body(json::object(), jobid, partid, "null"));
+        EXPECT_EQ(wp::run_part_command(message, {"/bin/true"}, options).outcome, wp::CommandPartResult::Outcome::kCompleted);
+        return backend->stats().requests;
+    };
+    const auto job_item = [&] { return *client->get_item({wp_test::dynamodb_key(jobid)}); };
+    const json created = job_item();
+    EXPECT_EQ(deliver(0), 2u) << "the host's first delivery of the job reads it";
+    for (wp::PartId p : {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17}) {
+        EXPECT_EQ(deliver(p), 1u) << "part " << p << ": the shard's UpdateItem alone";
+    }
+    EXPECT_EQ(deliver(9), 2u) << "shard 0 empties: the root item too";
+    now += 5000;
+    EXPECT_EQ(deliver(15), 2u) << "the facts are 5 s old: read again (a duplicate)";
+    EXPECT_EQ(job_item(), created) << "a delivery before the last wrote the job item";
+    EXPECT_EQ(deliver(18), 1u);
+    EXPECT_EQ(deliver(19), 6u) << "the last part: shard, root item, job item, claim, the metadata, confirmation";
+    EXPECT_EQ(notifier->messages(wp::kReduceSubject).size(), 1u);
+    EXPECT_TRUE(make_backend(sharded)->status(jobid).reduce_confirmed);
+
+    // The job overwritten elsewhere while the host's facts are fresh: the completion finds the old
+    // tree's items gone, reads the job item and completes the part in the job as it is now.
+    make_backend(sharded)->set_total(jobid, 20, /*overwrite=*/true);
+    EXPECT_EQ(deliver(3), 4u) << "stale shard write, removal of the item it created, job item read, shard write";
+    EXPECT_EQ(make_backend(sharded)->status(jobid).remaining, 19);
+    EXPECT_EQ(deliver(4), 4u) << "the host's facts name the old tree until they are read again (the interval)";
+    now += 5000;
+    EXPECT_EQ(deliver(6), 2u);
+    EXPECT_EQ(deliver(7), 1u) << "the new tree is kept";
+    EXPECT_EQ(make_backend(sharded)->status(jobid).remaining, 16);
+    make_backend(sharded)->delete_job(jobid);
+    std::filesystem::remove_all(cache_dir);
 }
 
 // A sharded job's completions write updatedAt on the shard and index items they change, not on the
@@ -659,7 +771,7 @@ TEST(DynamoDbLayout, ShardedProgressTimeIsTheNewestOfItsItems) {
     };
     auto client = wp_test::dynamodb_test_client(kTable);
     const std::string jobid = new_id("progress-time");
-    make_backend(sharded)->set_total(jobid, 40);  // 10 shards under 3 index items: 2 levels
+    make_backend(sharded)->set_total(jobid, 40);  // 10 shards under 3 index items under the root: 3 levels
     const auto job_item_time = [&] { return dynamodb::get_int(*client->get_item({wp_test::dynamodb_key(jobid)}), "updatedAt"); };
     const auto status_time = [&] { return make_backend(sharded)->status(jobid).updated_at_ms; };
     EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'000'000));
@@ -674,9 +786,9 @@ TEST(DynamoDbLayout, ShardedProgressTimeIsTheNewestOfItsItems) {
     EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'000'000));
     EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'010'000));
 
-    now += 5000;  // shards 8 and 9 empty, and so their index item (the job item's third)
+    now += 5000;  // shards 8 and 9 empty, and so their index item: its id leaves the root item, not the job item
     for (wp::PartId p = 32; p < 40; ++p) EXPECT_FALSE(make_backend(sharded)->complete_part(jobid, p));
-    EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'015'000));
+    EXPECT_EQ(job_item_time(), std::optional<std::int64_t>(1'700'000'000'000)) << "the job item was written";
     EXPECT_EQ(status_time(), std::optional<std::int64_t>(1'700'000'015'000));
     bool listed = false;
     make_backend(sharded)->list_jobs([&](const wp::JobStatus& s) {
@@ -731,7 +843,7 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     sharded->set_total(jobid, 10);
     sharded->set_metadata(jobid, {{"keep", true}});
     sharded->complete_part(jobid, 4);
-    EXPECT_EQ(shard_items(*client, jobid).size(), 4u + 2u);
+    EXPECT_EQ(shard_items(*client, jobid).size(), 4u + 2u + 1u);  // shards, index items, the root
 
     compat->set_total(jobid, 3, /*overwrite=*/true);
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
@@ -748,9 +860,9 @@ TEST(DynamoDbLayout, OverwriteSwitchesLayoutsAndRemovesTheOldShards) {
     EXPECT_EQ(s.total, 7);
     EXPECT_EQ(s.remaining, 7);
     EXPECT_EQ(s.metadata, (json{{"keep", true}}));
-    EXPECT_EQ(shard_items(*client, jobid).size(), 3u);  // 3 shards, listed by the job item
+    EXPECT_EQ(shard_items(*client, jobid).size(), 4u);  // 3 shards under the root, which the job item lists
     sharded->set_total(jobid, 4, /*overwrite=*/true);
-    EXPECT_EQ(shard_items(*client, jobid).size(), 2u) << "the previous generation's items are gone";
+    EXPECT_EQ(shard_items(*client, jobid).size(), 3u) << "the previous generation's items are gone";
     EXPECT_EQ(compat->list_pending_parts(jobid), (std::vector<wp::PartId>{0, 1, 2, 3}));
     EXPECT_TRUE(compat->delete_job(jobid));
     EXPECT_TRUE(shard_items(*client, jobid).empty());
@@ -764,7 +876,7 @@ TEST(DynamoDbLayout, ShardedCreationRefusesAnExistingJobWithoutTouchingIt) {
     sharded->complete_part(jobid, 1);
     EXPECT_THROW(sharded->set_total(jobid, 600), wp::InvalidInput);
     EXPECT_EQ(sharded->status(jobid).remaining, 599);
-    EXPECT_EQ(shard_items(*client, jobid).size(), 12u);  // F = 50, the default: 12 shard items
+    EXPECT_EQ(shard_items(*client, jobid).size(), 13u);  // F = 50, the default: 12 shard items and the root
     sharded->delete_job(jobid);
 }
 
@@ -780,10 +892,10 @@ TEST(DynamoDbLayout, HundredThousandPartJobIsShardedWithSmallItems) {
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
     EXPECT_EQ((*item)["layout"], (json{{"S", "sharded"}}));
     EXPECT_EQ((*item)["shardSize"], (json{{"N", "50"}}));
-    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "2"}}));  // 2,000 shards under 40 index items
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "3"}}));  // 2,000 shards under 40 index items, under the root
     EXPECT_LT(item->dump().size(), 1'000u);
     const auto shards = shard_items(*client, jobid);
-    EXPECT_EQ(shards.size(), 2'040u);
+    EXPECT_EQ(shards.size(), 2'041u);
     std::size_t largest = 0;
     for (const auto& shard : shards) largest = std::max(largest, shard.dump().size());
     EXPECT_LT(largest, 1'024u) << "wire JSON of the largest shard item (its DynamoDB size is under half that)";
@@ -805,8 +917,8 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
     const double create_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("[ info ] created a 1,000,000-part sharded job in %.2f s\n", create_seconds);  // a figure, not a check
     auto item = client->get_item({wp_test::dynamodb_key(jobid)});
-    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "3"}}));  // 20,000 shards under 400, under 8 index items
-    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 8));
+    EXPECT_EQ((*item)["shardLevels"], (json{{"N", "4"}}));  // 20,000 shards under 400, under 8, under the root
+    EXPECT_EQ(sorted_set(*item, "pendingShards"), iota(0, 1));
     const std::string gen = (*item)["shardGen"]["S"].get<std::string>();
     // Sizes by DynamoDB's rules: the largest shard item (ids 999,950 .. 999,999) and index item.
     auto size_of = [](const json& it) {
@@ -833,7 +945,7 @@ TEST(DynamoDbLayout, MillionPartJobIsCreatedQuicklyWithSmallItems) {
     EXPECT_LT(index_bytes, 1'024u);
     EXPECT_LT(job_bytes, 400u);
 
-    // The status walk reads the 20,408 items a round at a time: holding them all parsed took
+    // The status walk reads the 20,409 items a round at a time: holding them all parsed took
     // about 85 MB. (A memory figure, not a time: the process's peak resident set, which only grows.)
     const auto peak_rss_mb = [] {
         rusage usage{};

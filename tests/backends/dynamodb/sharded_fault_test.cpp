@@ -31,7 +31,7 @@ namespace {
 
 constexpr const char* kTable = "wp-test-sharded-faults";
 constexpr std::int64_t kParts = 10'400;  // over the default sharded_threshold
-constexpr std::size_t kTreeItems = 208 + 5;  // F = 50 (the default): 208 shard items under 5 index items
+constexpr std::size_t kTreeItems = 208 + 5 + 1;  // F = 50 (the default): 208 shard items under 5 index items under the root
 
 std::string new_id(const char* prefix) { return std::string("sharded-faults-") + prefix + "-" + wp::new_jobid(); }
 
