@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace wpcli::dashboard {
 
@@ -44,7 +45,8 @@ void PrometheusText::family(const std::string& name, const char* type, const std
 
 namespace {
 
-// A sample value: whole numbers without a fraction or exponent, others to 17 significant digits;
+// A sample value: whole numbers without a fraction or exponent, others to 15 (or, when needed to read
+// back the same double, 17) significant digits;
 // NaN and infinities as the format spells them.
 std::string format_value(double value) {
     if (std::isnan(value)) return "NaN";
@@ -53,7 +55,9 @@ std::string format_value(double value) {
     if (value == std::floor(value) && std::fabs(value) < 1e15) {
         std::snprintf(buffer, sizeof buffer, "%.0f", value);
     } else {
-        std::snprintf(buffer, sizeof buffer, "%.17g", value);
+        // The shortest of 15 and 17 significant digits that reads back as the same double.
+        std::snprintf(buffer, sizeof buffer, "%.15g", value);
+        if (std::strtod(buffer, nullptr) != value) std::snprintf(buffer, sizeof buffer, "%.17g", value);
     }
     return buffer;
 }

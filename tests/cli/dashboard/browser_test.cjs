@@ -241,9 +241,9 @@ async function main() {
           return Number(line.slice(series.length + 1));
         };
         assert(value('watchbot_progress_jobs{state="failed"}') === 1, 'failed jobs');
-        const z12 = status('tiles-z12');
-        assert(value('watchbot_progress_job_parts{jobid="tiles-z12",state="pending"}') === z12.remaining, 'pending parts');
-        assert(value('watchbot_progress_job_parts{jobid="tiles-z12",state="complete"}') === z12.total - z12.remaining,
+        const job = status('reproject-2026');  // running: 5 of 10 parts done by now
+        assert(value('watchbot_progress_job_parts{jobid="reproject-2026",state="pending"}') === job.remaining, 'pending parts');
+        assert(value('watchbot_progress_job_parts{jobid="reproject-2026",state="complete"}') === job.total - job.remaining,
           'complete parts');
         // The hostile id comes back escaped as the format says (its double quotes as \").
         assert(text.includes(`jobid="${HOSTILE_ID.replace(/"/g, '\\"')}"`), 'the hostile job id is not escaped');

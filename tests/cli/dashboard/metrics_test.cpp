@@ -40,6 +40,18 @@ TEST(PrometheusText, EscapesLabelValuesAndHelpAsTheFormatSays) {
     wp_test::expect_promtool_accepts(out.text());
 }
 
+TEST(PrometheusText, ValuesAreWholeOrTheShortestThatReadsBack) {
+    dash::PrometheusText out;
+    out.family("v", "gauge", "values");
+    out.sample("v", {{"k", "a"}}, 12449.0 / 1000.0);
+    out.sample("v", {{"k", "b"}}, 0.1 + 0.2);
+    out.sample("v", {{"k", "c"}}, 1e20);
+    out.sample("v", {{"k", "d"}}, -3);
+    EXPECT_EQ(out.text(), "# HELP v values\n# TYPE v gauge\nv{k=\"a\"} 12.449\nv{k=\"b\"} 0.30000000000000004\n"
+                          "v{k=\"c\"} 1e+20\nv{k=\"d\"} -3\n");
+    wp_test::expect_promtool_accepts(out.text());
+}
+
 class Metrics : public ::testing::Test {
 protected:
     std::atomic<std::int64_t> now{1'000'000'000'000};
