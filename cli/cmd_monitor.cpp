@@ -2,7 +2,8 @@
 // alert) to the alert topic, and repairs what `sweep` repairs, in passes: every --interval until
 // stopped (SIGINT/SIGTERM, taken between passes), or one pass with --once (cron, a scheduled ECS
 // task). The finding and sending is the library's monitor_pass (watchbot_progress/monitor.hpp);
-// this file reads the options and prints one JSON line per alert sent and per repair done.
+// this file reads the options and prints one JSON line per alert sent and per repair done. With
+// --metrics-listen (a build with the dashboard) it also answers GET /metrics (dashboard/metrics.hpp).
 #include <signal.h>
 
 #include <cerrno>
@@ -11,15 +12,22 @@
 #include <ctime>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "alerting.hpp"
 #include "duration.hpp"
+#include "listen_address.hpp"
 #include "output.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/monitor.hpp"
+
+#if WP_CLI_DASHBOARD
+#include "dashboard/metrics.hpp"
+#include "dashboard/metrics_server.hpp"
+#endif
 
 namespace wp = watchbot_progress;
 
@@ -37,6 +45,8 @@ struct MonitorCommandOptions {
     std::string ignore_older_than = "7d";
     bool once = false;
     bool no_repair = false;
+    std::string metrics_listen;  // HOST:PORT for GET /metrics; empty: no metrics server
+    int metrics_jobs = 20;
 };
 
 // The alert topic: --alert-topic, else AlertTopic; ConfigError when neither is set.
@@ -66,6 +76,12 @@ void run_monitor(const MonitorCommandOptions& opt, Context& ctx) {
     }
     bool failures = false;
     options.on_event = print_monitor_events(&failures);
+    if (!opt.metrics_listen.empty() && opt.once) {
+        throw wp::InvalidInput("--metrics-listen needs a running monitor: leave out --once (a scrape would find it gone)");
+    }
+    if (opt.metrics_jobs < 0 || opt.metrics_jobs > 1000) {
+        throw wp::InvalidInput("--metrics-jobs must be a whole number from 0 to 1000");
+    }
 
     if (opt.once) {
         wp::monitor_pass(*backend, options);
@@ -77,7 +93,25 @@ void run_monitor(const MonitorCommandOptions& opt, Context& ctx) {
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // before the metrics server's threads start: they inherit it
+#if WP_CLI_DASHBOARD
+    std::optional<dashboard::MetricsEndpoint> metrics;
+    std::optional<dashboard::MetricsServer> metrics_server;
+    if (!opt.metrics_listen.empty()) {
+        const ListenAddress address = parse_listen(opt.metrics_listen, "--metrics-listen");
+        dashboard::MetricsOptions metrics_options;
+        metrics_options.max_jobs = static_cast<std::size_t>(opt.metrics_jobs);
+        metrics_options.stale_after = options.stall_after;
+        metrics.emplace(backend, metrics_options);
+        metrics_server.emplace(*metrics);
+        const int port = metrics_server->start(address.host, address.port);
+        print_message("metrics on http://" + url_host(address.host) + ":" + std::to_string(port) + "/metrics");
+    }
+#else
+    if (!opt.metrics_listen.empty()) {
+        throw wp::ConfigError("--metrics-listen needs a build with the dashboard (WP_WITH_DASHBOARD, cpp-httplib)");
+    }
+#endif
     for (;;) {
         try {
             wp::monitor_pass(*backend, options);
@@ -127,6 +161,14 @@ void setup_monitor(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     sub->add_flag("--once", opt->once, "One pass, then exit (for cron or a scheduled ECS task)");
     sub->add_flag("--no-repair", opt->no_repair, "Send alerts only; do not send lost reduces (no sweep)");
+    sub->add_option("--metrics-listen", opt->metrics_listen,
+                    "Also answer GET /metrics (Prometheus, read from the database at each scrape) on this address, "
+                    "e.g. 127.0.0.1:9464 (port 0: any free one; not with --once)")
+        ->type_name("HOST:PORT");
+    sub->add_option("--metrics-jobs", opt->metrics_jobs,
+                    "GET /metrics: per-job series for this many running jobs, the most recently created (0 to 1000)")
+        ->type_name("N")
+        ->capture_default_str();
     sub->footer(
         "Each pass reads the jobs and sends, at most once per job and state (the mark is taken atomically in\n"
         "the database, so any number of monitors and workers may run at once, and a restarted monitor sends\n"
@@ -138,10 +180,14 @@ void setup_monitor(CLI::App& app, Context& ctx) {
         "--no-repair, the pass does what `sweep --older-than <reduce-lease>` does: lost reduces are sent.\n"
         "Prints one JSON line per alert sent ({\"event\": \"alert\", \"jobid\", \"state\", ...}: the alert message's\n"
         "fields) and per reduce repaired ({\"event\": \"repair\", \"jobid\", \"action\": \"reduce-sent\"}).\n"
-        "Errors go to stderr; with --once the exit code is then 1. Runs until SIGINT/SIGTERM without --once.\n\n"
+        "Errors go to stderr; with --once the exit code is then 1. Runs until SIGINT/SIGTERM without --once.\n"
+        "With --metrics-listen it answers GET /metrics in the Prometheus text format (docs/operations.md,\n"
+        "\"Metrics\"): values read from the database at each scrape; running jobs unchanged for --stall-after\n"
+        "count as stale there.\n\n"
         "Example:\n"
         "  watchbot-progress-cpp monitor --once -d redis://localhost:6379/0 --alert-topic arn:aws:sns:us-east-1:123456789012:alerts\n"
-        "  watchbot-progress-cpp monitor -d sqlite:///tmp/jobs.db --alert-topic sqlite:///tmp/alerts.db --interval 30s");
+        "  watchbot-progress-cpp monitor -d sqlite:///tmp/jobs.db --alert-topic sqlite:///tmp/alerts.db --interval 30s\n"
+        "  watchbot-progress-cpp monitor -d redis://localhost:6379/0 --alert-topic sqlite:///tmp/alerts.db --metrics-listen 127.0.0.1:9464");
     sub->callback([opt, &ctx] { run_monitor(*opt, ctx); });
 }
 

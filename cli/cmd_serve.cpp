@@ -1,7 +1,5 @@
 // serve: a live web dashboard of the jobs in a database — the page and its JSON API from this binary
 // (cli/dashboard/). Read-only unless --allow-actions, which prints a token every action must carry.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
@@ -23,8 +21,10 @@
 #include "dashboard/dashboard_api.hpp"
 #include "dashboard/dashboard_server.hpp"
 #include "dashboard/job_monitor.hpp"
+#include "dashboard/metrics.hpp"
 #include "alerting.hpp"
 #include "duration.hpp"
+#include "listen_address.hpp"
 #include "output.hpp"
 #include "part_reader.hpp"
 #include "watchbot_progress/errors.hpp"
@@ -49,38 +49,8 @@ struct ServeOptions {
     std::string alert_interval = "1m";
     std::string stall_after = "30m";
     std::string reduce_lease = "5m";
+    int metrics_jobs = 20;  // GET /metrics: per-job series for this many running jobs
 };
-
-struct ListenAddress {
-    std::string host;
-    int port = 0;
-};
-
-// "HOST:PORT" or "[IPv6]:PORT"; InvalidInput otherwise.
-ListenAddress parse_listen(const std::string& text) {
-    const auto bad = [&] {
-        return wp::InvalidInput("--listen must be HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:0 for any free port), not '" +
-                                text + "'");
-    };
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad();
-    std::string host = text.substr(0, colon);
-    if (host.front() == '[') {
-        if (host.size() < 3 || host.back() != ']') throw bad();
-        host = host.substr(1, host.size() - 2);
-    }
-    const std::string port_text = text.substr(colon + 1);
-    if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) throw bad();
-    const int port = std::stoi(port_text);
-    if (port > 65535) throw bad();
-    return {host, port};
-}
-
-bool is_loopback(const std::string& host) {
-    in_addr v4{};
-    return host == "localhost" || host == "::1" ||
-           (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24U) == 127U);
-}
 
 // 32 random bytes from the kernel as hex.
 std::string new_token() {
@@ -120,8 +90,6 @@ std::unique_ptr<wp::PartSource> open_parts_file(const std::string& dir, const st
                            ".json, the file `create` read): put it there, or resend with the CLI's `resend`");
 }
 
-std::string url_host(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
-
 void run_serve(const ServeOptions& opt, Context& ctx) {
     const ListenAddress address = parse_listen(opt.listen);
     if (!(opt.interval > 0.0) || !std::isfinite(opt.interval) || opt.interval > 3600.0) {
@@ -133,6 +101,9 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
     if (monitor_options.stale_after.count() <= 0) throw wp::InvalidInput("--stale must be longer than 0");
     if (opt.max_streams < 1 || opt.max_streams > 1000) {
         throw wp::InvalidInput("--max-streams must be a whole number from 1 to 1000");
+    }
+    if (opt.metrics_jobs < 0 || opt.metrics_jobs > 1000) {
+        throw wp::InvalidInput("--metrics-jobs must be a whole number from 0 to 1000");
     }
     dashboard::ServerOptions server_options;
     server_options.max_event_streams = opt.max_streams;
@@ -180,6 +151,11 @@ void run_serve(const ServeOptions& opt, Context& ctx) {
         api_options.open_parts = [dir = opt.parts_dir](const std::string& jobid) { return open_parts_file(dir, jobid); };
     }
     dashboard::DashboardApi api(backend, monitor, api_options);
+    dashboard::MetricsOptions metrics_options;
+    metrics_options.max_jobs = static_cast<std::size_t>(opt.metrics_jobs);
+    metrics_options.stale_after = monitor_options.stale_after;
+    dashboard::MetricsEndpoint metrics(backend, metrics_options);
+    server_options.metrics = &metrics;
     dashboard::DashboardServer server(api, monitor, server_options);
     const int port = server.bind(address.host, address.port);
     monitor.start();
@@ -299,6 +275,11 @@ void setup_serve(CLI::App& app, Context& ctx) {
                     "30 s later, while the API and the actions stay answered")
         ->type_name("N")
         ->capture_default_str();
+    sub->add_option("--metrics-jobs", opt->metrics_jobs,
+                    "GET /metrics: per-job series (parts by state, oldest pending part's age) for this many running "
+                    "jobs, the most recently created (0 to 1000)")
+        ->type_name("N")
+        ->capture_default_str();
     sub->footer(
         "Serves a page (the jobs with their state, progress, rate and time to finish; one job's metadata,\n"
         "failure reason, failed and pending parts, and a chart of completions while the page is open) and\n"
@@ -311,6 +292,7 @@ void setup_serve(CLI::App& app, Context& ctx) {
         "through a DNS name of its own (DNS rebinding); with --listen 0.0.0.0:PORT, give --allow-host for\n"
         "each name or address other machines open it by. At most --max-streams pages get live updates at\n"
         "once. Stops on Ctrl-C or SIGTERM (exit 0).\n"
+        "GET /metrics answers Prometheus metrics read from the database at each scrape (docs/operations.md).\n"
         "With --alert-topic (or AlertTopic) it also runs `monitor`'s pass every --alert-interval, printing the\n"
         "same JSON lines on stdout (see `monitor --help`).\n\n"
         "Examples:\n"

@@ -16,9 +16,12 @@ WP_DEBIAN_PACKAGES=(
     python3-dev python3-venv pybind11-dev python3-pytest python3-redis
     help2man
     chromium
+    prometheus
 )
 # libcpp-httplib-dev: the CLI's `serve` (a compiled library, linked as libcpp-httplib). chromium: only
 # the dashboard's browser test (DashboardBrowser), driven by puppeteer-core from tools/package.json.
+# prometheus: only its /usr/bin/promtool, which the metrics tests (and DashboardBrowser) run as
+# `promtool check metrics` on serve's and monitor's GET /metrics; they fail when it is missing.
 # python3-redis: redis-py, for python/bench/guard_cost.py's stand-in of the original Python tool.
 
 # What scripts/install-python needs to build the Python package (python/): the library's build

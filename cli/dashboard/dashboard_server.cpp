@@ -124,6 +124,15 @@ DashboardServer::DashboardServer(DashboardApi& api, JobMonitor& monitor, ServerO
                   }));
     });
 
+    if (options_.metrics != nullptr) {
+        svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+            const MetricsReply reply = options_.metrics->scrape();
+            res.status = reply.status;
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(reply.body, reply.content_type);
+        });
+    }
+
     svr.Get("/api/events", [this](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-store");
         if (open_streams_.fetch_add(1) >= options_.max_event_streams) {

@@ -8,6 +8,8 @@
 //   GET /api/events              text/event-stream: an `update` event {"version", "timeMs"} now and
 //                                whenever the monitor's version goes up; a comment line every 15 s
 //   POST /api/job/{fail,sweep,delete}?id=   actions (token in the X-Watchbot-Token header)
+//   GET /metrics                 Prometheus metrics read from the store (metrics.hpp), when
+//                                ServerOptions::metrics is set
 // Requests whose Host header names another host are refused (421): a page of another site cannot
 // reach the dashboard through a DNS name that resolves to one of its addresses (DNS rebinding).
 // Accepted: loopback (127.0.0.0/8 addresses, localhost, ::1), the listen address unless it is a
@@ -24,6 +26,7 @@
 
 #include "dashboard_api.hpp"
 #include "job_monitor.hpp"
+#include "metrics.hpp"
 
 namespace httplib {
 class Server;
@@ -34,6 +37,7 @@ namespace wpcli::dashboard {
 struct ServerOptions {
     int max_event_streams = 16;              // open /api/events streams at once; 1 or more
     std::vector<std::string> allowed_hosts;  // Host header names accepted beside loopback and the listen address
+    MetricsEndpoint* metrics = nullptr;       // answers GET /metrics when set (must outlive the server)
 };
 
 // Threads of the pool beyond the event streams': what API requests, the page and actions get.

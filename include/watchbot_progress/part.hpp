@@ -18,6 +18,9 @@
 // unconfirmed never reports success: it throws ReducePending (retryable) while the claim is younger
 // than reduce_lease, and takes the claim over and sends the reduce once it is older, so that a
 // worker killed between its claim and its confirmation never loses the reduce (docs/reliability.md).
+// Each delivery's outcome is written as one metrics line on stdout when WATCHBOT_PROGRESS_METRICS is
+// `emf` (delivery_metrics.hpp): by the step that ends the delivery (begin() throwing JobFailed,
+// succeed(), fail()).
 
 #include <chrono>
 #include <exception>
@@ -33,6 +36,7 @@
 
 #include "watchbot_progress/alerts.hpp"
 #include "watchbot_progress/backend.hpp"
+#include "watchbot_progress/delivery_metrics.hpp"
 #include "watchbot_progress/export.hpp"
 #include "watchbot_progress/messages.hpp"
 #include "watchbot_progress/notifier.hpp"
@@ -185,6 +189,11 @@ public:
         on_failure(error, exit_code);
     }
 
+    // When the delivery started, for its metrics line's PartDuration (delivery_metrics.hpp): by
+    // default when this Part was made. For callers whose delivery spans several Part objects (the
+    // Python binding makes one per step) or began before the Part (a worker's own checks).
+    void started_at(std::chrono::steady_clock::time_point start) noexcept { started_ = start; }
+
 private:
     void before();
     void on_success();
@@ -196,22 +205,27 @@ private:
     // This delivery's receive count: FailureTolerance::receive_count when set, else the
     // ApproximateReceiveCount environment variable; 0 when unknown.
     int receive_count() const;
-    void tolerate_failure(const std::exception_ptr& error);
+    // Returns kPartDead (tolerated) or kJobFailed (the job failed now), or kFailed (not the last delivery).
+    DeliveryOutcome tolerate_failure(const std::exception_ptr& error);
     // This delivery completed its part and found the job complete without winning the claim:
     // returns when the reduce is out (claim confirmed, or marked by another tool) or the job failed;
     // claims or takes over the claim and sends the reduce when it may; else throws ReducePending
     // (another delivery's unconfirmed claim is younger than reduce_lease).
     void settle_complete_job();
-    // Sends the reduce this guard claimed (holding `claim`) and confirms it; on a failed send
-    // releases the claim and rethrows.
-    void send_claimed_reduce(const ClaimToken& claim);
+    // Sends the reduce this guard claimed (holding `claim`; `taken_over`: by reclaim_reduce) and
+    // confirms it; on a failed send releases the claim and rethrows.
+    void send_claimed_reduce(const ClaimToken& claim, bool taken_over = false);
     // Sends the alert of `state` (claim, then on_failed for kFailed, then publish), when there is
     // somewhere to send it. Never throws: what fails is reported on stderr.
     void raise_alert(AlertState state, const std::string& reason) noexcept;
+    // The delivery's metrics line (write_delivery_metrics), with `outcome` and claim_. Never throws.
+    void write_metrics(DeliveryOutcome outcome) const noexcept;
 
     std::string jobid_;
     PartId partid_;
     PartOptions options_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    ClaimOutcome claim_ = ClaimOutcome::kNone;  // what this delivery did about the reduce, so far
 };
 
 // The function form of the guard: Part(jobid, partid, options).run(fn).

@@ -6,6 +6,7 @@
 #include "watchbot_progress/backend.hpp"
 #include "watchbot_progress/command.hpp"
 #include "watchbot_progress/command_part.hpp"
+#include "watchbot_progress/delivery_metrics.hpp"
 #include "watchbot_progress/error_codes.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/forwarding.hpp"

@@ -10,6 +10,8 @@
 // kept in the process (memory://, counted or not) never waits for I/O: its steps keep the GIL, so
 // a delivery does not hand the GIL to another thread and wait to get it back for a call of a
 // microsecond.
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -52,6 +54,26 @@ private:
     std::optional<py::gil_scoped_release> unlocked_;
 };
 
+// The delivery's start, from Python's time.monotonic_ns() (CLOCK_MONOTONIC, which steady_clock reads
+// too); 0 or less: now.
+std::chrono::steady_clock::time_point start_of(std::int64_t monotonic_ns) {
+    if (monotonic_ns <= 0) return std::chrono::steady_clock::now();
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(monotonic_ns)));
+}
+
+// With metrics on (WATCHBOT_PROGRESS_METRICS=emf): flushes sys.stdout, so that what the block printed
+// is out before the guard's metrics line, which goes to file descriptor 1 directly. GIL held.
+void flush_python_stdout() {
+    if (!wp::delivery_metrics_enabled()) return;
+    try {
+        py::object out = py::module_::import("sys").attr("stdout");
+        if (!out.is_none()) out.attr("flush")();
+    } catch (py::error_already_set&) {
+        // A stdout that cannot flush (closed): the line still goes out.
+    }
+}
+
 class Guards {
 public:
     // on_reduce: None, or a callable(jobid, metadata) called instead of publishing the reduce.
@@ -92,22 +114,45 @@ public:
             part(jobid, partid);
             return;
         }
+        flush_python_stdout();  // a failed job's metrics line follows what was printed before
         MaybeReleased unlocked(release_);
         // Only the failure check: Part::begin() reads it when fail_job_on is non-empty, as here.
         part(jobid, partid).begin();
     }
 
     // The block returned: completes the part and, when this delivery wins the claim, sends the reduce.
-    void succeed(const std::string& jobid, wp::PartId partid) {
+    // `started_ns`: time.monotonic_ns() at the block's start, for the metrics line (0: now).
+    void succeed(const std::string& jobid, wp::PartId partid, std::int64_t started_ns) {
+        flush_python_stdout();
         MaybeReleased unlocked(release_);
-        part(jobid, partid).succeed();
+        wp::Part p = part(jobid, partid);
+        p.started_at(start_of(started_ns));
+        p.succeed();
     }
 
     // The block raised an exception that matches fail_job_on: fails the job with a reason naming the
     // part and `description` ("TypeName: message"). Never raises.
-    void fail(const std::string& jobid, wp::PartId partid, const std::string& description) {
+    void fail(const std::string& jobid, wp::PartId partid, const std::string& description, std::int64_t started_ns) {
+        flush_python_stdout();
         MaybeReleased unlocked(release_);
-        part(jobid, partid).fail(std::make_exception_ptr(PythonFatalError(description)));
+        wp::Part p = part(jobid, partid);
+        p.started_at(start_of(started_ns));
+        p.fail(std::make_exception_ptr(PythonFatalError(description)));
+    }
+
+    // The block raised an exception that leaves the job alone (no fail_job_on match): only the
+    // delivery's metrics line (outcome "failed"), when metrics are on; nothing is written to the store.
+    static void failed(const std::string& jobid, wp::PartId partid, std::int64_t started_ns) {
+        if (!wp::delivery_metrics_enabled()) return;
+        flush_python_stdout();
+        wp::DeliveryMetrics metrics;
+        metrics.jobid = jobid;
+        metrics.partid = partid;
+        metrics.outcome = wp::DeliveryOutcome::kFailed;
+        metrics.duration_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_of(started_ns)).count();
+        metrics.timestamp_ms = wp::system_time_ms();
+        wp::write_delivery_metrics(metrics);
     }
 
     std::string describe() const { return options_.backend->describe(); }
@@ -129,8 +174,9 @@ void register_part(py::module_& m) {
         .def(py::init<std::shared_ptr<wp::Backend>, std::shared_ptr<wp::Notifier>, py::object, py::object>(),
              "backend"_a, "notifier"_a.none(true), "on_reduce"_a.none(true), "on_failed"_a.none(true) = py::none())
         .def("begin", &Guards::begin, "jobid"_a, "partid"_a, "check_failed"_a)
-        .def("succeed", &Guards::succeed, "jobid"_a, "partid"_a)
-        .def("fail", &Guards::fail, "jobid"_a, "partid"_a, "description"_a)
+        .def("succeed", &Guards::succeed, "jobid"_a, "partid"_a, "started_ns"_a = 0)
+        .def("fail", &Guards::fail, "jobid"_a, "partid"_a, "description"_a, "started_ns"_a = 0)
+        .def_static("failed", &Guards::failed, "jobid"_a, "partid"_a, "started_ns"_a = 0)
         .def("__repr__", [](const Guards& g) { return "<watchbot_progress._core.Guards " + g.describe() + ">"; });
 }
 

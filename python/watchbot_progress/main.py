@@ -3,6 +3,7 @@
 import contextlib
 import json
 import uuid
+from time import monotonic_ns as _monotonic_ns
 
 from watchbot_progress import _core, _ids, _notifiers
 from watchbot_progress import utils as _utils
@@ -190,13 +191,14 @@ class Part(contextlib.ContextDecorator):
         self.fail_job_on = fail_job_on
         self.on_reduce = on_reduce
         self.on_failed = on_failed
-        self._entered = None  # (guards, jobid, partid, fail types) between __enter__ and __exit__
+        self._entered = None  # (guards, jobid, partid, fail types, start) between __enter__ and __exit__
 
     def _recreate_cm(self):  # each decorated call gets a guard of its own
         return Part(self.jobid, self.partid, self.progress, self.fail_job_on, self.on_reduce, self.on_failed)
 
     def __enter__(self):
         global _accepted_jobid
+        started = _monotonic_ns()  # the delivery's start, for its metrics line (WATCHBOT_PROGRESS_METRICS)
         progress = self.progress
         if progress is None or not isinstance(progress, WatchbotProgressBase):
             progress = _progress(progress)
@@ -212,18 +214,21 @@ class Part(contextlib.ContextDecorator):
             # The C++ entry: the ids' checks (InvalidInput), the failed job's (JobFailed).
             guards.begin(jobid, partid, bool(fail_types))
             _accepted_jobid = jobid if type(jobid) is str else None
-        self._entered = (guards, jobid, partid, fail_types)
+        self._entered = (guards, jobid, partid, fail_types, started)
         return None
 
     def __exit__(self, exc_type, exc, tb):
         entered, self._entered = self._entered, None
         if entered is None:
             return False
-        guards, jobid, partid, fail_types = entered
+        guards, jobid, partid, fail_types, started = entered
         if exc_type is None:
-            guards.succeed(jobid, partid)
+            guards.succeed(jobid, partid, started)
         elif fail_types and isinstance(exc, fail_types) and isinstance(exc, Exception):
             # Only a fail_job_on match reaches the guard: other exceptions (KeyboardInterrupt,
             # SystemExit and the like included) leave the job alone.
-            guards.fail(jobid, partid, _describe(exc))
+            guards.fail(jobid, partid, _describe(exc), started)
+        else:
+            # Only the delivery's metrics line, when WATCHBOT_PROGRESS_METRICS asks for it: the job is left alone.
+            guards.failed(jobid, partid, started)
         return False

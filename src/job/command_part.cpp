@@ -1,9 +1,11 @@
 #include "watchbot_progress/command_part.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "job/signal_forwarding.hpp"
+#include "watchbot_progress/delivery_metrics.hpp"
 #include "watchbot_progress/errors.hpp"
 #include "watchbot_progress/open_backend.hpp"
 
@@ -36,6 +38,18 @@ std::string describe_failure(const CommandResult& r) {
     return text;
 }
 
+// The metrics line of a delivery that ended before the Part guard's steps (which write their own).
+void write_metrics(const MapMessage& message, DeliveryOutcome outcome, std::chrono::steady_clock::time_point started) {
+    if (!delivery_metrics_enabled()) return;
+    DeliveryMetrics metrics;
+    metrics.jobid = message.jobid;
+    metrics.partid = message.partid;
+    metrics.outcome = outcome;
+    metrics.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    metrics.timestamp_ms = system_time_ms();
+    write_delivery_metrics(metrics);
+}
+
 }  // namespace
 
 CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
@@ -47,6 +61,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
         }
     }
     if (argv.empty()) throw InvalidInput("no command given: name the program to run and its arguments");
+    const auto started = std::chrono::steady_clock::now();  // the delivery's PartDuration counts from here
     const bool may_fail_job = !options.fail_job_on_exit.empty() || options.part.failure_tolerance.has_value();
     options.part.fail_job_on = may_fail_job ? fail_on<CommandFailsJob>() : ExceptionMatcher{};
     if (!options.part.backend) options.part.backend = default_backend();
@@ -67,10 +82,12 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
         check_part_cached(*backend, options.facts_cache.get(), message.jobid, message.partid);
     CommandPartResult result;
     Part part(message, std::move(options.part));
+    part.started_at(started);
     // What part.begin() does, from the read above: begin() would read the job's failure again.
     if (failed && may_fail_job) {
         result.outcome = CommandPartResult::Outcome::kJobAlreadyFailed;
         result.failure_reason = failed->empty() ? "no reason recorded" : *failed;
+        write_metrics(message, DeliveryOutcome::kJobAlreadyFailed, started);
         return result;
     }
 
@@ -98,6 +115,7 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
         // Stopped from outside (ECS stops the task): not the part's failure.
         result.outcome = CommandPartResult::Outcome::kInterrupted;
         result.deferred_signal = deferred();
+        write_metrics(message, DeliveryOutcome::kInterrupted, started);
         return result;
     }
     const bool fails_job = r.start_error.empty() && r.signal == 0 &&

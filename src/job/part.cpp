@@ -54,17 +54,53 @@ Part::Part(const MapMessage& message, PartOptions options) : Part(message.jobid,
 
 void Part::before() {
     if (options_.fail_job_on.empty()) return;
-    const std::optional<std::string> reason = options_.backend->failure_reason(jobid_);
-    if (reason) throw JobFailed(jobid_, reason->empty() ? "no reason recorded" : *reason);
+    std::optional<std::string> reason;
+    try {
+        reason = options_.backend->failure_reason(jobid_);
+    } catch (...) {
+        write_metrics(DeliveryOutcome::kError);
+        throw;
+    }
+    if (reason) {
+        write_metrics(DeliveryOutcome::kJobAlreadyFailed);
+        throw JobFailed(jobid_, reason->empty() ? "no reason recorded" : *reason);
+    }
 }
 
 void Part::on_success() {
-    const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
-    if (result.reduce_claim) {
-        send_claimed_reduce(*result.reduce_claim);
-    } else if (result.job_complete) {
-        settle_complete_job();
+    try {
+        const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
+        if (result.reduce_claim) {
+            send_claimed_reduce(*result.reduce_claim);
+        } else if (result.job_complete) {
+            settle_complete_job();
+        }
+    } catch (const ReducePending&) {
+        claim_ = ClaimOutcome::kPending;
+        write_metrics(DeliveryOutcome::kError);
+        throw;
+    } catch (...) {
+        write_metrics(DeliveryOutcome::kError);
+        throw;
     }
+    write_metrics(DeliveryOutcome::kCompleted);
+}
+
+void Part::write_metrics(DeliveryOutcome outcome) const noexcept {
+    if (!delivery_metrics_enabled()) return;  // the common case: no clock read, no allocation
+    DeliveryMetrics metrics;
+    try {
+        metrics.jobid = jobid_;
+    } catch (...) {
+        return;  // out of memory: no line
+    }
+    metrics.partid = partid_;
+    metrics.outcome = outcome;
+    metrics.claim = claim_;
+    metrics.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    metrics.timestamp_ms = system_time_ms();
+    write_delivery_metrics(metrics);
 }
 
 void Part::settle_complete_job() {
@@ -75,6 +111,7 @@ void Part::settle_complete_job() {
     bool claim_refused = false;
     for (int round = 0; round < kRounds; ++round) {
         const ReduceClaimState state = options_.backend->reduce_claim_state(jobid_);
+        claim_ = ClaimOutcome::kAlreadySent;
         if (state.failed) return;                            // a failed job gets no reduce
         if (state.claimed && state.confirmed) return;        // the reduce is out
         if (state.claimed && !state.claimed_at_ms) return;   // another tool's mark: it has sent it
@@ -95,7 +132,7 @@ void Part::settle_complete_job() {
         // Claimed by another delivery, not confirmed: it is sending, or it died.
         if (options_.reduce_lease.count() < 0) return;  // takeovers left to sweep (PartOptions::reduce_lease)
         if (auto claim = options_.backend->reclaim_reduce(jobid_, options_.reduce_lease)) {
-            send_claimed_reduce(*claim);
+            send_claimed_reduce(*claim, true);
             return;
         }
         const std::int64_t age = system_time_ms() - *state.claimed_at_ms;
@@ -107,10 +144,12 @@ void Part::settle_complete_job() {
     throw ReducePending(jobid_, 0);
 }
 
-void Part::send_claimed_reduce(const ClaimToken& claim) {
+void Part::send_claimed_reduce(const ClaimToken& claim, bool taken_over) {
+    claim_ = ClaimOutcome::kSendFailed;  // until the send returns
     const SentReduce sent =
         watchbot_progress::send_claimed_reduce(*options_.backend, jobid_, claim,
                                                {options_.notifier, options_.on_reduce, options_.failure_tolerance.has_value()});
+    claim_ = taken_over ? ClaimOutcome::kTakenOver : ClaimOutcome::kSent;
     if (sent.confirmation == ReduceConfirmation::kTakenOver) {
         // The lease passed while this guard was sending: another delivery or `sweep` took the claim
         // over and may send the reduce too.
@@ -166,7 +205,7 @@ void Part::record_failure(const std::exception_ptr& error, std::optional<int> ex
     }
 }
 
-void Part::tolerate_failure(const std::exception_ptr& error) {
+DeliveryOutcome Part::tolerate_failure(const std::exception_ptr& error) {
     const FailureTolerance& tolerance = *options_.failure_tolerance;
     const int receive_count = this->receive_count();
     if (receive_count == 0) {
@@ -174,9 +213,9 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
                      "watchbot-progress: job %s part %lld: failure tolerance is on but this delivery's receive count "
                      "is unknown (ApproximateReceiveCount unset): the failure is not counted\n",
                      jobid_.c_str(), static_cast<long long>(partid_));
-        return;
+        return DeliveryOutcome::kFailed;
     }
-    if (receive_count < tolerance.max_receive_count) return;  // watchbot delivers it again
+    if (receive_count < tolerance.max_receive_count) return DeliveryOutcome::kFailed;  // watchbot delivers it again
 
     const std::int64_t failed = options_.backend->record_failed_part(jobid_, partid_);
     const JobStatus status = options_.backend->status(jobid_);
@@ -191,7 +230,7 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
                                    describe_exception(error);
         options_.backend->fail_job(jobid_, reason);
         raise_alert(AlertState::kFailed, reason);
-        return;
+        return DeliveryOutcome::kJobFailed;
     }
     raise_alert(AlertState::kPartDead, "part " + std::to_string(partid_) + " failed on its last delivery (" +
                                            std::to_string(failed) + " of " + std::to_string(status.total) +
@@ -200,14 +239,19 @@ void Part::tolerate_failure(const std::exception_ptr& error) {
     // Tolerated: the part counts as done, so the job can finish.
     const CompletionResult result = options_.backend->complete_part_and_claim_reduce(jobid_, partid_);
     if (result.reduce_claim) send_claimed_reduce(*result.reduce_claim);
+    return DeliveryOutcome::kPartDead;
 }
 
 void Part::on_failure(const std::exception_ptr& error, std::optional<int> exit_code) noexcept {
     record_failure(error, exit_code);
     if (options_.fail_job_on.empty() || !options_.fail_job_on.matches(error)) {
-        if (!options_.failure_tolerance) return;
+        DeliveryOutcome outcome = DeliveryOutcome::kFailed;
+        if (!options_.failure_tolerance) {
+            write_metrics(outcome);
+            return;
+        }
         try {
-            tolerate_failure(error);
+            outcome = tolerate_failure(error);
         } catch (const std::exception& e) {
             // The worker's own exception is what propagates; the message's next delivery (if any)
             // or `sweep` picks up from here.
@@ -217,6 +261,7 @@ void Part::on_failure(const std::exception_ptr& error, std::optional<int> exit_c
             std::fprintf(stderr, "watchbot-progress: job %s part %lld: could not record the part's failure\n",
                          jobid_.c_str(), static_cast<long long>(partid_));
         }
+        write_metrics(outcome);
         return;
     }
     const std::string reason = "part " + std::to_string(partid_) + " failed: " + describe_exception(error);
@@ -227,9 +272,11 @@ void Part::on_failure(const std::exception_ptr& error, std::optional<int> exit_c
         // redelivery will try again.
         std::fprintf(stderr, "watchbot-progress: job %s: could not mark the job failed (%s): %s\n", jobid_.c_str(),
                      reason.c_str(), e.what());
+        write_metrics(DeliveryOutcome::kFailed);
         return;
     }
     raise_alert(AlertState::kFailed, reason);
+    write_metrics(DeliveryOutcome::kJobFailed);
 }
 
 void Part::raise_alert(AlertState state, const std::string& reason) noexcept {

@@ -226,6 +226,32 @@ async function main() {
         JSON.stringify(messages[0]));
     });
 
+    await check('/metrics opens in the browser as Prometheus text that promtool accepts, with the jobs\' counts', async () => {
+      const tab = await browser.newPage();
+      try {
+        const response = await tab.goto(`${url}metrics`);
+        assert(response.status() === 200, `status ${response.status()}`);
+        const type = response.headers()['content-type'];
+        assert(type === 'text/plain; version=0.0.4; charset=utf-8', `Content-Type: ${type}`);
+        const text = await tab.evaluate(() => document.body.innerText);
+        execFileSync('promtool', ['check', 'metrics'], { input: text.endsWith('\n') ? text : `${text}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+        const value = (series) => {
+          const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+          assert(line !== undefined, `no ${series} in:\n${text}`);
+          return Number(line.slice(series.length + 1));
+        };
+        assert(value('watchbot_progress_jobs{state="failed"}') === 1, 'failed jobs');
+        const job = status('reproject-2026');  // running: 5 of 10 parts done by now
+        assert(value('watchbot_progress_job_parts{jobid="reproject-2026",state="pending"}') === job.remaining, 'pending parts');
+        assert(value('watchbot_progress_job_parts{jobid="reproject-2026",state="complete"}') === job.total - job.remaining,
+          'complete parts');
+        // The hostile id comes back escaped as the format says (its double quotes as \").
+        assert(text.includes(`jobid="${HOSTILE_ID.replace(/"/g, '\\"')}"`), 'the hostile job id is not escaped');
+      } finally {
+        await tab.close();
+      }
+    });
+
     await check('the page raised no script error', async () => {
       assert(pageErrors.length === 0, pageErrors.join('\n'));
     });
