@@ -16,12 +16,9 @@ WP_DEBIAN_PACKAGES=(
     python3-dev python3-venv pybind11-dev python3-pytest python3-redis
     help2man
     chromium
-    prometheus
 )
 # libcpp-httplib-dev: the CLI's `serve` (a compiled library, linked as libcpp-httplib). chromium: only
 # the dashboard's browser test (DashboardBrowser), driven by puppeteer-core from tools/package.json.
-# prometheus: only its /usr/bin/promtool, which the metrics tests (and DashboardBrowser) run as
-# `promtool check metrics` on serve's and monitor's GET /metrics; they fail when it is missing.
 # python3-redis: redis-py, for python/bench/guard_cost.py's stand-in of the original Python tool.
 
 # What scripts/install-python needs to build the Python package (python/): the library's build
@@ -90,6 +87,32 @@ wp_node_setup() {
         (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
     fi
     export PATH="$bin:$PATH"
+}
+
+# promtool, which the metrics tests run as `promtool check metrics` on serve's and monitor's
+# GET /metrics (they fail when it is missing). A promtool on PATH is used as it is. Otherwise the one
+# file is taken from Debian's `prometheus` package (apt-get download, then dpkg-deb) into
+# tools/promtool/ and put on PATH for the caller and what it starts: installing the package would
+# also install, enable and (under systemd) start a Prometheus server listening on every interface.
+wp_promtool_setup() {
+    command -v promtool >/dev/null && return 0
+    local dir="$WP_DEPS_ROOT/tools/promtool"
+    if [ ! -x "$dir/promtool" ]; then
+        echo "deps: fetching promtool from Debian's prometheus package into tools/promtool" >&2
+        local tmp
+        tmp=$(mktemp -d)
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        if ! (cd "$tmp" && apt-get download -qq prometheus >&2 2>/dev/null); then
+            $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+            (cd "$tmp" && apt-get download -qq prometheus >&2)
+        fi
+        mkdir -p "$tmp/root" "$dir"
+        dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+        install -m 0755 "$tmp/root/usr/bin/promtool" "$dir/promtool"
+        rm -rf "$tmp"
+    fi
+    export PATH="$dir:$PATH"
 }
 
 # Compiler cache settings for a build of the tree at $1: paths are hashed relative to the tree, so

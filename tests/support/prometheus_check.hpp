@@ -39,8 +39,9 @@ inline std::string promtool_path() {
 inline void expect_promtool_accepts(const std::string& text) {
     const std::string promtool = promtool_path();
     if (promtool.empty()) {
-        ADD_FAILURE() << "promtool is missing: install Debian's `prometheus` package (scripts/deps.sh lists it), "
-                         "which has /usr/bin/promtool";
+        ADD_FAILURE() << "promtool is missing: run the tests through scripts/test, which takes promtool from "
+                         "Debian's `prometheus` package into tools/promtool/ and puts it on PATH (or put a "
+                         "promtool on PATH)";
         return;
     }
     char input[] = "/tmp/wp-metrics-XXXXXX";
