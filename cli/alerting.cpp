@@ -56,6 +56,7 @@ std::function<void(const wp::MonitorEvent&)> print_monitor_events(bool* failed) 
                 }
                 if (r.kind != wp::SweepEvent::Kind::kSent) break;  // left alone: nothing done
                 print_line(ordered_json{{"event", "repair"}, {"jobid", e.jobid}, {"action", repair_name(r.kind)}}.dump());
+                if (r.error) print_message(unrecorded_repair_message(e.jobid, r.error));
                 break;
             }
             case wp::MonitorEvent::Kind::kRepairFailed:

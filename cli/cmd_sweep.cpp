@@ -84,6 +84,7 @@ void run_sweep(const SweepOptions& opt, Context& ctx) {
                 }
                 print_line(jobid);
                 print_message("job '" + jobid + "': " + describe(e) + ": sent its reduce");
+                if (e.error) print_message(unrecorded_repair_message(jobid, e.error));
                 break;
             case wp::SweepEvent::Kind::kWouldDelete:
                 print_message("job '" + jobid + "': finished, unchanged for " + describe_duration(e.unchanged_for) +

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -41,6 +42,8 @@ std::string metrics_text(wp::Backend& backend, const MetricsOptions& options) {
     const std::int64_t now_ms = wp::read_clock(options.clock);
     std::size_t by_state[4] = {0, 0, 0, 0};  // JobState's order
     std::size_t reduces_sent = 0, reduces_confirmed = 0, reduces_unsent = 0;
+    std::int64_t reduce_repairs = 0;
+    std::size_t alerts_sent[std::size(wp::kAlertStates)] = {};  // kAlertStates' order
     std::optional<std::int64_t> oldest_created_ms;  // of the running jobs that record it
     std::vector<RecentJob> recent;  // a heap of at most max_jobs, its top the least recent
     backend.list_jobs([&](const wp::JobStatus& s) {
@@ -49,6 +52,11 @@ std::string metrics_text(wp::Backend& backend, const MetricsOptions& options) {
         if (s.reduce_sent) ++reduces_sent;
         if (s.reduce_sent && s.reduce_confirmed) ++reduces_confirmed;
         if (state == JobState::kComplete && !s.reduce_sent) ++reduces_unsent;
+        reduce_repairs += s.reduce_repairs;
+        for (const wp::AlertState sent : s.alerts_sent) {
+            const auto index = static_cast<std::size_t>(sent);  // the enum's values are kAlertStates' indexes
+            if (index < std::size(alerts_sent)) ++alerts_sent[index];
+        }
         if (state != JobState::kRunning && state != JobState::kStale) return;
         if (s.created_at_ms) oldest_created_ms = std::min(oldest_created_ms.value_or(*s.created_at_ms), *s.created_at_ms);
         if (options.max_jobs == 0) return;
@@ -81,6 +89,15 @@ std::string metrics_text(wp::Backend& backend, const MetricsOptions& options) {
     out.family("watchbot_progress_reduces_unsent", "gauge",
                "Complete jobs, not failed, whose reduce nobody claimed (what sweep and monitor repair)");
     out.sample("watchbot_progress_reduces_unsent", static_cast<double>(reduces_unsent));
+    out.family("watchbot_progress_reduce_repairs", "gauge",
+               "Lost reduces that sweep or monitor's repair sent, summed over the jobs in the store");
+    out.sample("watchbot_progress_reduce_repairs", static_cast<double>(reduce_repairs));
+    out.family("watchbot_progress_alerts_sent", "gauge",
+               "Alerts sent (their once-per-job marks taken) about the jobs in the store, by state");
+    for (const wp::AlertState state : wp::kAlertStates) {
+        out.sample("watchbot_progress_alerts_sent", {{"state", wp::to_string(state)}},
+                   static_cast<double>(alerts_sent[static_cast<std::size_t>(state)]));
+    }
     out.family("watchbot_progress_oldest_pending_part_age_seconds", "gauge",
                "Seconds since the oldest pending part of any running job was created (parts are pending from "
                "their job's creation); 0 when no running job records its creation time");

@@ -69,6 +69,12 @@ struct WATCHBOT_PROGRESS_EXPORT JobStatus {
     // for jobs written by the Python and Node tools, which record no time (and by backends that
     // record none).
     std::optional<std::int64_t> created_at_ms;
+    // The alert marks taken on the job (claim_alert): the alerts sent, or being sent, about it, in
+    // kAlertStates' order. Empty for a backend that records no marks.
+    std::vector<AlertState> alerts_sent;
+    // How many lost reduces of the job a repair (sweep, monitor) sent: record_reduce_repair's count.
+    // 0 for a backend that records none. For metrics only: no decision reads it.
+    std::int64_t reduce_repairs = 0;
 
     bool complete() const noexcept { return remaining == 0; }
     // The status as the CLI prints it: {"jobid", "total", "remaining", "progress", "failed",
@@ -305,6 +311,14 @@ public:
     // The default do_release_alert does nothing.
     void release_alert(const std::string& jobid, AlertState state);
 
+    // Counts one repair of the job's reduce: sweep calls it after it sent a lost reduce (whatever the
+    // confirmation), and JobStatus::reduce_repairs reports the count, which the metrics add up. For
+    // metrics only, so it is written after the reduce, not with its claim: a repairer that dies
+    // between the two leaves the count one short, never the reduce unsent. set_total with overwrite
+    // resets it; delete_job removes it. JobDoesNotExist for no job. The default
+    // do_record_reduce_repair records nothing.
+    void record_reduce_repair(const std::string& jobid);
+
     // Where the backend points, for messages: a URI without password or credentials.
     virtual std::string describe() const = 0;
 
@@ -342,6 +356,7 @@ protected:
     virtual bool do_delete_job(const std::string& jobid) = 0;
     virtual bool do_claim_alert(const std::string& jobid, AlertState state);
     virtual void do_release_alert(const std::string& jobid, AlertState state);
+    virtual void do_record_reduce_repair(const std::string& jobid);
 };
 
 // Checks a job id: non-empty, at most 1024 bytes, valid UTF-8 (no overlong forms, surrogates or code

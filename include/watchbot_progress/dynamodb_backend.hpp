@@ -178,6 +178,7 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
     bool do_claim_alert(const std::string& jobid, AlertState state) override;
     void do_release_alert(const std::string& jobid, AlertState state) override;
+    void do_record_reduce_repair(const std::string& jobid) override;
 
 private:
     // The library's (and its tests') way to a backend over an existing client:

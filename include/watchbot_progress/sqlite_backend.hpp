@@ -104,6 +104,7 @@ protected:
     bool do_delete_job(const std::string& jobid) override;
     bool do_claim_alert(const std::string& jobid, AlertState state) override;
     void do_release_alert(const std::string& jobid, AlertState state) override;
+    void do_record_reduce_repair(const std::string& jobid) override;
 
 private:
     struct WATCHBOT_PROGRESS_NO_EXPORT Impl;

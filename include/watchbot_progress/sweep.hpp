@@ -13,6 +13,8 @@
 // unless it is named in `jobids` or `include_other_tools` is set. The claim decides in every case,
 // so two sweeps, or a sweep and a worker, send a reduce once.
 //
+// Each reduce sent is counted on its job (Backend::record_reduce_repair: the metrics' repairs).
+//
 // One job's failure (its claim, its sending, its confirmation, its deletion) does not stop the
 // sweep: it is reported (SweepEvent kReduceFailed / kDeleteFailed), the sweep goes on with the other
 // jobs, and throws the first such error once every job was tried.
@@ -57,7 +59,9 @@ struct SweepEvent {
     LostReduce why = LostReduce::kNeverClaimed;           // would_send, sent, reduce_failed
     std::chrono::milliseconds claim_age{0};                // would_send, sent, reduce_failed: for claim_unconfirmed
     ReduceConfirmation confirmation = ReduceConfirmation::kConfirmed;  // sent, reduce_failed
-    std::exception_ptr error;                              // reduce_failed, delete_failed
+    // reduce_failed, delete_failed; sent: counting the repair (Backend::record_reduce_repair) threw
+    // this, so the metrics miss it (the reduce itself was sent).
+    std::exception_ptr error;
     std::chrono::milliseconds unchanged_for{0};            // would_delete: since the job last changed
 };
 
@@ -90,6 +94,7 @@ struct SweepResult {
     std::size_t left_alone = 0;  // complete, never-claimed jobs of other tools left alone
     std::size_t deleted = 0;     // finished jobs deleted
     std::size_t failed = 0;      // jobs whose claim, sending, confirmation or deletion threw
+    std::size_t unrecorded = 0;  // reduces sent whose repair could not be counted (record_reduce_repair threw)
 };
 
 // Runs one sweep over `backend`. A job whose claim, sending (its claim is given back: see

@@ -216,6 +216,11 @@ void Backend::release_alert(const std::string& jobid, AlertState state) {
     do_release_alert(jobid, state);
 }
 
+void Backend::record_reduce_repair(const std::string& jobid) {
+    validate_jobid(jobid);
+    do_record_reduce_repair(jobid);
+}
+
 // ---- the defaults of the optional implementations ------------------------------------------------
 
 void Backend::do_check_metadata(const nlohmann::json&) const {}
@@ -258,6 +263,10 @@ bool Backend::do_claim_alert(const std::string& jobid, AlertState state) {
 }
 
 void Backend::do_release_alert(const std::string&, AlertState) {}
+
+void Backend::do_record_reduce_repair(const std::string& jobid) {
+    do_status(jobid);  // JobDoesNotExist
+}
 
 bool Backend::do_record_part_failure(const std::string&, const PartFailure&) { return false; }
 

@@ -115,6 +115,10 @@ protected:
         ++calls;
         ForwardingBackend::do_release_alert(jobid, state);
     }
+    void do_record_reduce_repair(const std::string& jobid) override {
+        ++calls;
+        ForwardingBackend::do_record_reduce_repair(jobid);
+    }
 };
 
 }  // namespace watchbot_progress::detail

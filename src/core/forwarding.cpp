@@ -67,6 +67,7 @@ bool ForwardingBackend::do_claim_alert(const std::string& jobid, AlertState stat
     return target_->claim_alert(jobid, state);
 }
 void ForwardingBackend::do_release_alert(const std::string& jobid, AlertState state) { target_->release_alert(jobid, state); }
+void ForwardingBackend::do_record_reduce_repair(const std::string& jobid) { target_->record_reduce_repair(jobid); }
 std::string ForwardingBackend::describe() const { return target_->describe(); }
 BackendStats ForwardingBackend::stats() const { return target_->stats(); }
 

@@ -119,11 +119,21 @@ SweepResult sweep(Backend& backend, const SweepOptions& options) {
             continue;
         }
         ++result.sent;
+        // Counted for the metrics once the reduce is out, whatever its confirmation.
+        std::exception_ptr record_error;
+        try {
+            backend.record_reduce_repair(jobid);
+        } catch (const JobDoesNotExist&) {
+            // deleted since the reduce was sent: nothing left to count on
+        } catch (...) {
+            record_error = std::current_exception();
+            ++result.unrecorded;
+        }
         if (sent.confirmation == ReduceConfirmation::kUnconfirmed) {
             failed({SweepEvent::Kind::kReduceFailed, jobid, job.why, job.claim_age, sent.confirmation, sent.confirm_error});
             continue;
         }
-        report({SweepEvent::Kind::kSent, jobid, job.why, job.claim_age, sent.confirmation});
+        report({SweepEvent::Kind::kSent, jobid, job.why, job.claim_age, sent.confirmation, record_error});
     }
 
     if (options.delete_finished_after) {

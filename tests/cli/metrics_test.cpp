@@ -204,6 +204,49 @@ TEST_P(CliMetrics, MonitorAnswersTheSameAfterARestart) {
     }
 }
 
+// The repairs and the alerts, made by the commands that make them (sweep, monitor --once), counted
+// from the store by a serve started afterwards: one lost reduce repaired, one failed job alerted.
+// The Redis and DynamoDB stores are shared with other tests, so the counts are compared before and
+// after, and the commands are given this test's jobs.
+TEST_P(CliMetrics, RepairsAndAlertsComeFromTheStore) {
+    const std::vector<std::string> states = {"failed", "stalled", "reduce-overdue", "part-dead"};
+    // {reduce_repairs, alerts_sent by state...} as GET /metrics of a new serve says.
+    const auto scrape = [&] {
+        Background serve({"serve", "-d", uri, "--listen", "127.0.0.1:0"}, env(), R"(on http://127\.0\.0\.1:([0-9]+)/)");
+        const HttpAnswer answer = http_get(serve.port(), "/metrics");
+        EXPECT_EQ(answer.status, 200) << answer.body;
+        wp_test::expect_promtool_accepts(answer.body);
+        const auto samples = wp_test::parse_exposition(answer.body);
+        std::vector<double> values{wp_test::sample_value(samples, "watchbot_progress_reduce_repairs").value_or(-1)};
+        for (const auto& state : states) {
+            values.push_back(wp_test::sample_value(samples, "watchbot_progress_alerts_sent", {{"state", state}}).value_or(-1));
+        }
+        return values;
+    };
+    const std::vector<double> before = scrape();
+    for (const double v : before) ASSERT_GE(v, 0);
+
+    auto r = cli({"sweep", unsent, "--topic", queue_uri});  // sends the unsent job's reduce
+    ASSERT_EQ(r.code, 0) << r;
+    EXPECT_EQ(lines_of(r.out), std::vector<std::string>{unsent});
+    const std::vector<std::string> monitor = {"monitor", "--once", "--alert-topic", queue_uri, "--no-repair",
+                                              running, complete, unsent, failed};
+    r = cli(monitor);  // alerts the failed job, and only it
+    ASSERT_EQ(r.code, 0) << r;
+    std::size_t alerts = 0;
+    for (const auto& m : drain(queue_uri)) alerts += m.subject == wp::kAlertSubject ? 1 : 0;
+    EXPECT_EQ(alerts, 1u);
+    EXPECT_EQ(backend->status(unsent).reduce_repairs, 1);
+    EXPECT_EQ(backend->status(failed).alerts_sent, std::vector<wp::AlertState>{wp::AlertState::kFailed});
+
+    const std::vector<double> expected = {before[0] + 1, before[1] + 1, before[2], before[3], before[4]};
+    EXPECT_EQ(scrape(), expected);
+    // Nothing is left to repair or to alert: the counts stay.
+    ASSERT_EQ(cli({"sweep", unsent, "--topic", queue_uri}).code, 0);
+    ASSERT_EQ(cli(monitor).code, 0);
+    EXPECT_EQ(scrape(), expected);
+}
+
 TEST_P(CliMetrics, MetricsListenIsCheckedAndNotWithOnce) {
     auto r = cli({"monitor", "--alert-topic", queue_uri, "--metrics-listen", "nonsense"});
     EXPECT_EQ(r.code, wpcli::kExitUsage) << r;

@@ -225,7 +225,7 @@ TEST_F(CliRun, InterruptStopsWorkersAndReturnsTheirMessages) {
 
 TEST_F(CliRun, AWorkerThatCannotStartIsRefusedBeforeAnyMessageIsTaken) {
     send("ok");
-    for (const std::string program : {(dir / "no-such-worker").string(), std::string("no-such-worker-on-path"),
+    for (const std::string& program : {(dir / "no-such-worker").string(), std::string("no-such-worker-on-path"),
                                       dir.string()}) {
         const auto r = run_cli({"run", "--no-database", "--queue", queue_uri, "--", program});
         EXPECT_EQ(r.code, 2) << r;

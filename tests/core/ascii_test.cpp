@@ -20,7 +20,9 @@ TEST(AsciiLower, LeavesBytesAboveAsciiAsTheyAreWhateverTheLocale) {
     const std::string expected = "\xC3\x89t\xC3\x89 \xC4\xB0";
     EXPECT_EQ(detail::ascii_lower(text), expected);
     // A Latin-1 locale's tolower would change 0xC3 (Ã) and 0xC9 (É); ASCII folding must not.
-    if (std::setlocale(LC_CTYPE, "C.UTF-8") != nullptr) EXPECT_EQ(detail::ascii_lower(text), expected);
+    if (std::setlocale(LC_CTYPE, "C.UTF-8") != nullptr) {
+        EXPECT_EQ(detail::ascii_lower(text), expected);
+    }
     std::setlocale(LC_CTYPE, "C");
     EXPECT_EQ(detail::ascii_lower(std::string("\xC9\xC3")), std::string("\xC9\xC3"));
 }

@@ -253,6 +253,53 @@ TEST(Sweep, SendsTheReduceOfAJobNobodyClaimedAndOfAClaimNeverConfirmed) {
     EXPECT_TRUE(env.events.empty());
 }
 
+// Each reduce a sweep sends is counted on its job (Backend::record_reduce_repair), for the metrics:
+// the count stays when nothing is left to send, and a job whose count cannot be written still gets
+// its reduce (the sent event carries the error).
+class BreakingRepairCount : public wp::ForwardingBackend {
+public:
+    using ForwardingBackend::ForwardingBackend;
+
+protected:
+    void do_record_reduce_repair(const std::string&) override {
+        throw wp::BackendError("count refused", "TestRepairCount", true);
+    }
+};
+
+TEST(Sweep, CountsEachRepairOnItsJob) {
+    SweepEnv env;
+    env.complete_job("unclaimed");
+    env.complete_job("crashed");
+    ASSERT_TRUE(env.backend->claim_reduce("crashed"));
+    env.complete_job("claimed-by-a-worker");
+    const auto claim = env.backend->claim_reduce("claimed-by-a-worker");
+    ASSERT_TRUE(claim);
+    ASSERT_TRUE(env.backend->confirm_reduce("claimed-by-a-worker", *claim));
+    *env.now += 3'600'000;
+    ASSERT_EQ(wp::sweep(*env.backend, env.options()).sent, 2u);
+    EXPECT_EQ(env.backend->status("unclaimed").reduce_repairs, 1);
+    EXPECT_EQ(env.backend->status("crashed").reduce_repairs, 1);
+    EXPECT_EQ(env.backend->status("claimed-by-a-worker").reduce_repairs, 0);
+    EXPECT_EQ(wp::sweep(*env.backend, env.options()).sent, 0u);
+    EXPECT_EQ(env.backend->status("unclaimed").reduce_repairs, 1);
+
+    env.complete_job("uncounted");
+    auto breaking = std::make_shared<BreakingRepairCount>(env.backend);
+    std::vector<wp::SweepEvent> events;
+    auto options = env.options();
+    options.on_event = [&](const wp::SweepEvent& e) { events.push_back(e); };
+    const wp::SweepResult result = wp::sweep(*breaking, options);
+    EXPECT_EQ(result.sent, 1u);
+    EXPECT_EQ(result.failed, 0u);
+    EXPECT_EQ(result.unrecorded, 1u);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].kind, wp::SweepEvent::Kind::kSent);
+    ASSERT_TRUE(events[0].error);
+    EXPECT_THROW(std::rethrow_exception(events[0].error), wp::BackendError);
+    EXPECT_TRUE(env.backend->status("uncounted").reduce_confirmed);
+    EXPECT_EQ(env.backend->status("uncounted").reduce_repairs, 0);
+}
+
 // A job that finished under failure tolerance and lost its reduce: sweep's reduce says how many
 // parts failed, as the Part guard's would have; a job without failed parts gets the plain message.
 TEST(Sweep, TheReduceOfAToleratedJobCountsItsFailedParts) {

@@ -28,6 +28,7 @@ inline constexpr const char* kFailureRecords = "failureRecords";  // NS: parts w
 inline constexpr const char* kUpdatedAt = "updatedAt";  // N: last change (creation, completion, failure), ms
 inline constexpr const char* kCreatedAt = "createdAt";  // N: when set_total created (or overwrote) the job, ms
 inline constexpr const char* kCreateToken = "createToken";  // S: token of the set_total that created or last replaced the job
+inline constexpr const char* kReduceRepairs = "reduceRepairs";  // N: lost reduces a repair sent (record_reduce_repair)
 // S: the alert mark of one state (Backend::claim_alert), holding the random token of the claim that
 // took it: alertFailed, alertStalled, alertReduceOverdue, alertPartDead. One attribute per state, so
 // that a conditional SET takes a mark atomically and the AWS layer's retry of a claim whose answer

@@ -668,4 +668,15 @@ void DynamoDbBackend::do_release_alert(const std::string& jobid, AlertState stat
     (void)impl_->table.client->update_item(request);  // refused: no job, nothing to release
 }
 
+// An ADD on the job item (either layout), conditional on the job: one write, only after a repair.
+void DynamoDbBackend::do_record_reduce_repair(const std::string& jobid) {
+    Expression x;
+    UpdateItemRequest request;
+    request.key = key_of(jobid);
+    request.update = UpdateExpression().add(x.name(kReduceRepairs), x.value("one", number_value(1))).str();
+    request.condition = x.job_exists();
+    x.fill(request);
+    if (!impl_->table.client->update_item(request).applied) throw JobDoesNotExist(jobid);
+}
+
 }  // namespace watchbot_progress

@@ -89,6 +89,10 @@ JobStatus base_status(const std::string& jobid, const nlohmann::json& item) {
     }
     s.updated_at_ms = get_int(item, kUpdatedAt);
     s.created_at_ms = get_int(item, kCreatedAt);
+    for (const AlertState state : kAlertAttributeStates) {
+        if (item.contains(alert_attribute(state))) s.alerts_sent.push_back(state);
+    }
+    s.reduce_repairs = get_int(item, kReduceRepairs).value_or(0);
     // The Python tool marks a reduce it published in the metadata: sent, and as good as confirmed.
     const bool python_sent = python_marked_sent(item);
     s.reduce_sent = read_flag(item, kReduceSent) || python_sent;
@@ -183,7 +187,7 @@ bool JobTable::created_by(const std::string& jobid, const std::string& token) {
 
 // What an overwrite resets on either layout, after the layout's own SETs: the reduce flag, the
 // times (updatedAt and createdAt: the job is created anew), an empty metadata map where there is none (metadata is kept), the call's createToken;
-// the failure, the claim, the expiry, the failed parts and the alert marks go.
+// the failure, the claim, the expiry, the failed parts, the alert marks and the repair count go.
 void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::string& token) const {
     const std::string m = x.name(kMetadata);
     const std::string now = x.value("now", number_value(now_ms()));
@@ -194,7 +198,7 @@ void JobTable::reset_job(Expression& x, UpdateExpression& update, const std::str
         .set(x.name(kCreateToken), x.value("createtoken", string_value(token)));
     for (const std::string& attribute : {std::string(kError), std::string(kReduceClaim), std::string(kReduceClaimedAt),
                                          std::string(kReduceConfirmed), options.ttl_attribute, std::string(kFailedParts),
-                                         std::string(kFailureRecords)}) {
+                                         std::string(kFailureRecords), std::string(kReduceRepairs)}) {
         update.remove(x.name(attribute));
     }
     for (const AlertState state : kAlertAttributeStates) update.remove(x.name(alert_attribute(state)));

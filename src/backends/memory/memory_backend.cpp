@@ -27,6 +27,7 @@ struct Job {
     std::int64_t updated_at_ms = 0;
     std::int64_t created_at_ms = 0;
     std::set<AlertState> alerts;  // the alert marks taken (claim_alert)
+    std::int64_t reduce_repairs = 0;  // record_reduce_repair
 };
 
 ClaimToken take_claim(Job& job, std::int64_t now) {
@@ -63,6 +64,10 @@ JobStatus make_status(const std::string& jobid, const Job& job) {
     if (job.reduce_sent) s.reduce_claimed_at_ms = job.reduce_claimed_at_ms;
     s.updated_at_ms = job.updated_at_ms;
     s.created_at_ms = job.created_at_ms;
+    for (const AlertState state : kAlertStates) {
+        if (job.alerts.contains(state)) s.alerts_sent.push_back(state);
+    }
+    s.reduce_repairs = job.reduce_repairs;
     return s;
 }
 
@@ -99,6 +104,7 @@ void MemoryBackend::do_set_total(const std::string& jobid, std::int64_t total, b
     job.reason.clear();
     job.failed_parts.clear();
     job.alerts.clear();
+    job.reduce_repairs = 0;
     job.part_failures.clear();
     drop_claim(job);
     job.updated_at_ms = state_->now();
@@ -255,6 +261,11 @@ void MemoryBackend::do_release_alert(const std::string& jobid, AlertState state)
     std::lock_guard lock(state_->mutex);
     auto it = state_->jobs.find(jobid);
     if (it != state_->jobs.end()) it->second.alerts.erase(state);
+}
+
+void MemoryBackend::do_record_reduce_repair(const std::string& jobid) {
+    std::lock_guard lock(state_->mutex);
+    ++state_->find(jobid).reduce_repairs;
 }
 
 }  // namespace watchbot_progress

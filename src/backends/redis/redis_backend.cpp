@@ -44,6 +44,20 @@ std::string claim_key(const std::string& jobid) { return jobid + "-reduce-claim"
 std::string failed_key(const std::string& jobid) { return jobid + "-failed-parts"; }
 std::string part_failures_key(const std::string& jobid) { return jobid + "-part-failures"; }
 
+// The claim record's fields that status reads after its own four: the alert marks (claim_alert), in
+// kAlertStates' order, then the repair count (record_reduce_repair).
+constexpr std::string_view kRepairsField = "repairs";
+std::string alert_field(AlertState state) { return "alert-" + to_string(state); }
+const Args& claim_record_extra_fields() {
+    static const Args fields = [] {
+        Args f;
+        for (const AlertState state : kAlertStates) f.push_back(alert_field(state));
+        f.emplace_back(kRepairsField);
+        return f;
+    }();
+    return fields;
+}
+
 std::optional<std::int64_t> to_int64(std::string_view s) {
     std::int64_t value = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
@@ -93,6 +107,7 @@ struct RedisBackend::Impl {
     Script part_pending_script{script_source(scripts::kPartPending)};
     Script commit_total_script{script_source(scripts::kCommitTotal)};
     Script claim_alert_script{script_source(scripts::kClaimAlert)};
+    Script record_repair_script{script_source(scripts::kRecordRepair)};
 
     // The client's clock (RedisOptions::clock), in ms since the Unix epoch: claim times are
     // compared with it (reclaim_reduce).
@@ -281,7 +296,7 @@ struct RedisBackend::Impl {
         const Args keys{metadata_key(jobid), parts_key(jobid), claim_key(jobid), failed_key(jobid)};
         constexpr std::string_view what = "read a job's status";
         return run(what, [&](Connection& c, int) -> std::optional<JobStatus> {
-            const ScriptReply reply = eval(c, status_script, keys, {}, what);
+            const ScriptReply reply = eval(c, status_script, keys, claim_record_extra_fields(), what);
             if (reply.status() == ScriptStatus::kJobDoesNotExist) return std::nullopt;
             expect_ok(reply, jobid);
             // {OK, {field, value, ...}, remaining, {claim time, confirmed, updated, created} (each or nil)}
@@ -308,7 +323,7 @@ struct RedisBackend::Impl {
                 }
             }
             if (!total) return std::nullopt;
-            if (const auto record = reply.reader().optional_array(3, 4)) {  // the claim record
+            if (const auto record = reply.reader().optional_array(3, 4 + claim_record_extra_fields().size())) {  // the claim record
                 const std::optional<std::string> claimed_at = record->optional_string(0);
                 const std::optional<std::string> confirmed = record->optional_string(1);
                 const std::optional<std::string> updated = record->optional_string(2);
@@ -319,6 +334,12 @@ struct RedisBackend::Impl {
                     s.reduce_confirmed = confirmed == "1";
                 }
                 if (updated) s.updated_at_ms = to_int64(*updated);
+                for (std::size_t i = 0; i < std::size(kAlertStates); ++i) {
+                    if (record->optional_string(4 + i)) s.alerts_sent.push_back(kAlertStates[i]);
+                }
+                if (const auto repairs = record->optional_string(4 + std::size(kAlertStates))) {
+                    s.reduce_repairs = to_int64(*repairs).value_or(0);
+                }
             }
             s.total = *total;
             s.failed = failed && failed_flag(*failed);
@@ -685,7 +706,7 @@ bool RedisBackend::do_delete_job(const std::string& jobid) {
 bool RedisBackend::do_claim_alert(const std::string& jobid, AlertState state) {
     const Args keys{metadata_key(jobid), claim_key(jobid)};
     // The same token on every attempt: a retry recognises a mark its lost first attempt took.
-    const Args argv{"alert-" + to_string(state), detail::new_claim_token()};
+    const Args argv{alert_field(state), detail::new_claim_token()};
     constexpr std::string_view what = "claim a job's alert";
     return impl_->run(what, [&](Connection& c, int) {
         const ScriptReply reply = impl_->eval(c, impl_->claim_alert_script, keys, argv, what);
@@ -697,8 +718,19 @@ bool RedisBackend::do_claim_alert(const std::string& jobid, AlertState state) {
 void RedisBackend::do_release_alert(const std::string& jobid, AlertState state) {
     constexpr std::string_view what = "release a job's alert";
     impl_->run(what, [&](Connection& c, int) {
-        Reply reply = c.command({"HDEL", claim_key(jobid), "alert-" + to_string(state)});
+        Reply reply = c.command({"HDEL", claim_key(jobid), alert_field(state)});
         (void)ReplyReader(*reply, impl_->options, what).integer();
+    });
+}
+
+// A field of the claim record, which overwrite and delete_job remove with the alert marks.
+void RedisBackend::do_record_reduce_repair(const std::string& jobid) {
+    const Args keys{metadata_key(jobid), claim_key(jobid)};
+    const Args argv{std::string(kRepairsField)};
+    constexpr std::string_view what = "count a repair of a job's reduce";
+    impl_->run(what, [&](Connection& c, int) {
+        const ScriptReply reply = impl_->eval(c, impl_->record_repair_script, keys, argv, what);
+        impl_->expect_ok(reply, jobid);
     });
 }
 

@@ -187,7 +187,8 @@ end
 return {OK}
 )lua";
 
-// status. Returns {OK, {field, value, ...}, remaining, {claim time, confirmed, updated, created} (each or false)}.
+// status. ARGV: more fields of the claim record to read. Returns {OK, {field, value, ...}, remaining,
+// {claim time, confirmed, updated, created, ARGV's fields...} (each or false)}.
 inline constexpr std::string_view kStatus = R"lua(
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'none' then return {JOB_DOES_NOT_EXIST} end
@@ -196,7 +197,8 @@ local h = redis.call('HGETALL', KEYS[1])
 for i = 1, #h, 2 do
   if h[i] == 'total' then
     local record = {false, false, false, false}
-    if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated', 'created') end
+    for _ = 1, #ARGV do record[#record + 1] = false end
+    if redis.call('TYPE', KEYS[3])['ok'] == 'hash' then record = redis.call('HMGET', KEYS[3], 'at', 'confirmed', 'updated', 'created', unpack(ARGV)) end
     return {OK, h, redis.call('SCARD', KEYS[2]), record}
   end
 end
@@ -253,6 +255,18 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local ttl = redis.call('TTL', KEYS[1])
 if ttl > 0 and redis.call('TTL', KEYS[2]) == -1 then redis.call('EXPIRE', KEYS[2], ttl) end
 return {OK, 1}
+)lua";
+
+// record_reduce_repair. KEYS: metadata, claim record. ARGV: the count's field. Adds one to the
+// field of the claim record (created as claim_alert creates it). Returns {OK, count}.
+inline constexpr std::string_view kRecordRepair = R"lua(
+if redis.call('HEXISTS', KEYS[1], 'total') == 0 then return {JOB_DOES_NOT_EXIST} end
+local t = redis.call('TYPE', KEYS[2])['ok']
+if t ~= 'hash' and t ~= 'none' then redis.call('DEL', KEYS[2]) end
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 and redis.call('TTL', KEYS[2]) == -1 then redis.call('EXPIRE', KEYS[2], ttl) end
+return {OK, n}
 )lua";
 
 }  // namespace watchbot_progress::detail::redis::scripts

@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS wp_alerts (
     state TEXT NOT NULL,
     PRIMARY KEY (job, state)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wp_reduce_repairs (
+    job   INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS wp_part_failures (
     job       INTEGER NOT NULL,
     partid    INTEGER NOT NULL,
@@ -73,7 +77,8 @@ struct JobCore {
 const std::string kSelectCore = "SELECT id, total, remaining, failed, reduce_sent FROM wp_jobs WHERE jobid = ?1";
 const std::string kSelectFull =
     "SELECT id, total, remaining, failed, reduce_sent, reason, metadata, jobid, reduce_confirmed, reduce_claimed_at, "
-    "updated_at, created_at FROM wp_jobs";
+    "updated_at, created_at, (SELECT group_concat(state, ',') FROM wp_alerts WHERE job = wp_jobs.id), "
+    "(SELECT count FROM wp_reduce_repairs WHERE job = wp_jobs.id) FROM wp_jobs";
 
 std::optional<JobCore> find_core(Connection& c, const std::string& jobid) {
     auto s = c.statement(kSelectCore);
@@ -114,6 +119,13 @@ JobStatus status_from_row(const detail::sqlite::Statement& s, const std::string&
     if (st.reduce_sent && !s.is_null(9)) st.reduce_claimed_at_ms = s.int64(9);
     st.updated_at_ms = s.int64(10);
     st.created_at_ms = s.int64(11);
+    if (!s.is_null(12)) {
+        const std::string marks = "," + s.text(12) + ",";
+        for (const AlertState state : kAlertStates) {
+            if (marks.find("," + to_string(state) + ",") != std::string::npos) st.alerts_sent.push_back(state);
+        }
+    }
+    if (!s.is_null(13)) st.reduce_repairs = s.int64(13);
     return st;
 }
 
@@ -212,6 +224,7 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
             c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, id).run();
+            c.statement("DELETE FROM wp_reduce_repairs WHERE job = ?1").bind(1, id).run();
             c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, id).run();
             c.statement(
                  "UPDATE wp_jobs SET total = ?2, remaining = ?2, failed = 0, reason = NULL, reduce_sent = 0, "
@@ -231,8 +244,11 @@ void SqliteBackend::do_set_total(const std::string& jobid, std::int64_t total, b
                 .run();
             id = c.last_insert_rowid();
             // A row id may be reused after a deletion: by a version of this library that kept no
-            // part failures (wp_part_failures is created by the versions that keep them).
-            c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, id).run();
+            // part failures, alert marks or repair counts (their tables are created by the versions
+            // that keep them).
+            for (const char* table : {"wp_part_failures", "wp_alerts", "wp_reduce_repairs"}) {
+                c.statement(std::string("DELETE FROM ") + table + " WHERE job = ?1").bind(1, id).run();
+            }
         }
         // One statement for all the parts, in key order (appends to the B-tree).
         c.statement(
@@ -485,6 +501,7 @@ bool SqliteBackend::do_delete_job(const std::string& jobid) {
         c.statement("DELETE FROM wp_pending_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_failed_parts WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_alerts WHERE job = ?1").bind(1, job->id).run();
+        c.statement("DELETE FROM wp_reduce_repairs WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_part_failures WHERE job = ?1").bind(1, job->id).run();
         c.statement("DELETE FROM wp_jobs WHERE id = ?1").bind(1, job->id).run();
         return true;
@@ -506,6 +523,17 @@ void SqliteBackend::do_release_alert(const std::string& jobid, AlertState state)
         c.statement("DELETE FROM wp_alerts WHERE job = (SELECT id FROM wp_jobs WHERE jobid = ?1) AND state = ?2")
             .bind(1, jobid)
             .bind(2, to_string(state))
+            .run();
+    });
+}
+
+// The repair count: a row of wp_reduce_repairs (a table of its own, as wp_alerts).
+void SqliteBackend::do_record_reduce_repair(const std::string& jobid) {
+    impl_->db.write([&](Connection& c) {
+        const JobCore job = require_core(c, jobid);
+        c.statement("INSERT INTO wp_reduce_repairs (job, count) VALUES (?1, 1) "
+                    "ON CONFLICT (job) DO UPDATE SET count = count + 1")
+            .bind(1, job.id)
             .run();
     });
 }

@@ -298,6 +298,35 @@ TEST(SqliteBackend, AFileWithoutTheAlertsTableGetsItWhenOpened) {
     EXPECT_EQ(query_int(path, "SELECT version FROM wp_schema_versions WHERE component = 'jobs'"), 3);
 }
 
+// The repair counts too (wp_reduce_repairs). A row left by a version that does not know the table
+// (it deletes the job, not the count) is not inherited by the next job that takes the same row id.
+TEST(SqliteBackend, AFileWithoutTheRepairsTableGetsItAndNoJobInheritsACount) {
+    const std::string path = temp_db();
+    {
+        wp::SqliteBackend before(options_for(path));
+        before.set_total("old-job", 2);
+    }
+    {
+        wp::detail::sqlite::Connection c(options_for(path));
+        c.exec("DROP TABLE wp_reduce_repairs;");  // as a file of the version before repair counts
+    }
+    wp::SqliteBackend backend(options_for(path));
+    EXPECT_EQ(query_int(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'wp_reduce_repairs'"), 1);
+    EXPECT_EQ(backend.status("old-job").reduce_repairs, 0);
+    backend.record_reduce_repair("old-job");
+    backend.record_reduce_repair("old-job");
+    EXPECT_EQ(backend.status("old-job").reduce_repairs, 2);
+    const std::int64_t id = query_int(path, "SELECT id FROM wp_jobs WHERE jobid = 'old-job'");
+    {
+        wp::detail::sqlite::Connection c(options_for(path));
+        c.exec("DELETE FROM wp_pending_parts; DELETE FROM wp_jobs;");  // deleted as an older version deletes
+    }
+    backend.set_total("new-job", 1);
+    ASSERT_EQ(query_int(path, "SELECT id FROM wp_jobs WHERE jobid = 'new-job'"), id);  // the row id is reused
+    EXPECT_EQ(backend.status("new-job").reduce_repairs, 0);
+    EXPECT_TRUE(backend.status("new-job").alerts_sent.empty());
+}
+
 TEST(SqliteBackend, InstancesOnOneFileShareJobs) {
     const std::string path = temp_db();
     wp::SqliteBackend a(options_for(path));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -104,6 +105,33 @@ TEST_F(Metrics, CountsJobsByStateReducesAndPartsFromTheStore) {
     EXPECT_EQ(sample_value(s, "watchbot_progress_oldest_pending_part_age_seconds"), 1265);
     EXPECT_EQ(sample_value(s, "watchbot_progress_job_oldest_pending_part_age_seconds", {{"jobid", "running"}}), 1265);
     EXPECT_EQ(sample_value(s, "watchbot_progress_job_oldest_pending_part_age_seconds", {{"jobid", "stale"}}), 1205);
+}
+
+// The repairs and the alerts sent are the sums of every job's records (JobStatus::reduce_repairs,
+// alerts_sent); a deleted job takes its records with it.
+TEST_F(Metrics, RepairsAndAlertsSentAreSummedOverTheJobs) {
+    const auto counts = [&] {
+        const auto s = parse_exposition(dash::metrics_text(*backend, options()));
+        std::map<std::string, double> c{{"repairs", sample_value(s, "watchbot_progress_reduce_repairs").value_or(-1)}};
+        for (const wp::AlertState state : wp::kAlertStates) {
+            const std::string name = wp::to_string(state);
+            c[name] = sample_value(s, "watchbot_progress_alerts_sent", {{"state", name}}).value_or(-1);
+        }
+        return c;
+    };
+    using Counts = std::map<std::string, double>;
+    EXPECT_EQ(counts(), (Counts{{"repairs", 0}, {"failed", 0}, {"stalled", 0}, {"reduce-overdue", 0}, {"part-dead", 0}}));
+    backend->set_total("a", 1);
+    backend->set_total("b", 1);
+    backend->record_reduce_repair("a");
+    backend->record_reduce_repair("a");
+    backend->record_reduce_repair("b");
+    ASSERT_TRUE(backend->claim_alert("a", wp::AlertState::kStalled));
+    ASSERT_TRUE(backend->claim_alert("b", wp::AlertState::kStalled));
+    ASSERT_TRUE(backend->claim_alert("b", wp::AlertState::kPartDead));
+    EXPECT_EQ(counts(), (Counts{{"repairs", 3}, {"failed", 0}, {"stalled", 2}, {"reduce-overdue", 0}, {"part-dead", 1}}));
+    backend->delete_job("a");
+    EXPECT_EQ(counts(), (Counts{{"repairs", 1}, {"failed", 0}, {"stalled", 1}, {"reduce-overdue", 0}, {"part-dead", 1}}));
 }
 
 TEST_F(Metrics, PerJobSeriesOnlyForTheMostRecentlyCreatedRunningJobs) {
