@@ -195,6 +195,10 @@ void run_map(const WorkerOptions& opt, Context& ctx) {
         case Outcome::kJobAlreadyFailed:
             throw ExitError(kExitWorkerReject, part_name + " not run: the job failed (" + result.failure_reason +
                                                    "); the message is rejected");
+        case Outcome::kJobGone:
+            throw ExitError(kExitWorkerReject, part_name + ": the command exited 0, but the job was deleted or replaced by a "
+                                                   "job without this part while it ran (" + result.job_gone_reason +
+                                                   "): the part is complete in no job; the message is rejected");
         case Outcome::kJobFailed:
             throw ExitError(kExitWorkerReject, part_name + ": the command exited with code " +
                                                    std::to_string(command.exit_code) + " (" + why_fails(command.exit_code) +
@@ -328,7 +332,8 @@ void setup_worker(CLI::App& app, Context& ctx) {
         "  0        the part is complete (and the reduce sent, when this delivery completed the job)\n"
         "  2        a malformed message or bad options; nothing was written\n"
         "  3        the job is failed (the command exited 3 or a --fail-job-on-exit code, or it had failed\n"
-        "           before) or does not exist: watchbot deletes the message\n"
+        "           before) or does not exist (also when it was deleted, or replaced by a job without\n"
+        "           this part, while the command ran): watchbot deletes the message\n"
         "  9        retry: the database or topic failed, the job's reduce waits on another delivery's\n"
         "           unconfirmed claim, or a command stopped by a forwarded signal exited 3\n"
         "  126/127  the command cannot be executed / was not found\n"

@@ -78,12 +78,19 @@ struct CommandPartResult {
         kJobAlreadyFailed,     // the job had failed before: the command did not run (failure_reason)
         kCommandFailed,        // any other failure of the command: watchbot should retry the message
         kInterrupted,          // stopped by a signal forwarded to it (command.forwarded_signal)
+        // The command exited 0, but meanwhile the job was deleted, or replaced by a job without
+        // this part (an overwrite with fewer parts): Part::succeed() was refused with
+        // JobDoesNotExist or InvalidInput, so the part is complete in no job. `job_gone_reason`
+        // says which.
+        kJobGone,
     };
     Outcome outcome = Outcome::kCompleted;
     // How the command ended; default (never run) for kJobAlreadyFailed.
     CommandResult command;
     // kJobAlreadyFailed: the job's failure reason.
     std::string failure_reason;
+    // kJobGone: what completing the part was refused with.
+    std::string job_gone_reason;
     // A stop signal that arrived after the command exited and was held until the outcome was
     // recorded (the last one, when several did); 0: none.
     int deferred_signal = 0;
@@ -94,7 +101,8 @@ struct CommandPartResult {
 // within it (the command does not run). Throws what Part's constructor throws
 // (InvalidInput, ConfigError when a default backend or notifier is needed and unset), InvalidInput
 // for an exit code outside 1..255, what run_command throws, and what completing the part or sending
-// the reduce throws (BackendError, JobDoesNotExist, ...; the claim given back, as Part does).
+// the reduce throws (BackendError, ...; the claim given back, as Part does), but for a completion
+// refused because the job went while the command ran: that is the outcome kJobGone.
 WATCHBOT_PROGRESS_EXPORT CommandPartResult run_part_command(const MapMessage& message, const std::vector<std::string>& argv,
                                                             CommandPartOptions options);
 

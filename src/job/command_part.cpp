@@ -106,7 +106,21 @@ CommandPartResult run_part_command(const MapMessage& message, const std::vector<
     };
 
     if (r.succeeded()) {
-        part.succeed();
+        // The check above is the read before the command; the job may have gone since (deleted, or
+        // replaced by a job without this part, which cached facts cannot tell).
+        try {
+            part.succeed();
+        } catch (const JobDoesNotExist& e) {
+            result.outcome = CommandPartResult::Outcome::kJobGone;
+            result.job_gone_reason = e.what();
+        } catch (const InvalidInput& e) {
+            result.outcome = CommandPartResult::Outcome::kJobGone;
+            result.job_gone_reason = e.what();
+        }
+        if (result.outcome == CommandPartResult::Outcome::kJobGone) {
+            result.deferred_signal = deferred();
+            return result;
+        }
         result.outcome = CommandPartResult::Outcome::kCompleted;
         result.deferred_signal = deferred();
         return result;

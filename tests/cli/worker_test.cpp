@@ -259,6 +259,38 @@ TEST_P(CliWorkerOn, APartOfNoJobIsRefusedBeforeTheCommandRuns) {
     EXPECT_EQ(backend->status(jobid).remaining, 2);
 }
 
+// A job deleted, or replaced by a job without the part, while the command ran (here by the command
+// itself, through the CLI, so nothing depends on timing): the command did run and exit 0, and the
+// message is rejected (3) with that said, not as a part that never ran. The replaced job is
+// checked through this host's facts cache (--check-interval 1h), which cannot see the overwrite.
+TEST_P(CliWorkerOn, AJobGoneWhileTheCommandRanIsRejectedSayingTheCommandRan) {
+    const auto run = [&](const std::string& jobid, wp::PartId partid, const std::string& meanwhile) {
+        RunOptions o = this->options();
+        o.env["Subject"] = "map";
+        o.env["Message"] = map_body(jobid, partid, metadata);
+        o.env["WATCHBOT_PROGRESS_CACHE_DIR"] = cache_dir();
+        return run_cli({"worker", "--topic", queue_uri, "--check-interval", "1h", "-d", uri, "--", "/bin/sh", "-c",
+                        "touch '" + dir.path() + "/ran'; '" + wp_test::cli_path() + "' " + meanwhile},
+                       o);
+    };
+    auto jobid = job(2);
+    auto r = run(jobid, 1, "delete -d '" + uri + "' \"$WATCHBOT_PROGRESS_JOBID\"");
+    EXPECT_TRUE(fs::exists(dir.path() + "/ran"));
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    expect_one_line(r.err);
+    EXPECT_THAT(r.err, HasSubstr("the command exited 0, but the job was deleted or replaced"));
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("did not run")));
+
+    jobid = job(3);
+    ASSERT_EQ(run(jobid, 0, "status -d '" + uri + "' \"$WATCHBOT_PROGRESS_JOBID\" >/dev/null").code, 0);  // facts cached
+    r = run(jobid, 2, "set-total -d '" + uri + "' --overwrite --total 2 \"$WATCHBOT_PROGRESS_JOBID\"");
+    EXPECT_EQ(r.code, wpcli::kExitWorkerReject) << r;
+    EXPECT_THAT(r.err, HasSubstr("the command exited 0, but the job was deleted or replaced"));
+    EXPECT_EQ(backend->status(jobid).total, 2);
+    EXPECT_EQ(backend->status(jobid).remaining, 2);
+    EXPECT_TRUE(reduces_in(queue_uri).empty());
+}
+
 // A failed delivery records what it said for the part (exit code, receive count, time, the end of
 // its stderr), which `info --parts failed` shows; the worker's exit code is the command's as before.
 TEST_P(CliWorkerOn, AFailedDeliveryIsRecordedAndShownByInfoPartsFailed) {

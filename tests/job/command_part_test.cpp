@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -198,6 +199,44 @@ protected:
         return ForwardingBackend::do_confirm_reduce(jobid, token);
     }
 };
+
+// Runs `meanwhile` right after the check that precedes the command (Backend::check_part): what
+// another process does to the job while the command runs.
+class JobChangedMeanwhile : public wp::ForwardingBackend {
+public:
+    JobChangedMeanwhile(std::shared_ptr<wp::Backend> target, std::function<void()> meanwhile)
+        : ForwardingBackend(std::move(target)), meanwhile_(std::move(meanwhile)) {}
+
+protected:
+    std::optional<std::string> do_check_part(const std::string& jobid, wp::PartId partid) override {
+        auto failure = ForwardingBackend::do_check_part(jobid, partid);
+        meanwhile_();
+        return failure;
+    }
+
+private:
+    std::function<void()> meanwhile_;
+};
+
+// A job deleted, or replaced by one without the part, while the command ran: the command's success
+// is recorded in no job, which the outcome says (not an error about a part that never ran).
+TEST_F(CommandPart, AJobDeletedOrReplacedWhileTheCommandRanIsJobGone) {
+    auto o = options();
+    o.part.backend = std::make_shared<JobChangedMeanwhile>(backend, [&] { backend->delete_job(jobid); });
+    auto r = wp::run_part_command(message(2), command("exit 0"), o);
+    EXPECT_TRUE(ran(2));
+    EXPECT_EQ(r.outcome, wp::CommandPartResult::Outcome::kJobGone);
+    EXPECT_THAT(r.job_gone_reason, ::testing::HasSubstr("does not exist"));
+    EXPECT_THROW(backend->status(jobid), wp::JobDoesNotExist);
+
+    backend->set_total(jobid, 3);
+    o.part.backend = std::make_shared<JobChangedMeanwhile>(backend, [&] { backend->set_total(jobid, 2, /*overwrite=*/true); });
+    r = wp::run_part_command(message(2), command("exit 0"), o);
+    EXPECT_EQ(r.outcome, wp::CommandPartResult::Outcome::kJobGone);
+    EXPECT_THAT(r.job_gone_reason, ::testing::HasSubstr("2"));
+    EXPECT_EQ(backend->status(jobid).remaining, 2);
+    EXPECT_TRUE(notifier->messages(wp::kReduceSubject).empty());
+}
 
 // What SIGTERM's handler is now.
 void (*sigterm_handler())(int) {
