@@ -72,6 +72,53 @@ def test_redis_every_part_three_times_one_reduce_message(redis_progress, topic):
     assert redis_progress.status(jobid)['remaining'] == 0
 
 
+_inherited = {}  # what a forked child gets from its parent's memory (a progress object is not picklable)
+
+
+def _deliver_in_child(jobid, partids):
+    """A forked child's share of the parts, with the parent's progress object: every part of it from
+    8 threads."""
+    progress = _inherited['progress']
+    failures = []
+
+    def deliver(partid):
+        try:
+            with Part(jobid, partid, progress=progress):
+                pass
+        except Exception as e:  # noqa: BLE001 (reported to the parent)
+            failures.append(repr(e))
+
+    threads = [threading.Thread(target=lambda chunk=partids[i::8]: [deliver(p) for p in chunk]) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failures
+
+
+@pytest.mark.parametrize('kind', ['redis_progress', 'dynamodb_progress'])
+def test_a_progress_made_before_a_fork_works_in_every_child(kind, request, topic):
+    """multiprocessing forks by default on Linux, after the parent has used its connections (here
+    create_job and a completion): each child uses connections of its own, never the parent's, while
+    the parent goes on using its own."""
+    import multiprocessing
+    progress = request.getfixturevalue(kind)
+    parts = 200
+    jobid = create_job([{} for _ in range(parts + 1)], progress=progress)
+    with Part(jobid, parts, progress=progress):
+        pass
+    shares = [list(range(parts))[i::4] for i in range(4)]
+    _inherited['progress'] = progress
+    with multiprocessing.get_context('fork').Pool(4) as pool:
+        results = [pool.apply_async(_deliver_in_child, (jobid, share)) for share in shares]
+        while not all(r.ready() for r in results):
+            progress.status(jobid)
+        failures = [f for r in results for f in r.get(timeout=HANDSHAKE_DEADLINE_S)]
+    assert failures == []
+    assert progress.status(jobid)['remaining'] == 0
+    assert [m for s, m in topic.receive_all() if s == 'reduce'] == [{'jobid': jobid, 'metadata': {}}]
+
+
 def test_dynamodb_every_part_three_times_one_reduce_message(dynamodb_progress, topic):
     # 200 parts: dynalite rewrites the whole item on every completion.
     jobid = create_job([{} for _ in range(200)], progress=dynamodb_progress, metadata={'size': 200})

@@ -1,5 +1,7 @@
 #include "aws/http_client.hpp"
 
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -129,7 +131,7 @@ struct CurlHttpClient::Share {
     Share& operator=(const Share&) = delete;
 };
 
-CurlHttpClient::CurlHttpClient(HttpOptions options) : options_(std::move(options)) {
+CurlHttpClient::CurlHttpClient(HttpOptions options) : options_(std::move(options)), pid_(::getpid()) {
     ensure_curl_initialized();
     share_ = std::make_unique<Share>();
 }
@@ -143,6 +145,14 @@ CurlHttpClient::~CurlHttpClient() {
 void* CurlHttpClient::acquire_handle() {
     {
         std::lock_guard lock(pool_mutex_);
+        if (const pid_t now = ::getpid(); now != pid_) {
+            // A child process (fork): the idle handles' kept-alive connections are its parent's
+            // sockets, and a request sent on one could read the answer to the parent's. They are
+            // left as they are, not cleaned up (which could send a TLS close on the parent's
+            // connection): the child opens connections of its own.
+            pid_ = now;
+            idle_.clear();
+        }
         if (!idle_.empty()) {
             void* handle = idle_.back();
             idle_.pop_back();

@@ -9,6 +9,8 @@
 // Thread safety: send() may be called concurrently from any threads; each call uses one pooled
 // handle exclusively. A CurlHttpClient must outlive the calls in flight on it.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -80,6 +82,7 @@ private:
     std::unique_ptr<Share> share_;
     std::mutex pool_mutex_;
     std::vector<void*> idle_;  // CURL* handles, most recently used last
+    pid_t pid_;                // the process whose handles idle_ holds
 };
 
 }  // namespace watchbot_progress::aws

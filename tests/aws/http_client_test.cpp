@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -212,4 +215,34 @@ TEST(AwsHttpClientTest, BypassProxyIgnoresProxyEnvironment) {
     aws::CurlHttpClient proxied;  // goes to the (dead) proxy from the environment
     BackendError e = send_expecting_error(proxied, {"GET", server.base_url() + "/", {}, ""});
     EXPECT_EQ(e.code(), aws::transport_error::kConnection);
+}
+
+// Python's multiprocessing forks by default on Linux, with whatever connections the parent keeps
+// alive: a child that sent on one of them could read the answer to its parent's request. (A suite
+// of its own: ThreadSanitizer, which runs AwsHttpClientTest, does not follow a process with threads
+// through fork.)
+TEST(AwsHttpClientFork, AChildOpensConnectionsOfItsOwn) {
+    TestHttpServer server;
+    server.set_handler([](const wp_test::RecordedRequest&) { return ScriptedResponse::text(200, "ok"); });
+    aws::CurlHttpClient client;
+    ASSERT_EQ(client.send({"GET", server.base_url() + "/parent", {}, ""}).status, 200);
+    ASSERT_EQ(server.connection_count(), 1);
+
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::alarm(20);
+        int code = 1;
+        try {
+            code = client.send({"GET", server.base_url() + "/child", {}, ""}).status == 200 ? 0 : 1;
+        } catch (...) {
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_EQ(server.connection_count(), 2) << "the child opened a connection of its own";
+
+    EXPECT_EQ(client.send({"GET", server.base_url() + "/parent-again", {}, ""}).status, 200);
+    EXPECT_EQ(server.connection_count(), 2) << "the parent's kept-alive connection is still its own";
 }

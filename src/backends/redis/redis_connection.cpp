@@ -1,5 +1,7 @@
 #include "backends/redis/redis_connection.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "watchbot_progress/error_codes.hpp"
@@ -74,7 +76,7 @@ std::string as_string(const redisReply& reply) {
     return {};
 }
 
-Connection::Connection(const RedisOptions& options, const TlsContext* tls) {
+Connection::Connection(const RedisOptions& options, const TlsContext* tls) : pid_(::getpid()) {
     if (options.tls.enabled && tls == nullptr) throw std::logic_error("Connection: TLS options without a TlsContext");
     try {
         transport_ = Transport::open(options, options.tls.enabled ? tls : nullptr);
@@ -97,6 +99,8 @@ Connection::Connection(const RedisOptions& options, const TlsContext* tls) {
 }
 
 Connection::~Connection() = default;
+
+bool Connection::opened_by_this_process() const noexcept { return pid_ == ::getpid(); }
 
 void Connection::append(std::string& out, const Args& args) {
     std::vector<const char*> argv;
@@ -163,7 +167,8 @@ std::vector<Reply> Connection::pipeline(const std::vector<Args>& commands) {
 Pool::Pool(RedisOptions options)
     : options_(std::move(options)),
       tls_(options_.tls.enabled ? std::make_unique<TlsContext>(options_.tls) : nullptr),
-      max_open_(std::max<std::size_t>(1, options_.pool_size)) {}
+      max_open_(std::max<std::size_t>(1, options_.pool_size)),
+      pid_(::getpid()) {}
 
 Pool::~Pool() = default;
 
@@ -171,8 +176,17 @@ Pool::Lease::~Lease() {
     if (connection_) pool_->give_back(std::move(connection_), broken_);
 }
 
+void Pool::forget_parent_if_forked() noexcept {
+    const pid_t now = ::getpid();
+    if (now == pid_) return;
+    pid_ = now;
+    idle_.clear();  // closes the child's descriptors only: a Transport sends nothing when destroyed
+    open_ = 0;      // the leased ones belong to the parent's threads and never come back here
+}
+
 Pool::Lease Pool::acquire() {
     std::unique_lock lock(mutex_);
+    forget_parent_if_forked();
     available_.wait(lock, [&] { return !idle_.empty() || open_ < max_open_; });
     if (!idle_.empty()) {
         std::unique_ptr<Connection> connection = std::move(idle_.back());
@@ -196,6 +210,8 @@ void Pool::give_back(std::unique_ptr<Connection> connection, bool broken) noexce
     std::vector<std::unique_ptr<Connection>> to_close;
     {
         std::lock_guard lock(mutex_);
+        forget_parent_if_forked();
+        if (!connection->opened_by_this_process()) return;  // the parent's, already forgotten
         if (broken) {
             // Whatever broke this connection (a server restart, a network change) has most likely
             // broken the idle ones too: close them all rather than fail on each in turn.

@@ -9,6 +9,7 @@
 // REDIS_REPLY_ERROR); raise_reply_error turns one into a BackendError.
 
 #include <hiredis/hiredis.h>
+#include <sys/types.h>
 
 #include <condition_variable>
 #include <cstddef>
@@ -59,6 +60,10 @@ public:
     // Sends every command, then reads every reply, in order: one round trip.
     std::vector<Reply> pipeline(const std::vector<Args>& commands);
 
+    // False in a child process (fork) of the process that opened the connection: the socket is
+    // then shared with the parent, and the child must not use it.
+    bool opened_by_this_process() const noexcept;
+
 private:
     void append(std::string& out, const Args& args);
     Reply read_reply(std::string_view doing);
@@ -68,10 +73,14 @@ private:
     };
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<redisReader, ReaderDeleter> reader_;
+    const pid_t pid_;
 };
 
 // Up to max_open connections; acquire() hands out an idle one, opens a new one while under the
-// limit (outside the lock), or waits for one to be returned. Thread-safe.
+// limit (outside the lock), or waits for one to be returned. Thread-safe. In a child process (fork)
+// the pool starts empty: the parent's connections, idle or leased, are never handed out there
+// (a child and its parent sending on one socket could each read the other's replies). Their
+// descriptors are closed in the child, which sends nothing: the parent goes on using them.
 class Pool {
 public:
     // With options.tls.enabled, builds the TLS context now: throws ConfigError as TlsContext does.
@@ -100,6 +109,8 @@ public:
 
 private:
     void give_back(std::unique_ptr<Connection> connection, bool broken) noexcept;
+    // Under mutex_: in a child process, forgets the parent's connections and their count.
+    void forget_parent_if_forked() noexcept;
 
     const RedisOptions options_;
     const std::unique_ptr<TlsContext> tls_;  // with options_.tls.enabled
@@ -108,6 +119,7 @@ private:
     std::condition_variable available_;
     std::vector<std::unique_ptr<Connection>> idle_;
     std::size_t open_ = 0;  // idle plus leased plus being opened
+    pid_t pid_;             // the process whose connections these are
 };
 
 }  // namespace watchbot_progress::detail::redis
